@@ -1,0 +1,158 @@
+// Typed ports and streams: how operators exchange messages and hold
+// capabilities.
+//
+//   OutputPort<uint64_t, Payload> out(graph, op_index);
+//   out.SetCapabilities(Antichain<uint64_t>(5));   // may emit at times >= 5
+//   out.Send({Antichain<uint64_t>(5), payload});
+//
+// A message carries a *time* antichain: every update in its payload is at a
+// time beyond it. Each element counts as a pointstamp at the receiving input
+// from send until the receiver pulls it, so no frontier passes a message in
+// flight.
+//
+// Invariant (checked on every send): each element of a message's time is
+// beyond one of the port's capabilities or beyond the frontier of one of the
+// operator's guard inputs. Nothing is emitted for a time before it is
+// allowed.
+#pragma once
+
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "engine/antichain.h"
+#include "engine/check.h"
+#include "engine/graph.h"
+#include "engine/timestamp.h"
+
+namespace diffmesh {
+
+template <class T, class P>
+struct Message {
+  Antichain<T> time;
+  P payload;
+};
+
+template <class T, class P>
+class InputPort {
+ public:
+  InputPort(Graph* graph, int op)
+      : graph_(graph),
+        op_(op),
+        target_(graph->NewTarget(op, TimeCodec<T>::kDepth)) {}
+  InputPort(const InputPort&) = delete;
+  InputPort& operator=(const InputPort&) = delete;
+
+  // Takes the oldest message; its pointstamps are released after the
+  // operator's activation.
+  bool Pull(Message<T, P>* message) {
+    if (queue_.empty()) return false;
+    *message = std::move(queue_.front());
+    queue_.pop_front();
+    for (const T& t : message->time) {
+      graph_->ChangeTarget(target_, TimeCodec<T>::Encode(t), -1);
+    }
+    return true;
+  }
+  bool HasMessages() const { return !queue_.empty(); }
+
+  // Times that may still arrive here (including messages queued).
+  const Antichain<T>& frontier() {
+    uint64_t version = graph_->FrontierVersion(target_);
+    if (version != frontier_version_ || !decoded_) {
+      frontier_ = DecodeFrontier<T>(graph_->Frontier(target_));
+      frontier_version_ = version;
+      decoded_ = true;
+    }
+    return frontier_;
+  }
+
+  int target() const { return target_; }
+  int op() const { return op_; }
+
+ private:
+  template <class, class>
+  friend class OutputPort;
+
+  void Deliver(Message<T, P> message) {
+    for (const T& t : message.time) {
+      graph_->ChangeTarget(target_, TimeCodec<T>::Encode(t), +1);
+    }
+    queue_.push_back(std::move(message));
+    graph_->Activate(op_);
+  }
+
+  Graph* graph_;
+  int op_;
+  int target_;
+  std::deque<Message<T, P>> queue_;
+  Antichain<T> frontier_;
+  uint64_t frontier_version_ = 0;
+  bool decoded_ = false;
+};
+
+template <class T, class P>
+class OutputPort {
+ public:
+  OutputPort(Graph* graph, int op)
+      : graph_(graph), source_(graph->NewSource(op, TimeCodec<T>::kDepth)) {}
+  OutputPort(const OutputPort&) = delete;
+  OutputPort& operator=(const OutputPort&) = delete;
+
+  void Connect(InputPort<T, P>* input) {
+    graph_->Connect(source_, input->target());
+    consumers_.push_back(input);
+  }
+  // Sends may be justified by the frontier of `target` (an input of the same
+  // operator, same time type, identity summary).
+  void AddGuard(int target) { guards_.push_back(target); }
+
+  void Send(Message<T, P> message) {
+    for (const T& t : message.time) {
+      DM_CHECK_MSG(Allowed(t), "operator emitted at a time it may not");
+    }
+    for (size_t i = 0; i + 1 < consumers_.size(); ++i) {
+      consumers_[i]->Deliver(message);
+    }
+    if (!consumers_.empty()) consumers_.back()->Deliver(std::move(message));
+  }
+
+  // Replaces the held capabilities with `caps`.
+  void SetCapabilities(const Antichain<T>& caps) {
+    if (caps == caps_) return;
+    for (const T& t : caps) {
+      graph_->ChangeSource(source_, TimeCodec<T>::Encode(t), +1);
+    }
+    for (const T& t : caps_) {
+      graph_->ChangeSource(source_, TimeCodec<T>::Encode(t), -1);
+    }
+    caps_ = caps;
+  }
+  const Antichain<T>& capabilities() const { return caps_; }
+  bool connected() const { return !consumers_.empty(); }
+
+ private:
+  bool Allowed(const T& t) const {
+    if (caps_.LessEqual(t)) return true;
+    Timestamp ts = TimeCodec<T>::Encode(t);
+    for (int target : guards_) {
+      if (graph_->Frontier(target).LessEqual(ts)) return true;
+    }
+    return false;
+  }
+
+  Graph* graph_;
+  int source_;
+  std::vector<InputPort<T, P>*> consumers_;
+  std::vector<int> guards_;
+  Antichain<T> caps_;
+};
+
+// A handle to an operator's output: what operators connect to.
+template <class T, class P>
+struct Stream {
+  Graph* graph = nullptr;
+  OutputPort<T, P>* port = nullptr;
+};
+
+}  // namespace diffmesh

@@ -1,0 +1,183 @@
+// The spine: an LSM-like list of immutable batches with geometric levels and
+// amortized ("fueled") merging, plus logical compaction.
+//
+//   Spine<K, V, T, R> spine;
+//   spine.Insert(batch);                   // merges a little, never a lot
+//   spine.SetSince(Antichain<T>(round));   // later merges compact history
+//   TraceCursor<K, V, T, R> cursor; spine.AddTo(&cursor);
+//
+// Level i holds at most two batches (a merge in progress) of roughly 2^i
+// updates. A batch of n updates enters at level ceil(log2 n): the smaller
+// levels are first rolled up into it, and every merge in progress receives
+// `kFuelPerUpdate * n` units of work. A merge at level i has at most 2^(i+2)
+// updates of work and its level refills only after 2^i more updates arrive,
+// bringing at least 2^(i+2) fuel, so merges finish before they are needed and
+// no insertion pays for a big merge at once (amortized O(log n) per update).
+//
+// Compaction: each merge advances times by the `since` frontier current when
+// it starts, so updates that cancel once their times are indistinguishable
+// vanish. Bound: when every batch's updates cancel once advanced, and
+// `since` follows the input, at most two batches per level are live and each
+// completed merge produces O(updates since its inputs' since) updates;
+// tests/engine/spine_test.cc checks the resulting bound of <= 4 batches' worth
+// of live updates on an insert/delete stream.
+//
+// Thread compatibility: not thread-safe; owned by one worker's trace.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "engine/batch.h"
+#include "engine/cursor.h"
+
+namespace diffmesh {
+
+template <class K, class V, class T, class R>
+class Spine {
+ public:
+  using Ptr = BatchPtr<K, V, T, R>;
+  static constexpr int64_t kFuelPerUpdate = 4;
+
+  Spine() : upper_(Antichain<T>(Minimum<T>())), since_(upper_) {}
+
+  // REQUIRES: batch->description.lower equals the current upper.
+  void Insert(Ptr batch) {
+    upper_ = batch->description.upper;
+    if (batch->empty()) return;
+    size_t n = batch->size();
+    int64_t fuel = kFuelPerUpdate * static_cast<int64_t>(n);
+    ApplyFuel(fuel);
+    RollUp(std::move(batch), LevelFor(n));
+  }
+
+  // Spends `fuel` on merges in progress (idle maintenance). Returns whether
+  // merges remain.
+  bool Exert(int64_t fuel) {
+    ApplyFuel(fuel);
+    return HasPendingMerges();
+  }
+  bool HasPendingMerges() const {
+    for (const Level& l : levels_) {
+      if (l.merger != nullptr) return true;
+    }
+    return false;
+  }
+
+  // Logical compaction frontier for merges started from now on.
+  // REQUIRES: since only advances.
+  void SetSince(Antichain<T> since) { since_ = std::move(since); }
+  const Antichain<T>& since() const { return since_; }
+  const Antichain<T>& upper() const { return upper_; }
+
+  // Adds every batch (merge inputs while a merge is in progress) to `cursor`.
+  void AddTo(TraceCursor<K, V, T, R>* cursor) const {
+    for (auto it = levels_.rbegin(); it != levels_.rend(); ++it) {
+      cursor->Add(it->a);
+      cursor->Add(it->b);
+    }
+  }
+
+  // Updates held, counting a merge in progress at its inputs plus its
+  // partial output.
+  size_t StoredUpdates() const {
+    size_t total = 0;
+    for (const Level& l : levels_) {
+      if (l.a) total += l.a->size();
+      if (l.b) total += l.b->size();
+      if (l.merger) total += l.merger->output_size();
+    }
+    return total;
+  }
+  size_t NumBatches() const {
+    size_t n = 0;
+    for (const Level& l : levels_) n += (l.a != nullptr) + (l.b != nullptr);
+    return n;
+  }
+
+ private:
+  struct Level {
+    Ptr a;  // older
+    Ptr b;  // newer; set iff a merge of (a, b) is in progress
+    std::unique_ptr<Merger<K, V, T, R>> merger;
+  };
+
+  static int LevelFor(size_t n) {
+    int level = 0;
+    while ((size_t{1} << level) < n) ++level;
+    return level;
+  }
+
+  void ApplyFuel(int64_t fuel) {
+    for (size_t i = 0; i < levels_.size(); ++i) {
+      Level& l = levels_[i];
+      if (l.merger == nullptr) continue;
+      int64_t budget = fuel;
+      if (l.merger->Work(&budget)) CompleteMerge(i);
+    }
+  }
+
+  // Completes level i's merge and places the result.
+  void CompleteMerge(size_t i) {
+    Level& l = levels_[i];
+    if (l.merger == nullptr) return;
+    int64_t unlimited = INT64_MAX;
+    l.merger->Work(&unlimited);
+    Ptr merged = l.merger->Finish();
+    l.merger.reset();
+    l.a.reset();
+    l.b.reset();
+    if (merged->empty()) return;
+    size_t target = static_cast<size_t>(LevelFor(merged->size()));
+    InsertAt(std::move(merged), std::max(target, i));
+  }
+
+  // Merges every non-empty level below `index` with `batch` (newest), then
+  // inserts the result at `index`.
+  void RollUp(Ptr batch, int index) {
+    Ptr older;
+    for (int i = static_cast<int>(levels_.size()) - 1; i >= 0; --i) {
+      if (i >= index) continue;
+      Level& l = levels_[i];
+      CompleteMerge(i);
+      if (l.a == nullptr) continue;
+      older =
+          older ? MergeNow(std::move(older), std::move(l.a)) : std::move(l.a);
+      l.a.reset();
+    }
+    if (older) batch = MergeNow(std::move(older), std::move(batch));
+    if (batch->empty()) return;
+    InsertAt(std::move(batch), static_cast<size_t>(index));
+  }
+
+  Ptr MergeNow(Ptr older, Ptr newer) {
+    Merger<K, V, T, R> merger(std::move(older), std::move(newer), since_);
+    int64_t unlimited = INT64_MAX;
+    merger.Work(&unlimited);
+    return merger.Finish();
+  }
+
+  void InsertAt(Ptr batch, size_t i) {
+    if (levels_.size() <= i) levels_.resize(i + 1);
+    Level& l = levels_[i];
+    if (l.a == nullptr) {
+      l.a = std::move(batch);
+    } else if (l.merger == nullptr) {
+      l.b = std::move(batch);
+      l.merger = std::make_unique<Merger<K, V, T, R>>(l.a, l.b, since_);
+    } else {
+      // A merge is still in progress here: finish it (it moves up), then
+      // take its place.
+      CompleteMerge(i);
+      InsertAt(std::move(batch), i);
+    }
+  }
+
+  std::vector<Level> levels_;
+  Antichain<T> upper_;
+  Antichain<T> since_;
+};
+
+}  // namespace diffmesh

@@ -1,0 +1,170 @@
+// Shared traces: one arranged spine read by many operators through
+// reference-counted reader handles.
+//
+//   auto trace = std::make_shared<Trace<K, V, T, R>>();
+//   TraceReader<K, V, T, R> reader(trace);        // holds since back
+//   reader.SetSince(frontier);                    // allows compaction
+//   auto cursor = reader.CursorThrough(reader.acknowledged());
+//
+// Every inserted batch gets a sequence number. A reader acknowledges the
+// batches it has received as messages; CursorThrough(seq) shows the trace as
+// of batch `seq` by adding the newer batches negated, so operators read
+// exactly what they have been told about, whatever the merges did.
+//
+// Invariants: the spine's since is the meet of every live reader's since
+// (with no readers, the trace compacts up to its upper); `recent` keeps the
+// batches newer than the oldest acknowledgement. Dropping a reader releases
+// both its holds.
+//
+// Thread compatibility: a trace belongs to one worker.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "engine/spine.h"
+
+namespace diffmesh {
+
+template <class K, class V, class T, class R>
+class Trace {
+ public:
+  using Ptr = BatchPtr<K, V, T, R>;
+
+  // Appends a batch; returns its sequence number.
+  uint64_t Insert(Ptr batch) {
+    uint64_t seq = ++seq_;
+    if (!batch->empty() && !readers_.empty()) recent_.emplace_back(seq, batch);
+    spine_.Insert(std::move(batch));
+    UpdateSince();
+    return seq;
+  }
+
+  uint64_t sequence() const { return seq_; }
+  const Spine<K, V, T, R>& spine() const { return spine_; }
+  Spine<K, V, T, R>& spine() { return spine_; }
+  size_t StoredUpdates() const { return spine_.StoredUpdates(); }
+  size_t NumReaders() const { return readers_.size(); }
+
+  // A cursor over the trace as of batch `seq`.
+  TraceCursor<K, V, T, R> CursorThrough(uint64_t seq) const {
+    TraceCursor<K, V, T, R> cursor;
+    spine_.AddTo(&cursor);
+    for (const auto& [s, batch] : recent_) {
+      if (s > seq) cursor.Add(batch, /*negate=*/true);
+    }
+    return cursor;
+  }
+
+ private:
+  template <class, class, class, class>
+  friend class TraceReader;
+
+  struct ReaderState {
+    Antichain<T> since;
+    uint64_t acknowledged;
+  };
+
+  int AddReader() {
+    int id = next_reader_++;
+    readers_[id] = ReaderState{spine_.since(), seq_};
+    return id;
+  }
+  void RemoveReader(int id) {
+    readers_.erase(id);
+    UpdateSince();
+    TrimRecent();
+  }
+  void SetReaderSince(int id, const Antichain<T>& since) {
+    readers_[id].since = since;
+    UpdateSince();
+  }
+  void Acknowledge(int id, uint64_t seq) {
+    readers_[id].acknowledged = seq;
+    TrimRecent();
+  }
+
+  void UpdateSince() {
+    Antichain<T> since;
+    bool any = false;
+    for (const auto& [id, r] : readers_) {
+      if (r.since.empty()) continue;
+      since = any ? MeetFrontiers(since, r.since) : r.since;
+      any = true;
+    }
+    if (!any) {
+      if (!readers_.empty() || spine_.upper().empty()) return;
+      since = spine_.upper();
+    }
+    // Compaction only moves forward.
+    if (spine_.since().Dominates(since) && !(since == spine_.since())) {
+      spine_.SetSince(std::move(since));
+    }
+  }
+  void TrimRecent() {
+    uint64_t oldest = seq_;
+    for (const auto& [id, r] : readers_)
+      oldest = std::min(oldest, r.acknowledged);
+    while (!recent_.empty() && recent_.front().first <= oldest)
+      recent_.pop_front();
+  }
+
+  Spine<K, V, T, R> spine_;
+  uint64_t seq_ = 0;
+  std::deque<std::pair<uint64_t, Ptr>> recent_;
+  std::map<int, ReaderState> readers_;
+  int next_reader_ = 0;
+};
+
+// A reader's hold on a shared trace. Movable, not copyable; releases its
+// holds when destroyed or Released.
+template <class K, class V, class T, class R>
+class TraceReader {
+ public:
+  using TraceT = Trace<K, V, T, R>;
+
+  TraceReader() = default;
+  explicit TraceReader(std::shared_ptr<TraceT> trace)
+      : trace_(std::move(trace)), id_(trace_->AddReader()) {}
+  TraceReader(TraceReader&& other) noexcept
+      : trace_(std::move(other.trace_)), id_(other.id_) {}
+  TraceReader& operator=(TraceReader&& other) noexcept {
+    Release();
+    trace_ = std::move(other.trace_);
+    id_ = other.id_;
+    return *this;
+  }
+  ~TraceReader() { Release(); }
+
+  void SetSince(const Antichain<T>& since) {
+    if (trace_) trace_->SetReaderSince(id_, since);
+  }
+  void Acknowledge(uint64_t seq) {
+    if (trace_) trace_->Acknowledge(id_, seq);
+  }
+  uint64_t acknowledged() const {
+    return trace_->readers_.at(id_).acknowledged;
+  }
+  TraceCursor<K, V, T, R> CursorThrough(uint64_t seq) const {
+    return trace_->CursorThrough(seq);
+  }
+  // The trace as of the last acknowledged batch.
+  TraceCursor<K, V, T, R> Cursor() const {
+    return CursorThrough(acknowledged());
+  }
+  void Release() {
+    if (trace_) trace_->RemoveReader(id_);
+    trace_.reset();
+  }
+  bool valid() const { return trace_ != nullptr; }
+  const std::shared_ptr<TraceT>& trace() const { return trace_; }
+
+ private:
+  std::shared_ptr<TraceT> trace_;
+  int id_ = -1;
+};
+
+}  // namespace diffmesh

@@ -1,0 +1,181 @@
+// Arrange: index a collection by key into a shared trace.
+//
+//   Arranged<int, std::string> by_id = ArrangeByKey(pairs);  // pair<K, V>
+//   Arranged<int, Unit> ids = ArrangeBySelf(numbers);
+//   Collection<std::pair<int, std::string>> back = AsCollection(by_id);
+//
+// The arrange operator buffers updates in a batcher; whenever its input
+// frontier advances it seals the completed updates into one batch, inserts it
+// into the trace and sends it to every reader. It holds capabilities for the
+// pending updates only. When the worker is idle it spends fuel on the
+// trace's merges.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "engine/arrangement.h"
+#include "engine/batcher.h"
+#include "engine/collection.h"
+#include "engine/graph.h"
+#include "engine/port.h"
+
+namespace diffmesh {
+namespace internal {
+
+// How a record splits into (key, value).
+template <class D>
+struct KeyValueOf;
+template <class K, class V>
+struct KeyValueOf<std::pair<K, V>> {
+  using Key = K;
+  using Val = V;
+  static void Push(std::pair<K, V>&& d, auto& batcher, auto&& time, auto diff) {
+    batcher.Push(std::move(d.first), std::move(d.second), time, diff);
+  }
+};
+template <class K>
+struct SelfKeyed {
+  using Key = K;
+  using Val = Unit;
+  static void Push(K&& d, auto& batcher, auto&& time, auto diff) {
+    batcher.Push(std::move(d), Unit{}, time, diff);
+  }
+};
+
+template <class D, class Split, class T, class R>
+class ArrangeOperator : public OperatorBase {
+ public:
+  using K = typename Split::Key;
+  using V = typename Split::Val;
+  using PIn = std::vector<Update<D, T, R>>;
+  using POut = BatchMessage<K, V, T, R>;
+  static constexpr int64_t kIdleFuel = 1 << 16;
+
+  ArrangeOperator(std::string name, const Stream<T, PIn>& input)
+      : OperatorBase(std::move(name)),
+        in(input.graph, input.graph->NextOperatorIndex()),
+        out(input.graph, input.graph->NextOperatorIndex()),
+        trace(std::make_shared<Trace<K, V, T, R>>()) {
+    input.port->Connect(&in);
+  }
+
+  void Run() override {
+    Message<T, PIn> message;
+    while (in.Pull(&message)) {
+      for (auto& u : message.payload) {
+        Split::Push(std::move(u.data), batcher_, u.time, u.diff);
+      }
+    }
+    const Antichain<T>& frontier = in.frontier();
+    if (!(frontier == batcher_.lower())) {
+      Antichain<T> batch_lower;
+      auto batch = batcher_.Seal(frontier, &batch_lower);
+      uint64_t seq = trace->Insert(batch);
+      if (!batch->empty())
+        out.Send({std::move(batch_lower), POut{std::move(batch), seq}});
+    }
+    out.SetCapabilities(batcher_.PendingFrontier());
+  }
+
+  bool Exert() override { return trace->spine().Exert(kIdleFuel); }
+
+  InputPort<T, PIn> in;
+  OutputPort<T, POut> out;
+  std::shared_ptr<Trace<K, V, T, R>> trace;
+
+ private:
+  Batcher<K, V, T, R> batcher_;
+};
+
+template <class Split, class D, class T, class R>
+auto ArrangeWith(const Collection<D, T, R>& input, std::string name) {
+  using Op = ArrangeOperator<D, Split, T, R>;
+  auto* op =
+      input.graph()->template AddOperator<Op>(std::move(name), input.stream);
+  return Arranged<typename Split::Key, typename Split::Val, T, R>{
+      {input.graph(), &op->out}, op->trace};
+}
+
+// Turns batches back into updates: f(key, val) -> record.
+template <class K, class V, class T, class R, class DOut, class F>
+class FlattenOperator : public OperatorBase {
+ public:
+  using PIn = BatchMessage<K, V, T, R>;
+  using POut = std::vector<Update<DOut, T, R>>;
+
+  FlattenOperator(const Stream<T, PIn>& input, F f)
+      : OperatorBase("as_collection"),
+        in(input.graph, input.graph->NextOperatorIndex()),
+        out(input.graph, input.graph->NextOperatorIndex()),
+        f_(std::move(f)) {
+    input.port->Connect(&in);
+    out.AddGuard(in.target());
+  }
+
+  void Run() override {
+    Message<T, PIn> message;
+    while (in.Pull(&message)) {
+      const auto& b = *message.payload.batch;
+      POut output;
+      output.reserve(b.size());
+      for (size_t k = 0; k < b.keys.size(); ++k) {
+        for (size_t v = b.key_offsets[k]; v < b.key_offsets[k + 1]; ++v) {
+          DOut d = f_(b.keys[k], b.vals[v]);
+          for (size_t i = b.val_offsets[v]; i < b.val_offsets[v + 1]; ++i) {
+            output.push_back({d, b.times[i], b.diffs[i]});
+          }
+        }
+      }
+      out.Send({std::move(message.time), std::move(output)});
+    }
+  }
+
+  InputPort<T, PIn> in;
+  OutputPort<T, POut> out;
+
+ private:
+  F f_;
+};
+
+}  // namespace internal
+
+template <class K, class V, class T, class R>
+Arranged<K, V, T, R> ArrangeByKey(
+    const Collection<std::pair<K, V>, T, R>& input) {
+  return internal::ArrangeWith<internal::KeyValueOf<std::pair<K, V>>>(
+      input, "arrange_by_key");
+}
+
+template <class K, class T, class R>
+Arranged<K, Unit, T, R> ArrangeBySelf(const Collection<K, T, R>& input) {
+  return internal::ArrangeWith<internal::SelfKeyed<K>>(input,
+                                                       "arrange_by_self");
+}
+
+// The records of an arrangement, made by f(key, val).
+template <class K, class V, class T, class R, class F>
+auto FlattenArranged(const Arranged<K, V, T, R>& arranged, F f) {
+  using DOut = std::decay_t<std::invoke_result_t<F&, const K&, const V&>>;
+  using Op = internal::FlattenOperator<K, V, T, R, DOut, F>;
+  auto* op =
+      arranged.graph()->template AddOperator<Op>(arranged.stream, std::move(f));
+  return Collection<DOut, T, R>{{arranged.graph(), &op->out}};
+}
+
+template <class K, class V, class T, class R>
+Collection<std::pair<K, V>, T, R> AsCollection(
+    const Arranged<K, V, T, R>& arranged) {
+  return FlattenArranged(
+      arranged, [](const K& k, const V& v) { return std::pair<K, V>(k, v); });
+}
+
+template <class K, class T, class R>
+Collection<K, T, R> AsCollection(const Arranged<K, Unit, T, R>& arranged) {
+  return FlattenArranged(arranged, [](const K& k, const Unit&) { return k; });
+}
+
+}  // namespace diffmesh

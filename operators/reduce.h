@@ -1,0 +1,270 @@
+// Reduce: a user function over each key's accumulated values, maintained
+// incrementally; only corrections to the output are emitted.
+//
+//   // For each key, the minimum value.
+//   auto mins = Reduce<int>(pairs, [](const int& key, const auto& input, auto*
+//   output) {
+//     output->push_back({input.front().first, 1});   // input sorted by value
+//   });
+//
+// `logic(key, input, output)`: `input` is the key's accumulation at a time,
+// consolidated, sorted by value, non-empty; `output` receives (value, diff)
+// pairs (consolidated afterwards).
+//
+// The operator keeps its input and its output arranged. For each key that
+// received updates it evaluates only the *interesting times*: the new update
+// times closed under join with the times in the key's input and output
+// histories (for a total order: just the new times). Times not yet complete
+// are kept, with a capability, until they are. At each complete interesting
+// time t, in an order that extends the lattice order, it emits
+//   f(input accumulated at t) - output accumulated at t
+// so the output equals f(input) at every time, also for partially ordered
+// times (nested scopes).
+//
+// Completeness: a time is complete once it is not beyond the upper of the
+// last received batch, or not beyond the input frontier.
+//
+// Costs: per changed key, O(|interesting times| x |key history|).
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "engine/arrangement.h"
+#include "engine/batch.h"
+#include "engine/collection.h"
+#include "engine/graph.h"
+#include "engine/port.h"
+#include "operators/arrange.h"
+
+namespace diffmesh {
+namespace internal {
+
+template <class K, class V, class O, class T, class R, class RO, class L>
+class ReduceOperator : public OperatorBase {
+ public:
+  using PIn = BatchMessage<K, V, T, R>;
+  using POut = BatchMessage<K, O, T, RO>;
+
+  ReduceOperator(std::string name, const Arranged<K, V, T, R>& input, L logic)
+      : OperatorBase(std::move(name)),
+        in(input.graph(), input.graph()->NextOperatorIndex()),
+        out(input.graph(), input.graph()->NextOperatorIndex()),
+        trace(std::make_shared<Trace<K, O, T, RO>>()),
+        input_reader_(input.trace),
+        output_reader_(trace),
+        logic_(std::move(logic)) {
+    input.stream.port->Connect(&in);
+    out.AddGuard(in.target());
+  }
+
+  void Run() override {
+    // Gather (key, time) work from new batches.
+    work_.clear();
+    Message<T, PIn> message;
+    while (in.Pull(&message)) {
+      const auto& b = *message.payload.batch;
+      for (size_t k = 0; k < b.keys.size(); ++k) {
+        for (size_t v = b.key_offsets[k]; v < b.key_offsets[k + 1]; ++v) {
+          for (size_t i = b.val_offsets[v]; i < b.val_offsets[v + 1]; ++i) {
+            work_.emplace_back(b.keys[k], b.times[i]);
+          }
+        }
+      }
+      input_reader_.Acknowledge(message.payload.seq);
+      input_upper_ = b.description.upper;
+    }
+    const Antichain<T> frontier = in.frontier();
+    Antichain<T> complete = JoinFrontiers(input_upper_, frontier);
+    if (complete == output_upper_ && work_.empty()) return;
+
+    // Pending times of keys with something now complete rejoin the work.
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      bool ready = false;
+      for (const T& t : it->second) ready |= !complete.LessEqual(t);
+      if (ready) {
+        for (const T& t : it->second) work_.emplace_back(it->first, t);
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::sort(work_.begin(), work_.end());
+    work_.erase(std::unique(work_.begin(), work_.end()), work_.end());
+
+    corrections_.clear();
+    auto input_cursor = input_reader_.Cursor();
+    auto output_cursor = trace->CursorThrough(trace->sequence());
+    for (size_t i = 0; i < work_.size();) {
+      size_t j = i;
+      times_.clear();
+      while (j < work_.size() && work_[j].first == work_[i].first) {
+        times_.push_back(work_[j++].second);
+      }
+      ProcessKey(work_[i].first, complete, input_cursor, output_cursor);
+      i = j;
+    }
+
+    // Seal the corrections into an output batch [output_upper_, complete).
+    if (!(complete == output_upper_)) {
+      std::sort(corrections_.begin(), corrections_.end());
+      BatchBuilder<K, O, T, RO> builder;
+      Antichain<T> batch_lower;
+      for (size_t i = 0; i < corrections_.size();) {
+        auto& [key, val, time, diff] = corrections_[i];
+        RO sum = diff;
+        size_t j = i + 1;
+        while (j < corrections_.size() && std::get<0>(corrections_[j]) == key &&
+               std::get<1>(corrections_[j]) == val &&
+               std::get<2>(corrections_[j]) == time) {
+          sum += std::get<3>(corrections_[j++]);
+        }
+        if (!IsZero(sum)) {
+          builder.Push(key, val, time, sum);
+          batch_lower.Insert(time);
+        }
+        i = j;
+      }
+      auto batch =
+          builder.Build({output_upper_, complete, Antichain<T>(Minimum<T>())});
+      uint64_t seq = trace->Insert(batch);
+      output_reader_.Acknowledge(seq);
+      if (!batch->empty())
+        out.Send({std::move(batch_lower), POut{std::move(batch), seq}});
+      output_upper_ = complete;
+    }
+
+    Antichain<T> caps;
+    for (const auto& [key, times] : pending_) {
+      for (const T& t : times) caps.Insert(t);
+    }
+    out.SetCapabilities(caps);
+    // Future evaluations happen at times beyond the frontier.
+    input_reader_.SetSince(frontier);
+    output_reader_.SetSince(frontier);
+  }
+
+  InputPort<T, PIn> in;
+  OutputPort<T, POut> out;
+  std::shared_ptr<Trace<K, O, T, RO>> trace;
+
+ private:
+  void ProcessKey(const K& key, const Antichain<T>& complete,
+                  TraceCursor<K, V, T, R>& input_cursor,
+                  TraceCursor<K, O, T, RO>& output_cursor) {
+    input_history_.clear();
+    input_cursor.SeekKey(key);
+    if (input_cursor.KeyValid() && input_cursor.Key() == key) {
+      input_cursor.MapKeyUpdates([&](const V& v, const T& t, const R& r) {
+        input_history_.emplace_back(v, t, r);
+      });
+    }
+    output_history_.clear();
+    output_cursor.SeekKey(key);
+    if (output_cursor.KeyValid() && output_cursor.Key() == key) {
+      output_cursor.MapKeyUpdates([&](const O& o, const T& t, const RO& r) {
+        output_history_.emplace_back(o, t, r);
+      });
+    }
+
+    std::sort(times_.begin(), times_.end());
+    times_.erase(std::unique(times_.begin(), times_.end()), times_.end());
+    if constexpr (!TotallyOrdered<T>) CloseUnderJoin();
+
+    std::vector<T> still_pending;
+    for (const T& t : times_) {
+      if (complete.LessEqual(t)) {
+        still_pending.push_back(t);
+        continue;
+      }
+      input_acc_.clear();
+      for (const auto& [v, ut, r] : input_history_) {
+        if (LessEqual(ut, t)) input_acc_.emplace_back(v, r);
+      }
+      ConsolidatePairs(input_acc_);
+      delta_.clear();
+      if (!input_acc_.empty()) {
+        logic_(key, input_acc_, &delta_);
+      }
+      for (const auto& [o, ut, r] : output_history_) {
+        if (LessEqual(ut, t)) delta_.emplace_back(o, -r);
+      }
+      ConsolidatePairs(delta_);
+      for (const auto& [o, r] : delta_) {
+        corrections_.emplace_back(key, o, t, r);
+        output_history_.emplace_back(o, t, r);
+      }
+    }
+    if (!still_pending.empty()) pending_[key] = std::move(still_pending);
+  }
+
+  // Extends times_ with its joins with every history time and itself, then
+  // sorts it (a linear extension of the lattice order).
+  void CloseUnderJoin() {
+    std::vector<T> others;
+    for (const auto& u : input_history_) others.push_back(std::get<1>(u));
+    for (const auto& u : output_history_) others.push_back(std::get<1>(u));
+    std::sort(others.begin(), others.end());
+    others.erase(std::unique(others.begin(), others.end()), others.end());
+    std::vector<T> frontier = times_;
+    while (!frontier.empty()) {
+      std::vector<T> next;
+      for (const T& a : frontier) {
+        auto consider = [&](const T& b) {
+          T j = Join(a, b);
+          if (!std::binary_search(times_.begin(), times_.end(), j))
+            next.push_back(j);
+        };
+        for (const T& b : others) consider(b);
+        for (const T& b : times_) consider(b);
+      }
+      std::sort(next.begin(), next.end());
+      next.erase(std::unique(next.begin(), next.end()), next.end());
+      std::vector<T> merged;
+      std::merge(times_.begin(), times_.end(), next.begin(), next.end(),
+                 std::back_inserter(merged));
+      times_ = std::move(merged);
+      frontier = std::move(next);
+    }
+  }
+
+  TraceReader<K, V, T, R> input_reader_;
+  TraceReader<K, O, T, RO> output_reader_;
+  L logic_;
+  Antichain<T> input_upper_ = Antichain<T>(Minimum<T>());
+  Antichain<T> output_upper_ = Antichain<T>(Minimum<T>());
+  std::map<K, std::vector<T>> pending_;
+  std::vector<std::pair<K, T>> work_;
+  std::vector<T> times_;
+  std::vector<std::tuple<V, T, R>> input_history_;
+  std::vector<std::tuple<O, T, RO>> output_history_;
+  std::vector<std::pair<V, R>> input_acc_;
+  std::vector<std::pair<O, RO>> delta_;
+  std::vector<std::tuple<K, O, T, RO>> corrections_;
+};
+
+}  // namespace internal
+
+// The core reduce over an arrangement; returns the output arrangement.
+template <class O, class RO, class K, class V, class T, class R, class L>
+Arranged<K, O, T, RO> ReduceCore(const Arranged<K, V, T, R>& input, L logic,
+                                 std::string name = "reduce") {
+  using Op = internal::ReduceOperator<K, V, O, T, R, RO, L>;
+  auto* op = input.graph()->template AddOperator<Op>(std::move(name), input,
+                                                     std::move(logic));
+  return Arranged<K, O, T, RO>{{input.graph(), &op->out}, op->trace};
+}
+
+// Reduce over a keyed collection; the output is (key, output value) pairs.
+template <class O, class K, class V, class T, class R, class L>
+Collection<std::pair<K, O>, T, R> Reduce(
+    const Collection<std::pair<K, V>, T, R>& input, L logic) {
+  return AsCollection(ReduceCore<O, R>(ArrangeByKey(input), std::move(logic)));
+}
+
+}  // namespace diffmesh
