@@ -1,0 +1,145 @@
+// Oracle tests for the record-at-a-time operators and consolidate, with
+// totally and partially ordered times.
+#include <cstdint>
+#include <vector>
+
+#include "operators/concat.h"
+#include "operators/consolidate.h"
+#include "operators/filter.h"
+#include "operators/flat_map.h"
+#include "operators/map.h"
+#include "operators/negate.h"
+#include "tests/operators/oracle.h"
+
+namespace diffmesh::testing {
+namespace {
+
+template <class T>
+class StatelessOracle : public ::testing::Test {};
+using TimeKinds = ::testing::Types<uint64_t, PTime>;
+TYPED_TEST_SUITE(StatelessOracle, TimeKinds);
+
+TYPED_TEST(StatelessOracle, Map) {
+  CheckAgainstOracle<TypeParam, Rec, Rec, uint32_t>(
+      "map",
+      [](auto a, auto) {
+        return Map(a, [](const Rec& r) { return r.first + r.second; });
+      },
+      [](const Multiset<Rec>& a, const Multiset<Rec>&) {
+        Multiset<uint32_t> out;
+        for (const auto& [r, m] : a) out[r.first + r.second] += m;
+        return out;
+      },
+      GenRec, GenRec, {.allow_negative = true});
+}
+
+TYPED_TEST(StatelessOracle, Filter) {
+  CheckAgainstOracle<TypeParam, Rec, Rec, Rec>(
+      "filter",
+      [](auto a, auto) {
+        return Filter(a, [](const Rec& r) { return r.second % 2 == 0; });
+      },
+      [](const Multiset<Rec>& a, const Multiset<Rec>&) {
+        Multiset<Rec> out;
+        for (const auto& [r, m] : a) {
+          if (r.second % 2 == 0) out[r] += m;
+        }
+        return out;
+      },
+      GenRec, GenRec);
+}
+
+TYPED_TEST(StatelessOracle, FlatMap) {
+  CheckAgainstOracle<TypeParam, Rec, Rec, uint32_t>(
+      "flat_map",
+      [](auto a, auto) {
+        return FlatMap(a, [](const Rec& r) {
+          return std::vector<uint32_t>(r.second, r.first);
+        });
+      },
+      [](const Multiset<Rec>& a, const Multiset<Rec>&) {
+        Multiset<uint32_t> out;
+        for (const auto& [r, m] : a) out[r.first] += m * r.second;
+        return out;
+      },
+      GenRec, GenRec);
+}
+
+TYPED_TEST(StatelessOracle, Negate) {
+  CheckAgainstOracle<TypeParam, Rec, Rec, Rec>(
+      "negate", [](auto a, auto) { return Negate(a); },
+      [](const Multiset<Rec>& a, const Multiset<Rec>&) {
+        Multiset<Rec> out;
+        for (const auto& [r, m] : a) out[r] = -m;
+        return out;
+      },
+      GenRec, GenRec, {.allow_negative = true});
+}
+
+TYPED_TEST(StatelessOracle, Concat) {
+  CheckAgainstOracle<TypeParam, Rec, Rec, Rec>(
+      "concat", [](auto a, auto b) { return Concat(a, b); },
+      [](const Multiset<Rec>& a, const Multiset<Rec>& b) {
+        Multiset<Rec> out = a;
+        for (const auto& [r, m] : b) out[r] += m;
+        return out;
+      },
+      GenRec, GenRec, {.allow_negative = true});
+}
+
+TYPED_TEST(StatelessOracle, Consolidate) {
+  CheckAgainstOracle<TypeParam, Rec, Rec, Rec>(
+      "consolidate",
+      [](auto a, auto b) { return Consolidate(Concat(a, Negate(b))); },
+      [](const Multiset<Rec>& a, const Multiset<Rec>& b) {
+        Multiset<Rec> out = a;
+        for (const auto& [r, m] : b) out[r] -= m;
+        return out;
+      },
+      GenRec, GenRec, {.allow_negative = true});
+}
+
+// Consolidated output has one update per (record, time) and no zeros.
+TEST(ConsolidateTest, OutputIsConsolidated) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("consolidate");
+  auto [in, coll] = NewInput<uint32_t>(graph);
+  std::vector<Update<uint32_t, uint64_t, int64_t>> seen;
+  auto out = Inspect(Consolidate(coll), [&](uint32_t d, uint64_t t, int64_t r) {
+    seen.push_back({d, t, r});
+  });
+  auto probe = ProbeStream(out.stream);
+  in.Insert(1);
+  in.Insert(1);
+  in.Insert(2);
+  in.Remove(2);
+  in.Insert(3);
+  in.Remove(1);
+  in.AdvanceTo(1);
+  ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(1); }));
+  std::vector<Update<uint32_t, uint64_t, int64_t>> want = {{1, 0, 1},
+                                                           {3, 0, 1}};
+  EXPECT_EQ(seen, want);
+}
+
+TEST(InspectTest, SeesDataTimeAndDiff) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("inspect");
+  auto [in, coll] = NewInput<uint32_t>(graph);
+  std::vector<Update<uint32_t, uint64_t, int64_t>> seen;
+  auto out = Inspect(coll, [&](uint32_t d, uint64_t t, int64_t r) {
+    seen.push_back({d, t, r});
+  });
+  auto probe = ProbeStream(out.stream);
+  in.Update(7, 3);
+  in.AdvanceTo(4);
+  in.Remove(7);
+  in.AdvanceTo(5);
+  ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(5); }));
+  std::vector<Update<uint32_t, uint64_t, int64_t>> want = {{7, 0, 3},
+                                                           {7, 4, -1}};
+  EXPECT_EQ(seen, want);
+}
+
+}  // namespace
+}  // namespace diffmesh::testing
