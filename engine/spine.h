@@ -16,11 +16,11 @@
 //
 // Compaction: each merge advances times by the `since` frontier current when
 // it starts, so updates that cancel once their times are indistinguishable
-// vanish. Bound: when every batch's updates cancel once advanced, and
-// `since` follows the input, at most two batches per level are live and each
-// completed merge produces O(updates since its inputs' since) updates;
-// tests/engine/spine_test.cc checks the resulting bound of <= 4 batches' worth
-// of live updates on an insert/delete stream.
+// vanish. On a stream that inserts and deletes the same n records every
+// round with `since` one round behind, at most 4n updates are live: a
+// round's uncancelled merge (2n) at one level and the next round's two
+// batches (2n) below it (tests/engine/spine_test.cc measures exactly 4n over
+// 10,000 rounds).
 //
 // Thread compatibility: not thread-safe; owned by one worker's trace.
 #pragma once
@@ -53,11 +53,15 @@ class Spine {
     RollUp(std::move(batch), LevelFor(n));
   }
 
-  // Spends `fuel` on merges in progress (idle maintenance). Returns whether
-  // merges remain.
+  // Idle maintenance: spends `fuel` on merges in progress; with none in
+  // progress, starts one that folds the newest batch into the next older one
+  // (or recompacts a lone batch whose since is stale), so an idle trace
+  // converges to one batch compacted to the current since. Returns whether
+  // work remains.
   bool Exert(int64_t fuel) {
+    if (!HasPendingMerges()) StartIdleMerge();
     ApplyFuel(fuel);
-    return HasPendingMerges();
+    return HasPendingMerges() || IdleMergeUseful();
   }
   bool HasPendingMerges() const {
     for (const Level& l : levels_) {
@@ -103,6 +107,35 @@ class Spine {
     Ptr b;  // newer; set iff a merge of (a, b) is in progress
     std::unique_ptr<Merger<K, V, T, R>> merger;
   };
+
+  std::vector<size_t> OccupiedLevels() const {
+    std::vector<size_t> occupied;
+    for (size_t i = 0; i < levels_.size(); ++i) {
+      if (levels_[i].a != nullptr) occupied.push_back(i);
+    }
+    return occupied;
+  }
+  bool IdleMergeUseful() const {
+    std::vector<size_t> occupied = OccupiedLevels();
+    if (occupied.size() > 1) return true;
+    return occupied.size() == 1 &&
+           !(levels_[occupied[0]].a->description.since == since_);
+  }
+  void StartIdleMerge() {
+    if (!IdleMergeUseful()) return;
+    std::vector<size_t> occupied = OccupiedLevels();
+    Level& older = levels_[occupied.size() > 1 ? occupied[1] : occupied[0]];
+    if (occupied.size() > 1) {
+      older.b = std::move(levels_[occupied[0]].a);
+      levels_[occupied[0]].a.reset();
+    } else {
+      auto empty = std::make_shared<Batch<K, V, T, R>>();
+      empty->description = {upper_, upper_, since_};
+      older.b = std::move(empty);
+    }
+    older.merger =
+        std::make_unique<Merger<K, V, T, R>>(older.a, older.b, since_);
+  }
 
   static int LevelFor(size_t n) {
     int level = 0;

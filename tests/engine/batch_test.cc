@@ -1,0 +1,149 @@
+// Batches, the batcher, merging and cursors.
+#include "engine/batch.h"
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <tuple>
+#include <vector>
+
+#include "engine/batcher.h"
+#include "engine/collection.h"
+#include "engine/cursor.h"
+#include "engine/update.h"
+#include "gtest/gtest.h"
+
+namespace diffmesh {
+namespace {
+
+using B = Batch<uint32_t, uint32_t, uint64_t, int64_t>;
+using Ptr = BatchPtr<uint32_t, uint32_t, uint64_t, int64_t>;
+using Tuple = std::tuple<uint32_t, uint32_t, uint64_t, int64_t>;
+
+std::vector<Tuple> Contents(
+    TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor) {
+  std::vector<Tuple> out;
+  for (; cursor.KeyValid(); cursor.StepKey()) {
+    for (; cursor.ValValid(); cursor.StepVal()) {
+      cursor.MapTimes([&](uint64_t t, int64_t r) {
+        out.emplace_back(cursor.Key(), cursor.Val(), t, r);
+      });
+    }
+  }
+  return out;
+}
+
+Ptr Build(std::vector<Tuple> updates, uint64_t lower, uint64_t upper) {
+  std::sort(updates.begin(), updates.end());
+  BatchBuilder<uint32_t, uint32_t, uint64_t, int64_t> builder;
+  for (const auto& [k, v, t, r] : updates) builder.Push(k, v, t, r);
+  return builder.Build({Antichain<uint64_t>(lower), Antichain<uint64_t>(upper),
+                        Antichain<uint64_t>(0)});
+}
+
+TEST(ConsolidateTest, SumsEqualPairsAndDropsZeros) {
+  std::vector<Update<int, uint64_t, int64_t>> u = {
+      {2, 1, 3}, {1, 0, 1}, {1, 0, -1}, {2, 1, -1}, {1, 2, 5}};
+  Consolidate(u);
+  std::vector<Update<int, uint64_t, int64_t>> want = {{1, 2, 5}, {2, 1, 2}};
+  EXPECT_EQ(u, want);
+  std::vector<std::pair<int, int64_t>> pairs = {
+      {3, 1}, {1, 1}, {3, -1}, {1, 2}};
+  ConsolidatePairs(pairs);
+  EXPECT_EQ(pairs, (std::vector<std::pair<int, int64_t>>{{1, 3}}));
+}
+
+TEST(BatchTest, BuilderLaysOutColumns) {
+  Ptr b = Build({{1, 10, 0, 1}, {1, 10, 2, -1}, {1, 11, 1, 1}, {4, 10, 0, 3}},
+                0, 3);
+  EXPECT_EQ(b->keys, (std::vector<uint32_t>{1, 4}));
+  EXPECT_EQ(b->key_offsets, (std::vector<size_t>{0, 2, 3}));
+  EXPECT_EQ(b->vals, (std::vector<uint32_t>{10, 11, 10}));
+  EXPECT_EQ(b->val_offsets, (std::vector<size_t>{0, 2, 3, 4}));
+  EXPECT_EQ(b->times, (std::vector<uint64_t>{0, 2, 1, 0}));
+  EXPECT_EQ(b->size(), 4u);
+  EXPECT_EQ(b->description.upper, Antichain<uint64_t>(3));
+}
+
+TEST(BatcherTest, SealsOnlyTimesNotBeyondUpper) {
+  Batcher<uint32_t, uint32_t, uint64_t, int64_t> batcher;
+  batcher.Push(5, 1, 2, 1);
+  batcher.Push(3, 1, 0, 1);
+  batcher.Push(3, 1, 0, 1);
+  batcher.Push(4, 1, 1, 1);
+  batcher.Push(4, 1, 1, -1);  // cancels
+  Antichain<uint64_t> lower;
+  auto first = batcher.Seal(Antichain<uint64_t>(2), &lower);
+  EXPECT_EQ(first->keys, (std::vector<uint32_t>{3}));
+  EXPECT_EQ(first->diffs, (std::vector<int64_t>{2}));
+  EXPECT_EQ(lower, Antichain<uint64_t>(0));
+  EXPECT_EQ(first->description.lower, Antichain<uint64_t>(0));
+  EXPECT_EQ(batcher.pending(), 1u);
+  EXPECT_EQ(batcher.PendingFrontier(), Antichain<uint64_t>(2));
+  auto second = batcher.Seal(Antichain<uint64_t>(3), &lower);
+  EXPECT_EQ(second->keys, (std::vector<uint32_t>{5}));
+  EXPECT_EQ(second->description.lower, Antichain<uint64_t>(2));
+  EXPECT_EQ(batcher.pending(), 0u);
+}
+
+TEST(MergerTest, MergeEqualsConsolidatedUnionAdvancedBySince) {
+  Ptr a = Build({{1, 1, 0, 1}, {2, 1, 1, 1}, {3, 3, 1, 2}}, 0, 2);
+  Ptr b = Build({{1, 1, 2, -1}, {2, 2, 3, 1}, {3, 3, 2, -2}}, 2, 4);
+  Merger<uint32_t, uint32_t, uint64_t, int64_t> merger(a, b,
+                                                       Antichain<uint64_t>(2));
+  int64_t fuel = 1;  // a little at a time
+  int rounds = 0;
+  while (!merger.Work(&fuel)) {
+    fuel = 1;
+    ++rounds;
+  }
+  EXPECT_GT(rounds, 0);
+  Ptr m = merger.Finish();
+  TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
+  cursor.Add(m);
+  // Key 1: +1@0 -1@2 advance to 2 and cancel; key 3 likewise.
+  EXPECT_EQ(Contents(cursor), (std::vector<Tuple>{{2, 1, 2, 1}, {2, 2, 3, 1}}));
+  EXPECT_EQ(m->description.lower, Antichain<uint64_t>(0));
+  EXPECT_EQ(m->description.upper, Antichain<uint64_t>(4));
+}
+
+TEST(CursorTest, NavigatesAndSeeksAcrossBatches) {
+  TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
+  cursor.Add(Build({{1, 1, 0, 1}, {5, 1, 0, 1}, {9, 2, 0, 1}}, 0, 1));
+  cursor.Add(Build({{5, 0, 1, 1}, {5, 1, 1, 1}, {7, 3, 1, 1}}, 1, 2));
+  EXPECT_EQ(cursor.num_batches(), 2u);
+  ASSERT_TRUE(cursor.KeyValid());
+  EXPECT_EQ(cursor.Key(), 1u);
+  cursor.SeekKey(5);
+  ASSERT_TRUE(cursor.KeyValid());
+  EXPECT_EQ(cursor.Key(), 5u);
+  std::vector<std::tuple<uint32_t, uint64_t, int64_t>> key5;
+  cursor.MapKeyUpdates(
+      [&](uint32_t v, uint64_t t, int64_t r) { key5.emplace_back(v, t, r); });
+  EXPECT_EQ(key5, (std::vector<std::tuple<uint32_t, uint64_t, int64_t>>{
+                      {0, 1, 1}, {1, 0, 1}, {1, 1, 1}}));
+  cursor.SeekKey(6);
+  EXPECT_EQ(cursor.Key(), 7u);
+  cursor.StepKey();
+  EXPECT_EQ(cursor.Key(), 9u);
+  cursor.StepKey();
+  EXPECT_FALSE(cursor.KeyValid());
+}
+
+TEST(CursorTest, NegatedBatchesSubtract) {
+  Ptr a = Build({{1, 1, 0, 2}}, 0, 1);
+  Ptr b = Build({{1, 1, 0, 2}, {2, 1, 0, 1}}, 0, 1);
+  TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
+  cursor.Add(b);
+  cursor.Add(a, /*negate=*/true);
+  std::map<uint32_t, int64_t> sums;
+  for (; cursor.KeyValid(); cursor.StepKey()) {
+    cursor.MapKeyUpdates(
+        [&](uint32_t, uint64_t, int64_t r) { sums[cursor.Key()] += r; });
+  }
+  EXPECT_EQ(sums[1], 0);
+  EXPECT_EQ(sums[2], 1);
+}
+
+}  // namespace
+}  // namespace diffmesh
