@@ -38,6 +38,8 @@ class InputHandle {
  public:
   static constexpr size_t kBufferLimit = 1 << 14;
 
+  // An empty handle, closed; assign one from NewInput.
+  InputHandle() = default;
   explicit InputHandle(InputOperator<D, T, R>* op) : op_(op) {
     op_->out.SetCapabilities(Antichain<T>(time_));
   }
@@ -92,7 +94,7 @@ class InputHandle {
   bool closed() const { return op_ == nullptr; }
 
  private:
-  InputOperator<D, T, R>* op_;
+  InputOperator<D, T, R>* op_ = nullptr;
   T time_ = Minimum<T>();
   std::vector<diffmesh::Update<D, T, R>> buffer_;
 };

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The main job: installs everything, builds, and runs the example dataflow.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh
+"${BUILD_DIR:-build}/examples/hello"

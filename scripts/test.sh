@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, configures, builds and runs the
+# whole test suite with ctest.
+#   DIFFMESH_SANITIZE=address bash scripts/test.sh   # ASan + UBSan build in build-address/
+#   DIFFMESH_ORACLE_SEEDS=2000 bash scripts/test.sh  # more oracle seeds
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+if [ -n "${DIFFMESH_SANITIZE:-}" ]; then export BUILD_DIR="${BUILD_DIR:-build-$DIFFMESH_SANITIZE}"; fi
+bash scripts/build.sh
+cd "${BUILD_DIR:-build}"
+ctest --output-on-failure --timeout 900
