@@ -106,6 +106,10 @@ class OutputPort {
   // Sends may be justified by the frontier of `target` (an input of the same
   // operator, same time type, identity summary).
   void AddGuard(int target) { guards_.push_back(target); }
+  // For operators that change the time type (enter, leave, feedback): their
+  // sends are justified by their declared path summary, not by a guard.
+  void SetSummarized() { summarized_ = true; }
+  int source() const { return source_; }
 
   void Send(Message<T, P> message) {
     for (const T& t : message.time) {
@@ -133,7 +137,7 @@ class OutputPort {
 
  private:
   bool Allowed(const T& t) const {
-    if (caps_.LessEqual(t)) return true;
+    if (summarized_ || caps_.LessEqual(t)) return true;
     Timestamp ts = TimeCodec<T>::Encode(t);
     for (int target : guards_) {
       if (graph_->Frontier(target).LessEqual(ts)) return true;
@@ -146,6 +150,7 @@ class OutputPort {
   std::vector<InputPort<T, P>*> consumers_;
   std::vector<int> guards_;
   Antichain<T> caps_;
+  bool summarized_ = false;
 };
 
 // A handle to an operator's output: what operators connect to.

@@ -1,5 +1,6 @@
 #include "storage/update_log.h"
 
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"

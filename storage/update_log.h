@@ -20,20 +20,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "storage/log_update.h"
 
 namespace rocksdb {
 class DB;
 }
 
 namespace diffmesh {
-
-struct LogUpdate {
-  uint64_t time = 0;
-  int64_t diff = 0;
-  std::vector<uint32_t> fields;
-
-  friend bool operator==(const LogUpdate&, const LogUpdate&) = default;
-};
 
 // Serializes a batch to FlatBuffers bytes.
 std::string EncodeUpdateBatch(const std::vector<LogUpdate>& batch);

@@ -78,7 +78,7 @@ struct TimeKind<uint64_t> {
 };
 template <>
 struct TimeKind<PTime> {
-  static constexpr uint64_t kInner = 4;
+  static constexpr uint64_t kInner = 6;
   static PTime At(uint64_t round, std::mt19937_64& rng) {
     return {round + (rng() % 4 == 0 ? 1 : 0), rng() % kInner};
   }
@@ -140,7 +140,11 @@ bool RunOracleSeed(const std::string& name, uint64_t seed, Build build,
   std::vector<Update<B, T, int64_t>> sent_b;
   Multiset<A> live_a;
   Multiset<B> live_b;
-  auto generate = [&](auto& in, auto& sent, auto& live, auto& gen,
+  // Latest time each record was updated at: a retraction goes no earlier,
+  // so it never drives a multiplicity negative at any time.
+  std::map<A, T> last_a;
+  std::map<B, T> last_b;
+  auto generate = [&](auto& in, auto& sent, auto& live, auto& last, auto& gen,
                       uint64_t round) {
     using D = typename std::decay_t<decltype(live)>::key_type;
     T t = TimeKind<T>::At(round, rng);
@@ -151,6 +155,7 @@ bool RunOracleSeed(const std::string& name, uint64_t seed, Build build,
       std::advance(it, rng() % live.size());
       d = it->first;
       diff = -1;
+      t = Join(t, last[d]);
     } else if (options.allow_negative && rng() % 5 == 0) {
       diff = -1;
     } else if (rng() % 6 == 0) {
@@ -158,6 +163,8 @@ bool RunOracleSeed(const std::string& name, uint64_t seed, Build build,
     }
     live[d] += diff;
     if (live[d] == 0) live.erase(d);
+    auto [slot, fresh] = last.try_emplace(d, t);
+    if (!fresh) slot->second = Join(slot->second, t);
     in.UpdateAt(d, t, diff);
     sent.push_back({d, t, diff});
   };
@@ -167,9 +174,9 @@ bool RunOracleSeed(const std::string& name, uint64_t seed, Build build,
     int n = static_cast<int>(rng() % (options.max_updates_per_round + 1));
     for (int i = 0; i < n; ++i) {
       if (rng() % 2 == 0) {
-        generate(in_a, sent_a, live_a, gen_a, round);
+        generate(in_a, sent_a, live_a, last_a, gen_a, round);
       } else {
-        generate(in_b, sent_b, live_b, gen_b, round);
+        generate(in_b, sent_b, live_b, last_b, gen_b, round);
       }
     }
     // Sometimes let several rounds complete in one go.
