@@ -7,10 +7,16 @@
 //
 // Readers (join, reduce, ...) take a TraceReader on `trace`; each batch
 // message carries the batch and its sequence number in the trace.
+//
+// An arrangement entered into a loop (EnterArranged, operators/iterate.h)
+// keeps its outer trace and batches: TB is the time stored in the batches,
+// T the time of the scope reading them, and ScopeTime<TB, T> maps one to the
+// other (t -> (t, 0), per level of nesting) without copying anything.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 
 #include "engine/batch.h"
 #include "engine/port.h"
@@ -24,14 +30,43 @@ struct BatchMessage {
   uint64_t seq = 0;
 };
 
-template <class K, class V, class T = uint64_t, class R = int64_t>
+// Maps batch times TB into a scope's time T, and scope frontiers back out.
+template <class TB, class T>
+struct ScopeTime;
+template <class T>
+struct ScopeTime<T, T> {
+  static const T& In(const T& t) { return t; }
+  static const T& Out(const T& t) { return t; }
+};
+template <class TB, class Outer>
+requires(!std::is_same_v<TB, Product<Outer, uint64_t>>) struct ScopeTime<
+    TB, Product<Outer, uint64_t>> {
+  static Product<Outer, uint64_t> In(const TB& t) {
+    return {ScopeTime<TB, Outer>::In(t), 0};
+  }
+  static TB Out(const Product<Outer, uint64_t>& t) {
+    return ScopeTime<TB, Outer>::Out(t.outer);
+  }
+};
+
+// The frontier `f` of a scope, as a frontier of batch times: compaction of an
+// outer trace up to it preserves every lookup the scope can still make.
+template <class TB, class T>
+Antichain<TB> OuterFrontier(const Antichain<T>& f) {
+  Antichain<TB> out;
+  for (const T& t : f) out.Insert(ScopeTime<TB, T>::Out(t));
+  return out;
+}
+
+template <class K, class V, class T = uint64_t, class R = int64_t, class TB = T>
 struct Arranged {
   using Key = K;
   using Val = V;
   using Time = T;
   using Diff = R;
-  using Payload = BatchMessage<K, V, T, R>;
-  using TraceT = Trace<K, V, T, R>;
+  using BatchTime = TB;
+  using Payload = BatchMessage<K, V, TB, R>;
+  using TraceT = Trace<K, V, TB, R>;
 
   Stream<T, Payload> stream;
   std::shared_ptr<TraceT> trace;

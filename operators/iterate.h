@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/arrangement.h"
 #include "engine/collection.h"
 #include "engine/graph.h"
 #include "engine/port.h"
@@ -79,6 +80,33 @@ auto Retime(std::string name, const Collection<D, TIn, R>& input,
   return std::pair(op, Collection<D, TOut, R>{{input.graph(), &op->out}});
 }
 
+// Forwards batch messages into a loop scope, retiming only the messages.
+template <class T, class Inner, class Payload>
+class EnterBatchesOperator : public OperatorBase {
+ public:
+  explicit EnterBatchesOperator(const Stream<T, Payload>& input)
+      : OperatorBase("enter_arranged"),
+        in(input.graph, input.graph->NextOperatorIndex()),
+        out(input.graph, input.graph->NextOperatorIndex()) {
+    input.port->Connect(&in);
+    input.graph->SetSummary(in.target(), out.source(),
+                            PathSummary::Enter(TimeCodec<T>::kDepth));
+    out.SetSummarized();
+  }
+
+  void Run() override {
+    Message<T, Payload> message;
+    while (in.Pull(&message)) {
+      Antichain<Inner> time;
+      for (const T& t : message.time) time.Insert(Inner{t, 0});
+      out.Send({std::move(time), std::move(message.payload)});
+    }
+  }
+
+  InputPort<T, Payload> in;
+  OutputPort<Inner, Payload> out;
+};
+
 }  // namespace internal
 
 // Brings an outer collection into a loop scope: t -> (t, 0).
@@ -91,6 +119,19 @@ Collection<D, Product<T, uint64_t>, R> Enter(const Collection<D, T, R>& input) {
                return Inner{t, 0};
              })
       .second;
+}
+
+// Makes an outer arrangement readable inside a loop scope without
+// re-arranging: the loop's readers share the outer trace and its batches,
+// whose times read as (t, 0).
+template <class K, class V, class T, class R, class TB>
+Arranged<K, V, Product<T, uint64_t>, R, TB> EnterArranged(
+    const Arranged<K, V, T, R, TB>& outer) {
+  using Inner = Product<T, uint64_t>;
+  using Payload = BatchMessage<K, V, TB, R>;
+  using Op = internal::EnterBatchesOperator<T, Inner, Payload>;
+  auto* op = outer.graph()->template AddOperator<Op>(outer.stream);
+  return Arranged<K, V, Inner, R, TB>{{outer.graph(), &op->out}, outer.trace};
 }
 
 // Takes a loop's collection out to the enclosing scope: (t, i) -> t.

@@ -33,16 +33,17 @@
 namespace diffmesh {
 namespace internal {
 
-template <class K, class V1, class V2, class T, class R, class DOut, class F>
+template <class K, class V1, class V2, class T, class R, class DOut, class F,
+          class TB1, class TB2>
 class JoinOperator : public OperatorBase {
  public:
-  using P1 = BatchMessage<K, V1, T, R>;
-  using P2 = BatchMessage<K, V2, T, R>;
+  using P1 = BatchMessage<K, V1, TB1, R>;
+  using P2 = BatchMessage<K, V2, TB2, R>;
   using POut = std::vector<Update<DOut, T, R>>;
   static constexpr size_t kChunk = 1 << 16;
 
-  JoinOperator(std::string name, const Arranged<K, V1, T, R>& a,
-               const Arranged<K, V2, T, R>& b, F f)
+  JoinOperator(std::string name, const Arranged<K, V1, T, R, TB1>& a,
+               const Arranged<K, V2, T, R, TB2>& b, F f)
       : OperatorBase(std::move(name)),
         in1(a.graph(), a.graph()->NextOperatorIndex()),
         in2(a.graph(), a.graph()->NextOperatorIndex()),
@@ -63,10 +64,10 @@ class JoinOperator : public OperatorBase {
     while (in1.Pull(&m1)) {
       if (reader2_.valid()) {
         auto cursor = reader2_.Cursor();
-        JoinBatch(*m1.payload.batch, cursor, m1.time,
-                  [&](const K& k, const V1& v1, const V2& v2) {
-                    return f_(k, v1, v2);
-                  });
+        JoinBatch<TB1, TB2>(*m1.payload.batch, cursor, m1.time,
+                            [&](const K& k, const V1& v1, const V2& v2) {
+                              return f_(k, v1, v2);
+                            });
       }
       reader1_.Acknowledge(m1.payload.seq);
     }
@@ -74,10 +75,10 @@ class JoinOperator : public OperatorBase {
     while (in2.Pull(&m2)) {
       if (reader1_.valid()) {
         auto cursor = reader1_.Cursor();
-        JoinBatch(*m2.payload.batch, cursor, m2.time,
-                  [&](const K& k, const V2& v2, const V1& v1) {
-                    return f_(k, v1, v2);
-                  });
+        JoinBatch<TB2, TB1>(*m2.payload.batch, cursor, m2.time,
+                            [&](const K& k, const V2& v2, const V1& v1) {
+                              return f_(k, v1, v2);
+                            });
       }
       reader2_.Acknowledge(m2.payload.seq);
     }
@@ -87,12 +88,12 @@ class JoinOperator : public OperatorBase {
     if (f2.empty()) {
       reader1_.Release();
     } else {
-      reader1_.SetSince(f2);
+      reader1_.SetSince(OuterFrontier<TB1>(f2));
     }
     if (f1.empty()) {
       reader2_.Release();
     } else {
-      reader2_.SetSince(f1);
+      reader2_.SetSince(OuterFrontier<TB2>(f1));
     }
   }
 
@@ -101,9 +102,11 @@ class JoinOperator : public OperatorBase {
   OutputPort<T, POut> out;
 
  private:
-  template <class VB, class VC, class G>
-  void JoinBatch(const Batch<K, VB, T, R>& batch,
-                 TraceCursor<K, VC, T, R>& cursor, const Antichain<T>& time,
+  // Joins a batch (times TBB) with a trace (times TBC), both read in this
+  // scope's time T.
+  template <class TBB, class TBC, class VB, class VC, class G>
+  void JoinBatch(const Batch<K, VB, TBB, R>& batch,
+                 TraceCursor<K, VC, TBC, R>& cursor, const Antichain<T>& time,
                  G&& g) {
     POut output;
     std::vector<std::tuple<VC, T, R>> other;
@@ -113,15 +116,16 @@ class JoinOperator : public OperatorBase {
       if (!cursor.KeyValid()) break;
       if (!(cursor.Key() == key)) continue;
       other.clear();
-      cursor.MapKeyUpdates([&](const VC& v, const T& t, const R& r) {
-        other.emplace_back(v, t, r);
+      cursor.MapKeyUpdates([&](const VC& v, const TBC& t, const R& r) {
+        other.emplace_back(v, ScopeTime<TBC, T>::In(t), r);
       });
       for (size_t v = batch.key_offsets[k]; v < batch.key_offsets[k + 1]; ++v) {
         for (size_t i = batch.val_offsets[v]; i < batch.val_offsets[v + 1];
              ++i) {
+          T bt = ScopeTime<TBB, T>::In(batch.times[i]);
           for (const auto& [ov, ot, orr] : other) {
-            output.push_back({g(key, batch.vals[v], ov),
-                              Join(batch.times[i], ot), batch.diffs[i] * orr});
+            output.push_back({g(key, batch.vals[v], ov), Join(bt, ot),
+                              batch.diffs[i] * orr});
           }
         }
       }
@@ -133,20 +137,23 @@ class JoinOperator : public OperatorBase {
     if (!output.empty()) out.Send({time, std::move(output)});
   }
 
-  TraceReader<K, V1, T, R> reader1_;
-  TraceReader<K, V2, T, R> reader2_;
+  TraceReader<K, V1, TB1, R> reader1_;
+  TraceReader<K, V2, TB2, R> reader2_;
   F f_;
 };
 
 }  // namespace internal
 
 // The core join over two shared arrangements: f(key, v1, v2) -> record.
-template <class K, class V1, class V2, class T, class R, class F>
-auto JoinCore(const Arranged<K, V1, T, R>& a, const Arranged<K, V2, T, R>& b,
-              F f, std::string name = "join") {
+// Either side may be an outer arrangement entered into this scope.
+template <class K, class V1, class V2, class T, class R, class F, class TB1,
+          class TB2>
+auto JoinCore(const Arranged<K, V1, T, R, TB1>& a,
+              const Arranged<K, V2, T, R, TB2>& b, F f,
+              std::string name = "join") {
   using DOut =
       std::decay_t<std::invoke_result_t<F&, const K&, const V1&, const V2&>>;
-  using Op = internal::JoinOperator<K, V1, V2, T, R, DOut, F>;
+  using Op = internal::JoinOperator<K, V1, V2, T, R, DOut, F, TB1, TB2>;
   auto* op =
       a.graph()->template AddOperator<Op>(std::move(name), a, b, std::move(f));
   return Collection<DOut, T, R>{{a.graph(), &op->out}};

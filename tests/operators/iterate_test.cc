@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "examples/graph_algorithms.h"
+#include "operators/inspect.h"
 #include "tests/operators/oracle.h"
 
 namespace diffmesh::testing {
@@ -136,6 +137,56 @@ TEST(VariableTest, TransitiveClosure) {
         return out;
       },
       GenNode, GenEdge, {.rounds = 8, .max_updates_per_round = 6});
+}
+
+}  // namespace
+}  // namespace diffmesh::testing
+
+namespace diffmesh::testing {
+namespace {
+
+// An outer arrangement entered into a loop is read there through the outer
+// trace itself: one reader, one copy of the edges, and correct distances.
+TEST(EnterArrangedTest, LoopReadsTheOuterTrace) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("enter_arranged");
+  auto [edges_in, edges] = NewInput<Edge>(graph);
+  auto [roots_in, roots] = NewInput<Node>(graph);
+  auto by_source = ArrangeByKey(edges);
+  auto start =
+      Map(roots, [](Node n) { return std::pair<Node, uint32_t>(n, 0); });
+  std::map<std::pair<Node, uint32_t>, int64_t> dists;
+  auto result = Inspect(
+      Iterate(start,
+              [&](const auto& current) {
+                auto stepped = JoinCore(
+                    ArrangeByKey(current), EnterArranged(by_source),
+                    [](const Node&, const uint32_t& d, const Node& dst) {
+                      return std::pair<Node, uint32_t>(dst, d + 1);
+                    });
+                return Reduce<uint32_t>(
+                    Concat(stepped, Enter(start)),
+                    [](const Node&, const auto& in, auto* out) {
+                      out->emplace_back(in.front().first, 1);
+                    });
+              }),
+      [&](const auto& d, uint64_t, int64_t r) { dists[d] += r; });
+  EXPECT_EQ(by_source.trace->NumReaders(), 1u);
+  auto probe = ProbeStream(result.stream);
+  for (Node n = 0; n < 50; ++n) edges_in.Insert({n, n + 1});  // a path
+  roots_in.Insert(0);
+  edges_in.AdvanceTo(1);
+  roots_in.AdvanceTo(1);
+  ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(1); }));
+  EXPECT_EQ((dists[{50, 50}]), 1);
+  EXPECT_EQ(by_source.trace->StoredUpdates(), 50u);
+  edges_in.Remove({10, 11});  // cut the path
+  edges_in.AdvanceTo(2);
+  roots_in.AdvanceTo(2);
+  ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(2); }));
+  EXPECT_EQ((dists[{50, 50}]), 0);
+  EXPECT_EQ((dists[{10, 10}]), 1);
+  EXPECT_EQ((dists[{11, 11}]), 0);
 }
 
 }  // namespace
