@@ -29,7 +29,7 @@ class TraceCursor {
 
   void Add(Ptr batch, bool negate = false) {
     if (batch == nullptr || batch->empty()) return;
-    parts_.push_back(Part{std::move(batch), negate, 0, 0});
+    parts_.push_back(Part{std::move(batch), negate, 0, 0, false});
     parts_.back().val = parts_.back().batch->key_offsets[0];
     Refresh();
   }
@@ -50,15 +50,22 @@ class TraceCursor {
     for (Part& p : parts_) {
       const auto& keys = p.batch->keys;
       if (p.key >= keys.size() || !(keys[p.key] < key)) continue;
-      // Gallop, then binary search.
-      size_t step = 1, lo = p.key, hi = p.key + 1;
-      while (hi < keys.size() && keys[hi] < key) {
-        lo = hi;
-        step <<= 1;
-        hi = std::min(keys.size(), hi + step);
+      if (!p.sought) {
+        // A fresh cursor: one binary search over the whole batch.
+        p.sought = true;
+        p.key = std::lower_bound(keys.begin() + p.key, keys.end(), key) -
+                keys.begin();
+      } else {
+        // Later seeks move forward a little: gallop, then binary search.
+        size_t step = 1, lo = p.key, hi = p.key + 1;
+        while (hi < keys.size() && keys[hi] < key) {
+          lo = hi;
+          step <<= 1;
+          hi = std::min(keys.size(), hi + step);
+        }
+        p.key = std::lower_bound(keys.begin() + lo, keys.begin() + hi, key) -
+                keys.begin();
       }
-      p.key = std::lower_bound(keys.begin() + lo, keys.begin() + hi, key) -
-              keys.begin();
       if (p.key < keys.size()) p.val = p.batch->key_offsets[p.key];
     }
     Refresh();
@@ -104,6 +111,7 @@ class TraceCursor {
     bool negate;
     size_t key;
     size_t val;
+    bool sought;  // a SeekKey has positioned this part before
   };
 
   bool AtKey(const Part& p) const {

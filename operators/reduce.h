@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -83,16 +84,15 @@ class ReduceOperator : public OperatorBase {
     Antichain<T> complete = JoinFrontiers(input_upper_, frontier);
     if (complete == output_upper_ && work_.empty()) return;
 
-    // Pending times of keys with something now complete rejoin the work.
+    // Pending times now complete rejoin the work with their keys. Pending
+    // work is indexed by time: there are few distinct times, many keys.
     for (auto it = pending_.begin(); it != pending_.end();) {
-      bool ready = false;
-      for (const T& t : it->second) ready |= !complete.LessEqual(t);
-      if (ready) {
-        for (const T& t : it->second) work_.emplace_back(it->first, t);
-        it = pending_.erase(it);
-      } else {
+      if (complete.LessEqual(it->first)) {
         ++it;
+        continue;
       }
+      for (const K& key : it->second) work_.emplace_back(key, it->first);
+      it = pending_.erase(it);
     }
     std::sort(work_.begin(), work_.end());
     work_.erase(std::unique(work_.begin(), work_.end()), work_.end());
@@ -140,9 +140,7 @@ class ReduceOperator : public OperatorBase {
     }
 
     Antichain<T> caps;
-    for (const auto& [key, times] : pending_) {
-      for (const T& t : times) caps.Insert(t);
-    }
+    for (const auto& [time, keys] : pending_) caps.Insert(time);
     out.SetCapabilities(caps);
     // Future evaluations happen at times beyond the frontier.
     input_reader_.SetSince(frontier);
@@ -200,7 +198,7 @@ class ReduceOperator : public OperatorBase {
         output_history_.emplace_back(o, t, r);
       }
     }
-    if (!still_pending.empty()) pending_[key] = std::move(still_pending);
+    for (const T& t : still_pending) pending_[t].insert(key);
   }
 
   // Extends times_ with its joins with every history time and itself, then
@@ -238,7 +236,8 @@ class ReduceOperator : public OperatorBase {
   L logic_;
   Antichain<T> input_upper_ = Antichain<T>(Minimum<T>());
   Antichain<T> output_upper_ = Antichain<T>(Minimum<T>());
-  std::map<K, std::vector<T>> pending_;
+  // Interesting times not yet complete, and the keys to evaluate at each.
+  std::map<T, std::set<K>> pending_;
   std::vector<std::pair<K, T>> work_;
   std::vector<T> times_;
   std::vector<std::tuple<V, T, R>> input_history_;
