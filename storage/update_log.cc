@@ -46,6 +46,12 @@ std::string EncodeUpdateBatch(const std::vector<LogUpdate>& batch) {
 
 absl::StatusOr<std::vector<LogUpdate>> DecodeUpdateBatch(
     absl::string_view bytes, absl::string_view where) {
+  // FlatBuffers reads scalars in place: give it 8-byte aligned storage
+  // (RocksDB values and strings carry no alignment promise).
+  std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
+  if (!bytes.empty()) std::memcpy(aligned.data(), bytes.data(), bytes.size());
+  bytes = absl::string_view(reinterpret_cast<const char*>(aligned.data()),
+                            bytes.size());
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()),
                                  bytes.size());
   if (!fbs::VerifyUpdateBatchBuffer(verifier)) {
