@@ -37,6 +37,16 @@ Multiset<uint32_t> DistinctOracle(const Multiset<uint32_t>& a) {
   return out;
 }
 
+// The threshold under test keeps multiplicities of at least two.
+int64_t AtLeastTwo(uint32_t, int64_t m) { return m >= 2 ? m : int64_t{0}; }
+Multiset<uint32_t> AtLeastTwoOracle(const Multiset<uint32_t>& a) {
+  Multiset<uint32_t> out;
+  for (const auto& [k, m] : a) {
+    if (m >= 2) out[k] = m;
+  }
+  return out;
+}
+
 // Reduce: per key, the minimum value and the total multiplicity.
 TYPED_TEST(ReduceOracle, ReduceMinAndSum) {
   using Out = std::pair<uint32_t, uint32_t>;
@@ -107,16 +117,9 @@ TYPED_TEST(ReduceOracle, DistinctGeneral) {
 TYPED_TEST(ReduceOracle, ThresholdGeneral) {
   CheckAgainstOracle<TypeParam, uint32_t, uint32_t, uint32_t>(
       "threshold_general",
-      [](auto a, auto) {
-        return ThresholdGeneral(
-            a, [](uint32_t, int64_t m) { return m >= 2 ? m : int64_t{0}; });
-      },
+      [](auto a, auto) { return ThresholdGeneral(a, AtLeastTwo); },
       [](const Multiset<uint32_t>& a, const Multiset<uint32_t>&) {
-        Multiset<uint32_t> out;
-        for (const auto& [k, m] : a) {
-          if (m >= 2) out[k] = m;
-        }
-        return out;
+        return AtLeastTwoOracle(a);
       },
       GenKey, GenKey);
 }
@@ -143,16 +146,9 @@ TEST(ReduceTotalOracle, DistinctTotal) {
 TEST(ReduceTotalOracle, ThresholdTotal) {
   CheckAgainstOracle<uint64_t, uint32_t, uint32_t, uint32_t>(
       "threshold_total",
-      [](auto a, auto) {
-        return ThresholdTotal(
-            a, [](uint32_t, int64_t m) { return m >= 2 ? m : int64_t{0}; });
-      },
+      [](auto a, auto) { return ThresholdTotal(a, AtLeastTwo); },
       [](const Multiset<uint32_t>& a, const Multiset<uint32_t>&) {
-        Multiset<uint32_t> out;
-        for (const auto& [k, m] : a) {
-          if (m >= 2) out[k] = m;
-        }
-        return out;
+        return AtLeastTwoOracle(a);
       },
       GenKey, GenKey);
 }
