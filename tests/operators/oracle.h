@@ -9,7 +9,7 @@
 //
 // Seeds: DIFFMESH_ORACLE_SEEDS (default 200) consecutive seeds, or exactly
 // DIFFMESH_SEED=n. A failure prints the seed so it can be kept as a
-// regression test (tests/regress/).
+// regression test under tests/regress/.
 #pragma once
 
 #include <cstdint>
