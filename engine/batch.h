@@ -23,6 +23,7 @@
 
 #include "engine/antichain.h"
 #include "engine/difference.h"
+#include "engine/update.h"
 
 namespace diffmesh {
 
@@ -109,23 +110,6 @@ class BatchBuilder {
   std::shared_ptr<B> batch_;
 };
 
-// Sorts a run of (time, diff) by time, sums equal times, drops zeros.
-template <class T, class R>
-void ConsolidateRun(std::vector<std::pair<T, R>>& run) {
-  std::sort(run.begin(), run.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  size_t out = 0;
-  for (size_t i = 0; i < run.size();) {
-    R sum = run[i].second;
-    size_t j = i + 1;
-    while (j < run.size() && run[j].first == run[i].first)
-      sum += run[j++].second;
-    if (!IsZero(sum)) run[out++] = {run[i].first, sum};
-    i = j;
-  }
-  run.resize(out);
-}
-
 // Merges two batches (older `a`, newer `b`) into one, advancing times by
 // `since`, a bounded amount of work at a time.
 //
@@ -195,7 +179,7 @@ class Merger {
         AppendRun(*y, vb++);
       }
       work += static_cast<int64_t>(run_.size());
-      ConsolidateRun(run_);
+      ConsolidatePairs(run_);  // sort by time, sum, drop zeros
       builder_.PushRun(key, *val, run_);
     }
     return work;

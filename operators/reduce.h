@@ -113,22 +113,19 @@ class ReduceOperator : public OperatorBase {
     // Seal the corrections into an output batch [output_upper_, complete).
     if (!(complete == output_upper_)) {
       std::sort(corrections_.begin(), corrections_.end());
+      CoalesceSorted(
+          corrections_,
+          [](const auto& a, const auto& b) {
+            return std::get<0>(a) == std::get<0>(b) &&
+                   std::get<1>(a) == std::get<1>(b) &&
+                   std::get<2>(a) == std::get<2>(b);
+          },
+          [](auto& c) -> RO& { return std::get<3>(c); });
       BatchBuilder<K, O, T, RO> builder;
       Antichain<T> batch_lower;
-      for (size_t i = 0; i < corrections_.size();) {
-        auto& [key, val, time, diff] = corrections_[i];
-        RO sum = diff;
-        size_t j = i + 1;
-        while (j < corrections_.size() && std::get<0>(corrections_[j]) == key &&
-               std::get<1>(corrections_[j]) == val &&
-               std::get<2>(corrections_[j]) == time) {
-          sum += std::get<3>(corrections_[j++]);
-        }
-        if (!IsZero(sum)) {
-          builder.Push(key, val, time, sum);
-          batch_lower.Insert(time);
-        }
-        i = j;
+      for (const auto& [key, val, time, diff] : corrections_) {
+        builder.Push(key, val, time, diff);
+        batch_lower.Insert(time);
       }
       auto batch =
           builder.Build({output_upper_, complete, Antichain<T>(Minimum<T>())});

@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/batcher.h"
 #include "engine/graph.h"
 #include "engine/input.h"
 #include "engine/probe.h"
@@ -42,37 +43,20 @@ TEST(SpineTest, RandomInsertsWithCompactionMatchReference) {
   for (uint64_t seed = 0; seed < 50; ++seed) {
     std::mt19937_64 rng(seed);
     Sp spine;
+    Batcher<uint32_t, uint32_t, uint64_t, int64_t> batcher;
     std::vector<std::tuple<uint32_t, uint32_t, uint64_t, int64_t>> all;
     uint64_t time = 0;
     for (int round = 0; round < 60; ++round) {
-      Batcher<uint32_t, uint32_t, uint64_t, int64_t> batcher;
-      std::vector<std::tuple<uint32_t, uint32_t, uint64_t, int64_t>> upd;
       int n = static_cast<int>(rng() % 50);
       for (int i = 0; i < n; ++i) {
-        upd.emplace_back(rng() % 20, rng() % 3, time + rng() % 2,
-                         rng() % 2 ? 1 : -1);
+        std::tuple<uint32_t, uint32_t, uint64_t, int64_t> u(
+            rng() % 20, rng() % 3, time + rng() % 2, rng() % 2 ? 1 : -1);
+        batcher.Push(std::get<0>(u), std::get<1>(u), std::get<2>(u),
+                     std::get<3>(u));
+        all.push_back(u);
       }
-      std::sort(upd.begin(), upd.end());
-      BatchBuilder<uint32_t, uint32_t, uint64_t, int64_t> builder;
-      std::vector<std::tuple<uint32_t, uint32_t, uint64_t, int64_t>>
-          consolidated;
-      for (const auto& u : upd) {
-        if (!consolidated.empty() &&
-            std::get<0>(consolidated.back()) == std::get<0>(u) &&
-            std::get<1>(consolidated.back()) == std::get<1>(u) &&
-            std::get<2>(consolidated.back()) == std::get<2>(u)) {
-          std::get<3>(consolidated.back()) += std::get<3>(u);
-        } else {
-          consolidated.push_back(u);
-        }
-      }
-      for (const auto& [k, v, t, r] : consolidated) {
-        if (r != 0) builder.Push(k, v, t, r);
-      }
-      all.insert(all.end(), upd.begin(), upd.end());
-      spine.Insert(builder.Build({Antichain<uint64_t>(time),
-                                  Antichain<uint64_t>(time + 2),
-                                  Antichain<uint64_t>(0)}));
+      Antichain<uint64_t> lower;
+      spine.Insert(batcher.Seal(Antichain<uint64_t>(time + 2), &lower));
       time += 2;
       if (rng() % 3 == 0) spine.SetSince(Antichain<uint64_t>(time - rng() % 3));
       // Times beyond since must accumulate exactly.
@@ -95,6 +79,18 @@ TEST(SpineTest, RandomInsertsWithCompactionMatchReference) {
   }
 }
 
+// Inserts records 0..n-1 at time 2r, deletes them at 2r+1, and steps until
+// both times are complete.
+bool InsertDeleteRound(Worker& worker, InputHandle<uint32_t>& input,
+                       const Probe<uint64_t>& probe, uint32_t n,
+                       uint64_t round) {
+  for (uint32_t i = 0; i < n; ++i) input.Insert(i);
+  input.AdvanceTo(2 * round + 1);
+  for (uint32_t i = 0; i < n; ++i) input.Remove(i);
+  input.AdvanceTo(2 * round + 2);
+  return worker.StepWhile([&] { return probe.LessThan(2 * round + 2); });
+}
+
 // 1,000 records inserted and deleted for 10,000 rounds with since following
 // the input: the trace's stored update count stays bounded. Bound: since
 // trails the input by one round, so a round's merge of +1,000 and -1,000
@@ -113,12 +109,7 @@ TEST(CompactionTest, InsertDeleteStreamStaysBounded) {
   auto probe = ProbeStream(arranged.stream);
   size_t max_stored = 0;
   for (uint64_t round = 0; round < kRounds; ++round) {
-    for (uint32_t i = 0; i < kRecords; ++i) input.Insert(i);
-    input.AdvanceTo(2 * round + 1);
-    for (uint32_t i = 0; i < kRecords; ++i) input.Remove(i);
-    input.AdvanceTo(2 * round + 2);
-    ASSERT_TRUE(
-        worker.StepWhile([&] { return probe.LessThan(2 * round + 2); }));
+    ASSERT_TRUE(InsertDeleteRound(worker, input, probe, kRecords, round));
     reader.SetSince(Antichain<uint64_t>(2 * round + 2));
     max_stored = std::max(max_stored, arranged.trace->StoredUpdates());
   }
@@ -140,12 +131,7 @@ TEST(CompactionTest, ReaderHoldingSinceKeepsHistory) {
   historian.SetSince(Antichain<uint64_t>(0));
   auto probe = ProbeStream(arranged.stream);
   for (uint64_t round = 0; round < 200; ++round) {
-    for (uint32_t i = 0; i < kRecords; ++i) input.Insert(i);
-    input.AdvanceTo(2 * round + 1);
-    for (uint32_t i = 0; i < kRecords; ++i) input.Remove(i);
-    input.AdvanceTo(2 * round + 2);
-    ASSERT_TRUE(
-        worker.StepWhile([&] { return probe.LessThan(2 * round + 2); }));
+    ASSERT_TRUE(InsertDeleteRound(worker, input, probe, kRecords, round));
     follower.SetSince(Antichain<uint64_t>(2 * round + 2));
   }
   auto count_at = [&](uint64_t t) {
