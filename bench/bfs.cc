@@ -23,11 +23,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "bench/isaac64.h"
 #include "engine/graph.h"
 #include "engine/input.h"
 #include "engine/probe.h"
@@ -47,19 +47,20 @@ double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
-// Uniform random edges from a fixed seed; two generators with the same seed
-// produce the same sequence.
+// The reference driver's random edges: ISAAC-64 seeded [1, 2, 3, 4], source
+// then destination, each uniform over the nodes. Two generators replay the
+// same sequence (one adds edges, the other removes them oldest first).
 class EdgeGenerator {
  public:
-  explicit EdgeGenerator(uint32_t nodes) : rng_(0x01020304), nodes_(nodes) {}
+  explicit EdgeGenerator(uint32_t nodes) : rng_({1, 2, 3, 4}), nodes_(nodes) {}
   Edge Next() {
-    Node a = static_cast<Node>(rng_() % nodes_);
-    Node b = static_cast<Node>(rng_() % nodes_);
+    Node a = rng_.Below(nodes_);
+    Node b = rng_.Below(nodes_);
     return {a, b};
   }
 
  private:
-  std::mt19937_64 rng_;
+  diffmesh::bench::Isaac64 rng_;
   uint32_t nodes_;
 };
 

@@ -64,7 +64,11 @@ class BatchBuilder {
 
   BatchBuilder() : batch_(std::make_shared<B>()) {}
 
+  // Reserves room for up to `updates` updates (an upper bound is fine: the
+  // batch is shrunk to fit when built).
   void Reserve(size_t updates) {
+    batch_->vals.reserve(updates);
+    batch_->val_offsets.reserve(updates + 1);
     batch_->times.reserve(updates);
     batch_->diffs.reserve(updates);
   }
@@ -92,7 +96,16 @@ class BatchBuilder {
 
   std::shared_ptr<const B> Build(Description<T> description) {
     CloseKey();
-    batch_->description = std::move(description);
+    B& b = *batch_;
+    // Reserve() may have over-estimated: give back a large excess.
+    auto fit = [](auto& v) {
+      if (v.capacity() > v.size() + v.size() / 4 + 64) v.shrink_to_fit();
+    };
+    fit(b.vals);
+    fit(b.val_offsets);
+    fit(b.times);
+    fit(b.diffs);
+    b.description = std::move(description);
     return std::exchange(batch_, std::make_shared<B>());
   }
 

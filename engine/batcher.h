@@ -13,6 +13,7 @@
 #pragma once
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -28,13 +29,17 @@ class Batcher {
   Batcher() : lower_(Antichain<T>(Minimum<T>())) {}
 
   void Push(K key, V val, T time, R diff) {
-    pending_.push_back({std::move(key), std::move(val), std::move(time), diff});
+    if (chunks_.empty() || chunks_.back().size() == kChunk) {
+      chunks_.emplace_back();
+      // Small inputs stay small; a chunk is never reallocated once full.
+      chunks_.back().reserve(chunks_.size() == 1 ? 64 : kChunk);
+    }
+    chunks_.back().push_back(
+        {std::move(key), std::move(val), std::move(time), diff});
   }
 
-  // Seals the pending updates at times not beyond `upper` into a batch
-  // [lower, upper); returns it (possibly empty). Also returns in
-  // `*batch_lower` the lower envelope of the sealed updates' times.
   Ptr Seal(const Antichain<T>& upper, Antichain<T>* batch_lower) {
+    GatherChunks();
     std::sort(pending_.begin(), pending_.end(),
               [](const Entry& a, const Entry& b) {
                 if (a.key < b.key) return true;
@@ -50,6 +55,7 @@ class Batcher {
         },
         [](Entry& e) -> R& { return e.diff; });
     BatchBuilder<K, V, T, R> builder;
+    builder.Reserve(pending_.size());
     std::vector<Entry> kept;
     *batch_lower = Antichain<T>();
     for (Entry& e : pending_) {
@@ -77,9 +83,15 @@ class Batcher {
   Antichain<T> PendingFrontier() const {
     Antichain<T> result;
     for (const Entry& e : pending_) result.Insert(e.time);
+    for (const auto& chunk : chunks_)
+      for (const Entry& e : chunk) result.Insert(e.time);
     return result;
   }
-  size_t pending() const { return pending_.size(); }
+  size_t pending() const {
+    size_t n = pending_.size();
+    for (const auto& chunk : chunks_) n += chunk.size();
+    return n;
+  }
   const Antichain<T>& lower() const { return lower_; }
 
  private:
@@ -89,7 +101,26 @@ class Batcher {
     T time;
     R diff;
   };
-  std::vector<Entry> pending_;
+  // Moves pushed chunks behind pending_ (one exact allocation), freeing each
+  // chunk as it goes, so the peak is the updates plus one chunk.
+  void GatherChunks() {
+    if (chunks_.empty()) return;
+    size_t total = pending();
+    if (pending_.empty() && chunks_.size() == 1) {
+      pending_ = std::move(chunks_.front());
+    } else {
+      pending_.reserve(total);
+      for (auto& chunk : chunks_) {
+        std::move(chunk.begin(), chunk.end(), std::back_inserter(pending_));
+        std::vector<Entry>().swap(chunk);
+      }
+    }
+    chunks_.clear();
+  }
+
+  static constexpr size_t kChunk = size_t{1} << 16;
+  std::vector<Entry> pending_;              // updates not yet in a batch
+  std::vector<std::vector<Entry>> chunks_;  // pushed since the last seal
   Antichain<T> lower_;
 };
 

@@ -1,6 +1,7 @@
 #include "engine/graph.h"
 
 #include "engine/check.h"
+#include "engine/memory.h"
 
 namespace diffmesh {
 
@@ -89,6 +90,8 @@ bool Graph::Exert() {
   for (auto& op : operators_) more |= op->Exert();
   return more;
 }
+
+Worker::Worker() { TuneAllocator(); }
 
 Graph& Worker::NewDataflow(std::string name) {
   graphs_.push_back(std::make_unique<Graph>(std::move(name)));

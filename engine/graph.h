@@ -131,7 +131,7 @@ class Graph {
 // A worker owns dataflows and steps them. One per thread.
 class Worker {
  public:
-  Worker() = default;
+  Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 

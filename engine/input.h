@@ -66,12 +66,16 @@ class InputHandle {
     DM_CHECK_MSG(op_ != nullptr, "update on a closed input");
     DM_CHECK_MSG(diffmesh::LessEqual(time_, time),
                  "update at a time before the input's time");
+    // Sized like the last flush, so bulk loads do not regrow the buffer and
+    // small rounds do not allocate a bulk-sized one.
+    if (buffer_.capacity() == 0) buffer_.reserve(last_flush_);
     buffer_.push_back({std::move(data), time, diff});
     if (buffer_.size() >= kBufferLimit) Flush();
   }
 
   void Flush() {
     if (op_ == nullptr || buffer_.empty()) return;
+    last_flush_ = buffer_.size();
     op_->out.Send({Antichain<T>(time_), std::move(buffer_)});
     buffer_ = {};
   }
@@ -97,6 +101,7 @@ class InputHandle {
   InputOperator<D, T, R>* op_ = nullptr;
   T time_ = Minimum<T>();
   std::vector<diffmesh::Update<D, T, R>> buffer_;
+  size_t last_flush_ = 16;
 };
 
 template <class D, class T = uint64_t, class R = int64_t>

@@ -27,10 +27,13 @@ using Edge = std::pair<Node, Node>;
 template <class T, class R>
 Collection<Node, T, R> Reach(const Collection<Node, T, R>& roots,
                              const Collection<Edge, T, R>& edges) {
+  // Edges are arranged once, outside the loop; every iteration reads that
+  // one trace.
+  auto by_source = ArrangeByKey(edges);
   return Iterate(roots, [&](const auto& reached) {
     // Every reached node's out-edges lead to reached nodes.
     auto next =
-        JoinCore(ArrangeBySelf(reached), ArrangeByKey(Enter(edges)),
+        JoinCore(ArrangeBySelf(reached), EnterArranged(by_source),
                  [](const Node&, const Unit&, const Node& dst) { return dst; });
     return Distinct(Concat(next, Enter(roots)));
   });
@@ -42,9 +45,10 @@ Collection<std::pair<Node, uint32_t>, T, R> Bfs(
     const Collection<Node, T, R>& roots, const Collection<Edge, T, R>& edges) {
   auto start =
       Map(roots, [](Node n) { return std::pair<Node, uint32_t>(n, 0); });
+  auto by_source = ArrangeByKey(edges);  // once, outside the loop
   return Iterate(start, [&](const auto& dists) {
     // One step further along every edge, then the minimum per node.
-    auto stepped = JoinMap(dists, Enter(edges),
+    auto stepped = JoinCore(ArrangeByKey(dists), EnterArranged(by_source),
                            [](const Node&, const uint32_t& d, const Node& dst) {
                              return std::pair<Node, uint32_t>(dst, d + 1);
                            });
@@ -67,8 +71,9 @@ Collection<std::pair<Node, Node>, T, R> Wcc(
     return std::array<Node, 2>{e.first, e.second};
   }));
   auto labels = Map(nodes, [](Node n) { return std::pair<Node, Node>(n, n); });
+  auto by_source = ArrangeByKey(both);  // once, outside the loop
   return Iterate(labels, [&](const auto& current) {
-    auto spread = JoinMap(current, Enter(both),
+    auto spread = JoinCore(ArrangeByKey(current), EnterArranged(by_source),
                           [](const Node&, const Node& label, const Node& dst) {
                             return std::pair<Node, Node>(dst, label);
                           });

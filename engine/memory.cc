@@ -1,0 +1,27 @@
+#include "engine/memory.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace diffmesh {
+
+void TuneAllocator() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* opt_out = std::getenv("DIFFMESH_SYSTEM_MALLOC");
+    if (opt_out != nullptr && std::strcmp(opt_out, "1") == 0) return;
+#if defined(__GLIBC__)
+    constexpr int kMiB = 1 << 20;
+    mallopt(M_MMAP_THRESHOLD, 256 * kMiB);
+    mallopt(M_TRIM_THRESHOLD, 256 * kMiB);
+    mallopt(M_TOP_PAD, 64 * kMiB);
+#endif
+  });
+}
+
+}  // namespace diffmesh
