@@ -6,7 +6,11 @@
 //
 // Layout: sorted `keys`; `key_offsets[i]..key_offsets[i+1]` index the values
 // of key i in sorted `vals`; `val_offsets[j]..val_offsets[j+1]` index that
-// value's `(times, diffs)` run.
+// value's `(times, diffs)` run, read through `Updates(j)`: an empty stored
+// range means the value has exactly one update, equal to the last stored
+// update before it (a bulk load at one time with diff 1 stores its time and
+// diff once). Offsets are 32-bit; a batch holds fewer than 2^32 values and
+// stored updates.
 //
 // Invariants: keys strictly increasing; values strictly increasing within a
 // key; times strictly increasing (by `<`) within a value, no zero diffs, no
@@ -22,6 +26,7 @@
 #include <vector>
 
 #include "engine/antichain.h"
+#include "engine/check.h"
 #include "engine/difference.h"
 #include "engine/update.h"
 
@@ -41,16 +46,25 @@ struct Batch {
   using Time = T;
   using Diff = R;
 
+  using Offset = uint32_t;
+
   std::vector<K> keys;
-  std::vector<size_t> key_offsets = {0};
+  std::vector<Offset> key_offsets = {0};
   std::vector<V> vals;
-  std::vector<size_t> val_offsets = {0};
+  std::vector<Offset> val_offsets = {0};
   std::vector<T> times;
   std::vector<R> diffs;
+  size_t updates = 0;  // logical updates, elided ones included
   Description<T> description;
 
-  size_t size() const { return times.size(); }  // number of updates
-  bool empty() const { return times.empty(); }
+  // The positions in `times`/`diffs` of value j's updates.
+  std::pair<size_t, size_t> Updates(size_t j) const {
+    size_t lo = val_offsets[j], hi = val_offsets[j + 1];
+    return {lo == hi ? lo - 1 : lo, hi};
+  }
+
+  size_t size() const { return updates; }  // number of updates
+  bool empty() const { return updates == 0; }
 };
 
 template <class K, class V, class T, class R>
@@ -81,11 +95,12 @@ class BatchBuilder {
       b.keys.push_back(key);
       b.vals.push_back(val);
     } else if (!(b.vals.back() == val)) {
-      b.val_offsets.push_back(b.times.size());
+      CloseVal();
       b.vals.push_back(val);
     }
     b.times.push_back(time);
     b.diffs.push_back(diff);
+    ++b.updates;
   }
 
   // Pushes a consolidated (time, diff) run for (key, val); empty runs vanish.
@@ -109,15 +124,29 @@ class BatchBuilder {
     return std::exchange(batch_, std::make_shared<B>());
   }
 
-  size_t size() const { return batch_->times.size(); }
+  size_t size() const { return batch_->size(); }
 
  private:
+  // Ends the last value's run; a run of one update equal to the update
+  // stored before it is elided (see the layout above).
+  void CloseVal() {
+    B& b = *batch_;
+    size_t start = b.val_offsets.back(), end = b.times.size();
+    if (end == start + 1 && start > 0 && b.times[start] == b.times[start - 1] &&
+        b.diffs[start] == b.diffs[start - 1]) {
+      b.times.pop_back();
+      b.diffs.pop_back();
+    }
+    DM_CHECK_MSG(b.times.size() < UINT32_MAX, "batch exceeds 2^32 updates");
+    b.val_offsets.push_back(static_cast<typename B::Offset>(b.times.size()));
+  }
   // Ends the last key's last value run, if any.
   void CloseKey() {
     B& b = *batch_;
     if (b.keys.empty()) return;
-    b.val_offsets.push_back(b.times.size());
-    b.key_offsets.push_back(b.vals.size());
+    CloseVal();
+    DM_CHECK_MSG(b.vals.size() < UINT32_MAX, "batch exceeds 2^32 values");
+    b.key_offsets.push_back(static_cast<typename B::Offset>(b.vals.size()));
   }
 
   std::shared_ptr<B> batch_;
@@ -199,7 +228,8 @@ class Merger {
   }
 
   void AppendRun(const Bt& x, size_t v) {
-    for (size_t i = x.val_offsets[v]; i < x.val_offsets[v + 1]; ++i) {
+    auto [lo, hi] = x.Updates(v);
+    for (size_t i = lo; i < hi; ++i) {
       run_.emplace_back(AdvanceBy(x.times[i], since_), x.diffs[i]);
     }
   }

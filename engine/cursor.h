@@ -85,7 +85,8 @@ class TraceCursor {
     for (const Part& p : parts_) {
       if (!AtVal(p)) continue;
       const auto& b = *p.batch;
-      for (size_t i = b.val_offsets[p.val]; i < b.val_offsets[p.val + 1]; ++i) {
+      auto [lo, hi] = b.Updates(p.val);
+      for (size_t i = lo; i < hi; ++i) {
         if (p.negate) {
           f(b.times[i], R(-b.diffs[i]));
         } else {

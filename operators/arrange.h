@@ -125,7 +125,8 @@ class FlattenOperator : public OperatorBase {
       for (size_t k = 0; k < b.keys.size(); ++k) {
         for (size_t v = b.key_offsets[k]; v < b.key_offsets[k + 1]; ++v) {
           DOut d = f_(b.keys[k], b.vals[v]);
-          for (size_t i = b.val_offsets[v]; i < b.val_offsets[v + 1]; ++i) {
+          auto [lo, hi] = b.Updates(v);
+          for (size_t i = lo; i < hi; ++i) {
             output.push_back({d, b.times[i], b.diffs[i]});
           }
         }

@@ -120,8 +120,8 @@ class JoinOperator : public OperatorBase {
         other.emplace_back(v, ScopeTime<TBC, T>::In(t), r);
       });
       for (size_t v = batch.key_offsets[k]; v < batch.key_offsets[k + 1]; ++v) {
-        for (size_t i = batch.val_offsets[v]; i < batch.val_offsets[v + 1];
-             ++i) {
+        auto [lo, hi] = batch.Updates(v);
+        for (size_t i = lo; i < hi; ++i) {
           T bt = ScopeTime<TBB, T>::In(batch.times[i]);
           for (const auto& [ov, ot, orr] : other) {
             output.push_back({g(key, batch.vals[v], ov), Join(bt, ot),

@@ -72,7 +72,8 @@ class ReduceOperator : public OperatorBase {
       const auto& b = *message.payload.batch;
       for (size_t k = 0; k < b.keys.size(); ++k) {
         for (size_t v = b.key_offsets[k]; v < b.key_offsets[k + 1]; ++v) {
-          for (size_t i = b.val_offsets[v]; i < b.val_offsets[v + 1]; ++i) {
+          auto [lo, hi] = b.Updates(v);
+          for (size_t i = lo; i < hi; ++i) {
             work_.emplace_back(b.keys[k], b.times[i]);
           }
         }

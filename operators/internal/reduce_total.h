@@ -54,7 +54,8 @@ class ReduceTotalOperator : public OperatorBase {
         }
         // Key-only: one value per key, times ascending.
         size_t v = b.key_offsets[k];
-        for (size_t i = b.val_offsets[v]; i < b.val_offsets[v + 1]; ++i) {
+        auto [lo, hi] = b.Updates(v);
+        for (size_t i = lo; i < hi; ++i) {
           R before = count;
           count += b.diffs[i];
           step_(key, before, count, b.times[i], &output);

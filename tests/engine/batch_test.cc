@@ -57,12 +57,42 @@ TEST(BatchTest, BuilderLaysOutColumns) {
   Ptr b = Build({{1, 10, 0, 1}, {1, 10, 2, -1}, {1, 11, 1, 1}, {4, 10, 0, 3}},
                 0, 3);
   EXPECT_EQ(b->keys, (std::vector<uint32_t>{1, 4}));
-  EXPECT_EQ(b->key_offsets, (std::vector<size_t>{0, 2, 3}));
+  EXPECT_EQ(b->key_offsets, (std::vector<uint32_t>{0, 2, 3}));
   EXPECT_EQ(b->vals, (std::vector<uint32_t>{10, 11, 10}));
-  EXPECT_EQ(b->val_offsets, (std::vector<size_t>{0, 2, 3, 4}));
+  EXPECT_EQ(b->val_offsets, (std::vector<uint32_t>{0, 2, 3, 4}));
   EXPECT_EQ(b->times, (std::vector<uint64_t>{0, 2, 1, 0}));
   EXPECT_EQ(b->size(), 4u);
   EXPECT_EQ(b->description.upper, Antichain<uint64_t>(3));
+}
+
+TEST(BatchTest, SingleUpdatesEqualToThePreviousAreStoredOnce) {
+  // Three values with the same single (time, diff), then one that differs,
+  // then one with two updates.
+  Ptr b = Build({{1, 10, 0, 1},
+                 {1, 11, 0, 1},
+                 {2, 5, 0, 1},
+                 {2, 6, 0, 2},
+                 {3, 1, 0, 2},
+                 {3, 1, 1, 2}},
+                0, 3);
+  EXPECT_EQ(b->size(), 6u);
+  EXPECT_EQ(b->times, (std::vector<uint64_t>{0, 0, 0, 1}));
+  EXPECT_EQ(b->diffs, (std::vector<int64_t>{1, 2, 2, 2}));
+  EXPECT_EQ(b->val_offsets, (std::vector<uint32_t>{0, 1, 1, 1, 2, 4}));
+  EXPECT_EQ(b->Updates(1), (std::pair<size_t, size_t>{0, 1}));
+  EXPECT_EQ(b->Updates(2), (std::pair<size_t, size_t>{0, 1}));
+  EXPECT_EQ(b->Updates(3), (std::pair<size_t, size_t>{1, 2}));
+  EXPECT_EQ(b->Updates(4), (std::pair<size_t, size_t>{2, 4}));
+  // Readers see every logical update.
+  TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
+  cursor.Add(b);
+  EXPECT_EQ(Contents(cursor),
+            (std::vector<Tuple>{{1, 10, 0, 1},
+                                {1, 11, 0, 1},
+                                {2, 5, 0, 1},
+                                {2, 6, 0, 2},
+                                {3, 1, 0, 2},
+                                {3, 1, 1, 2}}));
 }
 
 TEST(BatcherTest, SealsOnlyTimesNotBeyondUpper) {
