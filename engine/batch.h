@@ -10,7 +10,11 @@
 // range means the value has exactly one update, equal to the last stored
 // update before it (a bulk load at one time with diff 1 stores its time and
 // diff once). Offsets are 32-bit; a batch holds fewer than 2^32 values and
-// stored updates.
+// stored updates. A batch whose stored (time, diff) pairs take at most 256
+// distinct values (the usual case: a batch spans few times, and diffs are
+// mostly +1/-1) keeps them as one byte per update indexing a small
+// dictionary; otherwise as the `times` and `diffs` columns. Read them with
+// `TimeAt(i)` and `DiffAt(i)`.
 //
 // Invariants: keys strictly increasing; values strictly increasing within a
 // key; times strictly increasing (by `<`) within a value, no zero diffs, no
@@ -52,10 +56,21 @@ struct Batch {
   std::vector<Offset> key_offsets = {0};
   std::vector<V> vals;
   std::vector<Offset> val_offsets = {0};
-  std::vector<T> times;
+  std::vector<T> times;  // uncoded form (empty when coded)
   std::vector<R> diffs;
+  std::vector<uint8_t> codes;            // coded form: index into dict
+  std::vector<std::pair<T, R>> dict;
   size_t updates = 0;  // logical updates, elided ones included
   Description<T> description;
+
+  bool coded() const { return !codes.empty(); }
+  size_t stored() const { return coded() ? codes.size() : times.size(); }
+  const T& TimeAt(size_t i) const {
+    return coded() ? dict[codes[i]].first : times[i];
+  }
+  const R& DiffAt(size_t i) const {
+    return coded() ? dict[codes[i]].second : diffs[i];
+  }
 
   // The positions in `times`/`diffs` of value j's updates.
   std::pair<size_t, size_t> Updates(size_t j) const {
@@ -65,6 +80,13 @@ struct Batch {
 
   size_t size() const { return updates; }  // number of updates
   bool empty() const { return updates == 0; }
+  // Bytes allocated by the columns (capacity, not just size).
+  size_t Bytes() const {
+    return keys.capacity() * sizeof(K) + vals.capacity() * sizeof(V) +
+           (key_offsets.capacity() + val_offsets.capacity()) * sizeof(Offset) +
+           times.capacity() * sizeof(T) + diffs.capacity() * sizeof(R) +
+           codes.capacity() + dict.capacity() * sizeof(std::pair<T, R>);
+  }
 };
 
 template <class K, class V, class T, class R>
@@ -114,19 +136,55 @@ class BatchBuilder {
     B& b = *batch_;
     // Reserve() may have over-estimated: give back a large excess.
     auto fit = [](auto& v) {
-      if (v.capacity() > v.size() + v.size() / 4 + 64) v.shrink_to_fit();
+      if (v.capacity() > v.size() + v.size() / 16 + 16) v.shrink_to_fit();
     };
     fit(b.vals);
     fit(b.val_offsets);
-    fit(b.times);
-    fit(b.diffs);
+    if (!Encode(b)) {
+      fit(b.times);
+      fit(b.diffs);
+    }
     b.description = std::move(description);
     return std::exchange(batch_, std::make_shared<B>());
   }
 
   size_t size() const { return batch_->size(); }
+  size_t Bytes() const { return batch_->Bytes(); }
 
  private:
+  // Replaces the times and diffs columns with one-byte codes into a
+  // dictionary if there are at most 256 distinct (time, diff) pairs.
+  static bool Encode(B& b) {
+    constexpr size_t kMaxCodes = 256;
+    const size_t n = b.times.size();
+    if (n < 16) return false;  // not worth it
+    std::vector<std::pair<T, R>> dict;
+    std::vector<uint8_t> codes(n);
+    size_t last = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const T& t = b.times[i];
+      const R& r = b.diffs[i];
+      if (!dict.empty() && dict[last].first == t && dict[last].second == r) {
+        codes[i] = static_cast<uint8_t>(last);
+        continue;
+      }
+      size_t c = 0;
+      while (c < dict.size() && !(dict[c].first == t && dict[c].second == r))
+        ++c;
+      if (c == dict.size()) {
+        if (c == kMaxCodes) return false;
+        dict.emplace_back(t, r);
+      }
+      codes[i] = static_cast<uint8_t>(c);
+      last = c;
+    }
+    b.codes = std::move(codes);
+    b.dict = std::move(dict);
+    std::vector<T>().swap(b.times);
+    std::vector<R>().swap(b.diffs);
+    return true;
+  }
+
   // Ends the last value's run; a run of one update equal to the update
   // stored before it is elided (see the layout above).
   void CloseVal() {
@@ -192,6 +250,7 @@ class Merger {
 
   size_t input_size() const { return a_->size() + b_->size(); }
   size_t output_size() const { return builder_.size(); }
+  size_t output_bytes() const { return builder_.Bytes(); }
 
  private:
   using Bt = Batch<K, V, T, R>;
@@ -230,7 +289,7 @@ class Merger {
   void AppendRun(const Bt& x, size_t v) {
     auto [lo, hi] = x.Updates(v);
     for (size_t i = lo; i < hi; ++i) {
-      run_.emplace_back(AdvanceBy(x.times[i], since_), x.diffs[i]);
+      run_.emplace_back(AdvanceBy(x.TimeAt(i), since_), x.DiffAt(i));
     }
   }
 

@@ -5,15 +5,21 @@
 //   batcher.Push(key, val, time, diff);
 //   auto batch = batcher.Seal(Antichain<T>(next));   // times not beyond next
 //
-// Sealing sorts and consolidates what is pending (O(n log n)); updates at
-// times beyond the new upper stay pending, consolidated.
+// Updates collect in a block of fixed size; a full block is sorted and
+// consolidated (cache-sized work) and becomes a chain. Chains are kept in
+// geometrically decreasing sizes: when the newest is at least half the size
+// of the one before, the two are merged, consolidating updates that cancel
+// or repeat across them (O(n log n) in total), so a stream with many repeats
+// is held at about its distinct size. Chains are lists of blocks and a merge
+// frees input blocks as it consumes them, so merging needs no second copy.
+// Sealing merges the chains and streams the result into the batch builder;
+// updates at times beyond the new upper stay pending as one chain.
 //
 // Invariants: sealed batches are contiguous: each batch's lower is the
 // previous batch's upper.
 #pragma once
 
 #include <algorithm>
-#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -29,39 +35,29 @@ class Batcher {
   Batcher() : lower_(Antichain<T>(Minimum<T>())) {}
 
   void Push(K key, V val, T time, R diff) {
-    if (chunks_.empty() || chunks_.back().size() == kChunk) {
-      chunks_.emplace_back();
-      // Small inputs stay small; a chunk is never reallocated once full.
-      chunks_.back().reserve(chunks_.size() == 1 ? 64 : kChunk);
+    if (open_.size() == kBlock) CloseBlock();
+    if (open_.capacity() == 0) {
+      // Small inputs stay small; a block is never reallocated once full.
+      open_.reserve(chains_.empty() ? 64 : kBlock);
     }
-    chunks_.back().push_back(
-        {std::move(key), std::move(val), std::move(time), diff});
+    open_frontier_.Insert(time);
+    open_.push_back({std::move(key), std::move(val), std::move(time), diff});
   }
 
   Ptr Seal(const Antichain<T>& upper, Antichain<T>* batch_lower) {
-    GatherChunks();
-    std::sort(pending_.begin(), pending_.end(),
-              [](const Entry& a, const Entry& b) {
-                if (a.key < b.key) return true;
-                if (b.key < a.key) return false;
-                if (a.val < b.val) return true;
-                if (b.val < a.val) return false;
-                return a.time < b.time;
-              });
-    CoalesceSorted(
-        pending_,
-        [](const Entry& a, const Entry& b) {
-          return a.time == b.time && a.key == b.key && a.val == b.val;
-        },
-        [](Entry& e) -> R& { return e.diff; });
+    if (!open_.empty()) CloseBlock();
+    while (chains_.size() > 1) MergeLastTwo();
     BatchBuilder<K, V, T, R> builder;
-    builder.Reserve(pending_.size());
-    std::vector<Entry> kept;
+    builder.Reserve(pending());
+    ChainWriter kept;
     *batch_lower = Antichain<T>();
-    for (Entry& e : pending_) {
-      if (upper.LessEqual(e.time)) {
-        kept.push_back(std::move(e));
-      } else {
+    if (!chains_.empty()) {
+      for (ChainReader r(chains_[0]); r.Valid(); r.Next()) {
+        Entry& e = r.Get();
+        if (upper.LessEqual(e.time)) {
+          kept.Push(std::move(e));
+          continue;
+        }
         if constexpr (TotallyOrdered<T>) {
           if (batch_lower->empty() || e.time < (*batch_lower)[0]) {
             *batch_lower = Antichain<T>(e.time);
@@ -71,26 +67,32 @@ class Batcher {
         }
         builder.Push(e.key, e.val, e.time, e.diff);
       }
+      chains_.clear();
     }
-    pending_ = std::move(kept);
+    if (kept.chain.size > 0) chains_.push_back(kept.Finish());
     Ptr batch = builder.Build({lower_, upper, Antichain<T>(Minimum<T>())});
     lower_ = upper;
     return batch;
   }
 
-  // The lower envelope of pending times: what the arrange must still be
-  // allowed to emit.
+  // The times of pending updates (a lower bound: updates that cancelled in
+  // a merge may still count until the next seal).
   Antichain<T> PendingFrontier() const {
-    Antichain<T> result;
-    for (const Entry& e : pending_) result.Insert(e.time);
-    for (const auto& chunk : chunks_)
-      for (const Entry& e : chunk) result.Insert(e.time);
+    Antichain<T> result = open_frontier_;
+    for (const Chain& c : chains_)
+      for (const T& t : c.frontier) result.Insert(t);
     return result;
   }
   size_t pending() const {
-    size_t n = pending_.size();
-    for (const auto& chunk : chunks_) n += chunk.size();
+    size_t n = open_.size();
+    for (const Chain& c : chains_) n += c.size;
     return n;
+  }
+  size_t PendingBytes() const {
+    size_t n = open_.capacity();
+    for (const Chain& c : chains_)
+      for (const Block& b : c.blocks) n += b.capacity();
+    return n * sizeof(Entry);
   }
   const Antichain<T>& lower() const { return lower_; }
 
@@ -101,26 +103,116 @@ class Batcher {
     T time;
     R diff;
   };
-  // Moves pushed chunks behind pending_ (one exact allocation), freeing each
-  // chunk as it goes, so the peak is the updates plus one chunk.
-  void GatherChunks() {
-    if (chunks_.empty()) return;
-    size_t total = pending();
-    if (pending_.empty() && chunks_.size() == 1) {
-      pending_ = std::move(chunks_.front());
-    } else {
-      pending_.reserve(total);
-      for (auto& chunk : chunks_) {
-        std::move(chunk.begin(), chunk.end(), std::back_inserter(pending_));
-        std::vector<Entry>().swap(chunk);
+  using Block = std::vector<Entry>;
+  struct Chain {
+    std::vector<Block> blocks;  // sorted, consolidated across blocks
+    size_t size = 0;
+    Antichain<T> frontier;
+  };
+
+  // Reads a chain front to back, freeing each block once passed.
+  class ChainReader {
+   public:
+    explicit ChainReader(Chain& c) : c_(&c) { Skip(); }
+    bool Valid() const { return block_ < c_->blocks.size(); }
+    Entry& Get() { return c_->blocks[block_][pos_]; }
+    void Next() {
+      ++pos_;
+      Skip();
+    }
+
+   private:
+    void Skip() {
+      while (block_ < c_->blocks.size() && pos_ == c_->blocks[block_].size()) {
+        Block().swap(c_->blocks[block_++]);
+        pos_ = 0;
       }
     }
-    chunks_.clear();
+    Chain* c_;
+    size_t block_ = 0, pos_ = 0;
+  };
+
+  // Appends entries in order, a block at a time.
+  struct ChainWriter {
+    Chain chain;
+    Block current;
+    void Push(Entry&& e) {
+      if (current.capacity() == 0) current.reserve(kBlock);
+      chain.frontier.Insert(e.time);
+      current.push_back(std::move(e));
+      ++chain.size;
+      if (current.size() == kBlock) {
+        chain.blocks.push_back(std::move(current));
+        current = {};
+      }
+    }
+    Chain Finish() {
+      if (!current.empty()) chain.blocks.push_back(std::move(current));
+      return std::move(chain);
+    }
+  };
+
+  static bool Less(const Entry& a, const Entry& b) {
+    if (a.key < b.key) return true;
+    if (b.key < a.key) return false;
+    if (a.val < b.val) return true;
+    if (b.val < a.val) return false;
+    return a.time < b.time;
+  }
+  static bool Same(const Entry& a, const Entry& b) {
+    return a.time == b.time && a.key == b.key && a.val == b.val;
   }
 
-  static constexpr size_t kChunk = size_t{1} << 16;
-  std::vector<Entry> pending_;              // updates not yet in a batch
-  std::vector<std::vector<Entry>> chunks_;  // pushed since the last seal
+  void CloseBlock() {
+    std::sort(open_.begin(), open_.end(), Less);
+    CoalesceSorted(open_, Same, [](Entry& e) -> R& { return e.diff; });
+    Chain c;
+    c.size = open_.size();
+    c.frontier = std::move(open_frontier_);
+    open_frontier_ = Antichain<T>();
+    if (!open_.empty()) c.blocks.push_back(std::move(open_));
+    open_ = {};
+    chains_.push_back(std::move(c));
+    while (chains_.size() > 1 &&
+           2 * chains_.back().size >= chains_[chains_.size() - 2].size) {
+      MergeLastTwo();
+    }
+  }
+
+  // Merges the two newest chains into one, summing equal updates.
+  void MergeLastTwo() {
+    Chain b = std::move(chains_.back());
+    chains_.pop_back();
+    Chain a = std::move(chains_.back());
+    ChainWriter out;
+    ChainReader ra(a), rb(b);
+    while (ra.Valid() && rb.Valid()) {
+      Entry& x = ra.Get();
+      Entry& y = rb.Get();
+      if (Less(x, y)) {
+        out.Push(std::move(x));
+        ra.Next();
+      } else if (Less(y, x)) {
+        out.Push(std::move(y));
+        rb.Next();
+      } else {
+        x.diff += y.diff;
+        if (!IsZero(x.diff)) out.Push(std::move(x));
+        ra.Next();
+        rb.Next();
+      }
+    }
+    for (; ra.Valid(); ra.Next()) out.Push(std::move(ra.Get()));
+    for (; rb.Valid(); rb.Next()) out.Push(std::move(rb.Get()));
+    chains_.back() = out.Finish();
+  }
+
+  // Updates per block: large enough to sort efficiently, small enough that a
+  // merge's transient extra memory stays negligible.
+  static constexpr size_t kBlock = size_t{1} << 14;
+  Block open_;                 // the block being filled
+  Antichain<T> open_frontier_;  // times in open_
+  std::vector<Chain> chains_;  // sizes decrease geometrically
   Antichain<T> lower_;
 };
 

@@ -88,9 +88,9 @@ class TraceCursor {
       auto [lo, hi] = b.Updates(p.val);
       for (size_t i = lo; i < hi; ++i) {
         if (p.negate) {
-          f(b.times[i], R(-b.diffs[i]));
+          f(b.TimeAt(i), R(-b.DiffAt(i)));
         } else {
-          f(b.times[i], b.diffs[i]);
+          f(b.TimeAt(i), b.DiffAt(i));
         }
       }
     }

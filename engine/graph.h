@@ -47,6 +47,9 @@ class OperatorBase {
   // Background work when the worker is otherwise idle (e.g. trace merging).
   // Returns true if work remains.
   virtual bool Exert() { return false; }
+  // Bytes of state the operator holds (traces it owns, buffered updates),
+  // for introspection; 0 for stateless operators.
+  virtual size_t HeldBytes() const { return 0; }
 
   // A fixed description (name and parameters) for introspection and lineage.
   const std::string& name() const { return name_; }

@@ -17,7 +17,7 @@ void TuneAllocator() {
     if (opt_out != nullptr && std::strcmp(opt_out, "1") == 0) return;
 #if defined(__GLIBC__)
     constexpr int kMiB = 1 << 20;
-    mallopt(M_MMAP_THRESHOLD, 256 * kMiB);
+    mallopt(M_MMAP_THRESHOLD, 32 * kMiB);
     mallopt(M_TRIM_THRESHOLD, 256 * kMiB);
     mallopt(M_TOP_PAD, 64 * kMiB);
 #endif

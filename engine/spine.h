@@ -95,6 +95,17 @@ class Spine {
     }
     return total;
   }
+  // Bytes held by the batches, a merge in progress included (batches shared
+  // with other holders count here too).
+  size_t StoredBytes() const {
+    size_t total = 0;
+    for (const Level& l : levels_) {
+      if (l.a) total += l.a->Bytes();
+      if (l.b) total += l.b->Bytes();
+      if (l.merger) total += l.merger->output_bytes();
+    }
+    return total;
+  }
   size_t NumBatches() const {
     size_t n = 0;
     for (const Level& l : levels_) n += (l.a != nullptr) + (l.b != nullptr);

@@ -47,6 +47,7 @@ class Trace {
   const Spine<K, V, T, R>& spine() const { return spine_; }
   Spine<K, V, T, R>& spine() { return spine_; }
   size_t StoredUpdates() const { return spine_.StoredUpdates(); }
+  size_t StoredBytes() const { return spine_.StoredBytes(); }
   size_t NumReaders() const { return readers_.size(); }
 
   // A cursor over the trace as of batch `seq`.

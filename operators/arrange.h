@@ -82,6 +82,9 @@ class ArrangeOperator : public OperatorBase {
   }
 
   bool Exert() override { return trace->spine().Exert(kIdleFuel); }
+  size_t HeldBytes() const override {
+    return trace->StoredBytes() + batcher_.PendingBytes();
+  }
 
   InputPort<T, PIn> in;
   OutputPort<T, POut> out;
@@ -127,7 +130,7 @@ class FlattenOperator : public OperatorBase {
           DOut d = f_(b.keys[k], b.vals[v]);
           auto [lo, hi] = b.Updates(v);
           for (size_t i = lo; i < hi; ++i) {
-            output.push_back({d, b.times[i], b.diffs[i]});
+            output.push_back({d, b.TimeAt(i), b.DiffAt(i)});
           }
         }
       }

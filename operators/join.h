@@ -15,9 +15,12 @@
 // allows trace 1 to compact up to input 2's frontier and vice versa, and
 // releases a trace once the other input is finished.
 //
-// Costs: O(|batch| x log|trace keys|) seeks plus the output size.
+// Costs: O(|batch| x log|trace keys|) seeks plus the output size, done in
+// slices of bounded work per activation (queued batches hold capabilities).
 #pragma once
 
+#include <algorithm>
+#include <deque>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -40,7 +43,7 @@ class JoinOperator : public OperatorBase {
   using P1 = BatchMessage<K, V1, TB1, R>;
   using P2 = BatchMessage<K, V2, TB2, R>;
   using POut = std::vector<Update<DOut, T, R>>;
-  static constexpr size_t kChunk = 1 << 16;
+  static constexpr size_t kChunk = 1 << 13;
 
   JoinOperator(std::string name, const Arranged<K, V1, T, R, TB1>& a,
                const Arranged<K, V2, T, R, TB2>& b, F f)
@@ -60,25 +63,23 @@ class JoinOperator : public OperatorBase {
   }
 
   void Run() override {
+    // Each new batch is paired with a cursor over the other trace as of
+    // now (so every pair of batches meets exactly once) and queued; the
+    // queue is then worked off with bounded fuel, so a large join hands its
+    // output downstream in pieces instead of materializing it all at once.
     Message<T, P1> m1;
     while (in1.Pull(&m1)) {
       if (reader2_.valid()) {
-        auto cursor = reader2_.Cursor();
-        JoinBatch<TB1, TB2>(*m1.payload.batch, cursor, m1.time,
-                            [&](const K& k, const V1& v1, const V2& v2) {
-                              return f_(k, v1, v2);
-                            });
+        todo1_.push_back(
+            {std::move(m1.payload.batch), reader2_.Cursor(), m1.time, 0});
       }
       reader1_.Acknowledge(m1.payload.seq);
     }
     Message<T, P2> m2;
     while (in2.Pull(&m2)) {
       if (reader1_.valid()) {
-        auto cursor = reader1_.Cursor();
-        JoinBatch<TB2, TB1>(*m2.payload.batch, cursor, m2.time,
-                            [&](const K& k, const V2& v2, const V1& v1) {
-                              return f_(k, v1, v2);
-                            });
+        todo2_.push_back(
+            {std::move(m2.payload.batch), reader1_.Cursor(), m2.time, 0});
       }
       reader2_.Acknowledge(m2.payload.seq);
     }
@@ -95,6 +96,34 @@ class JoinOperator : public OperatorBase {
     } else {
       reader2_.SetSince(OuterFrontier<TB2>(f1));
     }
+
+    size_t fuel = kFuel;
+    while (fuel > 0 && !todo1_.empty()) {
+      if (!JoinBatch(todo1_.front(), &fuel,
+                     [&](const K& k, const V1& v1, const V2& v2) {
+                       return f_(k, v1, v2);
+                     })) {
+        break;
+      }
+      todo1_.pop_front();
+    }
+    while (fuel > 0 && todo1_.empty() && !todo2_.empty()) {
+      if (!JoinBatch(todo2_.front(), &fuel,
+                     [&](const K& k, const V2& v2, const V1& v1) {
+                       return f_(k, v1, v2);
+                     })) {
+        break;
+      }
+      todo2_.pop_front();
+    }
+    // Queued work holds capabilities for its batch's times.
+    Antichain<T> held;
+    for (const auto& d : todo1_)
+      for (const T& t : d.time) held.Insert(t);
+    for (const auto& d : todo2_)
+      for (const T& t : d.time) held.Insert(t);
+    out.SetCapabilities(held);
+    if (!held.empty()) graph()->Activate(index());
   }
 
   InputPort<T, P1> in1;
@@ -102,15 +131,35 @@ class JoinOperator : public OperatorBase {
   OutputPort<T, POut> out;
 
  private:
-  // Joins a batch (times TBB) with a trace (times TBC), both read in this
-  // scope's time T.
-  template <class TBB, class TBC, class VB, class VC, class G>
-  void JoinBatch(const Batch<K, VB, TBB, R>& batch,
-                 TraceCursor<K, VC, TBC, R>& cursor, const Antichain<T>& time,
-                 G&& g) {
+  // Output records (plus one per key visited) produced per activation.
+  static constexpr size_t kFuel = size_t{1} << 16;
+
+  // A new batch (times TBB) to join with a snapshot of the other trace
+  // (times TBC), both read in this scope's time T; `next` is the first key
+  // not yet joined.
+  template <class VB, class TBB, class VC, class TBC>
+  struct Deferred {
+    BatchPtr<K, VB, TBB, R> batch;
+    TraceCursor<K, VC, TBC, R> cursor;
+    Antichain<T> time;
+    size_t next = 0;
+  };
+
+  // Joins keys of `d` until done (returns true) or out of fuel.
+  template <class VB, class TBB, class VC, class TBC, class G>
+  bool JoinBatch(Deferred<VB, TBB, VC, TBC>& d, size_t* fuel, G&& g) {
+    const Batch<K, VB, TBB, R>& batch = *d.batch;
+    auto& cursor = d.cursor;
     POut output;
     std::vector<std::tuple<VC, T, R>> other;
-    for (size_t k = 0; k < batch.keys.size() && cursor.KeyValid(); ++k) {
+    size_t spent = 0;
+    bool done = true;
+    for (size_t& k = d.next; k < batch.keys.size() && cursor.KeyValid(); ++k) {
+      if (spent >= *fuel) {
+        done = false;
+        break;
+      }
+      ++spent;
       const K& key = batch.keys[k];
       cursor.SeekKey(key);
       if (!cursor.KeyValid()) break;
@@ -122,21 +171,27 @@ class JoinOperator : public OperatorBase {
       for (size_t v = batch.key_offsets[k]; v < batch.key_offsets[k + 1]; ++v) {
         auto [lo, hi] = batch.Updates(v);
         for (size_t i = lo; i < hi; ++i) {
-          T bt = ScopeTime<TBB, T>::In(batch.times[i]);
+          T bt = ScopeTime<TBB, T>::In(batch.TimeAt(i));
           for (const auto& [ov, ot, orr] : other) {
             output.push_back({g(key, batch.vals[v], ov), Join(bt, ot),
-                              batch.diffs[i] * orr});
+                              batch.DiffAt(i) * orr});
           }
         }
       }
       if (output.size() >= kChunk) {
-        out.Send({time, std::move(output)});
+        spent += output.size();
+        out.Send({d.time, std::move(output)});
         output = {};
       }
     }
-    if (!output.empty()) out.Send({time, std::move(output)});
+    spent += output.size();
+    if (!output.empty()) out.Send({d.time, std::move(output)});
+    *fuel -= std::min(*fuel, spent);
+    return done;
   }
 
+  std::deque<Deferred<V1, TB1, V2, TB2>> todo1_;
+  std::deque<Deferred<V2, TB2, V1, TB1>> todo2_;
   TraceReader<K, V1, TB1, R> reader1_;
   TraceReader<K, V2, TB2, R> reader2_;
   F f_;

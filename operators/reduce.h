@@ -74,7 +74,7 @@ class ReduceOperator : public OperatorBase {
         for (size_t v = b.key_offsets[k]; v < b.key_offsets[k + 1]; ++v) {
           auto [lo, hi] = b.Updates(v);
           for (size_t i = lo; i < hi; ++i) {
-            work_.emplace_back(b.keys[k], b.times[i]);
+            work_.emplace_back(b.keys[k], b.TimeAt(i));
           }
         }
       }
@@ -148,6 +148,13 @@ class ReduceOperator : public OperatorBase {
   InputPort<T, PIn> in;
   OutputPort<T, POut> out;
   std::shared_ptr<Trace<K, O, T, RO>> trace;
+
+  // The output trace plus the pending-work index (its keys, roughly).
+  size_t HeldBytes() const override {
+    size_t keys = 0;
+    for (const auto& [time, set] : pending_) keys += set.size();
+    return trace->StoredBytes() + keys * (sizeof(K) + 32);
+  }
 
  private:
   void ProcessKey(const K& key, const Antichain<T>& complete,

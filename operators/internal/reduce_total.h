@@ -57,8 +57,8 @@ class ReduceTotalOperator : public OperatorBase {
         auto [lo, hi] = b.Updates(v);
         for (size_t i = lo; i < hi; ++i) {
           R before = count;
-          count += b.diffs[i];
-          step_(key, before, count, b.times[i], &output);
+          count += b.DiffAt(i);
+          step_(key, before, count, b.TimeAt(i), &output);
         }
       }
       reader_.Acknowledge(message.payload.seq);

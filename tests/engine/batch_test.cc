@@ -1,6 +1,7 @@
 // Batches, the batcher, merging and cursors.
 #include "engine/batch.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <random>
@@ -93,6 +94,31 @@ TEST(BatchTest, SingleUpdatesEqualToThePreviousAreStoredOnce) {
                                 {2, 6, 0, 2},
                                 {3, 1, 0, 2},
                                 {3, 1, 1, 2}}));
+}
+
+TEST(BatchTest, FewDistinctTimeDiffPairsAreStoredAsOneByteCodes) {
+  // 2,000 updates over 7 times with diffs +1/-2: 14 distinct pairs.
+  std::vector<Tuple> few, many;
+  for (uint32_t i = 0; i < 2000; ++i) {
+    few.emplace_back(i / 4, i % 4, i % 7, i % 3 == 0 ? -2 : 1);
+    many.emplace_back(i / 4, i % 4, i, 1);  // 2,000 distinct times
+  }
+  auto by_key_val_time = [](std::vector<Tuple> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  Ptr coded = Build(by_key_val_time(few), 0, 3000);
+  Ptr plain = Build(by_key_val_time(many), 0, 3000);
+  EXPECT_TRUE(coded->coded());
+  EXPECT_LE(coded->dict.size(), 14u);
+  EXPECT_TRUE(coded->times.empty());
+  EXPECT_FALSE(plain->coded());
+  EXPECT_LT(coded->Bytes() * 2, plain->Bytes());
+  for (Ptr b : {coded, plain}) {
+    TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
+    cursor.Add(b);
+    EXPECT_EQ(Contents(cursor), by_key_val_time(b == coded ? few : many));
+  }
 }
 
 TEST(BatcherTest, SealsOnlyTimesNotBeyondUpper) {
