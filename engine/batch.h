@@ -11,10 +11,10 @@
 // update before it (a bulk load at one time with diff 1 stores its time and
 // diff once). Offsets are 32-bit; a batch holds fewer than 2^32 values and
 // stored updates. A batch whose stored (time, diff) pairs take at most 256
-// distinct values (the usual case: a batch spans few times, and diffs are
-// mostly +1/-1) keeps them as one byte per update indexing a small
-// dictionary; otherwise as the `times` and `diffs` columns. Read them with
-// `TimeAt(i)` and `DiffAt(i)`.
+// (65,536) distinct values -- the usual case: a batch spans few times, and
+// diffs are mostly small -- keeps them as one (two) byte codes per update
+// indexing a dictionary; otherwise as the `times` and `diffs` columns. Read
+// them with `TimeAt(i)` and `DiffAt(i)`.
 //
 // Invariants: keys strictly increasing; values strictly increasing within a
 // key; times strictly increasing (by `<`) within a value, no zero diffs, no
@@ -24,11 +24,15 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <memory>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "engine/antichain.h"
 #include "engine/check.h"
 #include "engine/difference.h"
@@ -58,18 +62,24 @@ struct Batch {
   std::vector<Offset> val_offsets = {0};
   std::vector<T> times;  // uncoded form (empty when coded)
   std::vector<R> diffs;
-  std::vector<uint8_t> codes;            // coded form: index into dict
+  std::vector<uint8_t> codes;     // coded form: index into dict, or
+  std::vector<uint16_t> codes16;  // this one if dict has over 256 entries
   std::vector<std::pair<T, R>> dict;
   size_t updates = 0;  // logical updates, elided ones included
   Description<T> description;
 
-  bool coded() const { return !codes.empty(); }
-  size_t stored() const { return coded() ? codes.size() : times.size(); }
+  bool coded() const { return !dict.empty(); }
+  size_t stored() const {
+    return coded() ? codes.size() + codes16.size() : times.size();
+  }
+  const std::pair<T, R>& Coded(size_t i) const {
+    return dict[codes.empty() ? codes16[i] : codes[i]];
+  }
   const T& TimeAt(size_t i) const {
-    return coded() ? dict[codes[i]].first : times[i];
+    return coded() ? Coded(i).first : times[i];
   }
   const R& DiffAt(size_t i) const {
-    return coded() ? dict[codes[i]].second : diffs[i];
+    return coded() ? Coded(i).second : diffs[i];
   }
 
   // The positions in `times`/`diffs` of value j's updates.
@@ -85,7 +95,8 @@ struct Batch {
     return keys.capacity() * sizeof(K) + vals.capacity() * sizeof(V) +
            (key_offsets.capacity() + val_offsets.capacity()) * sizeof(Offset) +
            times.capacity() * sizeof(T) + diffs.capacity() * sizeof(R) +
-           codes.capacity() + dict.capacity() * sizeof(std::pair<T, R>);
+           codes.capacity() + codes16.capacity() * 2 +
+           dict.capacity() * sizeof(std::pair<T, R>);
   }
 };
 
@@ -105,8 +116,7 @@ class BatchBuilder {
   void Reserve(size_t updates) {
     batch_->vals.reserve(updates);
     batch_->val_offsets.reserve(updates + 1);
-    batch_->times.reserve(updates);
-    batch_->diffs.reserve(updates);
+    reserve_ = updates;
   }
 
   // REQUIRES: (key, val, time) strictly greater than the previous push.
@@ -120,8 +130,7 @@ class BatchBuilder {
       CloseVal();
       b.vals.push_back(val);
     }
-    b.times.push_back(time);
-    b.diffs.push_back(diff);
+    PushUpdate(time, diff);
     ++b.updates;
   }
 
@@ -134,17 +143,27 @@ class BatchBuilder {
   std::shared_ptr<const B> Build(Description<T> description) {
     CloseKey();
     B& b = *batch_;
+    if (coding_) {
+      if (b.dict.size() <= 256) {
+        b.codes.assign(b.codes16.begin(), b.codes16.end());
+        std::vector<uint16_t>().swap(b.codes16);
+      }
+      index_.clear();
+    }
     // Reserve() may have over-estimated: give back a large excess.
     auto fit = [](auto& v) {
       if (v.capacity() > v.size() + v.size() / 16 + 16) v.shrink_to_fit();
     };
     fit(b.vals);
     fit(b.val_offsets);
-    if (!Encode(b)) {
-      fit(b.times);
-      fit(b.diffs);
-    }
+    fit(b.times);
+    fit(b.diffs);
+    fit(b.codes16);
     b.description = std::move(description);
+    coding_ = false;
+    tried_coding_ = false;
+    last_ = 0;
+    reserve_ = 0;
     return std::exchange(batch_, std::make_shared<B>());
   }
 
@@ -152,51 +171,123 @@ class BatchBuilder {
   size_t Bytes() const { return batch_->Bytes(); }
 
  private:
-  // Replaces the times and diffs columns with one-byte codes into a
-  // dictionary if there are at most 256 distinct (time, diff) pairs.
-  static bool Encode(B& b) {
-    constexpr size_t kMaxCodes = 256;
-    const size_t n = b.times.size();
-    if (n < 16) return false;  // not worth it
-    std::vector<std::pair<T, R>> dict;
-    std::vector<uint8_t> codes(n);
-    size_t last = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const T& t = b.times[i];
-      const R& r = b.diffs[i];
-      if (!dict.empty() && dict[last].first == t && dict[last].second == r) {
-        codes[i] = static_cast<uint8_t>(last);
-        continue;
-      }
-      size_t c = 0;
-      while (c < dict.size() && !(dict[c].first == t && dict[c].second == r))
-        ++c;
-      if (c == dict.size()) {
-        if (c == kMaxCodes) return false;
-        dict.emplace_back(t, r);
-      }
-      codes[i] = static_cast<uint8_t>(c);
-      last = c;
+  // Updates are stored plainly until there are kCodeAfter of them, then as
+  // codes into a dictionary of distinct (time, diff) pairs while there are
+  // at most kMaxCodes of those (found by hashing the pair's bytes when they
+  // identify it, else by comparison, then at most 256), plainly again if
+  // there turn out to be more.
+  static constexpr size_t kCodeAfter = 16;
+  static constexpr bool kHashable =
+      std::has_unique_object_representations_v<T> &&
+      std::has_unique_object_representations_v<R>;
+  static constexpr size_t kMaxCodes = kHashable ? 65536 : 256;
+  using PairBits = std::array<char, sizeof(T) + sizeof(R)>;
+  static PairBits Bits(const T& t, const R& r) {
+    PairBits bits{};
+    if constexpr (kHashable) {
+      std::memcpy(bits.data(), &t, sizeof(T));
+      std::memcpy(bits.data() + sizeof(T), &r, sizeof(R));
     }
-    b.codes = std::move(codes);
-    b.dict = std::move(dict);
+    return bits;
+  }
+
+  size_t Stored() const {
+    return coding_ ? batch_->codes16.size() : batch_->times.size();
+  }
+
+  void PushUpdate(const T& time, const R& diff) {
+    B& b = *batch_;
+    if (coding_) {
+      size_t c = Code(time, diff);
+      if (c < kMaxCodes) {
+        b.codes16.push_back(static_cast<uint16_t>(c));
+        return;
+      }
+      Uncode();  // too many distinct pairs: plain from here on
+    }
+    b.times.push_back(time);
+    b.diffs.push_back(diff);
+    if (!tried_coding_ && b.times.size() == kCodeAfter) StartCoding();
+  }
+
+  // The code of (t, r), added to the dictionary if new; kMaxCodes if full.
+  size_t Code(const T& t, const R& r) {
+    B& b = *batch_;
+    if (!b.dict.empty() && b.dict[last_].first == t &&
+        b.dict[last_].second == r) {
+      return last_;
+    }
+    size_t c = b.dict.size();
+    if constexpr (kHashable) {
+      auto it = index_.find(Bits(t, r));
+      if (it != index_.end()) c = it->second;
+    } else {
+      for (size_t i = 0; i < b.dict.size(); ++i) {
+        if (b.dict[i].first == t && b.dict[i].second == r) c = i;
+      }
+    }
+    if (c == b.dict.size()) {
+      if (c == kMaxCodes) return kMaxCodes;
+      b.dict.emplace_back(t, r);
+      if constexpr (kHashable) index_.emplace(Bits(t, r), c);
+    }
+    last_ = c;
+    return c;
+  }
+
+  void StartCoding() {
+    B& b = *batch_;
+    tried_coding_ = true;
+    coding_ = true;
+    b.codes16.reserve(std::max(reserve_, b.times.size()));
+    for (size_t i = 0; i < b.times.size(); ++i) {
+      b.codes16.push_back(static_cast<uint16_t>(Code(b.times[i], b.diffs[i])));
+    }
     std::vector<T>().swap(b.times);
     std::vector<R>().swap(b.diffs);
-    return true;
+  }
+
+  void Uncode() {
+    B& b = *batch_;
+    coding_ = false;
+    b.times.reserve(std::max(reserve_, b.codes16.size()));
+    b.diffs.reserve(std::max(reserve_, b.codes16.size()));
+    for (uint16_t c : b.codes16) {
+      b.times.push_back(b.dict[c].first);
+      b.diffs.push_back(b.dict[c].second);
+    }
+    std::vector<uint16_t>().swap(b.codes16);
+    b.dict.clear();
+    b.dict.shrink_to_fit();
+    index_.clear();
+  }
+
+  // Whether stored updates i and j are equal.
+  bool SameUpdate(size_t i, size_t j) const {
+    const B& b = *batch_;
+    if (coding_) return b.codes16[i] == b.codes16[j];
+    return b.times[i] == b.times[j] && b.diffs[i] == b.diffs[j];
+  }
+  void PopUpdate() {
+    B& b = *batch_;
+    if (coding_) {
+      b.codes16.pop_back();
+    } else {
+      b.times.pop_back();
+      b.diffs.pop_back();
+    }
   }
 
   // Ends the last value's run; a run of one update equal to the update
   // stored before it is elided (see the layout above).
   void CloseVal() {
     B& b = *batch_;
-    size_t start = b.val_offsets.back(), end = b.times.size();
-    if (end == start + 1 && start > 0 && b.times[start] == b.times[start - 1] &&
-        b.diffs[start] == b.diffs[start - 1]) {
-      b.times.pop_back();
-      b.diffs.pop_back();
+    size_t start = b.val_offsets.back(), end = Stored();
+    if (end == start + 1 && start > 0 && SameUpdate(start, start - 1)) {
+      PopUpdate();
     }
-    DM_CHECK_MSG(b.times.size() < UINT32_MAX, "batch exceeds 2^32 updates");
-    b.val_offsets.push_back(static_cast<typename B::Offset>(b.times.size()));
+    DM_CHECK_MSG(Stored() < UINT32_MAX, "batch exceeds 2^32 updates");
+    b.val_offsets.push_back(static_cast<typename B::Offset>(Stored()));
   }
   // Ends the last key's last value run, if any.
   void CloseKey() {
@@ -208,6 +299,11 @@ class BatchBuilder {
   }
 
   std::shared_ptr<B> batch_;
+  bool coding_ = false;
+  bool tried_coding_ = false;
+  size_t last_ = 0;
+  size_t reserve_ = 0;
+  absl::flat_hash_map<PairBits, uint32_t> index_;
 };
 
 // Merges two batches (older `a`, newer `b`) into one, advancing times by

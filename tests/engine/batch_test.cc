@@ -96,28 +96,42 @@ TEST(BatchTest, SingleUpdatesEqualToThePreviousAreStoredOnce) {
                                 {3, 1, 1, 2}}));
 }
 
-TEST(BatchTest, FewDistinctTimeDiffPairsAreStoredAsOneByteCodes) {
-  // 2,000 updates over 7 times with diffs +1/-2: 14 distinct pairs.
-  std::vector<Tuple> few, many;
+TEST(BatchTest, FewDistinctTimeDiffPairsAreStoredAsCodes) {
+  // 2,000 updates over 7 times with diffs +1/-2 (14 distinct pairs); 2,000
+  // over 1,000 times (1,000 pairs); 70,000 over as many times.
+  std::vector<Tuple> few, some, many;
   for (uint32_t i = 0; i < 2000; ++i) {
     few.emplace_back(i / 4, i % 4, i % 7, i % 3 == 0 ? -2 : 1);
-    many.emplace_back(i / 4, i % 4, i, 1);  // 2,000 distinct times
+    some.emplace_back(i / 4, i % 4, i % 1000, 1);
   }
-  auto by_key_val_time = [](std::vector<Tuple> v) {
+  for (uint32_t i = 0; i < 70000; ++i) many.emplace_back(i / 4, i % 4, i, 1);
+  auto sorted = [](std::vector<Tuple> v) {
     std::sort(v.begin(), v.end());
     return v;
   };
-  Ptr coded = Build(by_key_val_time(few), 0, 3000);
-  Ptr plain = Build(by_key_val_time(many), 0, 3000);
-  EXPECT_TRUE(coded->coded());
-  EXPECT_LE(coded->dict.size(), 14u);
-  EXPECT_TRUE(coded->times.empty());
+  Ptr one_byte = Build(sorted(few), 0, 100000);
+  Ptr two_bytes = Build(sorted(some), 0, 100000);
+  Ptr plain = Build(sorted(many), 0, 100000);
+  EXPECT_TRUE(one_byte->coded());
+  EXPECT_EQ(one_byte->dict.size(), 14u);
+  EXPECT_EQ(one_byte->codes.size(), 2000u);
+  EXPECT_TRUE(one_byte->times.empty());
+  EXPECT_TRUE(two_bytes->coded());
+  EXPECT_EQ(two_bytes->dict.size(), 1000u);
+  EXPECT_EQ(two_bytes->codes16.size(), 2000u);
   EXPECT_FALSE(plain->coded());
-  EXPECT_LT(coded->Bytes() * 2, plain->Bytes());
-  for (Ptr b : {coded, plain}) {
+  EXPECT_EQ(plain->times.size(), 70000u);
+  // Per update 4 + 4 bytes of value and offset plus a 1-byte code (500 keys
+  // at 4 + 4 bytes, a small dictionary, some capacity slack), against 8 + 8
+  // more for a plain time and diff.
+  EXPECT_LE(one_byte->Bytes(), 2000u * 9 + 500 * 8 + 1024);
+  EXPECT_GE(plain->Bytes(), 70000u * (4 + 4 + 8 + 8));
+  std::vector<std::pair<Ptr, std::vector<Tuple>>> cases = {
+      {one_byte, sorted(few)}, {two_bytes, sorted(some)}, {plain, sorted(many)}};
+  for (const auto& [b, want] : cases) {
     TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
     cursor.Add(b);
-    EXPECT_EQ(Contents(cursor), by_key_val_time(b == coded ? few : many));
+    EXPECT_EQ(Contents(cursor), want);
   }
 }
 
