@@ -16,8 +16,6 @@
 // scratch, for the incremental speed-up. Ends with total elapsed and peak
 // resident memory.
 #include <sys/resource.h>
-#include <unistd.h>
-#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -71,11 +69,9 @@ struct BfsDataflow {
   diffmesh::InputHandle<Node> roots;
   diffmesh::InputHandle<Edge> edges;
   diffmesh::Probe<uint64_t> probe;
-  diffmesh::Graph* graph = nullptr;
 
   explicit BfsDataflow(bool inspect) {
     diffmesh::Graph& graph = worker.NewDataflow("bfs");
-    this->graph = &graph;
     auto [r, roots_coll] = diffmesh::NewInput<Node>(graph);
     auto [e, edges_coll] = diffmesh::NewInput<Edge>(graph);
     roots = std::move(r);
@@ -94,20 +90,6 @@ struct BfsDataflow {
     probe = diffmesh::ProbeStream(shown.stream);
   }
   void Settle(uint64_t time) {
-    if (std::getenv("HWM") && time == 1) {
-      int n = 0;
-      while (probe.LessThan(time)) {
-        worker.Step();
-        ++n;
-        FILE* f = fopen("/proc/self/statm", "r");
-        long a, b;
-        fscanf(f, "%ld %ld", &a, &b);
-        fclose(f);
-        struct mallinfo2 mi = mallinfo2();
-        fprintf(stderr, "step %d rss %ld MB live %zu MB\n", n, b * 4096 / 1048576, (mi.uordblks + mi.hblkhd) >> 20);
-      }
-      return;
-    }
     worker.StepWhile([&] { return probe.LessThan(time); });
   }
 };
@@ -183,13 +165,10 @@ int main(int argc, char** argv) {
     if (recompute) current.push_back(e);
   }
   std::printf("%.6fs\tloaded\n", Seconds(timer));
-  if (std::getenv("HWM")) system(("grep -E 'VmHWM|VmRSS' /proc/" + std::to_string(getpid()) + "/status").c_str());
   flow.edges.AdvanceTo(1);
   flow.edges.Flush();
   flow.Settle(1);
   std::printf("%.6fs\tstable\n", Seconds(timer));
-  if (std::getenv("HWM")) { const auto& g = *flow.graph; for (size_t i = 0; i < g.num_operators(); ++i) if (g.op(i).HeldBytes() > 0) fprintf(stderr, "%s %zu KB\n", g.op(i).name().c_str(), g.op(i).HeldBytes() >> 10); }
-  if (std::getenv("HWM")) system(("grep -E 'VmHWM|VmRSS' /proc/" + std::to_string(getpid()) + "/status").c_str());
 
   std::vector<double> recompute_seconds;
   size_t oldest = 0;

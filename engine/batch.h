@@ -176,7 +176,7 @@ class BatchBuilder {
   // at most kMaxCodes of those (found by hashing the pair's bytes when they
   // identify it, else by comparison, then at most 256), plainly again if
   // there turn out to be more.
-  static constexpr size_t kCodeAfter = 16;
+  static constexpr size_t kCodeAfter = 256;
   static constexpr bool kHashable =
       std::has_unique_object_representations_v<T> &&
       std::has_unique_object_representations_v<R>;

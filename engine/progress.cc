@@ -1,8 +1,10 @@
 #include "engine/progress.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "engine/check.h"
+#include "engine/update.h"
 
 namespace diffmesh {
 
@@ -94,6 +96,24 @@ void ProgressTracker::UpdateTarget(int target, const Timestamp& t,
 
 void ProgressTracker::Propagate(std::vector<int>* changed_targets) {
   DM_CHECK(built_);
+  // Changes that cancel (an input advancing through several times between
+  // propagations, a capability dropped and retaken) are summed away first:
+  // each remaining one costs a walk over everything its location reaches.
+  if (pending_.size() > 1) {
+    std::sort(pending_.begin(), pending_.end(),
+              [](const Pending& a, const Pending& b) {
+                if (a.is_source != b.is_source) return a.is_source;
+                if (a.index != b.index) return a.index < b.index;
+                return a.time < b.time;
+              });
+    CoalesceSorted(
+        pending_,
+        [](const Pending& a, const Pending& b) {
+          return a.is_source == b.is_source && a.index == b.index &&
+                 a.time == b.time;
+        },
+        [](Pending& p) -> int64_t& { return p.delta; });
+  }
   for (const Pending& p : pending_) {
     const std::vector<Reach>& reach =
         p.is_source ? sources_[p.index].reach : targets_[p.index].reach;
