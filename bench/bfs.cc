@@ -4,7 +4,8 @@
 //
 //   build/bench/bfs NODES EDGES BATCH ROUNDS [inspect|recompute] [-w N]
 //
-// A random directed graph of EDGES edges over NODES nodes, root 0, is loaded
+// A random directed graph of EDGES edges over NODES nodes, root 0, generated
+// exactly as the reference driver generates it (bench/isaac64.h), is loaded
 // ("loaded", then "stable" once distances are complete: elapsed since start).
 // Then ROUNDS rounds, each of BATCH changes, each change at its own
 // timestamp: insert a fresh random edge and remove the oldest remaining one

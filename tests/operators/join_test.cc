@@ -3,11 +3,13 @@
 #include "operators/join.h"
 
 #include <cstdint>
+#include <map>
 #include <utility>
 
 #include "operators/antijoin.h"
 #include "operators/distinct.h"
 #include "operators/filter.h"
+#include "operators/inspect.h"
 #include "operators/semijoin.h"
 #include "tests/operators/oracle.h"
 
@@ -130,6 +132,63 @@ TEST(JoinSharing, TwoJoinsShareOneTrace) {
   while (worker.Step()) {
   }
   EXPECT_EQ(shared.trace->NumReaders(), 0u);
+}
+
+// A join whose output far exceeds one activation's fuel works in slices over
+// several steps, holding its capability meanwhile, and still emits every
+// pair exactly once, including when both sides change at the same time.
+TEST(JoinFuel, LargeOutputIsProducedInSlicesExactlyOnce) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("fuel");
+  auto [in_a, a] = NewInput<Rec>(graph);
+  auto [in_b, b] = NewInput<Rec>(graph);
+  std::map<uint64_t, int64_t> per_time;
+  std::map<std::pair<uint32_t, uint32_t>, int64_t> pairs;
+  auto joined = Inspect(
+      JoinCore(ArrangeByKey(a), ArrangeByKey(b),
+               [](uint32_t, uint32_t va, uint32_t vb) {
+                 return std::pair<uint32_t, uint32_t>(va, vb);
+               }),
+      [&](const std::pair<uint32_t, uint32_t>& p, uint64_t t, int64_t r) {
+        per_time[t] += r;
+        pairs[p] += r;
+      });
+  auto probe = ProbeStream(joined.stream);
+  // 4 keys x 200 x 200 values = 160,000 pairs at time 0.
+  for (uint32_t k = 0; k < 4; ++k) {
+    for (uint32_t v = 0; v < 200; ++v) {
+      in_a.Insert({k, k * 1000 + v});
+      in_b.Insert({k, k * 1000 + v});
+    }
+  }
+  in_a.AdvanceTo(1);
+  in_b.AdvanceTo(1);
+  int steps = 0;
+  while (probe.LessThan(1)) {
+    ASSERT_TRUE(worker.Step());
+    ++steps;
+  }
+  EXPECT_GT(steps, 2);  // more than one activation did join work
+  EXPECT_EQ(per_time[0], 160000);
+  EXPECT_EQ(pairs.size(), 160000u);
+  for (const auto& [p, r] : pairs) ASSERT_EQ(r, 1);
+  // Time 1: both sides of key 0 lose one value and gain one.
+  in_a.Remove({0, 0});
+  in_b.Remove({0, 1});
+  in_a.Insert({0, 500});
+  in_b.Insert({0, 501});
+  in_a.AdvanceTo(2);
+  in_b.AdvanceTo(2);
+  ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(2); }));
+  // Key 0 goes from 200 x 200 to 200 x 200 pairs with different members.
+  EXPECT_EQ(per_time[1], 0);
+  EXPECT_EQ((pairs[{0, 1}]), 0);
+  EXPECT_EQ((pairs[{1, 1}]), 0);
+  EXPECT_EQ((pairs[{500, 501}]), 1);
+  EXPECT_EQ((pairs[{500, 0}]), 1);
+  int64_t total = 0;
+  for (const auto& [p, r] : pairs) total += r;
+  EXPECT_EQ(total, 160000);
 }
 
 }  // namespace
