@@ -87,24 +87,14 @@ class Spine {
   // Updates held, counting a merge in progress at its inputs plus its
   // partial output.
   size_t StoredUpdates() const {
-    size_t total = 0;
-    for (const Level& l : levels_) {
-      if (l.a) total += l.a->size();
-      if (l.b) total += l.b->size();
-      if (l.merger) total += l.merger->output_size();
-    }
-    return total;
+    return SumOverBatches([](const auto& b) { return b.size(); },
+                          [](const auto& m) { return m.output_size(); });
   }
   // Bytes held by the batches, a merge in progress included (batches shared
   // with other holders count here too).
   size_t StoredBytes() const {
-    size_t total = 0;
-    for (const Level& l : levels_) {
-      if (l.a) total += l.a->Bytes();
-      if (l.b) total += l.b->Bytes();
-      if (l.merger) total += l.merger->output_bytes();
-    }
-    return total;
+    return SumOverBatches([](const auto& b) { return b.Bytes(); },
+                          [](const auto& m) { return m.output_bytes(); });
   }
   size_t NumBatches() const {
     size_t n = 0;
@@ -113,6 +103,17 @@ class Spine {
   }
 
  private:
+  template <class OfBatch, class OfMerger>
+  size_t SumOverBatches(OfBatch of_batch, OfMerger of_merger) const {
+    size_t total = 0;
+    for (const Level& l : levels_) {
+      if (l.a) total += of_batch(*l.a);
+      if (l.b) total += of_batch(*l.b);
+      if (l.merger) total += of_merger(*l.merger);
+    }
+    return total;
+  }
+
   struct Level {
     Ptr a;  // older
     Ptr b;  // newer; set iff a merge of (a, b) is in progress
