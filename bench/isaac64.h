@@ -53,14 +53,30 @@ class Isaac64 {
 
   static void Mix(std::array<uint64_t, 8>& x) {
     auto& [a, b, c, d, e, f, g, h] = x;
-    a -= e; f ^= h >> 9;  h += a;
-    b -= f; g ^= a << 9;  a += b;
-    c -= g; h ^= b >> 23; b += c;
-    d -= h; a ^= c << 15; c += d;
-    e -= a; b ^= d >> 14; d += e;
-    f -= b; c ^= e << 20; e += f;
-    g -= c; d ^= f >> 17; f += g;
-    h -= d; e ^= g << 14; g += h;
+    a -= e;
+    f ^= h >> 9;
+    h += a;
+    b -= f;
+    g ^= a << 9;
+    a += b;
+    c -= g;
+    h ^= b >> 23;
+    b += c;
+    d -= h;
+    a ^= c << 15;
+    c += d;
+    e -= a;
+    b ^= d >> 14;
+    d += e;
+    f -= b;
+    c ^= e << 20;
+    e += f;
+    g -= c;
+    d ^= f >> 17;
+    f += g;
+    h -= d;
+    e ^= g << 14;
+    g += h;
   }
 
   void Init() {
@@ -88,10 +104,18 @@ class Isaac64 {
       for (size_t i = 0; i < kSize / 2; ++i) {
         uint64_t mix;
         switch (i & 3) {
-          case 0: mix = ~(a ^ (a << 21)); break;
-          case 1: mix = a ^ (a >> 5); break;
-          case 2: mix = a ^ (a << 12); break;
-          default: mix = a ^ (a >> 33); break;
+          case 0:
+            mix = ~(a ^ (a << 21));
+            break;
+          case 1:
+            mix = a ^ (a >> 5);
+            break;
+          case 2:
+            mix = a ^ (a << 12);
+            break;
+          default:
+            mix = a ^ (a >> 33);
+            break;
         }
         uint64_t x = mem_[m + i];
         a = mix + mem_[m2 + i];

@@ -27,8 +27,8 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 

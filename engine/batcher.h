@@ -210,9 +210,9 @@ class Batcher {
   // Updates per block: large enough to sort efficiently, small enough that a
   // merge's transient extra memory stays negligible.
   static constexpr size_t kBlock = size_t{1} << 14;
-  Block open_;                 // the block being filled
+  Block open_;                  // the block being filled
   Antichain<T> open_frontier_;  // times in open_
-  std::vector<Chain> chains_;  // sizes decrease geometrically
+  std::vector<Chain> chains_;   // sizes decrease geometrically
   Antichain<T> lower_;
 };
 

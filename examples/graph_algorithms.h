@@ -48,10 +48,11 @@ Collection<std::pair<Node, uint32_t>, T, R> Bfs(
   auto by_source = ArrangeByKey(edges);  // once, outside the loop
   return Iterate(start, [&](const auto& dists) {
     // One step further along every edge, then the minimum per node.
-    auto stepped = JoinCore(ArrangeByKey(dists), EnterArranged(by_source),
-                           [](const Node&, const uint32_t& d, const Node& dst) {
-                             return std::pair<Node, uint32_t>(dst, d + 1);
-                           });
+    auto stepped =
+        JoinCore(ArrangeByKey(dists), EnterArranged(by_source),
+                 [](const Node&, const uint32_t& d, const Node& dst) {
+                   return std::pair<Node, uint32_t>(dst, d + 1);
+                 });
     return Reduce<uint32_t>(Concat(stepped, Enter(start)),
                             [](const Node&, const auto& input, auto* output) {
                               output->emplace_back(input.front().first,
@@ -74,9 +75,9 @@ Collection<std::pair<Node, Node>, T, R> Wcc(
   auto by_source = ArrangeByKey(both);  // once, outside the loop
   return Iterate(labels, [&](const auto& current) {
     auto spread = JoinCore(ArrangeByKey(current), EnterArranged(by_source),
-                          [](const Node&, const Node& label, const Node& dst) {
-                            return std::pair<Node, Node>(dst, label);
-                          });
+                           [](const Node&, const Node& label, const Node& dst) {
+                             return std::pair<Node, Node>(dst, label);
+                           });
     return Reduce<Node>(Concat(spread, Enter(labels)),
                         [](const Node&, const auto& input, auto* output) {
                           output->emplace_back(input.front().first, 1);

@@ -87,13 +87,12 @@ TEST(BatchTest, SingleUpdatesEqualToThePreviousAreStoredOnce) {
   // Readers see every logical update.
   TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
   cursor.Add(b);
-  EXPECT_EQ(Contents(cursor),
-            (std::vector<Tuple>{{1, 10, 0, 1},
-                                {1, 11, 0, 1},
-                                {2, 5, 0, 1},
-                                {2, 6, 0, 2},
-                                {3, 1, 0, 2},
-                                {3, 1, 1, 2}}));
+  EXPECT_EQ(Contents(cursor), (std::vector<Tuple>{{1, 10, 0, 1},
+                                                  {1, 11, 0, 1},
+                                                  {2, 5, 0, 1},
+                                                  {2, 6, 0, 2},
+                                                  {3, 1, 0, 2},
+                                                  {3, 1, 1, 2}}));
 }
 
 TEST(BatchTest, FewDistinctTimeDiffPairsAreStoredAsCodes) {
@@ -127,7 +126,9 @@ TEST(BatchTest, FewDistinctTimeDiffPairsAreStoredAsCodes) {
   EXPECT_LE(one_byte->Bytes(), 2000u * 9 + 500 * 8 + 1024);
   EXPECT_GE(plain->Bytes(), 70000u * (4 + 4 + 8 + 8));
   std::vector<std::pair<Ptr, std::vector<Tuple>>> cases = {
-      {one_byte, sorted(few)}, {two_bytes, sorted(some)}, {plain, sorted(many)}};
+      {one_byte, sorted(few)},
+      {two_bytes, sorted(some)},
+      {plain, sorted(many)}};
   for (const auto& [b, want] : cases) {
     TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
     cursor.Add(b);
