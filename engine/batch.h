@@ -223,7 +223,10 @@ class BatchBuilder {
       if (it != index_.end()) c = it->second;
     } else {
       for (size_t i = 0; i < b.dict.size(); ++i) {
-        if (b.dict[i].first == t && b.dict[i].second == r) c = i;
+        if (b.dict[i].first == t && b.dict[i].second == r) {
+          c = i;
+          break;
+        }
       }
     }
     if (c == b.dict.size()) {

@@ -98,30 +98,16 @@ class JoinOperator : public OperatorBase {
     }
 
     size_t fuel = kFuel;
-    while (fuel > 0 && !todo1_.empty()) {
-      if (!JoinBatch(todo1_.front(), &fuel,
-                     [&](const K& k, const V1& v1, const V2& v2) {
-                       return f_(k, v1, v2);
-                     })) {
-        break;
-      }
-      todo1_.pop_front();
-    }
-    while (fuel > 0 && todo1_.empty() && !todo2_.empty()) {
-      if (!JoinBatch(todo2_.front(), &fuel,
-                     [&](const K& k, const V2& v2, const V1& v1) {
-                       return f_(k, v1, v2);
-                     })) {
-        break;
-      }
-      todo2_.pop_front();
-    }
+    Drain(todo1_, &fuel, [&](const K& k, const V1& v1, const V2& v2) {
+      return f_(k, v1, v2);
+    });
+    Drain(todo2_, &fuel, [&](const K& k, const V2& v2, const V1& v1) {
+      return f_(k, v1, v2);
+    });
     // Queued work holds capabilities for its batch's times.
     Antichain<T> held;
-    for (const auto& d : todo1_)
-      for (const T& t : d.time) held.Insert(t);
-    for (const auto& d : todo2_)
-      for (const T& t : d.time) held.Insert(t);
+    AddTimes(todo1_, &held);
+    AddTimes(todo2_, &held);
     out.SetCapabilities(held);
     if (!held.empty()) graph()->Activate(index());
   }
@@ -144,6 +130,19 @@ class JoinOperator : public OperatorBase {
     Antichain<T> time;
     size_t next = 0;
   };
+
+  // Works off queued batches in order until the fuel runs out.
+  template <class Queue, class G>
+  void Drain(Queue& todo, size_t* fuel, G&& g) {
+    while (*fuel > 0 && !todo.empty() && JoinBatch(todo.front(), fuel, g)) {
+      todo.pop_front();
+    }
+  }
+  template <class Queue>
+  static void AddTimes(const Queue& todo, Antichain<T>* times) {
+    for (const auto& d : todo)
+      for (const T& t : d.time) times->Insert(t);
+  }
 
   // Joins keys of `d` until done (returns true) or out of fuel.
   template <class VB, class TBB, class VC, class TBC, class G>
