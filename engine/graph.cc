@@ -5,6 +5,16 @@
 
 namespace diffmesh {
 
+Graph::Graph(std::string name, Fabric* fabric, int worker, int dataflow)
+    : name_(std::move(name)),
+      fabric_(fabric),
+      worker_(worker),
+      dataflow_(dataflow) {
+  if (fabric_ != nullptr && fabric_->peers() > 1) {
+    progress_ = std::make_unique<ProgressExchange>(fabric_, dataflow_, worker_);
+  }
+}
+
 int Graph::Register(std::unique_ptr<OperatorBase> op) {
   DM_CHECK_MSG(!sealed_, "operators must be added before the dataflow runs");
   op->graph_ = this;
@@ -56,9 +66,14 @@ void Graph::Seal() {
   }
   tracker_.Build();
   sealed_ = true;
+  if (progress_) progress_->Start(&tracker_);
 }
 
 void Graph::Activate(int op) { active_[op] = 1; }
+
+void Graph::AddMailboxPoll(int op, std::function<bool()> has_mail) {
+  mailbox_polls_.emplace_back(op, std::move(has_mail));
+}
 
 void Graph::ApplyProgress() {
   if (!tracker_.HasPendingUpdates()) return;
@@ -69,11 +84,20 @@ void Graph::ApplyProgress() {
 
 void Graph::Prepare() {
   if (!sealed_) Seal();
+  if (progress_) {
+    // User actions since the last step (input flushes, advances) form a
+    // consistent point.
+    progress_->Broadcast();
+    progress_->Receive(&tracker_);
+  }
   ApplyProgress();
 }
 
 bool Graph::Step() {
   Prepare();
+  for (const auto& [op, has_mail] : mailbox_polls_) {
+    if (has_mail()) active_[op] = 1;
+  }
   bool worked = false;
   for (size_t i = 0; i < operators_.size(); ++i) {
     if (!active_[i]) continue;
@@ -82,7 +106,16 @@ bool Graph::Step() {
     worked = true;
     ApplyProgress();
   }
+  if (progress_) progress_->Broadcast();
   return worked;
+}
+
+bool Graph::Complete() {
+  Prepare();
+  for (size_t t = 0; t < tracker_.num_targets(); ++t) {
+    if (!tracker_.frontier(static_cast<int>(t)).empty()) return false;
+  }
+  return true;
 }
 
 bool Graph::Exert() {
@@ -93,12 +126,26 @@ bool Graph::Exert() {
 
 Worker::Worker() { TuneAllocator(); }
 
+Worker::Worker(Fabric* fabric, int index) : fabric_(fabric), index_(index) {
+  DM_CHECK_MSG(index >= 0 && index < fabric->peers(), "worker index out of range");
+  TuneAllocator();
+}
+
 Graph& Worker::NewDataflow(std::string name) {
-  graphs_.push_back(std::make_unique<Graph>(std::move(name)));
+  int dataflow = static_cast<int>(graphs_.size());
+  if (fabric_ != nullptr) {
+    graphs_.push_back(
+        std::make_unique<Graph>(std::move(name), fabric_, index_, dataflow));
+  } else {
+    graphs_.push_back(std::make_unique<Graph>(std::move(name)));
+  }
   return *graphs_.back();
 }
 
 bool Worker::Step() {
+  // Read before looking at any mailbox, so a delivery after this point
+  // keeps a later Park from sleeping (see Doorbell).
+  if (fabric_ != nullptr) doorbell_seen_ = fabric_->doorbell(index_).Seen();
   bool worked = false;
   for (auto& graph : graphs_) worked |= graph->Step();
   if (!worked) {
@@ -109,7 +156,17 @@ bool Worker::Step() {
 
 bool Worker::StepWhile(const std::function<bool()>& condition) {
   while (condition()) {
-    if (!Step()) return !condition();
+    if (Step()) continue;
+    if (peers() == 1) return !condition();
+    // Idle: wait for a peer's data or progress.
+    if (condition()) fabric_->doorbell(index_).Wait(doorbell_seen_);
+  }
+  return true;
+}
+
+bool Worker::AllComplete() {
+  for (auto& graph : graphs_) {
+    if (!graph->Complete()) return false;
   }
   return true;
 }

@@ -17,6 +17,11 @@
 // are applied, atomically, right after it runs, so one step carries data
 // through a whole acyclic dataflow.
 //
+// Several workers: every worker builds the same dataflow and runs its own
+// copy of it over the keys it owns (engine/runtime.h). The graph records
+// every change of its pointstamps for its peers and applies theirs
+// (engine/progress_exchange.h), so its frontiers are global ones.
+//
 // Thread compatibility: a Graph belongs to one worker thread.
 #pragma once
 
@@ -27,7 +32,9 @@
 #include <utility>
 #include <vector>
 
+#include "engine/fabric.h"
 #include "engine/progress.h"
+#include "engine/progress_exchange.h"
 #include "engine/summary.h"
 #include "engine/timestamp.h"
 
@@ -65,7 +72,10 @@ class OperatorBase {
 
 class Graph {
  public:
+  // A dataflow of a single worker.
   explicit Graph(std::string name) : name_(std::move(name)) {}
+  // The copy of dataflow number `dataflow` on worker `worker` of `fabric`.
+  Graph(std::string name, Fabric* fabric, int worker, int dataflow);
   Graph(const Graph&) = delete;
   Graph& operator=(const Graph&) = delete;
 
@@ -90,11 +100,16 @@ class Graph {
 
   void ChangeSource(int source, const Timestamp& t, int64_t delta) {
     tracker_.UpdateSource(source, t, delta);
+    if (progress_) progress_->Record(true, source, t, delta);
   }
   void ChangeTarget(int target, const Timestamp& t, int64_t delta) {
     tracker_.UpdateTarget(target, t, delta);
+    if (progress_) progress_->Record(false, target, t, delta);
   }
   void Activate(int op);
+  // Operators that receive from other workers: `has_mail()` is asked at
+  // every step and activates `op` when it holds.
+  void AddMailboxPoll(int op, std::function<bool()> has_mail);
 
   // Seals the graph on first use and applies pending progress changes, so
   // frontiers read afterwards are current.
@@ -103,6 +118,9 @@ class Graph {
   bool Step();
   // Background maintenance; returns whether any work remains.
   bool Exert();
+  // No capability is held and no message is queued or in flight anywhere,
+  // on any worker: nothing will ever happen in this dataflow again.
+  bool Complete();
 
   const Antichain<Timestamp>& Frontier(int target) const {
     return tracker_.frontier(target);
@@ -112,6 +130,14 @@ class Graph {
   }
   const ProgressTracker& tracker() const { return tracker_; }
   const std::string& name() const { return name_; }
+  int peers() const { return fabric_ ? fabric_->peers() : 1; }
+  int worker_index() const { return worker_; }
+  int dataflow_index() const { return dataflow_; }
+  Fabric* fabric() const { return fabric_; }
+  // Progress batches this worker sent for this dataflow (0 for one worker).
+  uint64_t progress_batches_sent() const {
+    return progress_ ? progress_->batches_sent() : 0;
+  }
   size_t num_operators() const { return operators_.size(); }
   const OperatorBase& op(int i) const { return *operators_[i]; }
 
@@ -129,12 +155,20 @@ class Graph {
   std::vector<int> changed_;
   ProgressTracker tracker_;
   bool sealed_ = false;
+  Fabric* fabric_ = nullptr;
+  int worker_ = 0;
+  int dataflow_ = 0;
+  std::unique_ptr<ProgressExchange> progress_;
+  std::vector<std::pair<int, std::function<bool()>>> mailbox_polls_;
 };
 
 // A worker owns dataflows and steps them. One per thread.
 class Worker {
  public:
+  // A worker on its own (peers() == 1).
   Worker();
+  // Worker `index` of `fabric->peers()`; see engine/runtime.h.
+  Worker(Fabric* fabric, int index);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -142,16 +176,23 @@ class Worker {
   // Steps every dataflow once; returns whether any work was done. When
   // nothing else is pending, performs idle maintenance (trace merging).
   bool Step();
-  // Steps while `condition()` holds. Returns false if the computation stalled
-  // (no work possible) while the condition still held, e.g. because an input
-  // was never advanced.
+  // Steps while `condition()` holds. A single worker returns false if the
+  // computation stalled (no work possible) while the condition still held,
+  // e.g. because an input was never advanced. With several workers, an idle
+  // worker instead waits for its peers (it cannot tell a stall from a peer
+  // that is busy) and StepWhile returns only when the condition fails.
   bool StepWhile(const std::function<bool()>& condition);
+  // Every dataflow of this worker is complete (see Graph::Complete).
+  bool AllComplete();
 
-  int index() const { return 0; }
-  int peers() const { return 1; }
+  int index() const { return index_; }
+  int peers() const { return fabric_ ? fabric_->peers() : 1; }
 
  private:
   std::vector<std::unique_ptr<Graph>> graphs_;
+  Fabric* fabric_ = nullptr;
+  int index_ = 0;
+  uint64_t doorbell_seen_ = 0;
 };
 
 }  // namespace diffmesh

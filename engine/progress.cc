@@ -94,38 +94,51 @@ void ProgressTracker::UpdateTarget(int target, const Timestamp& t,
   pending_.push_back({false, target, t, delta});
 }
 
+void ConsolidateProgress(std::vector<ProgressChange>& changes) {
+  if (changes.size() < 2) return;
+  std::sort(changes.begin(), changes.end(),
+            [](const ProgressChange& a, const ProgressChange& b) {
+              if (a.is_source != b.is_source) return a.is_source;
+              if (a.index != b.index) return a.index < b.index;
+              return a.time < b.time;
+            });
+  CoalesceSorted(
+      changes,
+      [](const ProgressChange& a, const ProgressChange& b) {
+        return a.is_source == b.is_source && a.index == b.index &&
+               a.time == b.time;
+      },
+      [](ProgressChange& p) -> int64_t& { return p.delta; });
+}
+
 void ProgressTracker::Propagate(std::vector<int>* changed_targets) {
   DM_CHECK(built_);
   // Changes that cancel (an input advancing through several times between
   // propagations, a capability dropped and retaken) are summed away first:
   // each remaining one costs a walk over everything its location reaches.
-  if (pending_.size() > 1) {
-    std::sort(pending_.begin(), pending_.end(),
-              [](const Pending& a, const Pending& b) {
-                if (a.is_source != b.is_source) return a.is_source;
-                if (a.index != b.index) return a.index < b.index;
-                return a.time < b.time;
-              });
-    CoalesceSorted(
-        pending_,
-        [](const Pending& a, const Pending& b) {
-          return a.is_source == b.is_source && a.index == b.index &&
-                 a.time == b.time;
-        },
-        [](Pending& p) -> int64_t& { return p.delta; });
-  }
-  for (const Pending& p : pending_) {
+  ConsolidateProgress(pending_);
+  for (size_t i = 0; i < pending_.size();) {
+    const bool is_source = pending_[i].is_source;
+    const int index = pending_[i].index;
+    MutableAntichain<Timestamp>& own =
+        is_source ? sources_[index].own : targets_[index].own;
     const std::vector<Reach>& reach =
-        p.is_source ? sources_[p.index].reach : targets_[p.index].reach;
-    for (const Reach& r : reach) {
-      Target& target = targets_[r.target];
-      for (const PathSummary& s : r.summaries) {
-        target.implied.Update(s.Apply(p.time), p.delta);
-      }
-      if (!target.dirty) {
-        target.dirty = true;
-        dirty_.push_back(r.target);
-      }
+        is_source ? sources_[index].reach : targets_[index].reach;
+    Antichain<Timestamp> before = own.frontier();
+    for (; i < pending_.size() && pending_[i].is_source == is_source &&
+           pending_[i].index == index;
+         ++i) {
+      own.Update(pending_[i].time, pending_[i].delta);
+    }
+    if (!own.Rebuild()) continue;
+    const Antichain<Timestamp>& after = own.frontier();
+    for (const Timestamp& t : before) {
+      if (std::find(after.begin(), after.end(), t) == after.end())
+        Imply(reach, t, -1);
+    }
+    for (const Timestamp& t : after) {
+      if (std::find(before.begin(), before.end(), t) == before.end())
+        Imply(reach, t, +1);
     }
   }
   pending_.clear();
@@ -140,9 +153,26 @@ void ProgressTracker::Propagate(std::vector<int>* changed_targets) {
   dirty_.clear();
 }
 
+void ProgressTracker::Imply(const std::vector<Reach>& reach,
+                            const Timestamp& t, int64_t delta) {
+  for (const Reach& r : reach) {
+    Target& target = targets_[r.target];
+    for (const PathSummary& s : r.summaries) {
+      target.implied.Update(s.Apply(t), delta);
+    }
+    if (!target.dirty) {
+      target.dirty = true;
+      dirty_.push_back(r.target);
+    }
+  }
+}
+
 size_t ProgressTracker::bookkeeping_size() const {
   size_t total = pending_.size();
-  for (const Target& t : targets_) total += t.implied.distinct_times();
+  for (const Source& s : sources_) total += s.own.distinct_times();
+  for (const Target& t : targets_) {
+    total += t.own.distinct_times() + t.implied.distinct_times();
+  }
   return total;
 }
 

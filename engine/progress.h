@@ -15,13 +15,21 @@
 // each operator's internal summaries (loops included: a feedback summary adds
 // +1, so the walk terminates).
 //
-// Invariant: after Propagate(), frontier(target) is the lower envelope of
-// { s(t) : pointstamp (l, t) has positive count, s in paths(l -> target) }.
-// No message can ever arrive at `target` at a time not beyond it.
+// Two levels: each location keeps its own pointstamp counts; only changes of
+// that location's frontier (the minimal times with a positive count) travel
+// on to the targets it reaches. A location's count may be negative for a
+// while when several workers share a dataflow (a receiver's -1 ahead of its
+// sender's +1, see engine/progress_exchange.h); at this level it can only
+// hide that location's own contribution, never cancel another location's.
 //
-// Costs: a pointstamp change costs O(reachable targets x summaries). Thread
-// compatibility: one tracker per worker; changes from other workers arrive as
-// messages (see the workers issue) and are applied here.
+// Invariant: after Propagate(), frontier(target) is the lower envelope of
+// { s(t) : t in frontier(own counts of l), s in paths(l -> target) }. No
+// message can ever arrive at `target` at a time not beyond it.
+//
+// Costs: a pointstamp change costs O(log) at its location; only a change of
+// that location's frontier costs O(reachable targets x summaries). Thread
+// compatibility: one tracker per worker; changes from other workers arrive
+// as messages and are applied here.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +40,18 @@
 #include "engine/timestamp.h"
 
 namespace diffmesh {
+
+// A change of a pointstamp count: at an operator output (source) or input
+// (target), at `time`, by `delta`.
+struct ProgressChange {
+  bool is_source;
+  int index;
+  Timestamp time;
+  int64_t delta;
+};
+
+// Sums changes at the same (location, time) and drops those that cancel.
+void ConsolidateProgress(std::vector<ProgressChange>& changes);
 
 class ProgressTracker {
  public:
@@ -47,6 +67,7 @@ class ProgressTracker {
 
   void UpdateSource(int source, const Timestamp& t, int64_t delta);
   void UpdateTarget(int target, const Timestamp& t, int64_t delta);
+  void Update(const ProgressChange& change) { pending_.push_back(change); }
   // Applies all updates; appends the targets whose frontier changed.
   void Propagate(std::vector<int>* changed_targets);
   bool HasPendingUpdates() const { return !pending_.empty(); }
@@ -57,6 +78,7 @@ class ProgressTracker {
   // Increments each time frontier(target) changes.
   uint64_t version(int target) const { return targets_[target].version; }
   int target_operator(int target) const { return targets_[target].op; }
+  int source_operator(int source) const { return sources_[source].op; }
   int target_depth(int target) const { return targets_[target].depth; }
   int source_depth(int source) const { return sources_[source].depth; }
   size_t num_targets() const { return targets_.size(); }
@@ -74,28 +96,27 @@ class ProgressTracker {
     int depth;
     std::vector<int> edges;  // targets
     std::vector<Reach> reach;
+    MutableAntichain<Timestamp> own;  // capabilities held here
   };
   struct Target {
     int op;
     int depth;
     std::vector<std::pair<int, PathSummary>> internal;  // sources
     std::vector<Reach> reach;
+    MutableAntichain<Timestamp> own;  // messages queued or in flight here
     MutableAntichain<Timestamp> implied;
     uint64_t version = 0;
     bool dirty = false;
   };
-  struct Pending {
-    bool is_source;
-    int index;
-    Timestamp time;
-    int64_t delta;
-  };
-
   std::vector<Reach> ComputeReach(bool from_source, int index) const;
+  // Adds `delta` copies of `t`, at a location's frontier, to every target
+  // the location reaches.
+  void Imply(const std::vector<Reach>& reach, const Timestamp& t,
+             int64_t delta);
 
   std::vector<Source> sources_;
   std::vector<Target> targets_;
-  std::vector<Pending> pending_;
+  std::vector<ProgressChange> pending_;
   std::vector<int> dirty_;
   bool built_ = false;
 };

@@ -8,7 +8,8 @@
 // frontier advances it seals the completed updates into one batch, inserts it
 // into the trace and sends it to every reader. It holds capabilities for the
 // pending updates only. When the worker is idle it spends fuel on the
-// trace's merges.
+// trace's merges. On several workers an Exchange in front routes each key to
+// its owner.
 #pragma once
 
 #include <memory>
@@ -22,6 +23,7 @@
 #include "engine/collection.h"
 #include "engine/graph.h"
 #include "engine/port.h"
+#include "operators/exchange.h"
 
 namespace diffmesh {
 namespace internal {
@@ -33,6 +35,7 @@ template <class K, class V>
 struct KeyValueOf<std::pair<K, V>> {
   using Key = K;
   using Val = V;
+  static const K& KeyOf(const std::pair<K, V>& d) { return d.first; }
   static void Push(std::pair<K, V>&& d, auto& batcher, auto&& time, auto diff) {
     batcher.Push(std::move(d.first), std::move(d.second), time, diff);
   }
@@ -41,6 +44,7 @@ template <class K>
 struct SelfKeyed {
   using Key = K;
   using Val = Unit;
+  static const K& KeyOf(const K& d) { return d; }
   static void Push(K&& d, auto& batcher, auto&& time, auto diff) {
     batcher.Push(std::move(d), Unit{}, time, diff);
   }
@@ -97,8 +101,14 @@ class ArrangeOperator : public OperatorBase {
 template <class Split, class D, class T, class R>
 auto ArrangeWith(const Collection<D, T, R>& input, std::string name) {
   using Op = ArrangeOperator<D, Split, T, R>;
+  // On several workers each key's updates go to the worker that owns it
+  // first, so every worker's trace holds exactly its keys.
+  Collection<D, T, R> owned = input;
+  if (input.graph()->peers() > 1) {
+    owned = Exchange(input, [](const D& d) { return KeyHash(Split::KeyOf(d)); });
+  }
   auto* op =
-      input.graph()->template AddOperator<Op>(std::move(name), input.stream);
+      input.graph()->template AddOperator<Op>(std::move(name), owned.stream);
   return Arranged<typename Split::Key, typename Split::Val, T, R>{
       {input.graph(), &op->out}, op->trace};
 }

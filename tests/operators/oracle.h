@@ -8,14 +8,19 @@
 //       GenRec);
 //
 // Seeds: DIFFMESH_ORACLE_SEEDS (default 200) consecutive seeds, or exactly
-// DIFFMESH_SEED=n. A failure prints the seed so it can be kept as a
-// regression test under tests/regress/.
+// DIFFMESH_SEED=n. Every seed runs on 1, 2, 3 and 4 workers (or the list in
+// DIFFMESH_ORACLE_WORKERS, e.g. "1,4"); with several workers each worker
+// feeds every peers-th update, so data enters from all of them, and worker 0
+// checks the output gathered from all of them. A failure prints the seed and
+// the worker count so it can be kept as a regression test under
+// tests/regress/.
 #pragma once
 
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <string>
@@ -26,6 +31,7 @@
 #include "engine/input.h"
 #include "engine/lattice.h"
 #include "engine/probe.h"
+#include "engine/runtime.h"
 #include "gtest/gtest.h"
 #include "operators/inspect.h"
 
@@ -63,6 +69,15 @@ inline std::vector<uint64_t> OracleSeeds() {
   std::vector<uint64_t> seeds;
   for (uint64_t i = 0; i < n; ++i) seeds.push_back(i);
   return seeds;
+}
+
+inline std::vector<int> OracleWorkers() {
+  std::vector<int> workers;
+  const char* list = std::getenv("DIFFMESH_ORACLE_WORKERS");
+  std::stringstream in(list ? list : "1,2,3,4");
+  std::string item;
+  while (std::getline(in, item, ',')) workers.push_back(std::stoi(item));
+  return workers;
 }
 
 // How a time kind is generated and checked.
@@ -118,123 +133,144 @@ struct OracleOptions {
   bool allow_negative = false;
 };
 
-// Runs one seed; returns false (with a printed seed) on the first mismatch.
+// Runs one seed on `workers` workers; returns false (with a printed seed) on
+// the first mismatch.
 template <class T, class A, class B, class Out, class Build, class Oracle,
           class GenA, class GenB>
-bool RunOracleSeed(const std::string& name, uint64_t seed, Build build,
-                   Oracle oracle, GenA gen_a, GenB gen_b,
+bool RunOracleSeed(const std::string& name, uint64_t seed, int workers,
+                   Build build, Oracle oracle, GenA gen_a, GenB gen_b,
                    const OracleOptions& options) {
-  std::mt19937_64 rng(seed * 7919 + 17);
-  Worker worker;
-  Graph& graph = worker.NewDataflow(name);
-  auto [in_a, coll_a] = NewInput<A, T>(graph);
-  auto [in_b, coll_b] = NewInput<B, T>(graph);
-  std::vector<Update<Out, T, int64_t>> output;
-  auto result =
-      Inspect(build(coll_a, coll_b), [&](const Out& d, const T& t, int64_t r) {
-        output.push_back({d, t, r});
-      });
-  auto probe = ProbeStream(result.stream);
+  std::string where = name + " on " + std::to_string(workers) +
+                      " worker(s); reproduce with DIFFMESH_SEED=" +
+                      std::to_string(seed);
+  std::mutex output_mutex;
+  std::vector<Update<Out, T, int64_t>> output;  // from every worker
+  bool ok = true;                               // written by worker 0 only
+  auto status = Runtime::Execute(workers, [&](Worker& worker) {
+    // Every worker draws the same sequence; each feeds its share of it.
+    std::mt19937_64 rng(seed * 7919 + 17);
+    const bool checker = worker.index() == 0;
+    Graph& graph = worker.NewDataflow(name);
+    auto [in_a, coll_a] = NewInput<A, T>(graph);
+    auto [in_b, coll_b] = NewInput<B, T>(graph);
+    auto result = Inspect(build(coll_a, coll_b),
+                          [&](const Out& d, const T& t, int64_t r) {
+                            std::lock_guard<std::mutex> lock(output_mutex);
+                            output.push_back({d, t, r});
+                          });
+    auto probe = ProbeStream(result.stream);
 
-  std::vector<Update<A, T, int64_t>> sent_a;
-  std::vector<Update<B, T, int64_t>> sent_b;
-  Multiset<A> live_a;
-  Multiset<B> live_b;
-  // Latest time each record was updated at: a retraction goes no earlier,
-  // so it never drives a multiplicity negative at any time.
-  std::map<A, T> last_a;
-  std::map<B, T> last_b;
-  auto generate = [&](auto& in, auto& sent, auto& live, auto& last, auto& gen,
-                      uint64_t round) {
-    using D = typename std::decay_t<decltype(live)>::key_type;
-    T t = TimeKind<T>::At(round, rng);
-    int64_t diff = 1;
-    D d = gen(rng);
-    if (!live.empty() && rng() % 3 == 0) {  // retract something present
-      auto it = live.begin();
-      std::advance(it, rng() % live.size());
-      d = it->first;
-      diff = -1;
-      t = Join(t, last[d]);
-    } else if (options.allow_negative && rng() % 5 == 0) {
-      diff = -1;
-    } else if (rng() % 6 == 0) {
-      diff = 2;
-    }
-    live[d] += diff;
-    if (live[d] == 0) live.erase(d);
-    auto [slot, fresh] = last.try_emplace(d, t);
-    if (!fresh) slot->second = Join(slot->second, t);
-    in.UpdateAt(d, t, diff);
-    sent.push_back({d, t, diff});
-  };
-
-  for (uint64_t round = 0; round < static_cast<uint64_t>(options.rounds);
-       ++round) {
-    int n = static_cast<int>(rng() % (options.max_updates_per_round + 1));
-    for (int i = 0; i < n; ++i) {
-      if (rng() % 2 == 0) {
-        generate(in_a, sent_a, live_a, last_a, gen_a, round);
-      } else {
-        generate(in_b, sent_b, live_b, last_b, gen_b, round);
+    std::vector<Update<A, T, int64_t>> sent_a;
+    std::vector<Update<B, T, int64_t>> sent_b;
+    Multiset<A> live_a;
+    Multiset<B> live_b;
+    // Latest time each record was updated at: a retraction goes no earlier,
+    // so it never drives a multiplicity negative at any time.
+    std::map<A, T> last_a;
+    std::map<B, T> last_b;
+    uint64_t generated = 0;
+    auto generate = [&](auto& in, auto& sent, auto& live, auto& last,
+                        auto& gen, uint64_t round) {
+      using D = typename std::decay_t<decltype(live)>::key_type;
+      T t = TimeKind<T>::At(round, rng);
+      int64_t diff = 1;
+      D d = gen(rng);
+      if (!live.empty() && rng() % 3 == 0) {  // retract something present
+        auto it = live.begin();
+        std::advance(it, rng() % live.size());
+        d = it->first;
+        diff = -1;
+        t = Join(t, last[d]);
+      } else if (options.allow_negative && rng() % 5 == 0) {
+        diff = -1;
+      } else if (rng() % 6 == 0) {
+        diff = 2;
       }
-    }
-    // Sometimes let several rounds complete in one go.
-    if (round + 1 < static_cast<uint64_t>(options.rounds) && rng() % 4 == 0)
-      continue;
-    T next = TimeKind<T>::Round(round + 1);
-    in_a.AdvanceTo(next);
-    in_b.AdvanceTo(next);
-    // Wait until every time to be checked is final (for a partial order,
-    // LessThan(next) alone would not cover times incomparable with next).
-    auto pending = [&] {
-      if (probe.LessThan(next)) return true;
+      live[d] += diff;
+      if (live[d] == 0) live.erase(d);
+      auto [slot, fresh] = last.try_emplace(d, t);
+      if (!fresh) slot->second = Join(slot->second, t);
+      if (generated++ % worker.peers() ==
+          static_cast<uint64_t>(worker.index())) {
+        in.UpdateAt(d, t, diff);
+      }
+      sent.push_back({d, t, diff});
+    };
+
+    for (uint64_t round = 0; round < static_cast<uint64_t>(options.rounds);
+         ++round) {
+      int n = static_cast<int>(rng() % (options.max_updates_per_round + 1));
+      for (int i = 0; i < n; ++i) {
+        if (rng() % 2 == 0) {
+          generate(in_a, sent_a, live_a, last_a, gen_a, round);
+        } else {
+          generate(in_b, sent_b, live_b, last_b, gen_b, round);
+        }
+      }
+      // Sometimes let several rounds complete in one go.
+      if (round + 1 < static_cast<uint64_t>(options.rounds) && rng() % 4 == 0)
+        continue;
+      T next = TimeKind<T>::Round(round + 1);
+      in_a.AdvanceTo(next);
+      in_b.AdvanceTo(next);
+      // Wait until every time to be checked is final (for a partial order,
+      // LessThan(next) alone would not cover times incomparable with next).
+      auto pending = [&] {
+        if (probe.LessThan(next)) return true;
+        for (uint64_t r = 0; r <= round; ++r) {
+          for (const T& t : TimeKind<T>::Completed(r)) {
+            if (probe.LessEqual(t)) return true;
+          }
+        }
+        return false;
+      };
+      if (!worker.StepWhile(pending)) {
+        ADD_FAILURE() << "dataflow stalled: " << where;
+        ok = false;
+        return;
+      }
+      if (!checker) continue;
+      // Final everywhere: every worker's output up to these times is in.
+      std::lock_guard<std::mutex> lock(output_mutex);
       for (uint64_t r = 0; r <= round; ++r) {
         for (const T& t : TimeKind<T>::Completed(r)) {
-          if (probe.LessEqual(t)) return true;
-        }
-      }
-      return false;
-    };
-    if (!worker.StepWhile(pending)) {
-      ADD_FAILURE() << name
-                    << ": dataflow stalled; reproduce with DIFFMESH_SEED="
-                    << seed;
-      return false;
-    }
-    for (uint64_t r = 0; r <= round; ++r) {
-      for (const T& t : TimeKind<T>::Completed(r)) {
-        Multiset<Out> got = AccumulateAt(output, t);
-        Multiset<Out> want =
-            DropZeros(oracle(AccumulateAt(sent_a, t), AccumulateAt(sent_b, t)));
-        if (got != want) {
-          ADD_FAILURE() << name << ": mismatch at time " << Show(t)
-                        << " after round " << round << "\n  got:  " << Show(got)
-                        << "\n  want: " << Show(want)
-                        << "\n  reproduce with DIFFMESH_SEED=" << seed;
-          return false;
+          Multiset<Out> got = AccumulateAt(output, t);
+          Multiset<Out> want = DropZeros(
+              oracle(AccumulateAt(sent_a, t), AccumulateAt(sent_b, t)));
+          if (got != want) {
+            ADD_FAILURE() << "mismatch at time " << Show(t) << " after round "
+                          << round << "\n  got:  " << Show(got)
+                          << "\n  want: " << Show(want) << "\n  " << where;
+            ok = false;
+            return;
+          }
         }
       }
     }
-  }
-  in_a.Close();
-  in_b.Close();
-  if (!worker.StepWhile([&] { return !probe.Done(); })) {
-    ADD_FAILURE() << name
-                  << ": did not drain after close; DIFFMESH_SEED=" << seed;
+    in_a.Close();
+    in_b.Close();
+    if (!worker.StepWhile([&] { return !probe.Done(); })) {
+      ADD_FAILURE() << "did not drain after close: " << where;
+      ok = false;
+    }
+  });
+  if (!status.ok()) {
+    ADD_FAILURE() << status.ToString() << ": " << where;
     return false;
   }
-  return true;
+  return ok;
 }
 
 template <class T, class A, class B, class Out, class Build, class Oracle,
           class GenA, class GenB>
 void CheckAgainstOracle(const std::string& name, Build build, Oracle oracle,
                         GenA gen_a, GenB gen_b, OracleOptions options = {}) {
-  for (uint64_t seed : OracleSeeds()) {
-    if (!RunOracleSeed<T, A, B, Out>(name, seed, build, oracle, gen_a, gen_b,
-                                     options))
-      return;
+  for (int workers : OracleWorkers()) {
+    for (uint64_t seed : OracleSeeds()) {
+      if (!RunOracleSeed<T, A, B, Out>(name, seed, workers, build, oracle,
+                                       gen_a, gen_b, options))
+        return;
+    }
   }
 }
 

@@ -1,0 +1,100 @@
+// The progress protocol between workers: how N workers running the same
+// dataflow agree on its frontiers. Everything about it is in this file.
+//
+//   ProgressExchange exchange(&fabric, /*dataflow=*/0, /*worker=*/1);
+//   exchange.Record(/*is_source=*/true, source, t, +1);   // a local change
+//   exchange.Start(&tracker);      // once, when the dataflow is sealed
+//   exchange.Broadcast();          // at a consistent point (between operators)
+//   exchange.Receive(&tracker);    // apply what peers sent
+//
+// Model. Every worker builds the same dataflow, so a location (an operator's
+// output or input) has the same index on every worker. A pointstamp is
+// (location, time) with a count summed over all workers: capabilities held
+// by any worker's instance of an operator, and messages queued at or in
+// flight towards any worker's instance of an input. Each worker's tracker
+// holds its *view* of these global counts: all of its own changes, plus, for
+// each peer, the changes of a prefix of that peer's batches. A message sent
+// to another worker is counted (+1) by its sender and uncounted (-1) by its
+// receiver when taken, at a location of its own (the exchange operator's
+// remote input, operators/exchange.h) that nothing else counts at.
+//
+// Invariant (what makes every view safe): a worker broadcasts its own
+// changes only at consistent points, i.e. between operator activations and
+// between user actions, never in the middle of one; each batch is applied
+// atomically and batches from one worker arrive in the order sent. Then
+// every view is the sum of consistent prefixes, and in each prefix anything
+// that can still produce a message at time t (a capability, a queued or
+// in-flight message) is counted at some time <= t upstream of it: a worker
+// stops counting a pointstamp only in the same batch that counts what it
+// turned into. A view may briefly hold negative counts (a receiver's -1
+// for a message whose sender's +1 has not arrived yet). The tracker
+// (engine/progress.h) sums counts per location and lets only a location's
+// frontier imply anything downstream, so a negative count can hide only
+// counts at that same location; and the sender's upstream pointstamp, at
+// another location and still in that view, keeps the frontier at or before
+// the message's time. So no view's frontier passes a time at which data can
+// still arrive, and all views converge to the same frontiers.
+//
+// Start-up: changes made while the dataflow was built (initial
+// capabilities, data sent before the first step) are each worker's first
+// batch; a worker starts running the dataflow only after it has applied the
+// first batch of every peer, so no view ever misses a peer's capability.
+//
+// Costs: a broadcast is one consolidated vector shared by all peers (changes
+// that cancel, such as a message consumed and re-sent at the same time,
+// vanish before sending). Thread-safety: one instance per worker and
+// dataflow, used only by that worker's thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/fabric.h"
+#include "engine/progress.h"
+#include "engine/timestamp.h"
+
+namespace diffmesh {
+
+struct ProgressBatch {
+  int from;
+  std::vector<ProgressChange> changes;
+};
+
+class ProgressExchange {
+ public:
+  ProgressExchange(Fabric* fabric, int dataflow, int worker);
+
+  // A change of this worker's own pointstamps (also applied locally by the
+  // caller).
+  void Record(bool is_source, int index, const Timestamp& t, int64_t delta) {
+    outbox_.push_back({is_source, index, t, delta});
+  }
+  // Sends the first batch (even if empty) and waits until the first batch
+  // of every peer has been applied to `tracker`.
+  void Start(ProgressTracker* tracker);
+  // Sends the changes recorded since the last broadcast, consolidated, to
+  // every peer. REQUIRES: called at a consistent point.
+  void Broadcast();
+  // Applies every batch received so far, in order; returns whether any
+  // change was applied.
+  bool Receive(ProgressTracker* tracker);
+
+  // Batches sent and changes sent (after consolidation), for the
+  // coordination-overhead figures.
+  uint64_t batches_sent() const { return batches_sent_; }
+  uint64_t changes_sent() const { return changes_sent_; }
+
+ private:
+  using Channel = Mailbox<std::shared_ptr<const ProgressBatch>>;
+  Fabric* fabric_;
+  int worker_;
+  std::shared_ptr<Channel> channel_;
+  std::vector<ProgressChange> outbox_;
+  std::vector<std::shared_ptr<const ProgressBatch>> inbox_;
+  std::vector<uint64_t> received_;  // batches applied, per peer
+  uint64_t batches_sent_ = 0;
+  uint64_t changes_sent_ = 0;
+};
+
+}  // namespace diffmesh

@@ -1,0 +1,46 @@
+// Runtime: N workers, each on its own thread, each running the same
+// dataflows over the keys it owns.
+//
+//   absl::Status status = Runtime::Execute(2, [](Worker& worker) {
+//     Graph& graph = worker.NewDataflow("counts");
+//     auto [input, words] = NewInput<std::string>(graph);
+//     ... operators ...; feed `input` (from any worker), step, probe ...
+//   });
+//
+// `body` runs once per worker, with that worker. Every worker must build the
+// same dataflows in the same order (channels between workers are named by
+// position); each keyed operator (arrange and everything built on it) routes
+// every update to the worker that owns its key (operators/exchange.h), and
+// the workers agree on frontiers by exchanging progress messages
+// (engine/progress_exchange.h). Inputs may be fed from any worker.
+//
+// When `body` returns on a worker, that worker keeps stepping until all its
+// dataflows are complete, so every input handle must be closed by then
+// (handles close when destroyed). Execute returns after every worker thread
+// has exited.
+//
+// Threads: worker 0 runs on the calling thread and workers 1..N-1 on
+// dedicated threads, not on oneTBB tasks: a worker is a long-lived loop that
+// waits for messages from its peers, and a task scheduler is free to run N
+// tasks one after another on fewer threads, which would leave a waiting
+// worker's peer never scheduled. oneTBB stays available for data-parallel
+// work inside an operator.
+#pragma once
+
+#include <functional>
+
+#include "absl/status/status.h"
+#include "engine/graph.h"
+
+namespace diffmesh {
+
+class Runtime {
+ public:
+  static constexpr int kMaxWorkers = 256;
+
+  // InvalidArgument if `workers` is not in [1, kMaxWorkers].
+  static absl::Status Execute(int workers,
+                              const std::function<void(Worker&)>& body);
+};
+
+}  // namespace diffmesh

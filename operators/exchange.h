@@ -1,0 +1,128 @@
+// Exchange: routes every update to the worker that owns it, in batches.
+//
+//   // (key, value) pairs, each on the worker that owns its key:
+//   auto owned = Exchange(pairs, [](const auto& kv) { return KeyHash(kv.first); });
+//
+// Every keyed operator puts one in front of itself when the dataflow runs on
+// several workers (ArrangeByKey/ArrangeBySelf do, so join, reduce, count,
+// distinct and threshold all do); with one worker it is never built.
+//
+// An update goes to worker `route(data) % peers`. Each incoming message is
+// split into one message per destination: the local part is forwarded at
+// once, the rest go to the peers' mailboxes. A message in flight is counted
+// at the operator's second input, the "remote" one, which no edge feeds: +1
+// by the sender (in the same progress batch as it uncounts the message it
+// split), -1 by the receiver when taken; see engine/progress_exchange.h. It
+// must not be counted at the ordinary input: there one incoming message
+// fans out into several in-flight ones, and a receiver's early -1 would
+// cancel the very count that still stands for its siblings.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/hash/hash.h"
+#include "engine/collection.h"
+#include "engine/fabric.h"
+#include "engine/graph.h"
+#include "engine/port.h"
+#include "engine/timestamp.h"
+
+namespace diffmesh {
+
+// The hash that decides which worker owns a key: the same on every worker
+// of a process.
+template <class K>
+uint64_t KeyHash(const K& key) {
+  return static_cast<uint64_t>(absl::Hash<K>{}(key));
+}
+
+namespace internal {
+
+template <class D, class T, class R, class Route>
+class ExchangeOperator : public OperatorBase {
+ public:
+  using P = std::vector<Update<D, T, R>>;
+  using Channel = Mailbox<Message<T, P>>;
+
+  ExchangeOperator(const Stream<T, P>& input, Route route)
+      : OperatorBase("exchange"),
+        in(input.graph, input.graph->NextOperatorIndex()),
+        out(input.graph, input.graph->NextOperatorIndex()),
+        route_(std::move(route)),
+        peers_(input.graph->peers()),
+        me_(input.graph->worker_index()) {
+    input.port->Connect(&in);
+    Graph* graph = input.graph;
+    int op = graph->NextOperatorIndex();
+    remote_ = graph->NewTarget(op, TimeCodec<T>::kDepth);
+    // A received message's time is covered by the remote input (its
+    // sender's +1 is visible) or by the ordinary one (the sender's split
+    // message, or what produced it, still is).
+    out.AddGuard(in.target());
+    out.AddGuard(remote_);
+    channel_ = graph->fabric()->template Channel<Channel>(
+        ChannelKey{graph->dataflow_index(), op, 0});
+    graph->AddMailboxPoll(
+        op, [channel = channel_.get(), me = me_] {
+          return channel->HasMessages(me);
+        });
+  }
+
+  void Run() override {
+    Message<T, P> message;
+    std::vector<P> parts(peers_);
+    while (in.Pull(&message)) {
+      for (P& part : parts) part.reserve(message.payload.size() / peers_ + 1);
+      for (auto& u : message.payload) {
+        parts[route_(u.data) % peers_].push_back(std::move(u));
+      }
+      for (int peer = 0; peer < peers_; ++peer) {
+        if (parts[peer].empty()) continue;
+        if (peer == me_) {
+          out.Send({message.time, std::move(parts[peer])});
+        } else {
+          for (const T& t : message.time) {
+            graph()->ChangeTarget(remote_, TimeCodec<T>::Encode(t), +1);
+          }
+          channel_->Push(peer, {message.time, std::move(parts[peer])});
+        }
+        parts[peer] = {};
+      }
+    }
+    channel_->DrainInto(me_, &received_);
+    for (Message<T, P>& m : received_) {
+      for (const T& t : m.time) {
+        graph()->ChangeTarget(remote_, TimeCodec<T>::Encode(t), -1);
+      }
+      out.Send(std::move(m));
+    }
+    received_.clear();
+  }
+
+  InputPort<T, P> in;
+  OutputPort<T, P> out;
+
+ private:
+  Route route_;
+  int peers_;
+  int me_;
+  int remote_;  // where messages in flight to this operator are counted
+  std::shared_ptr<Channel> channel_;
+  std::vector<Message<T, P>> received_;
+};
+
+}  // namespace internal
+
+// REQUIRES: the collection's dataflow runs on a Runtime (graph->fabric()).
+template <class D, class T, class R, class Route>
+Collection<D, T, R> Exchange(const Collection<D, T, R>& input, Route route) {
+  using Op = internal::ExchangeOperator<D, T, R, Route>;
+  auto* op =
+      input.graph()->template AddOperator<Op>(input.stream, std::move(route));
+  return Collection<D, T, R>{{input.graph(), &op->out}};
+}
+
+}  // namespace diffmesh
