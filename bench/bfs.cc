@@ -4,6 +4,10 @@
 //
 //   build/bench/bfs NODES EDGES BATCH ROUNDS [inspect|recompute] [-w N]
 //
+// `-w N` (or `--workers N`) runs N workers; as in the reference driver,
+// worker 0 generates and inserts every edge and every change, and the
+// exchange in front of each arrangement spreads them by key.
+//
 // A random directed graph of EDGES edges over NODES nodes, root 0, generated
 // exactly as the reference driver generates it (bench/isaac64.h), is loaded
 // ("loaded", then "stable" once distances are complete: elapsed since start).
@@ -15,7 +19,8 @@
 // prints the consolidated changes of the distance histogram; `recompute`
 // additionally times each of the first 5 rounds' graphs computed from
 // scratch, for the incremental speed-up. Ends with total elapsed and peak
-// resident memory.
+// resident memory. With several workers it also prints the progress batches
+// worker 0 sent per round (the coordination messages of the protocol).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -32,6 +37,7 @@
 #include "engine/graph.h"
 #include "engine/input.h"
 #include "engine/probe.h"
+#include "engine/runtime.h"
 #include "examples/graph_algorithms.h"
 #include "operators/consolidate.h"
 #include "operators/filter.h"
@@ -66,13 +72,14 @@ class EdgeGenerator {
 };
 
 struct BfsDataflow {
-  diffmesh::Worker worker;
+  diffmesh::Worker& worker;
+  diffmesh::Graph& graph;
   diffmesh::InputHandle<Node> roots;
   diffmesh::InputHandle<Edge> edges;
   diffmesh::Probe<uint64_t> probe;
 
-  explicit BfsDataflow(bool inspect) {
-    diffmesh::Graph& graph = worker.NewDataflow("bfs");
+  BfsDataflow(diffmesh::Worker& w, bool inspect)
+      : worker(w), graph(w.NewDataflow("bfs")) {
     auto [r, roots_coll] = diffmesh::NewInput<Node>(graph);
     auto [e, edges_coll] = diffmesh::NewInput<Edge>(graph);
     roots = std::move(r);
@@ -98,7 +105,8 @@ struct BfsDataflow {
 // Time to compute distances from scratch over `graph_edges`.
 double Recompute(const std::vector<Edge>& graph_edges) {
   auto start = Clock::now();
-  BfsDataflow flow(false);
+  diffmesh::Worker worker;
+  BfsDataflow flow(worker, false);
   flow.roots.Insert(0);
   flow.roots.Close();
   for (const Edge& e : graph_edges) flow.edges.Insert(e);
@@ -128,10 +136,22 @@ bool ParseCount(const char* s, uint64_t* out) {
 int main(int argc, char** argv) {
   std::vector<std::string> positional;
   bool inspect = false, recompute = false;
+  uint64_t workers = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if ((a == "-w" || a == "--workers") && i + 1 < argc) {
-      ++i;  // accepted; one worker until the workers issue lands
+    if (a == "-w" || a == "--workers") {
+      if (i + 1 >= argc || !ParseCount(argv[i + 1], &workers) ||
+          workers < 1 || workers > diffmesh::Runtime::kMaxWorkers) {
+        std::fprintf(stderr, "%s: %s needs a number of workers from 1 to %d\n",
+                     argv[0], a.c_str(), diffmesh::Runtime::kMaxWorkers);
+        return 2;
+      }
+      ++i;
+    } else if (a.size() > 2 && a.rfind("-w", 0) == 0) {  // -w2, as timely
+      if (!ParseCount(a.c_str() + 2, &workers) || workers < 1 ||
+          workers > diffmesh::Runtime::kMaxWorkers) {
+        return Usage(argv[0]);
+      }
     } else if (a == "inspect") {
       inspect = true;
     } else if (a == "recompute") {
@@ -151,63 +171,87 @@ int main(int argc, char** argv) {
   }
 
   auto timer = Clock::now();
-  BfsDataflow flow(inspect);
-  EdgeGenerator adds(static_cast<uint32_t>(nodes)),
-      removes(static_cast<uint32_t>(nodes));
-  flow.roots.Insert(0);
-  flow.roots.Close();
-  std::printf("performing BFS on %llu nodes, %llu edges:\n",
-              static_cast<unsigned long long>(nodes),
-              static_cast<unsigned long long>(edges));
-  std::vector<Edge> current;  // only kept for `recompute`
-  for (uint64_t i = 0; i < edges; ++i) {
-    Edge e = adds.Next();
-    flow.edges.Insert(e);
-    if (recompute) current.push_back(e);
-  }
-  std::printf("%.6fs\tloaded\n", Seconds(timer));
-  flow.edges.AdvanceTo(1);
-  flow.edges.Flush();
-  flow.Settle(1);
-  std::printf("%.6fs\tstable\n", Seconds(timer));
+  auto status = diffmesh::Runtime::Execute(
+      static_cast<int>(workers), [&](diffmesh::Worker& worker) {
+        const bool leader = worker.index() == 0;
+        BfsDataflow flow(worker, inspect);
+        EdgeGenerator adds(static_cast<uint32_t>(nodes)),
+            removes(static_cast<uint32_t>(nodes));
+        if (leader) flow.roots.Insert(0);
+        flow.roots.Close();
+        if (leader) {
+          std::printf("performing BFS on %llu nodes, %llu edges:\n",
+                      static_cast<unsigned long long>(nodes),
+                      static_cast<unsigned long long>(edges));
+        }
+        std::vector<Edge> current;  // only kept for `recompute`
+        if (leader) {
+          for (uint64_t i = 0; i < edges; ++i) {
+            Edge e = adds.Next();
+            flow.edges.Insert(e);
+            if (recompute) current.push_back(e);
+          }
+          std::printf("%.6fs\tloaded\n", Seconds(timer));
+        }
+        flow.edges.AdvanceTo(1);
+        flow.edges.Flush();
+        flow.Settle(1);
+        if (leader) std::printf("%.6fs\tstable\n", Seconds(timer));
+        uint64_t batches_at_stable = flow.graph.progress_batches_sent();
 
-  std::vector<double> recompute_seconds;
-  size_t oldest = 0;
-  for (uint64_t round = 0; round < rounds; ++round) {
-    for (uint64_t element = 0; element < batch; ++element) {
-      Edge add = adds.Next(), remove = removes.Next();
-      flow.edges.Insert(add);
-      flow.edges.Remove(remove);
-      if (recompute) {
-        current.push_back(add);
-        // The removed edge is the oldest remaining one.
-        current[oldest++] = Edge(UINT32_MAX, UINT32_MAX);
-      }
-      flow.edges.AdvanceTo(2 + round * batch + element);
-    }
-    flow.edges.Flush();
-    auto round_start = Clock::now();
-    flow.Settle(flow.edges.time());
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                  Clock::now() - round_start)
-                  .count();
-    std::printf("%.6fs\t%llu:\t%lld\n", Seconds(timer),
-                static_cast<unsigned long long>(round),
-                static_cast<long long>(ns));
-    if (recompute && round < 5) {
-      std::vector<Edge> live;
-      live.reserve(current.size() - oldest);
-      for (size_t i = oldest; i < current.size(); ++i)
-        live.push_back(current[i]);
-      recompute_seconds.push_back(Recompute(live));
-    }
-  }
-  std::printf("finished; elapsed: %.6fs\n", Seconds(timer));
-  if (!recompute_seconds.empty()) {
-    std::sort(recompute_seconds.begin(), recompute_seconds.end());
-    std::printf("recompute from scratch: median %.6fs over %zu rounds\n",
-                recompute_seconds[recompute_seconds.size() / 2],
-                recompute_seconds.size());
+        std::vector<double> recompute_seconds;
+        size_t oldest = 0;
+        for (uint64_t round = 0; round < rounds; ++round) {
+          for (uint64_t element = 0; element < batch; ++element) {
+            if (leader) {
+              Edge add = adds.Next(), remove = removes.Next();
+              flow.edges.Insert(add);
+              flow.edges.Remove(remove);
+              if (recompute) {
+                current.push_back(add);
+                // The removed edge is the oldest remaining one.
+                current[oldest++] = Edge(UINT32_MAX, UINT32_MAX);
+              }
+            }
+            flow.edges.AdvanceTo(2 + round * batch + element);
+          }
+          flow.edges.Flush();
+          auto round_start = Clock::now();
+          flow.Settle(flow.edges.time());
+          auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        Clock::now() - round_start)
+                        .count();
+          if (!leader) continue;
+          std::printf("%.6fs\t%llu:\t%lld\n", Seconds(timer),
+                      static_cast<unsigned long long>(round),
+                      static_cast<long long>(ns));
+          if (recompute && round < 5) {
+            std::vector<Edge> live;
+            live.reserve(current.size() - oldest);
+            for (size_t i = oldest; i < current.size(); ++i)
+              live.push_back(current[i]);
+            recompute_seconds.push_back(Recompute(live));
+          }
+        }
+        if (!leader) return;
+        std::printf("finished; elapsed: %.6fs\n", Seconds(timer));
+        if (workers > 1 && rounds > 0) {
+          std::printf(
+              "progress batches sent by worker 0: %.1f per round\n",
+              static_cast<double>(flow.graph.progress_batches_sent() -
+                                  batches_at_stable) /
+                  static_cast<double>(rounds));
+        }
+        if (!recompute_seconds.empty()) {
+          std::sort(recompute_seconds.begin(), recompute_seconds.end());
+          std::printf("recompute from scratch: median %.6fs over %zu rounds\n",
+                      recompute_seconds[recompute_seconds.size() / 2],
+                      recompute_seconds.size());
+        }
+      });
+  if (!status.ok()) {
+    std::fprintf(stderr, "%s\n", status.ToString().c_str());
+    return 2;
   }
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);

@@ -17,14 +17,19 @@ void CpuRelax() {
 }
 }  // namespace
 
+bool Doorbell::Spin(uint64_t seen) const {
+  for (int i = 0; i < 2000; ++i) {
+    if (Seen() != seen) return true;
+    CpuRelax();
+  }
+  return false;
+}
+
 void Doorbell::Wait(uint64_t seen) {
   // Spinning first keeps the round trip of a small round short; yielding
   // then lets other workers run when there are more workers than cores;
   // sleeping last keeps an idle worker off the CPU.
-  for (int i = 0; i < 2000; ++i) {
-    if (Seen() != seen) return;
-    CpuRelax();
-  }
+  if (Spin(seen)) return;
   for (int i = 0; i < 200; ++i) {
     if (Seen() != seen) return;
     std::this_thread::yield();

@@ -48,9 +48,12 @@ class Doorbell {
       wake_.notify_one();
     }
   }
-  // Waits until the counter moves past `seen`: spins briefly (a round trip
-  // between workers on different cores takes well under a microsecond),
-  // then yields, then sleeps. Returns early on a ring.
+  // Spins for a few microseconds (a round trip between workers on different
+  // cores takes well under one); returns whether the counter moved past
+  // `seen`.
+  bool Spin(uint64_t seen) const;
+  // Waits until the counter moves past `seen`: spins, then yields, then
+  // sleeps. Returns early on a ring.
   void Wait(uint64_t seen);
 
  private:

@@ -118,9 +118,9 @@ bool Graph::Complete() {
   return true;
 }
 
-bool Graph::Exert() {
+bool Graph::Exert(int64_t fuel) {
   bool more = false;
-  for (auto& op : operators_) more |= op->Exert();
+  for (auto& op : operators_) more |= op->Exert(fuel);
   return more;
 }
 
@@ -148,10 +148,23 @@ bool Worker::Step() {
   if (fabric_ != nullptr) doorbell_seen_ = fabric_->doorbell(index_).Seen();
   bool worked = false;
   for (auto& graph : graphs_) worked |= graph->Step();
-  if (!worked) {
-    for (auto& graph : graphs_) worked |= graph->Exert();
+  if (!worked && peers() == 1) {
+    for (auto& graph : graphs_) worked |= graph->Exert(kIdleFuel);
   }
   return worked;
+}
+
+void Worker::Idle() {
+  Doorbell& doorbell = fabric_->doorbell(index_);
+  if (doorbell.Spin(doorbell_seen_)) return;
+  while (doorbell.Seen() == doorbell_seen_) {
+    bool more = false;
+    for (auto& graph : graphs_) more |= graph->Exert(kIdleSliceFuel);
+    if (!more) {
+      doorbell.Wait(doorbell_seen_);
+      return;
+    }
+  }
 }
 
 bool Worker::StepWhile(const std::function<bool()>& condition) {
@@ -159,7 +172,7 @@ bool Worker::StepWhile(const std::function<bool()>& condition) {
     if (Step()) continue;
     if (peers() == 1) return !condition();
     // Idle: wait for a peer's data or progress.
-    if (condition()) fabric_->doorbell(index_).Wait(doorbell_seen_);
+    if (condition()) Idle();
   }
   return true;
 }

@@ -51,9 +51,9 @@ class OperatorBase {
 
   // Does the operator's work for an activation.
   virtual void Run() = 0;
-  // Background work when the worker is otherwise idle (e.g. trace merging).
-  // Returns true if work remains.
-  virtual bool Exert() { return false; }
+  // Background work when the worker is otherwise idle (e.g. trace merging),
+  // about `fuel` units of it. Returns true if work remains.
+  virtual bool Exert(int64_t fuel) { return false; }
   // Bytes of state the operator holds (traces it owns, buffered updates),
   // for introspection; 0 for stateless operators.
   virtual size_t HeldBytes() const { return 0; }
@@ -117,7 +117,7 @@ class Graph {
   // Runs every activated operator once; returns whether any work was done.
   bool Step();
   // Background maintenance; returns whether any work remains.
-  bool Exert();
+  bool Exert(int64_t fuel);
   // No capability is held and no message is queued or in flight anywhere,
   // on any worker: nothing will ever happen in this dataflow again.
   bool Complete();
@@ -185,10 +185,20 @@ class Worker {
   // Every dataflow of this worker is complete (see Graph::Complete).
   bool AllComplete();
 
+  // Fuel for idle maintenance: a single worker spends a large amount when it
+  // has nothing else to do; one of several spends small slices and checks
+  // for its peers' messages in between, so maintenance never delays a round.
+  static constexpr int64_t kIdleFuel = 1 << 16;
+  static constexpr int64_t kIdleSliceFuel = 1 << 12;
+
   int index() const { return index_; }
   int peers() const { return fabric_ ? fabric_->peers() : 1; }
 
  private:
+  // Several workers, nothing to do: wait for a peer, doing maintenance
+  // while the wait lasts.
+  void Idle();
+
   std::vector<std::unique_ptr<Graph>> graphs_;
   Fabric* fabric_ = nullptr;
   int index_ = 0;

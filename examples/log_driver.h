@@ -1,12 +1,15 @@
 // Shared driver of the graph examples: parses --roots/--edges/--workers,
-// reads update logs (storage/text_log.h), feeds them time by time, and
-// prints the consolidated changes of the result in the same format.
+// reads update logs (storage/text_log.h), feeds them time by time on
+// `--workers N` workers (each feeds every N-th update), and prints the
+// consolidated changes of the result, gathered from all workers, in the same
+// format: the output does not depend on N.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +17,7 @@
 #include "engine/graph.h"
 #include "engine/input.h"
 #include "engine/probe.h"
+#include "engine/runtime.h"
 #include "examples/graph_algorithms.h"
 #include "operators/inspect.h"
 #include "storage/text_log.h"
@@ -88,37 +92,50 @@ int RunGraphExample(int argc, char** argv, bool needs_roots, Build build) {
   }
   edges = *std::move(e);
 
-  Worker worker;
-  Graph& graph = worker.NewDataflow(argv[0]);
-  auto [roots_in, roots_coll] = NewInput<graphs::Node>(graph);
-  auto [edges_in, edges_coll] = NewInput<graphs::Edge>(graph);
-  std::vector<LogUpdate> output;
-  auto result = Inspect(build(roots_coll, edges_coll),
-                        [&](const auto& d, uint64_t t, int64_t r) {
-                          output.push_back({t, r, ToFields(d)});
-                        });
-  auto probe = ProbeStream(result.stream);
-
   // Updates grouped by time, applied in increasing time order.
   std::map<uint64_t, std::pair<std::vector<const LogUpdate*>,
                                std::vector<const LogUpdate*>>>
       by_time;
   for (const auto& u : roots) by_time[u.time].first.push_back(&u);
   for (const auto& u : edges) by_time[u.time].second.push_back(&u);
-  for (const auto& [time, updates] : by_time) {
-    roots_in.AdvanceTo(time);
-    edges_in.AdvanceTo(time);
-    for (const LogUpdate* u : updates.first)
-      roots_in.Update(u->fields[0], u->diff);
-    for (const LogUpdate* u : updates.second)
-      edges_in.Update({u->fields[0], u->fields[1]}, u->diff);
-    roots_in.AdvanceTo(time + 1);
-    edges_in.AdvanceTo(time + 1);
-    worker.StepWhile([&] { return probe.LessThan(time + 1); });
+
+  std::mutex output_mutex;
+  std::vector<LogUpdate> output;  // from every worker
+  auto status = Runtime::Execute(args.workers, [&](Worker& worker) {
+    Graph& graph = worker.NewDataflow(argv[0]);
+    auto [roots_in, roots_coll] = NewInput<graphs::Node>(graph);
+    auto [edges_in, edges_coll] = NewInput<graphs::Edge>(graph);
+    auto result = Inspect(build(roots_coll, edges_coll),
+                          [&](const auto& d, uint64_t t, int64_t r) {
+                            std::lock_guard<std::mutex> lock(output_mutex);
+                            output.push_back({t, r, ToFields(d)});
+                          });
+    auto probe = ProbeStream(result.stream);
+    // This worker's share of the updates.
+    const size_t peers = worker.peers(), me = worker.index();
+    size_t n = 0;
+    auto mine = [&] { return n++ % peers == me; };
+    for (const auto& [time, updates] : by_time) {
+      roots_in.AdvanceTo(time);
+      edges_in.AdvanceTo(time);
+      for (const LogUpdate* u : updates.first) {
+        if (mine()) roots_in.Update(u->fields[0], u->diff);
+      }
+      for (const LogUpdate* u : updates.second) {
+        if (mine()) edges_in.Update({u->fields[0], u->fields[1]}, u->diff);
+      }
+      roots_in.AdvanceTo(time + 1);
+      edges_in.AdvanceTo(time + 1);
+      worker.StepWhile([&] { return probe.LessThan(time + 1); });
+    }
+    roots_in.Close();
+    edges_in.Close();
+    worker.StepWhile([&] { return !probe.Done(); });
+  });
+  if (!status.ok()) {
+    std::fprintf(stderr, "%s\n", status.ToString().c_str());
+    return 2;
   }
-  roots_in.Close();
-  edges_in.Close();
-  worker.StepWhile([&] { return !probe.Done(); });
   std::fputs(FormatTextLog(std::move(output)).c_str(), stdout);
   return 0;
 }

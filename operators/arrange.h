@@ -57,7 +57,6 @@ class ArrangeOperator : public OperatorBase {
   using V = typename Split::Val;
   using PIn = std::vector<Update<D, T, R>>;
   using POut = BatchMessage<K, V, T, R>;
-  static constexpr int64_t kIdleFuel = 1 << 16;
 
   ArrangeOperator(std::string name, const Stream<T, PIn>& input)
       : OperatorBase(std::move(name)),
@@ -85,7 +84,7 @@ class ArrangeOperator : public OperatorBase {
     out.SetCapabilities(batcher_.PendingFrontier());
   }
 
-  bool Exert() override { return trace->spine().Exert(kIdleFuel); }
+  bool Exert(int64_t fuel) override { return trace->spine().Exert(fuel); }
   size_t HeldBytes() const override {
     return trace->StoredBytes() + batcher_.PendingBytes();
   }
