@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
+#include "engine/check.h"
 #include "engine/fabric.h"
 
 namespace diffmesh {
@@ -19,13 +19,9 @@ void RunWorker(Fabric* fabric, int index,
 }
 }  // namespace
 
-absl::Status Runtime::Execute(int workers,
-                              const std::function<void(Worker&)>& body) {
-  if (workers < 1 || workers > kMaxWorkers) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("workers must be between 1 and ", kMaxWorkers, ", got ",
-                     workers));
-  }
+void Runtime::Run(int workers, const std::function<void(Worker&)>& body) {
+  DM_CHECK_MSG(workers >= 1 && workers <= kMaxWorkers,
+               "worker count out of range");
   auto fabric = std::make_unique<Fabric>(workers);
   std::vector<std::thread> threads;
   threads.reserve(workers - 1);
@@ -34,7 +30,6 @@ absl::Status Runtime::Execute(int workers,
   }
   RunWorker(fabric.get(), 0, body);
   for (std::thread& t : threads) t.join();
-  return absl::OkStatus();
 }
 
 }  // namespace diffmesh

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "engine/graph.h"
@@ -40,7 +41,18 @@ class Runtime {
 
   // InvalidArgument if `workers` is not in [1, kMaxWorkers].
   static absl::Status Execute(int workers,
-                              const std::function<void(Worker&)>& body);
+                              const std::function<void(Worker&)>& body) {
+    if (workers < 1 || workers > kMaxWorkers) {
+      return absl::InvalidArgumentError(
+          "workers must be between 1 and 256, got " + std::to_string(workers));
+    }
+    Run(workers, body);
+    return absl::OkStatus();
+  }
+  // Execute for a count the caller has checked (a program that validates
+  // its own arguments needs no Status machinery linked in).
+  // REQUIRES: 1 <= workers <= kMaxWorkers.
+  static void Run(int workers, const std::function<void(Worker&)>& body);
 };
 
 }  // namespace diffmesh

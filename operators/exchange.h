@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -33,10 +34,21 @@
 namespace diffmesh {
 
 // The hash that decides which worker owns a key: the same on every worker
-// of a process.
+// of a process. Integers are mixed here (a 64-bit finalizer), everything
+// else goes through absl::Hash.
 template <class K>
 uint64_t KeyHash(const K& key) {
-  return static_cast<uint64_t>(absl::Hash<K>{}(key));
+  if constexpr (std::is_integral_v<K>) {
+    uint64_t x = static_cast<uint64_t>(key);
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+  } else {
+    return static_cast<uint64_t>(absl::Hash<K>{}(key));
+  }
 }
 
 namespace internal {
