@@ -140,8 +140,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-w" || a == "--workers") {
-      if (i + 1 >= argc || !ParseCount(argv[i + 1], &workers) ||
-          workers < 1 || workers > diffmesh::Runtime::kMaxWorkers) {
+      if (i + 1 >= argc || !ParseCount(argv[i + 1], &workers) || workers < 1 ||
+          workers > diffmesh::Runtime::kMaxWorkers) {
         std::fprintf(stderr, "%s: %s needs a number of workers from 1 to %d\n",
                      argv[0], a.c_str(), diffmesh::Runtime::kMaxWorkers);
         return 2;
@@ -236,11 +236,10 @@ int main(int argc, char** argv) {
         if (!leader) return;
         std::printf("finished; elapsed: %.6fs\n", Seconds(timer));
         if (workers > 1 && rounds > 0) {
-          std::printf(
-              "progress batches sent by worker 0: %.1f per round\n",
-              static_cast<double>(flow.graph.progress_batches_sent() -
-                                  batches_at_stable) /
-                  static_cast<double>(rounds));
+          std::printf("progress batches sent by worker 0: %.1f per round\n",
+                      static_cast<double>(flow.graph.progress_batches_sent() -
+                                          batches_at_stable) /
+                          static_cast<double>(rounds));
         }
         if (!recompute_seconds.empty()) {
           std::sort(recompute_seconds.begin(), recompute_seconds.end());

@@ -95,7 +95,8 @@ class Fabric {
     std::lock_guard<std::mutex> lock(mutex_);
     auto [it, fresh] = channels_.try_emplace(key, typeid(C), nullptr);
     if (fresh) {
-      it->second.second = std::make_shared<C>(this, std::forward<Args>(args)...);
+      it->second.second =
+          std::make_shared<C>(this, std::forward<Args>(args)...);
     }
     DM_CHECK_MSG(it->second.first == std::type_index(typeid(C)),
                  "workers built different dataflows: a channel was asked for "

@@ -127,7 +127,8 @@ bool Graph::Exert(int64_t fuel) {
 Worker::Worker() { TuneAllocator(); }
 
 Worker::Worker(Fabric* fabric, int index) : fabric_(fabric), index_(index) {
-  DM_CHECK_MSG(index >= 0 && index < fabric->peers(), "worker index out of range");
+  DM_CHECK_MSG(index >= 0 && index < fabric->peers(),
+               "worker index out of range");
   TuneAllocator();
 }
 

@@ -153,8 +153,8 @@ void ProgressTracker::Propagate(std::vector<int>* changed_targets) {
   dirty_.clear();
 }
 
-void ProgressTracker::Imply(const std::vector<Reach>& reach,
-                            const Timestamp& t, int64_t delta) {
+void ProgressTracker::Imply(const std::vector<Reach>& reach, const Timestamp& t,
+                            int64_t delta) {
   for (const Reach& r : reach) {
     Target& target = targets_[r.target];
     for (const PathSummary& s : r.summaries) {

@@ -13,8 +13,8 @@ constexpr int kProgressPurpose = 0;
 ProgressExchange::ProgressExchange(Fabric* fabric, int dataflow, int worker)
     : fabric_(fabric),
       worker_(worker),
-      channel_(fabric->Channel<Channel>(
-          ChannelKey{dataflow, -1, kProgressPurpose})),
+      channel_(
+          fabric->Channel<Channel>(ChannelKey{dataflow, -1, kProgressPurpose})),
       received_(fabric->peers(), 0) {}
 
 void ProgressExchange::Start(ProgressTracker* tracker) {

@@ -104,7 +104,8 @@ auto ArrangeWith(const Collection<D, T, R>& input, std::string name) {
   // first, so every worker's trace holds exactly its keys.
   Collection<D, T, R> owned = input;
   if (input.graph()->peers() > 1) {
-    owned = Exchange(input, [](const D& d) { return KeyHash(Split::KeyOf(d)); });
+    owned =
+        Exchange(input, [](const D& d) { return KeyHash(Split::KeyOf(d)); });
   }
   auto* op =
       input.graph()->template AddOperator<Op>(std::move(name), owned.stream);

@@ -1,7 +1,8 @@
 // Exchange: routes every update to the worker that owns it, in batches.
 //
 //   // (key, value) pairs, each on the worker that owns its key:
-//   auto owned = Exchange(pairs, [](const auto& kv) { return KeyHash(kv.first); });
+//   auto owned = Exchange(pairs, [](const auto& kv) { return KeyHash(kv.first);
+//   });
 //
 // Every keyed operator puts one in front of itself when the dataflow runs on
 // several workers (ArrangeByKey/ArrangeBySelf do, so join, reduce, count,
@@ -77,10 +78,9 @@ class ExchangeOperator : public OperatorBase {
     out.AddGuard(remote_);
     channel_ = graph->fabric()->template Channel<Channel>(
         ChannelKey{graph->dataflow_index(), op, 0});
-    graph->AddMailboxPoll(
-        op, [channel = channel_.get(), me = me_] {
-          return channel->HasMessages(me);
-        });
+    graph->AddMailboxPoll(op, [channel = channel_.get(), me = me_] {
+      return channel->HasMessages(me);
+    });
   }
 
   void Run() override {

@@ -84,18 +84,17 @@ Changes<std::pair<Node, uint32_t>> RunBfs(int workers, int feeder,
     Graph& graph = worker.NewDataflow("bfs");
     auto [roots, roots_coll] = NewInput<Node>(graph);
     auto [edges, edges_coll] = NewInput<Edge>(graph);
-    auto result = Inspect(graphs::Bfs(roots_coll, edges_coll),
-                          [&](const auto& d, uint64_t t, int64_t r) {
-                            out.Add(d, t, r);
-                          });
+    auto result = Inspect(
+        graphs::Bfs(roots_coll, edges_coll),
+        [&](const auto& d, uint64_t t, int64_t r) { out.Add(d, t, r); });
     auto probe = ProbeStream(result.stream);
     std::mt19937_64 rng(seed);  // the same stream on every worker
     uint64_t n = 0;
     auto mine = [&] {
       uint64_t i = n++;
-      return feeder >= 0 ? worker.index() == feeder
-                         : static_cast<int>(i % worker.peers()) ==
-                               worker.index();
+      return feeder >= 0
+                 ? worker.index() == feeder
+                 : static_cast<int>(i % worker.peers()) == worker.index();
     };
     std::vector<Edge> live;
     if (mine()) roots.Insert(0);
@@ -148,15 +147,14 @@ TEST(RuntimeTest, SingleHotKeyOnFourWorkers) {
   auto status = Runtime::Execute(4, [&](Worker& worker) {
     Graph& graph = worker.NewDataflow("hot");
     auto [input, pairs] = NewInput<Pair>(graph);
-    auto sum = Reduce<int64_t>(
-        pairs, [](const uint32_t&, const auto& in, auto* out) {
+    auto sum =
+        Reduce<int64_t>(pairs, [](const uint32_t&, const auto& in, auto* out) {
           int64_t total = 0;
           for (const auto& [v, r] : in) total += static_cast<int64_t>(v) * r;
           out->emplace_back(total, 1);
         });
-    auto counted = Inspect(sum, [&](const auto& d, uint64_t t, int64_t r) {
-      sums.Add(d, t, r);
-    });
+    auto counted = Inspect(
+        sum, [&](const auto& d, uint64_t t, int64_t r) { sums.Add(d, t, r); });
     auto self = JoinMap(pairs, pairs, [](uint32_t, uint32_t a, uint32_t b) {
       return a * 1000 + b;
     });
@@ -198,8 +196,9 @@ TEST(RuntimeTest, SingleHotKeyOnFourWorkers) {
         if (m * n != 0) want_join[v * 1000 + w] += m * n;
       }
     }
-    EXPECT_EQ(got_sum, (std::map<std::pair<uint32_t, int64_t>, int64_t>{
-                           {{5u, total}, 1}}))
+    EXPECT_EQ(
+        got_sum,
+        (std::map<std::pair<uint32_t, int64_t>, int64_t>{{{5u, total}, 1}}))
         << "round " << round;
     std::map<uint32_t, int64_t> got_join;
     for (const auto& [dt, r] : join_changes) {
@@ -221,8 +220,9 @@ TEST(RuntimeTest, ManyTinyRoundsKeepBookkeepingBounded) {
   auto status = Runtime::Execute(2, [&](Worker& worker) {
     Graph& graph = worker.NewDataflow("rounds");
     auto [input, keys] = NewInput<uint32_t>(graph);
-    auto counted = Inspect(Count(keys), [&](const auto& d, uint64_t t,
-                                            int64_t r) { counts.Add(d, t, r); });
+    auto counted = Inspect(
+        Count(keys),
+        [&](const auto& d, uint64_t t, int64_t r) { counts.Add(d, t, r); });
     auto probe = ProbeStream(counted.stream);
     for (uint64_t round = 0; round < kRounds; ++round) {
       // Worker 0 inserts round % 7, worker 1 retracts it 7 rounds later.
@@ -273,7 +273,8 @@ TEST(RuntimeTest, ClosingInputsDrainsEveryWorker) {
     ASSERT_TRUE(status.ok());
     EXPECT_EQ(exited.load(), workers);
     std::map<uint32_t, int64_t> at1;
-    for (const auto& [dt, r] : counts.Take()) at1[dt.first.first] += dt.first.second * r;
+    for (const auto& [dt, r] : counts.Take())
+      at1[dt.first.first] += dt.first.second * r;
     for (uint32_t k = 0; k < 10; ++k) {
       EXPECT_EQ(at1[k], 50 * workers) << workers << " workers, key " << k;
     }

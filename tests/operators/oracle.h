@@ -140,9 +140,9 @@ template <class T, class A, class B, class Out, class Build, class Oracle,
 bool RunOracleSeed(const std::string& name, uint64_t seed, int workers,
                    Build build, Oracle oracle, GenA gen_a, GenB gen_b,
                    const OracleOptions& options) {
-  std::string where = name + " on " + std::to_string(workers) +
-                      " worker(s); reproduce with DIFFMESH_SEED=" +
-                      std::to_string(seed);
+  std::string where =
+      name + " on " + std::to_string(workers) +
+      " worker(s); reproduce with DIFFMESH_SEED=" + std::to_string(seed);
   std::mutex output_mutex;
   std::vector<Update<Out, T, int64_t>> output;  // from every worker
   bool ok = true;                               // written by worker 0 only
@@ -169,8 +169,8 @@ bool RunOracleSeed(const std::string& name, uint64_t seed, int workers,
     std::map<A, T> last_a;
     std::map<B, T> last_b;
     uint64_t generated = 0;
-    auto generate = [&](auto& in, auto& sent, auto& live, auto& last,
-                        auto& gen, uint64_t round) {
+    auto generate = [&](auto& in, auto& sent, auto& live, auto& last, auto& gen,
+                        uint64_t round) {
       using D = typename std::decay_t<decltype(live)>::key_type;
       T t = TimeKind<T>::At(round, rng);
       int64_t diff = 1;

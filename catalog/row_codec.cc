@@ -1,0 +1,95 @@
+#include "catalog/row_codec.h"
+
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "schemas/row_generated.h"
+
+namespace diffmesh {
+
+std::string EncodeRow(const Row& row) {
+  flatbuffers::FlatBufferBuilder builder(64 + row.size() * 24);
+  std::vector<flatbuffers::Offset<fbs::ValueRecord>> values;
+  values.reserve(row.size());
+  for (const Value& v : row) {
+    flatbuffers::Offset<flatbuffers::String> s;
+    if (v.type() == ValueType::kString) s = builder.CreateString(v.as_string());
+    fbs::ValueRecordBuilder record(builder);
+    record.add_kind(static_cast<uint8_t>(v.type()));
+    switch (v.type()) {
+      case ValueType::kNull:
+        break;
+      case ValueType::kBool:
+        record.add_b(v.as_bool());
+        break;
+      case ValueType::kInt64:
+        record.add_i(v.as_int64());
+        break;
+      case ValueType::kDouble:
+        record.add_d(v.as_double());
+        break;
+      case ValueType::kString:
+        record.add_s(s);
+        break;
+      case ValueType::kTimestamp:
+        record.add_i(v.as_timestamp().micros);
+        break;
+    }
+    values.push_back(record.Finish());
+  }
+  auto root = fbs::CreateRowRecord(builder, builder.CreateVector(values));
+  fbs::FinishRowRecordBuffer(builder, root);
+  return std::string(reinterpret_cast<const char*>(builder.GetBufferPointer()),
+                     builder.GetSize());
+}
+
+absl::StatusOr<Row> DecodeRow(absl::string_view bytes,
+                              absl::string_view where) {
+  // FlatBuffers reads scalars in place: copy to 8-byte aligned storage.
+  std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
+  if (!bytes.empty()) std::memcpy(aligned.data(), bytes.data(), bytes.size());
+  const auto* data = reinterpret_cast<const uint8_t*>(aligned.data());
+  flatbuffers::Verifier verifier(data, bytes.size());
+  if (!fbs::VerifyRowRecordBuffer(verifier)) {
+    return absl::DataLossError(
+        absl::StrCat(where, ": not a valid row (", bytes.size(), " bytes)"));
+  }
+  const fbs::RowRecord* record = fbs::GetRowRecord(data);
+  Row row;
+  if (record->values() == nullptr) return row;
+  row.reserve(record->values()->size());
+  for (flatbuffers::uoffset_t i = 0; i < record->values()->size(); ++i) {
+    const fbs::ValueRecord* v = record->values()->Get(i);
+    switch (static_cast<ValueType>(v->kind())) {
+      case ValueType::kNull:
+        row.emplace_back();
+        break;
+      case ValueType::kBool:
+        row.emplace_back(v->b());
+        break;
+      case ValueType::kInt64:
+        row.emplace_back(static_cast<int64_t>(v->i()));
+        break;
+      case ValueType::kDouble:
+        row.emplace_back(v->d());
+        break;
+      case ValueType::kString:
+        if (v->s() == nullptr) {
+          return absl::DataLossError(
+              absl::StrCat(where, ": value ", i, " is a string without text"));
+        }
+        row.emplace_back(v->s()->str());
+        break;
+      case ValueType::kTimestamp:
+        row.emplace_back(TimestampMicros{v->i()});
+        break;
+      default:
+        return absl::DataLossError(absl::StrCat(
+            where, ": value ", i, " has unknown kind ", int{v->kind()}));
+    }
+  }
+  return row;
+}
+
+}  // namespace diffmesh

@@ -1,0 +1,23 @@
+// Rows to bytes and back (FlatBuffers, schemas/row.fbs), verified on read.
+//
+//   std::string bytes = EncodeRow(row);
+//   absl::StatusOr<Row> back = DecodeRow(bytes, "catalog/key 42");
+//   // DataLoss "catalog/key 42: ..." if the bytes are not a valid row
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "catalog/value.h"
+
+namespace diffmesh {
+
+std::string EncodeRow(const Row& row);
+
+// `where` names the bytes' origin (a file and record, a store key) in the
+// error. DataLoss for bytes that are not a verified row or hold an unknown
+// value kind.
+absl::StatusOr<Row> DecodeRow(absl::string_view bytes, absl::string_view where);
+
+}  // namespace diffmesh

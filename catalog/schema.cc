@@ -1,0 +1,60 @@
+#include "catalog/schema.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+
+namespace diffmesh {
+
+absl::StatusOr<Schema> Schema::Make(std::vector<Field> fields) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const Field& f = fields[i];
+    if (f.name.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("field ", i, " has an empty name"));
+    }
+    if (!seen.insert(f.name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("field '", f.name, "' appears twice"));
+    }
+    if (f.type == ValueType::kNull) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("field '", f.name, "' cannot have type null"));
+    }
+  }
+  return Schema(std::move(fields));
+}
+
+std::optional<int> Schema::FieldIndex(const std::string& name) const {
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    if (fields_[i].name == name) return static_cast<int>(i);
+  }
+  return std::nullopt;
+}
+
+absl::Status Schema::Validate(const Row& row) const {
+  if (row.size() != fields_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("row has ", row.size(),
+                                                   " values, schema has ",
+                                                   fields_.size(), " fields"));
+  }
+  for (size_t i = 0; i < row.size(); ++i) {
+    const Field& f = fields_[i];
+    if (row[i].is_null()) {
+      if (!f.nullable) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("field '", f.name, "' is null but not nullable"));
+      }
+      continue;
+    }
+    if (row[i].type() != f.type) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "field '", f.name, "' expects ", ValueTypeName(f.type), ", got ",
+          ValueTypeName(row[i].type()), " ", row[i].DebugString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace diffmesh

@@ -1,0 +1,96 @@
+#include "catalog/value.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+
+namespace diffmesh {
+
+const char* ValueTypeName(ValueType type) {
+  switch (type) {
+    case ValueType::kNull:
+      return "null";
+    case ValueType::kBool:
+      return "bool";
+    case ValueType::kInt64:
+      return "int64";
+    case ValueType::kDouble:
+      return "double";
+    case ValueType::kString:
+      return "string";
+    case ValueType::kTimestamp:
+      return "timestamp";
+  }
+  return "unknown";
+}
+
+std::strong_ordering operator<=>(const Value& a, const Value& b) {
+  if (a.v_.index() != b.v_.index()) return a.v_.index() <=> b.v_.index();
+  switch (a.type()) {
+    case ValueType::kNull:
+      return std::strong_ordering::equal;
+    case ValueType::kBool:
+      return a.as_bool() <=> b.as_bool();
+    case ValueType::kInt64:
+      return a.as_int64() <=> b.as_int64();
+    case ValueType::kDouble: {
+      // Canonical: NaN is the one value not ordered by <, and sorts last.
+      double x = a.as_double(), y = b.as_double();
+      bool nx = std::isnan(x), ny = std::isnan(y);
+      if (nx || ny)
+        return nx == ny ? std::strong_ordering::equal
+               : nx     ? std::strong_ordering::greater
+                        : std::strong_ordering::less;
+      if (x < y) return std::strong_ordering::less;
+      if (y < x) return std::strong_ordering::greater;
+      return std::strong_ordering::equal;
+    }
+    case ValueType::kString:
+      return a.as_string().compare(b.as_string()) <=> 0;
+    case ValueType::kTimestamp:
+      return a.as_timestamp() <=> b.as_timestamp();
+  }
+  return std::strong_ordering::equal;
+}
+
+std::string Value::DebugString() const {
+  switch (type()) {
+    case ValueType::kNull:
+      return "null";
+    case ValueType::kBool:
+      return as_bool() ? "true" : "false";
+    case ValueType::kInt64:
+      return absl::StrCat(as_int64());
+    case ValueType::kDouble: {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%.17g", as_double());
+      return buf;
+    }
+    case ValueType::kString: {
+      std::string out = "\"";
+      for (char c : as_string()) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (c == '\n') {
+          out += "\\n";
+          continue;
+        }
+        out += c;
+      }
+      return out + "\"";
+    }
+    case ValueType::kTimestamp:
+      return absl::StrCat("ts:", as_timestamp().micros);
+  }
+  return "?";
+}
+
+std::string RowDebugString(const Row& row) {
+  std::string out = "(";
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += row[i].DebugString();
+  }
+  return out + ")";
+}
+
+}  // namespace diffmesh
