@@ -1,0 +1,297 @@
+#include "catalog/csv.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace diffmesh {
+namespace {
+
+// Days from 1970-01-01 to y-m-d (proleptic Gregorian).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+bool ParseTimestamp(absl::string_view s, int64_t* micros) {
+  // YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z
+  auto digits = [&](size_t at, size_t n, int64_t* out) {
+    if (at + n > s.size()) return false;
+    int64_t v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (!absl::ascii_isdigit(static_cast<unsigned char>(s[i]))) return false;
+      v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+  };
+  int64_t y, mo, d, h, mi, sec;
+  if (s.size() < 20 || !digits(0, 4, &y) || s[4] != '-' || !digits(5, 2, &mo) ||
+      s[7] != '-' || !digits(8, 2, &d) || s[10] != 'T' || !digits(11, 2, &h) ||
+      s[13] != ':' || !digits(14, 2, &mi) || s[16] != ':' ||
+      !digits(17, 2, &sec)) {
+    return false;
+  }
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 ||
+      sec > 60) {
+    return false;
+  }
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo == 2 && d == 29 && !leap) return false;
+  size_t at = 19;
+  int64_t fraction = 0;
+  if (s[at] == '.') {
+    size_t n = 0;
+    while (at + 1 + n < s.size() &&
+           absl::ascii_isdigit(static_cast<unsigned char>(s[at + 1 + n])))
+      ++n;
+    if (n == 0 || n > 6 || !digits(at + 1, n, &fraction)) return false;
+    for (size_t i = n; i < 6; ++i) fraction *= 10;
+    at += 1 + n;
+  }
+  if (at + 1 != s.size() || s[at] != 'Z') return false;
+  *micros = ((DaysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec;
+  *micros = *micros * 1'000'000 + fraction;
+  return true;
+}
+
+bool ParseBool(absl::string_view s, bool* out) {
+  if (absl::EqualsIgnoreCase(s, "true")) {
+    *out = true;
+    return true;
+  }
+  if (absl::EqualsIgnoreCase(s, "false")) {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string Quarantined::ToString() const {
+  return absl::StrCat(file, ":", line, ": ", reason);
+}
+
+absl::StatusOr<Value> ParseField(absl::string_view text, ValueType type) {
+  if (text.empty()) return Value::Null();
+  auto bad = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expects ", ValueTypeName(type), ", got '", text, "'"));
+  };
+  switch (type) {
+    case ValueType::kNull:
+      return bad();
+    case ValueType::kBool: {
+      bool b;
+      if (!ParseBool(text, &b)) return bad();
+      return Value(b);
+    }
+    case ValueType::kInt64: {
+      int64_t i;
+      if (!absl::SimpleAtoi(text, &i)) return bad();
+      return Value(i);
+    }
+    case ValueType::kDouble: {
+      double d;
+      if (!absl::SimpleAtod(text, &d) || std::isnan(d)) return bad();
+      return Value(d);
+    }
+    case ValueType::kString:
+      return Value(std::string(text));
+    case ValueType::kTimestamp: {
+      int64_t micros;
+      if (!ParseTimestamp(text, &micros)) return bad();
+      return Value(TimestampMicros{micros});
+    }
+  }
+  return bad();
+}
+
+absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
+                                  absl::string_view file) {
+  CsvTable table;
+  table.file = std::string(file);
+  size_t pos = 0;
+  int line = 1;
+  const size_t n = text.size();
+  auto at_line_end = [&](size_t p) {
+    return p >= n || text[p] == '\n' ||
+           (text[p] == '\r' && p + 1 < n && text[p + 1] == '\n');
+  };
+  auto skip_line_end = [&] {
+    if (pos < n && text[pos] == '\r') ++pos;
+    if (pos < n && text[pos] == '\n') {
+      ++pos;
+      ++line;
+    }
+  };
+  // Reads one record into `fields`; returns an error text for a record that
+  // cannot be read (the rest of its line is skipped), "" otherwise.
+  auto read_record = [&](std::vector<std::string>* fields) -> std::string {
+    fields->clear();
+    for (;;) {
+      std::string field;
+      if (pos < n && text[pos] == '"') {
+        const int opened = line;
+        ++pos;
+        for (;;) {
+          if (pos >= n) {
+            return absl::StrCat("quote opened on line ", opened,
+                                " is never closed");
+          }
+          char c = text[pos];
+          if (c == '"') {
+            if (pos + 1 < n && text[pos + 1] == '"') {
+              field += '"';
+              pos += 2;
+              continue;
+            }
+            ++pos;
+            break;
+          }
+          if (c == '\n') ++line;
+          field += c;
+          ++pos;
+        }
+        if (!(pos >= n || text[pos] == ',' || at_line_end(pos))) {
+          while (!at_line_end(pos)) ++pos;
+          return "unexpected text after a closing quote";
+        }
+      } else {
+        while (pos < n && text[pos] != ',' && !at_line_end(pos)) {
+          if (text[pos] == '"') {
+            while (!at_line_end(pos)) ++pos;
+            return "quote inside an unquoted field";
+          }
+          field += text[pos++];
+        }
+      }
+      fields->push_back(std::move(field));
+      if (pos < n && text[pos] == ',') {
+        ++pos;
+        continue;
+      }
+      return "";
+    }
+  };
+
+  std::vector<std::string> fields;
+  bool have_header = false;
+  while (pos < n) {
+    if (at_line_end(pos)) {  // an empty line
+      skip_line_end();
+      continue;
+    }
+    const int start = line;
+    std::string error = read_record(&fields);
+    skip_line_end();
+    if (!have_header) {
+      if (!error.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(file, ":", start, ": header: ", error));
+      }
+      std::set<std::string> seen;
+      for (const std::string& name : fields) {
+        if (name.empty() || !seen.insert(name).second) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              file, ":", start, ": header has an empty or repeated column '",
+              name, "'"));
+        }
+      }
+      table.header = fields;
+      have_header = true;
+      continue;
+    }
+    if (!error.empty()) {
+      table.quarantine.push_back({table.file, start, error});
+      continue;
+    }
+    if (fields.size() != table.header.size()) {
+      table.quarantine.push_back(
+          {table.file, start,
+           absl::StrCat("has ", fields.size(), " fields, the header has ",
+                        table.header.size())});
+      continue;
+    }
+    table.records.push_back({start, fields});
+  }
+  if (!have_header) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": no header line (the file is empty)"));
+  }
+  return table;
+}
+
+Schema InferSchema(const CsvTable& table) {
+  std::vector<Field> fields;
+  for (size_t c = 0; c < table.header.size(); ++c) {
+    Field field{table.header[c], ValueType::kString, false, "", {}};
+    bool any = false;
+    const ValueType order[] = {ValueType::kInt64, ValueType::kDouble,
+                               ValueType::kBool, ValueType::kTimestamp};
+    std::vector<bool> fits(4, true);
+    for (const CsvRecord& r : table.records) {
+      const std::string& text = r.fields[c];
+      if (text.empty()) {
+        field.nullable = true;
+        continue;
+      }
+      any = true;
+      for (int k = 0; k < 4; ++k) {
+        if (fits[k] && !ParseField(text, order[k]).ok()) fits[k] = false;
+      }
+    }
+    if (!any) field.nullable = true;
+    for (int k = 0; any && k < 4; ++k) {
+      if (fits[k]) {
+        field.type = order[k];
+        break;
+      }
+    }
+    fields.push_back(std::move(field));
+  }
+  return Schema(std::move(fields));
+}
+
+CsvRows ToRows(const CsvTable& table, const Schema& schema) {
+  CsvRows out;
+  out.quarantine = table.quarantine;
+  for (const CsvRecord& r : table.records) {
+    Row row;
+    std::string error;
+    for (size_t c = 0; c < r.fields.size() && c < schema.size(); ++c) {
+      const Field& f = schema.fields()[c];
+      auto v = ParseField(r.fields[c], f.type);
+      if (!v.ok()) {
+        error = absl::StrCat("field '", f.name, "' ", v.status().message());
+        break;
+      }
+      row.push_back(*std::move(v));
+    }
+    if (error.empty()) {
+      absl::Status fits = schema.Validate(row);
+      if (!fits.ok()) error = std::string(fits.message());
+    }
+    if (!error.empty()) {
+      out.quarantine.push_back({table.file, r.line, error});
+      continue;
+    }
+    out.rows.emplace_back(r.line, std::move(row));
+  }
+  return out;
+}
+
+}  // namespace diffmesh

@@ -1,0 +1,77 @@
+// CSV (RFC 4180) into rows: parsing, schema inference and conversion, with
+// every bad record kept and explained instead of stopping or vanishing.
+//
+//   absl::StatusOr<CsvTable> table = ParseCsv(text, "orders.csv");
+//   Schema schema = InferSchema(*table);           // or a declared schema
+//   CsvRows rows = ToRows(*table, schema);
+//   // rows.rows: (line, row) for every record that fits
+//   // rows.quarantine: "orders.csv:7: field 'qty' expects int64, got 'x'"
+//
+// Format: the first record is the header; fields are separated by commas;
+// a field in double quotes may hold commas, line breaks and doubled quotes
+// (""); records end with LF or CRLF; a final line break is optional; empty
+// lines are skipped. A record is numbered by the line it starts on.
+//
+// Inference rules (InferSchema), per column over its non-empty fields:
+// int64 if every one parses as a decimal 64-bit integer; else double if
+// every one parses as a decimal number (exponent and inf allowed, nan not);
+// else bool if
+// every one is true/false (any case); else timestamp if every one is
+// YYYY-MM-DDTHH:MM:SS[.ffffff]Z; else string. A column with an empty
+// field, or with no non-empty field at all, is nullable (all-empty columns
+// are strings). Conversion (ToRows) uses the same parsers; an empty field
+// is null.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "catalog/schema.h"
+#include "catalog/value.h"
+
+namespace diffmesh {
+
+struct CsvRecord {
+  int line = 0;  // where the record starts, 1-based
+  std::vector<std::string> fields;
+};
+
+// A record that could not be used, and why.
+struct Quarantined {
+  std::string file;
+  int line = 0;
+  std::string reason;
+  std::string ToString() const;
+};
+
+struct CsvTable {
+  std::string file;
+  std::vector<std::string> header;
+  std::vector<CsvRecord> records;
+  // Records the parser could not take (a quote left open, a stray quote
+  // inside an unquoted field, the wrong number of fields).
+  std::vector<Quarantined> quarantine;
+};
+
+// InvalidArgument naming `file` for a missing or duplicate-named header;
+// everything after the header is taken or quarantined.
+absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
+                                  absl::string_view file);
+
+Schema InferSchema(const CsvTable& table);
+
+struct CsvRows {
+  std::vector<std::pair<int, Row>> rows;  // (line, row)
+  std::vector<Quarantined> quarantine;    // the parser's, then conversion's
+};
+
+// REQUIRES: schema has one field per header column, in order.
+CsvRows ToRows(const CsvTable& table, const Schema& schema);
+
+// One field as a value of `type` ("" is null); InvalidArgument if it does
+// not parse.
+absl::StatusOr<Value> ParseField(absl::string_view text, ValueType type);
+
+}  // namespace diffmesh

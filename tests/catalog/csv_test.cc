@@ -1,0 +1,142 @@
+// CSV sources: RFC 4180 quoting, embedded line breaks, CRLF, unicode, empty
+// files, schema inference, and bad records quarantined with the line they
+// start on while every good record is kept.
+#include "catalog/csv.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+
+namespace diffmesh {
+namespace {
+
+using testing::IsOk;
+using testing::StatusIs;
+
+TEST(CsvTest, QuotingAndEmbeddedLineBreaks) {
+  auto table = ParseCsv(
+      "id,text,note\r\n"
+      "1,\"a,b\",\"say \"\"hi\"\"\"\r\n"
+      "2,\"two\nlines\",x\n"
+      "\n"
+      "3,plain,\n",
+      "t.csv");
+  ASSERT_THAT(table.status(), IsOk());
+  EXPECT_EQ(table->header, (std::vector<std::string>{"id", "text", "note"}));
+  ASSERT_EQ(table->records.size(), 3u);
+  EXPECT_EQ(table->records[0].fields,
+            (std::vector<std::string>{"1", "a,b", "say \"hi\""}));
+  EXPECT_EQ(table->records[0].line, 2);
+  EXPECT_EQ(table->records[1].fields,
+            (std::vector<std::string>{"2", "two\nlines", "x"}));
+  EXPECT_EQ(table->records[1].line, 3);
+  EXPECT_EQ(table->records[2].line, 6);  // after a two-line record and a gap
+  EXPECT_EQ(table->records[2].fields[2], "");
+  EXPECT_TRUE(table->quarantine.empty());
+}
+
+TEST(CsvTest, UnicodeIsKeptByteForByte) {
+  auto table = ParseCsv("name,city\nJosé,Zürich\n李,東京", "u.csv");
+  ASSERT_THAT(table.status(), IsOk());
+  ASSERT_EQ(table->records.size(), 2u);
+  EXPECT_EQ(table->records[0].fields[1], "Zürich");
+  EXPECT_EQ(table->records[1].fields[0], "李");
+  EXPECT_EQ(table->records[1].fields[1], "東京");  // no final line break
+}
+
+TEST(CsvTest, EmptyFileAndBadHeaderAreErrorsNamingTheFile) {
+  auto empty = ParseCsv("", "empty.csv");
+  EXPECT_THAT(empty.status(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_NE(empty.status().message().find("empty.csv"), std::string::npos);
+  EXPECT_THAT(ParseCsv("a,a\n1,2\n", "dup.csv").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  auto header_only = ParseCsv("a,b\n", "h.csv");
+  ASSERT_THAT(header_only.status(), IsOk());
+  EXPECT_TRUE(header_only->records.empty());
+}
+
+TEST(CsvTest, BadRecordsAreQuarantinedWithTheirLines) {
+  auto table = ParseCsv(
+      "id,qty\n"     // 1
+      "1,5\n"        // 2
+      "2,5,extra\n"  // 3: too many fields
+      "3,ab\"c\n"    // 4: stray quote
+      "4,\"x\"y\n"   // 5: text after closing quote
+      "5,x\n"        // 6: fine for the parser, not an int64
+      "6,7\n"        // 7
+      "7,\"never closed\n"
+      "8,9\n",  // swallowed by the open quote of line 8
+      "orders.csv");
+  ASSERT_THAT(table.status(), IsOk());
+  ASSERT_EQ(table->quarantine.size(), 4u);
+  EXPECT_EQ(table->quarantine[0].line, 3);
+  EXPECT_EQ(table->quarantine[0].ToString(),
+            "orders.csv:3: has 3 fields, the header has 2");
+  EXPECT_EQ(table->quarantine[1].line, 4);
+  EXPECT_EQ(table->quarantine[2].line, 5);
+  EXPECT_EQ(table->quarantine[3].line, 8);
+  EXPECT_NE(table->quarantine[3].reason.find("never closed"),
+            std::string::npos);
+
+  Schema schema(
+      {{"id", ValueType::kInt64, false}, {"qty", ValueType::kInt64, false}});
+  CsvRows rows = ToRows(*table, schema);
+  ASSERT_EQ(rows.rows.size(), 2u);
+  EXPECT_EQ(rows.rows[0].first, 2);
+  EXPECT_EQ(rows.rows[1].first, 7);
+  EXPECT_EQ(rows.rows[1].second, (Row{Value(int64_t{6}), Value(int64_t{7})}));
+  ASSERT_EQ(rows.quarantine.size(), 5u);  // the parser's four and line 6
+  EXPECT_EQ(rows.quarantine[4].ToString(),
+            "orders.csv:6: field 'qty' expects int64, got 'x'");
+}
+
+TEST(CsvTest, InfersTypesAndNullability) {
+  auto table = ParseCsv(
+      "i,d,b,t,s,n,e\n"
+      "1,1.5,true,2000-02-29T12:00:00.5Z,x,,\n"
+      "-2,3,FALSE,1970-01-01T00:00:00Z,7,4,\n",
+      "infer.csv");
+  ASSERT_THAT(table.status(), IsOk());
+  Schema schema = InferSchema(*table);
+  ASSERT_EQ(schema.size(), 7u);
+  auto type = [&](int c) { return schema.fields()[c].type; };
+  EXPECT_EQ(type(0), ValueType::kInt64);
+  EXPECT_EQ(type(1), ValueType::kDouble);
+  EXPECT_EQ(type(2), ValueType::kBool);
+  EXPECT_EQ(type(3), ValueType::kTimestamp);
+  EXPECT_EQ(type(4), ValueType::kString);
+  EXPECT_EQ(type(5), ValueType::kInt64);
+  EXPECT_TRUE(schema.fields()[5].nullable);
+  EXPECT_FALSE(schema.fields()[0].nullable);
+  EXPECT_EQ(type(6), ValueType::kString);  // never filled in
+  CsvRows rows = ToRows(*table, schema);
+  ASSERT_EQ(rows.rows.size(), 2u);
+  EXPECT_TRUE(rows.quarantine.empty());
+  EXPECT_EQ(rows.rows[0].second[3].as_timestamp().micros,
+            int64_t{951825600500000});
+  EXPECT_EQ(rows.rows[1].second[3].as_timestamp().micros, 0);
+  EXPECT_TRUE(rows.rows[0].second[5].is_null());
+  EXPECT_EQ(rows.rows[1].second[2], Value(false));
+}
+
+TEST(CsvTest, FieldParsersRejectWhatTheyShould) {
+  EXPECT_THAT(
+      ParseField("2001-02-29T00:00:00Z", ValueType::kTimestamp).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      ParseField("2000-13-01T00:00:00Z", ValueType::kTimestamp).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseField("nan", ValueType::kDouble).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseField("99999999999999999999", ValueType::kInt64).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseField("yes", ValueType::kBool).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  auto null = ParseField("", ValueType::kInt64);
+  ASSERT_THAT(null.status(), IsOk());
+  EXPECT_TRUE(null->is_null());
+}
+
+}  // namespace
+}  // namespace diffmesh
