@@ -17,18 +17,23 @@ ProgressExchange::ProgressExchange(Fabric* fabric, int dataflow, int worker)
           fabric->Channel<Channel>(ChannelKey{dataflow, -1, kProgressPurpose})),
       received_(fabric->peers(), 0) {}
 
-void ProgressExchange::Start(ProgressTracker* tracker) {
-  // The first batch goes out even when empty: peers count it.
-  ConsolidateProgress(outbox_);
+void ProgressExchange::Send() {
   auto batch = std::make_shared<ProgressBatch>();
   batch->from = worker_;
   batch->changes = std::move(outbox_);
-  outbox_.clear();
-  for (int peer = 0; peer < fabric_->peers(); ++peer) {
-    if (peer != worker_) channel_->Push(peer, batch);
-  }
-  ++batches_sent_;
+  outbox_ = {};
   changes_sent_ += batch->changes.size();
+  ++batches_sent_;
+  std::shared_ptr<const ProgressBatch> shared = std::move(batch);
+  for (int peer = 0; peer < fabric_->peers(); ++peer) {
+    if (peer != worker_) channel_->Push(peer, shared);
+  }
+}
+
+void ProgressExchange::Start(ProgressTracker* tracker) {
+  // The first batch goes out even when empty: peers count it.
+  ConsolidateProgress(outbox_);
+  Send();
   Doorbell& doorbell = fabric_->doorbell(worker_);
   for (;;) {
     uint64_t seen = doorbell.Seen();
@@ -45,17 +50,7 @@ void ProgressExchange::Start(ProgressTracker* tracker) {
 void ProgressExchange::Broadcast() {
   if (outbox_.empty()) return;
   ConsolidateProgress(outbox_);
-  if (outbox_.empty()) return;
-  auto batch = std::make_shared<ProgressBatch>();
-  batch->from = worker_;
-  batch->changes = std::move(outbox_);
-  outbox_ = {};
-  changes_sent_ += batch->changes.size();
-  ++batches_sent_;
-  std::shared_ptr<const ProgressBatch> shared = std::move(batch);
-  for (int peer = 0; peer < fabric_->peers(); ++peer) {
-    if (peer != worker_) channel_->Push(peer, shared);
-  }
+  if (!outbox_.empty()) Send();
 }
 
 bool ProgressExchange::Receive(ProgressTracker* tracker) {

@@ -87,6 +87,8 @@ class ProgressExchange {
 
  private:
   using Channel = Mailbox<std::shared_ptr<const ProgressBatch>>;
+  // Sends the outbox, as it is, to every peer as one batch.
+  void Send();
   Fabric* fabric_;
   int worker_;
   std::shared_ptr<Channel> channel_;
