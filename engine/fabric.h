@@ -118,7 +118,7 @@ class Fabric {
 template <class M>
 class Mailbox {
  public:
-  Mailbox(Fabric* fabric) : fabric_(fabric), boxes_(fabric->peers()) {}
+  explicit Mailbox(Fabric* fabric) : fabric_(fabric), boxes_(fabric->peers()) {}
 
   void Push(int to, M message) {
     {

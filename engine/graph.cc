@@ -134,18 +134,14 @@ Worker::Worker(Fabric* fabric, int index) : fabric_(fabric), index_(index) {
 
 Graph& Worker::NewDataflow(std::string name) {
   int dataflow = static_cast<int>(graphs_.size());
-  if (fabric_ != nullptr) {
-    graphs_.push_back(
-        std::make_unique<Graph>(std::move(name), fabric_, index_, dataflow));
-  } else {
-    graphs_.push_back(std::make_unique<Graph>(std::move(name)));
-  }
+  graphs_.push_back(
+      std::make_unique<Graph>(std::move(name), fabric_, index_, dataflow));
   return *graphs_.back();
 }
 
 bool Worker::Step() {
   // Read before looking at any mailbox, so a delivery after this point
-  // keeps a later Park from sleeping (see Doorbell).
+  // keeps a later Idle from sleeping (see Doorbell).
   if (fabric_ != nullptr) doorbell_seen_ = fabric_->doorbell(index_).Seen();
   bool worked = false;
   for (auto& graph : graphs_) worked |= graph->Step();

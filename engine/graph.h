@@ -73,8 +73,9 @@ class OperatorBase {
 class Graph {
  public:
   // A dataflow of a single worker.
-  explicit Graph(std::string name) : name_(std::move(name)) {}
-  // The copy of dataflow number `dataflow` on worker `worker` of `fabric`.
+  explicit Graph(std::string name) : Graph(std::move(name), nullptr, 0, 0) {}
+  // The copy of dataflow number `dataflow` on worker `worker` of `fabric`
+  // (a single worker's when `fabric` is null).
   Graph(std::string name, Fabric* fabric, int worker, int dataflow);
   Graph(const Graph&) = delete;
   Graph& operator=(const Graph&) = delete;
