@@ -81,10 +81,6 @@ bool ParseBool(absl::string_view s, bool* out) {
 
 }  // namespace
 
-std::string Quarantined::ToString() const {
-  return absl::StrCat(file, ":", line, ": ", reason);
-}
-
 absl::StatusOr<Value> ParseField(absl::string_view text, ValueType type) {
   if (text.empty()) return Value::Null();
   auto bad = [&] {

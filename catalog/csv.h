@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "catalog/quarantine.h"
 #include "catalog/schema.h"
 #include "catalog/value.h"
 
@@ -36,14 +37,6 @@ namespace diffmesh {
 struct CsvRecord {
   int line = 0;  // where the record starts, 1-based
   std::vector<std::string> fields;
-};
-
-// A record that could not be used, and why.
-struct Quarantined {
-  std::string file;
-  int line = 0;
-  std::string reason;
-  std::string ToString() const;
 };
 
 struct CsvTable {

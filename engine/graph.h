@@ -91,6 +91,8 @@ class Graph {
   // Two-phase construction for operators whose constructors create ports.
   int Register(std::unique_ptr<OperatorBase> op);
   int NextOperatorIndex() const { return static_cast<int>(operators_.size()); }
+  // The graph has run: no operator may be added any more.
+  bool sealed() const { return sealed_; }
 
   int NewSource(int op, int depth);
   int NewTarget(int op, int depth);

@@ -1,0 +1,214 @@
+// Mesh: data products declared in C++, with the catalog, the lineage and
+// its closure computed by the same engine and kept live.
+//
+//   Worker worker;
+//   DM_ASSIGN_OR_RETURN(auto mesh, Mesh::Open(worker, {.store = store.get()}));
+//   DM_ASSIGN_OR_RETURN(Table orders, mesh->Source(raw_orders, {.path =
+//   "orders.csv"})); DM_ASSIGN_OR_RETURN(Table big, orders.Filter({"amount"},
+//   ...)); DM_RETURN_IF_ERROR(mesh->Publish(big, big_orders).status());
+//   DM_RETURN_IF_ERROR(mesh->Advance());      // run: rows, catalog, lineage
+//   ... edit orders.csv ...
+//   DM_ASSIGN_OR_RETURN(RefreshReport r, mesh->Refresh());  // exact diffs
+//
+// Two dataflows run on the worker: "mesh.products" (the user's tables, built
+// between Open and the first Advance) and "mesh.catalog", whose inputs are
+// the descriptors and the lineage edges, and which maintains the search
+// index and the lineage closure (an Iterate) incrementally from them.
+//
+// Time. Engine time is a counter; every Advance closes the current time.
+// Source changes, publishes, updates and retires made before an Advance
+// happen at the same time. A product's data version n names the n-th time
+// at which its rows changed; ReadAsOf(id, n) returns the rows as of that
+// time, exactly, while the version is retained (the last
+// MeshOptions::retained_versions of each product; older history is
+// compacted).
+//
+// Products and versions. Publish(table, descriptor) validates the
+// descriptor, fills in its schema (from the table, when the descriptor has
+// none; the field descriptions and tags may come from the descriptor) and
+// its upstream products (from the table's lineage), and records lineage
+// edges into the product: product -> product (direct) and column -> column
+// with the transform kind. `id@MAJOR.MINOR` binds the schema forever:
+// publishing the same version with another schema is refused, and so is a
+// new minor version that is incompatible with the previous version of the
+// same major (CheckCompatible) or a version older than the newest. Metadata
+// (owner, tier, description, tags) may change under the same version; that
+// is an update: the catalog retracts the old descriptor and inserts the new.
+// Retire(id) retracts the product from the catalog and the lineage.
+//
+// Durability. With a store, every source batch is durable before it enters
+// the dataflow, and every published version before the catalog shows it.
+// Open restores the catalog and lineage from the store, and each Source
+// replays its logged batches at their original times, then reads its files
+// and feeds only the difference; so after a clean restart the products, the
+// catalog and the lineage are those of before the restart.
+//
+// Limits: one worker (the worker passed to Open must have peers() == 1); a
+// table's operators are added before the first Advance, so a product whose
+// computation is new must be declared before it (a retired product may be
+// published again at any time).
+// Thread compatibility: one caller at a time, on the worker's thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "catalog/descriptor.h"
+#include "catalog/lineage.h"
+#include "catalog/mesh_store.h"
+#include "catalog/source.h"
+#include "catalog/table.h"
+#include "engine/input.h"
+#include "engine/probe.h"
+
+namespace diffmesh {
+
+class Graph;
+class Worker;
+
+struct MeshOptions {
+  MeshStore* store = nullptr;  // none: nothing survives the process
+  int retained_versions = 16;  // per product, >= 1
+};
+
+// A consolidated change one Advance made to something a user watches.
+struct MeshChange {
+  uint64_t time = 0;
+  // "catalog", "lineage", "product <id>" or "quarantine <id>".
+  std::string stream;
+  int64_t diff = 0;
+  std::string text;  // the record, readable
+
+  friend auto operator<=>(const MeshChange&, const MeshChange&) = default;
+};
+
+struct DataVersion {
+  int number = 0;     // 1, 2, ...
+  uint64_t time = 0;  // the engine time whose changes it includes, last
+};
+
+struct RefreshReport {
+  uint64_t time = 0;  // the time the changes were made at
+  std::vector<std::string> files_changed;
+  int64_t rows_inserted = 0;
+  int64_t rows_retracted = 0;
+  int64_t quarantine_changes = 0;
+};
+
+class Mesh {
+ public:
+  // FailedPrecondition for a worker with peers, InvalidArgument for bad
+  // options; store errors (DataLoss naming the key) as they come.
+  static absl::StatusOr<std::unique_ptr<Mesh>> Open(Worker& worker,
+                                                    MeshOptions options);
+  ~Mesh();
+
+  // A raw product read from files; the first read happens now (errors:
+  // see FileSource::Open). The descriptor's schema, when given, is the
+  // source's schema; otherwise it is the stored version's, or inferred.
+  absl::StatusOr<Table> Source(ProductDescriptor descriptor,
+                               SourceOptions options);
+  // Returns the published product as a table to build on: its columns come
+  // directly from the product.
+  absl::StatusOr<Table> Publish(const Table& table,
+                                ProductDescriptor descriptor);
+  // NotFound if `id` is not active.
+  absl::Status Retire(const std::string& id);
+
+  // Polls every source's files, feeds the exact differences (durable
+  // first), and advances.
+  absl::StatusOr<RefreshReport> Refresh();
+  // Closes the current time: runs both dataflows until every result for it
+  // is final, assigns data versions, records the changes.
+  absl::Status Advance();
+  uint64_t time() const { return time_; }
+
+  // The active descriptors, by id.
+  std::vector<ProductDescriptor> Catalog() const;
+  // Ids of active products matching every word of `query` (case-blind; a
+  // word matches a token of the id, description, tags or column names that
+  // it is a prefix of), sorted.
+  std::vector<std::string> Search(const std::string& query) const;
+  std::vector<LineageEdge> Lineage() const;
+  // Every node reachable from `node` along lineage edges (product nodes for
+  // a product, columns for a column), sorted; Upstream walks backwards.
+  std::vector<ColumnRef> Downstream(const ColumnRef& node) const;
+  std::vector<ColumnRef> Upstream(const ColumnRef& node) const;
+
+  // Rows of an active product computed in this run, sorted (a row appears
+  // as many times as it is present). NotFound / FailedPrecondition.
+  absl::StatusOr<std::vector<Row>> Read(const std::string& id) const;
+  absl::StatusOr<std::vector<Row>> ReadAsOf(const std::string& id,
+                                            int data_version) const;
+  std::vector<DataVersion> DataVersions(const std::string& id) const;
+  // The product's quarantine rows (QuarantineSchema()), and their number.
+  std::vector<Row> Quarantine(const std::string& id) const;
+  int64_t QuarantineCount(const std::string& id) const;
+
+  // The changes recorded by the Advances since the last call, sorted by
+  // (time, stream, diff, text).
+  std::vector<MeshChange> TakeChanges();
+
+ private:
+  using History = std::vector<std::tuple<Row, uint64_t, int64_t>>;
+  struct Product {
+    std::optional<StoredProduct> active;  // nullopt once retired
+    bool captured = false;                // rows flow into `history`
+    History history;
+    History quarantine;
+    std::set<uint64_t> changed_times;  // not yet given a data version
+    std::vector<DataVersion> versions;
+    int next_version = 1;
+  };
+  struct SourceState {
+    std::unique_ptr<FileSource> files;
+    InputHandle<Row> rows;
+    InputHandle<Row> quarantine;
+  };
+
+  Mesh(Worker& worker, MeshOptions options);
+  absl::Status Restore();
+  void BuildCatalogDataflow();
+  void Capture(const std::string& id, const Table& table);
+  absl::Status Feed(const std::string& id, SourceState* source,
+                    RefreshReport* report);
+  void Record(std::string stream, uint64_t time, int64_t diff,
+              std::string text);
+  void Compact(Product* product);
+  // The highest stored version of `id`, or null.
+  const StoredProduct* Newest(const std::string& id) const;
+  static std::vector<Row> Accumulate(const History& history, uint64_t upto);
+
+  Worker& worker_;
+  MeshOptions options_;
+  Graph* products_graph_ = nullptr;
+  Graph* catalog_graph_ = nullptr;
+  uint64_t time_ = 0;
+
+  InputHandle<ProductDescriptor> catalog_in_;
+  InputHandle<LineageEdge> lineage_in_;
+  std::vector<Probe<uint64_t>> probes_;
+
+  std::map<std::string, Product> products_;
+  std::map<std::string, StoredProduct> versions_;  // by VersionedId()
+  std::map<std::string, SourceState> sources_;
+
+  // State read back from the catalog dataflow.
+  std::map<ProductDescriptor, int64_t> catalog_;
+  std::map<LineageEdge, int64_t> lineage_;
+  std::map<std::string, std::map<std::string, int64_t>> search_;
+  std::map<std::pair<ColumnRef, ColumnRef>, int64_t> closure_;
+  std::vector<MeshChange> pending_;
+  std::vector<MeshChange> changes_;
+};
+
+}  // namespace diffmesh

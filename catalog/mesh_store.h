@@ -1,0 +1,68 @@
+// MeshStore: where a mesh keeps what must survive a restart. The catalog
+// layer defines the interface; storage/ implements it on RocksDB
+// (storage/rocks_mesh_store.h), so the catalog does not depend on storage.
+//
+//   std::unique_ptr<MeshStore> store = ...;   // e.g. RocksMeshStore::Open
+//   DM_RETURN_IF_ERROR(store->AppendSourceBatch("sales.orders_raw", batch));
+//   DM_ASSIGN_OR_RETURN(auto batches,
+//   store->ReadSourceBatches("sales.orders_raw"));
+//
+// Contract for implementations: a call that returns OK is durable (it
+// survives a crash of the process); a record that cannot be decoded is
+// reported as DataLoss naming its key, never skipped or crashed on.
+// Thread compatibility: one caller at a time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "catalog/descriptor.h"
+#include "catalog/lineage.h"
+#include "catalog/value.h"
+
+namespace diffmesh {
+
+// Row changes a source received at one engine time.
+struct SourceBatch {
+  uint64_t time = 0;
+  std::vector<std::pair<Row, int64_t>> updates;  // (row, diff)
+
+  friend bool operator==(const SourceBatch&, const SourceBatch&) = default;
+};
+
+// One published version of a product, with the lineage edges that lead into
+// it, and whether it is the product's current (active) version.
+struct StoredProduct {
+  ProductDescriptor descriptor;
+  std::vector<LineageEdge> edges;
+  bool active = true;
+
+  friend bool operator==(const StoredProduct&, const StoredProduct&) = default;
+};
+
+class MeshStore {
+ public:
+  virtual ~MeshStore() = default;
+
+  // Appends a batch to the source's durable input log. Batches of one
+  // source are read back in append order.
+  virtual absl::Status AppendSourceBatch(const std::string& source,
+                                         const SourceBatch& batch) = 0;
+  virtual absl::StatusOr<std::vector<SourceBatch>> ReadSourceBatches(
+      const std::string& source) = 0;
+
+  // Inserts or replaces the record of descriptor.VersionedId().
+  virtual absl::Status PutProduct(const StoredProduct& product) = 0;
+  // Every stored product version, ordered by (id, version).
+  virtual absl::StatusOr<std::vector<StoredProduct>> ReadProducts() = 0;
+
+  // The next engine time the mesh will use (0 when never set).
+  virtual absl::Status PutNextTime(uint64_t time) = 0;
+  virtual absl::StatusOr<uint64_t> ReadNextTime() = 0;
+};
+
+}  // namespace diffmesh

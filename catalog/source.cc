@@ -1,0 +1,289 @@
+#include "catalog/source.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "catalog/csv.h"
+#include "catalog/json.h"
+#include "catalog/table.h"
+
+namespace diffmesh {
+namespace {
+
+absl::Status FileError(const std::string& path, int error) {
+  std::string message = absl::StrCat(path, ": ", std::strerror(error));
+  switch (error) {
+    case ENOENT:
+    case ENOTDIR:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(message);
+    case EISDIR:
+      return absl::InvalidArgumentError(message);
+    default:
+      return absl::UnavailableError(message);
+  }
+}
+
+std::optional<SourceFormat> FormatOf(const std::string& path) {
+  if (absl::EndsWith(path, ".csv")) return SourceFormat::kCsv;
+  if (absl::EndsWith(path, ".json")) return SourceFormat::kJson;
+  if (absl::EndsWith(path, ".jsonl") || absl::EndsWith(path, ".ndjson")) {
+    return SourceFormat::kJsonLines;
+  }
+  return std::nullopt;
+}
+
+Row QuarantineRow(const Quarantined& q) {
+  return Row{Value(q.file), q.line > 0 ? Value(int64_t{q.line}) : Value(),
+             Value(q.reason)};
+}
+
+// Adds `sign` x `from` into `into`, dropping zeros.
+void AddInto(std::map<Row, int64_t>* into, const std::map<Row, int64_t>& from,
+             int64_t sign) {
+  for (const auto& [row, n] : from) {
+    int64_t& slot = (*into)[row];
+    slot += sign * n;
+    if (slot == 0) into->erase(row);
+  }
+}
+
+RowDiffs ToDiffs(const std::map<Row, int64_t>& m) {
+  return RowDiffs(m.begin(), m.end());
+}
+
+absl::StatusOr<Schema> InferFrom(const std::string& file,
+                                 const std::string& text, SourceFormat format) {
+  if (format == SourceFormat::kCsv) {
+    absl::StatusOr<CsvTable> table = ParseCsv(text, file);
+    if (!table.ok()) return table.status();
+    return InferSchema(*table);
+  }
+  absl::StatusOr<JsonTable> table = ParseJson(
+      text, file,
+      format == SourceFormat::kJson ? JsonFormat::kArray : JsonFormat::kLines);
+  if (!table.ok()) return table.status();
+  if (table->columns.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(file, ": no records to infer a schema from"));
+  }
+  return InferSchema(*table);
+}
+
+}  // namespace
+
+const char* SourceFormatName(SourceFormat format) {
+  switch (format) {
+    case SourceFormat::kAuto:
+      return "auto";
+    case SourceFormat::kCsv:
+      return "csv";
+    case SourceFormat::kJson:
+      return "json";
+    case SourceFormat::kJsonLines:
+      return "jsonl";
+  }
+  return "?";
+}
+
+absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return FileError(path, errno);
+  std::string text;
+  char buffer[1 << 16];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) {
+    text.append(buffer, n);
+  }
+  const bool failed = std::ferror(f) != 0;
+  const int error = errno;
+  std::fclose(f);
+  if (failed) return FileError(path, error);
+  return text;
+}
+
+absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Open(
+    SourceOptions options) {
+  struct stat st;
+  if (::stat(options.path.c_str(), &st) != 0) {
+    return FileError(options.path, errno);
+  }
+  const bool directory = S_ISDIR(st.st_mode);
+  SourceFormat format = options.format;
+  if (format == SourceFormat::kAuto) {
+    if (directory) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          options.path, ": a directory source needs an explicit format"));
+    }
+    std::optional<SourceFormat> by_name = FormatOf(options.path);
+    if (!by_name) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          options.path,
+          ": unknown format (expected .csv, .json, .jsonl or .ndjson)"));
+    }
+    format = *by_name;
+  }
+  std::unique_ptr<FileSource> source(
+      new FileSource(options, format, options.schema.value_or(Schema())));
+  source->is_directory_ = directory;
+  if (!options.schema) {
+    absl::StatusOr<std::vector<std::string>> files = source->ListFiles();
+    if (!files.ok()) return files.status();
+    if (files->empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          options.path, ": no files to infer a schema from; give one"));
+    }
+    absl::StatusOr<std::string> text = ReadFileToString(files->front());
+    if (!text.ok()) return text.status();
+    absl::StatusOr<Schema> schema = InferFrom(files->front(), *text, format);
+    if (!schema.ok()) return schema.status();
+    source->schema_ = *std::move(schema);
+  }
+  absl::Status valid = Schema::Make(source->schema_.fields()).status();
+  if (!valid.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.path, ": ", valid.message()));
+  }
+  return source;
+}
+
+absl::StatusOr<std::vector<std::string>> FileSource::ListFiles() const {
+  if (!is_directory_) return std::vector<std::string>{options_.path};
+  std::error_code error;
+  std::filesystem::directory_iterator it(options_.path, error);
+  if (error) return FileError(options_.path, error.value());
+  std::vector<std::string> files;
+  for (const auto& entry : it) {
+    if (!entry.is_regular_file()) continue;
+    std::string name = entry.path().string();
+    std::optional<SourceFormat> f = FormatOf(name);
+    if (f == format_) files.push_back(std::move(name));
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+void FileSource::AssumeRows(const RowDiffs& rows) {
+  std::map<Row, int64_t> assumed;
+  for (const auto& [row, n] : rows) {
+    int64_t& slot = assumed[row];
+    slot += n;
+    if (slot == 0) assumed.erase(row);
+  }
+  assumed_ = std::move(assumed);
+}
+
+void FileSource::Parse(const std::string& file, const std::string& text,
+                       FileState* state) const {
+  std::vector<std::pair<int, Row>> rows;
+  std::vector<Quarantined> quarantine;
+  absl::Status whole_file;
+  if (format_ == SourceFormat::kCsv) {
+    absl::StatusOr<CsvTable> table = ParseCsv(text, file);
+    if (!table.ok()) {
+      whole_file = table.status();
+    } else {
+      std::vector<std::string> expected;
+      for (const Field& f : schema_.fields()) expected.push_back(f.name);
+      if (table->header != expected) {
+        whole_file = absl::InvalidArgumentError(
+            "the header does not name the schema's columns in order");
+      } else {
+        CsvRows converted = ToRows(*table, schema_);
+        rows = std::move(converted.rows);
+        quarantine = std::move(converted.quarantine);
+      }
+    }
+  } else {
+    absl::StatusOr<JsonTable> table =
+        ParseJson(text, file,
+                  format_ == SourceFormat::kJson ? JsonFormat::kArray
+                                                 : JsonFormat::kLines);
+    if (!table.ok()) {
+      whole_file = table.status();
+    } else {
+      JsonRows converted = ToRows(*table, schema_);
+      rows = std::move(converted.rows);
+      quarantine = std::move(converted.quarantine);
+    }
+  }
+  state->quarantine.clear();
+  if (!whole_file.ok()) {
+    // The rows it had stay: a half-written or broken file must not wipe a
+    // product. The quarantine says why nothing new was taken.
+    state->quarantine[QuarantineRow(
+        {file, 0, absl::StrCat("file not used: ", whole_file.message())})] = 1;
+    return;
+  }
+  state->rows.clear();
+  for (auto& [line, row] : rows) ++state->rows[std::move(row)];
+  for (const Quarantined& q : quarantine) ++state->quarantine[QuarantineRow(q)];
+}
+
+absl::StatusOr<SourceDiff> FileSource::Poll() {
+  absl::StatusOr<std::vector<std::string>> files = ListFiles();
+  if (!files.ok()) return files.status();
+  // Read everything first, so a failure leaves the source unchanged.
+  std::vector<std::pair<std::string, std::string>> texts;
+  for (const std::string& file : *files) {
+    absl::StatusOr<std::string> text = ReadFileToString(file);
+    if (!text.ok()) {
+      if (is_directory_ && absl::IsNotFound(text.status())) continue;
+      return text.status();
+    }
+    texts.emplace_back(file, *std::move(text));
+  }
+  SourceDiff diff;
+  std::map<Row, int64_t> rows, quarantine;
+  for (auto it = files_.begin(); it != files_.end();) {
+    auto seen = std::find_if(texts.begin(), texts.end(), [&](const auto& t) {
+      return t.first == it->first;
+    });
+    if (seen != texts.end()) {
+      ++it;
+      continue;
+    }
+    AddInto(&rows, it->second.rows, -1);
+    AddInto(&quarantine, it->second.quarantine, -1);
+    diff.files_changed.push_back(it->first);
+    it = files_.erase(it);
+  }
+  for (const auto& [file, text] : texts) {
+    const size_t hash = absl::Hash<std::string>()(text);
+    auto found = files_.find(file);
+    if (found != files_.end() && found->second.content_hash == hash) continue;
+    FileState next = found != files_.end() ? found->second : FileState();
+    next.content_hash = hash;
+    Parse(file, text, &next);
+    if (found != files_.end()) {
+      AddInto(&rows, found->second.rows, -1);
+      AddInto(&quarantine, found->second.quarantine, -1);
+    }
+    AddInto(&rows, next.rows, +1);
+    AddInto(&quarantine, next.quarantine, +1);
+    files_[file] = std::move(next);
+    diff.files_changed.push_back(file);
+  }
+  if (assumed_) {
+    // Against what the consumer holds, not against what this object read.
+    rows.clear();
+    for (const auto& [file, state] : files_) AddInto(&rows, state.rows, +1);
+    AddInto(&rows, *assumed_, -1);
+    assumed_.reset();
+  }
+  diff.rows = ToDiffs(rows);
+  diff.quarantine = ToDiffs(quarantine);
+  return diff;
+}
+
+}  // namespace diffmesh

@@ -1,0 +1,119 @@
+// FileSource: a watched CSV, JSON or JSON Lines file (or a directory of
+// them) turned into exact row differences.
+//
+//   DM_ASSIGN_OR_RETURN(auto source, FileSource::Open({.path = "orders.csv"}));
+//   DM_ASSIGN_OR_RETURN(SourceDiff diff, source->Poll());   // all rows, first
+//   ... the file is edited ...
+//   DM_ASSIGN_OR_RETURN(diff, source->Poll());   // only the rows that changed
+//
+// Sources live in catalog/ (not storage/): they turn text into rows and
+// quarantine entries and need nothing but the row types; making what they
+// produce durable is the mesh's job (MeshStore), done before a batch enters
+// the dataflow.
+//
+// Watching. Each Poll reads every file of the source, re-parses only those
+// whose content changed since the last poll, and returns the difference of
+// the multiset of rows: retractions (-n) and insertions (+n). A rewritten file
+// with two rows edited gives two retractions and two insertions, not a
+// reload. A directory source holds every regular file directly inside it
+// whose extension fits the format (.csv, .json, .jsonl/.ndjson); files that
+// appear add their rows, files that disappear retract theirs.
+//
+// Bad input. A record that does not parse or fit the schema becomes a
+// quarantine row (QuarantineSchema(): file, line, reason) and the rest of
+// the file is used; quarantine rows are differenced like data rows, so a
+// fixed record leaves the quarantine. A file that cannot be parsed at all
+// (no CSV header, broken JSON array) keeps the rows it last had and adds one
+// quarantine row (line null) saying why. A missing path, an unreadable file,
+// or an unknown format are errors (NotFound, PermissionDenied,
+// InvalidArgument) naming the path.
+//
+// Schema. Given (SourceOptions::schema), or inferred on Open from the first
+// file in name order (catalog/csv.h, catalog/json.h give the rules). For
+// CSV, a file whose header does not name the schema's columns in order is
+// quarantined as a whole.
+//
+// Thread compatibility: one caller at a time.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "catalog/schema.h"
+#include "catalog/value.h"
+
+namespace diffmesh {
+
+enum class SourceFormat { kAuto, kCsv, kJson, kJsonLines };
+
+// "auto", "csv", "json", "jsonl".
+const char* SourceFormatName(SourceFormat format);
+
+struct SourceOptions {
+  std::string path;  // a file, or a directory of files
+  // kAuto: by extension (.csv, .json, .jsonl or .ndjson); a directory
+  // needs an explicit format.
+  SourceFormat format = SourceFormat::kAuto;
+  std::optional<Schema> schema;  // inferred when absent
+};
+
+using RowDiffs = std::vector<std::pair<Row, int64_t>>;
+
+struct SourceDiff {
+  RowDiffs rows;        // consolidated; sorted by row
+  RowDiffs quarantine;  // rows of QuarantineSchema(), consolidated
+  std::vector<std::string> files_changed;  // re-parsed, appeared or vanished
+  bool empty() const { return rows.empty() && quarantine.empty(); }
+};
+
+class FileSource {
+ public:
+  static absl::StatusOr<std::unique_ptr<FileSource>> Open(
+      SourceOptions options);
+
+  const Schema& schema() const { return schema_; }
+  SourceFormat format() const { return format_; }
+  const std::string& path() const { return options_.path; }
+
+  // The rows the consumer already holds (e.g. restored from a durable log).
+  // The next Poll returns the difference from them instead of from nothing.
+  // REQUIRES: called before the first Poll.
+  void AssumeRows(const RowDiffs& rows);
+
+  // The difference since the last poll (since nothing, or AssumeRows, for
+  // the first). An error leaves the source as it was: NotFound if the path
+  // vanished, PermissionDenied/Unavailable for read failures.
+  absl::StatusOr<SourceDiff> Poll();
+
+ private:
+  struct FileState {
+    size_t content_hash = 0;
+    std::map<Row, int64_t> rows;
+    std::map<Row, int64_t> quarantine;
+  };
+  FileSource(SourceOptions options, SourceFormat format, Schema schema)
+      : options_(std::move(options)), format_(format), schema_(schema) {}
+  absl::StatusOr<std::vector<std::string>> ListFiles() const;
+  // Parses `text` of `file` into `state` (rows and quarantine); keeps the
+  // previous rows when the file cannot be parsed at all.
+  void Parse(const std::string& file, const std::string& text,
+             FileState* state) const;
+
+  SourceOptions options_;
+  SourceFormat format_;
+  Schema schema_;
+  bool is_directory_ = false;
+  std::map<std::string, FileState> files_;
+  std::optional<std::map<Row, int64_t>> assumed_;
+};
+
+// Reads a whole file; NotFound / PermissionDenied / Unavailable naming it.
+absl::StatusOr<std::string> ReadFileToString(const std::string& path);
+
+}  // namespace diffmesh

@@ -1,0 +1,331 @@
+#include "storage/rocks_mesh_store.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <system_error>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "storage/mesh_records.h"
+
+namespace diffmesh {
+namespace {
+
+constexpr char kCatalogFamily[] = "catalog";
+constexpr char kSourceLogFamily[] = "source_log";
+constexpr char kMetaFamily[] = "meta";
+constexpr char kNextTimeKey[] = "next_time";
+constexpr size_t kSequenceBytes = 8;
+
+absl::string_view View(const rocksdb::Slice& s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  if (s.IsNotFound()) return absl::NotFoundError(message);
+  if (s.IsIOError()) return absl::UnavailableError(message);
+  return absl::InternalError(message);
+}
+
+// Big-endian, so byte order (RocksDB's key order) is numeric order.
+std::string BigEndian(uint64_t n) {
+  std::string out(kSequenceBytes, '\0');
+  for (int i = kSequenceBytes - 1; i >= 0; --i) {
+    out[i] = static_cast<char>(n & 0xff);
+    n >>= 8;
+  }
+  return out;
+}
+
+uint64_t FromBigEndian(absl::string_view bytes) {
+  uint64_t n = 0;
+  for (char c : bytes) n = (n << 8) | static_cast<uint8_t>(c);
+  return n;
+}
+
+std::string SourcePrefix(absl::string_view source) {
+  return absl::StrCat(source, absl::string_view("\0", 1));
+}
+
+std::string SourceLogKey(absl::string_view source, uint64_t sequence) {
+  return absl::StrCat(SourcePrefix(source), BigEndian(sequence));
+}
+
+absl::Status CheckSourceId(const std::string& source) {
+  if (source.empty() || source.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "source id '", absl::CHexEscape(source),
+        "' is empty or holds a 0 byte (it ends the id in log keys)"));
+  }
+  return absl::OkStatus();
+}
+
+// "FAMILY record 'KEY'" with the key's non-printable bytes escaped.
+std::string RecordName(absl::string_view family, absl::string_view key) {
+  return absl::StrCat(family, " record '", absl::CHexEscape(key), "'");
+}
+
+// A source_log key split into its source and sequence number.
+struct SourceLogKeyParts {
+  absl::string_view source;
+  uint64_t sequence = 0;
+};
+
+absl::StatusOr<SourceLogKeyParts> ParseSourceLogKey(absl::string_view key) {
+  size_t end = key.find('\0');
+  if (end == 0 || end == absl::string_view::npos ||
+      key.size() != end + 1 + kSequenceBytes) {
+    return absl::DataLossError(
+        absl::StrCat(RecordName(kSourceLogFamily, key),
+                     ": malformed key (expected a source id, a 0 byte and an "
+                     "8-byte sequence number)"));
+  }
+  return SourceLogKeyParts{key.substr(0, end),
+                           FromBigEndian(key.substr(end + 1))};
+}
+
+// A record name that also says which batch the raw key stands for.
+std::string SourceRecordName(absl::string_view key,
+                             const SourceLogKeyParts& parts) {
+  return absl::StrCat(RecordName(kSourceLogFamily, key), " (batch #",
+                      parts.sequence, " of ", absl::CHexEscape(parts.source),
+                      ")");
+}
+
+}  // namespace
+
+RocksMeshStore::RocksMeshStore(
+    std::string path, std::unique_ptr<rocksdb::DB> db,
+    std::vector<rocksdb::ColumnFamilyHandle*> handles)
+    : path_(std::move(path)), db_(std::move(db)), handles_(std::move(handles)) {
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    if (h->GetName() == kCatalogFamily) catalog_ = h;
+    if (h->GetName() == kSourceLogFamily) source_log_ = h;
+    if (h->GetName() == kMetaFamily) meta_ = h;
+  }
+}
+
+RocksMeshStore::~RocksMeshStore() {
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    // Cannot fail for a handle DB::Open returned; a destructor could not
+    // report it anyway.
+    db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  }
+}
+
+absl::StatusOr<std::unique_ptr<RocksMeshStore>> RocksMeshStore::Open(
+    const std::string& path) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError("mesh store path is empty");
+  }
+  // RocksDB creates only the last directory of a path; a mesh's data
+  // directory is often nested in one that does not exist yet.
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (!error && !std::filesystem::is_directory(path, error) && !error) {
+    error = std::make_error_code(std::errc::not_a_directory);
+  }
+  if (error) {
+    std::string message = absl::StrCat(
+        "cannot use '", path, "' as a mesh store directory: ", error.message());
+    if (error == std::errc::permission_denied ||
+        error == std::errc::operation_not_permitted) {
+      return absl::PermissionDeniedError(message);
+    }
+    return absl::FailedPreconditionError(message);
+  }
+
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  // RocksDB refuses to open a database without naming every family it
+  // holds, and other components may keep theirs in the same database. A
+  // failure here means there is no database yet (or Open reports why).
+  std::vector<std::string> existing;
+  if (!rocksdb::DB::ListColumnFamilies(options, path, &existing).ok()) {
+    existing.clear();
+  }
+  std::set<std::string> names(existing.begin(), existing.end());
+  names.insert({rocksdb::kDefaultColumnFamilyName, kCatalogFamily,
+                kSourceLogFamily, kMetaFamily});
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names) {
+    families.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
+  }
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(options, path, families, &handles, &raw);
+  if (!s.ok()) {
+    std::string what = absl::StrCat("opening mesh store at '", path, "'");
+    if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+      absl::StrAppend(&what, " (is another store or process using it?)");
+    }
+    return FromRocks(s, what);
+  }
+  std::unique_ptr<RocksMeshStore> store(new RocksMeshStore(
+      path, std::unique_ptr<rocksdb::DB>(raw), std::move(handles)));
+  DM_RETURN_IF_ERROR(store->RecoverSequences());
+  return store;
+}
+
+absl::Status RocksMeshStore::RecoverSequences() {
+  // Visits two keys per source rather than every batch: the first key of a
+  // source names it, the last key before the next source gives its next
+  // sequence number.
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), source_log_));
+  it->SeekToFirst();
+  while (it->Valid()) {
+    std::string first(View(it->key()));
+    DM_ASSIGN_OR_RETURN(SourceLogKeyParts parts, ParseSourceLogKey(first));
+    std::string source(parts.source);
+    it->SeekForPrev(SourceLogKey(source, ~uint64_t{0}));
+    if (!it->Valid()) break;  // The status check below says why.
+    std::string last(View(it->key()));
+    DM_ASSIGN_OR_RETURN(SourceLogKeyParts last_parts, ParseSourceLogKey(last));
+    if (last_parts.sequence == ~uint64_t{0}) {
+      return absl::DataLossError(
+          absl::StrCat(SourceRecordName(last, last_parts),
+                       ": sequence number out of range"));
+    }
+    next_sequence_[source] = last_parts.sequence + 1;
+    // Every key of `source` sorts before source + 0x01.
+    it->Seek(absl::StrCat(source, absl::string_view("\x01", 1)));
+  }
+  return FromRocks(it->status(),
+                   absl::StrCat("scanning the source log of '", path_, "'"));
+}
+
+absl::Status RocksMeshStore::SyncedPut(rocksdb::ColumnFamilyHandle* family,
+                                       absl::string_view key,
+                                       absl::string_view value,
+                                       absl::string_view what) {
+  rocksdb::WriteOptions options;
+  // OK must mean durable: the write-ahead log is synced before Put returns.
+  options.sync = true;
+  return FromRocks(db_->Put(options, family, ToSlice(key), ToSlice(value)),
+                   what);
+}
+
+absl::Status RocksMeshStore::AppendSourceBatch(const std::string& source,
+                                               const SourceBatch& batch) {
+  DM_RETURN_IF_ERROR(CheckSourceId(source));
+  auto next = next_sequence_.find(source);
+  uint64_t sequence = next == next_sequence_.end() ? 1 : next->second;
+  std::string key = SourceLogKey(source, sequence);
+  DM_RETURN_IF_ERROR(
+      SyncedPut(source_log_, key, EncodeSourceBatch(batch),
+                absl::StrCat("writing ", RecordName(kSourceLogFamily, key))));
+  // Advanced only after the write succeeded, so a failed append leaves no
+  // gap (which a reader would report as a lost batch).
+  next_sequence_[source] = sequence + 1;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<SourceBatch>> RocksMeshStore::ReadSourceBatches(
+    const std::string& source) {
+  DM_RETURN_IF_ERROR(CheckSourceId(source));
+  const std::string prefix = SourcePrefix(source);
+  std::vector<SourceBatch> batches;
+  uint64_t previous = 0;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), source_log_));
+  for (it->Seek(prefix);
+       it->Valid() && absl::StartsWith(View(it->key()), prefix); it->Next()) {
+    absl::string_view key = View(it->key());
+    DM_ASSIGN_OR_RETURN(SourceLogKeyParts parts, ParseSourceLogKey(key));
+    std::string where = SourceRecordName(key, parts);
+    if (!batches.empty() && parts.sequence != previous + 1) {
+      // Sequence numbers are assigned without gaps, so an acknowledged batch
+      // was lost.
+      std::string missing =
+          parts.sequence == previous + 2
+              ? absl::StrCat("batch #", previous + 1, " is missing")
+              : absl::StrCat("batches #", previous + 1, " to #",
+                             parts.sequence - 1, " are missing");
+      return absl::DataLossError(absl::StrCat(where, ": ", missing));
+    }
+    DM_ASSIGN_OR_RETURN(SourceBatch batch,
+                        DecodeSourceBatch(View(it->value()), where));
+    batches.push_back(std::move(batch));
+    previous = parts.sequence;
+  }
+  DM_RETURN_IF_ERROR(
+      FromRocks(it->status(),
+                absl::StrCat("reading the source log of ",
+                             absl::CHexEscape(source), " in '", path_, "'")));
+  return batches;
+}
+
+absl::Status RocksMeshStore::PutProduct(const StoredProduct& product) {
+  DM_RETURN_IF_ERROR(CheckStorable(product));
+  std::string key = product.descriptor.VersionedId();
+  return SyncedPut(catalog_, key, EncodeStoredProduct(product),
+                   absl::StrCat("writing ", RecordName(kCatalogFamily, key)));
+}
+
+absl::StatusOr<std::vector<StoredProduct>> RocksMeshStore::ReadProducts() {
+  std::vector<StoredProduct> products;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), catalog_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    absl::string_view key = View(it->key());
+    std::string where = RecordName(kCatalogFamily, key);
+    DM_ASSIGN_OR_RETURN(StoredProduct product,
+                        DecodeStoredProduct(View(it->value()), where));
+    // A record under another product's key would shadow or duplicate it.
+    if (product.descriptor.VersionedId() != key) {
+      return absl::DataLossError(absl::StrCat(
+          where, ": holds product ", product.descriptor.VersionedId()));
+    }
+    products.push_back(std::move(product));
+  }
+  DM_RETURN_IF_ERROR(FromRocks(
+      it->status(), absl::StrCat("reading the catalog in '", path_, "'")));
+  // Key order is not (id, version) order: "a.b2@1.0" sorts before
+  // "a.b@1.0" and "x@10.0" before "x@2.0".
+  std::sort(products.begin(), products.end(),
+            [](const StoredProduct& a, const StoredProduct& b) {
+              return std::tie(a.descriptor.id, a.descriptor.version) <
+                     std::tie(b.descriptor.id, b.descriptor.version);
+            });
+  return products;
+}
+
+absl::Status RocksMeshStore::PutNextTime(uint64_t time) {
+  return SyncedPut(
+      meta_, kNextTimeKey, BigEndian(time),
+      absl::StrCat("writing ", RecordName(kMetaFamily, kNextTimeKey)));
+}
+
+absl::StatusOr<uint64_t> RocksMeshStore::ReadNextTime() {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), meta_, kNextTimeKey, &value);
+  if (s.IsNotFound()) return 0;
+  std::string where = RecordName(kMetaFamily, kNextTimeKey);
+  DM_RETURN_IF_ERROR(FromRocks(s, absl::StrCat("reading ", where)));
+  if (value.size() != kSequenceBytes) {
+    return absl::DataLossError(
+        absl::StrCat(where, ": not an 8-byte time (", value.size(), " bytes)"));
+  }
+  return FromBigEndian(value);
+}
+
+}  // namespace diffmesh

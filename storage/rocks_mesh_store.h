@@ -1,0 +1,100 @@
+// RocksMeshStore: the mesh's durable state (catalog/mesh_store.h) in one
+// embedded RocksDB, every record a verified FlatBuffer
+// (storage/mesh_records.h).
+//
+//   DM_ASSIGN_OR_RETURN(auto store, RocksMeshStore::Open("./diffmesh-data"));
+//   DM_RETURN_IF_ERROR(store->AppendSourceBatch("sales.orders_raw", batch));
+//   DM_ASSIGN_OR_RETURN(std::vector<StoredProduct> all, store->ReadProducts());
+//
+// Layout, one column family per kind of state, so each can be scanned (and
+// later compacted or truncated) on its own:
+//   "catalog"     key "id@MAJOR.MINOR"        value StoredProductRecord
+//   "source_log"  key source, 0x00, 8-byte    value SourceBatchRecord
+//                 big-endian sequence number (from 1;
+//                 big-endian, so a prefix scan is append order)
+//   "meta"        key "next_time"             value 8-byte big-endian time
+// Other column families in the same database (e.g. another component's) are
+// opened and left alone.
+//
+// Every write is synced before it returns OK. Every value read back is
+// verified; a record that fails is DataLoss naming the column family and the
+// key (non-printable bytes escaped), and a batch missing between two stored
+// batches of a source is DataLoss too, as an acknowledged append was lost.
+//
+// Thread compatibility: one caller at a time (RocksDB's LOCK file keeps a
+// second store, in this or another process, off the same directory).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "catalog/mesh_store.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+}  // namespace rocksdb
+
+namespace diffmesh {
+
+class RocksMeshStore : public MeshStore {
+ public:
+  // Opens the store at `path`, creating the directory (and its parents), the
+  // database and any missing column family. Errors name the path:
+  // FailedPrecondition if it is not a directory, Unavailable if RocksDB
+  // cannot open it (e.g. another store holds its lock), DataLoss if a
+  // source_log key is malformed.
+  static absl::StatusOr<std::unique_ptr<RocksMeshStore>> Open(
+      const std::string& path);
+  ~RocksMeshStore() override;
+
+  RocksMeshStore(const RocksMeshStore&) = delete;
+  RocksMeshStore& operator=(const RocksMeshStore&) = delete;
+
+  // InvalidArgument for an empty source id or one holding a 0 byte (the 0
+  // byte ends the id in keys, so such ids could not be told apart).
+  absl::Status AppendSourceBatch(const std::string& source,
+                                 const SourceBatch& batch) override;
+  // An unknown source has no batches (an empty result, not an error).
+  absl::StatusOr<std::vector<SourceBatch>> ReadSourceBatches(
+      const std::string& source) override;
+
+  // InvalidArgument (nothing written) unless CheckStorable(product).
+  absl::Status PutProduct(const StoredProduct& product) override;
+  absl::StatusOr<std::vector<StoredProduct>> ReadProducts() override;
+
+  absl::Status PutNextTime(uint64_t time) override;
+  absl::StatusOr<uint64_t> ReadNextTime() override;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  RocksMeshStore(std::string path, std::unique_ptr<rocksdb::DB> db,
+                 std::vector<rocksdb::ColumnFamilyHandle*> handles);
+
+  // Fills next_sequence_ from the last key of each source.
+  absl::Status RecoverSequences();
+  absl::Status SyncedPut(rocksdb::ColumnFamilyHandle* family,
+                         absl::string_view key, absl::string_view value,
+                         absl::string_view what);
+
+  std::string path_;
+  std::unique_ptr<rocksdb::DB> db_;
+  // Every open family; RocksDB requires them released before the database
+  // closes, which the destructor does.
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* catalog_ = nullptr;
+  rocksdb::ColumnFamilyHandle* source_log_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  // The sequence number the next batch of each source gets; a source absent
+  // here has none stored and starts at 1.
+  std::map<std::string, uint64_t> next_sequence_;
+};
+
+}  // namespace diffmesh
