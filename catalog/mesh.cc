@@ -270,17 +270,6 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
   auto [quarantine_in, quarantine] = NewInput<Row>(*products_graph_);
   state.rows = std::move(rows_in);
   state.quarantine = std::move(quarantine_in);
-  RowDiffs accumulated;
-  for (const SourceBatch& batch : logged) {
-    for (const auto& [row, diff] : batch.updates) {
-      state.rows.UpdateAt(row, batch.time, diff);
-      accumulated.emplace_back(row, diff);
-    }
-  }
-  state.files->AssumeRows(accumulated);
-  state.rows.AdvanceTo(time_);
-  state.quarantine.AdvanceTo(time_);
-
   absl::StatusOr<Table> table = Table::FromProduct(id, rows, descriptor.schema);
   if (!table.ok()) return table.status();
   absl::StatusOr<Table> published = Publish(*table, descriptor);
@@ -294,10 +283,31 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
       });
   probes_.push_back(ProbeStream(watched.stream));
 
-  SourceState& placed = sources_[id] = std::move(state);
-  RefreshReport ignored;
-  if (absl::Status fed = Feed(id, &placed, &ignored); !fed.ok()) return fed;
+  state.logged = std::move(logged);
+  sources_[id] = std::move(state);
   return published;
+}
+
+absl::Status Mesh::Start(RefreshReport* report) {
+  started_ = true;
+  // Sources send their first rows only now, when every table reading them
+  // is declared: an input sends what it holds when it advances (or when its
+  // buffer fills), and a reader connected later would not see it.
+  for (auto& [id, source] : sources_) {
+    RowDiffs accumulated;
+    for (const SourceBatch& batch : source.logged) {
+      for (const auto& [row, diff] : batch.updates) {
+        source.rows.UpdateAt(row, batch.time, diff);
+        accumulated.emplace_back(row, diff);
+      }
+    }
+    source.logged.clear();
+    source.rows.AdvanceTo(time_);
+    source.quarantine.AdvanceTo(time_);
+    source.files->AssumeRows(accumulated);
+    DM_RETURN_IF_ERROR(Feed(id, &source, report));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Mesh::Feed(const std::string& id, SourceState* source,
@@ -473,14 +483,22 @@ absl::Status Mesh::Retire(const std::string& id) {
 absl::StatusOr<RefreshReport> Mesh::Refresh() {
   RefreshReport report;
   report.time = time_;
-  for (auto& [id, source] : sources_) {
-    DM_RETURN_IF_ERROR(Feed(id, &source, &report));
+  if (!started_) {
+    DM_RETURN_IF_ERROR(Start(&report));
+  } else {
+    for (auto& [id, source] : sources_) {
+      DM_RETURN_IF_ERROR(Feed(id, &source, &report));
+    }
   }
   DM_RETURN_IF_ERROR(Advance());
   return report;
 }
 
 absl::Status Mesh::Advance() {
+  if (!started_) {
+    RefreshReport ignored;
+    DM_RETURN_IF_ERROR(Start(&ignored));
+  }
   const uint64_t next = time_ + 1;
   catalog_in_.AdvanceTo(next);
   lineage_in_.AdvanceTo(next);

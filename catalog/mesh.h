@@ -43,7 +43,8 @@
 // and feeds only the difference; so after a clean restart the products, the
 // catalog and the lineage are those of before the restart.
 //
-// Limits: one worker (the worker passed to Open must have peers() == 1); a
+// Limits: one worker (the worker passed to Open must have peers() == 1,
+// and must outlive the mesh); a
 // table's operators are added before the first Advance, so a product whose
 // computation is new must be declared before it (a retired product may be
 // published again at any time).
@@ -112,9 +113,10 @@ class Mesh {
                                                     MeshOptions options);
   ~Mesh();
 
-  // A raw product read from files; the first read happens now (errors:
-  // see FileSource::Open). The descriptor's schema, when given, is the
-  // source's schema; otherwise it is the stored version's, or inferred.
+  // A raw product read from files, checked now (errors: see
+  // FileSource::Open) and read at the first Advance. The descriptor's schema,
+  // when given, is the source's schema; otherwise it is the stored version's,
+  // or inferred.
   absl::StatusOr<Table> Source(ProductDescriptor descriptor,
                                SourceOptions options);
   // Returns the published product as a table to build on: its columns come
@@ -173,10 +175,13 @@ class Mesh {
     std::unique_ptr<FileSource> files;
     InputHandle<Row> rows;
     InputHandle<Row> quarantine;
+    std::vector<SourceBatch> logged;  // to replay when the mesh starts
   };
 
   Mesh(Worker& worker, MeshOptions options);
   absl::Status Restore();
+  // Replays the sources' logs and reads their files; at the first Advance.
+  absl::Status Start(RefreshReport* report);
   void BuildCatalogDataflow();
   void Capture(const std::string& id, const Table& table);
   absl::Status Feed(const std::string& id, SourceState* source,
@@ -193,6 +198,7 @@ class Mesh {
   Graph* products_graph_ = nullptr;
   Graph* catalog_graph_ = nullptr;
   uint64_t time_ = 0;
+  bool started_ = false;
 
   InputHandle<ProductDescriptor> catalog_in_;
   InputHandle<LineageEdge> lineage_in_;

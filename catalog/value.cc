@@ -1,6 +1,7 @@
 #include "catalog/value.h"
 
 #include <cstdio>
+#include <ostream>
 
 #include "absl/strings/str_cat.h"
 
@@ -91,6 +92,10 @@ std::string RowDebugString(const Row& row) {
     out += row[i].DebugString();
   }
   return out + ")";
+}
+
+void PrintTo(const Value& value, std::ostream* os) {
+  *os << value.DebugString();
 }
 
 }  // namespace diffmesh

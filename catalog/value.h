@@ -16,6 +16,7 @@
 #include <cmath>
 #include <compare>
 #include <cstdint>
+#include <iosfwd>
 #include <limits>
 #include <string>
 #include <utility>
@@ -110,5 +111,8 @@ class Value {
 using Row = std::vector<Value>;
 
 std::string RowDebugString(const Row& row);
+
+// Lets test frameworks (gtest) print values readably.
+void PrintTo(const Value& value, std::ostream* os);
 
 }  // namespace diffmesh

@@ -1,0 +1,262 @@
+// A mesh on a RocksDB store, restarted: the catalog, the lineage, the
+// products' rows and their data versions come back as they were; files
+// edited while it was down give exactly their difference; version
+// immutability holds across the restart; a corrupt record is DataLoss
+// naming its key.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catalog/mesh.h"
+#include "engine/check.h"
+#include "engine/graph.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "storage/rocks_mesh_store.h"
+#include "tests/status_matchers.h"
+
+namespace diffmesh {
+namespace {
+
+using ::diffmesh::testing::IsOk;
+using ::diffmesh::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+template <class T>
+T Must(absl::StatusOr<T> v) {
+  DM_CHECK_MSG(v.ok(), v.status().ToString().c_str());
+  return *std::move(v);
+}
+
+ProductDescriptor Describe(const std::string& id, Tier tier) {
+  ProductDescriptor d;
+  d.id = id;
+  d.owner = "owner-of-" + id;
+  d.tier = tier;
+  d.description = "about " + id;
+  return d;
+}
+
+// Everything one run of the program sees.
+struct Snapshot {
+  std::vector<ProductDescriptor> catalog;
+  std::vector<LineageEdge> lineage;
+  std::vector<std::vector<Row>> rows;
+  std::vector<std::vector<DataVersion>> versions;
+  std::vector<std::vector<std::vector<Row>>> as_of;
+};
+
+const std::vector<std::string> kProducts = {
+    "sales.orders", "crm.customers", "sales.enriched", "finance.by_country"};
+
+class MeshRestartTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = std::filesystem::temp_directory_path() /
+            ("diffmesh_mesh_restart_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(root_);
+    std::filesystem::create_directories(root_);
+    store_dir_ = (root_ / "diffmesh-data").string();
+    orders_ = Write("orders.csv",
+                    "order_id,customer_id,amount\n1,10,5\n2,11,7\n3,10,9\n");
+    customers_ = Write("customers.jsonl",
+                       "{\"customer_id\":10,\"country\":\"NO\"}\n"
+                       "{\"customer_id\":11,\"country\":\"SE\"}\n");
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = (root_ / name).string();
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  // The program: the same declarations in every run.
+  void Declare(Mesh* mesh) {
+    Table orders = Must(
+        mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = orders_}));
+    Table customers = Must(mesh->Source(Describe("crm.customers", Tier::kRaw),
+                                        {.path = customers_}));
+    Table enriched =
+        Must(mesh->Publish(Must(orders.Join(customers, {"customer_id"})),
+                           Describe("sales.enriched", Tier::kCurated)));
+    Must(mesh->Publish(
+        Must(enriched.GroupBy({"country"})
+                 .Aggregate({Count("orders"), Sum("amount", "revenue")})),
+        Describe("finance.by_country", Tier::kAuthoritative)));
+  }
+
+  Snapshot Take(const Mesh& mesh) {
+    Snapshot s;
+    s.catalog = mesh.Catalog();
+    s.lineage = mesh.Lineage();
+    for (const std::string& id : kProducts) {
+      s.rows.push_back(Must(mesh.Read(id)));
+      s.versions.push_back(mesh.DataVersions(id));
+      std::vector<std::vector<Row>> as_of;
+      for (const DataVersion& v : s.versions.back()) {
+        as_of.push_back(Must(mesh.ReadAsOf(id, v.number)));
+      }
+      s.as_of.push_back(std::move(as_of));
+    }
+    return s;
+  }
+
+  std::filesystem::path root_;
+  std::string store_dir_, orders_, customers_;
+};
+
+void ExpectSame(const Snapshot& a, const Snapshot& b) {
+  EXPECT_EQ(a.catalog, b.catalog);
+  EXPECT_EQ(a.lineage, b.lineage);
+  EXPECT_EQ(a.rows, b.rows);
+  ASSERT_EQ(a.versions.size(), b.versions.size());
+  for (size_t i = 0; i < a.versions.size(); ++i) {
+    ASSERT_EQ(a.versions[i].size(), b.versions[i].size()) << kProducts[i];
+    for (size_t j = 0; j < a.versions[i].size(); ++j) {
+      EXPECT_EQ(a.versions[i][j].number, b.versions[i][j].number);
+      EXPECT_EQ(a.versions[i][j].time, b.versions[i][j].time);
+    }
+  }
+  EXPECT_EQ(a.as_of, b.as_of);
+}
+
+TEST_F(MeshRestartTest, CleanRestartRestoresEverything) {
+  Snapshot before;
+  uint64_t time_before = 0;
+  {
+    auto store = Must(RocksMeshStore::Open(store_dir_));
+    Worker worker;
+    auto mesh = Must(Mesh::Open(worker, {.store = store.get()}));
+    Declare(mesh.get());
+    ASSERT_THAT(mesh->Advance(), IsOk());
+    Write("orders.csv",
+          "order_id,customer_id,amount\n1,10,5\n2,11,8\n3,10,9\n4,11,1\n");
+    Must(mesh->Refresh());
+    Write("customers.jsonl",
+          "{\"customer_id\":10,\"country\":\"DK\"}\n"
+          "{\"customer_id\":11,\"country\":\"SE\"}\n");
+    Must(mesh->Refresh());
+    before = Take(*mesh);
+    time_before = mesh->time();
+    ASSERT_EQ(before.catalog.size(), 4u);
+    ASSERT_EQ(before.versions[3].size(), 3u);  // three different revenues
+  }
+  {
+    auto store = Must(RocksMeshStore::Open(store_dir_));
+    Worker worker;
+    auto mesh = Must(Mesh::Open(worker, {.store = store.get()}));
+    EXPECT_EQ(mesh->time(), time_before);
+    Declare(mesh.get());
+    ASSERT_THAT(mesh->Advance(), IsOk());
+    ExpectSame(before, Take(*mesh));
+    // Nothing changed while down: the restored state produced every
+    // change, the files none.
+    for (const MeshChange& c : mesh->TakeChanges()) {
+      EXPECT_LT(c.time, time_before) << c.stream << " " << c.text;
+    }
+    // An edit after the restart is exactly its difference.
+    Write("orders.csv",
+          "order_id,customer_id,amount\n1,10,5\n2,11,8\n3,10,9\n4,11,1\n"
+          "5,10,100\n");
+    RefreshReport report = Must(mesh->Refresh());
+    EXPECT_EQ(report.rows_inserted, 1);
+    EXPECT_EQ(report.rows_retracted, 0);
+    EXPECT_THAT(
+        Must(mesh->Read("finance.by_country")),
+        ElementsAre(Row{Value("DK"), Value(int64_t{3}), Value(int64_t{114})},
+                    Row{Value("SE"), Value(int64_t{2}), Value(int64_t{9})}));
+  }
+}
+
+TEST_F(MeshRestartTest, EditsWhileDownArriveAsTheirDifference) {
+  {
+    auto store = Must(RocksMeshStore::Open(store_dir_));
+    Worker worker;
+    auto mesh = Must(Mesh::Open(worker, {.store = store.get()}));
+    Declare(mesh.get());
+    ASSERT_THAT(mesh->Advance(), IsOk());
+  }
+  Write("orders.csv", "order_id,customer_id,amount\n1,10,5\n3,10,9\n");
+  auto store = Must(RocksMeshStore::Open(store_dir_));
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {.store = store.get()}));
+  Declare(mesh.get());
+  ASSERT_THAT(mesh->Advance(), IsOk());
+  std::vector<std::string> now;
+  for (const MeshChange& c : mesh->TakeChanges()) {
+    if (c.time + 1 == mesh->time() && c.stream == "product sales.orders") {
+      now.push_back(std::to_string(c.diff) + " " + c.text);
+    }
+  }
+  EXPECT_THAT(now, ElementsAre("-1 (2, 11, 7)"));
+}
+
+TEST_F(MeshRestartTest, VersionsStayImmutableAcrossRestarts) {
+  {
+    auto store = Must(RocksMeshStore::Open(store_dir_));
+    Worker worker;
+    auto mesh = Must(Mesh::Open(worker, {.store = store.get()}));
+    Declare(mesh.get());
+    ASSERT_THAT(mesh->Advance(), IsOk());
+  }
+  auto store = Must(RocksMeshStore::Open(store_dir_));
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {.store = store.get()}));
+  Table orders = Must(
+      mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = orders_}));
+  // Another schema under the version published in the first run.
+  auto changed = mesh->Publish(Must(orders.Select({"order_id"})),
+                               Describe("finance.by_country", Tier::kCurated));
+  EXPECT_THAT(changed, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(changed.status().message()), HasSubstr("immutable"));
+}
+
+TEST_F(MeshRestartTest, CorruptRecordIsDataLossNamingTheKey) {
+  {
+    auto store = Must(RocksMeshStore::Open(store_dir_));
+    Worker worker;
+    auto mesh = Must(Mesh::Open(worker, {.store = store.get()}));
+    Declare(mesh.get());
+    ASSERT_THAT(mesh->Advance(), IsOk());
+  }
+  {
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(),
+                                                store_dir_, &names)
+                    .ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), store_dir_, families,
+                                  &handles, &raw)
+                    .ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    for (auto* h : handles) {
+      if (h->GetName() == "catalog") {
+        ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), h, "sales.enriched@1.0",
+                            "not a flatbuffer")
+                        .ok());
+      }
+    }
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  auto store = Must(RocksMeshStore::Open(store_dir_));
+  Worker worker;
+  auto mesh = Mesh::Open(worker, {.store = store.get()});
+  EXPECT_THAT(mesh, StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(std::string(mesh.status().message()),
+              HasSubstr("sales.enriched@1.0"));
+}
+
+}  // namespace
+}  // namespace diffmesh
