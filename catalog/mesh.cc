@@ -462,6 +462,40 @@ const StoredProduct* Mesh::Newest(const std::string& id) const {
   return newest;
 }
 
+absl::Status Mesh::UpdateDescriptor(ProductDescriptor descriptor) {
+  auto it = products_.find(descriptor.id);
+  if (it == products_.end() || !it->second.active) {
+    return absl::NotFoundError(
+        absl::StrCat("no active product ", descriptor.id));
+  }
+  Product& p = it->second;
+  const ProductDescriptor& now = p.active->descriptor;
+  if (descriptor.version != now.version) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "update ", descriptor.VersionedId(), ": the active version is ",
+        now.version.ToString(), "; publish a table for a new version"));
+  }
+  if (descriptor.schema.size() == 0) {
+    descriptor.schema = now.schema;
+  } else if (!(descriptor.schema == now.schema)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("update ", descriptor.VersionedId(),
+                     ": the schema of a published version cannot change"));
+  }
+  descriptor.upstream = now.upstream;
+  DM_RETURN_IF_ERROR(ValidateDescriptor(descriptor));
+  StoredProduct next{descriptor, p.active->edges, true};
+  if (next == *p.active) return absl::OkStatus();
+  if (options_.store != nullptr) {
+    DM_RETURN_IF_ERROR(options_.store->PutProduct(next));
+  }
+  catalog_in_.Remove(now);
+  catalog_in_.Insert(descriptor);
+  versions_[descriptor.VersionedId()] = next;
+  p.active = std::move(next);
+  return absl::OkStatus();
+}
+
 absl::Status Mesh::Retire(const std::string& id) {
   auto it = products_.find(id);
   if (it == products_.end() || !it->second.active) {
@@ -580,6 +614,15 @@ std::vector<ProductDescriptor> Mesh::Catalog() const {
     if (n > 0) out.push_back(d);
   }
   return out;
+}
+
+absl::StatusOr<ProductDescriptor> Mesh::Descriptor(
+    const std::string& id) const {
+  auto it = products_.find(id);
+  if (it == products_.end() || !it->second.active) {
+    return absl::NotFoundError(absl::StrCat("no active product ", id));
+  }
+  return it->second.active->descriptor;
 }
 
 std::vector<std::string> Mesh::Search(const std::string& query) const {

@@ -123,6 +123,13 @@ class Mesh {
   // directly from the product.
   absl::StatusOr<Table> Publish(const Table& table,
                                 ProductDescriptor descriptor);
+  // Changes the metadata (owner, tier, description, tags) of the active
+  // version of descriptor.id: the catalog retracts the old descriptor and
+  // inserts the new. The version and the schema (when given) must be the
+  // active one's; the lineage stays. NotFound if the product is not active,
+  // FailedPrecondition for another version or schema, InvalidArgument for a
+  // bad descriptor.
+  absl::Status UpdateDescriptor(ProductDescriptor descriptor);
   // NotFound if `id` is not active.
   absl::Status Retire(const std::string& id);
 
@@ -134,8 +141,12 @@ class Mesh {
   absl::Status Advance();
   uint64_t time() const { return time_; }
 
-  // The active descriptors, by id.
+  // The active descriptors, by id, as the catalog dataflow computed them at
+  // the last Advance.
   std::vector<ProductDescriptor> Catalog() const;
+  // The active descriptor of `id` as of now (also before an Advance shows
+  // it); NotFound if none.
+  absl::StatusOr<ProductDescriptor> Descriptor(const std::string& id) const;
   // Ids of active products matching every word of `query` (case-blind; a
   // word matches a token of the id, description, tags or column names that
   // it is a prefix of), sorted.
