@@ -1,0 +1,179 @@
+// FileSource: exact multiset differences when files are rewritten, appear
+// or vanish; quarantine differences; schema inference; errors naming the
+// path; a file that breaks keeps its rows.
+#include "catalog/source.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "catalog/table.h"
+#include "engine/check.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+
+namespace diffmesh {
+namespace {
+
+using ::diffmesh::testing::IsOk;
+using ::diffmesh::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Pair;
+
+class SourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int counter = 0;
+    dir_ = std::filesystem::temp_directory_path() /
+           ("diffmesh_source_test_" + std::to_string(::getpid()) + "_" +
+            std::to_string(counter++));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+  std::unique_ptr<FileSource> Open(SourceOptions options) {
+    auto source = FileSource::Open(std::move(options));
+    DM_CHECK_MSG(source.ok(), source.status().ToString().c_str());
+    return *std::move(source);
+  }
+  SourceDiff Poll(FileSource& source) {
+    auto diff = source.Poll();
+    DM_CHECK_MSG(diff.ok(), diff.status().ToString().c_str());
+    return *std::move(diff);
+  }
+  std::filesystem::path dir_;
+};
+
+Row R(const char* name, int64_t n) { return {Value(name), Value(n)}; }
+
+TEST_F(SourceTest, RewriteGivesTheMultisetDifference) {
+  std::string file = Write("t.csv", "name,n\nada,1\nada,1\nbob,2\ncy,3\n");
+  auto source = Open({.path = file});
+  EXPECT_EQ(source->format(), SourceFormat::kCsv);
+  EXPECT_EQ(source->schema().fields()[1].type, ValueType::kInt64);
+  SourceDiff first = Poll(*source);
+  EXPECT_THAT(first.rows,
+              ElementsAre(Pair(R("ada", 1), 2), Pair(R("bob", 2), 1),
+                          Pair(R("cy", 3), 1)));
+  // One duplicate goes, bob changes, a row is added; cy stays.
+  Write("t.csv", "name,n\ncy,3\nada,1\nbob,5\ndee,4\n");
+  SourceDiff second = Poll(*source);
+  EXPECT_THAT(second.rows,
+              ElementsAre(Pair(R("ada", 1), -1), Pair(R("bob", 2), -1),
+                          Pair(R("bob", 5), 1), Pair(R("dee", 4), 1)));
+  EXPECT_THAT(second.files_changed, ElementsAre(file));
+  // Unchanged content: nothing at all.
+  SourceDiff third = Poll(*source);
+  EXPECT_TRUE(third.empty());
+  EXPECT_THAT(third.files_changed, IsEmpty());
+}
+
+TEST_F(SourceTest, QuarantineIsDifferencedToo) {
+  std::string file = Write("t.csv", "name,n\nada,x\nbob,2\n");
+  Schema schema({{"name", ValueType::kString}, {"n", ValueType::kInt64}});
+  auto source = Open({.path = file, .schema = schema});
+  SourceDiff first = Poll(*source);
+  EXPECT_THAT(first.rows, ElementsAre(Pair(R("bob", 2), 1)));
+  ASSERT_EQ(first.quarantine.size(), 1u);
+  const Row& q = first.quarantine[0].first;
+  EXPECT_THAT(QuarantineSchema().Validate(q), IsOk());
+  EXPECT_EQ(q[0], Value(file));
+  EXPECT_EQ(q[1], Value(int64_t{2}));
+  EXPECT_THAT(q[2].as_string(), HasSubstr("expects int64"));
+  Write("t.csv", "name,n\nada,1\nbob,2\n");
+  SourceDiff fixed = Poll(*source);
+  EXPECT_THAT(fixed.rows, ElementsAre(Pair(R("ada", 1), 1)));
+  EXPECT_THAT(fixed.quarantine, ElementsAre(Pair(q, -1)));
+}
+
+TEST_F(SourceTest, UnicodeEmbeddedNewlinesAndEmptyFiles) {
+  std::string file =
+      Write("t.csv", "name,n\n\"Zoë, \"\"the\"\" first\nline\",1\n日本,2\n");
+  auto source = Open({.path = file});
+  SourceDiff diff = Poll(*source);
+  EXPECT_THAT(diff.rows, ElementsAre(Pair(R("Zoë, \"the\" first\nline", 1), 1),
+                                     Pair(R("日本", 2), 1)));
+  // Emptied to the header only: every row retracted.
+  Write("t.csv", "name,n\n");
+  diff = Poll(*source);
+  EXPECT_EQ(diff.rows.size(), 2u);
+  EXPECT_EQ(diff.rows[0].second + diff.rows[1].second, -2);
+}
+
+TEST_F(SourceTest, BrokenFileKeepsItsRowsAndSaysWhy) {
+  std::string file = Write("t.json", R"([{"a": 1}, {"a": 2}])");
+  auto source = Open({.path = file});
+  EXPECT_EQ(Poll(*source).rows.size(), 2u);
+  Write("t.json", R"([{"a": 1}, {"a": )");  // half written
+  SourceDiff broken = Poll(*source);
+  EXPECT_THAT(broken.rows, IsEmpty());
+  ASSERT_EQ(broken.quarantine.size(), 1u);
+  EXPECT_TRUE(broken.quarantine[0].first[1].is_null());
+  EXPECT_THAT(broken.quarantine[0].first[2].as_string(),
+              HasSubstr("file not used"));
+  Write("t.json", R"([{"a": 1}, {"a": 3}])");
+  SourceDiff repaired = Poll(*source);
+  EXPECT_THAT(repaired.rows, ElementsAre(Pair(Row{Value(int64_t{2})}, -1),
+                                         Pair(Row{Value(int64_t{3})}, 1)));
+  EXPECT_EQ(repaired.quarantine.size(), 1u);
+  EXPECT_EQ(repaired.quarantine[0].second, -1);
+}
+
+TEST_F(SourceTest, DirectoryFilesAppearAndVanish) {
+  Write("a.jsonl", "{\"k\":1}\n{\"k\":2}\n");
+  auto source =
+      Open({.path = dir_.string(), .format = SourceFormat::kJsonLines});
+  EXPECT_EQ(Poll(*source).rows.size(), 2u);
+  Write("b.ndjson", "{\"k\":2}\n");
+  Write("c.csv", "k\n9\n");  // not of the source's format
+  SourceDiff added = Poll(*source);
+  EXPECT_THAT(added.rows, ElementsAre(Pair(Row{Value(int64_t{2})}, 1)));
+  std::filesystem::remove(dir_ / "a.jsonl");
+  SourceDiff removed = Poll(*source);
+  EXPECT_THAT(removed.rows, ElementsAre(Pair(Row{Value(int64_t{1})}, -1),
+                                        Pair(Row{Value(int64_t{2})}, -1)));
+}
+
+TEST_F(SourceTest, AssumedRowsAreTheStartingPoint) {
+  std::string file = Write("t.csv", "name,n\nada,1\nbob,2\n");
+  auto source = Open({.path = file});
+  source->AssumeRows({{R("ada", 1), 1}, {R("old", 9), 1}});
+  SourceDiff diff = Poll(*source);
+  EXPECT_THAT(diff.rows,
+              ElementsAre(Pair(R("bob", 2), 1), Pair(R("old", 9), -1)));
+}
+
+TEST_F(SourceTest, ErrorsNameThePath) {
+  auto missing = FileSource::Open({.path = (dir_ / "none.csv").string()});
+  EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("none.csv"));
+  EXPECT_THAT(FileSource::Open({.path = Write("t.parquet", "x")}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(FileSource::Open({.path = dir_.string()}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      FileSource::Open({.path = dir_.string(), .format = SourceFormat::kCsv}),
+      StatusIs(absl::StatusCode::kFailedPrecondition));
+  std::string file = Write("t.csv", "a\n1\n");
+  auto source = Open({.path = file});
+  Poll(*source);
+  std::filesystem::remove(file);
+  auto gone = source->Poll();
+  EXPECT_THAT(gone, StatusIs(absl::StatusCode::kNotFound));
+  // The source is unchanged: the file coming back gives no difference.
+  Write("t.csv", "a\n1\n");
+  EXPECT_TRUE(Poll(*source).empty());
+}
+
+}  // namespace
+}  // namespace diffmesh
