@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <mutex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -85,6 +86,15 @@ bool SameColumns(const Schema& a, const Schema& b) {
   return true;
 }
 
+void MergeReport(const RefreshReport& from, RefreshReport* into) {
+  into->rows_inserted += from.rows_inserted;
+  into->rows_retracted += from.rows_retracted;
+  into->quarantine_changes += from.quarantine_changes;
+  into->files_changed.insert(into->files_changed.end(),
+                             from.files_changed.begin(),
+                             from.files_changed.end());
+}
+
 }  // namespace
 
 Mesh::Mesh(Worker& worker, MeshOptions options)
@@ -92,17 +102,52 @@ Mesh::Mesh(Worker& worker, MeshOptions options)
 
 Mesh::~Mesh() = default;
 
+bool Mesh::feeder() const { return worker_.index() == 0; }
+
+template <class T>
+T Mesh::Agree(const std::function<T()>& compute) {
+  const int peers = worker_.peers();
+  if (peers == 1) return compute();
+  const uint64_t number = agreements_++;
+  MeshGroup& g = *group_;
+  if (feeder()) {
+    T value = compute();
+    {
+      std::lock_guard<std::mutex> lock(g.mu);
+      g.agreed[number].value = std::make_shared<T>(value);
+    }
+    g.agreed_cv.notify_all();
+    return value;
+  }
+  std::unique_lock<std::mutex> lock(g.mu);
+  g.agreed_cv.wait(lock, [&] {
+    auto it = g.agreed.find(number);
+    return it != g.agreed.end() && it->second.value != nullptr;
+  });
+  auto it = g.agreed.find(number);
+  T value = *static_cast<const T*>(it->second.value.get());
+  if (++it->second.taken == peers - 1) g.agreed.erase(it);
+  return value;
+}
+
 absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
                                                  MeshOptions options) {
-  if (worker.peers() != 1) {
+  if (worker.peers() > 1 && options.group == nullptr) {
     return absl::FailedPreconditionError(
-        "Mesh runs on one worker; this worker has peers");
+        "a mesh on several workers needs one MeshGroup shared by all of "
+        "them (MeshOptions::group)");
   }
   if (options.retained_versions < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "retained_versions must be >= 1, got ", options.retained_versions));
   }
   std::unique_ptr<Mesh> mesh(new Mesh(worker, options));
+  if (options.group == nullptr) {
+    mesh->own_group_ = std::make_unique<MeshGroup>();
+    mesh->group_ = mesh->own_group_.get();
+  } else {
+    mesh->group_ = options.group;
+  }
   mesh->products_graph_ = &worker.NewDataflow("mesh.products");
   mesh->catalog_graph_ = &worker.NewDataflow("mesh.catalog");
   mesh->BuildCatalogDataflow();
@@ -113,58 +158,84 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
 
 void Mesh::BuildCatalogDataflow() {
   Graph& g = *catalog_graph_;
+  MeshGroup* group = group_;
   auto [catalog_in, catalog] = NewInput<ProductDescriptor>(g);
   catalog_in_ = std::move(catalog_in);
   auto watched_catalog = Inspect(
-      catalog, [this](const ProductDescriptor& d, uint64_t t, int64_t r) {
-        AddCount(&catalog_, d, r);
-        Record("catalog", t, r, DescribeDescriptor(d));
+      catalog, [group](const ProductDescriptor& d, uint64_t t, int64_t r) {
+        std::lock_guard<std::mutex> lock(group->mu);
+        group->catalog.Add(d, t, r);
+        group->Record("catalog", t, r, DescribeDescriptor(d));
       });
   probes_.push_back(ProbeStream(watched_catalog.stream));
 
   auto tokens = Distinct(FlatMap(catalog, [](const ProductDescriptor& d) {
     std::vector<std::pair<std::string, std::string>> out;
-    for (const std::string& token : SearchTokens(d))
+    for (const std::string& token : SearchTokens(d)) {
       out.emplace_back(token, d.id);
+    }
     return out;
   }));
   auto watched_tokens =
-      Inspect(tokens, [this](const std::pair<std::string, std::string>& p,
-                             uint64_t, int64_t r) {
-        auto& ids = search_[p.first];
-        AddCount(&ids, p.second, r);
-        if (ids.empty()) search_.erase(p.first);
+      Inspect(tokens, [group](const std::pair<std::string, std::string>& p,
+                              uint64_t t, int64_t r) {
+        std::lock_guard<std::mutex> lock(group->mu);
+        group->search.Add(p, t, r);
       });
   probes_.push_back(ProbeStream(watched_tokens.stream));
 
   auto [lineage_in, edges] = NewInput<LineageEdge>(g);
   lineage_in_ = std::move(lineage_in);
   auto watched_edges =
-      Inspect(edges, [this](const LineageEdge& e, uint64_t t, int64_t r) {
-        AddCount(&lineage_, e, r);
-        Record("lineage", t, r, e.ToString());
+      Inspect(edges, [group](const LineageEdge& e, uint64_t t, int64_t r) {
+        std::lock_guard<std::mutex> lock(group->mu);
+        group->lineage.Add(e, t, r);
+        group->Record("lineage", t, r, e.ToString());
       });
   probes_.push_back(ProbeStream(watched_edges.stream));
 
   auto pairs = Map(edges, [](const LineageEdge& e) {
     return std::pair<ColumnRef, ColumnRef>(e.from, e.to);
   });
-  auto closure =
-      Inspect(TransitiveClosure(pairs),
-              [this](const std::pair<ColumnRef, ColumnRef>& p, uint64_t,
-                     int64_t r) { AddCount(&closure_, p, r); });
+  auto closure = Inspect(
+      TransitiveClosure(pairs),
+      [group](const std::pair<ColumnRef, ColumnRef>& p, uint64_t t, int64_t r) {
+        std::lock_guard<std::mutex> lock(group->mu);
+        group->closure.Add(p, t, r);
+      });
   probes_.push_back(ProbeStream(closure.stream));
 }
 
+namespace {
+struct Restored {
+  absl::Status status;
+  uint64_t next_time = 0;
+  std::vector<StoredProduct> products;
+};
+}  // namespace
+
 absl::Status Mesh::Restore() {
   if (options_.store == nullptr) return absl::OkStatus();
-  absl::StatusOr<uint64_t> next = options_.store->ReadNextTime();
-  if (!next.ok()) return next.status();
-  time_ = *next;
-  absl::StatusOr<std::vector<StoredProduct>> stored =
-      options_.store->ReadProducts();
-  if (!stored.ok()) return stored.status();
-  for (StoredProduct& sp : *stored) {
+  Restored restored = Agree<Restored>([&] {
+    Restored r;
+    absl::StatusOr<uint64_t> next = options_.store->ReadNextTime();
+    if (!next.ok()) {
+      r.status = next.status();
+      return r;
+    }
+    r.next_time = *next;
+    absl::StatusOr<std::vector<StoredProduct>> stored =
+        options_.store->ReadProducts();
+    if (!stored.ok()) {
+      r.status = stored.status();
+      return r;
+    }
+    r.products = *std::move(stored);
+    return r;
+  });
+  DM_RETURN_IF_ERROR(restored.status);
+  time_ = restored.next_time;
+  for (StoredProduct& sp : restored.products) {
     const std::string id = sp.descriptor.id;
     if (sp.active) {
       Product& p = products_[id];
@@ -175,8 +246,10 @@ absl::Status Mesh::Restore() {
                          sp.descriptor.version.ToString()));
       }
       p.active = sp;
-      catalog_in_.Insert(sp.descriptor);
-      for (const LineageEdge& e : sp.edges) lineage_in_.Insert(e);
+      if (feeder()) {
+        catalog_in_.Insert(sp.descriptor);
+        for (const LineageEdge& e : sp.edges) lineage_in_.Insert(e);
+      }
     }
     versions_[sp.descriptor.VersionedId()] = std::move(sp);
   }
@@ -186,37 +259,50 @@ absl::Status Mesh::Restore() {
   return absl::OkStatus();
 }
 
-void Mesh::Record(std::string stream, uint64_t time, int64_t diff,
-                  std::string text) {
-  pending_.push_back({time, std::move(stream), diff, std::move(text)});
+void MeshGroup::Record(std::string stream, uint64_t time, int64_t diff,
+                       std::string text) {
+  pending.push_back({time, std::move(stream), diff, std::move(text)});
 }
 
-void Mesh::Capture(const std::string& id, const Table& table) {
-  Product* p = &products_[id];
-  p->captured = true;
+void Mesh::Capture(const std::string& id, const RowCollection& rows,
+                   const std::optional<RowCollection>& quarantine) {
+  products_[id].captured = true;
+  MeshGroup* group = group_;
   const std::string stream = absl::StrCat("product ", id);
-  auto rows = Inspect(table.rows(),
-                      [this, p, stream](const Row& row, uint64_t t, int64_t r) {
-                        p->history.emplace_back(row, t, r);
-                        p->changed_times.insert(t);
-                        Record(stream, t, r, RowDebugString(row));
-                      });
-  probes_.push_back(ProbeStream(rows.stream));
-  if (table.quarantine()) {
+  auto watched =
+      Inspect(rows, [group, id, stream](const Row& row, uint64_t t, int64_t r) {
+        std::lock_guard<std::mutex> lock(group->mu);
+        MeshGroup::Captured& p = group->products[id];
+        p.history.emplace_back(row, t, r);
+        p.changed_times.insert(t);
+        group->Record(stream, t, r, RowDebugString(row));
+      });
+  probes_.push_back(ProbeStream(watched.stream));
+  if (quarantine) {
     const std::string qstream = absl::StrCat("quarantine ", id);
-    auto quarantine =
-        Inspect(*table.quarantine(),
-                [this, p, qstream](const Row& row, uint64_t t, int64_t r) {
-                  p->quarantine.emplace_back(row, t, r);
-                  Record(qstream, t, r, RowDebugString(row));
+    auto watched_quarantine =
+        Inspect(*quarantine,
+                [group, id, qstream](const Row& row, uint64_t t, int64_t r) {
+                  std::lock_guard<std::mutex> lock(group->mu);
+                  group->products[id].quarantine.emplace_back(row, t, r);
+                  group->Record(qstream, t, r, RowDebugString(row));
                 });
-    probes_.push_back(ProbeStream(quarantine.stream));
+    probes_.push_back(ProbeStream(watched_quarantine.stream));
   }
 }
 
+namespace {
+// What worker 0 learned opening a source.
+struct OpenedSource {
+  absl::Status status;
+  Schema schema;
+  uint64_t after_log = 0;  // 1 + the latest logged time (0: none)
+};
+}  // namespace
+
 absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
                                    SourceOptions options) {
-  const std::string& id = descriptor.id;
+  const std::string id = descriptor.id;
   if (sources_.count(id)) {
     return absl::AlreadyExistsError(
         absl::StrCat("source ", id, " is already declared"));
@@ -233,39 +319,54 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
       options.schema = p->second.active->descriptor.schema;
     }
   }
-  absl::StatusOr<std::unique_ptr<FileSource>> files =
-      FileSource::Open(std::move(options));
-  if (!files.ok()) {
-    return absl::Status(
-        files.status().code(),
-        absl::StrCat("source ", id, ": ", files.status().message()));
-  }
-  if (descriptor.schema.size() == 0) descriptor.schema = (*files)->schema();
-  // Everything a publish could refuse is checked before operators exist.
-  if (absl::Status valid = ValidateDescriptor(descriptor); !valid.ok()) {
-    return valid;
-  }
+  std::unique_ptr<FileSource> files;
   std::vector<SourceBatch> logged;
-  if (options_.store != nullptr) {
+  OpenedSource opened = Agree<OpenedSource>([&] {
+    OpenedSource o;
+    absl::StatusOr<std::unique_ptr<FileSource>> source =
+        FileSource::Open(options);
+    if (!source.ok()) {
+      o.status = absl::Status(
+          source.status().code(),
+          absl::StrCat("source ", id, ": ", source.status().message()));
+      return o;
+    }
+    files = *std::move(source);
+    o.schema = files->schema();
+    if (options_.store == nullptr) return o;
     absl::StatusOr<std::vector<SourceBatch>> batches =
         options_.store->ReadSourceBatches(id);
-    if (!batches.ok()) return batches.status();
+    if (!batches.ok()) {
+      o.status = batches.status();
+      return o;
+    }
     logged = *std::move(batches);
+    const Schema& schema =
+        descriptor.schema.size() > 0 ? descriptor.schema : o.schema;
     for (const SourceBatch& batch : logged) {
-      // The batch is durable but the crash came before the next time was:
-      // go on after it.
-      time_ = std::max(time_, batch.time + 1);
+      o.after_log = std::max(o.after_log, batch.time + 1);
       for (const auto& [row, diff] : batch.updates) {
-        if (absl::Status fits = descriptor.schema.Validate(row); !fits.ok()) {
-          return absl::DataLossError(absl::StrCat(
+        if (absl::Status fits = schema.Validate(row); !fits.ok()) {
+          o.status = absl::DataLossError(absl::StrCat(
               "source log of ", id, " at time ", batch.time,
               " holds a row that does not fit the schema: ", fits.message()));
+          return o;
         }
       }
     }
-  }
+    return o;
+  });
+  DM_RETURN_IF_ERROR(opened.status);
+  if (descriptor.schema.size() == 0) descriptor.schema = opened.schema;
+  // Everything a publish could refuse is checked before operators exist.
+  DM_RETURN_IF_ERROR(ValidateDescriptor(descriptor));
+  // A batch durable before a crash that came before its next time was: go
+  // on after it.
+  time_ = std::max(time_, opened.after_log);
+
   SourceState state;
-  state.files = *std::move(files);
+  state.files = std::move(files);
+  state.logged = std::move(logged);
   auto [rows_in, rows] = NewInput<Row>(*products_graph_);
   auto [quarantine_in, quarantine] = NewInput<Row>(*products_graph_);
   state.rows = std::move(rows_in);
@@ -274,19 +375,25 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
   if (!table.ok()) return table.status();
   absl::StatusOr<Table> published = Publish(*table, descriptor);
   if (!published.ok()) return published.status();
-  Product* p = &products_[id];
   const std::string qstream = absl::StrCat("quarantine ", id);
+  MeshGroup* group = group_;
   auto watched = Inspect(
-      quarantine, [this, p, qstream](const Row& row, uint64_t t, int64_t r) {
-        p->quarantine.emplace_back(row, t, r);
-        Record(qstream, t, r, RowDebugString(row));
+      quarantine, [group, id, qstream](const Row& row, uint64_t t, int64_t r) {
+        std::lock_guard<std::mutex> lock(group->mu);
+        group->products[id].quarantine.emplace_back(row, t, r);
+        group->Record(qstream, t, r, RowDebugString(row));
       });
   probes_.push_back(ProbeStream(watched.stream));
-
-  state.logged = std::move(logged);
   sources_[id] = std::move(state);
   return published;
 }
+
+namespace {
+struct Fed {
+  absl::Status status;
+  RefreshReport report;
+};
+}  // namespace
 
 absl::Status Mesh::Start(RefreshReport* report) {
   started_ = true;
@@ -294,20 +401,30 @@ absl::Status Mesh::Start(RefreshReport* report) {
   // is declared: an input sends what it holds when it advances (or when its
   // buffer fills), and a reader connected later would not see it.
   for (auto& [id, source] : sources_) {
-    RowDiffs accumulated;
-    for (const SourceBatch& batch : source.logged) {
-      for (const auto& [row, diff] : batch.updates) {
-        source.rows.UpdateAt(row, batch.time, diff);
-        accumulated.emplace_back(row, diff);
+    if (feeder()) {
+      RowDiffs accumulated;
+      for (const SourceBatch& batch : source.logged) {
+        for (const auto& [row, diff] : batch.updates) {
+          source.rows.UpdateAt(row, batch.time, diff);
+          accumulated.emplace_back(row, diff);
+        }
       }
+      source.files->AssumeRows(accumulated);
     }
     source.logged.clear();
     source.rows.AdvanceTo(time_);
     source.quarantine.AdvanceTo(time_);
-    source.files->AssumeRows(accumulated);
-    DM_RETURN_IF_ERROR(Feed(id, &source, report));
   }
-  return absl::OkStatus();
+  Fed fed = Agree<Fed>([&] {
+    Fed f;
+    for (auto& [id, source] : sources_) {
+      f.status = Feed(id, &source, &f.report);
+      if (!f.status.ok()) break;
+    }
+    return f;
+  });
+  MergeReport(fed.report, report);
+  return fed.status;
 }
 
 absl::Status Mesh::Feed(const std::string& id, SourceState* source,
@@ -339,7 +456,7 @@ absl::Status Mesh::Feed(const std::string& id, SourceState* source,
 
 absl::StatusOr<Table> Mesh::Publish(const Table& table,
                                     ProductDescriptor descriptor) {
-  const std::string& id = descriptor.id;
+  const std::string id = descriptor.id;
   const std::string what = absl::StrCat("publish ", descriptor.VersionedId());
   if (descriptor.schema.size() == 0) {
     descriptor.schema = table.schema();
@@ -381,9 +498,7 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
   }
   std::sort(edges.begin(), edges.end());
   edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
-  if (absl::Status valid = ValidateDescriptor(descriptor); !valid.ok()) {
-    return valid;
-  }
+  DM_RETURN_IF_ERROR(ValidateDescriptor(descriptor));
 
   // Version rules.
   const std::string vid = descriptor.VersionedId();
@@ -394,23 +509,21 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
           ": this version is already published with another schema; "
           "versions are immutable (publish a new version)"));
     }
-  } else {
-    if (newest != nullptr) {
-      const ProductVersion& prev = newest->descriptor.version;
-      if (descriptor.version < prev) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(what, ": version ", descriptor.version.ToString(),
-                         " is older than the published ", prev.ToString()));
-      }
-      if (descriptor.version.major == prev.major) {
-        absl::Status compatible =
-            CheckCompatible(newest->descriptor.schema, descriptor.schema);
-        if (!compatible.ok()) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              what, " is incompatible with ", newest->descriptor.VersionedId(),
-              ": ", compatible.message(), "; a breaking change needs version ",
-              prev.major + 1, ".0"));
-        }
+  } else if (newest != nullptr) {
+    const ProductVersion& prev = newest->descriptor.version;
+    if (descriptor.version < prev) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, ": version ", descriptor.version.ToString(),
+                       " is older than the published ", prev.ToString()));
+    }
+    if (descriptor.version.major == prev.major) {
+      absl::Status compatible =
+          CheckCompatible(newest->descriptor.schema, descriptor.schema);
+      if (!compatible.ok()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            what, " is incompatible with ", newest->descriptor.VersionedId(),
+            ": ", compatible.message(), "; a breaking change needs version ",
+            prev.major + 1, ".0"));
       }
     }
   }
@@ -418,8 +531,8 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
   if (!p.captured && products_graph_->sealed()) {
     return absl::FailedPreconditionError(
         absl::StrCat(what,
-                     ": a new table cannot join a running dataflow; declare it "
-                     "before the mesh's first Advance"));
+                     ": a new table cannot join a running dataflow; declare "
+                     "it before the mesh's first Advance"));
   }
   if (table.rows().graph() != products_graph_) {
     return absl::InvalidArgumentError(
@@ -428,25 +541,30 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
 
   StoredProduct next{descriptor, edges, true};
   if (!p.active || !(*p.active == next)) {
-    if (options_.store != nullptr) {
+    std::optional<StoredProduct> replaced;
+    if (p.active && p.active->descriptor.version != descriptor.version) {
+      replaced = *p.active;
+      replaced->active = false;
+    }
+    DM_RETURN_IF_ERROR(Agree<absl::Status>([&] {
+      if (options_.store == nullptr) return absl::OkStatus();
       DM_RETURN_IF_ERROR(options_.store->PutProduct(next));
-      if (p.active && p.active->descriptor.version != descriptor.version) {
-        StoredProduct old = *p.active;
-        old.active = false;
-        DM_RETURN_IF_ERROR(options_.store->PutProduct(old));
-        versions_[old.descriptor.VersionedId()] = old;
+      if (replaced) DM_RETURN_IF_ERROR(options_.store->PutProduct(*replaced));
+      return absl::OkStatus();
+    }));
+    if (replaced) versions_[replaced->descriptor.VersionedId()] = *replaced;
+    if (feeder()) {
+      if (p.active) {
+        catalog_in_.Remove(p.active->descriptor);
+        for (const LineageEdge& e : p.active->edges) lineage_in_.Remove(e);
       }
+      catalog_in_.Insert(descriptor);
+      for (const LineageEdge& e : edges) lineage_in_.Insert(e);
     }
-    if (p.active) {
-      catalog_in_.Remove(p.active->descriptor);
-      for (const LineageEdge& e : p.active->edges) lineage_in_.Remove(e);
-    }
-    catalog_in_.Insert(descriptor);
-    for (const LineageEdge& e : edges) lineage_in_.Insert(e);
     versions_[vid] = next;
     p.active = next;
   }
-  if (!p.captured) Capture(id, table);
+  if (!p.captured) Capture(id, table.rows(), table.quarantine());
   return Table::FromProduct(id, table.rows(), descriptor.schema);
 }
 
@@ -469,7 +587,7 @@ absl::Status Mesh::UpdateDescriptor(ProductDescriptor descriptor) {
         absl::StrCat("no active product ", descriptor.id));
   }
   Product& p = it->second;
-  const ProductDescriptor& now = p.active->descriptor;
+  const ProductDescriptor now = p.active->descriptor;
   if (descriptor.version != now.version) {
     return absl::FailedPreconditionError(absl::StrCat(
         "update ", descriptor.VersionedId(), ": the active version is ",
@@ -486,11 +604,14 @@ absl::Status Mesh::UpdateDescriptor(ProductDescriptor descriptor) {
   DM_RETURN_IF_ERROR(ValidateDescriptor(descriptor));
   StoredProduct next{descriptor, p.active->edges, true};
   if (next == *p.active) return absl::OkStatus();
-  if (options_.store != nullptr) {
-    DM_RETURN_IF_ERROR(options_.store->PutProduct(next));
+  DM_RETURN_IF_ERROR(Agree<absl::Status>([&] {
+    if (options_.store == nullptr) return absl::OkStatus();
+    return options_.store->PutProduct(next);
+  }));
+  if (feeder()) {
+    catalog_in_.Remove(now);
+    catalog_in_.Insert(descriptor);
   }
-  catalog_in_.Remove(now);
-  catalog_in_.Insert(descriptor);
   versions_[descriptor.VersionedId()] = next;
   p.active = std::move(next);
   return absl::OkStatus();
@@ -504,11 +625,14 @@ absl::Status Mesh::Retire(const std::string& id) {
   Product& p = it->second;
   StoredProduct retired = *p.active;
   retired.active = false;
-  if (options_.store != nullptr) {
-    DM_RETURN_IF_ERROR(options_.store->PutProduct(retired));
+  DM_RETURN_IF_ERROR(Agree<absl::Status>([&] {
+    if (options_.store == nullptr) return absl::OkStatus();
+    return options_.store->PutProduct(retired);
+  }));
+  if (feeder()) {
+    catalog_in_.Remove(p.active->descriptor);
+    for (const LineageEdge& e : p.active->edges) lineage_in_.Remove(e);
   }
-  catalog_in_.Remove(p.active->descriptor);
-  for (const LineageEdge& e : p.active->edges) lineage_in_.Remove(e);
   versions_[retired.descriptor.VersionedId()] = retired;
   p.active.reset();
   return absl::OkStatus();
@@ -520,9 +644,16 @@ absl::StatusOr<RefreshReport> Mesh::Refresh() {
   if (!started_) {
     DM_RETURN_IF_ERROR(Start(&report));
   } else {
-    for (auto& [id, source] : sources_) {
-      DM_RETURN_IF_ERROR(Feed(id, &source, &report));
-    }
+    Fed fed = Agree<Fed>([&] {
+      Fed f;
+      for (auto& [id, source] : sources_) {
+        f.status = Feed(id, &source, &f.report);
+        if (!f.status.ok()) break;
+      }
+      return f;
+    });
+    MergeReport(fed.report, &report);
+    DM_RETURN_IF_ERROR(fed.status);
   }
   DM_RETURN_IF_ERROR(Advance());
   return report;
@@ -550,39 +681,50 @@ absl::Status Mesh::Advance() {
     return absl::InternalError(
         absl::StrCat("the mesh's dataflows stalled at time ", time_));
   }
-  for (auto& [id, p] : products_) {
-    for (uint64_t t : p.changed_times) {
-      // A time whose updates cancel out is not a new version.
-      std::map<Row, int64_t> net;
-      for (const auto& [row, time, diff] : p.history) {
-        if (time == t) AddCount(&net, row, diff);
+  // Every worker's captures for the closed time are in: worker 0 turns
+  // them into data versions and changes, once.
+  absl::Status closed = Agree<absl::Status>([&] {
+    {
+      std::lock_guard<std::mutex> lock(group_->mu);
+      for (auto& [id, p] : group_->products) {
+        for (uint64_t t : p.changed_times) {
+          // A time whose updates cancel out is not a new version.
+          std::map<Row, int64_t> net;
+          for (const auto& [row, time, diff] : p.history) {
+            if (time == t) AddCount(&net, row, diff);
+          }
+          if (!net.empty()) p.versions.push_back({p.next_version++, t});
+        }
+        p.changed_times.clear();
+        group_->Compact(&p, options_.retained_versions);
       }
-      if (!net.empty()) p.versions.push_back({p.next_version++, t});
+      std::map<MeshChange, int64_t> net;
+      for (MeshChange& c : group_->pending) {
+        const int64_t diff = c.diff;
+        c.diff = 0;
+        AddCount(&net, c, diff);
+      }
+      group_->pending.clear();
+      // Every worker now reads as of this time or later.
+      group_->catalog.Settle(time_);
+      group_->lineage.Settle(time_);
+      group_->search.Settle(time_);
+      group_->closure.Settle(time_);
+      for (auto& [c, diff] : net) {
+        MeshChange change = c;
+        change.diff = diff;
+        group_->changes.push_back(std::move(change));
+      }
     }
-    p.changed_times.clear();
-    Compact(&p);
-  }
-  std::map<MeshChange, int64_t> net;
-  for (MeshChange& c : pending_) {
-    const int64_t diff = c.diff;
-    c.diff = 0;
-    AddCount(&net, c, diff);
-  }
-  pending_.clear();
-  for (auto& [c, diff] : net) {
-    MeshChange change = c;
-    change.diff = diff;
-    changes_.push_back(std::move(change));
-  }
+    if (options_.store == nullptr) return absl::OkStatus();
+    return options_.store->PutNextTime(next);
+  });
   time_ = next;
-  if (options_.store != nullptr) {
-    DM_RETURN_IF_ERROR(options_.store->PutNextTime(time_));
-  }
-  return absl::OkStatus();
+  return closed;
 }
 
-void Mesh::Compact(Product* p) {
-  const size_t keep = static_cast<size_t>(options_.retained_versions);
+void MeshGroup::Compact(Captured* p, int retained) {
+  const size_t keep = static_cast<size_t>(retained);
   if (p->versions.size() <= keep) return;
   p->versions.erase(p->versions.begin(), p->versions.end() - keep);
   const uint64_t since = p->versions.front().time;
@@ -596,7 +738,7 @@ void Mesh::Compact(Product* p) {
   }
 }
 
-std::vector<Row> Mesh::Accumulate(const History& history, uint64_t upto) {
+std::vector<Row> MeshGroup::Accumulate(const History& history, uint64_t upto) {
   std::map<Row, int64_t> net;
   for (const auto& [row, time, diff] : history) {
     if (time <= upto) AddCount(&net, row, diff);
@@ -608,9 +750,35 @@ std::vector<Row> Mesh::Accumulate(const History& history, uint64_t upto) {
   return rows;
 }
 
+template <class K>
+std::map<K, int64_t> MeshGroup::TimedCounts<K>::AsOf(uint64_t upto) const {
+  std::map<K, int64_t> out = settled;
+  for (const auto& [key, time, diff] : recent) {
+    if (time <= upto) AddCount(&out, key, diff);
+  }
+  return out;
+}
+
+template <class K>
+void MeshGroup::TimedCounts<K>::Settle(uint64_t upto) {
+  std::vector<std::tuple<K, uint64_t, int64_t>> later;
+  for (auto& [key, time, diff] : recent) {
+    if (time <= upto) {
+      AddCount(&settled, key, diff);
+    } else {
+      later.emplace_back(std::move(key), time, diff);
+    }
+  }
+  recent = std::move(later);
+}
+
+uint64_t Mesh::ReadTime() const { return time_ == 0 ? 0 : time_ - 1; }
+
 std::vector<ProductDescriptor> Mesh::Catalog() const {
+  if (time_ == 0) return {};
+  std::lock_guard<std::mutex> lock(group_->mu);
   std::vector<ProductDescriptor> out;
-  for (const auto& [d, n] : catalog_) {
+  for (const auto& [d, n] : group_->catalog.AsOf(ReadTime())) {
     if (n > 0) out.push_back(d);
   }
   return out;
@@ -628,13 +796,20 @@ absl::StatusOr<ProductDescriptor> Mesh::Descriptor(
 std::vector<std::string> Mesh::Search(const std::string& query) const {
   std::set<std::string> words;
   AddWords(query, &words);
+  if (time_ == 0) return {};
+  std::map<std::pair<std::string, std::string>, int64_t> index;
+  {
+    std::lock_guard<std::mutex> lock(group_->mu);
+    index = group_->search.AsOf(ReadTime());
+  }
   std::optional<std::set<std::string>> result;
   for (const std::string& word : words) {
     std::set<std::string> matches;
-    for (auto it = search_.lower_bound(word);
-         it != search_.end() && it->first.compare(0, word.size(), word) == 0;
+    for (auto it = index.lower_bound({word, ""});
+         it != index.end() &&
+         it->first.first.compare(0, word.size(), word) == 0;
          ++it) {
-      for (const auto& [id, n] : it->second) matches.insert(id);
+      if (it->second > 0) matches.insert(it->first.second);
     }
     if (!result) {
       result = std::move(matches);
@@ -650,26 +825,33 @@ std::vector<std::string> Mesh::Search(const std::string& query) const {
 }
 
 std::vector<LineageEdge> Mesh::Lineage() const {
+  if (time_ == 0) return {};
+  std::lock_guard<std::mutex> lock(group_->mu);
   std::vector<LineageEdge> out;
-  for (const auto& [e, n] : lineage_) {
+  for (const auto& [e, n] : group_->lineage.AsOf(ReadTime())) {
     if (n > 0) out.push_back(e);
   }
   return out;
 }
 
 std::vector<ColumnRef> Mesh::Downstream(const ColumnRef& node) const {
+  if (time_ == 0) return {};
+  std::lock_guard<std::mutex> lock(group_->mu);
+  const auto closure = group_->closure.AsOf(ReadTime());
   std::vector<ColumnRef> out;
-  for (auto it = closure_.lower_bound({node, ColumnRef{}});
-       it != closure_.end() && it->first.first == node; ++it) {
-    out.push_back(it->first.second);
+  for (auto it = closure.lower_bound({node, ColumnRef{}});
+       it != closure.end() && it->first.first == node; ++it) {
+    if (it->second > 0) out.push_back(it->first.second);
   }
   return out;
 }
 
 std::vector<ColumnRef> Mesh::Upstream(const ColumnRef& node) const {
+  if (time_ == 0) return {};
+  std::lock_guard<std::mutex> lock(group_->mu);
   std::vector<ColumnRef> out;
-  for (const auto& [pair, n] : closure_) {
-    if (pair.second == node) out.push_back(pair.first);
+  for (const auto& [pair, n] : group_->closure.AsOf(ReadTime())) {
+    if (pair.second == node && n > 0) out.push_back(pair.first);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -687,7 +869,8 @@ absl::StatusOr<std::vector<Row>> Mesh::Read(const std::string& id) const {
                      "in this run (declare it)"));
   }
   if (time_ == 0) return std::vector<Row>();
-  return Accumulate(it->second.history, time_ - 1);
+  std::lock_guard<std::mutex> lock(group_->mu);
+  return MeshGroup::Accumulate(group_->products[id].history, ReadTime());
 }
 
 absl::StatusOr<std::vector<Row>> Mesh::ReadAsOf(const std::string& id,
@@ -696,9 +879,12 @@ absl::StatusOr<std::vector<Row>> Mesh::ReadAsOf(const std::string& id,
   if (it == products_.end() || !it->second.captured) {
     return absl::NotFoundError(absl::StrCat("no data of product ", id));
   }
-  const Product& p = it->second;
+  std::lock_guard<std::mutex> lock(group_->mu);
+  const MeshGroup::Captured& p = group_->products[id];
   for (const DataVersion& v : p.versions) {
-    if (v.number == data_version) return Accumulate(p.history, v.time);
+    if (v.number == data_version) {
+      return MeshGroup::Accumulate(p.history, v.time);
+    }
   }
   if (p.versions.empty()) {
     return absl::NotFoundError(
@@ -710,16 +896,21 @@ absl::StatusOr<std::vector<Row>> Mesh::ReadAsOf(const std::string& id,
 }
 
 std::vector<DataVersion> Mesh::DataVersions(const std::string& id) const {
-  auto it = products_.find(id);
-  if (it == products_.end()) return {};
-  return it->second.versions;
+  std::lock_guard<std::mutex> lock(group_->mu);
+  auto it = group_->products.find(id);
+  if (time_ == 0 || it == group_->products.end()) return {};
+  std::vector<DataVersion> out;
+  for (const DataVersion& v : it->second.versions) {
+    if (v.time <= ReadTime()) out.push_back(v);
+  }
+  return out;
 }
 
 std::vector<Row> Mesh::Quarantine(const std::string& id) const {
-  auto it = products_.find(id);
-  if (it == products_.end()) return {};
-  return Accumulate(it->second.quarantine,
-                    std::numeric_limits<uint64_t>::max());
+  std::lock_guard<std::mutex> lock(group_->mu);
+  auto it = group_->products.find(id);
+  if (time_ == 0 || it == group_->products.end()) return {};
+  return MeshGroup::Accumulate(it->second.quarantine, ReadTime());
 }
 
 int64_t Mesh::QuarantineCount(const std::string& id) const {
@@ -727,8 +918,9 @@ int64_t Mesh::QuarantineCount(const std::string& id) const {
 }
 
 std::vector<MeshChange> Mesh::TakeChanges() {
-  std::vector<MeshChange> out = std::move(changes_);
-  changes_.clear();
+  std::lock_guard<std::mutex> lock(group_->mu);
+  std::vector<MeshChange> out = std::move(group_->changes);
+  group_->changes.clear();
   std::sort(out.begin(), out.end());
   return out;
 }

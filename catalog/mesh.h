@@ -3,17 +3,27 @@
 //
 //   Worker worker;
 //   DM_ASSIGN_OR_RETURN(auto mesh, Mesh::Open(worker, {.store = store.get()}));
-//   DM_ASSIGN_OR_RETURN(Table orders, mesh->Source(raw_orders, {.path =
-//   "orders.csv"})); DM_ASSIGN_OR_RETURN(Table big, orders.Filter({"amount"},
-//   ...)); DM_RETURN_IF_ERROR(mesh->Publish(big, big_orders).status());
+//   DM_ASSIGN_OR_RETURN(Table orders, mesh->Source(raw, {.path = "o.csv"}));
+//   DM_ASSIGN_OR_RETURN(Table big, orders.Filter({"amount"}, ...));
+//   DM_RETURN_IF_ERROR(mesh->Publish(big, big_orders).status());
 //   DM_RETURN_IF_ERROR(mesh->Advance());      // run: rows, catalog, lineage
-//   ... edit orders.csv ...
+//   ... edit o.csv ...
 //   DM_ASSIGN_OR_RETURN(RefreshReport r, mesh->Refresh());  // exact diffs
 //
 // Two dataflows run on the worker: "mesh.products" (the user's tables, built
 // between Open and the first Advance) and "mesh.catalog", whose inputs are
 // the descriptors and the lineage edges, and which maintains the search
 // index and the lineage closure (an Iterate) incrementally from them.
+//
+// Several workers. Inside Runtime::Execute, every worker opens its Mesh
+// with the same MeshGroup and runs the same calls in the same order (as
+// every worker builds the same dataflow). Worker 0 alone reads files and
+// the store, writes the store and feeds the inputs; what it read is handed
+// to the others (MeshGroup), so every worker takes the same decisions and
+// returns the same results and errors. Each worker computes its share of
+// the keys; what they capture goes into the group, so reads (Read, Catalog,
+// Search, Downstream, ...) on any worker see all of it after an Advance.
+// Call TakeChanges on one worker only.
 //
 // Time. Engine time is a counter; every Advance closes the current time.
 // Source changes, publishes, updates and retires made before an Advance
@@ -32,9 +42,9 @@
 // publishing the same version with another schema is refused, and so is a
 // new minor version that is incompatible with the previous version of the
 // same major (CheckCompatible) or a version older than the newest. Metadata
-// (owner, tier, description, tags) may change under the same version; that
-// is an update: the catalog retracts the old descriptor and inserts the new.
-// Retire(id) retracts the product from the catalog and the lineage.
+// (owner, tier, description, tags) may change under the same version
+// (UpdateDescriptor); the catalog retracts the old descriptor and inserts
+// the new. Retire(id) retracts the product from the catalog and the lineage.
 //
 // Durability. With a store, every source batch is durable before it enters
 // the dataflow, and every published version before the catalog shows it.
@@ -43,17 +53,19 @@
 // and feeds only the difference; so after a clean restart the products, the
 // catalog and the lineage are those of before the restart.
 //
-// Limits: one worker (the worker passed to Open must have peers() == 1,
-// and must outlive the mesh); a
-// table's operators are added before the first Advance, so a product whose
-// computation is new must be declared before it (a retired product may be
-// published again at any time).
-// Thread compatibility: one caller at a time, on the worker's thread.
+// Limits: a table's operators are added before the first Advance, so a
+// product whose computation is new must be declared before it (a retired
+// product may be published again at any time). REQUIRES: the worker (and
+// the group) outlive the mesh.
+// Thread compatibility: one caller per Mesh, on its worker's thread.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -76,9 +88,13 @@ namespace diffmesh {
 class Graph;
 class Worker;
 
+class MeshGroup;
+
 struct MeshOptions {
   MeshStore* store = nullptr;  // none: nothing survives the process
   int retained_versions = 16;  // per product, >= 1
+  // Required with several workers: one group shared by all of them.
+  MeshGroup* group = nullptr;
 };
 
 // A consolidated change one Advance made to something a user watches.
@@ -105,10 +121,66 @@ struct RefreshReport {
   int64_t quarantine_changes = 0;
 };
 
+// What the workers of one mesh share: worker 0's reads, handed to the
+// others, and everything the dataflows capture. Create one per mesh and
+// pass it to every worker's Mesh::Open; it must outlive them.
+class MeshGroup {
+ public:
+  MeshGroup() = default;
+  MeshGroup(const MeshGroup&) = delete;
+  MeshGroup& operator=(const MeshGroup&) = delete;
+
+ private:
+  friend class Mesh;
+  using History = std::vector<std::tuple<Row, uint64_t, int64_t>>;
+  // A product's captured rows, from every worker.
+  struct Captured {
+    History history;
+    History quarantine;
+    std::set<uint64_t> changed_times;  // not yet given a data version
+    std::vector<DataVersion> versions;
+    int next_version = 1;
+  };
+  struct Agreement {
+    std::shared_ptr<void> value;
+    int taken = 0;
+  };
+  // Counts of records changing over time, readable as of a time: workers
+  // may be one time apart, and each reads as of its own.
+  template <class K>
+  struct TimedCounts {
+    std::map<K, int64_t> settled;  // every time <= settled_upto
+    std::vector<std::tuple<K, uint64_t, int64_t>> recent;
+    void Add(const K& key, uint64_t time, int64_t diff) {
+      recent.emplace_back(key, time, diff);
+    }
+    // The counts as of `upto` (inclusive), zeros dropped.
+    std::map<K, int64_t> AsOf(uint64_t upto) const;
+    // Folds every change at or before `upto` into `settled`.
+    void Settle(uint64_t upto);
+  };
+  void Record(std::string stream, uint64_t time, int64_t diff,
+              std::string text);  // REQUIRES: mu held
+  void Compact(Captured* product, int retained);
+  static std::vector<Row> Accumulate(const History& history, uint64_t upto);
+
+  mutable std::mutex mu;
+  std::condition_variable agreed_cv;
+  std::map<uint64_t, Agreement> agreed;  // by agreement number
+  std::map<std::string, Captured> products;
+  TimedCounts<ProductDescriptor> catalog;
+  TimedCounts<LineageEdge> lineage;
+  TimedCounts<std::pair<std::string, std::string>> search;  // (token, id)
+  TimedCounts<std::pair<ColumnRef, ColumnRef>> closure;
+  std::vector<MeshChange> pending;
+  std::vector<MeshChange> changes;
+};
+
 class Mesh {
  public:
-  // FailedPrecondition for a worker with peers, InvalidArgument for bad
-  // options; store errors (DataLoss naming the key) as they come.
+  // FailedPrecondition for a worker with peers but no group,
+  // InvalidArgument for bad options; store errors (DataLoss naming the key)
+  // as they come.
   static absl::StatusOr<std::unique_ptr<Mesh>> Open(Worker& worker,
                                                     MeshOptions options);
   ~Mesh();
@@ -172,40 +244,43 @@ class Mesh {
   std::vector<MeshChange> TakeChanges();
 
  private:
-  using History = std::vector<std::tuple<Row, uint64_t, int64_t>>;
+  // Per worker: what this worker's copy of the mesh knows about a product.
   struct Product {
     std::optional<StoredProduct> active;  // nullopt once retired
-    bool captured = false;                // rows flow into `history`
-    History history;
-    History quarantine;
-    std::set<uint64_t> changed_times;  // not yet given a data version
-    std::vector<DataVersion> versions;
-    int next_version = 1;
+    bool captured = false;                // its rows are captured
   };
   struct SourceState {
-    std::unique_ptr<FileSource> files;
+    std::unique_ptr<FileSource> files;  // worker 0 only
     InputHandle<Row> rows;
     InputHandle<Row> quarantine;
     std::vector<SourceBatch> logged;  // to replay when the mesh starts
   };
 
   Mesh(Worker& worker, MeshOptions options);
+  bool feeder() const;
+  // Runs `compute` on worker 0 and gives every worker its result: the one
+  // way a worker learns what worker 0 read or wrote. Every worker calls it
+  // at the same points in the same order.
+  template <class T>
+  T Agree(const std::function<T()>& compute);
   absl::Status Restore();
   // Replays the sources' logs and reads their files; at the first Advance.
   absl::Status Start(RefreshReport* report);
   void BuildCatalogDataflow();
-  void Capture(const std::string& id, const Table& table);
+  void Capture(const std::string& id, const RowCollection& rows,
+               const std::optional<RowCollection>& quarantine);
   absl::Status Feed(const std::string& id, SourceState* source,
                     RefreshReport* report);
-  void Record(std::string stream, uint64_t time, int64_t diff,
-              std::string text);
-  void Compact(Product* product);
   // The highest stored version of `id`, or null.
   const StoredProduct* Newest(const std::string& id) const;
-  static std::vector<Row> Accumulate(const History& history, uint64_t upto);
+  // Reads see the last closed time: time() - 1.
+  uint64_t ReadTime() const;
 
   Worker& worker_;
   MeshOptions options_;
+  std::unique_ptr<MeshGroup> own_group_;
+  MeshGroup* group_ = nullptr;
+  uint64_t agreements_ = 0;
   Graph* products_graph_ = nullptr;
   Graph* catalog_graph_ = nullptr;
   uint64_t time_ = 0;
@@ -218,14 +293,6 @@ class Mesh {
   std::map<std::string, Product> products_;
   std::map<std::string, StoredProduct> versions_;  // by VersionedId()
   std::map<std::string, SourceState> sources_;
-
-  // State read back from the catalog dataflow.
-  std::map<ProductDescriptor, int64_t> catalog_;
-  std::map<LineageEdge, int64_t> lineage_;
-  std::map<std::string, std::map<std::string, int64_t>> search_;
-  std::map<std::pair<ColumnRef, ColumnRef>, int64_t> closure_;
-  std::vector<MeshChange> pending_;
-  std::vector<MeshChange> changes_;
 };
 
 }  // namespace diffmesh
