@@ -35,7 +35,9 @@ void AddWords(const std::string& text, std::set<std::string>* out) {
     word.clear();
   };
   for (char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c))) {
+    // Bytes of multi-byte UTF-8 characters are parts of words too.
+    if (std::isalnum(static_cast<unsigned char>(c)) ||
+        static_cast<unsigned char>(c) >= 0x80) {
       word.push_back(absl::ascii_tolower(c));
     } else {
       flush();
@@ -75,11 +77,14 @@ std::string DescribeDescriptor(const ProductDescriptor& d) {
           : absl::StrCat(" from ", absl::StrJoin(d.upstream, ", ")));
 }
 
-bool SameColumns(const Schema& a, const Schema& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a.fields()[i].name != b.fields()[i].name ||
-        a.fields()[i].type != b.fields()[i].type) {
+// The descriptor's columns are the table's: same names and types, and a
+// column the descriptor says is never null is never null in the table.
+bool SameColumns(const Schema& descriptor, const Schema& table) {
+  if (descriptor.size() != table.size()) return false;
+  for (size_t i = 0; i < descriptor.size(); ++i) {
+    const Field& d = descriptor.fields()[i];
+    const Field& t = table.fields()[i];
+    if (d.name != t.name || d.type != t.type || (!d.nullable && t.nullable)) {
       return false;
     }
   }
@@ -143,7 +148,7 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
   }
   std::unique_ptr<Mesh> mesh(new Mesh(worker, options));
   if (options.group == nullptr) {
-    mesh->own_group_ = std::make_unique<MeshGroup>();
+    mesh->own_group_ = std::make_shared<MeshGroup>();
     mesh->group_ = mesh->own_group_.get();
   } else {
     mesh->group_ = options.group;
@@ -159,14 +164,18 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
 void Mesh::BuildCatalogDataflow() {
   Graph& g = *catalog_graph_;
   MeshGroup* group = group_;
+  // The dataflows outlive the mesh inside the worker; a group the mesh
+  // owns lives as long as they do.
+  std::shared_ptr<MeshGroup> keep = own_group_;
   auto [catalog_in, catalog] = NewInput<ProductDescriptor>(g);
   catalog_in_ = std::move(catalog_in);
-  auto watched_catalog = Inspect(
-      catalog, [group](const ProductDescriptor& d, uint64_t t, int64_t r) {
-        std::lock_guard<std::mutex> lock(group->mu);
-        group->catalog.Add(d, t, r);
-        group->Record("catalog", t, r, DescribeDescriptor(d));
-      });
+  auto watched_catalog =
+      Inspect(catalog,
+              [group, keep](const ProductDescriptor& d, uint64_t t, int64_t r) {
+                std::lock_guard<std::mutex> lock(group->mu);
+                group->catalog.Add(d, t, r);
+                group->Record("catalog", t, r, DescribeDescriptor(d));
+              });
   probes_.push_back(ProbeStream(watched_catalog.stream));
 
   auto tokens = Distinct(FlatMap(catalog, [](const ProductDescriptor& d) {
@@ -176,9 +185,9 @@ void Mesh::BuildCatalogDataflow() {
     }
     return out;
   }));
-  auto watched_tokens =
-      Inspect(tokens, [group](const std::pair<std::string, std::string>& p,
-                              uint64_t t, int64_t r) {
+  auto watched_tokens = Inspect(
+      tokens, [group, keep](const std::pair<std::string, std::string>& p,
+                            uint64_t t, int64_t r) {
         std::lock_guard<std::mutex> lock(group->mu);
         group->search.Add(p, t, r);
       });
@@ -186,8 +195,8 @@ void Mesh::BuildCatalogDataflow() {
 
   auto [lineage_in, edges] = NewInput<LineageEdge>(g);
   lineage_in_ = std::move(lineage_in);
-  auto watched_edges =
-      Inspect(edges, [group](const LineageEdge& e, uint64_t t, int64_t r) {
+  auto watched_edges = Inspect(
+      edges, [group, keep](const LineageEdge& e, uint64_t t, int64_t r) {
         std::lock_guard<std::mutex> lock(group->mu);
         group->lineage.Add(e, t, r);
         group->Record("lineage", t, r, e.ToString());
@@ -197,12 +206,12 @@ void Mesh::BuildCatalogDataflow() {
   auto pairs = Map(edges, [](const LineageEdge& e) {
     return std::pair<ColumnRef, ColumnRef>(e.from, e.to);
   });
-  auto closure = Inspect(
-      TransitiveClosure(pairs),
-      [group](const std::pair<ColumnRef, ColumnRef>& p, uint64_t t, int64_t r) {
-        std::lock_guard<std::mutex> lock(group->mu);
-        group->closure.Add(p, t, r);
-      });
+  auto closure = Inspect(TransitiveClosure(pairs),
+                         [group, keep](const std::pair<ColumnRef, ColumnRef>& p,
+                                       uint64_t t, int64_t r) {
+                           std::lock_guard<std::mutex> lock(group->mu);
+                           group->closure.Add(p, t, r);
+                         });
   probes_.push_back(ProbeStream(closure.stream));
 }
 
@@ -240,18 +249,25 @@ absl::Status Mesh::Restore() {
     if (sp.active) {
       Product& p = products_[id];
       if (p.active) {
-        return absl::DataLossError(
-            absl::StrCat("store holds two active versions of ", id, ": ",
-                         p.active->descriptor.version.ToString(), " and ",
-                         sp.descriptor.version.ToString()));
+        // A crash between writing a new version and retiring the old one
+        // leaves both active: the newer one is.
+        if (sp.descriptor.version < p.active->descriptor.version) {
+          sp.active = false;
+          versions_[sp.descriptor.VersionedId()] = std::move(sp);
+          continue;
+        }
+        versions_[p.active->descriptor.VersionedId()].active = false;
       }
       p.active = sp;
-      if (feeder()) {
-        catalog_in_.Insert(sp.descriptor);
-        for (const LineageEdge& e : sp.edges) lineage_in_.Insert(e);
-      }
     }
     versions_[sp.descriptor.VersionedId()] = std::move(sp);
+  }
+  if (feeder()) {
+    for (const auto& [id, p] : products_) {
+      if (!p.active) continue;
+      catalog_in_.Insert(p.active->descriptor);
+      for (const LineageEdge& e : p.active->edges) lineage_in_.Insert(e);
+    }
   }
   // Restored entries sit at time 0; the mesh goes on where it stopped.
   catalog_in_.AdvanceTo(time_);
@@ -267,10 +283,14 @@ void MeshGroup::Record(std::string stream, uint64_t time, int64_t diff,
 void Mesh::Capture(const std::string& id, const RowCollection& rows,
                    const std::optional<RowCollection>& quarantine) {
   products_[id].captured = true;
+  products_[id].rows_port = rows.stream.port;
   MeshGroup* group = group_;
+  // The dataflows outlive the mesh inside the worker; a group the mesh
+  // owns lives as long as they do.
+  std::shared_ptr<MeshGroup> keep = own_group_;
   const std::string stream = absl::StrCat("product ", id);
-  auto watched =
-      Inspect(rows, [group, id, stream](const Row& row, uint64_t t, int64_t r) {
+  auto watched = Inspect(
+      rows, [group, keep, id, stream](const Row& row, uint64_t t, int64_t r) {
         std::lock_guard<std::mutex> lock(group->mu);
         MeshGroup::Captured& p = group->products[id];
         p.history.emplace_back(row, t, r);
@@ -280,13 +300,13 @@ void Mesh::Capture(const std::string& id, const RowCollection& rows,
   probes_.push_back(ProbeStream(watched.stream));
   if (quarantine) {
     const std::string qstream = absl::StrCat("quarantine ", id);
-    auto watched_quarantine =
-        Inspect(*quarantine,
-                [group, id, qstream](const Row& row, uint64_t t, int64_t r) {
-                  std::lock_guard<std::mutex> lock(group->mu);
-                  group->products[id].quarantine.emplace_back(row, t, r);
-                  group->Record(qstream, t, r, RowDebugString(row));
-                });
+    auto watched_quarantine = Inspect(
+        *quarantine,
+        [group, keep, id, qstream](const Row& row, uint64_t t, int64_t r) {
+          std::lock_guard<std::mutex> lock(group->mu);
+          group->products[id].quarantine.emplace_back(row, t, r);
+          group->Record(qstream, t, r, RowDebugString(row));
+        });
     probes_.push_back(ProbeStream(watched_quarantine.stream));
   }
 }
@@ -310,6 +330,13 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
   if (products_graph_->sealed()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "source ", id, ": declare sources before the mesh's first Advance"));
+  }
+  if (options.schema && descriptor.schema.size() > 0 &&
+      !(*options.schema == descriptor.schema)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "source ", id,
+        ": the descriptor's schema and the source options' schema differ; "
+        "give one"));
   }
   if (!options.schema) {
     if (descriptor.schema.size() > 0) {
@@ -347,9 +374,14 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
       o.after_log = std::max(o.after_log, batch.time + 1);
       for (const auto& [row, diff] : batch.updates) {
         if (absl::Status fits = schema.Validate(row); !fits.ok()) {
-          o.status = absl::DataLossError(absl::StrCat(
-              "source log of ", id, " at time ", batch.time,
-              " holds a row that does not fit the schema: ", fits.message()));
+          // Not corruption: the log holds rows of another schema (the
+          // source's schema changed between runs), which cannot be replayed.
+          o.status = absl::FailedPreconditionError(absl::StrCat(
+              "source ", id,
+              ": its log holds rows of another schema (at "
+              "time ",
+              batch.time, ": ", fits.message(),
+              "); a source's schema cannot change across a restart"));
           return o;
         }
       }
@@ -377,8 +409,12 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
   if (!published.ok()) return published.status();
   const std::string qstream = absl::StrCat("quarantine ", id);
   MeshGroup* group = group_;
+  // The dataflows outlive the mesh inside the worker; a group the mesh
+  // owns lives as long as they do.
+  std::shared_ptr<MeshGroup> keep = own_group_;
   auto watched = Inspect(
-      quarantine, [group, id, qstream](const Row& row, uint64_t t, int64_t r) {
+      quarantine,
+      [group, keep, id, qstream](const Row& row, uint64_t t, int64_t r) {
         std::lock_guard<std::mutex> lock(group->mu);
         group->products[id].quarantine.emplace_back(row, t, r);
         group->Record(qstream, t, r, RowDebugString(row));
@@ -396,11 +432,12 @@ struct Fed {
 }  // namespace
 
 absl::Status Mesh::Start(RefreshReport* report) {
-  started_ = true;
   // Sources send their first rows only now, when every table reading them
   // is declared: an input sends what it holds when it advances (or when its
   // buffer fills), and a reader connected later would not see it.
   for (auto& [id, source] : sources_) {
+    if (source.replayed) continue;
+    source.replayed = true;
     if (feeder()) {
       RowDiffs accumulated;
       for (const SourceBatch& batch : source.logged) {
@@ -424,12 +461,16 @@ absl::Status Mesh::Start(RefreshReport* report) {
     return f;
   });
   MergeReport(fed.report, report);
+  // A failed start is retried by the next Advance or Refresh.
+  if (fed.status.ok()) started_ = true;
   return fed.status;
 }
 
 absl::Status Mesh::Feed(const std::string& id, SourceState* source,
                         RefreshReport* report) {
-  absl::StatusOr<SourceDiff> diff = source->files->Poll();
+  // The source moves on only once the difference is durable: a failed
+  // write leaves it to the next poll.
+  absl::StatusOr<SourceDiff> diff = source->files->Peek();
   if (!diff.ok()) {
     return absl::Status(
         diff.status().code(),
@@ -440,6 +481,7 @@ absl::Status Mesh::Feed(const std::string& id, SourceState* source,
     DM_RETURN_IF_ERROR(
         options_.store->AppendSourceBatch(id, {time_, diff->rows}));
   }
+  source->files->Commit();
   for (const auto& [row, n] : diff->rows) {
     source->rows.Update(row, n);
     (n > 0 ? report->rows_inserted : report->rows_retracted) += n > 0 ? n : -n;
@@ -463,10 +505,12 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
   } else if (!SameColumns(descriptor.schema, table.schema())) {
     std::vector<std::string> want, have;
     for (const Field& f : descriptor.schema.fields()) {
-      want.push_back(absl::StrCat(f.name, ":", ValueTypeName(f.type)));
+      want.push_back(absl::StrCat(f.name, ":", ValueTypeName(f.type),
+                                  f.nullable ? "" : " not null"));
     }
     for (const Field& f : table.schema().fields()) {
-      have.push_back(absl::StrCat(f.name, ":", ValueTypeName(f.type)));
+      have.push_back(absl::StrCat(f.name, ":", ValueTypeName(f.type),
+                                  f.nullable ? "" : " not null"));
     }
     return absl::InvalidArgumentError(absl::StrCat(
         what, ": the descriptor's columns (", absl::StrJoin(want, ", "),
@@ -502,6 +546,12 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
 
   // Version rules.
   const std::string vid = descriptor.VersionedId();
+  if (newest != nullptr && descriptor.version < newest->descriptor.version) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": version ", descriptor.version.ToString(),
+                     " is older than the published ",
+                     newest->descriptor.version.ToString()));
+  }
   if (auto same = versions_.find(vid); same != versions_.end()) {
     if (!(same->second.descriptor.schema == descriptor.schema)) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -511,11 +561,6 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
     }
   } else if (newest != nullptr) {
     const ProductVersion& prev = newest->descriptor.version;
-    if (descriptor.version < prev) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(what, ": version ", descriptor.version.ToString(),
-                       " is older than the published ", prev.ToString()));
-    }
     if (descriptor.version.major == prev.major) {
       absl::Status compatible =
           CheckCompatible(newest->descriptor.schema, descriptor.schema);
@@ -537,6 +582,12 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
   if (table.rows().graph() != products_graph_) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": the table is not built from this mesh"));
+  }
+  if (p.captured && table.rows().stream.port != p.rows_port) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": ", id,
+                     " is computed by another table in this run; a product's "
+                     "computation is fixed once published"));
   }
 
   StoredProduct next{descriptor, edges, true};

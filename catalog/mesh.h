@@ -248,12 +248,14 @@ class Mesh {
   struct Product {
     std::optional<StoredProduct> active;  // nullopt once retired
     bool captured = false;                // its rows are captured
+    const void* rows_port = nullptr;      // from this stream
   };
   struct SourceState {
     std::unique_ptr<FileSource> files;  // worker 0 only
     InputHandle<Row> rows;
     InputHandle<Row> quarantine;
     std::vector<SourceBatch> logged;  // to replay when the mesh starts
+    bool replayed = false;
   };
 
   Mesh(Worker& worker, MeshOptions options);
@@ -278,7 +280,7 @@ class Mesh {
 
   Worker& worker_;
   MeshOptions options_;
-  std::unique_ptr<MeshGroup> own_group_;
+  std::shared_ptr<MeshGroup> own_group_;
   MeshGroup* group_ = nullptr;
   uint64_t agreements_ = 0;
   Graph* products_graph_ = nullptr;

@@ -154,6 +154,21 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Open(
     return absl::InvalidArgumentError(
         absl::StrCat(options.path, ": ", valid.message()));
   }
+  // Every file is read once now, so a wrong path, format or schema is an
+  // error here rather than a quarantined file later.
+  absl::StatusOr<std::vector<std::string>> files = source->ListFiles();
+  if (!files.ok()) return files.status();
+  for (const std::string& file : *files) {
+    absl::StatusOr<std::string> text = ReadFileToString(file);
+    if (!text.ok()) return text.status();
+    FileState trial;
+    absl::Status parsed = source->Parse(file, *text, &trial);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ": not ", SourceFormatName(format),
+                       " of the schema: ", parsed.message()));
+    }
+  }
   return source;
 }
 
@@ -183,8 +198,8 @@ void FileSource::AssumeRows(const RowDiffs& rows) {
   assumed_ = std::move(assumed);
 }
 
-void FileSource::Parse(const std::string& file, const std::string& text,
-                       FileState* state) const {
+absl::Status FileSource::Parse(const std::string& file, const std::string& text,
+                               FileState* state) const {
   std::vector<std::pair<int, Row>> rows;
   std::vector<Quarantined> quarantine;
   absl::Status whole_file;
@@ -223,19 +238,34 @@ void FileSource::Parse(const std::string& file, const std::string& text,
     // product. The quarantine says why nothing new was taken.
     state->quarantine[QuarantineRow(
         {file, 0, absl::StrCat("file not used: ", whole_file.message())})] = 1;
-    return;
+    return whole_file;
   }
   state->rows.clear();
   for (auto& [line, row] : rows) ++state->rows[std::move(row)];
   for (const Quarantined& q : quarantine) ++state->quarantine[QuarantineRow(q)];
+  return absl::OkStatus();
 }
 
 absl::StatusOr<SourceDiff> FileSource::Poll() {
-  absl::StatusOr<std::vector<std::string>> files = ListFiles();
-  if (!files.ok()) return files.status();
+  absl::StatusOr<SourceDiff> diff = Peek();
+  if (diff.ok()) Commit();
+  return diff;
+}
+
+void FileSource::Commit() {
+  if (!peeked_files_) return;
+  files_ = *std::move(peeked_files_);
+  peeked_files_.reset();
+  if (peeked_consumes_assumed_) assumed_.reset();
+}
+
+absl::StatusOr<SourceDiff> FileSource::Peek() {
+  peeked_files_.reset();
+  absl::StatusOr<std::vector<std::string>> listed = ListFiles();
+  if (!listed.ok()) return listed.status();
   // Read everything first, so a failure leaves the source unchanged.
   std::vector<std::pair<std::string, std::string>> texts;
-  for (const std::string& file : *files) {
+  for (const std::string& file : *listed) {
     absl::StatusOr<std::string> text = ReadFileToString(file);
     if (!text.ok()) {
       if (is_directory_ && absl::IsNotFound(text.status())) continue;
@@ -243,9 +273,10 @@ absl::StatusOr<SourceDiff> FileSource::Poll() {
     }
     texts.emplace_back(file, *std::move(text));
   }
+  std::map<std::string, FileState> files = files_;
   SourceDiff diff;
   std::map<Row, int64_t> rows, quarantine;
-  for (auto it = files_.begin(); it != files_.end();) {
+  for (auto it = files.begin(); it != files.end();) {
     auto seen = std::find_if(texts.begin(), texts.end(), [&](const auto& t) {
       return t.first == it->first;
     });
@@ -256,33 +287,44 @@ absl::StatusOr<SourceDiff> FileSource::Poll() {
     AddInto(&rows, it->second.rows, -1);
     AddInto(&quarantine, it->second.quarantine, -1);
     diff.files_changed.push_back(it->first);
-    it = files_.erase(it);
+    it = files.erase(it);
   }
+  bool all_parsed = true;
   for (const auto& [file, text] : texts) {
     const size_t hash = absl::Hash<std::string>()(text);
-    auto found = files_.find(file);
-    if (found != files_.end() && found->second.content_hash == hash) continue;
-    FileState next = found != files_.end() ? found->second : FileState();
+    auto found = files.find(file);
+    if (found != files.end() && found->second.content_hash == hash) {
+      all_parsed = all_parsed && found->second.parsed;
+      continue;
+    }
+    FileState next = found != files.end() ? found->second : FileState();
     next.content_hash = hash;
-    Parse(file, text, &next);
-    if (found != files_.end()) {
+    next.parsed = Parse(file, text, &next).ok();
+    all_parsed = all_parsed && next.parsed;
+    if (found != files.end()) {
       AddInto(&rows, found->second.rows, -1);
       AddInto(&quarantine, found->second.quarantine, -1);
     }
     AddInto(&rows, next.rows, +1);
     AddInto(&quarantine, next.quarantine, +1);
-    files_[file] = std::move(next);
+    files[file] = std::move(next);
     diff.files_changed.push_back(file);
   }
+  peeked_consumes_assumed_ = false;
   if (assumed_) {
-    // Against what the consumer holds, not against what this object read.
     rows.clear();
-    for (const auto& [file, state] : files_) AddInto(&rows, state.rows, +1);
-    AddInto(&rows, *assumed_, -1);
-    assumed_.reset();
+    // Against what the consumer holds, not against what this object read;
+    // and only once every file parsed, since a broken file holds back its
+    // share of the assumed rows.
+    if (all_parsed) {
+      for (const auto& [file, state] : files) AddInto(&rows, state.rows, +1);
+      AddInto(&rows, *assumed_, -1);
+      peeked_consumes_assumed_ = true;
+    }
   }
   diff.rows = ToDiffs(rows);
   diff.quarantine = ToDiffs(quarantine);
+  peeked_files_ = std::move(files);
   return diff;
 }
 

@@ -22,11 +22,13 @@
 // Bad input. A record that does not parse or fit the schema becomes a
 // quarantine row (QuarantineSchema(): file, line, reason) and the rest of
 // the file is used; quarantine rows are differenced like data rows, so a
-// fixed record leaves the quarantine. A file that cannot be parsed at all
-// (no CSV header, broken JSON array) keeps the rows it last had and adds one
-// quarantine row (line null) saying why. A missing path, an unreadable file,
-// or an unknown format are errors (NotFound, PermissionDenied,
-// InvalidArgument) naming the path.
+// fixed record leaves the quarantine. Open reads every file once: a missing
+// path, an unreadable file, an unknown format or a file that is not in its
+// format at all (no CSV header or not the schema's, a broken JSON array) is
+// an error (NotFound, PermissionDenied, InvalidArgument) naming the file.
+// Later, while watching, such a file keeps the rows it last had and adds
+// one quarantine row (line null) saying why; after AssumeRows, a source
+// keeps the assumed rows until every one of its files parses.
 //
 // Schema. Given (SourceOptions::schema), or inferred on Open from the first
 // file in name order (catalog/csv.h, catalog/json.h give the rules). For
@@ -90,20 +92,28 @@ class FileSource {
   // the first). An error leaves the source as it was: NotFound if the path
   // vanished, PermissionDenied/Unavailable for read failures.
   absl::StatusOr<SourceDiff> Poll();
+  // Poll in two steps, for a consumer that must make the difference
+  // durable first: Peek computes it without changing the source; Commit
+  // makes the last Peek's difference the source's state. Without a Commit
+  // the next Peek or Poll returns it again.
+  absl::StatusOr<SourceDiff> Peek();
+  void Commit();
 
  private:
   struct FileState {
     size_t content_hash = 0;
+    bool parsed = true;  // false: the file could not be parsed at all
     std::map<Row, int64_t> rows;
     std::map<Row, int64_t> quarantine;
   };
   FileSource(SourceOptions options, SourceFormat format, Schema schema)
       : options_(std::move(options)), format_(format), schema_(schema) {}
   absl::StatusOr<std::vector<std::string>> ListFiles() const;
-  // Parses `text` of `file` into `state` (rows and quarantine); keeps the
-  // previous rows when the file cannot be parsed at all.
-  void Parse(const std::string& file, const std::string& text,
-             FileState* state) const;
+  // Parses `text` of `file` into `state` (rows and quarantine). When the
+  // file cannot be parsed at all, keeps the previous rows, quarantines the
+  // file and returns why.
+  absl::Status Parse(const std::string& file, const std::string& text,
+                     FileState* state) const;
 
   SourceOptions options_;
   SourceFormat format_;
@@ -111,6 +121,9 @@ class FileSource {
   bool is_directory_ = false;
   std::map<std::string, FileState> files_;
   std::optional<std::map<Row, int64_t>> assumed_;
+  // The last Peek's result, for Commit.
+  std::optional<std::map<std::string, FileState>> peeked_files_;
+  bool peeked_consumes_assumed_ = false;
 };
 
 // Reads a whole file; NotFound / PermissionDenied / Unavailable naming it.

@@ -188,7 +188,7 @@ AggregateSpec Mean(std::string input, std::string output) {
 Table::Table(RowCollection rows, Schema schema,
              std::vector<std::vector<ColumnSource>> column_sources,
              std::vector<ColumnSource> table_sources,
-             std::optional<RowCollection> quarantine)
+             std::vector<RowCollection> quarantine)
     : rows_(std::move(rows)),
       schema_(std::move(schema)),
       column_sources_(std::move(column_sources)),
@@ -209,8 +209,7 @@ absl::StatusOr<Table> Table::FromProduct(const std::string& product,
   for (const Field& f : schema.fields()) {
     sources.push_back({{{product, f.name}, TransformKind::kDirect}});
   }
-  return Table(std::move(rows), *std::move(valid), std::move(sources), {},
-               std::nullopt);
+  return Table(std::move(rows), *std::move(valid), std::move(sources), {}, {});
 }
 
 std::vector<std::string> Table::UpstreamProducts() const {
@@ -261,11 +260,23 @@ std::vector<ColumnSource> Table::SourcesOf(const std::vector<int>& columns,
   return out;
 }
 
-std::optional<RowCollection> Table::WithQuarantine(
-    std::optional<RowCollection> more) const {
-  if (!quarantine_) return more;
-  if (!more) return quarantine_;
-  return Concat(*quarantine_, *more);
+std::vector<RowCollection> Table::WithQuarantine(
+    const std::vector<RowCollection>& more) const {
+  std::vector<RowCollection> parts = quarantine_;
+  for (const RowCollection& part : more) {
+    const bool known =
+        std::any_of(parts.begin(), parts.end(), [&](const RowCollection& p) {
+          return p.stream.port == part.stream.port;
+        });
+    if (!known) parts.push_back(part);
+  }
+  return parts;
+}
+
+std::optional<RowCollection> Table::quarantine() const {
+  if (quarantine_.empty()) return std::nullopt;
+  if (quarantine_.size() == 1) return quarantine_[0];
+  return ConcatMany(quarantine_);
 }
 
 absl::StatusOr<Table> Table::Select(
@@ -339,7 +350,7 @@ absl::StatusOr<Table> Table::Derive(const std::string& name, ValueType type,
   std::vector<std::vector<ColumnSource>> sources = column_sources_;
   sources.push_back(SourcesOf(*indices, TransformKind::kDerived));
   return Table(kept, *std::move(schema), std::move(sources), table_sources_,
-               WithQuarantine(refused));
+               WithQuarantine({refused}));
 }
 
 absl::StatusOr<Table> Table::Filter(const std::vector<std::string>& inputs,
@@ -388,7 +399,7 @@ absl::StatusOr<Table> Table::Mask(const std::string& column, ValueFn fn) const {
       absl::StrCat(fields[at].description,
                    fields[at].description.empty() ? "" : " ", "(masked)");
   return Table(kept, Schema(std::move(fields)), std::move(sources),
-               table_sources_, WithQuarantine(refused));
+               table_sources_, WithQuarantine({refused}));
 }
 
 absl::StatusOr<Table> Table::Join(const Table& right,
@@ -451,19 +462,20 @@ absl::StatusOr<Table> Table::JoinOn(
                                       right.column_sources_[(*right_keys)[i]]);
   }
   // Null keys never match (SQL), so they are not keyed at all.
+  // `values` absent: the whole row.
   auto keyed = [](const RowCollection& rows, std::vector<int> keys,
-                  std::vector<int> values) {
+                  std::optional<std::vector<int>> values) {
     return FlatMap(rows, [keys, values](const Row& row) {
       std::vector<std::pair<Row, Row>> out;
       for (int k : keys) {
         if (row[k].is_null()) return out;
       }
       out.emplace_back(Project(row, keys),
-                       values.empty() ? row : Project(row, values));
+                       values ? Project(row, *values) : row);
       return out;
     });
   };
-  auto joined = diffmesh::Join(keyed(rows_, *left_keys, {}),
+  auto joined = diffmesh::Join(keyed(rows_, *left_keys, std::nullopt),
                                keyed(right.rows_, *right_keys, right_rest));
   auto rows = Map(joined, [](const std::pair<Row, std::pair<Row, Row>>& j) {
     Row out = j.second.first;
@@ -476,7 +488,7 @@ absl::StatusOr<Table> Table::JoinOn(
       Merged(table_sources, SourcesOf(*left_keys, TransformKind::kJoinKey));
   table_sources = Merged(table_sources,
                          right.SourcesOf(*right_keys, TransformKind::kJoinKey));
-  std::optional<RowCollection> quarantine = WithQuarantine(right.quarantine_);
+  std::vector<RowCollection> quarantine = WithQuarantine(right.quarantine_);
   return Table(rows, *std::move(schema), std::move(sources),
                std::move(table_sources), std::move(quarantine));
 }

@@ -107,9 +107,11 @@ class Table {
   }
   // The products this table reads, sorted.
   std::vector<std::string> UpstreamProducts() const;
-  // Rows refused on the way (QuarantineSchema()); nullopt when no
-  // operation can refuse any.
-  const std::optional<RowCollection>& quarantine() const { return quarantine_; }
+  // Rows refused on the way (QuarantineSchema()), each refusing operation's
+  // once even where tables that share it meet again; nullopt when no
+  // operation can refuse any. REQUIRES: the dataflow has not run (several
+  // refusing operations are concatenated here).
+  std::optional<RowCollection> quarantine() const;
 
   absl::StatusOr<Table> Select(const std::vector<std::string>& columns) const;
   absl::StatusOr<Table> Rename(const std::string& from,
@@ -146,21 +148,22 @@ class Table {
   Table(RowCollection rows, Schema schema,
         std::vector<std::vector<ColumnSource>> column_sources,
         std::vector<ColumnSource> table_sources,
-        std::optional<RowCollection> quarantine);
+        std::vector<RowCollection> quarantine);
   absl::Status CheckBuildable(const char* operation) const;
   absl::StatusOr<std::vector<int>> Indices(
       const char* operation, const std::vector<std::string>& columns) const;
   // Sources of `columns` composed with `kind`.
   std::vector<ColumnSource> SourcesOf(const std::vector<int>& columns,
                                       TransformKind kind) const;
-  std::optional<RowCollection> WithQuarantine(
-      std::optional<RowCollection> more) const;
+  // This table's quarantine parts and `more`, each stream once.
+  std::vector<RowCollection> WithQuarantine(
+      const std::vector<RowCollection>& more) const;
 
   RowCollection rows_;
   Schema schema_;
   std::vector<std::vector<ColumnSource>> column_sources_;
   std::vector<ColumnSource> table_sources_;
-  std::optional<RowCollection> quarantine_;
+  std::vector<RowCollection> quarantine_;
 };
 
 class GroupedTable {

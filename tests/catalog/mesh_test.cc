@@ -323,6 +323,66 @@ TEST(Mesh, VersionsAreImmutableAndCompatible) {
   EXPECT_EQ(r.mesh->Catalog()[1].VersionedId(), "sales.big_orders@1.2");
 }
 
+TEST(Mesh, PublishRefusals) {
+  Retail r;
+  // Non-null in the descriptor, but a derived column may be null.
+  Table derived = Must(r.orders.Derive("double", ValueType::kInt64, {"amount"},
+                                       [](const Row& in) { return in[0]; }));
+  ProductDescriptor strict = Describe("sales.doubled");
+  Schema schema = derived.schema();
+  std::vector<Field> fields = schema.fields();
+  fields.back().nullable = false;
+  strict.schema = Schema(fields);
+  auto refused = r.mesh->Publish(derived, strict);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("double:int64 not null"));
+  // Another table under a product that is already computed.
+  ProductDescriptor big =
+      Describe("sales.big_orders", Tier::kCurated, "Orders of at least 100");
+  big.version = {2, 0};
+  auto other = r.mesh->Publish(r.narrower, big);
+  EXPECT_THAT(other, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(other.status().message()),
+              HasSubstr("computed by another table"));
+  // An older version that exists, after a newer one.
+  big.version = {1, 3};
+  ASSERT_THAT(r.mesh->Publish(r.filtered, big).status(), IsOk());
+  big.version = {1, 0};
+  auto older = r.mesh->Publish(r.filtered, big);
+  EXPECT_THAT(older, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(older.status().message()),
+              HasSubstr("older than the published 1.3"));
+}
+
+TEST(Mesh, SourceSchemasMustAgreeAndFilesFitTheirFormat) {
+  TempDir dir;
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  std::string file = dir.Write("t.csv", "a\n1\n");
+  ProductDescriptor d = Describe("a.t");
+  d.schema = Schema({{"a", ValueType::kInt64}});
+  auto differ = mesh->Source(
+      d, {.path = file, .schema = Schema({{"a", ValueType::kString}})});
+  EXPECT_THAT(differ, StatusIs(absl::StatusCode::kInvalidArgument));
+  std::string json_in_csv = dir.Write("j.csv", "[{\"a\": 1}]\n");
+  auto wrong = mesh->Source(d, {.path = json_in_csv});
+  EXPECT_THAT(wrong, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(wrong.status().message()), HasSubstr("j.csv"));
+}
+
+TEST(Mesh, SearchFindsNonAsciiWords) {
+  TempDir dir;
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  Must(mesh->Source(Describe("shop.menu", Tier::kRaw, "Café prices"),
+                    {.path = dir.Write("m.csv", "item,prix\ncrème,3\n")}));
+  ASSERT_THAT(mesh->Advance(), IsOk());
+  EXPECT_THAT(mesh->Search("café"), ElementsAre("shop.menu"));
+  EXPECT_THAT(mesh->Search("caf"), ElementsAre("shop.menu"));
+  EXPECT_THAT(mesh->Search("cafe"), IsEmpty());
+}
+
 TEST(Mesh, RetireRetractsCatalogLineageAndClosure) {
   Retail r;
   ASSERT_THAT(r.mesh->Advance(), IsOk());

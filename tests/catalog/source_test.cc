@@ -153,6 +153,36 @@ TEST_F(SourceTest, AssumedRowsAreTheStartingPoint) {
               ElementsAre(Pair(R("bob", 2), 1), Pair(R("old", 9), -1)));
 }
 
+TEST_F(SourceTest, BrokenFileAfterAssumeKeepsTheAssumedRows) {
+  std::string file = Write("t.csv", "name,n\nada,1\n");
+  auto source = Open({.path = file});
+  Write("t.csv", "\"name,n\nada,1\n");  // now the header is broken
+  source->AssumeRows({{R("ada", 1), 1}, {R("bob", 2), 1}});
+  SourceDiff broken = Poll(*source);
+  EXPECT_THAT(broken.rows, IsEmpty());  // nothing retracted
+  EXPECT_EQ(broken.quarantine.size(), 1u);
+  Write("t.csv", "name,n\nada,1\n");
+  SourceDiff fixed = Poll(*source);
+  EXPECT_THAT(fixed.rows, ElementsAre(Pair(R("bob", 2), -1)));
+  EXPECT_EQ(fixed.quarantine.size(), 1u);
+  EXPECT_EQ(fixed.quarantine[0].second, -1);
+}
+
+TEST_F(SourceTest, PeekWithoutCommitGivesTheSameDifferenceAgain) {
+  std::string file = Write("t.csv", "name,n\nada,1\n");
+  auto source = Open({.path = file});
+  Poll(*source);
+  Write("t.csv", "name,n\nbob,2\n");
+  auto first = source->Peek();
+  ASSERT_THAT(first, IsOk());
+  auto again = source->Peek();
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(first->rows, again->rows);
+  EXPECT_EQ(first->rows.size(), 2u);
+  source->Commit();
+  EXPECT_TRUE(Poll(*source).empty());
+}
+
 TEST_F(SourceTest, ErrorsNameThePath) {
   auto missing = FileSource::Open({.path = (dir_ / "none.csv").string()});
   EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));

@@ -361,6 +361,60 @@ TEST(TableErrors, WrongTypedResultsGoToQuarantine) {
   EXPECT_THAT(QuarantineSchema().Validate(q), IsOk());
 }
 
+// Runs `t` on rows inserted at time 0; returns its rows and quarantine.
+std::pair<Multiset<Row>, Multiset<Row>> RunOnce(Fixture& f, const Table& t,
+                                                const std::vector<Row>& left,
+                                                const std::vector<Row>& right) {
+  auto out = std::make_shared<std::pair<Multiset<Row>, Multiset<Row>>>();
+  auto rows = Inspect(t.rows(), [out](const Row& r, uint64_t, int64_t d) {
+    out->first[r] += d;
+  });
+  auto p1 = ProbeStream(rows.stream);
+  Probe<uint64_t> p2 = p1;
+  if (auto q = t.quarantine()) {
+    auto watched = Inspect(
+        *q, [out](const Row& r, uint64_t, int64_t d) { out->second[r] += d; });
+    p2 = ProbeStream(watched.stream);
+  }
+  for (const Row& r : left) f.left_in.first.Insert(r);
+  for (const Row& r : right) f.right_in.first.Insert(r);
+  f.left_in.first.AdvanceTo(1);
+  f.right_in.first.AdvanceTo(1);
+  DM_CHECK(
+      f.worker.StepWhile([&] { return p1.LessThan(1) || p2.LessThan(1); }));
+  return *out;
+}
+
+TEST(TableJoin, RightSideWithOnlyKeyColumns) {
+  Fixture f;
+  Table keys = Must(f.right.Select({"k"}));
+  Table t = Must(f.left.Join(keys, {"k"}));
+  EXPECT_EQ(t.schema().size(), 4u);
+  Row ada{Value(int64_t{1}), Value("a"), Value(int64_t{2}), Value(3.0)};
+  auto [rows, quarantine] =
+      RunOnce(f, t, {ada}, {{Value(int64_t{1}), Value("x")}});
+  EXPECT_EQ(rows, (Multiset<Row>{{ada, 1}}));
+}
+
+TEST(TableErrors, SharedQuarantineCountsOnce) {
+  Fixture f;
+  Table d = Must(f.left.Derive("w", ValueType::kInt64, {"g"},
+                               [](const Row& in) { return in[0]; }));
+  Table both =
+      Must(Must(d.Filter({"k"}, [](const Row&) {
+             return true;
+           })).Union(Must(d.Filter({"k"}, [](const Row&) { return true; }))));
+  auto [rows, quarantine] =
+      RunOnce(f, both,
+              {{Value(int64_t{1}), Value("a"), Value(), Value()},
+               {Value(int64_t{2}), Value(), Value(), Value()}},
+              {});
+  EXPECT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows.begin()->second, 2);  // through both filters
+  ASSERT_EQ(quarantine.size(), 1u);
+  EXPECT_EQ(quarantine.begin()->second, 1);  // refused once
+}
+
 TEST(TableErrors, NoOperatorsAfterTheDataflowRan) {
   Fixture f;
   f.worker.Step();

@@ -198,6 +198,29 @@ TEST_F(MeshRestartTest, EditsWhileDownArriveAsTheirDifference) {
   EXPECT_THAT(now, ElementsAre("-1 (2, 11, 7)"));
 }
 
+TEST_F(MeshRestartTest, AFailedStartIsRetriedWithoutDoubling) {
+  std::vector<Row> before;
+  {
+    auto store = Must(RocksMeshStore::Open(store_dir_));
+    Worker worker;
+    auto mesh = Must(Mesh::Open(worker, {.store = store.get()}));
+    Declare(mesh.get());
+    ASSERT_THAT(mesh->Advance(), IsOk());
+    before = Must(mesh->Read("finance.by_country"));
+  }
+  auto store = Must(RocksMeshStore::Open(store_dir_));
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {.store = store.get()}));
+  Declare(mesh.get());
+  const std::string text =
+      "order_id,customer_id,amount\n1,10,5\n2,11,7\n3,10,9\n";
+  std::filesystem::remove(orders_);
+  EXPECT_THAT(mesh->Advance(), StatusIs(absl::StatusCode::kNotFound));
+  Write("orders.csv", text);
+  ASSERT_THAT(mesh->Advance(), IsOk());
+  EXPECT_EQ(Must(mesh->Read("finance.by_country")), before);
+}
+
 TEST_F(MeshRestartTest, VersionsStayImmutableAcrossRestarts) {
   {
     auto store = Must(RocksMeshStore::Open(store_dir_));
