@@ -518,7 +518,27 @@ TEST(MeshClosureOracle, RandomRetireAndPublish) {
         ASSERT_EQ(mesh->Downstream(start), want)
             << "from " << start.ToString() << " at step " << step;
       }
-      // Nothing reaches from a node that has no active edge.
+      // Upstream is the same walk backwards.
+      std::map<ColumnRef, std::set<ColumnRef>> into;
+      for (const auto& [from, tos] : out) {
+        for (const ColumnRef& to : tos) into[to].insert(from);
+      }
+      for (const ColumnRef& start : nodes) {
+        std::set<ColumnRef> seen;
+        std::queue<ColumnRef> todo;
+        todo.push(start);
+        while (!todo.empty()) {
+          ColumnRef at = todo.front();
+          todo.pop();
+          for (const ColumnRef& next : into[at]) {
+            if (seen.insert(next).second) todo.push(next);
+          }
+        }
+        std::vector<ColumnRef> want(seen.begin(), seen.end());
+        ASSERT_EQ(mesh->Upstream(start), want)
+            << "into " << start.ToString() << " at step " << step;
+      }
+      // Nothing reaches a retired product.
       for (int i = 1; i < n; ++i) {
         if (!active[i]) {
           EXPECT_THAT(mesh->Upstream({ids[i], "a"}), IsEmpty());
