@@ -452,6 +452,13 @@ absl::Status Mesh::Start(RefreshReport* report) {
     source.rows.AdvanceTo(time_);
     source.quarantine.AdvanceTo(time_);
   }
+  absl::Status fed = FeedAll(report);
+  // A failed start is retried by the next Advance or Refresh.
+  if (fed.ok()) started_ = true;
+  return fed;
+}
+
+absl::Status Mesh::FeedAll(RefreshReport* report) {
   Fed fed = Agree<Fed>([&] {
     Fed f;
     for (auto& [id, source] : sources_) {
@@ -461,8 +468,6 @@ absl::Status Mesh::Start(RefreshReport* report) {
     return f;
   });
   MergeReport(fed.report, report);
-  // A failed start is retried by the next Advance or Refresh.
-  if (fed.status.ok()) started_ = true;
   return fed.status;
 }
 
@@ -692,20 +697,7 @@ absl::Status Mesh::Retire(const std::string& id) {
 absl::StatusOr<RefreshReport> Mesh::Refresh() {
   RefreshReport report;
   report.time = time_;
-  if (!started_) {
-    DM_RETURN_IF_ERROR(Start(&report));
-  } else {
-    Fed fed = Agree<Fed>([&] {
-      Fed f;
-      for (auto& [id, source] : sources_) {
-        f.status = Feed(id, &source, &f.report);
-        if (!f.status.ok()) break;
-      }
-      return f;
-    });
-    MergeReport(fed.report, &report);
-    DM_RETURN_IF_ERROR(fed.status);
-  }
+  DM_RETURN_IF_ERROR(started_ ? FeedAll(&report) : Start(&report));
   DM_RETURN_IF_ERROR(Advance());
   return report;
 }

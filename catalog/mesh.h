@@ -273,6 +273,8 @@ class Mesh {
                const std::optional<RowCollection>& quarantine);
   absl::Status Feed(const std::string& id, SourceState* source,
                     RefreshReport* report);
+  // Every source's Feed on worker 0; the outcome on every worker.
+  absl::Status FeedAll(RefreshReport* report);
   // The highest stored version of `id`, or null.
   const StoredProduct* Newest(const std::string& id) const;
   // Reads see the last closed time: time() - 1.

@@ -4,15 +4,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "schemas/row_generated.h"
 
 namespace diffmesh {
 
-std::string EncodeRow(const Row& row) {
-  flatbuffers::FlatBufferBuilder builder(64 + row.size() * 24);
+flatbuffers::Offset<fbs::RowRecord> BuildRowRecord(
+    flatbuffers::FlatBufferBuilder& builder, const Row& row) {
   std::vector<flatbuffers::Offset<fbs::ValueRecord>> values;
   values.reserve(row.size());
   for (const Value& v : row) {
+    // Strings are built before the table that points at them.
     flatbuffers::Offset<flatbuffers::String> s;
     if (v.type() == ValueType::kString) s = builder.CreateString(v.as_string());
     fbs::ValueRecordBuilder record(builder);
@@ -38,29 +38,16 @@ std::string EncodeRow(const Row& row) {
     }
     values.push_back(record.Finish());
   }
-  auto root = fbs::CreateRowRecord(builder, builder.CreateVector(values));
-  fbs::FinishRowRecordBuffer(builder, root);
-  return std::string(reinterpret_cast<const char*>(builder.GetBufferPointer()),
-                     builder.GetSize());
+  return fbs::CreateRowRecord(builder, builder.CreateVector(values));
 }
 
-absl::StatusOr<Row> DecodeRow(absl::string_view bytes,
-                              absl::string_view where) {
-  // FlatBuffers reads scalars in place: copy to 8-byte aligned storage.
-  std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
-  if (!bytes.empty()) std::memcpy(aligned.data(), bytes.data(), bytes.size());
-  const auto* data = reinterpret_cast<const uint8_t*>(aligned.data());
-  flatbuffers::Verifier verifier(data, bytes.size());
-  if (!fbs::VerifyRowRecordBuffer(verifier)) {
-    return absl::DataLossError(
-        absl::StrCat(where, ": not a valid row (", bytes.size(), " bytes)"));
-  }
-  const fbs::RowRecord* record = fbs::GetRowRecord(data);
+absl::StatusOr<Row> RowFromRecord(const fbs::RowRecord& record,
+                                  absl::string_view where) {
   Row row;
-  if (record->values() == nullptr) return row;
-  row.reserve(record->values()->size());
-  for (flatbuffers::uoffset_t i = 0; i < record->values()->size(); ++i) {
-    const fbs::ValueRecord* v = record->values()->Get(i);
+  if (record.values() == nullptr) return row;
+  row.reserve(record.values()->size());
+  for (flatbuffers::uoffset_t i = 0; i < record.values()->size(); ++i) {
+    const fbs::ValueRecord* v = record.values()->Get(i);
     switch (static_cast<ValueType>(v->kind())) {
       case ValueType::kNull:
         row.emplace_back();
@@ -90,6 +77,27 @@ absl::StatusOr<Row> DecodeRow(absl::string_view bytes,
     }
   }
   return row;
+}
+
+std::string EncodeRow(const Row& row) {
+  flatbuffers::FlatBufferBuilder builder(64 + row.size() * 24);
+  fbs::FinishRowRecordBuffer(builder, BuildRowRecord(builder, row));
+  return std::string(reinterpret_cast<const char*>(builder.GetBufferPointer()),
+                     builder.GetSize());
+}
+
+absl::StatusOr<Row> DecodeRow(absl::string_view bytes,
+                              absl::string_view where) {
+  // FlatBuffers reads scalars in place: copy to 8-byte aligned storage.
+  std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
+  if (!bytes.empty()) std::memcpy(aligned.data(), bytes.data(), bytes.size());
+  const auto* data = reinterpret_cast<const uint8_t*>(aligned.data());
+  flatbuffers::Verifier verifier(data, bytes.size());
+  if (!fbs::VerifyRowRecordBuffer(verifier)) {
+    return absl::DataLossError(
+        absl::StrCat(where, ": not a valid row (", bytes.size(), " bytes)"));
+  }
+  return RowFromRecord(*fbs::GetRowRecord(data), where);
 }
 
 }  // namespace diffmesh

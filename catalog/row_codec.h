@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "catalog/value.h"
+#include "schemas/row_generated.h"
 
 namespace diffmesh {
 
@@ -19,5 +20,14 @@ std::string EncodeRow(const Row& row);
 // error. DataLoss for bytes that are not a verified row or hold an unknown
 // value kind.
 absl::StatusOr<Row> DecodeRow(absl::string_view bytes, absl::string_view where);
+
+// For records that hold rows (schemas that include row.fbs): a row built
+// into an existing builder, and one read back from a verified RowRecord.
+flatbuffers::Offset<fbs::RowRecord> BuildRowRecord(
+    flatbuffers::FlatBufferBuilder& builder, const Row& row);
+// DataLoss naming `where` and the value for an unknown kind or a string
+// without its text.
+absl::StatusOr<Row> RowFromRecord(const fbs::RowRecord& record,
+                                  absl::string_view where);
 
 }  // namespace diffmesh

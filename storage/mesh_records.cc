@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "catalog/descriptor.h"
 #include "catalog/lineage.h"
+#include "catalog/row_codec.h"
 #include "catalog/schema.h"
 #include "catalog/value.h"
 #include "schemas/mesh_generated.h"
@@ -92,80 +93,6 @@ ColumnRef ColumnRefFromRecord(const fbs::ColumnRefRecord& record) {
 
 // The same layout catalog/row_codec.cc gives a standalone row, built inside
 // a larger buffer.
-Offset<fbs::RowRecord> BuildRow(FlatBufferBuilder& builder, const Row& row) {
-  std::vector<Offset<fbs::ValueRecord>> values;
-  values.reserve(row.size());
-  for (const Value& v : row) {
-    // Strings must be built before the table that points at them.
-    Offset<flatbuffers::String> text;
-    if (v.type() == ValueType::kString)
-      text = builder.CreateString(v.as_string());
-    fbs::ValueRecordBuilder value(builder);
-    value.add_kind(static_cast<uint8_t>(v.type()));
-    switch (v.type()) {
-      case ValueType::kNull:
-        break;
-      case ValueType::kBool:
-        value.add_b(v.as_bool());
-        break;
-      case ValueType::kInt64:
-        value.add_i(v.as_int64());
-        break;
-      case ValueType::kDouble:
-        value.add_d(v.as_double());
-        break;
-      case ValueType::kString:
-        value.add_s(text);
-        break;
-      case ValueType::kTimestamp:
-        value.add_i(v.as_timestamp().micros);
-        break;
-    }
-    values.push_back(value.Finish());
-  }
-  return fbs::CreateRowRecord(builder, builder.CreateVector(values));
-}
-
-absl::StatusOr<Row> RowFromRecord(const fbs::RowRecord& record,
-                                  absl::string_view where, size_t update) {
-  Row row;
-  if (record.values() == nullptr) return row;
-  row.reserve(record.values()->size());
-  for (flatbuffers::uoffset_t i = 0; i < record.values()->size(); ++i) {
-    const fbs::ValueRecord* v = record.values()->Get(i);
-    switch (static_cast<ValueType>(v->kind())) {
-      case ValueType::kNull:
-        row.emplace_back();
-        break;
-      case ValueType::kBool:
-        row.emplace_back(v->b());
-        break;
-      case ValueType::kInt64:
-        row.emplace_back(static_cast<int64_t>(v->i()));
-        break;
-      case ValueType::kDouble:
-        row.emplace_back(v->d());
-        break;
-      case ValueType::kString:
-        if (v->s() == nullptr) {
-          return absl::DataLossError(absl::StrCat(where, ": update ", update,
-                                                  ", value ", i,
-                                                  " is a string without text"));
-        }
-        row.emplace_back(v->s()->str());
-        break;
-      case ValueType::kTimestamp:
-        row.emplace_back(TimestampMicros{v->i()});
-        break;
-      default:
-        return absl::DataLossError(
-            absl::StrCat(where, ": update ", update, ", value ", i,
-                         " has unknown kind ", int{v->kind()}));
-    }
-  }
-  return row;
-}
-
 }  // namespace
 
 absl::Status CheckStorable(const StoredProduct& product) {
@@ -312,7 +239,7 @@ std::string EncodeSourceBatch(const SourceBatch& batch) {
   std::vector<Offset<fbs::SourceUpdateRecord>> updates;
   updates.reserve(batch.updates.size());
   for (const auto& [row, diff] : batch.updates) {
-    auto row_record = BuildRow(builder, row);
+    auto row_record = BuildRowRecord(builder, row);
     updates.push_back(fbs::CreateSourceUpdateRecord(builder, row_record, diff));
   }
   auto root = fbs::CreateSourceBatchRecord(builder, batch.time,
@@ -336,7 +263,8 @@ absl::StatusOr<SourceBatch> DecodeSourceBatch(absl::string_view bytes,
   batch.updates.reserve(record->updates()->size());
   for (flatbuffers::uoffset_t i = 0; i < record->updates()->size(); ++i) {
     const fbs::SourceUpdateRecord* u = record->updates()->Get(i);
-    absl::StatusOr<Row> row = RowFromRecord(*u->row(), where, i);
+    absl::StatusOr<Row> row =
+        RowFromRecord(*u->row(), absl::StrCat(where, ": update ", i));
     if (!row.ok()) return row.status();
     batch.updates.emplace_back(*std::move(row), u->diff());
   }

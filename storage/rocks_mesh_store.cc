@@ -13,6 +13,7 @@
 #include "engine/status_macros.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
+#include "storage/internal/rocks_status.h"
 #include "storage/mesh_records.h"
 
 namespace diffmesh {
@@ -32,14 +33,7 @@ rocksdb::Slice ToSlice(absl::string_view s) {
   return rocksdb::Slice(s.data(), s.size());
 }
 
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  std::string message = absl::StrCat(what, ": ", s.ToString());
-  if (s.IsCorruption()) return absl::DataLossError(message);
-  if (s.IsNotFound()) return absl::NotFoundError(message);
-  if (s.IsIOError()) return absl::UnavailableError(message);
-  return absl::InternalError(message);
-}
+using internal::FromRocks;
 
 // Big-endian, so byte order (RocksDB's key order) is numeric order.
 std::string BigEndian(uint64_t n) {

@@ -7,6 +7,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "schemas/update_log_generated.h"
+#include "storage/internal/rocks_status.h"
 
 namespace diffmesh {
 namespace {
@@ -19,14 +20,7 @@ std::string KeyFor(uint64_t seq) {
   return std::string(buf, 17);
 }
 
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  std::string msg = absl::StrCat(what, ": ", s.ToString());
-  if (s.IsCorruption()) return absl::DataLossError(msg);
-  if (s.IsNotFound()) return absl::NotFoundError(msg);
-  if (s.IsIOError()) return absl::UnavailableError(msg);
-  return absl::InternalError(msg);
-}
+using internal::FromRocks;
 
 }  // namespace
 

@@ -433,6 +433,22 @@ TEST(Mesh, ReadAsOfDataVersions) {
 
 // ---- lineage closure oracle -------------------------------------------------
 
+// Every node reachable from `start` along `next`, sorted.
+std::vector<ColumnRef> Walk(std::map<ColumnRef, std::set<ColumnRef>>& next,
+                            const ColumnRef& start) {
+  std::set<ColumnRef> seen;
+  std::queue<ColumnRef> todo;
+  todo.push(start);
+  while (!todo.empty()) {
+    ColumnRef at = todo.front();
+    todo.pop();
+    for (const ColumnRef& n : next[at]) {
+      if (seen.insert(n).second) todo.push(n);
+    }
+  }
+  return {seen.begin(), seen.end()};
+}
+
 // A random mesh of products over columns a, b: each product is a union of
 // two earlier ones (direct edges) or a derivation of one (a := a + b). At
 // random, products are retired and published again; after every step the
@@ -503,39 +519,14 @@ TEST(MeshClosureOracle, RandomRetireAndPublish) {
           nodes.insert(to);
         }
       }
-      for (const ColumnRef& start : nodes) {
-        std::set<ColumnRef> seen;
-        std::queue<ColumnRef> todo;
-        todo.push(start);
-        while (!todo.empty()) {
-          ColumnRef at = todo.front();
-          todo.pop();
-          for (const ColumnRef& next : out[at]) {
-            if (seen.insert(next).second) todo.push(next);
-          }
-        }
-        std::vector<ColumnRef> want(seen.begin(), seen.end());
-        ASSERT_EQ(mesh->Downstream(start), want)
-            << "from " << start.ToString() << " at step " << step;
-      }
-      // Upstream is the same walk backwards.
       std::map<ColumnRef, std::set<ColumnRef>> into;
       for (const auto& [from, tos] : out) {
         for (const ColumnRef& to : tos) into[to].insert(from);
       }
       for (const ColumnRef& start : nodes) {
-        std::set<ColumnRef> seen;
-        std::queue<ColumnRef> todo;
-        todo.push(start);
-        while (!todo.empty()) {
-          ColumnRef at = todo.front();
-          todo.pop();
-          for (const ColumnRef& next : into[at]) {
-            if (seen.insert(next).second) todo.push(next);
-          }
-        }
-        std::vector<ColumnRef> want(seen.begin(), seen.end());
-        ASSERT_EQ(mesh->Upstream(start), want)
+        ASSERT_EQ(mesh->Downstream(start), Walk(out, start))
+            << "from " << start.ToString() << " at step " << step;
+        ASSERT_EQ(mesh->Upstream(start), Walk(into, start))
             << "into " << start.ToString() << " at step " << step;
       }
       // Nothing reaches a retired product.

@@ -314,7 +314,7 @@ TEST(MeshRecordsTest, SemanticallyInvalidRecordsAreDataLoss) {
     auto decoded = DecodeSourceBatch(bytes, "source_log record 's'");
     EXPECT_THAT(decoded, StatusIs(absl::StatusCode::kDataLoss));
     EXPECT_THAT(decoded.status().message(),
-                HasSubstr("source_log record 's': update 0, value 1"));
+                HasSubstr("source_log record 's': update 0: value 1"));
     EXPECT_THAT(decoded.status().message(), HasSubstr(cause));
   }
 }
