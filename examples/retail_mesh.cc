@@ -325,7 +325,7 @@ absl::Status Run(const std::string& data_dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data_dir = "./diffmesh-data";
+  std::string data_dir = kDefaultMeshDataDir;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--data-dir" && i + 1 < argc) {

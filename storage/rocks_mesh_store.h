@@ -43,6 +43,9 @@ class DB;
 
 namespace diffmesh {
 
+// Where a mesh keeps its state unless told otherwise.
+inline constexpr char kDefaultMeshDataDir[] = "./diffmesh-data";
+
 class RocksMeshStore : public MeshStore {
  public:
   // Opens the store at `path`, creating the directory (and its parents), the
