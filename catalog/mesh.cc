@@ -293,8 +293,8 @@ void Mesh::Capture(const std::string& id, const RowCollection& rows,
       rows, [group, keep, id, stream](const Row& row, uint64_t t, int64_t r) {
         std::lock_guard<std::mutex> lock(group->mu);
         MeshGroup::Captured& p = group->products[id];
-        p.history.emplace_back(row, t, r);
-        p.changed_times.insert(t);
+        p.rows.Add(row, t, r);
+        AddCount(&p.unversioned[t], row, r);
         group->Record(stream, t, r, RowDebugString(row));
       });
   probes_.push_back(ProbeStream(watched.stream));
@@ -304,7 +304,7 @@ void Mesh::Capture(const std::string& id, const RowCollection& rows,
         *quarantine,
         [group, keep, id, qstream](const Row& row, uint64_t t, int64_t r) {
           std::lock_guard<std::mutex> lock(group->mu);
-          group->products[id].quarantine.emplace_back(row, t, r);
+          group->products[id].quarantine.Add(row, t, r);
           group->Record(qstream, t, r, RowDebugString(row));
         });
     probes_.push_back(ProbeStream(watched_quarantine.stream));
@@ -416,7 +416,7 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
       quarantine,
       [group, keep, id, qstream](const Row& row, uint64_t t, int64_t r) {
         std::lock_guard<std::mutex> lock(group->mu);
-        group->products[id].quarantine.emplace_back(row, t, r);
+        group->products[id].quarantine.Add(row, t, r);
         group->Record(qstream, t, r, RowDebugString(row));
       });
   probes_.push_back(ProbeStream(watched.stream));
@@ -730,16 +730,13 @@ absl::Status Mesh::Advance() {
     {
       std::lock_guard<std::mutex> lock(group_->mu);
       for (auto& [id, p] : group_->products) {
-        for (uint64_t t : p.changed_times) {
+        for (const auto& [t, net] : p.unversioned) {
           // A time whose updates cancel out is not a new version.
-          std::map<Row, int64_t> net;
-          for (const auto& [row, time, diff] : p.history) {
-            if (time == t) AddCount(&net, row, diff);
-          }
           if (!net.empty()) p.versions.push_back({p.next_version++, t});
         }
-        p.changed_times.clear();
+        p.unversioned.clear();
         group_->Compact(&p, options_.retained_versions);
+        p.quarantine.Settle(time_);
       }
       std::map<MeshChange, int64_t> net;
       for (MeshChange& c : group_->pending) {
@@ -770,24 +767,12 @@ void MeshGroup::Compact(Captured* p, int retained) {
   const size_t keep = static_cast<size_t>(retained);
   if (p->versions.size() <= keep) return;
   p->versions.erase(p->versions.begin(), p->versions.end() - keep);
-  const uint64_t since = p->versions.front().time;
-  std::map<std::pair<Row, uint64_t>, int64_t> merged;
-  for (auto& [row, time, diff] : p->history) {
-    AddCount(&merged, {row, std::max(time, since)}, diff);
-  }
-  p->history.clear();
-  for (auto& [key, diff] : merged) {
-    p->history.emplace_back(key.first, key.second, diff);
-  }
+  p->rows.Settle(p->versions.front().time);
 }
 
-std::vector<Row> MeshGroup::Accumulate(const History& history, uint64_t upto) {
-  std::map<Row, int64_t> net;
-  for (const auto& [row, time, diff] : history) {
-    if (time <= upto) AddCount(&net, row, diff);
-  }
+std::vector<Row> MeshGroup::Expand(const std::map<Row, int64_t>& counts) {
   std::vector<Row> rows;
-  for (const auto& [row, n] : net) {
+  for (const auto& [row, n] : counts) {
     for (int64_t i = 0; i < n; ++i) rows.push_back(row);
   }
   return rows;
@@ -913,7 +898,7 @@ absl::StatusOr<std::vector<Row>> Mesh::Read(const std::string& id) const {
   }
   if (time_ == 0) return std::vector<Row>();
   std::lock_guard<std::mutex> lock(group_->mu);
-  return MeshGroup::Accumulate(group_->products[id].history, ReadTime());
+  return MeshGroup::Expand(group_->products[id].rows.AsOf(ReadTime()));
 }
 
 absl::StatusOr<std::vector<Row>> Mesh::ReadAsOf(const std::string& id,
@@ -926,7 +911,7 @@ absl::StatusOr<std::vector<Row>> Mesh::ReadAsOf(const std::string& id,
   const MeshGroup::Captured& p = group_->products[id];
   for (const DataVersion& v : p.versions) {
     if (v.number == data_version) {
-      return MeshGroup::Accumulate(p.history, v.time);
+      return MeshGroup::Expand(p.rows.AsOf(v.time));
     }
   }
   if (p.versions.empty()) {
@@ -953,7 +938,7 @@ std::vector<Row> Mesh::Quarantine(const std::string& id) const {
   std::lock_guard<std::mutex> lock(group_->mu);
   auto it = group_->products.find(id);
   if (time_ == 0 || it == group_->products.end()) return {};
-  return MeshGroup::Accumulate(it->second.quarantine, ReadTime());
+  return MeshGroup::Expand(it->second.quarantine.AsOf(ReadTime()));
 }
 
 int64_t Mesh::QuarantineCount(const std::string& id) const {

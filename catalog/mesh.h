@@ -132,12 +132,28 @@ class MeshGroup {
 
  private:
   friend class Mesh;
-  using History = std::vector<std::tuple<Row, uint64_t, int64_t>>;
+  // Counts of records changing over time, readable as of a time: workers
+  // may be one time apart, and each reads as of its own; data versions are
+  // read as of their time.
+  template <class K>
+  struct TimedCounts {
+    std::map<K, int64_t> settled;  // every change at or before some time
+    std::vector<std::tuple<K, uint64_t, int64_t>> recent;  // the later ones
+    void Add(const K& key, uint64_t time, int64_t diff) {
+      recent.emplace_back(key, time, diff);
+    }
+    // The counts as of `upto` (inclusive), zeros dropped. REQUIRES: `upto`
+    // is not before the last Settle.
+    std::map<K, int64_t> AsOf(uint64_t upto) const;
+    // Folds every change at or before `upto` into `settled`.
+    void Settle(uint64_t upto);
+  };
   // A product's captured rows, from every worker.
   struct Captured {
-    History history;
-    History quarantine;
-    std::set<uint64_t> changed_times;  // not yet given a data version
+    TimedCounts<Row> rows;
+    TimedCounts<Row> quarantine;
+    // Changes by time, until the time is closed and given a data version.
+    std::map<uint64_t, std::map<Row, int64_t>> unversioned;
     std::vector<DataVersion> versions;
     int next_version = 1;
   };
@@ -145,24 +161,13 @@ class MeshGroup {
     std::shared_ptr<void> value;
     int taken = 0;
   };
-  // Counts of records changing over time, readable as of a time: workers
-  // may be one time apart, and each reads as of its own.
-  template <class K>
-  struct TimedCounts {
-    std::map<K, int64_t> settled;  // every time <= settled_upto
-    std::vector<std::tuple<K, uint64_t, int64_t>> recent;
-    void Add(const K& key, uint64_t time, int64_t diff) {
-      recent.emplace_back(key, time, diff);
-    }
-    // The counts as of `upto` (inclusive), zeros dropped.
-    std::map<K, int64_t> AsOf(uint64_t upto) const;
-    // Folds every change at or before `upto` into `settled`.
-    void Settle(uint64_t upto);
-  };
   void Record(std::string stream, uint64_t time, int64_t diff,
               std::string text);  // REQUIRES: mu held
+  // Drops data versions beyond `retained` and settles the history before
+  // the oldest one left.
   void Compact(Captured* product, int retained);
-  static std::vector<Row> Accumulate(const History& history, uint64_t upto);
+  // Every row `counts` holds, as often as it is there.
+  static std::vector<Row> Expand(const std::map<Row, int64_t>& counts);
 
   mutable std::mutex mu;
   std::condition_variable agreed_cv;

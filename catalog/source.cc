@@ -48,18 +48,29 @@ Row QuarantineRow(const Quarantined& q) {
              Value(q.reason)};
 }
 
-// Adds `sign` x `from` into `into`, dropping zeros.
-void AddInto(std::map<Row, int64_t>* into, const std::map<Row, int64_t>& from,
-             int64_t sign) {
-  for (const auto& [row, n] : from) {
-    int64_t& slot = (*into)[row];
-    slot += sign * n;
-    if (slot == 0) into->erase(row);
+void AddCount(RowCounts* into, const Row& row, int64_t n) {
+  int64_t& slot = (*into)[row];
+  slot += n;
+  if (slot == 0) into->erase(row);
+}
+
+// Adds `after` - `before` into `into`, touching only rows that differ.
+void DiffInto(RowCounts* into, const RowCounts& before,
+              const RowCounts& after) {
+  for (const auto& [row, n] : after) {
+    auto old = before.find(row);
+    const int64_t was = old == before.end() ? 0 : old->second;
+    if (n != was) AddCount(into, row, n - was);
+  }
+  for (const auto& [row, n] : before) {
+    if (!after.contains(row)) AddCount(into, row, -n);
   }
 }
 
-RowDiffs ToDiffs(const std::map<Row, int64_t>& m) {
-  return RowDiffs(m.begin(), m.end());
+RowDiffs Sorted(const RowCounts& counts) {
+  RowDiffs out(counts.begin(), counts.end());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 absl::StatusOr<Schema> InferFrom(const std::string& file,
@@ -189,12 +200,8 @@ absl::StatusOr<std::vector<std::string>> FileSource::ListFiles() const {
 }
 
 void FileSource::AssumeRows(const RowDiffs& rows) {
-  std::map<Row, int64_t> assumed;
-  for (const auto& [row, n] : rows) {
-    int64_t& slot = assumed[row];
-    slot += n;
-    if (slot == 0) assumed.erase(row);
-  }
+  RowCounts assumed;
+  for (const auto& [row, n] : rows) AddCount(&assumed, row, n);
   assumed_ = std::move(assumed);
 }
 
@@ -234,8 +241,7 @@ absl::Status FileSource::Parse(const std::string& file, const std::string& text,
   }
   state->quarantine.clear();
   if (!whole_file.ok()) {
-    // The rows it had stay: a half-written or broken file must not wipe a
-    // product. The quarantine says why nothing new was taken.
+    // The quarantine says why nothing new was taken.
     state->quarantine[QuarantineRow(
         {file, 0, absl::StrCat("file not used: ", whole_file.message())})] = 1;
     return whole_file;
@@ -253,14 +259,20 @@ absl::StatusOr<SourceDiff> FileSource::Poll() {
 }
 
 void FileSource::Commit() {
-  if (!peeked_files_) return;
-  files_ = *std::move(peeked_files_);
-  peeked_files_.reset();
+  if (!peeked_) return;
+  for (auto& [file, state] : *peeked_) {
+    if (state) {
+      files_[file] = *std::move(state);
+    } else {
+      files_.erase(file);
+    }
+  }
+  peeked_.reset();
   if (peeked_consumes_assumed_) assumed_.reset();
 }
 
 absl::StatusOr<SourceDiff> FileSource::Peek() {
-  peeked_files_.reset();
+  peeked_.reset();
   absl::StatusOr<std::vector<std::string>> listed = ListFiles();
   if (!listed.ok()) return listed.status();
   // Read everything first, so a failure leaves the source unchanged.
@@ -273,58 +285,65 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
     }
     texts.emplace_back(file, *std::move(text));
   }
-  std::map<std::string, FileState> files = files_;
+  // Only files that changed are parsed and compared; the rest are not
+  // touched (a poll of unchanged files costs reading and hashing them).
+  std::map<std::string, std::optional<FileState>> changes;
   SourceDiff diff;
-  std::map<Row, int64_t> rows, quarantine;
-  for (auto it = files.begin(); it != files.end();) {
-    auto seen = std::find_if(texts.begin(), texts.end(), [&](const auto& t) {
-      return t.first == it->first;
-    });
-    if (seen != texts.end()) {
-      ++it;
-      continue;
-    }
-    AddInto(&rows, it->second.rows, -1);
-    AddInto(&quarantine, it->second.quarantine, -1);
-    diff.files_changed.push_back(it->first);
-    it = files.erase(it);
+  RowCounts rows, quarantine;
+  for (const auto& [file, state] : files_) {
+    const bool present =
+        std::any_of(texts.begin(), texts.end(),
+                    [&](const auto& t) { return t.first == file; });
+    if (present) continue;
+    DiffInto(&rows, state.rows, {});
+    DiffInto(&quarantine, state.quarantine, {});
+    diff.files_changed.push_back(file);
+    changes[file] = std::nullopt;
   }
-  bool all_parsed = true;
+  static const FileState kNone;
   for (const auto& [file, text] : texts) {
     const size_t hash = absl::Hash<std::string>()(text);
-    auto found = files.find(file);
-    if (found != files.end() && found->second.content_hash == hash) {
-      all_parsed = all_parsed && found->second.parsed;
-      continue;
-    }
-    FileState next = found != files.end() ? found->second : FileState();
+    auto found = files_.find(file);
+    const FileState& before = found != files_.end() ? found->second : kNone;
+    if (found != files_.end() && before.content_hash == hash) continue;
+    FileState next;
     next.content_hash = hash;
-    next.parsed = Parse(file, text, &next).ok();
-    all_parsed = all_parsed && next.parsed;
-    if (found != files.end()) {
-      AddInto(&rows, found->second.rows, -1);
-      AddInto(&quarantine, found->second.quarantine, -1);
-    }
-    AddInto(&rows, next.rows, +1);
-    AddInto(&quarantine, next.quarantine, +1);
-    files[file] = std::move(next);
+    absl::Status parsed = Parse(file, text, &next);
+    next.parsed = parsed.ok();
+    // A file that cannot be parsed keeps the rows it had: a half-written
+    // or broken file must not wipe a product.
+    if (!next.parsed) next.rows = before.rows;
+    DiffInto(&rows, before.rows, next.rows);
+    DiffInto(&quarantine, before.quarantine, next.quarantine);
     diff.files_changed.push_back(file);
+    changes[file] = std::move(next);
   }
   peeked_consumes_assumed_ = false;
   if (assumed_) {
-    rows.clear();
     // Against what the consumer holds, not against what this object read;
     // and only once every file parsed, since a broken file holds back its
     // share of the assumed rows.
+    rows.clear();
+    RowCounts total;
+    bool all_parsed = true;
+    auto add = [&](const FileState& state) {
+      all_parsed = all_parsed && state.parsed;
+      for (const auto& [row, n] : state.rows) AddCount(&total, row, n);
+    };
+    for (const auto& [file, state] : files_) {
+      if (!changes.count(file)) add(state);
+    }
+    for (const auto& [file, state] : changes) {
+      if (state) add(*state);
+    }
     if (all_parsed) {
-      for (const auto& [file, state] : files) AddInto(&rows, state.rows, +1);
-      AddInto(&rows, *assumed_, -1);
+      DiffInto(&rows, *assumed_, total);
       peeked_consumes_assumed_ = true;
     }
   }
-  diff.rows = ToDiffs(rows);
-  diff.quarantine = ToDiffs(quarantine);
-  peeked_files_ = std::move(files);
+  diff.rows = Sorted(rows);
+  diff.quarantine = Sorted(quarantine);
+  peeked_ = std::move(changes);
   return diff;
 }
 

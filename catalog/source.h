@@ -46,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "catalog/schema.h"
 #include "catalog/value.h"
@@ -66,6 +67,7 @@ struct SourceOptions {
 };
 
 using RowDiffs = std::vector<std::pair<Row, int64_t>>;
+using RowCounts = absl::flat_hash_map<Row, int64_t>;
 
 struct SourceDiff {
   RowDiffs rows;        // consolidated; sorted by row
@@ -103,15 +105,14 @@ class FileSource {
   struct FileState {
     size_t content_hash = 0;
     bool parsed = true;  // false: the file could not be parsed at all
-    std::map<Row, int64_t> rows;
-    std::map<Row, int64_t> quarantine;
+    RowCounts rows;
+    RowCounts quarantine;
   };
   FileSource(SourceOptions options, SourceFormat format, Schema schema)
       : options_(std::move(options)), format_(format), schema_(schema) {}
   absl::StatusOr<std::vector<std::string>> ListFiles() const;
   // Parses `text` of `file` into `state` (rows and quarantine). When the
-  // file cannot be parsed at all, keeps the previous rows, quarantines the
-  // file and returns why.
+  // file cannot be parsed at all, quarantines the file and returns why.
   absl::Status Parse(const std::string& file, const std::string& text,
                      FileState* state) const;
 
@@ -120,9 +121,9 @@ class FileSource {
   Schema schema_;
   bool is_directory_ = false;
   std::map<std::string, FileState> files_;
-  std::optional<std::map<Row, int64_t>> assumed_;
-  // The last Peek's result, for Commit.
-  std::optional<std::map<std::string, FileState>> peeked_files_;
+  std::optional<RowCounts> assumed_;
+  // The last Peek's changed files (nullopt: vanished), for Commit.
+  std::optional<std::map<std::string, std::optional<FileState>>> peeked_;
   bool peeked_consumes_assumed_ = false;
 };
 
