@@ -90,7 +90,7 @@ struct Retail {
   std::unique_ptr<Mesh> mesh;
 
   explicit Retail(const Files& files) {
-    mesh = Must(Mesh::Open(worker, {}));
+    mesh = Must(Mesh::Open(worker, {.record_changes = false}));
     Table orders = Must(mesh->Source(Describe("sales.orders_raw"),
                                      {.path = files.path("orders.csv")}));
     Table customers = Must(mesh->Source(Describe("crm.customers"),

@@ -153,6 +153,7 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
   } else {
     mesh->group_ = options.group;
   }
+  mesh->group_->record_changes = options.record_changes;
   mesh->products_graph_ = &worker.NewDataflow("mesh.products");
   mesh->catalog_graph_ = &worker.NewDataflow("mesh.catalog");
   mesh->BuildCatalogDataflow();
@@ -174,7 +175,8 @@ void Mesh::BuildCatalogDataflow() {
               [group, keep](const ProductDescriptor& d, uint64_t t, int64_t r) {
                 std::lock_guard<std::mutex> lock(group->mu);
                 group->catalog.Add(d, t, r);
-                group->Record("catalog", t, r, DescribeDescriptor(d));
+                if (group->record_changes)
+                  group->Record("catalog", t, r, DescribeDescriptor(d));
               });
   probes_.push_back(ProbeStream(watched_catalog.stream));
 
@@ -199,7 +201,7 @@ void Mesh::BuildCatalogDataflow() {
       edges, [group, keep](const LineageEdge& e, uint64_t t, int64_t r) {
         std::lock_guard<std::mutex> lock(group->mu);
         group->lineage.Add(e, t, r);
-        group->Record("lineage", t, r, e.ToString());
+        if (group->record_changes) group->Record("lineage", t, r, e.ToString());
       });
   probes_.push_back(ProbeStream(watched_edges.stream));
 
@@ -295,7 +297,8 @@ void Mesh::Capture(const std::string& id, const RowCollection& rows,
         MeshGroup::Captured& p = group->products[id];
         p.rows.Add(row, t, r);
         AddCount(&p.unversioned[t], row, r);
-        group->Record(stream, t, r, RowDebugString(row));
+        if (group->record_changes)
+          group->Record(stream, t, r, RowDebugString(row));
       });
   probes_.push_back(ProbeStream(watched.stream));
   if (quarantine) {
@@ -305,7 +308,8 @@ void Mesh::Capture(const std::string& id, const RowCollection& rows,
         [group, keep, id, qstream](const Row& row, uint64_t t, int64_t r) {
           std::lock_guard<std::mutex> lock(group->mu);
           group->products[id].quarantine.Add(row, t, r);
-          group->Record(qstream, t, r, RowDebugString(row));
+          if (group->record_changes)
+            group->Record(qstream, t, r, RowDebugString(row));
         });
     probes_.push_back(ProbeStream(watched_quarantine.stream));
   }
@@ -417,7 +421,8 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
       [group, keep, id, qstream](const Row& row, uint64_t t, int64_t r) {
         std::lock_guard<std::mutex> lock(group->mu);
         group->products[id].quarantine.Add(row, t, r);
-        group->Record(qstream, t, r, RowDebugString(row));
+        if (group->record_changes)
+          group->Record(qstream, t, r, RowDebugString(row));
       });
   probes_.push_back(ProbeStream(watched.stream));
   sources_[id] = std::move(state);

@@ -95,6 +95,9 @@ struct MeshOptions {
   int retained_versions = 16;  // per product, >= 1
   // Required with several workers: one group shared by all of them.
   MeshGroup* group = nullptr;
+  // Keep the changes for TakeChanges. A mesh that never takes them should
+  // say false: they are kept until taken.
+  bool record_changes = true;
 };
 
 // A consolidated change one Advance made to something a user watches.
@@ -169,6 +172,7 @@ class MeshGroup {
   // Every row `counts` holds, as often as it is there.
   static std::vector<Row> Expand(const std::map<Row, int64_t>& counts);
 
+  bool record_changes = true;
   mutable std::mutex mu;
   std::condition_variable agreed_cv;
   std::map<uint64_t, Agreement> agreed;  // by agreement number
