@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
 
 namespace diffmesh {
 namespace {
@@ -116,101 +117,150 @@ absl::StatusOr<Value> ParseField(absl::string_view text, ValueType type) {
   return bad();
 }
 
-absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
-                                  absl::string_view file) {
-  CsvTable table;
-  table.file = std::string(file);
-  size_t pos = 0;
-  int line = 1;
-  const size_t n = text.size();
-  auto at_line_end = [&](size_t p) {
-    return p >= n || text[p] == '\n' ||
-           (text[p] == '\r' && p + 1 < n && text[p + 1] == '\n');
-  };
-  auto skip_line_end = [&] {
-    if (pos < n && text[pos] == '\r') ++pos;
-    if (pos < n && text[pos] == '\n') {
-      ++pos;
-      ++line;
+namespace {
+
+// The RFC 4180 tokenizer, over a whole file or one record's text. A record
+// ends at a line end outside quotes; an unreadable record is skipped to the
+// end of the line where the problem is.
+class CsvScanner {
+ public:
+  CsvScanner(absl::string_view text, int line) : text_(text), line_(line) {}
+
+  bool done() const { return pos_ >= text_.size(); }
+  size_t pos() const { return pos_; }
+  int line() const { return line_; }
+  bool AtLineEnd() const { return AtLineEnd(pos_); }
+  void SkipLineEnd() {
+    if (pos_ < text_.size() && text_[pos_] == '\r') ++pos_;
+    if (pos_ < text_.size() && text_[pos_] == '\n') {
+      ++pos_;
+      ++line_;
     }
-  };
-  // Reads one record into `fields`; returns an error text for a record that
-  // cannot be read (the rest of its line is skipped), "" otherwise.
-  auto read_record = [&](std::vector<std::string>* fields) -> std::string {
-    fields->clear();
+  }
+  // Reads one record into `fields` (only finds its end when null); returns
+  // why it cannot be read, or "".
+  std::string ReadRecord(std::vector<std::string>* fields) {
+    const size_t n = text_.size();
+    if (fields != nullptr) fields->clear();
     for (;;) {
       std::string field;
-      if (pos < n && text[pos] == '"') {
-        const int opened = line;
-        ++pos;
+      if (pos_ < n && text_[pos_] == '"') {
+        const int opened = line_;
+        ++pos_;
         for (;;) {
-          if (pos >= n) {
+          if (pos_ >= n) {
             return absl::StrCat("quote opened on line ", opened,
                                 " is never closed");
           }
-          char c = text[pos];
+          char c = text_[pos_];
           if (c == '"') {
-            if (pos + 1 < n && text[pos + 1] == '"') {
-              field += '"';
-              pos += 2;
+            if (pos_ + 1 < n && text_[pos_ + 1] == '"') {
+              if (fields != nullptr) field += '"';
+              pos_ += 2;
               continue;
             }
-            ++pos;
+            ++pos_;
             break;
           }
-          if (c == '\n') ++line;
-          field += c;
-          ++pos;
+          if (c == '\n') ++line_;
+          if (fields != nullptr) field += c;
+          ++pos_;
         }
-        if (!(pos >= n || text[pos] == ',' || at_line_end(pos))) {
-          while (!at_line_end(pos)) ++pos;
+        if (!(pos_ >= n || text_[pos_] == ',' || AtLineEnd(pos_))) {
+          while (!AtLineEnd(pos_)) ++pos_;
           return "unexpected text after a closing quote";
         }
       } else {
-        while (pos < n && text[pos] != ',' && !at_line_end(pos)) {
-          if (text[pos] == '"') {
-            while (!at_line_end(pos)) ++pos;
+        while (pos_ < n && text_[pos_] != ',' && !AtLineEnd(pos_)) {
+          if (text_[pos_] == '"') {
+            while (!AtLineEnd(pos_)) ++pos_;
             return "quote inside an unquoted field";
           }
-          field += text[pos++];
+          if (fields != nullptr) field += text_[pos_];
+          ++pos_;
         }
       }
-      fields->push_back(std::move(field));
-      if (pos < n && text[pos] == ',') {
-        ++pos;
+      if (fields != nullptr) fields->push_back(std::move(field));
+      if (pos_ < n && text_[pos_] == ',') {
+        ++pos_;
         continue;
       }
       return "";
     }
-  };
+  }
 
+ private:
+  bool AtLineEnd(size_t p) const {
+    const size_t n = text_.size();
+    return p >= n || text_[p] == '\n' ||
+           (text_[p] == '\r' && p + 1 < n && text_[p + 1] == '\n');
+  }
+  absl::string_view text_;
+  size_t pos_ = 0;
+  int line_;
+};
+
+std::string FieldCountError(size_t fields, size_t header) {
+  return absl::StrCat("has ", fields, " fields, the header has ", header);
+}
+
+absl::Status CheckHeader(const std::vector<std::string>& header,
+                         absl::string_view file, int line) {
+  std::set<std::string> seen;
+  for (const std::string& name : header) {
+    if (name.empty() || !seen.insert(name).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file, ":", line, ": header has an empty or repeated column '", name,
+          "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<CsvSpan> SplitCsv(absl::string_view text) {
+  std::vector<CsvSpan> spans;
+  CsvScanner scanner(text, 1);
+  while (!scanner.done()) {
+    if (scanner.AtLineEnd()) {  // an empty line
+      scanner.SkipLineEnd();
+      continue;
+    }
+    const int line = scanner.line();
+    const size_t start = scanner.pos();
+    scanner.ReadRecord(nullptr);
+    spans.push_back({line, text.substr(start, scanner.pos() - start)});
+    scanner.SkipLineEnd();
+  }
+  return spans;
+}
+
+std::string ReadCsvRecord(absl::string_view record, int line,
+                          std::vector<std::string>* fields) {
+  return CsvScanner(record, line).ReadRecord(fields);
+}
+
+absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
+                                  absl::string_view file) {
+  CsvTable table;
+  table.file = std::string(file);
+  std::vector<CsvSpan> spans = SplitCsv(text);
+  if (spans.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": no header line (the file is empty)"));
+  }
+  std::string error =
+      ReadCsvRecord(spans[0].text, spans[0].line, &table.header);
+  if (!error.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ":", spans[0].line, ": header: ", error));
+  }
+  DM_RETURN_IF_ERROR(CheckHeader(table.header, file, spans[0].line));
   std::vector<std::string> fields;
-  bool have_header = false;
-  while (pos < n) {
-    if (at_line_end(pos)) {  // an empty line
-      skip_line_end();
-      continue;
-    }
-    const int start = line;
-    std::string error = read_record(&fields);
-    skip_line_end();
-    if (!have_header) {
-      if (!error.empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(file, ":", start, ": header: ", error));
-      }
-      std::set<std::string> seen;
-      for (const std::string& name : fields) {
-        if (name.empty() || !seen.insert(name).second) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              file, ":", start, ": header has an empty or repeated column '",
-              name, "'"));
-        }
-      }
-      table.header = fields;
-      have_header = true;
-      continue;
-    }
+  for (size_t i = 1; i < spans.size(); ++i) {
+    const int start = spans[i].line;
+    error = ReadCsvRecord(spans[i].text, start, &fields);
     if (!error.empty()) {
       table.quarantine.push_back({table.file, start, error});
       continue;
@@ -218,17 +268,37 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
     if (fields.size() != table.header.size()) {
       table.quarantine.push_back(
           {table.file, start,
-           absl::StrCat("has ", fields.size(), " fields, the header has ",
-                        table.header.size())});
+           FieldCountError(fields.size(), table.header.size())});
       continue;
     }
     table.records.push_back({start, fields});
   }
-  if (!have_header) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(file, ": no header line (the file is empty)"));
-  }
   return table;
+}
+
+std::string CsvRecordToRow(absl::string_view record, int line,
+                           const Schema& schema, Row* row) {
+  std::vector<std::string> fields;
+  std::string error = ReadCsvRecord(record, line, &fields);
+  if (!error.empty()) return error;
+  if (fields.size() != schema.size()) {
+    return FieldCountError(fields.size(), schema.size());
+  }
+  return CsvFieldsToRow(fields, schema, row);
+}
+
+std::string CsvFieldsToRow(const std::vector<std::string>& fields,
+                           const Schema& schema, Row* row) {
+  row->clear();
+  for (size_t c = 0; c < fields.size() && c < schema.size(); ++c) {
+    const Field& f = schema.fields()[c];
+    auto v = ParseField(fields[c], f.type);
+    if (!v.ok())
+      return absl::StrCat("field '", f.name, "' ", v.status().message());
+    row->push_back(*std::move(v));
+  }
+  absl::Status fits = schema.Validate(*row);
+  return fits.ok() ? "" : std::string(fits.message());
 }
 
 Schema InferSchema(const CsvTable& table) {
@@ -267,20 +337,7 @@ CsvRows ToRows(const CsvTable& table, const Schema& schema) {
   out.quarantine = table.quarantine;
   for (const CsvRecord& r : table.records) {
     Row row;
-    std::string error;
-    for (size_t c = 0; c < r.fields.size() && c < schema.size(); ++c) {
-      const Field& f = schema.fields()[c];
-      auto v = ParseField(r.fields[c], f.type);
-      if (!v.ok()) {
-        error = absl::StrCat("field '", f.name, "' ", v.status().message());
-        break;
-      }
-      row.push_back(*std::move(v));
-    }
-    if (error.empty()) {
-      absl::Status fits = schema.Validate(row);
-      if (!fits.ok()) error = std::string(fits.message());
-    }
+    std::string error = CsvFieldsToRow(r.fields, schema, &row);
     if (!error.empty()) {
       out.quarantine.push_back({table.file, r.line, error});
       continue;

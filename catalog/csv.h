@@ -63,6 +63,30 @@ struct CsvRows {
 // REQUIRES: schema has one field per header column, in order.
 CsvRows ToRows(const CsvTable& table, const Schema& schema);
 
+// The pieces ParseCsv and ToRows are made of, for readers that look at one
+// record at a time (a watched file whose records mostly stay the same).
+//
+// A record's place in the text: the line it starts on and its raw text
+// without the line end.
+struct CsvSpan {
+  int line = 0;
+  absl::string_view text;
+};
+// The records of `text` as ParseCsv delimits them (empty lines skipped),
+// without reading their fields; the header is the first.
+std::vector<CsvSpan> SplitCsv(absl::string_view text);
+// The fields of one record's text starting on `line`: "" or why the record
+// cannot be read.
+std::string ReadCsvRecord(absl::string_view record, int line,
+                          std::vector<std::string>* fields);
+// A record's fields as a row of `schema`: "" or why ToRows quarantines it.
+std::string CsvFieldsToRow(const std::vector<std::string>& fields,
+                           const Schema& schema, Row* row);
+// Both, for a data record: "" and the row, or the reason ParseCsv and
+// ToRows would quarantine the record with.
+std::string CsvRecordToRow(absl::string_view record, int line,
+                           const Schema& schema, Row* row);
+
 // One field as a value of `type` ("" is null); InvalidArgument if it does
 // not parse.
 absl::StatusOr<Value> ParseField(absl::string_view text, ValueType type);

@@ -221,9 +221,32 @@ absl::Status FileSource::Parse(const std::string& file, const std::string& text,
         whole_file = absl::InvalidArgumentError(
             "the header does not name the schema's columns in order");
       } else {
-        CsvRows converted = ToRows(*table, schema_);
-        rows = std::move(converted.rows);
-        quarantine = std::move(converted.quarantine);
+        // Read record by record (as PeekCsv will next time), remembering
+        // each distinct record's row.
+        std::vector<CsvSpan> spans = SplitCsv(text);
+        state->header = std::string(spans[0].text);
+        state->records.clear();
+        state->rows.clear();
+        state->quarantine.clear();
+        for (size_t i = 1; i < spans.size(); ++i) {
+          auto [it, fresh] =
+              state->records.try_emplace(std::string(spans[i].text));
+          CsvRecordState& record = it->second;
+          std::string reason;
+          if (fresh || !record.ok) {
+            reason = CsvRecordToRow(spans[i].text, spans[i].line, schema_,
+                                    &record.row);
+            record.ok = reason.empty();
+          }
+          ++record.count;
+          if (record.ok) {
+            AddCount(&state->rows, record.row, 1);
+          } else {
+            AddCount(&state->quarantine,
+                     QuarantineRow({file, spans[i].line, reason}), 1);
+          }
+        }
+        return absl::OkStatus();
       }
     }
   } else {
@@ -260,15 +283,89 @@ absl::StatusOr<SourceDiff> FileSource::Poll() {
 
 void FileSource::Commit() {
   if (!peeked_) return;
-  for (auto& [file, state] : *peeked_) {
-    if (state) {
-      files_[file] = *std::move(state);
-    } else {
+  for (auto& [file, change] : *peeked_) {
+    if (change.vanished) {
       files_.erase(file);
+    } else if (change.replace) {
+      files_[file] = *std::move(change.replace);
+    } else {
+      FileState& state = files_[file];
+      state.content_hash = change.content_hash;
+      state.parsed = true;
+      for (const auto& [row, n] : change.row_delta) {
+        AddCount(&state.rows, row, n);
+      }
+      for (auto& [text, record] : change.record_updates) {
+        if (record.count == 0) {
+          state.records.erase(text);
+        } else {
+          state.records[text] = std::move(record);
+        }
+      }
+      state.quarantine = std::move(change.quarantine);
     }
   }
   peeked_.reset();
   if (peeked_consumes_assumed_) assumed_.reset();
+}
+
+bool FileSource::PeekCsv(const std::string& file, const std::string& text,
+                         const FileState& before, FileChange* change) const {
+  std::vector<CsvSpan> spans = SplitCsv(text);
+  if (!before.parsed || before.header.empty() || spans.empty() ||
+      spans[0].text != before.header) {
+    return false;
+  }
+  // Each distinct record text once: its count now, and what it reads as
+  // (from before, or read now if new).
+  struct Seen {
+    int64_t count = 0;
+    const CsvRecordState* known = nullptr;  // from before
+    CsvRecordState fresh;                   // read now, when not known
+  };
+  absl::flat_hash_map<absl::string_view, Seen> seen;
+  for (size_t i = 1; i < spans.size(); ++i) {
+    auto [it, first] = seen.try_emplace(spans[i].text);
+    Seen& s = it->second;
+    if (first) {
+      auto old = before.records.find(spans[i].text);
+      if (old != before.records.end()) {
+        s.known = &old->second;
+      } else {
+        s.fresh.ok =
+            CsvRecordToRow(spans[i].text, spans[i].line, schema_, &s.fresh.row)
+                .empty();
+      }
+    }
+    ++s.count;
+    const bool ok = s.known ? s.known->ok : s.fresh.ok;
+    if (!ok) {
+      // Bad records are read again where they are now: the reason may
+      // name their line.
+      Row unused;
+      AddCount(&change->quarantine,
+               QuarantineRow({file, spans[i].line,
+                              CsvRecordToRow(spans[i].text, spans[i].line,
+                                             schema_, &unused)}),
+               1);
+    }
+  }
+  for (auto& [record_text, s] : seen) {
+    const CsvRecordState& state = s.known ? *s.known : s.fresh;
+    const int64_t was = s.known ? s.known->count : 0;
+    if (s.count == was) continue;
+    if (state.ok) AddCount(&change->row_delta, state.row, s.count - was);
+    CsvRecordState updated = state;
+    updated.count = s.count;
+    change->record_updates.emplace_back(std::string(record_text),
+                                        std::move(updated));
+  }
+  for (const auto& [record_text, state] : before.records) {
+    if (seen.contains(record_text)) continue;
+    if (state.ok) AddCount(&change->row_delta, state.row, -state.count);
+    change->record_updates.emplace_back(record_text, CsvRecordState());
+  }
+  return true;
 }
 
 absl::StatusOr<SourceDiff> FileSource::Peek() {
@@ -287,7 +384,7 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
   }
   // Only files that changed are parsed and compared; the rest are not
   // touched (a poll of unchanged files costs reading and hashing them).
-  std::map<std::string, std::optional<FileState>> changes;
+  std::map<std::string, FileChange> changes;
   SourceDiff diff;
   RowCounts rows, quarantine;
   for (const auto& [file, state] : files_) {
@@ -298,7 +395,7 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
     DiffInto(&rows, state.rows, {});
     DiffInto(&quarantine, state.quarantine, {});
     diff.files_changed.push_back(file);
-    changes[file] = std::nullopt;
+    changes[file].vanished = true;
   }
   static const FileState kNone;
   for (const auto& [file, text] : texts) {
@@ -306,17 +403,28 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
     auto found = files_.find(file);
     const FileState& before = found != files_.end() ? found->second : kNone;
     if (found != files_.end() && before.content_hash == hash) continue;
+    diff.files_changed.push_back(file);
+    FileChange& change = changes[file];
+    if (format_ == SourceFormat::kCsv && PeekCsv(file, text, before, &change)) {
+      change.content_hash = hash;
+      for (const auto& [row, n] : change.row_delta) AddCount(&rows, row, n);
+      DiffInto(&quarantine, before.quarantine, change.quarantine);
+      continue;
+    }
     FileState next;
     next.content_hash = hash;
     absl::Status parsed = Parse(file, text, &next);
     next.parsed = parsed.ok();
     // A file that cannot be parsed keeps the rows it had: a half-written
     // or broken file must not wipe a product.
-    if (!next.parsed) next.rows = before.rows;
+    if (!next.parsed) {
+      next.rows = before.rows;
+      next.header = before.header;
+      next.records = before.records;
+    }
     DiffInto(&rows, before.rows, next.rows);
     DiffInto(&quarantine, before.quarantine, next.quarantine);
-    diff.files_changed.push_back(file);
-    changes[file] = std::move(next);
+    change.replace = std::move(next);
   }
   peeked_consumes_assumed_ = false;
   if (assumed_) {
@@ -331,10 +439,18 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
       for (const auto& [row, n] : state.rows) AddCount(&total, row, n);
     };
     for (const auto& [file, state] : files_) {
-      if (!changes.count(file)) add(state);
+      auto change = changes.find(file);
+      if (change == changes.end()) {
+        add(state);
+      } else if (!change->second.vanished && !change->second.replace) {
+        add(state);  // and its changes in place:
+        for (const auto& [row, n] : change->second.row_delta) {
+          AddCount(&total, row, n);
+        }
+      }
     }
-    for (const auto& [file, state] : changes) {
-      if (state) add(*state);
+    for (const auto& [file, change] : changes) {
+      if (change.replace) add(*change.replace);
     }
     if (all_parsed) {
       DiffInto(&rows, *assumed_, total);

@@ -12,8 +12,10 @@
 // the dataflow.
 //
 // Watching. Each Poll reads every file of the source, re-parses only those
-// whose content changed since the last poll, and returns the difference of
-// the multiset of rows: retractions (-n) and insertions (+n). A rewritten file
+// whose content changed since the last poll (of a CSV file whose header
+// stayed, only the records whose text is new: the others' rows are known),
+// and returns the difference of the multiset of rows: retractions (-n) and
+// insertions (+n). A rewritten file
 // with two rows edited gives two retractions and two insertions, not a
 // reload. A directory source holds every regular file directly inside it
 // whose extension fits the format (.csv, .json, .jsonl/.ndjson); files that
@@ -102,11 +104,32 @@ class FileSource {
   void Commit();
 
  private:
+  // A distinct data record of a CSV file: how often it is there, and the
+  // row it reads as (when it reads as one).
+  struct CsvRecordState {
+    int64_t count = 0;
+    bool ok = false;
+    Row row;
+  };
   struct FileState {
     size_t content_hash = 0;
     bool parsed = true;  // false: the file could not be parsed at all
     RowCounts rows;
     RowCounts quarantine;
+    // CSV: the header's text and every distinct data record's text, so an
+    // edited file re-reads only the records whose text is new.
+    std::string header;
+    absl::flat_hash_map<std::string, CsvRecordState> records;
+  };
+  // What a poll found for one file, applied by Commit.
+  struct FileChange {
+    bool vanished = false;
+    std::optional<FileState> replace;  // the file's whole new state
+    // Otherwise (a CSV file with the same header), changes in place:
+    size_t content_hash = 0;
+    RowCounts row_delta;
+    std::vector<std::pair<std::string, CsvRecordState>> record_updates;
+    RowCounts quarantine;  // the file's whole new quarantine
   };
   FileSource(SourceOptions options, SourceFormat format, Schema schema)
       : options_(std::move(options)), format_(format), schema_(schema) {}
@@ -115,6 +138,11 @@ class FileSource {
   // file cannot be parsed at all, quarantines the file and returns why.
   absl::Status Parse(const std::string& file, const std::string& text,
                      FileState* state) const;
+  // A CSV file whose header is unchanged, against its previous state:
+  // only record texts not seen before are read. False if the header
+  // changed (then Parse reads it whole).
+  bool PeekCsv(const std::string& file, const std::string& text,
+               const FileState& before, FileChange* change) const;
 
   SourceOptions options_;
   SourceFormat format_;
@@ -123,7 +151,7 @@ class FileSource {
   std::map<std::string, FileState> files_;
   std::optional<RowCounts> assumed_;
   // The last Peek's changed files (nullopt: vanished), for Commit.
-  std::optional<std::map<std::string, std::optional<FileState>>> peeked_;
+  std::optional<std::map<std::string, FileChange>> peeked_;
   bool peeked_consumes_assumed_ = false;
 };
 
