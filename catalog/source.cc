@@ -221,39 +221,17 @@ absl::Status FileSource::Parse(const std::string& file, const std::string& text,
         whole_file = absl::InvalidArgumentError(
             "the header does not name the schema's columns in order");
       } else {
-        // Read record by record (as PeekCsv will next time), remembering
-        // each distinct record's row.
-        std::vector<CsvSpan> spans = SplitCsv(text);
-        state->header = std::string(spans[0].text);
-        state->records.clear();
-        state->rows.clear();
-        state->quarantine.clear();
-        for (size_t i = 1; i < spans.size(); ++i) {
-          auto [it, fresh] =
-              state->records.try_emplace(std::string(spans[i].text));
-          CsvRecordState& record = it->second;
-          std::string reason;
-          if (fresh || !record.ok) {
-            reason = CsvRecordToRow(spans[i].text, spans[i].line, schema_,
-                                    &record.row);
-            record.ok = reason.empty();
-          }
-          ++record.count;
-          if (record.ok) {
-            AddCount(&state->rows, record.row, 1);
-          } else {
-            AddCount(&state->quarantine,
-                     QuarantineRow({file, spans[i].line, reason}), 1);
-          }
-        }
+        // Read record by record (as PeekRecords will next time),
+        // remembering each distinct record's row.
+        BuildByRecord(file, text, state);
         return absl::OkStatus();
       }
     }
+  } else if (format_ == SourceFormat::kJsonLines) {
+    BuildByRecord(file, text, state);
+    return absl::OkStatus();
   } else {
-    absl::StatusOr<JsonTable> table =
-        ParseJson(text, file,
-                  format_ == SourceFormat::kJson ? JsonFormat::kArray
-                                                 : JsonFormat::kLines);
+    absl::StatusOr<JsonTable> table = ParseJson(text, file, JsonFormat::kArray);
     if (!table.ok()) {
       whole_file = table.status();
     } else {
@@ -309,61 +287,137 @@ void FileSource::Commit() {
   if (peeked_consumes_assumed_) assumed_.reset();
 }
 
-bool FileSource::PeekCsv(const std::string& file, const std::string& text,
-                         const FileState& before, FileChange* change) const {
-  std::vector<CsvSpan> spans = SplitCsv(text);
-  if (!before.parsed || before.header.empty() || spans.empty() ||
-      spans[0].text != before.header) {
-    return false;
+std::vector<CsvSpan> FileSource::SplitRecords(absl::string_view text,
+                                              absl::string_view* header) const {
+  *header = {};
+  if (format_ == SourceFormat::kCsv) {
+    std::vector<CsvSpan> spans = SplitCsv(text);
+    if (spans.empty()) return spans;
+    *header = spans[0].text;
+    spans.erase(spans.begin());
+    return spans;
   }
+  // JSON Lines: every line is a record (blank ones read as nothing).
+  std::vector<CsvSpan> lines;
+  int line = 0;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == absl::string_view::npos) end = text.size();
+    lines.push_back({++line, text.substr(start, end - start)});
+    start = end + 1;
+  }
+  return lines;
+}
+
+FileSource::RecordState::Outcome FileSource::ReadRecord(
+    const std::string& file, const CsvSpan& record, Row* row,
+    std::string* reason) const {
+  if (format_ == SourceFormat::kCsv) {
+    *reason = CsvRecordToRow(record.text, record.line, schema_, row);
+    return reason->empty() ? RecordState::kRow : RecordState::kBad;
+  }
+  // One line alone reads as it does in its file: no message names a line
+  // (and a byte order mark only ever starts line 1).
+  absl::StatusOr<JsonTable> table =
+      ParseJson(record.text, file, JsonFormat::kLines);
+  if (!table.ok()) {
+    *reason = std::string(table.status().message());
+    return RecordState::kBad;
+  }
+  JsonRows rows = ToRows(*table, schema_);
+  if (!rows.rows.empty()) {
+    *row = std::move(rows.rows[0].second);
+    return RecordState::kRow;
+  }
+  if (!rows.quarantine.empty()) {
+    *reason = rows.quarantine[0].reason;
+    return RecordState::kBad;
+  }
+  return RecordState::kBlank;
+}
+
+void FileSource::BuildByRecord(const std::string& file, const std::string& text,
+                               FileState* state) const {
+  absl::string_view header;
+  std::vector<CsvSpan> records = SplitRecords(text, &header);
+  state->by_record = true;
+  state->header = std::string(header);
+  state->records.clear();
+  state->rows.clear();
+  state->quarantine.clear();
+  for (const CsvSpan& span : records) {
+    auto [it, fresh] = state->records.try_emplace(std::string(span.text));
+    RecordState& record = it->second;
+    std::string reason;
+    // Bad records are read at every place they are: a reason may name
+    // the line.
+    if (fresh || record.outcome == RecordState::kBad) {
+      record.outcome = ReadRecord(file, span, &record.row, &reason);
+    }
+    ++record.count;
+    if (record.outcome == RecordState::kRow) {
+      AddCount(&state->rows, record.row, 1);
+    } else if (record.outcome == RecordState::kBad) {
+      AddCount(&state->quarantine, QuarantineRow({file, span.line, reason}), 1);
+    }
+  }
+}
+
+bool FileSource::PeekRecords(const std::string& file, const std::string& text,
+                             const FileState& before,
+                             FileChange* change) const {
+  if (!before.parsed || !before.by_record) return false;
+  absl::string_view header;
+  std::vector<CsvSpan> records = SplitRecords(text, &header);
+  if (header != before.header) return false;  // read it whole
   // Each distinct record text once: its count now, and what it reads as
   // (from before, or read now if new).
   struct Seen {
     int64_t count = 0;
-    const CsvRecordState* known = nullptr;  // from before
-    CsvRecordState fresh;                   // read now, when not known
+    const RecordState* known = nullptr;  // from before
+    RecordState fresh;                   // read now, when not known
   };
   absl::flat_hash_map<absl::string_view, Seen> seen;
-  for (size_t i = 1; i < spans.size(); ++i) {
-    auto [it, first] = seen.try_emplace(spans[i].text);
+  for (const CsvSpan& span : records) {
+    auto [it, first] = seen.try_emplace(span.text);
     Seen& s = it->second;
+    std::string reason;
     if (first) {
-      auto old = before.records.find(spans[i].text);
+      auto old = before.records.find(span.text);
       if (old != before.records.end()) {
         s.known = &old->second;
       } else {
-        s.fresh.ok =
-            CsvRecordToRow(spans[i].text, spans[i].line, schema_, &s.fresh.row)
-                .empty();
+        s.fresh.outcome = ReadRecord(file, span, &s.fresh.row, &reason);
       }
     }
     ++s.count;
-    const bool ok = s.known ? s.known->ok : s.fresh.ok;
-    if (!ok) {
-      // Bad records are read again where they are now: the reason may
-      // name their line.
+    const auto outcome = s.known ? s.known->outcome : s.fresh.outcome;
+    if (outcome == RecordState::kBad) {
+      // Read again where it is now: the reason may name its line.
       Row unused;
-      AddCount(&change->quarantine,
-               QuarantineRow({file, spans[i].line,
-                              CsvRecordToRow(spans[i].text, spans[i].line,
-                                             schema_, &unused)}),
+      ReadRecord(file, span, &unused, &reason);
+      AddCount(&change->quarantine, QuarantineRow({file, span.line, reason}),
                1);
     }
   }
   for (auto& [record_text, s] : seen) {
-    const CsvRecordState& state = s.known ? *s.known : s.fresh;
+    const RecordState& state = s.known ? *s.known : s.fresh;
     const int64_t was = s.known ? s.known->count : 0;
     if (s.count == was) continue;
-    if (state.ok) AddCount(&change->row_delta, state.row, s.count - was);
-    CsvRecordState updated = state;
+    if (state.outcome == RecordState::kRow) {
+      AddCount(&change->row_delta, state.row, s.count - was);
+    }
+    RecordState updated = state;
     updated.count = s.count;
     change->record_updates.emplace_back(std::string(record_text),
                                         std::move(updated));
   }
   for (const auto& [record_text, state] : before.records) {
     if (seen.contains(record_text)) continue;
-    if (state.ok) AddCount(&change->row_delta, state.row, -state.count);
-    change->record_updates.emplace_back(record_text, CsvRecordState());
+    if (state.outcome == RecordState::kRow) {
+      AddCount(&change->row_delta, state.row, -state.count);
+    }
+    change->record_updates.emplace_back(record_text, RecordState());
   }
   return true;
 }
@@ -405,7 +459,7 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
     if (found != files_.end() && before.content_hash == hash) continue;
     diff.files_changed.push_back(file);
     FileChange& change = changes[file];
-    if (format_ == SourceFormat::kCsv && PeekCsv(file, text, before, &change)) {
+    if (PeekRecords(file, text, before, &change)) {
       change.content_hash = hash;
       for (const auto& [row, n] : change.row_delta) AddCount(&rows, row, n);
       DiffInto(&quarantine, before.quarantine, change.quarantine);
@@ -419,6 +473,7 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
     // or broken file must not wipe a product.
     if (!next.parsed) {
       next.rows = before.rows;
+      next.by_record = before.by_record;
       next.header = before.header;
       next.records = before.records;
     }

@@ -13,7 +13,8 @@
 //
 // Watching. Each Poll reads every file of the source, re-parses only those
 // whose content changed since the last poll (of a CSV file whose header
-// stayed, only the records whose text is new: the others' rows are known),
+// stayed, or of a JSON Lines file, only the records whose text is new: the
+// others' rows are known),
 // and returns the difference of the multiset of rows: retractions (-n) and
 // insertions (+n). A rewritten file
 // with two rows edited gives two retractions and two insertions, not a
@@ -50,6 +51,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "catalog/csv.h"
 #include "catalog/schema.h"
 #include "catalog/value.h"
 
@@ -104,31 +106,33 @@ class FileSource {
   void Commit();
 
  private:
-  // A distinct data record of a CSV file: how often it is there, and the
-  // row it reads as (when it reads as one).
-  struct CsvRecordState {
+  // A distinct record text of a CSV or JSON Lines file: how often it is
+  // there, and what it reads as.
+  struct RecordState {
+    enum Outcome { kRow, kBad, kBlank };
     int64_t count = 0;
-    bool ok = false;
-    Row row;
+    Outcome outcome = kBlank;
+    Row row;  // for kRow
   };
   struct FileState {
     size_t content_hash = 0;
     bool parsed = true;  // false: the file could not be parsed at all
     RowCounts rows;
     RowCounts quarantine;
-    // CSV: the header's text and every distinct data record's text, so an
-    // edited file re-reads only the records whose text is new.
+    // CSV and JSON Lines: every distinct record's text (and CSV's header),
+    // so an edited file re-reads only the records whose text is new.
+    bool by_record = false;
     std::string header;
-    absl::flat_hash_map<std::string, CsvRecordState> records;
+    absl::flat_hash_map<std::string, RecordState> records;
   };
   // What a poll found for one file, applied by Commit.
   struct FileChange {
     bool vanished = false;
     std::optional<FileState> replace;  // the file's whole new state
-    // Otherwise (a CSV file with the same header), changes in place:
+    // Otherwise (a file read record by record), changes in place:
     size_t content_hash = 0;
     RowCounts row_delta;
-    std::vector<std::pair<std::string, CsvRecordState>> record_updates;
+    std::vector<std::pair<std::string, RecordState>> record_updates;
     RowCounts quarantine;  // the file's whole new quarantine
   };
   FileSource(SourceOptions options, SourceFormat format, Schema schema)
@@ -138,11 +142,23 @@ class FileSource {
   // file cannot be parsed at all, quarantines the file and returns why.
   absl::Status Parse(const std::string& file, const std::string& text,
                      FileState* state) const;
-  // A CSV file whose header is unchanged, against its previous state:
-  // only record texts not seen before are read. False if the header
-  // changed (then Parse reads it whole).
-  bool PeekCsv(const std::string& file, const std::string& text,
-               const FileState& before, FileChange* change) const;
+  // The records of a CSV (after its header, returned in `header`) or JSON
+  // Lines text, as (line, text).
+  std::vector<CsvSpan> SplitRecords(absl::string_view text,
+                                    absl::string_view* header) const;
+  // What one record reads as: a row, a bad record (and why), or nothing.
+  RecordState::Outcome ReadRecord(const std::string& file,
+                                  const CsvSpan& record, Row* row,
+                                  std::string* reason) const;
+  // Parse's record-by-record reading (CSV after its header is checked,
+  // JSON Lines).
+  void BuildByRecord(const std::string& file, const std::string& text,
+                     FileState* state) const;
+  // A file read record by record before, against its previous state: only
+  // record texts not seen before are read. False when it must be read
+  // whole (the CSV header changed, or it was not read by record).
+  bool PeekRecords(const std::string& file, const std::string& text,
+                   const FileState& before, FileChange* change) const;
 
   SourceOptions options_;
   SourceFormat format_;

@@ -53,6 +53,9 @@ class SourceTest : public ::testing::Test {
     DM_CHECK_MSG(diff.ok(), diff.status().ToString().c_str());
     return *std::move(diff);
   }
+  void CheckIncrementalEqualsFresh(const std::string& name,
+                                   const std::string& header,
+                                   const std::vector<std::string>& pool);
   std::filesystem::path dir_;
 };
 
@@ -185,26 +188,24 @@ TEST_F(SourceTest, PeekWithoutCommitGivesTheSameDifferenceAgain) {
   EXPECT_TRUE(Poll(*source).empty());
 }
 
-// The watch re-reads only the CSV records whose text is new; whatever the
-// edits, the differences it returns add up to exactly what a fresh read of
-// the file gives (rows and quarantine, line numbers included).
-TEST_F(SourceTest, IncrementalCsvEqualsAFreshRead) {
+// The watch re-reads only the records whose text is new (CSV, JSON Lines);
+// whatever the edits, the differences it returns add up to exactly what a
+// fresh read of the file gives (rows and quarantine, line numbers
+// included). Lines of `pool` are inserted, removed and replaced at random.
+void SourceTest::CheckIncrementalEqualsFresh(
+    const std::string& name, const std::string& header,
+    const std::vector<std::string>& pool) {
   const Schema schema({{"name", ValueType::kString}, {"n", ValueType::kInt64}});
-  const std::vector<std::string> pool = {
-      "ada,1",     "ada,1",     "bob,2",     "cy,3",
-      "\"d,e\",4", "bad,x",     "q\"uote,5", "\"two\nlines\",6",
-      "short",     "a,1,extra", ",7",        "\"\"\"q\"\"\",8",
-      "zoë,9",     "",          "ok,10",     "\"open,11"};
   for (uint64_t seed = 0; seed < 20; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937_64 rng(seed);
     std::vector<std::string> lines;
     auto text = [&] {
-      std::string t = "name,n\n";
+      std::string t = header;
       for (const std::string& l : lines) t += l + (rng() % 4 ? "\n" : "\r\n");
       return t;
     };
-    std::string file = Write("t.csv", text());
+    std::string file = Write(name, text());
     auto source = Open({.path = file, .schema = schema});
     std::map<Row, int64_t> rows, quarantine;
     for (int step = 0; step < 40; ++step) {
@@ -222,7 +223,7 @@ TEST_F(SourceTest, IncrementalCsvEqualsAFreshRead) {
             if (!lines.empty()) lines[at] = pool[rng() % pool.size()];
         }
       }
-      Write("t.csv", text());
+      Write(name, text());
       SourceDiff diff = Poll(*source);
       for (const auto& [row, n] : diff.rows) {
         if ((rows[row] += n) == 0) rows.erase(row);
@@ -240,6 +241,24 @@ TEST_F(SourceTest, IncrementalCsvEqualsAFreshRead) {
           << "step " << step;
     }
   }
+}
+
+TEST_F(SourceTest, IncrementalCsvEqualsAFreshRead) {
+  CheckIncrementalEqualsFresh(
+      "t.csv", "name,n\n",
+      {"ada,1", "ada,1", "bob,2", "cy,3", "\"d,e\",4", "bad,x", "q\"uote,5",
+       "\"two\nlines\",6", "short", "a,1,extra", ",7", "\"\"\"q\"\"\",8",
+       "zoë,9", "", "ok,10", "\"open,11"});
+}
+
+TEST_F(SourceTest, IncrementalJsonLinesEqualsAFreshRead) {
+  CheckIncrementalEqualsFresh(
+      "t.jsonl", "",
+      {R"({"name": "ada", "n": 1})", R"({"name": "ada", "n": 1})",
+       R"({"n": 2, "name": "bob"})", R"({"name": "b", "n": "x"})",
+       R"({"name": )", "", "   ", R"({"zz": 1})", R"({"name": "c", "n": null})",
+       R"({"name": "z\u00f6", "n": 3})", R"([1, 2])", R"({"name": "d"})",
+       R"({"name": "e", "n": 1.5})"});
 }
 
 TEST_F(SourceTest, ErrorsNameThePath) {
