@@ -99,9 +99,17 @@ class OutputPort {
   OutputPort(const OutputPort&) = delete;
   OutputPort& operator=(const OutputPort&) = delete;
 
+  // A reader connected after the stream sent data still receives it, when
+  // no reader was there to take it (the data waits until the graph runs);
+  // connecting after other readers took data is a programming error that
+  // aborts, as the new reader would silently miss it.
   void Connect(InputPort<T, P>* input) {
+    DM_CHECK_MSG(!delivered_,
+                 "a reader connected to a stream that already delivered "
+                 "data to other readers would miss it");
     graph_->Connect(source_, input->target());
     consumers_.push_back(input);
+    for (const Message<T, P>& message : waiting_) input->Deliver(message);
   }
   // Sends may be justified by the frontier of `target` (an input of the same
   // operator, same time type, identity summary).
@@ -115,10 +123,22 @@ class OutputPort {
     for (const T& t : message.time) {
       DM_CHECK_MSG(Allowed(t), "operator emitted at a time it may not");
     }
+    if (consumers_.empty()) {
+      // Before the graph runs, a reader may still come: keep the data for
+      // it. Once it runs, nobody can, and the data is nobody's.
+      if (!graph_->sealed()) {
+        waiting_.push_back(std::move(message));
+      } else {
+        waiting_.clear();
+      }
+      return;
+    }
+    if (!graph_->sealed()) delivered_ = true;
+    waiting_.clear();
     for (size_t i = 0; i + 1 < consumers_.size(); ++i) {
       consumers_[i]->Deliver(message);
     }
-    if (!consumers_.empty()) consumers_.back()->Deliver(std::move(message));
+    consumers_.back()->Deliver(std::move(message));
   }
 
   // Replaces the held capabilities with `caps`.
@@ -148,6 +168,10 @@ class OutputPort {
   Graph* graph_;
   int source_;
   std::vector<InputPort<T, P>*> consumers_;
+  // Sent before the graph ran, while no reader was connected.
+  std::vector<Message<T, P>> waiting_;
+  // Data went to readers before the graph ran (so no reader may join).
+  bool delivered_ = false;
   std::vector<int> guards_;
   Antichain<T> caps_;
   bool summarized_ = false;
