@@ -439,7 +439,8 @@ struct Fed {
 absl::Status Mesh::Start(RefreshReport* report) {
   // Sources send their first rows only now, when every table reading them
   // is declared: an input sends what it holds when it advances (or when its
-  // buffer fills), and a reader connected later would not see it.
+  // buffer fills), and once readers took data no other reader may join the
+  // stream (engine/port.h).
   for (auto& [id, source] : sources_) {
     if (source.replayed) continue;
     source.replayed = true;
