@@ -153,7 +153,12 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
   } else {
     mesh->group_ = options.group;
   }
-  mesh->group_->record_changes = options.record_changes;
+  {
+    // Every worker opens its mesh on the group; the flag is read under the
+    // lock by every worker's captures.
+    std::lock_guard<std::mutex> lock(mesh->group_->mu);
+    mesh->group_->record_changes = options.record_changes;
+  }
   mesh->products_graph_ = &worker.NewDataflow("mesh.products");
   mesh->catalog_graph_ = &worker.NewDataflow("mesh.catalog");
   mesh->BuildCatalogDataflow();
