@@ -306,18 +306,23 @@ void Mesh::Capture(const std::string& id, const RowCollection& rows,
           group->Record(stream, t, r, RowDebugString(row));
       });
   probes_.push_back(ProbeStream(watched.stream));
-  if (quarantine) {
-    const std::string qstream = absl::StrCat("quarantine ", id);
-    auto watched_quarantine = Inspect(
-        *quarantine,
-        [group, keep, id, qstream](const Row& row, uint64_t t, int64_t r) {
-          std::lock_guard<std::mutex> lock(group->mu);
-          group->products[id].quarantine.Add(row, t, r);
-          if (group->record_changes)
-            group->Record(qstream, t, r, RowDebugString(row));
-        });
-    probes_.push_back(ProbeStream(watched_quarantine.stream));
-  }
+  if (quarantine) CaptureQuarantine(id, *quarantine);
+}
+
+void Mesh::CaptureQuarantine(const std::string& id,
+                             const RowCollection& quarantine) {
+  MeshGroup* group = group_;
+  std::shared_ptr<MeshGroup> keep = own_group_;  // see Capture
+  const std::string stream = absl::StrCat("quarantine ", id);
+  auto watched =
+      Inspect(quarantine,
+              [group, keep, id, stream](const Row& row, uint64_t t, int64_t r) {
+                std::lock_guard<std::mutex> lock(group->mu);
+                group->products[id].quarantine.Add(row, t, r);
+                if (group->record_changes)
+                  group->Record(stream, t, r, RowDebugString(row));
+              });
+  probes_.push_back(ProbeStream(watched.stream));
 }
 
 namespace {
@@ -416,20 +421,7 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
   if (!table.ok()) return table.status();
   absl::StatusOr<Table> published = Publish(*table, descriptor);
   if (!published.ok()) return published.status();
-  const std::string qstream = absl::StrCat("quarantine ", id);
-  MeshGroup* group = group_;
-  // The dataflows outlive the mesh inside the worker; a group the mesh
-  // owns lives as long as they do.
-  std::shared_ptr<MeshGroup> keep = own_group_;
-  auto watched = Inspect(
-      quarantine,
-      [group, keep, id, qstream](const Row& row, uint64_t t, int64_t r) {
-        std::lock_guard<std::mutex> lock(group->mu);
-        group->products[id].quarantine.Add(row, t, r);
-        if (group->record_changes)
-          group->Record(qstream, t, r, RowDebugString(row));
-      });
-  probes_.push_back(ProbeStream(watched.stream));
+  CaptureQuarantine(id, quarantine);
   sources_[id] = std::move(state);
   return published;
 }

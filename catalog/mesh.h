@@ -280,6 +280,9 @@ class Mesh {
   void BuildCatalogDataflow();
   void Capture(const std::string& id, const RowCollection& rows,
                const std::optional<RowCollection>& quarantine);
+  // Quarantine rows of `id` (a table's, or a source's) into the group.
+  void CaptureQuarantine(const std::string& id,
+                         const RowCollection& quarantine);
   absl::Status Feed(const std::string& id, SourceState* source,
                     RefreshReport* report);
   // Every source's Feed on worker 0; the outcome on every worker.
