@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "storage/rocks_mesh_store.h"
 #include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
 
 namespace diffmesh {
 namespace {
@@ -167,14 +168,6 @@ void Program(Worker& worker, MeshGroup* group, MeshStore* store,
 
 class MeshWorkersTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static int counter = 0;
-    root_ = std::filesystem::temp_directory_path() /
-            absl::StrCat("diffmesh_mesh_workers_", ::getpid(), "_", counter++);
-    std::filesystem::remove_all(root_);
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
-
   std::string Files(const std::string& name) {
     std::string dir = (root_ / name).string();
     std::filesystem::create_directories(dir);
@@ -208,7 +201,7 @@ class MeshWorkersTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path root_;
+  ::diffmesh::testing::TempDir root_;
 };
 
 TEST_F(MeshWorkersTest, SameResultsOnOneToFourWorkers) {

@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
 
 namespace diffmesh {
 namespace {
@@ -29,19 +30,8 @@ using ::testing::Pair;
 
 class SourceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static int counter = 0;
-    dir_ = std::filesystem::temp_directory_path() /
-           ("diffmesh_source_test_" + std::to_string(::getpid()) + "_" +
-            std::to_string(counter++));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Write(const std::string& name, const std::string& text) {
-    std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
+    return dir_.Write(name, text);
   }
   std::unique_ptr<FileSource> Open(SourceOptions options) {
     auto source = FileSource::Open(std::move(options));
@@ -56,7 +46,7 @@ class SourceTest : public ::testing::Test {
   void CheckIncrementalEqualsFresh(const std::string& name,
                                    const std::string& header,
                                    const std::vector<std::string>& pool);
-  std::filesystem::path dir_;
+  ::diffmesh::testing::TempDir dir_;
 };
 
 Row R(const char* name, int64_t n) { return {Value(name), Value(n)}; }
@@ -136,8 +126,7 @@ TEST_F(SourceTest, BrokenFileKeepsItsRowsAndSaysWhy) {
 
 TEST_F(SourceTest, DirectoryFilesAppearAndVanish) {
   Write("a.jsonl", "{\"k\":1}\n{\"k\":2}\n");
-  auto source =
-      Open({.path = dir_.string(), .format = SourceFormat::kJsonLines});
+  auto source = Open({.path = dir_.path(), .format = SourceFormat::kJsonLines});
   EXPECT_EQ(Poll(*source).rows.size(), 2u);
   Write("b.ndjson", "{\"k\":2}\n");
   Write("c.csv", "k\n9\n");  // not of the source's format
@@ -267,10 +256,10 @@ TEST_F(SourceTest, ErrorsNameThePath) {
   EXPECT_THAT(std::string(missing.status().message()), HasSubstr("none.csv"));
   EXPECT_THAT(FileSource::Open({.path = Write("t.parquet", "x")}),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(FileSource::Open({.path = dir_.string()}),
+  EXPECT_THAT(FileSource::Open({.path = dir_.path()}),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(
-      FileSource::Open({.path = dir_.string(), .format = SourceFormat::kCsv}),
+      FileSource::Open({.path = dir_.path(), .format = SourceFormat::kCsv}),
       StatusIs(absl::StatusCode::kFailedPrecondition));
   std::string file = Write("t.csv", "a\n1\n");
   auto source = Open({.path = file});

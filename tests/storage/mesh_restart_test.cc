@@ -19,6 +19,7 @@
 #include "rocksdb/db.h"
 #include "storage/rocks_mesh_store.h"
 #include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
 
 namespace diffmesh {
 namespace {
@@ -58,10 +59,6 @@ const std::vector<std::string> kProducts = {
 class MeshRestartTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = std::filesystem::temp_directory_path() /
-            ("diffmesh_mesh_restart_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(root_);
-    std::filesystem::create_directories(root_);
     store_dir_ = (root_ / "diffmesh-data").string();
     orders_ = Write("orders.csv",
                     "order_id,customer_id,amount\n1,10,5\n2,11,7\n3,10,9\n");
@@ -69,12 +66,8 @@ class MeshRestartTest : public ::testing::Test {
                        "{\"customer_id\":10,\"country\":\"NO\"}\n"
                        "{\"customer_id\":11,\"country\":\"SE\"}\n");
   }
-  void TearDown() override { std::filesystem::remove_all(root_); }
-
   std::string Write(const std::string& name, const std::string& text) {
-    std::string path = (root_ / name).string();
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
+    return root_.Write(name, text);
   }
 
   // The program: the same declarations in every run.
@@ -108,7 +101,7 @@ class MeshRestartTest : public ::testing::Test {
     return s;
   }
 
-  std::filesystem::path root_;
+  ::diffmesh::testing::TempDir root_;
   std::string store_dir_, orders_, customers_;
 };
 
