@@ -4,7 +4,7 @@
 //
 //   Fabric fabric(/*peers=*/2);
 //   auto box = fabric.Channel<Mailbox<int>>(ChannelKey{0, 3, 0}, 2);
-//   box->Push(1, 42);            // to worker 1 (wakes it if it is parked)
+//   box->Push(0, 1, 42);         // worker 0 to worker 1 (wakes it if parked)
 //   std::vector<int> got; box->DrainInto(1, &got);
 //
 // Channels are named by where they are used (dataflow, operator, purpose),
@@ -112,44 +112,116 @@ class Fabric {
       channels_;
 };
 
-// One mailbox per receiving worker, many senders. Messages from one sender
-// are received in the order sent (FIFO per sender pair), which the progress
-// protocol relies on.
+// Messages to each worker, in one lane per (sender, receiver) pair: a
+// single-producer single-consumer queue, so neither side takes a lock and
+// a delivery costs the receiver few cache-line transfers (the doorbell, the
+// lane's count, the slot). Messages from one sender are received in the
+// order sent (FIFO per sender pair), which the progress protocol relies on.
+//
+// A lane is a chain of fixed-size segments: the sender fills the newest,
+// the receiver empties and frees the oldest. Nothing bounds a lane (a sender
+// never waits for a receiver), and an unused lane holds no segment.
 template <class M>
 class Mailbox {
  public:
-  explicit Mailbox(Fabric* fabric) : fabric_(fabric), boxes_(fabric->peers()) {}
-
-  void Push(int to, M message) {
-    {
-      std::lock_guard<std::mutex> lock(boxes_[to].mutex);
-      boxes_[to].messages.push_back(std::move(message));
-      boxes_[to].size.store(boxes_[to].messages.size(),
-                            std::memory_order_release);
+  explicit Mailbox(Fabric* fabric)
+      : fabric_(fabric),
+        peers_(fabric->peers()),
+        lanes_(static_cast<size_t>(peers_) * peers_) {}
+  ~Mailbox() {
+    for (Lane& lane : lanes_) {
+      Segment* segment = lane.receiver.segment;
+      if (segment == nullptr) segment = lane.first.load();
+      while (segment != nullptr) {
+        Segment* next = segment->next.load(std::memory_order_relaxed);
+        delete segment;
+        segment = next;
+      }
     }
+  }
+  Mailbox(const Mailbox&) = delete;
+  Mailbox& operator=(const Mailbox&) = delete;
+
+  // Called by worker `from` only.
+  void Push(int from, int to, M message) {
+    Lane& lane = lanes_[static_cast<size_t>(from) * peers_ + to];
+    Sender& s = lane.sender;
+    if (s.segment == nullptr || s.index == kSegmentSlots) {
+      auto* fresh = new Segment;
+      if (s.segment == nullptr) {
+        // The receiver starts at the first segment once it sees a count.
+        lane.first.store(fresh, std::memory_order_relaxed);
+      } else {
+        s.segment->next.store(fresh, std::memory_order_relaxed);
+      }
+      s.segment = fresh;
+      s.index = 0;
+    }
+    s.segment->slots[s.index++] = std::move(message);
+    // Publishes the slot (and any new segment) to the receiver.
+    s.count.store(++s.pushed, std::memory_order_release);
     fabric_->doorbell(to).Ring();
   }
-  // Appends everything delivered to `worker` so far, oldest first.
+  // Appends everything delivered to `worker` so far, oldest first per
+  // sender. Called by worker `worker` only.
   void DrainInto(int worker, std::vector<M>* out) {
-    Box& box = boxes_[worker];
-    if (box.size.load(std::memory_order_acquire) == 0) return;
-    std::lock_guard<std::mutex> lock(box.mutex);
-    for (M& m : box.messages) out->push_back(std::move(m));
-    box.messages.clear();
-    box.size.store(0, std::memory_order_release);
+    for (int from = 0; from < peers_; ++from) {
+      Lane& lane = lanes_[static_cast<size_t>(from) * peers_ + worker];
+      Receiver& r = lane.receiver;
+      uint64_t available = lane.sender.count.load(std::memory_order_acquire);
+      while (r.taken < available) {
+        if (r.segment == nullptr) {
+          r.segment = lane.first.load(std::memory_order_relaxed);
+          r.index = 0;
+        } else if (r.index == kSegmentSlots) {
+          Segment* next = r.segment->next.load(std::memory_order_relaxed);
+          delete r.segment;
+          r.segment = next;
+          r.index = 0;
+        }
+        out->push_back(std::move(r.segment->slots[r.index++]));
+        ++r.taken;
+      }
+    }
   }
   bool HasMessages(int worker) const {
-    return boxes_[worker].size.load(std::memory_order_acquire) != 0;
+    for (int from = 0; from < peers_; ++from) {
+      const Lane& lane = lanes_[static_cast<size_t>(from) * peers_ + worker];
+      if (lane.sender.count.load(std::memory_order_acquire) !=
+          lane.receiver.taken) {
+        return true;
+      }
+    }
+    return false;
   }
 
  private:
-  struct Box {
-    std::mutex mutex;
-    std::vector<M> messages;
-    std::atomic<size_t> size{0};
+  static constexpr int kSegmentSlots = 32;
+  struct Segment {
+    M slots[kSegmentSlots];
+    std::atomic<Segment*> next{nullptr};
+  };
+  // The sender's and the receiver's state on separate cache lines: the
+  // receiver reads only `count` of the sender's line.
+  struct alignas(64) Sender {
+    std::atomic<uint64_t> count{0};  // messages published
+    uint64_t pushed = 0;
+    Segment* segment = nullptr;  // the newest
+    int index = 0;               // next free slot in it
+  };
+  struct alignas(64) Receiver {
+    uint64_t taken = 0;
+    Segment* segment = nullptr;  // the oldest not yet emptied
+    int index = 0;               // next slot to take in it
+  };
+  struct Lane {
+    Sender sender;
+    Receiver receiver;
+    std::atomic<Segment*> first{nullptr};
   };
   Fabric* fabric_;
-  std::vector<Box> boxes_;
+  int peers_;
+  std::vector<Lane> lanes_;
 };
 
 }  // namespace diffmesh

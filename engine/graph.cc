@@ -64,6 +64,14 @@ void Graph::Seal() {
       }
     }
   }
+  // Only the frontiers of operators that read them are maintained.
+  reads_frontiers_.resize(operators_.size());
+  for (size_t op = 0; op < operators_.size(); ++op) {
+    reads_frontiers_[op] = operators_[op]->ReadsFrontiers();
+  }
+  for (int t = 0; t < static_cast<int>(tracker_.num_targets()); ++t) {
+    tracker_.SetObserved(t, reads_frontiers_[tracker_.target_operator(t)]);
+  }
   tracker_.Build();
   sealed_ = true;
   if (progress_) progress_->Start(&tracker_);
@@ -100,22 +108,20 @@ bool Graph::Step() {
   }
   bool worked = false;
   for (size_t i = 0; i < operators_.size(); ++i) {
+    if (reads_frontiers_[i]) ApplyProgress();
     if (!active_[i]) continue;
     active_[i] = 0;
     operators_[i]->Run();
     worked = true;
-    ApplyProgress();
   }
+  ApplyProgress();
   if (progress_) progress_->Broadcast();
   return worked;
 }
 
 bool Graph::Complete() {
   Prepare();
-  for (size_t t = 0; t < tracker_.num_targets(); ++t) {
-    if (!tracker_.frontier(static_cast<int>(t)).empty()) return false;
-  }
-  return true;
+  return tracker_.Quiet();
 }
 
 bool Graph::Exert(int64_t fuel) {

@@ -13,9 +13,19 @@
 // Scheduling: an operator runs when a message arrives at one of its inputs,
 // when the frontier of one of its inputs changes, or when it asks to be
 // activated. Within a step operators run in creation order (a topological
-// order except along feedback edges) and every operator's progress changes
-// are applied, atomically, right after it runs, so one step carries data
-// through a whole acyclic dataflow.
+// order except along feedback edges), so one step carries data through a
+// whole acyclic dataflow.
+//
+// Progress is applied lazily: pending pointstamp changes are propagated
+// just before each operator that reads its input frontiers (arrange, join,
+// reduce, probe; OperatorBase::ReadsFrontiers) and at the end of the step.
+// Operators that only forward what they pull (map, filter, concat,
+// exchange, enter, leave) never wait for it, so a message crossing a chain
+// of them costs one +1 and one -1, which cancel before propagation, and
+// only frontier readers' frontiers are maintained at all. Deferring is
+// always safe: the applied counts are an earlier consistent state, in which
+// whatever caused a newer message is still counted upstream of it, so a
+// frontier can only lag, never run ahead.
 //
 // Several workers: every worker builds the same dataflow and runs its own
 // copy of it over the keys it owns (engine/runtime.h). The graph records
@@ -57,6 +67,10 @@ class OperatorBase {
   // Bytes of state the operator holds (traces it owns, buffered updates),
   // for introspection; 0 for stateless operators.
   virtual size_t HeldBytes() const { return 0; }
+  // Whether Run reads input frontiers. An operator that only forwards the
+  // messages it pulls returns false: the graph then applies progress lazily
+  // around it (see Graph::Step).
+  virtual bool ReadsFrontiers() const { return true; }
 
   // A fixed description (name and parameters) for introspection and lineage.
   const std::string& name() const { return name_; }
@@ -151,6 +165,7 @@ class Graph {
   std::string name_;
   std::vector<std::unique_ptr<OperatorBase>> operators_;
   std::vector<char> active_;
+  std::vector<char> reads_frontiers_;
   std::vector<std::vector<int>> op_targets_;
   std::vector<std::vector<int>> op_sources_;
   std::vector<char> explicit_summaries_;

@@ -29,6 +29,7 @@ class InputOperator : public OperatorBase {
   using Payload = std::vector<Update<D, T, R>>;
   explicit InputOperator(Graph* graph)
       : OperatorBase("input"), out(graph, graph->NextOperatorIndex()) {}
+  bool ReadsFrontiers() const override { return false; }
   void Run() override {}
   OutputPort<T, Payload> out;
 };

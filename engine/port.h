@@ -12,8 +12,9 @@
 //
 // Invariant (checked on every send): each element of a message's time is
 // beyond one of the port's capabilities or beyond the frontier of one of the
-// operator's guard inputs. Nothing is emitted for a time before it is
-// allowed.
+// operator's guard inputs (for operators that do not read frontiers, which
+// forward the times they pull, the guard is not checked). Nothing is
+// emitted for a time before it is allowed.
 #pragma once
 
 #include <deque>
@@ -160,6 +161,9 @@ class OutputPort {
     if (summarized_ || caps_.LessEqual(t)) return true;
     Timestamp ts = TimeCodec<T>::Encode(t);
     for (int target : guards_) {
+      // The frontier of an operator that does not read it is not
+      // maintained; such an operator forwards the times it pulls.
+      if (!graph_->tracker().observed(target)) return true;
       if (graph_->Frontier(target).LessEqual(ts)) return true;
     }
     return false;

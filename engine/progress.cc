@@ -66,7 +66,7 @@ std::vector<ProgressTracker::Reach> ProgressTracker::ComputeReach(
   }
   std::vector<Reach> reach;
   for (size_t t = 0; t < at_target.size(); ++t) {
-    if (!at_target[t].empty()) {
+    if (!at_target[t].empty() && targets_[t].observed) {
       reach.push_back({static_cast<int>(t), std::move(at_target[t])});
     }
   }
@@ -165,6 +165,17 @@ void ProgressTracker::Imply(const std::vector<Reach>& reach, const Timestamp& t,
       dirty_.push_back(r.target);
     }
   }
+}
+
+bool ProgressTracker::Quiet() const {
+  if (!pending_.empty()) return false;
+  for (const Source& s : sources_) {
+    if (!s.own.frontier().empty()) return false;
+  }
+  for (const Target& t : targets_) {
+    if (!t.own.frontier().empty()) return false;
+  }
+  return true;
 }
 
 size_t ProgressTracker::bookkeeping_size() const {

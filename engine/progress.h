@@ -61,6 +61,16 @@ class ProgressTracker {
   // Declares that a message at `target` lets its operator emit at `source`
   // at times summarized by `summary`.
   void AddInternal(int target, int source, const PathSummary& summary);
+  // Targets whose frontier nobody reads are not maintained: frontier() of
+  // an unobserved target stays empty (its counts still hold frontiers of
+  // the observed targets it reaches). By default every target is observed.
+  // REQUIRES: before Build.
+  void SetObserved(int target, bool observed) {
+    targets_[target].observed = observed;
+  }
+  bool observed(int target) const { return targets_[target].observed; }
+  // No pointstamp is held anywhere (after Propagate).
+  bool Quiet() const;
   // REQUIRES: all locations and edges added. Idempotent.
   void Build();
   bool built() const { return built_; }
@@ -107,6 +117,7 @@ class ProgressTracker {
     MutableAntichain<Timestamp> implied;
     uint64_t version = 0;
     bool dirty = false;
+    bool observed = true;
   };
   std::vector<Reach> ComputeReach(bool from_source, int index) const;
   // Adds `delta` copies of `t`, at a location's frontier, to every target

@@ -18,16 +18,19 @@ ProgressExchange::ProgressExchange(Fabric* fabric, int dataflow, int worker)
       received_(fabric->peers(), 0) {}
 
 void ProgressExchange::Send() {
-  auto batch = std::make_shared<ProgressBatch>();
-  batch->from = worker_;
-  batch->changes = std::move(outbox_);
-  outbox_ = {};
-  changes_sent_ += batch->changes.size();
+  changes_sent_ += outbox_.size();
   ++batches_sent_;
-  std::shared_ptr<const ProgressBatch> shared = std::move(batch);
-  for (int peer = 0; peer < fabric_->peers(); ++peer) {
-    if (peer != worker_) channel_->Push(peer, shared);
+  // Each peer gets its own copy (a lane holds its messages by value, so a
+  // receiver reads the changes without chasing a shared pointer); the last
+  // takes the outbox itself.
+  int last = fabric_->peers() - 1;
+  if (last == worker_) --last;
+  for (int peer = 0; peer <= last; ++peer) {
+    if (peer == worker_) continue;
+    ProgressBatch batch{worker_, peer == last ? std::move(outbox_) : outbox_};
+    channel_->Push(worker_, peer, std::move(batch));
   }
+  outbox_.clear();
 }
 
 void ProgressExchange::Start(ProgressTracker* tracker) {
@@ -57,9 +60,9 @@ bool ProgressExchange::Receive(ProgressTracker* tracker) {
   if (!channel_->HasMessages(worker_)) return false;
   channel_->DrainInto(worker_, &inbox_);
   bool any = false;
-  for (const auto& batch : inbox_) {
-    ++received_[batch->from];
-    for (const ProgressChange& change : batch->changes) {
+  for (const ProgressBatch& batch : inbox_) {
+    ++received_[batch.from];
+    for (const ProgressChange& change : batch.changes) {
       tracker->Update(change);
       any = true;
     }

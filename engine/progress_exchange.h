@@ -40,9 +40,9 @@
 // batch; a worker starts running the dataflow only after it has applied the
 // first batch of every peer, so no view ever misses a peer's capability.
 //
-// Costs: a broadcast is one consolidated vector shared by all peers (changes
-// that cancel, such as a message consumed and re-sent at the same time,
-// vanish before sending). Thread-safety: one instance per worker and
+// Costs: a broadcast is one consolidated vector, copied into each peer's
+// lane (changes that cancel, such as a message consumed and re-sent at the
+// same time, vanish before sending). Thread-safety: one instance per worker and
 // dataflow, used only by that worker's thread.
 #pragma once
 
@@ -86,14 +86,14 @@ class ProgressExchange {
   uint64_t changes_sent() const { return changes_sent_; }
 
  private:
-  using Channel = Mailbox<std::shared_ptr<const ProgressBatch>>;
+  using Channel = Mailbox<ProgressBatch>;
   // Sends the outbox, as it is, to every peer as one batch.
   void Send();
   Fabric* fabric_;
   int worker_;
   std::shared_ptr<Channel> channel_;
   std::vector<ProgressChange> outbox_;
-  std::vector<std::shared_ptr<const ProgressBatch>> inbox_;
+  std::vector<ProgressBatch> inbox_;
   std::vector<uint64_t> received_;  // batches applied, per peer
   uint64_t batches_sent_ = 0;
   uint64_t changes_sent_ = 0;

@@ -1,5 +1,10 @@
 #include "engine/runtime.h"
 
+#include <pthread.h>
+#include <sched.h>
+
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -10,26 +15,60 @@
 namespace diffmesh {
 
 namespace {
+
+// The CPUs this process may run on, in order; empty if unknown.
+std::vector<int> AllowedCpus() {
+  std::vector<int> cpus;
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &allowed)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+void PinTo(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  // Best effort: a refusal (a restricted container) leaves the thread free.
+  pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 void RunWorker(Fabric* fabric, int index,
-               const std::function<void(Worker&)>& body) {
+               const std::function<void(Worker&)>& body, int cpu) {
+  if (cpu >= 0) PinTo(cpu);
   Worker worker(fabric, index);
   body(worker);
   // Drain: peers may still need this worker's share of the work.
   worker.StepWhile([&] { return !worker.AllComplete(); });
 }
+
 }  // namespace
 
 void Runtime::Run(int workers, const std::function<void(Worker&)>& body) {
   DM_CHECK_MSG(workers >= 1 && workers <= kMaxWorkers,
                "worker count out of range");
   auto fabric = std::make_unique<Fabric>(workers);
+  std::vector<int> cpus = AllowedCpus();
+  const char* pin_env = std::getenv("DIFFMESH_PIN_WORKERS");
+  const bool pin = static_cast<int>(cpus.size()) >= workers &&
+                   !(pin_env != nullptr && std::strcmp(pin_env, "0") == 0);
+  cpu_set_t caller_mask;
+  const bool restore =
+      pin && pthread_getaffinity_np(pthread_self(), sizeof(caller_mask),
+                                    &caller_mask) == 0;
   std::vector<std::thread> threads;
   threads.reserve(workers - 1);
   for (int i = 1; i < workers; ++i) {
-    threads.emplace_back(RunWorker, fabric.get(), i, std::cref(body));
+    threads.emplace_back(RunWorker, fabric.get(), i, std::cref(body),
+                         pin ? cpus[i] : -1);
   }
-  RunWorker(fabric.get(), 0, body);
+  RunWorker(fabric.get(), 0, body, pin ? cpus[0] : -1);
   for (std::thread& t : threads) t.join();
+  if (restore) {
+    pthread_setaffinity_np(pthread_self(), sizeof(caller_mask), &caller_mask);
+  }
 }
 
 }  // namespace diffmesh

@@ -25,6 +25,13 @@
 // tasks one after another on fewer threads, which would leave a waiting
 // worker's peer never scheduled. oneTBB stays available for data-parallel
 // work inside an operator.
+//
+// Placement: when the process may use at least as many CPUs as there are
+// workers, worker i is pinned to the i-th of them (the calling thread gets
+// its own mask back when Execute returns). A worker that the kernel moves
+// between cores loses its caches, and two workers spinning for each other's
+// messages on one core take turns instead of running. Set
+// DIFFMESH_PIN_WORKERS=0 to leave placement to the kernel.
 #pragma once
 
 #include <functional>

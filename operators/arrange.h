@@ -129,6 +129,7 @@ class FlattenOperator : public OperatorBase {
     out.AddGuard(in.target());
   }
 
+  bool ReadsFrontiers() const override { return false; }
   void Run() override {
     Message<T, PIn> message;
     while (in.Pull(&message)) {

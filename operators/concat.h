@@ -32,6 +32,7 @@ class ConcatOperator : public OperatorBase {
     }
   }
 
+  bool ReadsFrontiers() const override { return false; }
   void Run() override {
     Message<T, P> message;
     for (auto& in : ins) {

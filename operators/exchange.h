@@ -83,6 +83,7 @@ class ExchangeOperator : public OperatorBase {
     });
   }
 
+  bool ReadsFrontiers() const override { return false; }
   void Run() override {
     Message<T, P> message;
     std::vector<P> parts(peers_);
@@ -99,7 +100,7 @@ class ExchangeOperator : public OperatorBase {
           for (const T& t : message.time) {
             graph()->ChangeTarget(remote_, TimeCodec<T>::Encode(t), +1);
           }
-          channel_->Push(peer, {message.time, std::move(parts[peer])});
+          channel_->Push(me_, peer, {message.time, std::move(parts[peer])});
         }
         parts[peer] = {};
       }

@@ -51,6 +51,7 @@ class RetimeOperator : public OperatorBase {
     out.SetSummarized();
   }
 
+  bool ReadsFrontiers() const override { return false; }
   void Run() override {
     Message<TIn, PIn> message;
     while (in.Pull(&message)) {
@@ -94,6 +95,7 @@ class EnterBatchesOperator : public OperatorBase {
     out.SetSummarized();
   }
 
+  bool ReadsFrontiers() const override { return false; }
   void Run() override {
     Message<T, Payload> message;
     while (in.Pull(&message)) {

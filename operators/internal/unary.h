@@ -27,6 +27,7 @@ class UnaryOperator : public OperatorBase {
     out.AddGuard(in.target());
   }
 
+  bool ReadsFrontiers() const override { return false; }
   void Run() override {
     Message<T, PIn> message;
     while (in.Pull(&message)) {

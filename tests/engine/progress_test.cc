@@ -3,6 +3,9 @@
 #include "engine/progress.h"
 
 #include <cstdint>
+#include <map>
+#include <random>
+#include <tuple>
 #include <vector>
 
 #include "engine/graph.h"
@@ -97,6 +100,129 @@ TEST(ProgressTrackerTest, LoopWithFeedbackSummary) {
             Antichain<Timestamp>({T2(2, 8), T2(4, 1)}));
   EXPECT_EQ(tracker.frontier(sink_in), Antichain<Timestamp>(T1(2)));
   EXPECT_EQ(tracker.frontier(body_in), Antichain<Timestamp>(T2(4, 0)));
+}
+
+// The loop of LoopWithFeedbackSummary, plus a stateless stage (op 6)
+// between the feedback and the body, built into `tracker`; returns the
+// locations as {sources..., targets...}.
+struct LoopLocations {
+  std::vector<int> sources, targets;
+};
+LoopLocations BuildLoop(ProgressTracker& tracker,
+                        const std::vector<bool>& observed) {
+  LoopLocations l;
+  auto source = [&](int op, int depth) {
+    l.sources.push_back(tracker.AddSource(op, depth));
+    return l.sources.back();
+  };
+  auto target = [&](int op, int depth) {
+    l.targets.push_back(tracker.AddTarget(op, depth));
+    return l.targets.back();
+  };
+  int input_out = source(0, 1);
+  int enter_in = target(1, 1), enter_out = source(1, 2);
+  int body_in = target(2, 2), body_loop_in = target(2, 2);
+  int body_out = source(2, 2);
+  int feedback_in = target(3, 2), feedback_out = source(3, 2);
+  int stage_in = target(6, 2), stage_out = source(6, 2);
+  int leave_in = target(4, 2), leave_out = source(4, 1);
+  int sink_in = target(5, 1);
+  tracker.AddEdge(input_out, enter_in);
+  tracker.AddEdge(enter_out, body_in);
+  tracker.AddEdge(body_out, feedback_in);
+  tracker.AddEdge(feedback_out, stage_in);
+  tracker.AddEdge(stage_out, body_loop_in);
+  tracker.AddEdge(body_out, leave_in);
+  tracker.AddEdge(leave_out, sink_in);
+  tracker.AddInternal(enter_in, enter_out, PathSummary::Enter(1));
+  tracker.AddInternal(body_in, body_out, PathSummary::Identity(2));
+  tracker.AddInternal(body_loop_in, body_out, PathSummary::Identity(2));
+  tracker.AddInternal(feedback_in, feedback_out, PathSummary::Increment(2));
+  tracker.AddInternal(stage_in, stage_out, PathSummary::Identity(2));
+  tracker.AddInternal(leave_in, leave_out, PathSummary::Leave(2));
+  for (size_t i = 0; i < l.targets.size(); ++i) {
+    tracker.SetObserved(l.targets[i], observed[i]);
+  }
+  tracker.Build();
+  return l;
+}
+
+// Leaving targets unobserved (as the graph does for operators that do not
+// read frontiers) changes no observed frontier: the same random changes,
+// holds and releases at every location, applied to a tracker that observes
+// everything and to ones that observe random subsets.
+TEST(ProgressTrackerTest, UnobservedTargetsLeaveObservedFrontiersAlone) {
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<bool> all(7, true), some(7);
+    for (size_t i = 0; i < some.size(); ++i) some[i] = rng() % 2 == 0;
+    ProgressTracker full, partial;
+    LoopLocations lf = BuildLoop(full, all);
+    LoopLocations lp = BuildLoop(partial, some);
+    // Counts held, so that every release matches an earlier hold.
+    std::map<std::tuple<bool, int, Timestamp>, int64_t> held;
+    std::vector<int> changed;
+    for (int step = 0; step < 200; ++step) {
+      bool is_source = rng() % 2 == 0;
+      const std::vector<int>& where = is_source ? lf.sources : lf.targets;
+      int index = where[rng() % where.size()];
+      int depth =
+          is_source ? full.source_depth(index) : full.target_depth(index);
+      Timestamp t = depth == 1 ? T1(rng() % 4) : T2(rng() % 4, rng() % 4);
+      int64_t& count = held[{is_source, index, t}];
+      int64_t delta = (count > 0 && rng() % 2 == 0) ? -1 : +1;
+      count += delta;
+      for (ProgressTracker* tracker : {&full, &partial}) {
+        if (is_source) {
+          tracker->UpdateSource(index, t, delta);
+        } else {
+          tracker->UpdateTarget(index, t, delta);
+        }
+        tracker->Propagate(&changed);
+      }
+      for (size_t i = 0; i < lf.targets.size(); ++i) {
+        if (some[i]) {
+          ASSERT_EQ(partial.frontier(lp.targets[i]),
+                    full.frontier(lf.targets[i]))
+              << "seed " << seed << " step " << step << " target " << i;
+        } else {
+          ASSERT_TRUE(partial.frontier(lp.targets[i]).empty());
+        }
+      }
+      bool quiet = true;
+      for (const auto& [key, n] : held) quiet &= n == 0;
+      ASSERT_EQ(partial.Quiet(), quiet) << "seed " << seed;
+    }
+  }
+}
+
+// The graph maintains only the frontiers of operators that read them: a
+// map's input is left alone, the probe's is kept, and the probe still sees
+// every advance through a chain of maps.
+TEST(ProgressTest, OnlyFrontierReadersAreObserved) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("chain");
+  auto [input, numbers] = NewInput<int>(graph);
+  auto mapped = Map(Map(numbers, [](int x) { return x + 1; }),
+                    [](int x) { return x * 2; });
+  auto probe = ProbeStream(mapped.stream);
+  input.AdvanceTo(1);
+  ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(1); }));
+  int observed = 0;
+  for (size_t t = 0; t < graph.tracker().num_targets(); ++t) {
+    observed += graph.tracker().observed(static_cast<int>(t));
+  }
+  EXPECT_EQ(graph.tracker().num_targets(), 3u);  // two maps and the probe
+  EXPECT_EQ(observed, 1);
+  for (uint64_t round = 1; round < 50; ++round) {
+    input.Insert(static_cast<int>(round));
+    input.AdvanceTo(round + 1);
+    ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(round + 1); }));
+    EXPECT_EQ(probe.frontier(), Antichain<uint64_t>(round + 1));
+  }
+  input.Close();
+  ASSERT_TRUE(worker.StepWhile([&] { return !probe.Done(); }));
+  EXPECT_TRUE(graph.Complete());
 }
 
 TEST(ProgressTest, ProbesSeeInputAdvance) {

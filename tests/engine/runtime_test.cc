@@ -5,9 +5,13 @@
 // worker.
 #include "engine/runtime.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <random>
@@ -71,6 +75,48 @@ TEST(RuntimeTest, EveryWorkerRunsWithItsIndex) {
               }).ok());
   std::sort(seen.begin(), seen.end());
   EXPECT_EQ(seen, (std::vector<std::pair<int, int>>{{0, 3}, {1, 3}, {2, 3}}));
+}
+
+// The CPUs the calling thread may run on.
+std::vector<int> ThreadCpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  if (pthread_getaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
+    return cpus;
+  }
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+// With at least as many CPUs as workers, each worker runs on a CPU of its
+// own and the caller gets its mask back; DIFFMESH_PIN_WORKERS=0 leaves the
+// workers where the kernel puts them.
+TEST(RuntimeTest, WorkersArePinnedToDistinctCpus) {
+  const std::vector<int> caller = ThreadCpus();
+  ASSERT_FALSE(caller.empty());
+  const int workers = std::min<int>(2, static_cast<int>(caller.size()));
+  std::mutex mutex;
+  std::map<int, std::vector<int>> placed;
+  auto record = [&](Worker& worker) {
+    std::lock_guard<std::mutex> lock(mutex);
+    placed[worker.index()] = ThreadCpus();
+  };
+  ASSERT_TRUE(Runtime::Execute(workers, record).ok());
+  ASSERT_EQ(placed.size(), static_cast<size_t>(workers));
+  for (int i = 0; i < workers; ++i) {
+    EXPECT_EQ(placed[i], std::vector<int>{caller[i]}) << "worker " << i;
+  }
+  EXPECT_EQ(ThreadCpus(), caller);
+
+  ASSERT_EQ(setenv("DIFFMESH_PIN_WORKERS", "0", 1), 0);
+  placed.clear();
+  ASSERT_TRUE(Runtime::Execute(workers, record).ok());
+  unsetenv("DIFFMESH_PIN_WORKERS");
+  for (int i = 0; i < workers; ++i) {
+    EXPECT_EQ(placed[i], caller) << "worker " << i;
+  }
 }
 
 // Bfs over a random graph whose edges change every round; all edges enter
