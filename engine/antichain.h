@@ -153,12 +153,19 @@ class MutableAntichain {
     counts_.erase(std::remove_if(counts_.begin(), counts_.end(),
                                  [](const auto& p) { return p.second == 0; }),
                   counts_.end());
-    Antichain<T> next;
-    for (const auto& [time, count] : counts_) {
-      if (count > 0) next.Insert(time);
+    // Usual case (a location holds one time): no antichain to build.
+    if (counts_.size() == 1 && counts_[0].second > 0) {
+      const T& only = counts_[0].first;
+      if (frontier_.size() == 1 && frontier_[0] == only) return false;
+      frontier_ = Antichain<T>(only);
+      return true;
     }
-    if (next == frontier_) return false;
-    frontier_ = std::move(next);
+    next_.clear();
+    for (const auto& [time, count] : counts_) {
+      if (count > 0) next_.Insert(time);
+    }
+    if (next_ == frontier_) return false;
+    std::swap(frontier_, next_);
     return true;
   }
 
@@ -168,6 +175,7 @@ class MutableAntichain {
  private:
   std::vector<std::pair<T, int64_t>> counts_;
   Antichain<T> frontier_;
+  Antichain<T> next_;  // scratch for Rebuild
   bool dirty_ = false;
 };
 

@@ -95,6 +95,11 @@ class Batcher {
     return n * sizeof(Entry);
   }
   const Antichain<T>& lower() const { return lower_; }
+  // Nothing is pending (Seal would build an empty batch).
+  bool empty() const { return open_.empty() && chains_.empty(); }
+  // Moves the lower bound to `upper` when there is nothing to seal: what
+  // Seal does, without building an empty batch. REQUIRES: empty().
+  void Skip(const Antichain<T>& upper) { lower_ = upper; }
 
  private:
   struct Entry {

@@ -70,6 +70,10 @@ class Spine {
     return false;
   }
 
+  // The trace is complete up to `upper` with no update in between (an
+  // empty batch, without storing one). REQUIRES: upper only advances.
+  void AdvanceUpper(const Antichain<T>& upper) { upper_ = upper; }
+
   // Logical compaction frontier for merges started from now on.
   // REQUIRES: since only advances.
   void SetSince(Antichain<T> since) { since_ = std::move(since); }

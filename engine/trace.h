@@ -43,6 +43,13 @@ class Trace {
     return seq;
   }
 
+  // The trace is complete up to `upper` with nothing new: an empty batch,
+  // which no reader needs to see (takes no sequence number).
+  void Advance(const Antichain<T>& upper) {
+    spine_.AdvanceUpper(upper);
+    UpdateSince();
+  }
+
   uint64_t sequence() const { return seq_; }
   const Spine<K, V, T, R>& spine() const { return spine_; }
   Spine<K, V, T, R>& spine() { return spine_; }

@@ -99,20 +99,26 @@ class ReduceOperator : public OperatorBase {
     work_.erase(std::unique(work_.begin(), work_.end()), work_.end());
 
     corrections_.clear();
-    auto input_cursor = input_reader_.Cursor();
-    auto output_cursor = trace->CursorThrough(trace->sequence());
-    for (size_t i = 0; i < work_.size();) {
-      size_t j = i;
-      times_.clear();
-      while (j < work_.size() && work_[j].first == work_[i].first) {
-        times_.push_back(work_[j++].second);
+    if (!work_.empty()) {
+      auto input_cursor = input_reader_.Cursor();
+      auto output_cursor = trace->CursorThrough(trace->sequence());
+      for (size_t i = 0; i < work_.size();) {
+        size_t j = i;
+        times_.clear();
+        while (j < work_.size() && work_[j].first == work_[i].first) {
+          times_.push_back(work_[j++].second);
+        }
+        ProcessKey(work_[i].first, complete, input_cursor, output_cursor);
+        i = j;
       }
-      ProcessKey(work_[i].first, complete, input_cursor, output_cursor);
-      i = j;
     }
 
     // Seal the corrections into an output batch [output_upper_, complete).
-    if (!(complete == output_upper_)) {
+    if (!(complete == output_upper_) && corrections_.empty()) {
+      // Only time moved on: no batch to build.
+      trace->Advance(complete);
+      output_upper_ = complete;
+    } else if (!(complete == output_upper_)) {
       std::sort(corrections_.begin(), corrections_.end());
       CoalesceSorted(
           corrections_,

@@ -118,6 +118,45 @@ TEST(CompactionTest, InsertDeleteStreamStaysBounded) {
               static_cast<unsigned long long>(kRounds), max_stored);
 }
 
+// Time moving on with no update stores no batch and takes no sequence
+// number, and the next real batch follows on from the advanced upper.
+TEST(CompactionTest, QuietAdvancesStoreNothing) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("quiet");
+  auto [input, records] = NewInput<uint32_t>(graph);
+  auto arranged = ArrangeBySelf(records);
+  TraceReader<uint32_t, Unit, uint64_t, int64_t> reader(arranged.trace);
+  auto probe = ProbeStream(arranged.stream);
+  input.Insert(7);
+  input.AdvanceTo(1);
+  while (worker.Step()) {
+  }
+  const uint64_t sequence = arranged.trace->sequence();
+  const size_t batches = arranged.trace->spine().NumBatches();
+  for (uint64_t t = 2; t < 100; ++t) {
+    input.AdvanceTo(t);
+    while (worker.Step()) {
+    }
+    EXPECT_EQ(arranged.trace->spine().upper(), Antichain<uint64_t>(t));
+  }
+  EXPECT_EQ(arranged.trace->sequence(), sequence);
+  EXPECT_EQ(arranged.trace->spine().NumBatches(), batches);
+  input.Remove(7);
+  input.Insert(8);
+  input.AdvanceTo(100);
+  ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(100); }));
+  EXPECT_EQ(arranged.trace->sequence(), sequence + 1);
+  reader.Acknowledge(arranged.trace->sequence());
+  auto cursor = reader.Cursor();
+  std::map<uint32_t, int64_t> at;
+  for (; cursor.KeyValid(); cursor.StepKey()) {
+    cursor.MapKeyUpdates([&](const Unit&, uint64_t ut, int64_t r) {
+      if (ut <= 99) at[cursor.Key()] += r;
+    });
+  }
+  EXPECT_EQ(at, (std::map<uint32_t, int64_t>{{7, 0}, {8, 1}}));
+}
+
 // A second reader holding since back keeps the history readable while the
 // first reader lets compaction go on.
 TEST(CompactionTest, ReaderHoldingSinceKeepsHistory) {
