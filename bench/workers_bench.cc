@@ -8,6 +8,12 @@
 //   BM_JoinReduceRound/W  one change per side against the loaded dataflow:
 //                         latency of a tiny round, i.e. the coordination
 //                         cost per round when W > 1.
+//   BM_FabricRoundTrip    one message from worker 0 to worker 1 and back
+//                         through a mailbox (threads placed as the runtime
+//                         places workers): the floor under any exchange of
+//                         progress between two workers on this machine. On
+//                         a virtual machine it depends on where the host
+//                         put the two virtual CPUs.
 //
 //   build/bench/workers_bench --benchmark_repetitions=5
 //   --benchmark_report_aggregates_only=true
@@ -19,6 +25,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "engine/fabric.h"
 #include "engine/graph.h"
 #include "engine/input.h"
 #include "engine/probe.h"
@@ -125,6 +132,45 @@ BENCHMARK(BM_JoinReduceRound)
     ->Unit(benchmark::kMicrosecond)
     ->UseManualTime()
     ->Iterations(2000);
+
+void BM_FabricRoundTrip(benchmark::State& state) {
+  std::atomic<bool> stop{false};
+  // The runtime's own fabric is not exposed; a fabric of two, used by the
+  // two worker threads, has the same lanes and doorbells.
+  Fabric own(2);
+  Fabric* fabric = &own;
+  auto box = fabric->Channel<Mailbox<int>>(ChannelKey{0, 0, 0});
+  auto status = Runtime::Execute(2, [&](Worker& worker) {
+    const int me = worker.index(), peer = 1 - me;
+    std::vector<int> got;
+    auto receive = [&] {
+      for (;;) {
+        uint64_t seen = fabric->doorbell(me).Seen();
+        got.clear();
+        box->DrainInto(me, &got);
+        if (!got.empty() || stop.load()) return;
+        fabric->doorbell(me).Wait(seen);
+      }
+    };
+    if (me == 1) {
+      for (;;) {
+        receive();
+        if (stop.load()) break;
+        box->Push(me, peer, got.back());
+      }
+    } else {
+      int n = 0;
+      for (auto _ : state) {
+        box->Push(me, peer, ++n);
+        receive();
+      }
+      stop.store(true);
+      box->Push(me, peer, 0);  // wakes worker 1 to see `stop`
+    }
+  });
+  if (!status.ok()) state.SkipWithError(status.ToString().c_str());
+}
+BENCHMARK(BM_FabricRoundTrip)->Unit(benchmark::kNanosecond)->UseRealTime();
 
 }  // namespace
 }  // namespace diffmesh
