@@ -56,61 +56,16 @@ TEST(ProgressTrackerTest, ChainPropagatesCapabilitiesAndMessages) {
   EXPECT_TRUE(tracker.frontier(tgt2).empty());
 }
 
-// enter -> body -> feedback(+1) -> body ... -> leave: the loop summary
-// terminates the reachability walk and the frontier inside the loop is the
-// entering time at iteration 0.
-TEST(ProgressTrackerTest, LoopWithFeedbackSummary) {
-  ProgressTracker tracker;
-  // op 0: outer input (depth 1) -> op 1: enter -> op 2: body (two inputs)
-  // -> op 3: feedback -> body; op 2 -> op 4: leave -> op 5 (outer sink).
-  int input_out = tracker.AddSource(0, 1);
-  int enter_in = tracker.AddTarget(1, 1);
-  int enter_out = tracker.AddSource(1, 2);
-  int body_in = tracker.AddTarget(2, 2);
-  int body_loop_in = tracker.AddTarget(2, 2);
-  int body_out = tracker.AddSource(2, 2);
-  int feedback_in = tracker.AddTarget(3, 2);
-  int feedback_out = tracker.AddSource(3, 2);
-  int leave_in = tracker.AddTarget(4, 2);
-  int leave_out = tracker.AddSource(4, 1);
-  int sink_in = tracker.AddTarget(5, 1);
-  tracker.AddEdge(input_out, enter_in);
-  tracker.AddEdge(enter_out, body_in);
-  tracker.AddEdge(body_out, feedback_in);
-  tracker.AddEdge(feedback_out, body_loop_in);
-  tracker.AddEdge(body_out, leave_in);
-  tracker.AddEdge(leave_out, sink_in);
-  tracker.AddInternal(enter_in, enter_out, PathSummary::Enter(1));
-  tracker.AddInternal(body_in, body_out, PathSummary::Identity(2));
-  tracker.AddInternal(body_loop_in, body_out, PathSummary::Identity(2));
-  tracker.AddInternal(feedback_in, feedback_out, PathSummary::Increment(2));
-  tracker.AddInternal(leave_in, leave_out, PathSummary::Leave(2));
-  tracker.Build();
-  std::vector<int> changed;
-  tracker.UpdateSource(input_out, T1(4), +1);
-  tracker.Propagate(&changed);
-  EXPECT_EQ(tracker.frontier(body_in), Antichain<Timestamp>(T2(4, 0)));
-  EXPECT_EQ(tracker.frontier(body_loop_in), Antichain<Timestamp>(T2(4, 1)));
-  EXPECT_EQ(tracker.frontier(sink_in), Antichain<Timestamp>(T1(4)));
-  // Work circulating at iteration 7 of outer time 2 holds the sink at 2.
-  tracker.UpdateTarget(feedback_in, T2(2, 7), +1);
-  tracker.Propagate(&changed);
-  // Incomparable with (4, 1): both remain in the frontier.
-  EXPECT_EQ(tracker.frontier(body_loop_in),
-            Antichain<Timestamp>({T2(2, 8), T2(4, 1)}));
-  EXPECT_EQ(tracker.frontier(sink_in), Antichain<Timestamp>(T1(2)));
-  EXPECT_EQ(tracker.frontier(body_in), Antichain<Timestamp>(T2(4, 0)));
-}
-
-// The loop of LoopWithFeedbackSummary, plus a stateless stage (op 6)
-// between the feedback and the body, built into `tracker`; returns the
-// locations as {sources..., targets...}.
-struct LoopLocations {
+// A loop, built into `tracker`: op 0: outer input (depth 1) -> op 1:
+// enter -> op 2: body (two inputs) -> op 3: feedback (+1) -> op 6: a
+// stateless stage -> body; op 2 -> op 4: leave -> op 5 (outer sink).
+// `observed` says which of the 7 targets are observed, in the order made.
+struct Loop {
+  int input_out, body_in, body_loop_in, feedback_in, sink_in;
   std::vector<int> sources, targets;
 };
-LoopLocations BuildLoop(ProgressTracker& tracker,
-                        const std::vector<bool>& observed) {
-  LoopLocations l;
+Loop BuildLoop(ProgressTracker& tracker, const std::vector<bool>& observed) {
+  Loop l;
   auto source = [&](int op, int depth) {
     l.sources.push_back(tracker.AddSource(op, depth));
     return l.sources.back();
@@ -144,7 +99,37 @@ LoopLocations BuildLoop(ProgressTracker& tracker,
     tracker.SetObserved(l.targets[i], observed[i]);
   }
   tracker.Build();
+  l.input_out = input_out;
+  l.body_in = body_in;
+  l.body_loop_in = body_loop_in;
+  l.feedback_in = feedback_in;
+  l.sink_in = sink_in;
   return l;
+}
+
+// enter -> body -> feedback(+1) -> body ... -> leave: the loop summary
+// terminates the reachability walk and the frontier inside the loop is the
+// entering time at iteration 0.
+TEST(ProgressTrackerTest, LoopWithFeedbackSummary) {
+  ProgressTracker tracker;
+  Loop loop = BuildLoop(tracker, std::vector<bool>(7, true));
+  const int input_out = loop.input_out, body_in = loop.body_in,
+            body_loop_in = loop.body_loop_in, feedback_in = loop.feedback_in,
+            sink_in = loop.sink_in;
+  std::vector<int> changed;
+  tracker.UpdateSource(input_out, T1(4), +1);
+  tracker.Propagate(&changed);
+  EXPECT_EQ(tracker.frontier(body_in), Antichain<Timestamp>(T2(4, 0)));
+  EXPECT_EQ(tracker.frontier(body_loop_in), Antichain<Timestamp>(T2(4, 1)));
+  EXPECT_EQ(tracker.frontier(sink_in), Antichain<Timestamp>(T1(4)));
+  // Work circulating at iteration 7 of outer time 2 holds the sink at 2.
+  tracker.UpdateTarget(feedback_in, T2(2, 7), +1);
+  tracker.Propagate(&changed);
+  // Incomparable with (4, 1): both remain in the frontier.
+  EXPECT_EQ(tracker.frontier(body_loop_in),
+            Antichain<Timestamp>({T2(2, 8), T2(4, 1)}));
+  EXPECT_EQ(tracker.frontier(sink_in), Antichain<Timestamp>(T1(2)));
+  EXPECT_EQ(tracker.frontier(body_in), Antichain<Timestamp>(T2(4, 0)));
 }
 
 // Leaving targets unobserved (as the graph does for operators that do not
@@ -157,8 +142,8 @@ TEST(ProgressTrackerTest, UnobservedTargetsLeaveObservedFrontiersAlone) {
     std::vector<bool> all(7, true), some(7);
     for (size_t i = 0; i < some.size(); ++i) some[i] = rng() % 2 == 0;
     ProgressTracker full, partial;
-    LoopLocations lf = BuildLoop(full, all);
-    LoopLocations lp = BuildLoop(partial, some);
+    Loop lf = BuildLoop(full, all);
+    Loop lp = BuildLoop(partial, some);
     // Counts held, so that every release matches an earlier hold.
     std::map<std::tuple<bool, int, Timestamp>, int64_t> held;
     std::vector<int> changed;
