@@ -110,6 +110,20 @@ struct Retail {
   }
 };
 
+// Every mesh benchmark runs on 10K and 100K orders.
+void MeshSizes(benchmark::internal::Benchmark* b) {
+  b->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+}
+
+// Rewrites orders.csv with order 3 (a paid one) at a new amount, off the
+// clock.
+void EditOrderUntimed(benchmark::State& state, Files& files, int64_t n,
+                      int64_t* amount) {
+  state.PauseTiming();
+  files.Write("orders.csv", Orders(n, 3, ++*amount));
+  state.ResumeTiming();
+}
+
 void BM_MeshFromScratch(benchmark::State& state) {
   Files files(state.range(0));
   for (auto _ : state) {
@@ -118,10 +132,7 @@ void BM_MeshFromScratch(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_MeshFromScratch)
-    ->Arg(10'000)
-    ->Arg(100'000)
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MeshFromScratch)->Apply(MeshSizes);
 
 void BM_MeshRefreshOneRow(benchmark::State& state) {
   const int64_t n = state.range(0);
@@ -129,17 +140,12 @@ void BM_MeshRefreshOneRow(benchmark::State& state) {
   Retail retail(files);
   int64_t amount = 5000;
   for (auto _ : state) {
-    state.PauseTiming();
-    files.Write("orders.csv", Orders(n, 3, ++amount));  // order 3 is paid
-    state.ResumeTiming();
+    EditOrderUntimed(state, files, n, &amount);
     RefreshReport report = Must(retail.mesh->Refresh());
     DM_CHECK(report.rows_inserted == 1 && report.rows_retracted == 1);
   }
 }
-BENCHMARK(BM_MeshRefreshOneRow)
-    ->Arg(10'000)
-    ->Arg(100'000)
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MeshRefreshOneRow)->Apply(MeshSizes);
 
 // The file part of a one-row refresh alone: re-read, re-parse and diff.
 void BM_SourcePollOneRow(benchmark::State& state) {
@@ -149,17 +155,12 @@ void BM_SourcePollOneRow(benchmark::State& state) {
   Must(source->Poll());
   int64_t amount = 5000;
   for (auto _ : state) {
-    state.PauseTiming();
-    files.Write("orders.csv", Orders(n, 3, ++amount));
-    state.ResumeTiming();
+    EditOrderUntimed(state, files, n, &amount);
     SourceDiff diff = Must(source->Poll());
     DM_CHECK(diff.rows.size() == 2);
   }
 }
-BENCHMARK(BM_SourcePollOneRow)
-    ->Arg(10'000)
-    ->Arg(100'000)
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SourcePollOneRow)->Apply(MeshSizes);
 
 void BM_MeshRefreshNoChange(benchmark::State& state) {
   Files files(state.range(0));
@@ -169,10 +170,7 @@ void BM_MeshRefreshNoChange(benchmark::State& state) {
     DM_CHECK(report.rows_inserted == 0 && report.rows_retracted == 0);
   }
 }
-BENCHMARK(BM_MeshRefreshNoChange)
-    ->Arg(10'000)
-    ->Arg(100'000)
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MeshRefreshNoChange)->Apply(MeshSizes);
 
 }  // namespace
 }  // namespace diffmesh

@@ -137,19 +137,18 @@ void BM_FabricRoundTrip(benchmark::State& state) {
   std::atomic<bool> stop{false};
   // The runtime's own fabric is not exposed; a fabric of two, used by the
   // two worker threads, has the same lanes and doorbells.
-  Fabric own(2);
-  Fabric* fabric = &own;
-  auto box = fabric->Channel<Mailbox<int>>(ChannelKey{0, 0, 0});
+  Fabric fabric(2);
+  auto box = fabric.Channel<Mailbox<int>>(ChannelKey{0, 0, 0});
   auto status = Runtime::Execute(2, [&](Worker& worker) {
     const int me = worker.index(), peer = 1 - me;
     std::vector<int> got;
     auto receive = [&] {
       for (;;) {
-        uint64_t seen = fabric->doorbell(me).Seen();
+        uint64_t seen = fabric.doorbell(me).Seen();
         got.clear();
         box->DrainInto(me, &got);
         if (!got.empty() || stop.load()) return;
-        fabric->doorbell(me).Wait(seen);
+        fabric.doorbell(me).Wait(seen);
       }
     };
     if (me == 1) {

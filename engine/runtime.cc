@@ -16,13 +16,11 @@ namespace diffmesh {
 
 namespace {
 
-// The CPUs this process may run on, in order; empty if unknown.
-std::vector<int> AllowedCpus() {
+// The CPUs in `mask`, in order.
+std::vector<int> CpusOf(const cpu_set_t& mask) {
   std::vector<int> cpus;
-  cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return cpus;
   for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &allowed)) cpus.push_back(cpu);
+    if (CPU_ISSET(cpu, &mask)) cpus.push_back(cpu);
   }
   return cpus;
 }
@@ -50,14 +48,17 @@ void Runtime::Run(int workers, const std::function<void(Worker&)>& body) {
   DM_CHECK_MSG(workers >= 1 && workers <= kMaxWorkers,
                "worker count out of range");
   auto fabric = std::make_unique<Fabric>(workers);
-  std::vector<int> cpus = AllowedCpus();
+  // The CPUs the caller may run on: the workers are spread over them, and
+  // the caller gets its mask back at the end.
+  cpu_set_t caller_mask;
+  std::vector<int> cpus;
+  if (pthread_getaffinity_np(pthread_self(), sizeof(caller_mask),
+                             &caller_mask) == 0) {
+    cpus = CpusOf(caller_mask);
+  }
   const char* pin_env = std::getenv("DIFFMESH_PIN_WORKERS");
   const bool pin = static_cast<int>(cpus.size()) >= workers &&
                    !(pin_env != nullptr && std::strcmp(pin_env, "0") == 0);
-  cpu_set_t caller_mask;
-  const bool restore =
-      pin && pthread_getaffinity_np(pthread_self(), sizeof(caller_mask),
-                                    &caller_mask) == 0;
   std::vector<std::thread> threads;
   threads.reserve(workers - 1);
   for (int i = 1; i < workers; ++i) {
@@ -66,7 +67,7 @@ void Runtime::Run(int workers, const std::function<void(Worker&)>& body) {
   }
   RunWorker(fabric.get(), 0, body, pin ? cpus[0] : -1);
   for (std::thread& t : threads) t.join();
-  if (restore) {
+  if (pin) {
     pthread_setaffinity_np(pthread_self(), sizeof(caller_mask), &caller_mask);
   }
 }

@@ -26,8 +26,8 @@
 // worker's peer never scheduled. oneTBB stays available for data-parallel
 // work inside an operator.
 //
-// Placement: when the process may use at least as many CPUs as there are
-// workers, worker i is pinned to the i-th of them (the calling thread gets
+// Placement: when the calling thread may run on at least as many CPUs as
+// there are workers, worker i is pinned to the i-th of them (the caller gets
 // its own mask back when Execute returns). A worker that the kernel moves
 // between cores loses its caches, and two workers spinning for each other's
 // messages on one core take turns instead of running. Set

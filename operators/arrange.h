@@ -74,18 +74,18 @@ class ArrangeOperator : public OperatorBase {
       }
     }
     const Antichain<T>& frontier = in.frontier();
-    if (frontier == batcher_.lower()) {
-      // Nothing to do.
-    } else if (batcher_.empty()) {
-      // The usual activation of a quiet arrangement: only time moved on.
-      batcher_.Skip(frontier);
-      trace->Advance(frontier);
-    } else {
-      Antichain<T> batch_lower;
-      auto batch = batcher_.Seal(frontier, &batch_lower);
-      uint64_t seq = trace->Insert(batch);
-      if (!batch->empty())
-        out.Send({std::move(batch_lower), POut{std::move(batch), seq}});
+    if (!(frontier == batcher_.lower())) {
+      if (batcher_.empty()) {
+        // The usual activation of a quiet arrangement: only time moved on.
+        batcher_.Skip(frontier);
+        trace->Advance(frontier);
+      } else {
+        Antichain<T> batch_lower;
+        auto batch = batcher_.Seal(frontier, &batch_lower);
+        uint64_t seq = trace->Insert(batch);
+        if (!batch->empty())
+          out.Send({std::move(batch_lower), POut{std::move(batch), seq}});
+      }
     }
     out.SetCapabilities(batcher_.PendingFrontier());
   }

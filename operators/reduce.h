@@ -114,32 +114,12 @@ class ReduceOperator : public OperatorBase {
     }
 
     // Seal the corrections into an output batch [output_upper_, complete).
-    if (!(complete == output_upper_) && corrections_.empty()) {
-      // Only time moved on: no batch to build.
-      trace->Advance(complete);
-      output_upper_ = complete;
-    } else if (!(complete == output_upper_)) {
-      std::sort(corrections_.begin(), corrections_.end());
-      CoalesceSorted(
-          corrections_,
-          [](const auto& a, const auto& b) {
-            return std::get<0>(a) == std::get<0>(b) &&
-                   std::get<1>(a) == std::get<1>(b) &&
-                   std::get<2>(a) == std::get<2>(b);
-          },
-          [](auto& c) -> RO& { return std::get<3>(c); });
-      BatchBuilder<K, O, T, RO> builder;
-      Antichain<T> batch_lower;
-      for (const auto& [key, val, time, diff] : corrections_) {
-        builder.Push(key, val, time, diff);
-        batch_lower.Insert(time);
+    if (!(complete == output_upper_)) {
+      if (corrections_.empty()) {
+        trace->Advance(complete);  // only time moved on: no batch to build
+      } else {
+        SealCorrections(complete);
       }
-      auto batch =
-          builder.Build({output_upper_, complete, Antichain<T>(Minimum<T>())});
-      uint64_t seq = trace->Insert(batch);
-      output_reader_.Acknowledge(seq);
-      if (!batch->empty())
-        out.Send({std::move(batch_lower), POut{std::move(batch), seq}});
       output_upper_ = complete;
     }
 
@@ -163,6 +143,32 @@ class ReduceOperator : public OperatorBase {
   }
 
  private:
+  // Seals the corrections into an output batch [output_upper_, complete),
+  // inserts it into the output trace and sends it on.
+  void SealCorrections(const Antichain<T>& complete) {
+    std::sort(corrections_.begin(), corrections_.end());
+    CoalesceSorted(
+        corrections_,
+        [](const auto& a, const auto& b) {
+          return std::get<0>(a) == std::get<0>(b) &&
+                 std::get<1>(a) == std::get<1>(b) &&
+                 std::get<2>(a) == std::get<2>(b);
+        },
+        [](auto& c) -> RO& { return std::get<3>(c); });
+    BatchBuilder<K, O, T, RO> builder;
+    Antichain<T> batch_lower;
+    for (const auto& [key, val, time, diff] : corrections_) {
+      builder.Push(key, val, time, diff);
+      batch_lower.Insert(time);
+    }
+    auto batch =
+        builder.Build({output_upper_, complete, Antichain<T>(Minimum<T>())});
+    uint64_t seq = trace->Insert(batch);
+    output_reader_.Acknowledge(seq);
+    if (!batch->empty())
+      out.Send({std::move(batch_lower), POut{std::move(batch), seq}});
+  }
+
   void ProcessKey(const K& key, const Antichain<T>& complete,
                   TraceCursor<K, V, T, R>& input_cursor,
                   TraceCursor<K, O, T, RO>& output_cursor) {
