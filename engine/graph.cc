@@ -124,6 +124,12 @@ bool Graph::Complete() {
   return tracker_.Quiet();
 }
 
+bool Graph::CatchUp(int64_t fuel) {
+  bool more = false;
+  for (auto& op : operators_) more |= op->CatchUp(fuel);
+  return more;
+}
+
 bool Graph::Exert(int64_t fuel) {
   bool more = false;
   for (auto& op : operators_) more |= op->Exert(fuel);
@@ -159,6 +165,11 @@ bool Worker::Step() {
 
 void Worker::Idle() {
   Doorbell& doorbell = fabric_->doorbell(index_);
+  // Owed merging first: it would otherwise delay this worker's next round.
+  for (bool owed = true; owed && doorbell.Seen() == doorbell_seen_;) {
+    owed = false;
+    for (auto& graph : graphs_) owed |= graph->CatchUp(kCatchUpSliceFuel);
+  }
   if (doorbell.Spin(doorbell_seen_)) return;
   while (doorbell.Seen() == doorbell_seen_) {
     bool more = false;

@@ -64,6 +64,10 @@ class OperatorBase {
   // Background work when the worker is otherwise idle (e.g. trace merging),
   // about `fuel` units of it. Returns true if work remains.
   virtual bool Exert(int64_t fuel) { return false; }
+  // Pays up to `fuel` units of the maintenance its recent work owes (merges
+  // of the batches it just stored, see Spine::CatchUp), which otherwise its
+  // next activation pays. Returns true if more is owed.
+  virtual bool CatchUp(int64_t fuel) { return false; }
   // Bytes of state the operator holds (traces it owns, buffered updates),
   // for introspection; 0 for stateless operators.
   virtual size_t HeldBytes() const { return 0; }
@@ -135,6 +139,7 @@ class Graph {
   bool Step();
   // Background maintenance; returns whether any work remains.
   bool Exert(int64_t fuel);
+  bool CatchUp(int64_t fuel);
   // No capability is held and no message is queued or in flight anywhere,
   // on any worker: nothing will ever happen in this dataflow again.
   bool Complete();
@@ -208,6 +213,10 @@ class Worker {
   // for its peers' messages in between, so maintenance never delays a round.
   static constexpr int64_t kIdleFuel = 1 << 16;
   static constexpr int64_t kIdleSliceFuel = 1 << 12;
+  // A waiting worker first pays the merging its last batches owe, in slices
+  // this small (a few keys per merge in progress) between checks for its
+  // peers' messages.
+  static constexpr int64_t kCatchUpSliceFuel = 4;
 
   int index() const { return index_; }
   int peers() const { return fabric_ ? fabric_->peers() : 1; }

@@ -8,11 +8,19 @@
 //
 // Level i holds at most two batches (a merge in progress) of roughly 2^i
 // updates. A batch of n updates enters at level ceil(log2 n): the smaller
-// levels are first rolled up into it, and every merge in progress receives
+// levels are first rolled up into it, and it owes every merge in progress
 // `kFuelPerUpdate * n` units of work. A merge at level i has at most 2^(i+2)
 // updates of work and its level refills only after 2^i more updates arrive,
 // bringing at least 2^(i+2) fuel, so merges finish before they are needed and
 // no insertion pays for a big merge at once (amortized O(log n) per update).
+//
+// Owed work is paid by the owner when it would otherwise wait (CatchUp, in
+// small slices) and at the latest by the next insertion, before it rolls
+// up: a batch's own fuel is then the only part a level can miss when it
+// refills, and a merge forced to finish there does only what remains. So
+// the merging a small round causes moves out of the round when the worker
+// has idle time (a worker waiting for its peers), and costs the same as
+// paying at once when it has none.
 //
 // Compaction: each merge advances times by the `since` frontier current when
 // it starts, so updates that cancel once their times are indistinguishable
@@ -25,6 +33,7 @@
 // Thread compatibility: not thread-safe; owned by one worker's trace.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -48,9 +57,19 @@ class Spine {
     upper_ = batch->description.upper;
     if (batch->empty()) return;
     size_t n = batch->size();
-    int64_t fuel = kFuelPerUpdate * static_cast<int64_t>(n);
-    ApplyFuel(fuel);
+    CatchUp(owed_);
     RollUp(std::move(batch), LevelFor(n));
+    owed_ = kFuelPerUpdate * static_cast<int64_t>(n);
+  }
+
+  // Pays up to `fuel` of the work owed by inserted batches; returns whether
+  // some is still owed.
+  bool CatchUp(int64_t fuel) {
+    fuel = std::min(fuel, owed_);
+    if (fuel > 0) ApplyFuel(fuel);
+    owed_ -= fuel;
+    if (!HasPendingMerges()) owed_ = 0;
+    return owed_ > 0;
   }
 
   // Idle maintenance: spends `fuel` on merges in progress; with none in
@@ -61,6 +80,7 @@ class Spine {
   bool Exert(int64_t fuel) {
     if (!HasPendingMerges()) StartIdleMerge();
     ApplyFuel(fuel);
+    owed_ = std::max<int64_t>(0, owed_ - fuel);
     return HasPendingMerges() || IdleMergeUseful();
   }
   bool HasPendingMerges() const {
@@ -225,6 +245,7 @@ class Spine {
   }
 
   std::vector<Level> levels_;
+  int64_t owed_ = 0;  // fuel the last inserted batch still owes each merge
   Antichain<T> upper_;
   Antichain<T> since_;
 };

@@ -91,6 +91,7 @@ class ArrangeOperator : public OperatorBase {
   }
 
   bool Exert(int64_t fuel) override { return trace->spine().Exert(fuel); }
+  bool CatchUp(int64_t fuel) override { return trace->spine().CatchUp(fuel); }
   size_t HeldBytes() const override {
     return trace->StoredBytes() + batcher_.PendingBytes();
   }

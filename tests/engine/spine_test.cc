@@ -79,6 +79,50 @@ TEST(SpineTest, RandomInsertsWithCompactionMatchReference) {
   }
 }
 
+// A batch of keys [from, from + n), one update each, at time t.
+Ptr KeysBatch(Sp& spine, uint32_t from, uint32_t n, uint64_t t) {
+  Batcher<uint32_t, uint32_t, uint64_t, int64_t> batcher;
+  batcher.Skip(spine.upper());
+  for (uint32_t k = from; k < from + n; ++k) batcher.Push(k, 0, t, 1);
+  Antichain<uint64_t> lower;
+  return batcher.Seal(Antichain<uint64_t>(t + 1), &lower);
+}
+
+// A batch owes kFuelPerUpdate units per update to each merge in progress;
+// CatchUp pays it in slices, else the next insertion pays it before rolling
+// up. Two 8-key batches meet at level 3: their merge is 16 keys of 2 units,
+// exactly the 32 units the second batch owes.
+TEST(SpineTest, OwedMergingIsPaidByCatchUpOrTheNextInsert) {
+  Sp spine;
+  spine.Insert(KeysBatch(spine, 0, 8, 0));
+  EXPECT_FALSE(spine.CatchUp(4)) << "nothing to merge yet: nothing owed";
+  spine.Insert(KeysBatch(spine, 8, 8, 1));
+  ASSERT_TRUE(spine.HasPendingMerges());
+  int slices = 0;
+  while (spine.CatchUp(4)) ++slices;
+  EXPECT_EQ(slices + 1, 8) << "32 units owed, paid 4 at a time";
+  EXPECT_FALSE(spine.HasPendingMerges());
+  EXPECT_EQ(spine.NumBatches(), 1u);
+
+  // The same two batches, then a third: its insertion pays the merge first.
+  Sp paid_late;
+  paid_late.Insert(KeysBatch(paid_late, 0, 8, 0));
+  paid_late.Insert(KeysBatch(paid_late, 8, 8, 1));
+  ASSERT_TRUE(paid_late.HasPendingMerges());
+  paid_late.Insert(KeysBatch(paid_late, 16, 1, 2));
+  EXPECT_FALSE(paid_late.HasPendingMerges());
+  EXPECT_EQ(paid_late.NumBatches(), 2u);
+  EXPECT_FALSE(paid_late.CatchUp(4)) << "no merge in progress: nothing owed";
+
+  for (const Sp* s : {&spine, &paid_late}) {
+    TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
+    s->AddTo(&cursor);
+    auto acc = AccumulateAt(cursor, 2);
+    EXPECT_EQ(acc.size(), s == &spine ? 16u : 17u);
+    for (const auto& [kv, r] : acc) EXPECT_EQ(r, 1) << kv.first;
+  }
+}
+
 // Inserts records 0..n-1 at time 2r, deletes them at 2r+1, and steps until
 // both times are complete.
 bool InsertDeleteRound(Worker& worker, InputHandle<uint32_t>& input,
