@@ -21,14 +21,11 @@ void ProgressExchange::Send() {
   changes_sent_ += outbox_.size();
   ++batches_sent_;
   // Each peer gets its own copy (a lane holds its messages by value, so a
-  // receiver reads the changes without chasing a shared pointer); the last
-  // takes the outbox itself.
-  int last = fabric_->peers() - 1;
-  if (last == worker_) --last;
-  for (int peer = 0; peer <= last; ++peer) {
+  // receiver reads the changes without chasing a shared pointer).
+  for (int peer = 0; peer < fabric_->peers(); ++peer) {
     if (peer == worker_) continue;
-    ProgressBatch batch{worker_, peer == last ? std::move(outbox_) : outbox_};
-    channel_->Push(worker_, peer, std::move(batch));
+    channel_->Push(worker_, peer,
+                   ProgressBatch{worker_, {outbox_.begin(), outbox_.end()}});
   }
   outbox_.clear();
 }

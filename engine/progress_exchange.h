@@ -50,6 +50,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "engine/fabric.h"
 #include "engine/progress.h"
 #include "engine/timestamp.h"
@@ -58,7 +59,10 @@ namespace diffmesh {
 
 struct ProgressBatch {
   int from;
-  std::vector<ProgressChange> changes;
+  // A small round's batch holds a few changes: they travel inside the
+  // mailbox slot, so the receiver reads them right after the slot instead
+  // of chasing a pointer into memory the sender's core wrote last.
+  absl::InlinedVector<ProgressChange, 4> changes;
 };
 
 class ProgressExchange {

@@ -86,23 +86,29 @@ class ExchangeOperator : public OperatorBase {
   bool ReadsFrontiers() const override { return false; }
   void Run() override {
     Message<T, P> message;
-    std::vector<P> parts(peers_);
     while (in.Pull(&message)) {
-      for (P& part : parts) part.reserve(message.payload.size() / peers_ + 1);
-      for (auto& u : message.payload) {
-        parts[route_(u.data) % peers_].push_back(std::move(u));
+      owners_.clear();
+      bool one_owner = true;
+      for (const auto& u : message.payload) {
+        owners_.push_back(static_cast<int>(route_(u.data) % peers_));
+        one_owner = one_owner && owners_.back() == owners_.front();
+      }
+      if (owners_.empty()) continue;
+      if (one_owner) {  // travels whole (the usual case for small messages)
+        SendTo(owners_.front(), std::move(message.time),
+               std::move(message.payload));
+        continue;
+      }
+      parts_.resize(peers_);
+      for (P& part : parts_) part.reserve(message.payload.size() / peers_ + 1);
+      for (size_t i = 0; i < owners_.size(); ++i) {
+        parts_[owners_[i]].push_back(std::move(message.payload[i]));
       }
       for (int peer = 0; peer < peers_; ++peer) {
-        if (parts[peer].empty()) continue;
-        if (peer == me_) {
-          out.Send({message.time, std::move(parts[peer])});
-        } else {
-          for (const T& t : message.time) {
-            graph()->ChangeTarget(remote_, TimeCodec<T>::Encode(t), +1);
-          }
-          channel_->Push(me_, peer, {message.time, std::move(parts[peer])});
+        if (!parts_[peer].empty()) {
+          SendTo(peer, message.time, std::move(parts_[peer]));
         }
-        parts[peer] = {};
+        parts_[peer] = {};
       }
     }
     channel_->DrainInto(me_, &received_);
@@ -119,12 +125,25 @@ class ExchangeOperator : public OperatorBase {
   OutputPort<T, P> out;
 
  private:
+  void SendTo(int peer, Antichain<T> time, P part) {
+    if (peer == me_) {
+      out.Send({std::move(time), std::move(part)});
+      return;
+    }
+    for (const T& t : time) {
+      graph()->ChangeTarget(remote_, TimeCodec<T>::Encode(t), +1);
+    }
+    channel_->Push(me_, peer, {std::move(time), std::move(part)});
+  }
+
   Route route_;
   int peers_;
   int me_;
   int remote_;  // where messages in flight to this operator are counted
   std::shared_ptr<Channel> channel_;
   std::vector<Message<T, P>> received_;
+  std::vector<int> owners_;  // scratch: each update's worker
+  std::vector<P> parts_;     // scratch: a split message's parts
 };
 
 }  // namespace internal

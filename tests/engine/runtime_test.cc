@@ -24,6 +24,7 @@
 #include "examples/graph_algorithms.h"
 #include "gtest/gtest.h"
 #include "operators/count.h"
+#include "operators/exchange.h"
 #include "operators/inspect.h"
 #include "operators/join.h"
 #include "operators/reduce.h"
@@ -167,6 +168,52 @@ Changes<std::pair<Node, uint32_t>> RunBfs(int workers, int feeder,
   });
   EXPECT_TRUE(status.ok()) << status;
   return out.Take();
+}
+
+// Every update reaches the worker that owns its key, whether its message
+// went whole to one owner (all keys owned by one worker) or was split.
+TEST(RuntimeTest, ExchangeDeliversEachUpdateToItsOwner) {
+  constexpr int kWorkers = 3;
+  // Keys owned by worker 2 only, then keys of every owner in one message.
+  std::vector<uint32_t> one_owner, mixed;
+  for (uint32_t k = 0; one_owner.size() < 20; ++k) {
+    if (KeyHash(k) % kWorkers == 2) one_owner.push_back(k);
+  }
+  for (uint32_t k = 1000; k < 1060; ++k) mixed.push_back(k);
+  std::mutex mutex;
+  std::map<uint32_t, std::vector<int>> received;  // key -> workers it met
+  ASSERT_TRUE(Runtime::Execute(kWorkers, [&](Worker& worker) {
+                Graph& graph = worker.NewDataflow("exchange");
+                auto [input, keys] = NewInput<uint32_t>(graph);
+                auto owned =
+                    Exchange(keys, [](uint32_t k) { return KeyHash(k); });
+                auto seen =
+                    Inspect(owned, [&](uint32_t k, uint64_t, int64_t r) {
+                      std::lock_guard<std::mutex> lock(mutex);
+                      for (int64_t i = 0; i < r; ++i)
+                        received[k].push_back(worker.index());
+                    });
+                auto probe = ProbeStream(seen.stream);
+                if (worker.index() == 0) {
+                  for (uint32_t k : one_owner) input.Insert(k);
+                  input.AdvanceTo(1);
+                  input.Flush();
+                  for (uint32_t k : mixed) input.Insert(k);
+                }
+                input.AdvanceTo(2);
+                input.Close();
+                worker.StepWhile([&] { return probe.LessThan(2); });
+              }).ok());
+  std::vector<uint32_t> all = one_owner;
+  all.insert(all.end(), mixed.begin(), mixed.end());
+  ASSERT_EQ(received.size(), all.size());
+  std::vector<int> owners_seen(kWorkers, 0);
+  for (uint32_t k : all) {
+    int owner = static_cast<int>(KeyHash(k) % kWorkers);
+    EXPECT_EQ(received[k], std::vector<int>{owner}) << "key " << k;
+    ++owners_seen[owner];
+  }
+  for (int w = 0; w < kWorkers; ++w) EXPECT_GT(owners_seen[w], 0) << w;
 }
 
 TEST(RuntimeTest, BfsIsTheSameOnOneToFourWorkers) {
