@@ -135,6 +135,7 @@ class ReduceOperator : public OperatorBase {
   OutputPort<T, POut> out;
   std::shared_ptr<Trace<K, O, T, RO>> trace;
 
+  bool Exert(int64_t fuel) override { return trace->spine().Exert(fuel); }
   bool CatchUp(int64_t fuel) override { return trace->spine().CatchUp(fuel); }
 
   // The output trace plus the pending-work index (its keys, roughly).

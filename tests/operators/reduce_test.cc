@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <utility>
 
 #include "operators/count.h"
@@ -151,6 +152,48 @@ TEST(ReduceTotalOracle, ThresholdTotal) {
         return AtLeastTwoOracle(a);
       },
       GenKey, GenKey);
+}
+
+// (key, value) -> count in a reduce's output trace as of its last batch.
+template <class Arr>
+std::map<std::pair<uint32_t, uint32_t>, int64_t> OutputOf(const Arr& out) {
+  std::map<std::pair<uint32_t, uint32_t>, int64_t> acc;
+  auto cursor = out.trace->CursorThrough(out.trace->sequence());
+  for (; cursor.KeyValid(); cursor.StepKey()) {
+    cursor.MapKeyUpdates([&](const uint32_t& v, uint64_t, int64_t r) {
+      acc[{cursor.Key(), v}] += r;
+    });
+  }
+  std::erase_if(acc, [](const auto& kv) { return kv.second == 0; });
+  return acc;
+}
+
+// Like an arrangement's, a reduce's output trace is merged while a single
+// worker has nothing else to do, down to one batch, and reads the same.
+TEST(ReduceMaintenance, IdleWorkerMergesTheOutputTrace) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("reduce_idle");
+  auto [input, pairs] = NewInput<std::pair<uint32_t, uint32_t>>(graph);
+  auto minimum = ReduceCore<uint32_t, int64_t>(
+      ArrangeByKey(pairs), [](const uint32_t&, const auto& in, auto* out) {
+        out->emplace_back(in.front().first, 1);  // sorted: the minimum
+      });
+  auto probe = ProbeStream(minimum.stream);
+  for (uint32_t round = 0; round < 60; ++round) {
+    input.Insert({round % 10, 1000 - round});  // a new minimum every round
+    input.AdvanceTo(round + 1);
+    ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(round + 1); }));
+  }
+  auto before = OutputOf(minimum);
+  ASSERT_EQ(before.size(), 10u);
+  for (uint32_t k = 0; k < 10; ++k) {
+    EXPECT_EQ(before[std::make_pair(k, 1000 - 50 - k)], 1) << "key " << k;
+  }
+  ASSERT_GT(minimum.trace->spine().NumBatches(), 1u);
+  while (worker.Step()) {
+  }
+  EXPECT_EQ(minimum.trace->spine().NumBatches(), 1u);
+  EXPECT_EQ(OutputOf(minimum), before);
 }
 
 }  // namespace
