@@ -209,8 +209,10 @@ class Spine {
     Ptr older;
     for (int i = static_cast<int>(levels_.size()) - 1; i >= 0; --i) {
       if (i >= index) continue;
-      Level& l = levels_[i];
+      // May place its result on a level not yet there: levels_ can grow,
+      // so the level is looked up only afterwards.
       CompleteMerge(i);
+      Level& l = levels_[i];
       if (l.a == nullptr) continue;
       older =
           older ? MergeNow(std::move(older), std::move(l.a)) : std::move(l.a);

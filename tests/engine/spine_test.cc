@@ -123,6 +123,24 @@ TEST(SpineTest, OwedMergingIsPaidByCatchUpOrTheNextInsert) {
   }
 }
 
+// A merge still in progress below a new batch's level is finished during
+// the roll-up, and its result may go to a level the spine does not have yet
+// (the level list grows while the roll-up walks it). A 4- and a 3-key batch
+// merge at level 2 (14 units of work, 12 owed); an 8-key batch then rolls
+// them up and the finished merge (7 keys) goes to the new level 3.
+TEST(SpineTest, RollUpFinishingAMergeThatGrowsTheLevels) {
+  Sp spine;
+  spine.Insert(KeysBatch(spine, 0, 4, 0));
+  spine.Insert(KeysBatch(spine, 4, 3, 1));
+  spine.Insert(KeysBatch(spine, 7, 8, 2));
+  TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
+  spine.AddTo(&cursor);
+  auto acc = AccumulateAt(cursor, 2);
+  EXPECT_EQ(acc.size(), 15u);
+  for (const auto& [kv, r] : acc) EXPECT_EQ(r, 1) << kv.first;
+  EXPECT_EQ(spine.StoredUpdates(), 15u);
+}
+
 // Inserts records 0..n-1 at time 2r, deletes them at 2r+1, and steps until
 // both times are complete.
 bool InsertDeleteRound(Worker& worker, InputHandle<uint32_t>& input,
