@@ -190,33 +190,38 @@ class Spine {
 
   // Completes level i's merge and places the result.
   void CompleteMerge(size_t i) {
+    Ptr merged = TakeLevel(i);
+    if (merged == nullptr) return;
+    size_t target = static_cast<size_t>(LevelFor(merged->size()));
+    InsertAt(std::move(merged), std::max(target, i));
+  }
+
+  // Empties level i: its batch, or the result of its merge finished now
+  // (nullptr if the level is empty or the merge cancelled out).
+  Ptr TakeLevel(size_t i) {
     Level& l = levels_[i];
-    if (l.merger == nullptr) return;
+    if (l.merger == nullptr) return std::move(l.a);
     int64_t unlimited = INT64_MAX;
     l.merger->Work(&unlimited);
     Ptr merged = l.merger->Finish();
     l.merger.reset();
     l.a.reset();
     l.b.reset();
-    if (merged->empty()) return;
-    size_t target = static_cast<size_t>(LevelFor(merged->size()));
-    InsertAt(std::move(merged), std::max(target, i));
+    return merged->empty() ? nullptr : merged;
   }
 
-  // Merges every non-empty level below `index` with `batch` (newest), then
-  // inserts the result at `index`.
+  // Merges every level below `index` with `batch` (newest), older levels
+  // first, then inserts the result at `index`. A merge still in progress
+  // below `index` is finished into the roll-up, not placed on a level, so
+  // batches stay ordered by time from the top level down.
   void RollUp(Ptr batch, int index) {
     Ptr older;
-    for (int i = static_cast<int>(levels_.size()) - 1; i >= 0; --i) {
-      if (i >= index) continue;
-      // May place its result on a level not yet there: levels_ can grow,
-      // so the level is looked up only afterwards.
-      CompleteMerge(i);
-      Level& l = levels_[i];
-      if (l.a == nullptr) continue;
-      older =
-          older ? MergeNow(std::move(older), std::move(l.a)) : std::move(l.a);
-      l.a.reset();
+    int top = std::min(index, static_cast<int>(levels_.size()));
+    for (int i = top - 1; i >= 0; --i) {
+      Ptr level = TakeLevel(static_cast<size_t>(i));
+      if (level == nullptr) continue;
+      older = older ? MergeNow(std::move(older), std::move(level))
+                    : std::move(level);
     }
     if (older) batch = MergeNow(std::move(older), std::move(batch));
     if (batch->empty()) return;

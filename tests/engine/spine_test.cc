@@ -123,11 +123,11 @@ TEST(SpineTest, OwedMergingIsPaidByCatchUpOrTheNextInsert) {
   }
 }
 
-// A merge still in progress below a new batch's level is finished during
-// the roll-up, and its result may go to a level the spine does not have yet
-// (the level list grows while the roll-up walks it). A 4- and a 3-key batch
-// merge at level 2 (14 units of work, 12 owed); an 8-key batch then rolls
-// them up and the finished merge (7 keys) goes to the new level 3.
+// A merge still in progress below a new batch's level is finished into the
+// roll-up. A 4- and a 3-key batch merge at level 2 (14 units of work, 12
+// owed); an 8-key batch then rolls them up: one batch of 15 at level 3 (an
+// earlier version put the finished merge on a new level 3 while walking the
+// levels, reading a freed level list).
 TEST(SpineTest, RollUpFinishingAMergeThatGrowsTheLevels) {
   Sp spine;
   spine.Insert(KeysBatch(spine, 0, 4, 0));
@@ -139,6 +139,8 @@ TEST(SpineTest, RollUpFinishingAMergeThatGrowsTheLevels) {
   EXPECT_EQ(acc.size(), 15u);
   for (const auto& [kv, r] : acc) EXPECT_EQ(r, 1) << kv.first;
   EXPECT_EQ(spine.StoredUpdates(), 15u);
+  EXPECT_EQ(spine.NumBatches(), 1u);
+  EXPECT_FALSE(spine.HasPendingMerges());
 }
 
 // Inserts records 0..n-1 at time 2r, deletes them at 2r+1, and steps until
