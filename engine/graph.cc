@@ -77,7 +77,9 @@ void Graph::Seal() {
   if (progress_) progress_->Start(&tracker_);
 }
 
-void Graph::Activate(int op) { active_[op] = 1; }
+void Graph::Activate(int op) {
+  if (static_cast<size_t>(op) < active_.size()) active_[op] = 1;
+}
 
 void Graph::AddMailboxPoll(int op, std::function<bool()> has_mail) {
   mailbox_polls_.emplace_back(op, std::move(has_mail));

@@ -127,6 +127,9 @@ class Graph {
     tracker_.UpdateTarget(target, t, delta);
     if (progress_) progress_->Record(false, target, t, delta);
   }
+  // Schedules `op` to run in the next step. An operator still being built
+  // (a port connected to an output that already holds data delivers it at
+  // once) is not registered yet; it runs at the first step anyway.
   void Activate(int op);
   // Operators that receive from other workers: `has_mail()` is asked at
   // every step and activates `op` when it holds.
