@@ -67,7 +67,6 @@ class Spine {
   bool CatchUp(int64_t fuel) {
     fuel = std::min(fuel, owed_);
     if (fuel > 0) ApplyFuel(fuel);
-    owed_ -= fuel;
     if (!HasPendingMerges()) owed_ = 0;
     return owed_ > 0;
   }
@@ -80,7 +79,6 @@ class Spine {
   bool Exert(int64_t fuel) {
     if (!HasPendingMerges()) StartIdleMerge();
     ApplyFuel(fuel);
-    owed_ = std::max<int64_t>(0, owed_ - fuel);
     return HasPendingMerges() || IdleMergeUseful();
   }
   bool HasPendingMerges() const {
@@ -179,7 +177,10 @@ class Spine {
     return level;
   }
 
+  // Gives every merge in progress `fuel` units of work; that much of what
+  // is owed is paid.
   void ApplyFuel(int64_t fuel) {
+    owed_ = std::max<int64_t>(0, owed_ - fuel);
     for (size_t i = 0; i < levels_.size(); ++i) {
       Level& l = levels_[i];
       if (l.merger == nullptr) continue;

@@ -143,16 +143,31 @@ TEST(SpineTest, RollUpFinishingAMergeThatGrowsTheLevels) {
   EXPECT_FALSE(spine.HasPendingMerges());
 }
 
+// One worker arranging a stream of records by themselves, probed after the
+// arrangement.
+struct ArrangedRecords {
+  Worker worker;
+  InputHandle<uint32_t> input;
+  std::shared_ptr<Trace<uint32_t, Unit, uint64_t, int64_t>> trace;
+  Probe<uint64_t> probe;
+  ArrangedRecords() {
+    auto [in, records] = NewInput<uint32_t>(worker.NewDataflow("records"));
+    input = std::move(in);
+    auto arranged = ArrangeBySelf(records);
+    trace = arranged.trace;
+    probe = ProbeStream(arranged.stream);
+  }
+};
+
 // Inserts records 0..n-1 at time 2r, deletes them at 2r+1, and steps until
 // both times are complete.
-bool InsertDeleteRound(Worker& worker, InputHandle<uint32_t>& input,
-                       const Probe<uint64_t>& probe, uint32_t n,
-                       uint64_t round) {
-  for (uint32_t i = 0; i < n; ++i) input.Insert(i);
-  input.AdvanceTo(2 * round + 1);
-  for (uint32_t i = 0; i < n; ++i) input.Remove(i);
-  input.AdvanceTo(2 * round + 2);
-  return worker.StepWhile([&] { return probe.LessThan(2 * round + 2); });
+bool InsertDeleteRound(ArrangedRecords& flow, uint32_t n, uint64_t round) {
+  for (uint32_t i = 0; i < n; ++i) flow.input.Insert(i);
+  flow.input.AdvanceTo(2 * round + 1);
+  for (uint32_t i = 0; i < n; ++i) flow.input.Remove(i);
+  flow.input.AdvanceTo(2 * round + 2);
+  return flow.worker.StepWhile(
+      [&] { return flow.probe.LessThan(2 * round + 2); });
 }
 
 // 1,000 records inserted and deleted for 10,000 rounds with since following
@@ -165,17 +180,13 @@ bool InsertDeleteRound(Worker& worker, InputHandle<uint32_t>& input,
 TEST(CompactionTest, InsertDeleteStreamStaysBounded) {
   constexpr uint32_t kRecords = 1000;
   constexpr uint64_t kRounds = 10000;
-  Worker worker;
-  Graph& graph = worker.NewDataflow("compaction");
-  auto [input, records] = NewInput<uint32_t>(graph);
-  auto arranged = ArrangeBySelf(records);
-  TraceReader<uint32_t, Unit, uint64_t, int64_t> reader(arranged.trace);
-  auto probe = ProbeStream(arranged.stream);
+  ArrangedRecords flow;
+  TraceReader<uint32_t, Unit, uint64_t, int64_t> reader(flow.trace);
   size_t max_stored = 0;
   for (uint64_t round = 0; round < kRounds; ++round) {
-    ASSERT_TRUE(InsertDeleteRound(worker, input, probe, kRecords, round));
+    ASSERT_TRUE(InsertDeleteRound(flow, kRecords, round));
     reader.SetSince(Antichain<uint64_t>(2 * round + 2));
-    max_stored = std::max(max_stored, arranged.trace->StoredUpdates());
+    max_stored = std::max(max_stored, flow.trace->StoredUpdates());
   }
   EXPECT_LE(max_stored, 4u * kRecords);
   std::printf("max stored updates over %llu rounds: %zu\n",
@@ -185,32 +196,28 @@ TEST(CompactionTest, InsertDeleteStreamStaysBounded) {
 // Time moving on with no update stores no batch and takes no sequence
 // number, and the next real batch follows on from the advanced upper.
 TEST(CompactionTest, QuietAdvancesStoreNothing) {
-  Worker worker;
-  Graph& graph = worker.NewDataflow("quiet");
-  auto [input, records] = NewInput<uint32_t>(graph);
-  auto arranged = ArrangeBySelf(records);
-  TraceReader<uint32_t, Unit, uint64_t, int64_t> reader(arranged.trace);
-  auto probe = ProbeStream(arranged.stream);
-  input.Insert(7);
-  input.AdvanceTo(1);
-  while (worker.Step()) {
+  ArrangedRecords flow;
+  TraceReader<uint32_t, Unit, uint64_t, int64_t> reader(flow.trace);
+  flow.input.Insert(7);
+  flow.input.AdvanceTo(1);
+  while (flow.worker.Step()) {
   }
-  const uint64_t sequence = arranged.trace->sequence();
-  const size_t batches = arranged.trace->spine().NumBatches();
+  const uint64_t sequence = flow.trace->sequence();
+  const size_t batches = flow.trace->spine().NumBatches();
   for (uint64_t t = 2; t < 100; ++t) {
-    input.AdvanceTo(t);
-    while (worker.Step()) {
+    flow.input.AdvanceTo(t);
+    while (flow.worker.Step()) {
     }
-    EXPECT_EQ(arranged.trace->spine().upper(), Antichain<uint64_t>(t));
+    EXPECT_EQ(flow.trace->spine().upper(), Antichain<uint64_t>(t));
   }
-  EXPECT_EQ(arranged.trace->sequence(), sequence);
-  EXPECT_EQ(arranged.trace->spine().NumBatches(), batches);
-  input.Remove(7);
-  input.Insert(8);
-  input.AdvanceTo(100);
-  ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(100); }));
-  EXPECT_EQ(arranged.trace->sequence(), sequence + 1);
-  reader.Acknowledge(arranged.trace->sequence());
+  EXPECT_EQ(flow.trace->sequence(), sequence);
+  EXPECT_EQ(flow.trace->spine().NumBatches(), batches);
+  flow.input.Remove(7);
+  flow.input.Insert(8);
+  flow.input.AdvanceTo(100);
+  ASSERT_TRUE(flow.worker.StepWhile([&] { return flow.probe.LessThan(100); }));
+  EXPECT_EQ(flow.trace->sequence(), sequence + 1);
+  reader.Acknowledge(flow.trace->sequence());
   auto cursor = reader.Cursor();
   std::map<uint32_t, int64_t> at;
   for (; cursor.KeyValid(); cursor.StepKey()) {
@@ -225,21 +232,17 @@ TEST(CompactionTest, QuietAdvancesStoreNothing) {
 // first reader lets compaction go on.
 TEST(CompactionTest, ReaderHoldingSinceKeepsHistory) {
   constexpr uint32_t kRecords = 100;
-  Worker worker;
-  Graph& graph = worker.NewDataflow("history");
-  auto [input, records] = NewInput<uint32_t>(graph);
-  auto arranged = ArrangeBySelf(records);
-  TraceReader<uint32_t, Unit, uint64_t, int64_t> follower(arranged.trace);
-  TraceReader<uint32_t, Unit, uint64_t, int64_t> historian(arranged.trace);
+  ArrangedRecords flow;
+  TraceReader<uint32_t, Unit, uint64_t, int64_t> follower(flow.trace);
+  TraceReader<uint32_t, Unit, uint64_t, int64_t> historian(flow.trace);
   historian.SetSince(Antichain<uint64_t>(0));
-  auto probe = ProbeStream(arranged.stream);
   for (uint64_t round = 0; round < 200; ++round) {
-    ASSERT_TRUE(InsertDeleteRound(worker, input, probe, kRecords, round));
+    ASSERT_TRUE(InsertDeleteRound(flow, kRecords, round));
     follower.SetSince(Antichain<uint64_t>(2 * round + 2));
   }
   auto count_at = [&](uint64_t t) {
     int64_t total = 0;
-    auto cursor = historian.CursorThrough(arranged.trace->sequence());
+    auto cursor = historian.CursorThrough(flow.trace->sequence());
     for (; cursor.KeyValid(); cursor.StepKey()) {
       cursor.MapKeyUpdates([&](const Unit&, uint64_t ut, int64_t r) {
         if (ut <= t) total += r;
@@ -253,14 +256,14 @@ TEST(CompactionTest, ReaderHoldingSinceKeepsHistory) {
   // Once the historian lets go, the history compacts away.
   historian.Release();
   for (uint64_t round = 200; round < 210; ++round) {
-    input.AdvanceTo(2 * round + 2);
-    ASSERT_TRUE(
-        worker.StepWhile([&] { return probe.LessThan(2 * round + 2); }));
+    flow.input.AdvanceTo(2 * round + 2);
+    ASSERT_TRUE(flow.worker.StepWhile(
+        [&] { return flow.probe.LessThan(2 * round + 2); }));
     follower.SetSince(Antichain<uint64_t>(2 * round + 2));
   }
-  while (arranged.trace->spine().Exert(1 << 20)) {
+  while (flow.trace->spine().Exert(1 << 20)) {
   }
-  EXPECT_LE(arranged.trace->StoredUpdates(), 4u * kRecords);
+  EXPECT_LE(flow.trace->StoredUpdates(), 4u * kRecords);
 }
 
 }  // namespace
