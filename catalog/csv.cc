@@ -295,7 +295,7 @@ std::string CsvFieldsToRow(const std::vector<std::string>& fields,
     auto v = ParseField(fields[c], f.type);
     if (!v.ok())
       return absl::StrCat("field '", f.name, "' ", v.status().message());
-    row->push_back(*std::move(v));
+    row->push_back(*v);
   }
   absl::Status fits = schema.Validate(*row);
   return fits.ok() ? "" : std::string(fits.message());

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "catalog/schema.h"
+#include "engine/stable_hash.h"
 
 namespace diffmesh {
 
@@ -46,6 +47,9 @@ struct ProductVersion {
 
   friend auto operator<=>(const ProductVersion&,
                           const ProductVersion&) = default;
+  uint64_t StableHash() const {
+    return StableCombine(diffmesh::StableHash(major), diffmesh::StableHash(minor));
+  }
   template <typename H>
   friend H AbslHashValue(H h, const ProductVersion& v) {
     return H::combine(std::move(h), v.major, v.minor);
@@ -74,6 +78,10 @@ struct ProductDescriptor {
   friend bool operator==(const ProductDescriptor& a,
                          const ProductDescriptor& b) {
     return (a <=> b) == 0;
+  }
+  // Reads the parts AbslHashValue reads (equal descriptors agree on them).
+  uint64_t StableHash() const {
+    return StableCombine(diffmesh::StableHash(id), version.StableHash());
   }
   template <typename H>
   friend H AbslHashValue(H h, const ProductDescriptor& d) {

@@ -669,7 +669,7 @@ JsonRows ToRows(const JsonTable& table, const Schema& schema) {
     index.emplace(schema.fields()[i].name, i);
   }
   for (const JsonRecord& r : table.records) {
-    Row row(schema.size());  // every value starts null
+    std::vector<Value> values(schema.size());  // every value starts null
     std::vector<bool> seen(schema.size(), false);
     std::string error;
     for (const auto& [name, scalar] : r.fields) {
@@ -693,7 +693,7 @@ JsonRows ToRows(const JsonTable& table, const Schema& schema) {
         error = absl::StrCat("field '", f.name, "' is null but not nullable");
         break;
       }
-      row[it->second] = *std::move(v);
+      values[it->second] = *std::move(v);
     }
     for (size_t i = 0; error.empty() && i < schema.size(); ++i) {
       if (!seen[i] && !schema.fields()[i].nullable) {
@@ -701,6 +701,7 @@ JsonRows ToRows(const JsonTable& table, const Schema& schema) {
                              "' is missing but not nullable");
       }
     }
+    Row row(values);
     if (error.empty()) {
       absl::Status fits = schema.Validate(row);
       if (!fits.ok()) error = std::string(fits.message());

@@ -57,7 +57,7 @@
 #include "absl/strings/string_view.h"
 #include "catalog/quarantine.h"
 #include "catalog/schema.h"
-#include "catalog/value.h"
+#include "catalog/row.h"
 
 namespace diffmesh {
 

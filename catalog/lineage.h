@@ -12,10 +12,12 @@
 #include <compare>
 #include <cstdint>
 #include <string>
+#include <tuple>
 
 #include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/stable_hash.h"
 
 namespace diffmesh {
 
@@ -53,6 +55,10 @@ struct ColumnRef {
   std::string ToString() const;  // "product" or "product.column"
 
   friend auto operator<=>(const ColumnRef&, const ColumnRef&) = default;
+  uint64_t StableHash() const {
+    return StableCombine(diffmesh::StableHash(product),
+                         diffmesh::StableHash(column));
+  }
   template <typename H>
   friend H AbslHashValue(H h, const ColumnRef& r) {
     return H::combine(std::move(h), r.product, r.column);
@@ -67,6 +73,9 @@ struct LineageEdge {
   std::string ToString() const;  // "a.x -> b.y (kind)"
 
   friend auto operator<=>(const LineageEdge&, const LineageEdge&) = default;
+  uint64_t StableHash() const {
+    return diffmesh::StableHash(std::tuple(from, to, kind));
+  }
   template <typename H>
   friend H AbslHashValue(H h, const LineageEdge& e) {
     return H::combine(std::move(h), e.from, e.to, e.kind);

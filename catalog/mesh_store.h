@@ -22,7 +22,7 @@
 #include "absl/status/statusor.h"
 #include "catalog/descriptor.h"
 #include "catalog/lineage.h"
-#include "catalog/value.h"
+#include "catalog/row.h"
 
 namespace diffmesh {
 

@@ -10,11 +10,14 @@ namespace diffmesh {
 flatbuffers::Offset<fbs::RowRecord> BuildRowRecord(
     flatbuffers::FlatBufferBuilder& builder, const Row& row) {
   std::vector<flatbuffers::Offset<fbs::ValueRecord>> values;
-  values.reserve(row.size());
-  for (const Value& v : row) {
+
+  for (Datum v : row) {
     // Strings are built before the table that points at them.
     flatbuffers::Offset<flatbuffers::String> s;
-    if (v.type() == ValueType::kString) s = builder.CreateString(v.as_string());
+    if (v.type() == ValueType::kString) {
+      absl::string_view text = v.as_string();
+      s = builder.CreateString(text.data(), text.size());
+    }
     fbs::ValueRecordBuilder record(builder);
     record.add_kind(static_cast<uint8_t>(v.type()));
     switch (v.type()) {
@@ -45,31 +48,30 @@ absl::StatusOr<Row> RowFromRecord(const fbs::RowRecord& record,
                                   absl::string_view where) {
   Row row;
   if (record.values() == nullptr) return row;
-  row.reserve(record.values()->size());
   for (flatbuffers::uoffset_t i = 0; i < record.values()->size(); ++i) {
     const fbs::ValueRecord* v = record.values()->Get(i);
     switch (static_cast<ValueType>(v->kind())) {
       case ValueType::kNull:
-        row.emplace_back();
+        row.AppendNull();
         break;
       case ValueType::kBool:
-        row.emplace_back(v->b());
+        row.AppendBool(v->b());
         break;
       case ValueType::kInt64:
-        row.emplace_back(static_cast<int64_t>(v->i()));
+        row.AppendInt64(v->i());
         break;
       case ValueType::kDouble:
-        row.emplace_back(v->d());
+        row.AppendDouble(v->d());
         break;
       case ValueType::kString:
         if (v->s() == nullptr) {
           return absl::DataLossError(
               absl::StrCat(where, ": value ", i, " is a string without text"));
         }
-        row.emplace_back(v->s()->str());
+        row.AppendString(absl::string_view(v->s()->c_str(), v->s()->size()));
         break;
       case ValueType::kTimestamp:
-        row.emplace_back(TimestampMicros{v->i()});
+        row.AppendTimestamp(TimestampMicros{v->i()});
         break;
       default:
         return absl::DataLossError(absl::StrCat(
@@ -80,7 +82,7 @@ absl::StatusOr<Row> RowFromRecord(const fbs::RowRecord& record,
 }
 
 std::string EncodeRow(const Row& row) {
-  flatbuffers::FlatBufferBuilder builder(64 + row.size() * 24);
+  flatbuffers::FlatBufferBuilder builder(64 + row.bytes().size() * 4);
   fbs::FinishRowRecordBuffer(builder, BuildRowRecord(builder, row));
   return std::string(reinterpret_cast<const char*>(builder.GetBufferPointer()),
                      builder.GetSize());

@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "catalog/value.h"
+#include "catalog/row.h"
 #include "schemas/row_generated.h"
 
 namespace diffmesh {

@@ -34,25 +34,26 @@ std::optional<int> Schema::FieldIndex(const std::string& name) const {
 }
 
 absl::Status Schema::Validate(const Row& row) const {
-  if (row.size() != fields_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("row has ", row.size(),
-                                                   " values, schema has ",
-                                                   fields_.size(), " fields"));
-  }
-  for (size_t i = 0; i < row.size(); ++i) {
-    const Field& f = fields_[i];
-    if (row[i].is_null()) {
+  size_t i = 0;
+  for (Datum d : row) {
+    if (i == fields_.size()) break;
+    const Field& f = fields_[i++];
+    if (d.is_null()) {
       if (!f.nullable) {
         return absl::InvalidArgumentError(
             absl::StrCat("field '", f.name, "' is null but not nullable"));
       }
       continue;
     }
-    if (row[i].type() != f.type) {
+    if (d.type() != f.type) {
       return absl::InvalidArgumentError(absl::StrCat(
           "field '", f.name, "' expects ", ValueTypeName(f.type), ", got ",
-          ValueTypeName(row[i].type()), " ", row[i].DebugString()));
+          ValueTypeName(d.type()), " ", d.DebugString()));
     }
+  }
+  if (size_t n = row.size(); n != fields_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "row has ", n, " values, schema has ", fields_.size(), " fields"));
   }
   return absl::OkStatus();
 }

@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "catalog/value.h"
+#include "catalog/row.h"
 
 namespace diffmesh {
 

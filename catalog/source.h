@@ -53,7 +53,7 @@
 #include "absl/status/statusor.h"
 #include "catalog/csv.h"
 #include "catalog/schema.h"
-#include "catalog/value.h"
+#include "catalog/row.h"
 
 namespace diffmesh {
 

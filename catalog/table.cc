@@ -17,9 +17,9 @@ namespace diffmesh {
 namespace {
 
 Row Project(const Row& row, const std::vector<int>& columns) {
+  absl::InlinedVector<Datum, 16> values = row.Unpack();
   Row out;
-  out.reserve(columns.size());
-  for (int c : columns) out.push_back(row[c]);
+  for (int c : columns) out.push_back(values[c]);
   return out;
 }
 
@@ -62,7 +62,7 @@ bool IsNumeric(ValueType t) {
   return t == ValueType::kInt64 || t == ValueType::kDouble;
 }
 
-double AsDouble(const Value& v) {
+double AsDouble(Datum v) {
   return v.type() == ValueType::kInt64 ? static_cast<double>(v.as_int64())
                                        : v.as_double();
 }
@@ -78,18 +78,17 @@ struct AggregatePlan {
 Row EvaluateAggregates(const std::vector<AggregatePlan>& plans,
                        const std::vector<std::pair<Row, int64_t>>& input) {
   Row out;
-  out.reserve(plans.size());
   for (const AggregatePlan& plan : plans) {
     int64_t count = 0;
     int64_t int_sum = 0;
     double double_sum = 0;
-    const Value* best = nullptr;
+    std::optional<Datum> best;
     for (const auto& [values, diff] : input) {
       if (plan.kind == AggregateKind::kCount) {
         count += diff;
         continue;
       }
-      const Value& v = values[plan.position];
+      Datum v = values[plan.position];
       if (v.is_null()) continue;
       count += diff;
       switch (plan.kind) {
@@ -101,10 +100,10 @@ Row EvaluateAggregates(const std::vector<AggregatePlan>& plans,
           double_sum += AsDouble(v) * static_cast<double>(diff);
           break;
         case AggregateKind::kMin:
-          if (diff > 0 && (best == nullptr || v < *best)) best = &v;
+          if (diff > 0 && (!best || v < *best)) best = v;
           break;
         case AggregateKind::kMax:
-          if (diff > 0 && (best == nullptr || *best < v)) best = &v;
+          if (diff > 0 && (!best || *best < v)) best = v;
           break;
         default:
           break;
@@ -113,25 +112,31 @@ Row EvaluateAggregates(const std::vector<AggregatePlan>& plans,
     switch (plan.kind) {
       case AggregateKind::kCount:
       case AggregateKind::kCountColumn:
-        out.emplace_back(count);
+        out.AppendInt64(count);
         break;
       case AggregateKind::kSum:
         if (count == 0) {
-          out.emplace_back();
+          out.AppendNull();
         } else if (plan.type == ValueType::kInt64) {
-          out.emplace_back(int_sum);
+          out.AppendInt64(int_sum);
         } else {
-          out.emplace_back(double_sum);
+          out.AppendDouble(double_sum);
         }
         break;
       case AggregateKind::kMean:
-        out.push_back(count == 0
-                          ? Value()
-                          : Value(double_sum / static_cast<double>(count)));
+        if (count == 0) {
+          out.AppendNull();
+        } else {
+          out.AppendDouble(double_sum / static_cast<double>(count));
+        }
         break;
       case AggregateKind::kMin:
       case AggregateKind::kMax:
-        out.push_back(best == nullptr ? Value() : *best);
+        if (best) {
+          out.push_back(*best);
+        } else {
+          out.AppendNull();
+        }
         break;
     }
   }
@@ -343,7 +348,7 @@ absl::StatusOr<Table> Table::Derive(const std::string& name, ValueType type,
                                          "; row ", RowDebugString(row))));
     }
     Row out = row;
-    out.push_back(std::move(v));
+    out.push_back(v);
     return Produced(true, std::move(out));
   });
   auto [kept, refused] = SplitProduced(produced);
@@ -379,7 +384,8 @@ absl::StatusOr<Table> Table::Mask(const std::string& column, ValueFn fn) const {
   const ValueType type = schema_.fields()[at].type;
   const bool nullable = schema_.fields()[at].nullable;
   auto produced = Map(rows_, [at, fn, type, nullable, op](const Row& row) {
-    Value v = fn(row[at]);
+    absl::InlinedVector<Datum, 16> values = row.Unpack();
+    Value v = fn(values[at].ToValue());
     if (!Fits(v, type) || (v.is_null() && !nullable)) {
       return Produced(
           false,
@@ -387,8 +393,14 @@ absl::StatusOr<Table> Table::Mask(const std::string& column, ValueFn fn) const {
                                          ", expects ", ValueTypeName(type),
                                          nullable ? "" : " (not null)")));
     }
-    Row out = row;
-    out[at] = std::move(v);
+    Row out;
+    for (int c = 0; c < static_cast<int>(values.size()); ++c) {
+      if (c == at) {
+        out.push_back(v);
+      } else {
+        out.push_back(values[c]);
+      }
+    }
     return Produced(true, std::move(out));
   });
   auto [kept, refused] = SplitProduced(produced);
@@ -467,8 +479,9 @@ absl::StatusOr<Table> Table::JoinOn(
                   std::optional<std::vector<int>> values) {
     return FlatMap(rows, [keys, values](const Row& row) {
       std::vector<std::pair<Row, Row>> out;
+      absl::InlinedVector<Datum, 16> datums = row.Unpack();
       for (int k : keys) {
-        if (row[k].is_null()) return out;
+        if (datums[k].is_null()) return out;
       }
       out.emplace_back(Project(row, keys),
                        values ? Project(row, *values) : row);
@@ -479,7 +492,7 @@ absl::StatusOr<Table> Table::JoinOn(
                                keyed(right.rows_, *right_keys, right_rest));
   auto rows = Map(joined, [](const std::pair<Row, std::pair<Row, Row>>& j) {
     Row out = j.second.first;
-    out.insert(out.end(), j.second.second.begin(), j.second.second.end());
+    out.Extend(j.second.second);
     return out;
   });
   std::vector<ColumnSource> table_sources =
@@ -596,7 +609,7 @@ absl::StatusOr<Table> GroupedTable::Aggregate(
       });
   auto rows = Map(groups, [](const std::pair<Row, Row>& g) {
     Row out = g.first;
-    out.insert(out.end(), g.second.begin(), g.second.end());
+    out.Extend(g.second);
     return out;
   });
   return Table(rows, *std::move(schema), std::move(sources), t.table_sources_,

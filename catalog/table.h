@@ -42,7 +42,7 @@
 #include "absl/status/statusor.h"
 #include "catalog/lineage.h"
 #include "catalog/schema.h"
-#include "catalog/value.h"
+#include "catalog/row.h"
 #include "engine/collection.h"
 
 namespace diffmesh {

@@ -85,15 +85,6 @@ std::string Value::DebugString() const {
   return "?";
 }
 
-std::string RowDebugString(const Row& row) {
-  std::string out = "(";
-  for (size_t i = 0; i < row.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += row[i].DebugString();
-  }
-  return out + ")";
-}
-
 void PrintTo(const Value& value, std::ostream* os) {
   *os << value.DebugString();
 }

@@ -1,13 +1,13 @@
-// Value and Row: self-describing records, the data products speak them.
+// Value: one self-describing value; rows of them are packed (catalog/row.h).
 //
-//   Row row{Value(int64_t{7}), Value("ada@example.org"), Value::Null()};
-//   row[0].type() == ValueType::kInt64;   row[2].is_null();
-//   Collection<Row> rows = ...;           // rows are ordinary engine data
+//   Value v(int64_t{7});
+//   v.type() == ValueType::kInt64;   Value::Null().is_null();
+//   Row row{v, Value("ada@example.org")};   // rows pack values: catalog/row.h
 //
 // A Value is null, bool, int64, double, string or timestamp (microseconds
 // since the Unix epoch, UTC). Values are totally ordered (first by type in
 // the order above, then by value) with equality and hashing that agree with
-// the order, so rows can be keys of arrangements and cross workers.
+// the order; a Row (catalog/row.h) packs values in the same order.
 //
 // Invariants: a double is stored canonically (-0.0 as 0.0, every NaN as one
 // NaN that sorts after every other double), so equal values hash equally.
@@ -106,11 +106,6 @@ class Value {
                TimestampMicros>
       v_;
 };
-
-// A record: values by field position (the schema names them).
-using Row = std::vector<Value>;
-
-std::string RowDebugString(const Row& row);
 
 // Lets test frameworks (gtest) print values readably.
 void PrintTo(const Value& value, std::ostream* os);

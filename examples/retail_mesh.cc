@@ -208,10 +208,11 @@ void PrintQuarantine(const Mesh& mesh, const std::string& id) {
   std::printf("\n== quarantine of %s: %lld row(s) ==\n", id.c_str(),
               static_cast<long long>(mesh.QuarantineCount(id)));
   for (const Row& q : mesh.Quarantine(id)) {
-    std::string file = std::filesystem::path(q[0].as_string()).filename();
+    std::string file =
+        std::filesystem::path(std::string(q[0].as_string())).filename();
     std::printf("  %s:%s: %s\n", file.c_str(),
                 q[1].is_null() ? "-" : std::to_string(q[1].as_int64()).c_str(),
-                q[2].as_string().c_str());
+                std::string(q[2].as_string()).c_str());
   }
 }
 

@@ -25,31 +25,20 @@
 #include <utility>
 #include <vector>
 
-#include "absl/hash/hash.h"
 #include "engine/collection.h"
 #include "engine/fabric.h"
 #include "engine/graph.h"
 #include "engine/port.h"
+#include "engine/stable_hash.h"
 #include "engine/timestamp.h"
 
 namespace diffmesh {
 
-// The hash that decides which worker owns a key: the same on every worker
-// of a process. Integers are mixed here (a 64-bit finalizer), everything
-// else goes through absl::Hash.
+// The hash that decides which worker owns a key: the same on every worker,
+// in every process and run (engine/stable_hash.h).
 template <class K>
 uint64_t KeyHash(const K& key) {
-  if constexpr (std::is_integral_v<K>) {
-    uint64_t x = static_cast<uint64_t>(key);
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-  } else {
-    return static_cast<uint64_t>(absl::Hash<K>{}(key));
-  }
+  return StableHash(key);
 }
 
 namespace internal {

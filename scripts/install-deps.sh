@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config
   libtbb-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler
-  librocksdb-dev libbenchmark-dev libgtest-dev libgmock-dev
+  librocksdb-dev libbenchmark-dev libgtest-dev libgmock-dev libxxhash-dev
 )
 
 missing=()

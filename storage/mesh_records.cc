@@ -9,7 +9,7 @@
 #include "catalog/lineage.h"
 #include "catalog/row_codec.h"
 #include "catalog/schema.h"
-#include "catalog/value.h"
+#include "catalog/row.h"
 #include "schemas/mesh_generated.h"
 
 namespace diffmesh {

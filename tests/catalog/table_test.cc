@@ -6,7 +6,7 @@
 #include <random>
 #include <string>
 
-#include "catalog/value.h"
+#include "catalog/row.h"
 
 namespace diffmesh::testing {
 inline std::string Show(const Row& row) { return RowDebugString(row); }

@@ -2,7 +2,7 @@
 // hashing (rows are engine data), FlatBuffers round trips with corrupt input
 // rejected as DataLoss naming its origin, schema validation naming the
 // field, and rows counted by key on two workers.
-#include "catalog/value.h"
+#include "catalog/row.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,0 +1,354 @@
+#include "catalog/row.h"
+
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <ostream>
+
+#include "absl/strings/str_cat.h"
+#include "engine/stable_hash.h"
+
+namespace diffmesh {
+
+static_assert(std::endian::native == std::endian::little,
+              "the row encoding reads integers in place, little endian");
+
+namespace {
+
+constexpr uint8_t kLongString = 0x4F;
+
+// Bytes that sign-extend back to `i` (0 for 0).
+size_t IntWidth(int64_t i) {
+  if (i == 0) return 0;
+  // Bits needed besides the sign: those of i, or of ~i when negative.
+  uint64_t magnitude = static_cast<uint64_t>(i < 0 ? ~i : i);
+  size_t bits = 64 - static_cast<size_t>(std::countl_zero(magnitude)) + 1;
+  return (bits + 7) / 8;
+}
+
+size_t VarintSize(uint64_t n) {
+  size_t size = 1;
+  while (n >= 0x80) {
+    n >>= 7;
+    ++size;
+  }
+  return size;
+}
+
+// Reads a LEB128 length at p; returns its byte count.
+size_t ReadVarint(const uint8_t* p, uint64_t* n) {
+  uint64_t value = 0;
+  size_t i = 0;
+  for (;; ++i) {
+    value |= static_cast<uint64_t>(p[i] & 0x7F) << (7 * i);
+    if ((p[i] & 0x80) == 0) break;
+  }
+  *n = value;
+  return i + 1;
+}
+
+std::strong_ordering CompareDoubles(double x, double y) {
+  // Canonical: NaN is the one value not ordered by <, and sorts last.
+  bool nx = std::isnan(x), ny = std::isnan(y);
+  if (nx || ny)
+    return nx == ny ? std::strong_ordering::equal
+           : nx     ? std::strong_ordering::greater
+                    : std::strong_ordering::less;
+  if (x < y) return std::strong_ordering::less;
+  if (y < x) return std::strong_ordering::greater;
+  return std::strong_ordering::equal;
+}
+
+}  // namespace
+
+absl::string_view Datum::as_string() const {
+  uint8_t n = *p_ & 0x0F;
+  if (n != 0x0F) {
+    return absl::string_view(reinterpret_cast<const char*>(p_ + 1), n);
+  }
+  uint64_t length;
+  size_t header = 1 + ReadVarint(p_ + 1, &length);
+  return absl::string_view(reinterpret_cast<const char*>(p_ + header),
+                           length);
+}
+
+size_t Datum::EncodedSize() const {
+  switch (type()) {
+    case ValueType::kNull:
+    case ValueType::kBool:
+      return 1;
+    case ValueType::kInt64:
+    case ValueType::kTimestamp:
+      return 1 + (*p_ & 0x0F);
+    case ValueType::kDouble:
+      return 9;
+    case ValueType::kString: {
+      uint8_t n = *p_ & 0x0F;
+      if (n != 0x0F) return 1 + n;
+      uint64_t length;
+      size_t header = 1 + ReadVarint(p_ + 1, &length);
+      return header + length;
+    }
+  }
+  return 1;
+}
+
+Value Datum::ToValue() const {
+  switch (type()) {
+    case ValueType::kNull:
+      return Value();
+    case ValueType::kBool:
+      return Value(as_bool());
+    case ValueType::kInt64:
+      return Value(as_int64());
+    case ValueType::kDouble:
+      return Value(as_double());
+    case ValueType::kString:
+      return Value(std::string(as_string()));
+    case ValueType::kTimestamp:
+      return Value(as_timestamp());
+  }
+  return Value();
+}
+
+std::string Datum::DebugString() const { return ToValue().DebugString(); }
+
+std::strong_ordering operator<=>(Datum a, Datum b) {
+  ValueType ta = a.type(), tb = b.type();
+  if (ta != tb) return ta <=> tb;
+  switch (ta) {
+    case ValueType::kNull:
+      return std::strong_ordering::equal;
+    case ValueType::kBool:
+      return a.as_bool() <=> b.as_bool();
+    case ValueType::kInt64:
+    case ValueType::kTimestamp:
+      return a.ReadInt() <=> b.ReadInt();
+    case ValueType::kDouble:
+      return CompareDoubles(a.as_double(), b.as_double());
+    case ValueType::kString:
+      return a.as_string().compare(b.as_string()) <=> 0;
+  }
+  return std::strong_ordering::equal;
+}
+
+bool operator==(Datum a, Datum b) {
+  size_t n = a.EncodedSize();
+  return n == b.EncodedSize() && std::memcmp(a.p_, b.p_, n) == 0;
+}
+
+bool operator==(Datum a, const Value& b) {
+  if (a.type() != b.type()) return false;
+  switch (b.type()) {
+    case ValueType::kNull:
+      return true;
+    case ValueType::kBool:
+      return a.as_bool() == b.as_bool();
+    case ValueType::kInt64:
+      return a.as_int64() == b.as_int64();
+    case ValueType::kDouble:
+      return CompareDoubles(a.as_double(), b.as_double()) == 0;
+    case ValueType::kString:
+      return a.as_string() == absl::string_view(b.as_string());
+    case ValueType::kTimestamp:
+      return a.as_timestamp() == b.as_timestamp();
+  }
+  return false;
+}
+
+Row::Row(std::initializer_list<Value> values) {
+  for (const Value& v : values) push_back(v);
+}
+
+Row::Row(const std::vector<Value>& values) {
+  for (const Value& v : values) push_back(v);
+}
+
+void Row::AppendInt(uint8_t type_tag, int64_t i) {
+  size_t n = IntWidth(i);
+  uint8_t buf[9];
+  buf[0] = static_cast<uint8_t>(type_tag | n);
+  uint64_t raw = static_cast<uint64_t>(i);
+  std::memcpy(buf + 1, &raw, 8);
+  bytes_.insert(bytes_.end(), buf, buf + 1 + n);
+}
+
+void Row::AppendDouble(double d) {
+  // Value's canonical form: one NaN, no negative zero.
+  if (std::isnan(d)) d = std::numeric_limits<double>::quiet_NaN();
+  if (d == 0.0) d = 0.0;
+  uint8_t buf[9];
+  buf[0] = 0x38;
+  std::memcpy(buf + 1, &d, 8);
+  bytes_.insert(bytes_.end(), buf, buf + 9);
+}
+
+void Row::AppendString(absl::string_view s) {
+  const auto* text = reinterpret_cast<const uint8_t*>(s.data());
+  if (s.size() < 15) {
+    bytes_.push_back(static_cast<uint8_t>(0x40 | s.size()));
+  } else {
+    uint8_t buf[11];
+    buf[0] = kLongString;
+    size_t n = 1;
+    uint64_t length = s.size();
+    while (length >= 0x80) {
+      buf[n++] = static_cast<uint8_t>(length | 0x80);
+      length >>= 7;
+    }
+    buf[n++] = static_cast<uint8_t>(length);
+    bytes_.insert(bytes_.end(), buf, buf + n);
+  }
+  bytes_.insert(bytes_.end(), text, text + s.size());
+}
+
+void Row::push_back(const Value& v) {
+  switch (v.type()) {
+    case ValueType::kNull:
+      AppendNull();
+      break;
+    case ValueType::kBool:
+      AppendBool(v.as_bool());
+      break;
+    case ValueType::kInt64:
+      AppendInt64(v.as_int64());
+      break;
+    case ValueType::kDouble:
+      AppendDouble(v.as_double());
+      break;
+    case ValueType::kString:
+      AppendString(v.as_string());
+      break;
+    case ValueType::kTimestamp:
+      AppendTimestamp(v.as_timestamp());
+      break;
+  }
+}
+
+absl::StatusOr<Row> Row::FromBytes(absl::string_view bytes,
+                                   absl::string_view where) {
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  size_t size = bytes.size();
+  auto bad = [&](size_t at, absl::string_view why) {
+    return absl::DataLossError(
+        absl::StrCat(where, ": not a valid row at byte ", at, ": ", why));
+  };
+  for (size_t at = 0; at < size;) {
+    uint8_t tag = p[at];
+    uint8_t n = tag & 0x0F;
+    size_t need = 1;
+    switch (static_cast<ValueType>(tag >> 4)) {
+      case ValueType::kNull:
+        if (n != 0) return bad(at, "unknown tag");
+        break;
+      case ValueType::kBool:
+        if (n > 1) return bad(at, "unknown tag");
+        break;
+      case ValueType::kInt64:
+      case ValueType::kTimestamp: {
+        if (n > 8) return bad(at, "integer wider than 8 bytes");
+        need += n;
+        if (at + need > size) return bad(at, "truncated integer");
+        if (IntWidth(Datum(p + at).as_int64()) != n) {
+          return bad(at, "integer not in its shortest form");
+        }
+        break;
+      }
+      case ValueType::kDouble: {
+        if (n != 8) return bad(at, "unknown tag");
+        need = 9;
+        if (at + need > size) return bad(at, "truncated double");
+        double d = Datum(p + at).as_double();
+        uint64_t bits, canonical_bits;
+        double canonical = std::isnan(d) ? std::numeric_limits<double>::quiet_NaN()
+                           : d == 0.0    ? 0.0
+                                         : d;
+        std::memcpy(&bits, &d, 8);
+        std::memcpy(&canonical_bits, &canonical, 8);
+        if (bits != canonical_bits) return bad(at, "double not canonical");
+        break;
+      }
+      case ValueType::kString: {
+        uint64_t length = n;
+        if (n == 0x0F) {
+          size_t i = at + 1;
+          uint64_t value = 0;
+          int shift = 0;
+          for (;; ++i, shift += 7) {
+            if (i >= size) return bad(at, "truncated string length");
+            if (shift > 56) return bad(at, "string length too long");
+            value |= static_cast<uint64_t>(p[i] & 0x7F) << shift;
+            if ((p[i] & 0x80) == 0) break;
+          }
+          length = value;
+          need = i + 1 - at;
+          if (length < 15 || VarintSize(length) != need - 1) {
+            return bad(at, "string length not in its shortest form");
+          }
+        }
+        if (length > size - at - need) return bad(at, "truncated string");
+        need += length;
+        break;
+      }
+      default:
+        return bad(at, absl::StrCat("unknown value type ", tag >> 4));
+    }
+    at += need;
+  }
+  Row row;
+  row.bytes_.assign(p, p + size);
+  return row;
+}
+
+size_t Row::size() const {
+  size_t n = 0;
+  for (auto it = begin(); it != end(); ++it) ++n;
+  return n;
+}
+
+Datum Row::operator[](size_t i) const {
+  auto it = begin();
+  while (i-- > 0) ++it;
+  return *it;
+}
+
+std::vector<Value> Row::ToValues() const {
+  std::vector<Value> out;
+  for (Datum d : *this) out.push_back(d.ToValue());
+  return out;
+}
+
+uint64_t Row::StableHash() const {
+  return StableHashBytes(bytes_.data(), bytes_.size());
+}
+
+std::strong_ordering operator<=>(const Row& a, const Row& b) {
+  if (a == b) return std::strong_ordering::equal;
+  auto x = a.begin(), y = b.begin();
+  const auto x_end = a.end(), y_end = b.end();
+  for (; x != x_end && y != y_end; ++x, ++y) {
+    if (std::strong_ordering c = *x <=> *y; c != 0) return c;
+  }
+  if (x == x_end) {
+    return y == y_end ? std::strong_ordering::equal
+                      : std::strong_ordering::less;
+  }
+  return std::strong_ordering::greater;
+}
+
+std::string RowDebugString(const Row& row) {
+  std::string out = "(";
+  bool first = true;
+  for (Datum d : row) {
+    if (!first) out += ", ";
+    first = false;
+    out += d.DebugString();
+  }
+  return out + ")";
+}
+
+void PrintTo(const Row& row, std::ostream* os) { *os << RowDebugString(row); }
+
+void PrintTo(Datum datum, std::ostream* os) { *os << datum.DebugString(); }
+
+}  // namespace diffmesh

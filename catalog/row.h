@@ -1,0 +1,209 @@
+// Row: a packed record, the values of one product row back to back in one
+// byte string; Datum: a borrowed view of one value inside a row.
+//
+//   Row row{Value(int64_t{7}), Value("ada@example.org"), Value::Null()};
+//   row.AppendDouble(1.5);                 // packs, no Value built
+//   for (Datum d : row) total += d.is_null() ? 0 : 1;
+//   row[1].as_string() == "ada@example.org";   row[2].is_null();
+//
+// A Row owns its bytes: inline (no allocation) up to kInlineBytes, on the
+// heap beyond. Rows are what products, batches, traces, sources and the
+// store hold; Value stays the convenient type to build or keep one value.
+//
+// Encoding. Each value is a tag byte, type in the high nibble (ValueType),
+// then its payload:
+//   null        0x00
+//   bool        0x10 false, 0x11 true
+//   int64       0x2n, n = 0..8 bytes, little endian, sign-extended
+//   double      0x38, 8 bytes of the canonical double (Value's rules)
+//   string      0x4n with n < 15 the length, or 0x4F then the length as
+//               LEB128; then the bytes
+//   timestamp   0x5n, like int64 (microseconds since the epoch)
+// Invariants: the encoding is canonical -- integers and timestamps take the
+// fewest bytes that sign-extend back to them, a string shorter than 15
+// bytes uses the short form, a length's LEB128 has no redundant bytes,
+// doubles are canonical -- so two rows are equal exactly when their bytes
+// are equal, and equality and hashing read only the bytes.
+//
+// Order: exactly the order of std::vector<Value> (column by column, each
+// first by type, then by value; a prefix sorts first), by a typed walk over
+// the bytes. The walk keeps strings readable in place (a Datum's string is
+// a view into the row); an order-preserving byte encoding would have to
+// escape them.
+//
+// Costs: size(), operator[] and DebugString walk the columns (O(columns));
+// iteration, equality, hashing and append are linear in the bytes.
+//
+// Thread-safety: like std::string (const methods from any thread; a Row
+// being changed by one thread is not read by another).
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <iosfwd>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "catalog/value.h"
+
+namespace diffmesh {
+
+// A view of one packed value. Valid while the row it points into lives and
+// is not changed.
+class Datum {
+ public:
+  // REQUIRES: `tag` points at a value of a canonical encoding.
+  explicit Datum(const uint8_t* tag) : p_(tag) {}
+
+  ValueType type() const { return static_cast<ValueType>(*p_ >> 4); }
+  bool is_null() const { return *p_ == 0; }
+  // REQUIRES: type() is the one asked for.
+  bool as_bool() const { return *p_ & 1; }
+  int64_t as_int64() const { return ReadInt(); }
+  double as_double() const {
+    double d;
+    std::memcpy(&d, p_ + 1, sizeof d);
+    return d;
+  }
+  absl::string_view as_string() const;
+  TimestampMicros as_timestamp() const { return {ReadInt()}; }
+
+  Value ToValue() const;
+  // So a Datum can be passed, returned or compared where a Value is
+  // expected (a Table::RowFn may return `in[0]`).
+  operator Value() const { return ToValue(); }  // NOLINT: implicit on purpose
+  std::string DebugString() const;
+  // Bytes the value takes in its row, tag included.
+  size_t EncodedSize() const;
+  const uint8_t* data() const { return p_; }
+
+  friend std::strong_ordering operator<=>(Datum a, Datum b);
+  friend bool operator==(Datum a, Datum b);
+  friend bool operator==(Datum a, const Value& b);
+
+ private:
+  int64_t ReadInt() const {
+    size_t n = *p_ & 0x0F;
+    if (n == 0) return 0;
+    uint64_t raw = 0;
+    std::memcpy(&raw, p_ + 1, n);
+    int shift = static_cast<int>(64 - 8 * n);
+    return static_cast<int64_t>(raw << shift) >> shift;
+  }
+  const uint8_t* p_;
+};
+
+class Row {
+ public:
+  // Small rows (the usual case for narrow products) need no allocation.
+  static constexpr size_t kInlineBytes = 32;
+
+  class Iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Datum;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = Datum;
+    Iterator() = default;
+    explicit Iterator(const uint8_t* p) : p_(p) {}
+    Datum operator*() const { return Datum(p_); }
+    Iterator& operator++() {
+      p_ += Datum(p_).EncodedSize();
+      return *this;
+    }
+    Iterator operator++(int) {
+      Iterator old = *this;
+      ++*this;
+      return old;
+    }
+    friend bool operator==(Iterator a, Iterator b) { return a.p_ == b.p_; }
+
+   private:
+    const uint8_t* p_ = nullptr;
+  };
+
+  Row() = default;
+  Row(std::initializer_list<Value> values);
+  explicit Row(const std::vector<Value>& values);
+
+  // Reads a row from bytes of unknown origin (a store record, a message):
+  // DataLoss naming `where` and the byte offset if they are not a
+  // canonical encoding.
+  static absl::StatusOr<Row> FromBytes(absl::string_view bytes,
+                                       absl::string_view where);
+
+  // Number of values (a walk).
+  size_t size() const;
+  bool empty() const { return bytes_.empty(); }
+  // REQUIRES: i < size().
+  Datum operator[](size_t i) const;
+  // Every value's view, for reading several columns of one row.
+  absl::InlinedVector<Datum, 16> Unpack() const {
+    absl::InlinedVector<Datum, 16> out;
+    for (Datum d : *this) out.push_back(d);
+    return out;
+  }
+  Iterator begin() const { return Iterator(bytes_.data()); }
+  Iterator end() const { return Iterator(bytes_.data() + bytes_.size()); }
+
+  void AppendNull() { bytes_.push_back(0x00); }
+  void AppendBool(bool b) { bytes_.push_back(b ? 0x11 : 0x10); }
+  void AppendInt64(int64_t i) { AppendInt(0x20, i); }
+  void AppendDouble(double d);
+  void AppendString(absl::string_view s);
+  void AppendTimestamp(TimestampMicros t) { AppendInt(0x50, t.micros); }
+  void push_back(const Value& v);
+  void push_back(Datum d) {
+    bytes_.insert(bytes_.end(), d.data(), d.data() + d.EncodedSize());
+  }
+  // Appends every value of `other`.
+  void Extend(const Row& other) {
+    bytes_.insert(bytes_.end(), other.bytes_.begin(), other.bytes_.end());
+  }
+  void clear() { bytes_.clear(); }
+  // Reserves room for `bytes` encoded bytes.
+  void reserve(size_t bytes) { bytes_.reserve(bytes); }
+
+  absl::string_view bytes() const {
+    return absl::string_view(reinterpret_cast<const char*>(bytes_.data()),
+                             bytes_.size());
+  }
+  // Bytes held on the heap (0 when inline).
+  size_t HeapBytes() const {
+    return bytes_.size() > kInlineBytes ? bytes_.capacity() : 0;
+  }
+  std::vector<Value> ToValues() const;
+
+  // XXH3 of the bytes: the same in every process and run, so it can decide
+  // which worker owns a row anywhere (engine/stable_hash.h).
+  uint64_t StableHash() const;
+
+  friend std::strong_ordering operator<=>(const Row& a, const Row& b);
+  friend bool operator==(const Row& a, const Row& b) {
+    return a.bytes_.size() == b.bytes_.size() &&
+           std::memcmp(a.bytes_.data(), b.bytes_.data(), a.bytes_.size()) == 0;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const Row& row) {
+    return H::combine(std::move(h), row.StableHash());
+  }
+
+ private:
+  void AppendInt(uint8_t type_tag, int64_t i);
+  absl::InlinedVector<uint8_t, kInlineBytes> bytes_;
+};
+
+std::string RowDebugString(const Row& row);
+
+// Let test frameworks (gtest) print rows and datums readably.
+void PrintTo(const Row& row, std::ostream* os);
+void PrintTo(Datum datum, std::ostream* os);
+
+}  // namespace diffmesh
