@@ -1,0 +1,218 @@
+// The packed row: the same order, equality and values as a vector of
+// Values on random rows (values of every type and width, long strings),
+// a canonical encoding (equal rows have equal bytes), views that read in
+// place, FromBytes refusing every non-canonical or truncated encoding with
+// DataLoss naming the place, and a hash that does not change between runs.
+#include "catalog/row.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/stable_hash.h"
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+
+namespace diffmesh {
+namespace {
+
+using testing::StatusIs;
+
+Value RandomValue(std::mt19937_64& rng) {
+  switch (rng() % 6) {
+    case 0:
+      return Value::Null();
+    case 1:
+      return Value(rng() % 2 == 0);
+    case 2: {
+      // Every width: small, byte boundaries, extremes.
+      const int64_t pool[] = {0,
+                              1,
+                              -1,
+                              127,
+                              128,
+                              -128,
+                              -129,
+                              32767,
+                              -32769,
+                              int64_t{1} << 40,
+                              -(int64_t{1} << 55),
+                              std::numeric_limits<int64_t>::max(),
+                              std::numeric_limits<int64_t>::min()};
+      return Value(rng() % 3 == 0 ? pool[rng() % 13]
+                                  : static_cast<int64_t>(rng()) >> (rng() % 64));
+    }
+    case 3: {
+      const double pool[] = {-1.5, -0.0, 0.0, 2.25,
+                             std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity(),
+                             std::nan(""), 1e-300};
+      return Value(pool[rng() % 8]);
+    }
+    case 4: {
+      const char* pool[] = {"", "a", "ab", "ä", "日本", "a\"b\n",
+                            "fourteen chars", "fifteen chars!!"};
+      std::string s = pool[rng() % 8];
+      if (rng() % 5 == 0) s.append(rng() % 300, 'x');  // long form lengths
+      if (rng() % 7 == 0) s.push_back('\0');
+      return Value(s);
+    }
+    default:
+      return Value(TimestampMicros{static_cast<int64_t>(rng() % 5) - 2 +
+                                   (rng() % 2 ? 1700000000000000 : 0)});
+  }
+}
+
+std::vector<Value> RandomValues(std::mt19937_64& rng) {
+  std::vector<Value> out(rng() % 5);
+  for (Value& v : out) v = RandomValue(rng);
+  return out;
+}
+
+TEST(RowTest, OrderEqualityAndValuesAgreeWithVectorsOfValues) {
+  std::mt19937_64 rng(7);
+  std::vector<std::vector<Value>> plain;
+  for (int i = 0; i < 400; ++i) plain.push_back(RandomValues(rng));
+  // Near-equal pairs: the same row with its last value changed.
+  for (int i = 0; i < 100; ++i) {
+    std::vector<Value> v = plain[i];
+    if (!v.empty()) v.back() = RandomValue(rng);
+    plain.push_back(v);
+  }
+  std::vector<Row> packed;
+  for (const auto& v : plain) packed.push_back(Row(v));
+  for (size_t i = 0; i < plain.size(); ++i) {
+    ASSERT_EQ(packed[i].ToValues(), plain[i]);
+    ASSERT_EQ(packed[i].size(), plain[i].size());
+    for (size_t c = 0; c < plain[i].size(); ++c) {
+      ASSERT_TRUE(packed[i][c] == plain[i][c]) << c;
+      ASSERT_EQ(packed[i][c].type(), plain[i][c].type());
+    }
+    for (size_t j = 0; j < plain.size(); ++j) {
+      const auto want = plain[i] <=> plain[j];
+      ASSERT_EQ(packed[i] <=> packed[j], want)
+          << RowDebugString(packed[i]) << " vs " << RowDebugString(packed[j]);
+      ASSERT_EQ(packed[i] == packed[j], want == 0);
+      if (want == 0) {
+        ASSERT_EQ(packed[i].bytes(), packed[j].bytes());
+        ASSERT_EQ(packed[i].StableHash(), packed[j].StableHash());
+      }
+    }
+  }
+}
+
+TEST(RowTest, DatumsReadInPlace) {
+  Row row{Value(int64_t{300}), Value("a string longer than fifteen"),
+          Value::Null(), Value(true), Value(-0.0),
+          Value(TimestampMicros{-5})};
+  std::vector<Datum> datums(row.begin(), row.end());
+  ASSERT_EQ(datums.size(), 6u);
+  EXPECT_EQ(datums[0].as_int64(), 300);
+  EXPECT_EQ(datums[1].as_string(), "a string longer than fifteen");
+  // The view points into the row's own bytes.
+  EXPECT_GE(datums[1].as_string().data(), row.bytes().data());
+  EXPECT_LT(datums[1].as_string().data(),
+            row.bytes().data() + row.bytes().size());
+  EXPECT_TRUE(datums[2].is_null());
+  EXPECT_TRUE(datums[3].as_bool());
+  EXPECT_FALSE(std::signbit(datums[4].as_double()));  // canonical 0.0
+  EXPECT_EQ(datums[5].as_timestamp().micros, -5);
+  Row copy;
+  for (Datum d : row) copy.push_back(d);
+  EXPECT_EQ(copy, row);
+  Row joined{Value(int64_t{1})};
+  joined.Extend(row);
+  EXPECT_EQ(joined.size(), 7u);
+  EXPECT_EQ(joined[2].as_string(), "a string longer than fifteen");
+}
+
+TEST(RowTest, EncodingIsCompact) {
+  // Integers take the bytes they need; short strings one header byte.
+  EXPECT_EQ(Row{Value(int64_t{0})}.bytes().size(), 1u);
+  EXPECT_EQ(Row{Value(int64_t{-1})}.bytes().size(), 2u);
+  EXPECT_EQ(Row{Value(int64_t{1000})}.bytes().size(), 3u);
+  EXPECT_EQ(Row{Value(std::numeric_limits<int64_t>::min())}.bytes().size(),
+            9u);
+  EXPECT_EQ(Row{Value("SFO")}.bytes().size(), 4u);
+  EXPECT_EQ(Row{Value(std::string(200, 'x'))}.bytes().size(), 203u);
+  // A flights row (timestamp, delay, distance, origin, destination) stays
+  // inline: no heap allocation.
+  Row flight{Value(TimestampMicros{1167609600000000}), Value(int64_t{-3}),
+             Value(int64_t{1235}), Value("ORD"), Value("LAX")};
+  EXPECT_LE(flight.bytes().size(), Row::kInlineBytes);
+  EXPECT_EQ(flight.HeapBytes(), 0u);
+  EXPECT_LE(sizeof(Row), 40u);
+}
+
+TEST(RowTest, FromBytesRoundTripsAndRefusesBadEncodings) {
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 300; ++i) {
+    Row row(RandomValues(rng));
+    absl::StatusOr<Row> back = Row::FromBytes(row.bytes(), "test");
+    ASSERT_TRUE(back.ok()) << back.status();
+    ASSERT_EQ(*back, row);
+    // Every strict prefix that cuts a value is refused.
+    for (size_t cut = 0; cut < row.bytes().size(); ++cut) {
+      absl::StatusOr<Row> part =
+          Row::FromBytes(row.bytes().substr(0, cut), "cut");
+      if (part.ok()) {
+        // A cut at a value boundary is a shorter valid row.
+        ASSERT_LT(part->size(), row.size());
+        ASSERT_EQ(part->bytes(), row.bytes().substr(0, cut));
+      } else {
+        ASSERT_THAT(part.status(), StatusIs(absl::StatusCode::kDataLoss));
+      }
+    }
+  }
+  struct Bad {
+    std::string bytes;
+    const char* why;
+  };
+  const Bad bad[] = {
+      {std::string("\x07", 1), "unknown tag"},
+      {std::string("\x12", 1), "unknown tag"},
+      {std::string("\x21\x00", 2), "shortest form"},       // 0 in one byte
+      {std::string("\x22\x05\x00", 3), "shortest form"},   // 5 in two bytes
+      {std::string("\x29", 1), "wider than 8"},
+      {std::string("\x23\x01", 2), "truncated integer"},
+      {std::string("\x37", 1), "unknown tag"},
+      {std::string("\x38\x00\x00", 3), "truncated double"},
+      {std::string("\x38\x00\x00\x00\x00\x00\x00\x00\x80", 9), "canonical"},
+      {std::string("\x43" "ab", 3), "truncated string"},
+      {std::string("\x4F\x03" "abc", 5), "shortest form"},
+      {std::string("\x4F\x90\x00", 3), "shortest form"},
+      {std::string("\x4F\x90", 2), "truncated string length"},
+      {std::string("\x60", 1), "unknown value type"},
+  };
+  for (const Bad& b : bad) {
+    absl::StatusOr<Row> row = Row::FromBytes(b.bytes, "catalog/key 42");
+    ASSERT_THAT(row.status(), StatusIs(absl::StatusCode::kDataLoss)) << b.why;
+    EXPECT_NE(row.status().message().find("catalog/key 42"),
+              absl::string_view::npos);
+    EXPECT_NE(row.status().message().find(b.why), absl::string_view::npos)
+        << row.status().message();
+  }
+}
+
+// Worker ownership depends on these values: a change would route keys
+// differently in processes built before and after it. (XXH3 of the bytes;
+// the integer finalizer of the engine's integer keys.)
+TEST(StableHashTest, ValuesDoNotChangeBetweenRuns) {
+  EXPECT_EQ(StableHashBytes("", 0), 0x2d06800538d394c2ULL);
+  EXPECT_EQ(StableHash(std::string("diffmesh")),
+            StableHashBytes("diffmesh", 8));
+  EXPECT_EQ(StableHash(uint64_t{1}), 0xb456bcfc34c2cb2cULL);
+  EXPECT_EQ(Row{Value("diffmesh")}.StableHash(),
+            StableHashBytes("\x48" "diffmesh", 9));
+  // Composites hash their parts in order.
+  EXPECT_NE(StableHash(std::pair<int, int>(1, 2)),
+            StableHash(std::pair<int, int>(2, 1)));
+  EXPECT_EQ(StableHash(-0.0), StableHash(0.0));
+  EXPECT_NE(StableHash(std::vector<int>{1}), StableHash(std::vector<int>{1, 1}));
+}
+
+}  // namespace
+}  // namespace diffmesh
