@@ -1,5 +1,6 @@
 #include "catalog/row.h"
 
+#include <array>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -72,25 +73,31 @@ absl::string_view Datum::as_string() const {
                            length);
 }
 
-size_t Datum::EncodedSize() const {
-  switch (type()) {
-    case ValueType::kNull:
-    case ValueType::kBool:
-      return 1;
-    case ValueType::kInt64:
-    case ValueType::kTimestamp:
-      return 1 + (*p_ & 0x0F);
-    case ValueType::kDouble:
-      return 9;
-    case ValueType::kString: {
-      uint8_t n = *p_ & 0x0F;
-      if (n != 0x0F) return 1 + n;
-      uint64_t length;
-      size_t header = 1 + ReadVarint(p_ + 1, &length);
-      return header + length;
-    }
+namespace {
+
+// Bytes a value takes given its tag, for every tag but the long string
+// (0x4F, whose length follows). Tags outside the encoding never reach a
+// Datum (FromBytes refuses them).
+constexpr std::array<uint8_t, 256> kEncodedSizes = [] {
+  std::array<uint8_t, 256> sizes{};
+  sizes.fill(1);
+  for (int n = 0; n <= 8; ++n) {
+    sizes[0x20 | n] = static_cast<uint8_t>(1 + n);
+    sizes[0x50 | n] = static_cast<uint8_t>(1 + n);
   }
-  return 1;
+  sizes[0x38] = 9;
+  for (int n = 0; n < 15; ++n) sizes[0x40 | n] = static_cast<uint8_t>(1 + n);
+  sizes[kLongString] = 0;
+  return sizes;
+}();
+
+}  // namespace
+
+size_t Datum::EncodedSize() const {
+  if (size_t n = kEncodedSizes[*p_]; n != 0) return n;
+  uint64_t length;
+  size_t header = 1 + ReadVarint(p_ + 1, &length);
+  return header + length;
 }
 
 Value Datum::ToValue() const {
@@ -323,17 +330,33 @@ uint64_t Row::StableHash() const {
 }
 
 std::strong_ordering operator<=>(const Row& a, const Row& b) {
-  if (a == b) return std::strong_ordering::equal;
-  auto x = a.begin(), y = b.begin();
-  const auto x_end = a.end(), y_end = b.end();
-  for (; x != x_end && y != y_end; ++x, ++y) {
-    if (std::strong_ordering c = *x <=> *y; c != 0) return c;
+  // Up to the first byte that differs the rows hold the same values (the
+  // encoding is canonical), so only the value holding that byte is
+  // compared; its start is found by skipping whole values.
+  const uint8_t* x = a.bytes_.data();
+  const uint8_t* y = b.bytes_.data();
+  const size_t common = std::min(a.bytes_.size(), b.bytes_.size());
+  size_t m = 0;
+  while (m + 8 <= common) {
+    uint64_t u, v;
+    std::memcpy(&u, x + m, 8);
+    std::memcpy(&v, y + m, 8);
+    if (u != v) {
+      m += static_cast<size_t>(std::countr_zero(u ^ v)) / 8;
+      break;
+    }
+    m += 8;
   }
-  if (x == x_end) {
-    return y == y_end ? std::strong_ordering::equal
-                      : std::strong_ordering::less;
+  while (m < common && x[m] == y[m]) ++m;
+  if (m == common) return a.bytes_.size() <=> b.bytes_.size();
+  size_t at = 0;
+  for (;;) {
+    size_t next = at + Datum(x + at).EncodedSize();
+    if (next > m) break;
+    at = next;
   }
-  return std::strong_ordering::greater;
+  // `at` starts a value in both rows (they agree before m).
+  return Datum(x + at) <=> Datum(y + at);
 }
 
 std::string RowDebugString(const Row& row) {

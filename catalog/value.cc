@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
+#include "catalog/row.h"
 
 namespace diffmesh {
 
@@ -53,6 +54,8 @@ std::strong_ordering operator<=>(const Value& a, const Value& b) {
   }
   return std::strong_ordering::equal;
 }
+
+uint64_t Value::StableHash() const { return Row{*this}.StableHash(); }
 
 std::string Value::DebugString() const {
   switch (type()) {

@@ -71,6 +71,10 @@ class Value {
   // ts:1700000000000000.
   std::string DebugString() const;
 
+  // The same in every process (engine/stable_hash.h): the hash of the
+  // value packed as a one-column Row.
+  uint64_t StableHash() const;
+
   friend std::strong_ordering operator<=>(const Value& a, const Value& b);
   // Agrees with the order (so NaN equals NaN).
   friend bool operator==(const Value& a, const Value& b) {
