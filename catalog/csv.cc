@@ -25,7 +25,8 @@ int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
 }
 
 bool ParseTimestamp(absl::string_view s, int64_t* micros) {
-  // YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z
+  // YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z, YYYY-MM-DD HH:MM:SS[.f{1,6}],
+  // YYYY/MM/DD HH:MM[:SS] or YYYY-MM-DD; no zone means UTC.
   auto digits = [&](size_t at, size_t n, int64_t* out) {
     if (at + n > s.size()) return false;
     int64_t v = 0;
@@ -36,13 +37,46 @@ bool ParseTimestamp(absl::string_view s, int64_t* micros) {
     *out = v;
     return true;
   };
-  int64_t y, mo, d, h, mi, sec;
-  if (s.size() < 20 || !digits(0, 4, &y) || s[4] != '-' || !digits(5, 2, &mo) ||
-      s[7] != '-' || !digits(8, 2, &d) || s[10] != 'T' || !digits(11, 2, &h) ||
-      s[13] != ':' || !digits(14, 2, &mi) || s[16] != ':' ||
-      !digits(17, 2, &sec)) {
+  int64_t y, mo, d, h = 0, mi = 0, sec = 0;
+  if (s.size() < 10 || !digits(0, 4, &y) || (s[4] != '-' && s[4] != '/') ||
+      !digits(5, 2, &mo) || s[7] != s[4] || !digits(8, 2, &d)) {
     return false;
   }
+  const bool slashes = s[4] == '/';
+  size_t at = 10;
+  int64_t fraction = 0;
+  if (s.size() > 10) {
+    const char separator = s[10];
+    if ((separator != 'T' || slashes) && separator != ' ') return false;
+    if (!digits(11, 2, &h) || s.size() < 16 || s[13] != ':' ||
+        !digits(14, 2, &mi)) {
+      return false;
+    }
+    at = 16;
+    if (at < s.size() && s[at] == ':') {
+      if (!digits(17, 2, &sec)) return false;
+      at = 19;
+    } else if (!slashes) {
+      return false;  // seconds are optional in the slash form only
+    }
+    if (!slashes && at < s.size() && s[at] == '.') {
+      size_t n = 0;
+      while (at + 1 + n < s.size() &&
+             absl::ascii_isdigit(static_cast<unsigned char>(s[at + 1 + n])))
+        ++n;
+      if (n == 0 || n > 6 || !digits(at + 1, n, &fraction)) return false;
+      for (size_t i = n; i < 6; ++i) fraction *= 10;
+      at += 1 + n;
+    }
+    // 'T' takes the zone Z (UTC); the space forms take none.
+    if (separator == 'T') {
+      if (at + 1 != s.size() || s[at] != 'Z') return false;
+      ++at;
+    }
+  } else if (slashes) {
+    return false;  // a date alone is YYYY-MM-DD
+  }
+  if (at != s.size()) return false;
   static constexpr int kDays[] = {31, 29, 31, 30, 31, 30,
                                   31, 31, 30, 31, 30, 31};
   if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 ||
@@ -51,18 +85,6 @@ bool ParseTimestamp(absl::string_view s, int64_t* micros) {
   }
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   if (mo == 2 && d == 29 && !leap) return false;
-  size_t at = 19;
-  int64_t fraction = 0;
-  if (s[at] == '.') {
-    size_t n = 0;
-    while (at + 1 + n < s.size() &&
-           absl::ascii_isdigit(static_cast<unsigned char>(s[at + 1 + n])))
-      ++n;
-    if (n == 0 || n > 6 || !digits(at + 1, n, &fraction)) return false;
-    for (size_t i = n; i < 6; ++i) fraction *= 10;
-    at += 1 + n;
-  }
-  if (at + 1 != s.size() || s[at] != 'Z') return false;
   *micros = ((DaysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec;
   *micros = *micros * 1'000'000 + fraction;
   return true;

@@ -17,7 +17,9 @@
 // every one parses as a decimal number (exponent and inf allowed, nan not);
 // else bool if
 // every one is true/false (any case); else timestamp if every one is
-// YYYY-MM-DDTHH:MM:SS[.ffffff]Z; else string. A column with an empty
+// YYYY-MM-DDTHH:MM:SS[.ffffff]Z, YYYY-MM-DD HH:MM:SS[.ffffff],
+// YYYY/MM/DD HH:MM[:SS] or a date YYYY-MM-DD (midnight), without a zone
+// meaning UTC; else string. A column with an empty
 // field, or with no non-empty field at all, is nullable (all-empty columns
 // are strings). Conversion (ToRows) uses the same parsers; an empty field
 // is null.

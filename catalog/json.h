@@ -32,8 +32,9 @@
 // if every one is a number written without fraction or exponent that fits
 // 64 bits (1.0 says the producer meant a double); else double if every one
 // is a number within double range; else bool if every one is true/false;
-// else timestamp if every one is a string YYYY-MM-DDTHH:MM:SS[.ffffff]Z;
-// else string (mixed kinds included: numbers and bools as written). A column
+// else timestamp if every one is a string in one of the timestamp forms of
+// catalog/csv.h (YYYY-MM-DDTHH:MM:SS[.ffffff]Z, YYYY-MM-DD HH:MM:SS[.ffffff],
+// YYYY/MM/DD HH:MM[:SS], YYYY-MM-DD); else string (mixed kinds included: numbers and bools as written). A column
 // is nullable if some record has null for it or lacks it, or if it has no
 // non-null value (such columns are strings). Columns are the union of the
 // kept records' field names, in first-seen order.

@@ -442,9 +442,9 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
   SourceDiff diff;
   RowCounts rows, quarantine;
   for (const auto& [file, state] : files_) {
-    const bool present =
-        std::any_of(texts.begin(), texts.end(),
-                    [&](const auto& t) { return t.first == file; });
+    const bool present = std::any_of(
+        texts.begin(), texts.end(),
+        [&name = file](const auto& t) { return t.first == name; });
     if (present) continue;
     DiffInto(&rows, state.rows, {});
     DiffInto(&quarantine, state.quarantine, {});

@@ -120,6 +120,39 @@ TEST(CsvTest, InfersTypesAndNullability) {
   EXPECT_EQ(rows.rows[1].second[2], Value(false));
 }
 
+// Timestamps without a zone (UTC) in the forms real files use, such as
+// vega's flights ("2001/01/14 21:55"), and dates alone.
+TEST(CsvTest, TimestampForms) {
+  auto micros = [](absl::string_view text) -> int64_t {
+    absl::StatusOr<Value> v = ParseField(text, ValueType::kTimestamp);
+    EXPECT_THAT(v.status(), IsOk()) << text;
+    return v.ok() ? v->as_timestamp().micros : -1;
+  };
+  const int64_t day = 86'400'000'000;
+  // 2000-02-29 is day 11016 after the epoch.
+  EXPECT_EQ(micros("2000-02-29"), 11016 * day);
+  EXPECT_EQ(micros("2000-02-29T12:00:00.5Z"), 11016 * day + 43'200'500'000);
+  EXPECT_EQ(micros("2000-02-29 12:00:00.5"), 11016 * day + 43'200'500'000);
+  EXPECT_EQ(micros("2000-02-29 12:00:01"), 11016 * day + 43'201'000'000);
+  EXPECT_EQ(micros("2000/02/29 12:00"), 11016 * day + 43'200'000'000);
+  EXPECT_EQ(micros("2000/02/29 12:00:07"), 11016 * day + 43'207'000'000);
+  for (const char* bad :
+       {"2000-02-29T12:00:00", "2000-02-29 12:00:00Z", "2000-02-29 12:00",
+        "2000/02/29", "2000/02/29T12:00", "2000/02/29 12:00:00.5",
+        "2000-02/29", "2001-02-29", "2000-02-29 ", "2000-02-29 24:00:00",
+        "2000/02/29 12:60"}) {
+    EXPECT_THAT(ParseField(bad, ValueType::kTimestamp).status(),
+                StatusIs(absl::StatusCode::kInvalidArgument))
+        << bad;
+  }
+  // Inference takes them as timestamps; a column mixing forms too.
+  auto table = ParseCsv(
+      "date,delay\n2001/01/14 21:55,3\n2001-01-15,4\n2001-01-16 01:02:03,5\n",
+      "flights.csv");
+  ASSERT_THAT(table.status(), IsOk());
+  EXPECT_EQ(InferSchema(*table).fields()[0].type, ValueType::kTimestamp);
+}
+
 TEST(CsvTest, FieldParsersRejectWhatTheyShould) {
   EXPECT_THAT(
       ParseField("2001-02-29T00:00:00Z", ValueType::kTimestamp).status(),
