@@ -123,6 +123,24 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   return text;
 }
 
+absl::StatusOr<std::string> ReadFileRange(const std::string& path,
+                                          size_t offset, size_t length) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return FileError(path, errno);
+  std::string text(length, '\0');
+  size_t n = 0;
+  bool failed = std::fseek(f, static_cast<long>(offset), SEEK_SET) != 0;
+  if (!failed) {
+    n = std::fread(text.data(), 1, length, f);
+    failed = std::ferror(f) != 0;
+  }
+  const int error = errno;
+  std::fclose(f);
+  if (failed) return FileError(path, error);
+  text.resize(n);
+  return text;
+}
+
 absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Open(
     SourceOptions options) {
   struct stat st;
@@ -170,15 +188,20 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Open(
   absl::StatusOr<std::vector<std::string>> files = source->ListFiles();
   if (!files.ok()) return files.status();
   for (const std::string& file : *files) {
+    struct stat file_st;
+    if (::stat(file.c_str(), &file_st) != 0) return FileError(file, errno);
     absl::StatusOr<std::string> text = ReadFileToString(file);
     if (!text.ok()) return text.status();
     FileState trial;
-    absl::Status parsed = source->Parse(file, *text, &trial);
+    absl::Status parsed = source->Parse(file, *text, file_st, &trial);
     if (!parsed.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(file, ": not ", SourceFormatName(format),
                        " of the schema: ", parsed.message()));
     }
+    // The first poll takes this reading if the file is still the same.
+    trial.content_hash = absl::Hash<std::string>()(*text);
+    source->opened_[file] = std::move(trial);
   }
   return source;
 }
@@ -206,7 +229,7 @@ void FileSource::AssumeRows(const RowDiffs& rows) {
 }
 
 absl::Status FileSource::Parse(const std::string& file, const std::string& text,
-                               FileState* state) const {
+                               const struct stat& st, FileState* state) const {
   std::vector<std::pair<int, Row>> rows;
   std::vector<Quarantined> quarantine;
   absl::Status whole_file;
@@ -223,12 +246,12 @@ absl::Status FileSource::Parse(const std::string& file, const std::string& text,
       } else {
         // Read record by record (as PeekRecords will next time),
         // remembering each distinct record's row.
-        BuildByRecord(file, text, state);
+        BuildByRecord(file, text, st, state);
         return absl::OkStatus();
       }
     }
   } else if (format_ == SourceFormat::kJsonLines) {
-    BuildByRecord(file, text, state);
+    BuildByRecord(file, text, st, state);
     return absl::OkStatus();
   } else {
     absl::StatusOr<JsonTable> table = ParseJson(text, file, JsonFormat::kArray);
@@ -281,6 +304,7 @@ void FileSource::Commit() {
         }
       }
       state.quarantine = std::move(change.quarantine);
+      state.append = std::move(change.append);
     }
   }
   peeked_.reset();
@@ -336,10 +360,98 @@ FileSource::RecordState::Outcome FileSource::ReadRecord(
   return RecordState::kBlank;
 }
 
+FileSource::AppendPoint FileSource::AppendPointOf(
+    absl::string_view text, absl::string_view header,
+    const std::vector<CsvSpan>& records, const struct stat& st) const {
+  AppendPoint point;
+  // The last record, or the header when there is none.
+  CsvSpan last = records.empty() ? CsvSpan{1, header} : records.back();
+  if (text.empty() || text.back() != '\n' || last.text.data() == nullptr ||
+      (records.empty() && format_ != SourceFormat::kCsv)) {
+    return point;
+  }
+  point.ok = true;
+  point.device = st.st_dev;
+  point.inode = st.st_ino;
+  point.size = text.size();
+  point.head = std::string(text.substr(0, std::min<size_t>(text.size(), 4096)));
+  point.last_start = static_cast<size_t>(last.text.data() - text.data());
+  point.last_line = last.line;
+  point.last_size = last.text.size();
+  point.tail = std::string(text.substr(point.last_start));
+  return point;
+}
+
+bool FileSource::PeekAppended(const std::string& file,
+                              const std::string& region,
+                              const FileState& before,
+                              FileChange* change) const {
+  const AppendPoint& point = before.append;
+  // Split as if the region started the file: its first record must be the
+  // old last record, whole (e.g. not an open quote that now runs on).
+  std::vector<CsvSpan> spans;
+  if (format_ == SourceFormat::kCsv) {
+    spans = SplitCsv(region);
+  } else {
+    absl::string_view header;
+    spans = SplitRecords(region, &header);
+  }
+  if (spans.empty() || spans[0].text.data() != region.data() ||
+      spans[0].text.size() != point.last_size) {
+    return false;
+  }
+  const int line_offset = point.last_line - spans[0].line;
+  change->quarantine = before.quarantine;
+  absl::flat_hash_map<absl::string_view, RecordState> added;
+  for (size_t i = 1; i < spans.size(); ++i) {
+    CsvSpan span = spans[i];
+    span.line += line_offset;
+    auto [it, first] = added.try_emplace(span.text);
+    RecordState& s = it->second;
+    std::string reason;
+    if (first) {
+      auto old = before.records.find(span.text);
+      if (old != before.records.end()) {
+        s = old->second;
+      } else {
+        s.outcome = ReadRecord(file, span, &s.row, &reason);
+      }
+    }
+    ++s.count;
+    if (s.outcome == RecordState::kRow) {
+      AddCount(&change->row_delta, s.row, 1);
+    } else if (s.outcome == RecordState::kBad) {
+      // Bad records are read where they are: a reason may name the line.
+      if (reason.empty()) {
+        Row unused;
+        ReadRecord(file, span, &unused, &reason);
+      }
+      AddCount(&change->quarantine, QuarantineRow({file, span.line, reason}),
+               1);
+    }
+  }
+  for (auto& [text, s] : added) {
+    change->record_updates.emplace_back(std::string(text), std::move(s));
+  }
+  const CsvSpan& last = spans.back();
+  AppendPoint next = point;
+  next.ok = !region.empty() && region.back() == '\n';
+  next.size = point.last_start + region.size();
+  next.last_start =
+      point.last_start + static_cast<size_t>(last.text.data() - region.data());
+  next.last_line = last.line + line_offset;
+  next.last_size = last.text.size();
+  next.tail = region.substr(next.last_start - point.last_start);
+  change->append = std::move(next);
+  change->content_hash = 0;  // not read whole
+  return true;
+}
+
 void FileSource::BuildByRecord(const std::string& file, const std::string& text,
-                               FileState* state) const {
+                               const struct stat& st, FileState* state) const {
   absl::string_view header;
   std::vector<CsvSpan> records = SplitRecords(text, &header);
+  state->append = AppendPointOf(text, header, records, st);
   state->by_record = true;
   state->header = std::string(header);
   state->records.clear();
@@ -364,12 +476,13 @@ void FileSource::BuildByRecord(const std::string& file, const std::string& text,
 }
 
 bool FileSource::PeekRecords(const std::string& file, const std::string& text,
-                             const FileState& before,
+                             const struct stat& st, const FileState& before,
                              FileChange* change) const {
   if (!before.parsed || !before.by_record) return false;
   absl::string_view header;
   std::vector<CsvSpan> records = SplitRecords(text, &header);
   if (header != before.header) return false;  // read it whole
+  change->append = AppendPointOf(text, header, records, st);
   // Each distinct record text once: its count now, and what it reads as
   // (from before, or read now if new).
   struct Seen {
@@ -422,19 +535,102 @@ bool FileSource::PeekRecords(const std::string& file, const std::string& text,
   return true;
 }
 
+void FileSource::ProcessWhole(const std::string& file, const std::string& text,
+                              const struct stat& st, const FileState& before,
+                              SourceDiff* diff, RowCounts* rows,
+                              RowCounts* quarantine,
+                              std::map<std::string, FileChange>* changes) const {
+  const size_t hash = absl::Hash<std::string>()(text);
+  if (&before != &kNoFile && before.content_hash == hash) return;
+  diff->files_changed.push_back(file);
+  FileChange& change = (*changes)[file];
+  if (auto opened = opened_.find(file);
+      &before == &kNoFile && opened != opened_.end() &&
+      opened->second.content_hash == hash) {
+    // Read by Open and unchanged since: taken over, not read again.
+    FileState next = std::move(opened->second);
+    opened_.erase(opened);
+    DiffInto(rows, before.rows, next.rows);
+    DiffInto(quarantine, before.quarantine, next.quarantine);
+    change.replace = std::move(next);
+    return;
+  }
+  if (PeekRecords(file, text, st, before, &change)) {
+    change.content_hash = hash;
+    for (const auto& [row, n] : change.row_delta) AddCount(rows, row, n);
+    DiffInto(quarantine, before.quarantine, change.quarantine);
+    return;
+  }
+  FileState next;
+  next.content_hash = hash;
+  absl::Status parsed = Parse(file, text, st, &next);
+  next.parsed = parsed.ok();
+  // A file that cannot be parsed keeps the rows it had: a half-written
+  // or broken file must not wipe a product.
+  if (!next.parsed) {
+    next.rows = before.rows;
+    next.by_record = before.by_record;
+    next.header = before.header;
+    next.records = before.records;
+    next.append = AppendPoint();
+  }
+  DiffInto(rows, before.rows, next.rows);
+  DiffInto(quarantine, before.quarantine, next.quarantine);
+  change.replace = std::move(next);
+}
+
+const FileSource::FileState FileSource::kNoFile;
+
 absl::StatusOr<SourceDiff> FileSource::Peek() {
   peeked_.reset();
   absl::StatusOr<std::vector<std::string>> listed = ListFiles();
   if (!listed.ok()) return listed.status();
-  // Read everything first, so a failure leaves the source unchanged.
-  std::vector<std::pair<std::string, std::string>> texts;
+  // Read everything first, so a failure leaves the source unchanged: each
+  // file whole, or, when it grew by appends, from its last read record on.
+  struct Read {
+    std::string file;
+    std::string text;
+    struct stat st;
+    bool appended = false;  // `text` is the region from the append point
+  };
+  std::vector<Read> texts;
+  uint64_t bytes_read = 0;
   for (const std::string& file : *listed) {
+    Read read{file, "", {}, false};
+    if (::stat(file.c_str(), &read.st) != 0) {
+      if (is_directory_ && errno == ENOENT) continue;
+      return FileError(file, errno);
+    }
+    auto found = files_.find(file);
+    if (found != files_.end() && found->second.parsed &&
+        found->second.by_record && found->second.append.ok) {
+      const AppendPoint& point = found->second.append;
+      const size_t size = static_cast<size_t>(read.st.st_size);
+      if (read.st.st_dev == point.device && read.st.st_ino == point.inode &&
+          size > point.size) {
+        absl::StatusOr<std::string> head =
+            ReadFileRange(file, 0, point.head.size());
+        if (!head.ok()) return head.status();
+        absl::StatusOr<std::string> region =
+            ReadFileRange(file, point.last_start, size - point.last_start);
+        if (!region.ok()) return region.status();
+        bytes_read += head->size() + region->size();
+        if (*head == point.head && absl::StartsWith(*region, point.tail)) {
+          read.text = *std::move(region);
+          read.appended = true;
+          texts.push_back(std::move(read));
+          continue;
+        }
+      }
+    }
     absl::StatusOr<std::string> text = ReadFileToString(file);
     if (!text.ok()) {
       if (is_directory_ && absl::IsNotFound(text.status())) continue;
       return text.status();
     }
-    texts.emplace_back(file, *std::move(text));
+    bytes_read += text->size();
+    read.text = *std::move(text);
+    texts.push_back(std::move(read));
   }
   // Only files that changed are parsed and compared; the rest are not
   // touched (a poll of unchanged files costs reading and hashing them).
@@ -444,42 +640,37 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
   for (const auto& [file, state] : files_) {
     const bool present = std::any_of(
         texts.begin(), texts.end(),
-        [&name = file](const auto& t) { return t.first == name; });
+        [&name = file](const Read& t) { return t.file == name; });
     if (present) continue;
     DiffInto(&rows, state.rows, {});
     DiffInto(&quarantine, state.quarantine, {});
     diff.files_changed.push_back(file);
     changes[file].vanished = true;
   }
-  static const FileState kNone;
-  for (const auto& [file, text] : texts) {
-    const size_t hash = absl::Hash<std::string>()(text);
+  for (const Read& read : texts) {
+    const std::string& file = read.file;
     auto found = files_.find(file);
-    const FileState& before = found != files_.end() ? found->second : kNone;
-    if (found != files_.end() && before.content_hash == hash) continue;
-    diff.files_changed.push_back(file);
-    FileChange& change = changes[file];
-    if (PeekRecords(file, text, before, &change)) {
-      change.content_hash = hash;
-      for (const auto& [row, n] : change.row_delta) AddCount(&rows, row, n);
-      DiffInto(&quarantine, before.quarantine, change.quarantine);
+    const FileState& before =
+        found != files_.end() ? found->second : kNoFile;
+    if (read.appended) {
+      FileChange change;
+      if (PeekAppended(file, read.text, before, &change)) {
+        diff.files_changed.push_back(file);
+        for (const auto& [row, n] : change.row_delta) AddCount(&rows, row, n);
+        DiffInto(&quarantine, before.quarantine, change.quarantine);
+        changes[file] = std::move(change);
+        continue;
+      }
+      // The old last record reads differently now: read the file whole.
+      absl::StatusOr<std::string> whole = ReadFileToString(file);
+      if (!whole.ok()) return whole.status();
+      bytes_read += whole->size();
+      ProcessWhole(file, *whole, read.st, before, &diff, &rows, &quarantine,
+                   &changes);
       continue;
     }
-    FileState next;
-    next.content_hash = hash;
-    absl::Status parsed = Parse(file, text, &next);
-    next.parsed = parsed.ok();
-    // A file that cannot be parsed keeps the rows it had: a half-written
-    // or broken file must not wipe a product.
-    if (!next.parsed) {
-      next.rows = before.rows;
-      next.by_record = before.by_record;
-      next.header = before.header;
-      next.records = before.records;
-    }
-    DiffInto(&rows, before.rows, next.rows);
-    DiffInto(&quarantine, before.quarantine, next.quarantine);
-    change.replace = std::move(next);
+    ProcessWhole(file, read.text, read.st, before, &diff, &rows, &quarantine,
+                 &changes);
   }
   peeked_consumes_assumed_ = false;
   if (assumed_) {
@@ -514,6 +705,7 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
   }
   diff.rows = Sorted(rows);
   diff.quarantine = Sorted(quarantine);
+  diff.bytes_read = bytes_read;
   peeked_ = std::move(changes);
   return diff;
 }

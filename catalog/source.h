@@ -18,7 +18,13 @@
 // and returns the difference of the multiset of rows: retractions (-n) and
 // insertions (+n). A rewritten file
 // with two rows edited gives two retractions and two insertions, not a
-// reload. A directory source holds every regular file directly inside it
+// reload. Appends cost the append: a CSV or JSON Lines file that grew (the
+// same file, not a replaced one), whose first bytes and last read record
+// are unchanged and whose text ended with a line end, is read only from
+// its last read record on (that record is read again to find where the
+// new ones start). An edit in place that also grows the file and leaves
+// those bytes alike is taken for an append; a file of the same size is
+// read whole and compared. A directory source holds every regular file directly inside it
 // whose extension fits the format (.csv, .json, .jsonl/.ndjson); files that
 // appear add their rows, files that disappear retract theirs.
 //
@@ -40,6 +46,8 @@
 //
 // Thread compatibility: one caller at a time.
 #pragma once
+
+#include <sys/stat.h>
 
 #include <cstdint>
 #include <map>
@@ -77,6 +85,8 @@ struct SourceDiff {
   RowDiffs rows;        // consolidated; sorted by row
   RowDiffs quarantine;  // rows of QuarantineSchema(), consolidated
   std::vector<std::string> files_changed;  // re-parsed, appeared or vanished
+  // Bytes of files this poll read (an append: about the new records).
+  uint64_t bytes_read = 0;
   bool empty() const { return rows.empty() && quarantine.empty(); }
 };
 
@@ -114,8 +124,23 @@ class FileSource {
     Outcome outcome = kBlank;
     Row row;  // for kRow
   };
+  // Where a file read by record can be read on from when it grows: its
+  // identity and size at the last read, its first bytes (the header), and
+  // where its last record starts (and on which line) with the bytes from
+  // there to the end. `ok` only when the text read ended with a line end.
+  struct AppendPoint {
+    bool ok = false;
+    uint64_t device = 0, inode = 0;
+    size_t size = 0;
+    std::string head;
+    size_t last_start = 0;
+    int last_line = 1;
+    size_t last_size = 0;  // the last record's text, without its line end
+    std::string tail;
+  };
   struct FileState {
-    size_t content_hash = 0;
+    size_t content_hash = 0;  // 0 after an append: unknown
+    AppendPoint append;
     bool parsed = true;  // false: the file could not be parsed at all
     RowCounts rows;
     RowCounts quarantine;
@@ -134,6 +159,7 @@ class FileSource {
     RowCounts row_delta;
     std::vector<std::pair<std::string, RecordState>> record_updates;
     RowCounts quarantine;  // the file's whole new quarantine
+    AppendPoint append;
   };
   FileSource(SourceOptions options, SourceFormat format, Schema schema)
       : options_(std::move(options)), format_(format), schema_(schema) {}
@@ -141,7 +167,7 @@ class FileSource {
   // Parses `text` of `file` into `state` (rows and quarantine). When the
   // file cannot be parsed at all, quarantines the file and returns why.
   absl::Status Parse(const std::string& file, const std::string& text,
-                     FileState* state) const;
+                     const struct stat& st, FileState* state) const;
   // The records of a CSV (after its header, returned in `header`) or JSON
   // Lines text, as (line, text).
   std::vector<CsvSpan> SplitRecords(absl::string_view text,
@@ -153,23 +179,48 @@ class FileSource {
   // Parse's record-by-record reading (CSV after its header is checked,
   // JSON Lines).
   void BuildByRecord(const std::string& file, const std::string& text,
-                     FileState* state) const;
+                     const struct stat& st, FileState* state) const;
+  // The append point of `text` whose records are `records` after `header`.
+  AppendPoint AppendPointOf(absl::string_view text, absl::string_view header,
+                            const std::vector<CsvSpan>& records,
+                            const struct stat& st) const;
+  // A file that grew: `region` is what it holds from before.append's last
+  // record on. Reads only the records after that one; false when the file
+  // must be read whole (the old last record reads differently now).
+  bool PeekAppended(const std::string& file, const std::string& region,
+                    const FileState& before, FileChange* change) const;
   // A file read record by record before, against its previous state: only
   // record texts not seen before are read. False when it must be read
   // whole (the CSV header changed, or it was not read by record).
   bool PeekRecords(const std::string& file, const std::string& text,
-                   const FileState& before, FileChange* change) const;
+                   const struct stat& st, const FileState& before,
+                   FileChange* change) const;
+
+  // Compares a file read whole with its state `before` (kNoFile when
+  // new) and adds what changed to the poll's results.
+  void ProcessWhole(const std::string& file, const std::string& text,
+                    const struct stat& st, const FileState& before,
+                    SourceDiff* diff, RowCounts* rows, RowCounts* quarantine,
+                    std::map<std::string, FileChange>* changes) const;
+  static const FileState kNoFile;
 
   SourceOptions options_;
   SourceFormat format_;
   Schema schema_;
   bool is_directory_ = false;
   std::map<std::string, FileState> files_;
+  // Open's reading of each file, taken over by the first poll (moved out,
+  // hence mutable) when the file has not changed since.
+  mutable std::map<std::string, FileState> opened_;
   std::optional<RowCounts> assumed_;
   // The last Peek's changed files (nullopt: vanished), for Commit.
   std::optional<std::map<std::string, FileChange>> peeked_;
   bool peeked_consumes_assumed_ = false;
 };
+
+// Reads `length` bytes of a file from `offset` (fewer at its end).
+absl::StatusOr<std::string> ReadFileRange(const std::string& path,
+                                          size_t offset, size_t length);
 
 // Reads a whole file; NotFound / PermissionDenied / Unavailable naming it.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path);
