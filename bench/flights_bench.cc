@@ -10,7 +10,8 @@
 //
 // Each prints `key value` lines on stdout (progress goes to stderr):
 //   read:   seconds, rows, mb_per_second
-//   load:   seconds, rows, store_bytes (the store directory's files)
+//   load:   seconds, rows, store_bytes (the store directory's files after
+//           a flush)
 //   append: the load's lines, then median_ms and p90_ms of ROUNDS rounds
 //           that each append ROWS rows (copies of the file's first data
 //           records) and Refresh.
@@ -127,6 +128,9 @@ absl::Status Load(const std::string& file, const std::string& store_dir,
   double seconds = Seconds(start);
   absl::StatusOr<std::vector<Row>> rows = loaded->mesh->Read("flights.raw");
   if (!rows.ok()) return rows.status();
+  if (absl::Status flushed = loaded->store->Flush(); !flushed.ok()) {
+    return flushed;
+  }
   std::printf("seconds %.3f\nrows %zu\nstore_bytes %llu\n", seconds,
               rows->size(),
               static_cast<unsigned long long>(DirectoryBytes(store_dir)));

@@ -235,15 +235,34 @@ absl::StatusOr<StoredProduct> DecodeStoredProduct(absl::string_view bytes,
 }
 
 std::string EncodeSourceBatch(const SourceBatch& batch) {
-  FlatBufferBuilder builder(64 + batch.updates.size() * 64);
-  std::vector<Offset<fbs::SourceUpdateRecord>> updates;
-  updates.reserve(batch.updates.size());
+  size_t bytes = 0;
+  bool all_plus_one = true;
   for (const auto& [row, diff] : batch.updates) {
-    auto row_record = BuildRowRecord(builder, row);
-    updates.push_back(fbs::CreateSourceUpdateRecord(builder, row_record, diff));
+    bytes += row.bytes().size();
+    all_plus_one = all_plus_one && diff == 1;
   }
-  auto root = fbs::CreateSourceBatchRecord(builder, batch.time,
-                                           builder.CreateVector(updates));
+  FlatBufferBuilder builder(64 + bytes + batch.updates.size() * 12);
+  // Vectors are built before the table that points at them.
+  uint8_t* packed = nullptr;
+  auto rows = builder.CreateUninitializedVector(bytes, &packed);
+  std::vector<uint32_t> ends;
+  ends.reserve(batch.updates.size());
+  size_t at = 0;
+  for (const auto& [row, diff] : batch.updates) {
+    std::memcpy(packed + at, row.bytes().data(), row.bytes().size());
+    at += row.bytes().size();
+    ends.push_back(static_cast<uint32_t>(at));
+  }
+  auto row_ends = builder.CreateVector(ends);
+  Offset<flatbuffers::Vector<int64_t>> diffs;
+  if (!all_plus_one) {
+    std::vector<int64_t> values;
+    values.reserve(batch.updates.size());
+    for (const auto& update : batch.updates) values.push_back(update.second);
+    diffs = builder.CreateVector(values);
+  }
+  auto root = fbs::CreateSourceBatchRecord(builder, batch.time, rows, row_ends,
+                                           diffs);
   builder.Finish(root, kSourceBatchIdentifier);
   return FinishedBytes(builder);
 }
@@ -259,14 +278,34 @@ absl::StatusOr<SourceBatch> DecodeSourceBatch(absl::string_view bytes,
   }
   SourceBatch batch;
   batch.time = record->time();
-  if (record->updates() == nullptr) return batch;
-  batch.updates.reserve(record->updates()->size());
-  for (flatbuffers::uoffset_t i = 0; i < record->updates()->size(); ++i) {
-    const fbs::SourceUpdateRecord* u = record->updates()->Get(i);
+  const size_t n = record->row_ends() ? record->row_ends()->size() : 0;
+  const size_t packed = record->rows() ? record->rows()->size() : 0;
+  if (record->diffs() != nullptr && record->diffs()->size() != n) {
+    return absl::DataLossError(absl::StrCat(where, ": ", n, " rows but ",
+                                            record->diffs()->size(), " diffs"));
+  }
+  batch.updates.reserve(n);
+  const char* data =
+      packed ? reinterpret_cast<const char*>(record->rows()->data()) : "";
+  size_t begin = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t end = record->row_ends()->Get(static_cast<uint32_t>(i));
+    if (end < begin || end > packed) {
+      return absl::DataLossError(absl::StrCat(
+          where, ": update ", i, " ends at byte ", end, " of ", packed));
+    }
     absl::StatusOr<Row> row =
-        RowFromRecord(*u->row(), absl::StrCat(where, ": update ", i));
+        Row::FromBytes(absl::string_view(data + begin, end - begin),
+                       absl::StrCat(where, ": update ", i));
     if (!row.ok()) return row.status();
-    batch.updates.emplace_back(*std::move(row), u->diff());
+    const int64_t diff =
+        record->diffs() ? record->diffs()->Get(static_cast<uint32_t>(i)) : 1;
+    batch.updates.emplace_back(*std::move(row), diff);
+    begin = end;
+  }
+  if (begin != packed) {
+    return absl::DataLossError(absl::StrCat(where, ": ", packed - begin,
+                                            " bytes after the last row"));
   }
   return batch;
 }

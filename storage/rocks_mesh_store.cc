@@ -23,6 +23,7 @@ constexpr char kCatalogFamily[] = "catalog";
 constexpr char kSourceLogFamily[] = "source_log";
 constexpr char kMetaFamily[] = "meta";
 constexpr char kNextTimeKey[] = "next_time";
+constexpr char kFormatKey[] = "format";
 constexpr size_t kSequenceBytes = 8;
 
 absl::string_view View(const rocksdb::Slice& s) {
@@ -146,6 +147,11 @@ absl::StatusOr<std::unique_ptr<RocksMeshStore>> RocksMeshStore::Open(
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
+  // Rows compress well (repeated values, small integers): a store is
+  // smaller than the files its sources read.
+  options.compression = rocksdb::kLZ4Compression;
+  options.bottommost_compression = rocksdb::kZSTD;
+  options.wal_compression = rocksdb::kZSTD;
   // RocksDB refuses to open a database without naming every family it
   // holds, and other components may keep theirs in the same database. A
   // failure here means there is no database yet (or Open reports why).
@@ -174,8 +180,43 @@ absl::StatusOr<std::unique_ptr<RocksMeshStore>> RocksMeshStore::Open(
   }
   std::unique_ptr<RocksMeshStore> store(new RocksMeshStore(
       path, std::unique_ptr<rocksdb::DB>(raw), std::move(handles)));
+  DM_RETURN_IF_ERROR(store->CheckFormat(std::find(existing.begin(),
+                                                  existing.end(),
+                                                  kMetaFamily) !=
+                                        existing.end()));
   DM_RETURN_IF_ERROR(store->RecoverSequences());
   return store;
+}
+
+absl::Status RocksMeshStore::CheckFormat(bool existed) {
+  const std::string want = absl::StrCat(kMeshStoreFormat);
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kFormatKey, &value);
+  const std::string where = RecordName(kMetaFamily, kFormatKey);
+  if (s.IsNotFound()) {
+    if (existed) value = "1";  // written before formats were recorded
+  } else {
+    DM_RETURN_IF_ERROR(FromRocks(s, absl::StrCat("reading ", where)));
+  }
+  if (value.empty()) {
+    return SyncedPut(meta_, kFormatKey, want, absl::StrCat("writing ", where));
+  }
+  if (value != want) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "mesh store at '", path_, "' is in format ", absl::CHexEscape(value),
+        "; this build reads format ", want,
+        ": move it away and rebuild it from its sources"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RocksMeshStore::Flush() {
+  rocksdb::FlushOptions options;
+  options.wait = true;
+  std::vector<rocksdb::ColumnFamilyHandle*> families = {catalog_, source_log_,
+                                                        meta_};
+  return FromRocks(db_->Flush(options, families),
+                   absl::StrCat("flushing the mesh store at '", path_, "'"));
 }
 
 absl::Status RocksMeshStore::RecoverSequences() {

@@ -13,6 +13,9 @@
 //                 big-endian sequence number (from 1;
 //                 big-endian, so a prefix scan is append order)
 //   "meta"        key "next_time"             value 8-byte big-endian time
+//                 key "format"                value kMeshStoreFormat, decimal
+// Records are compressed on disk (LZ4, ZSTD at the bottom level) and in the
+// write-ahead log (ZSTD).
 // Other column families in the same database (e.g. another component's) are
 // opened and left alone.
 //
@@ -46,13 +49,20 @@ namespace diffmesh {
 // Where a mesh keeps its state unless told otherwise.
 inline constexpr char kDefaultMeshDataDir[] = "./diffmesh-data";
 
+// The layout of the records this build writes and reads. 1: rows as tables
+// of values (no "format" key was written); 2: rows packed (catalog/row.h),
+// source batches columnar. A store in another format is refused, never
+// misread: rebuild it from its sources (README, "Storage").
+inline constexpr int kMeshStoreFormat = 2;
+
 class RocksMeshStore : public MeshStore {
  public:
   // Opens the store at `path`, creating the directory (and its parents), the
   // database and any missing column family. Errors name the path:
   // FailedPrecondition if it is not a directory, Unavailable if RocksDB
   // cannot open it (e.g. another store holds its lock), DataLoss if a
-  // source_log key is malformed.
+  // source_log key is malformed, FailedPrecondition naming both formats
+  // for a store written in another format than kMeshStoreFormat.
   static absl::StatusOr<std::unique_ptr<RocksMeshStore>> Open(
       const std::string& path);
   ~RocksMeshStore() override;
@@ -77,12 +87,19 @@ class RocksMeshStore : public MeshStore {
 
   const std::string& path() const { return path_; }
 
+  // Writes what is in memory to table files and drops the write-ahead log
+  // they cover (for measuring the store's size; durability does not need
+  // it).
+  absl::Status Flush();
+
  private:
   RocksMeshStore(std::string path, std::unique_ptr<rocksdb::DB> db,
                  std::vector<rocksdb::ColumnFamilyHandle*> handles);
 
   // Fills next_sequence_ from the last key of each source.
   absl::Status RecoverSequences();
+  // Writes the format of a new store, or checks an existing one's.
+  absl::Status CheckFormat(bool existed);
   absl::Status SyncedPut(rocksdb::ColumnFamilyHandle* family,
                          absl::string_view key, absl::string_view value,
                          absl::string_view what);

@@ -242,8 +242,10 @@ if [ $have_driver -eq 1 ]; then
 fi
 
 # --- table ---------------------------------------------------------------------
-# cell VALUE [DIGITS]: the number rounded, or a dash when there is none.
-cell() { awk -v v="${1:-}" -v d="${2:-3}" 'BEGIN { if (v == "") print "—"; else printf "%.*g\n", d, v }'; }
+# cell VALUE [DIGITS]: the number to DIGITS significant digits (whole numbers
+# from 1000 up), or a dash when there is none.
+cell() { awk -v v="${1:-}" -v d="${2:-3}" 'BEGIN { if (v == "") print "—";
+  else if (v + 0 >= 10 ^ d || -v >= 10 ^ d) printf "%.0f\n", v; else printf "%.*g\n", d, v }'; }
 # ratio A B: A / B, or a dash.
 ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "—"; else printf "%.2fx\n", a / b }'; }
 row() {  # LABEL KEY [DIGITS]
