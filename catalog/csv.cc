@@ -1,5 +1,7 @@
 #include "catalog/csv.h"
 
+#include <algorithm>
+
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -263,22 +265,49 @@ std::string ReadCsvRecord(absl::string_view record, int line,
   return CsvScanner(record, line).ReadRecord(fields);
 }
 
+namespace {
+
+// The header's names from its span (nullptr: the text has no record).
+absl::StatusOr<std::vector<std::string>> ReadHeader(const CsvSpan* span,
+                                                    absl::string_view file) {
+  if (span == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": no header line (the file is empty)"));
+  }
+  std::vector<std::string> header;
+  std::string error = ReadCsvRecord(span->text, span->line, &header);
+  if (!error.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ":", span->line, ": header: ", error));
+  }
+  DM_RETURN_IF_ERROR(CheckHeader(header, file, span->line));
+  return header;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ParseCsvHeader(
+    absl::string_view text, absl::string_view file) {
+  CsvScanner scanner(text, 1);
+  while (!scanner.done() && scanner.AtLineEnd()) scanner.SkipLineEnd();
+  if (scanner.done()) return ReadHeader(nullptr, file);
+  const int line = scanner.line();
+  const size_t start = scanner.pos();
+  scanner.ReadRecord(nullptr);
+  CsvSpan span{line, text.substr(start, scanner.pos() - start)};
+  return ReadHeader(&span, file);
+}
+
 absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
                                   absl::string_view file) {
   CsvTable table;
   table.file = std::string(file);
   std::vector<CsvSpan> spans = SplitCsv(text);
-  if (spans.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(file, ": no header line (the file is empty)"));
-  }
-  std::string error =
-      ReadCsvRecord(spans[0].text, spans[0].line, &table.header);
-  if (!error.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(file, ":", spans[0].line, ": header: ", error));
-  }
-  DM_RETURN_IF_ERROR(CheckHeader(table.header, file, spans[0].line));
+  absl::StatusOr<std::vector<std::string>> header =
+      ReadHeader(spans.empty() ? nullptr : &spans[0], file);
+  if (!header.ok()) return header.status();
+  table.header = *std::move(header);
+  std::string error;
   std::vector<std::string> fields;
   for (size_t i = 1; i < spans.size(); ++i) {
     const int start = spans[i].line;
@@ -300,6 +329,33 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
 
 std::string CsvRecordToRow(absl::string_view record, int line,
                            const Schema& schema, Row* row) {
+  if (record.find('"') == absl::string_view::npos) {
+    // Without quotes a record's fields are the text between commas: read
+    // them in place, as CsvFieldsToRow would read them copied.
+    const size_t count =
+        static_cast<size_t>(std::count(record.begin(), record.end(), ',')) +
+        1;
+    if (count != schema.size()) return FieldCountError(count, schema.size());
+    row->clear();
+    size_t start = 0;
+    for (const Field& f : schema.fields()) {
+      size_t end = record.find(',', start);
+      if (end == absl::string_view::npos) end = record.size();
+      absl::string_view text = record.substr(start, end - start);
+      start = end + 1;
+      if (f.type == ValueType::kString && !text.empty()) {
+        row->AppendString(text);
+        continue;
+      }
+      absl::StatusOr<Value> v = ParseField(text, f.type);
+      if (!v.ok()) {
+        return absl::StrCat("field '", f.name, "' ", v.status().message());
+      }
+      row->push_back(*v);
+    }
+    absl::Status fits = schema.Validate(*row);
+    return fits.ok() ? "" : std::string(fits.message());
+  }
   std::vector<std::string> fields;
   std::string error = ReadCsvRecord(record, line, &fields);
   if (!error.empty()) return error;

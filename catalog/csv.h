@@ -57,6 +57,12 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
 
 Schema InferSchema(const CsvTable& table);
 
+// The header's column names alone (the first record), with ParseCsv's
+// errors for a missing, unreadable or duplicate-named header; the rest of
+// the text is not read.
+absl::StatusOr<std::vector<std::string>> ParseCsvHeader(
+    absl::string_view text, absl::string_view file);
+
 struct CsvRows {
   std::vector<std::pair<int, Row>> rows;  // (line, row)
   std::vector<Quarantined> quarantine;    // the parser's, then conversion's

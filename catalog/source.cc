@@ -73,11 +73,41 @@ RowDiffs Sorted(const RowCounts& counts) {
   return out;
 }
 
+// CSV schemas are inferred from the records in the first this many bytes;
+// Open then verifies the guess against the whole file.
+constexpr size_t kInferenceSampleBytes = 1 << 20;
+
+// `sampled` (CSV only) says the schema came from a prefix of `text` and
+// must be verified: set when the text is longer than the sample.
 absl::StatusOr<Schema> InferFrom(const std::string& file,
-                                 const std::string& text, SourceFormat format) {
+                                 const std::string& text, SourceFormat format,
+                                 bool allow_sample, bool* sampled) {
+  *sampled = false;
   if (format == SourceFormat::kCsv) {
-    absl::StatusOr<CsvTable> table = ParseCsv(text, file);
+    absl::string_view sample = text;
+    if (allow_sample && text.size() > kInferenceSampleBytes) {
+      const size_t cut = text.rfind('\n', kInferenceSampleBytes);
+      if (cut != std::string::npos) {
+        sample = absl::string_view(text).substr(0, cut + 1);
+        *sampled = true;
+      }
+    }
+    absl::StatusOr<CsvTable> table = ParseCsv(sample, file);
     if (!table.ok()) return table.status();
+    if (*sampled) {
+      // A column with no value in the sample would be guessed a string:
+      // only the whole file can say.
+      for (size_t c = 0; c < table->header.size(); ++c) {
+        bool any = false;
+        for (const CsvRecord& r : table->records) {
+          if (!r.fields[c].empty()) {
+            any = true;
+            break;
+          }
+        }
+        if (!any) return InferFrom(file, text, format, false, sampled);
+      }
+    }
     return InferSchema(*table);
   }
   absl::StatusOr<JsonTable> table = ParseJson(
@@ -165,6 +195,8 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Open(
   std::unique_ptr<FileSource> source(
       new FileSource(options, format, options.schema.value_or(Schema())));
   source->is_directory_ = directory;
+  bool sampled = false;
+  std::string inferred_from;
   if (!options.schema) {
     absl::StatusOr<std::vector<std::string>> files = source->ListFiles();
     if (!files.ok()) return files.status();
@@ -174,9 +206,11 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Open(
     }
     absl::StatusOr<std::string> text = ReadFileToString(files->front());
     if (!text.ok()) return text.status();
-    absl::StatusOr<Schema> schema = InferFrom(files->front(), *text, format);
+    absl::StatusOr<Schema> schema =
+        InferFrom(files->front(), *text, format, true, &sampled);
     if (!schema.ok()) return schema.status();
     source->schema_ = *std::move(schema);
+    inferred_from = files->front();
   }
   absl::Status valid = Schema::Make(source->schema_.fields()).status();
   if (!valid.ok()) {
@@ -194,6 +228,16 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Open(
     if (!text.ok()) return text.status();
     FileState trial;
     absl::Status parsed = source->Parse(file, *text, file_st, &trial);
+    if (sampled && file == inferred_from && !trial.quarantine.empty()) {
+      // Some record does not fit the guess from the sample (or is bad
+      // anyway): infer from the whole file, as without a sample.
+      absl::StatusOr<Schema> schema =
+          InferFrom(file, *text, format, false, &sampled);
+      if (!schema.ok()) return schema.status();
+      source->schema_ = *std::move(schema);
+      trial = FileState();
+      parsed = source->Parse(file, *text, file_st, &trial);
+    }
     if (!parsed.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(file, ": not ", SourceFormatName(format),
@@ -234,13 +278,14 @@ absl::Status FileSource::Parse(const std::string& file, const std::string& text,
   std::vector<Quarantined> quarantine;
   absl::Status whole_file;
   if (format_ == SourceFormat::kCsv) {
-    absl::StatusOr<CsvTable> table = ParseCsv(text, file);
-    if (!table.ok()) {
-      whole_file = table.status();
+    absl::StatusOr<std::vector<std::string>> header =
+        ParseCsvHeader(text, file);
+    if (!header.ok()) {
+      whole_file = header.status();
     } else {
       std::vector<std::string> expected;
       for (const Field& f : schema_.fields()) expected.push_back(f.name);
-      if (table->header != expected) {
+      if (*header != expected) {
         whole_file = absl::InvalidArgumentError(
             "the header does not name the schema's columns in order");
       } else {

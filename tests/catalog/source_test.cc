@@ -279,6 +279,42 @@ TEST_F(SourceTest, AppendsReadOnlyTheNewRecords) {
   }
 }
 
+// A large CSV's schema is guessed from its first megabyte and verified
+// against the whole file: it is always the schema inferred from the whole.
+TEST_F(SourceTest, SampledInferenceEqualsWholeFileInference) {
+  struct Case {
+    std::string late;  // the record after the first megabyte
+    std::vector<ValueType> types;
+    std::vector<bool> nullable;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"1,2,", {ValueType::kInt64, ValueType::kInt64, ValueType::kString},
+            {false, false, true}},
+           {"1.5,2,", {ValueType::kDouble, ValueType::kInt64, ValueType::kString},
+            {false, false, true}},
+           {"1,,7", {ValueType::kInt64, ValueType::kInt64, ValueType::kInt64},
+            {false, true, true}},
+           {"1,2,3,4", {ValueType::kInt64, ValueType::kInt64, ValueType::kString},
+            {false, false, true}}}) {
+    SCOPED_TRACE(c.late);
+    std::string text = "a,b,c\n";
+    while (text.size() < (1u << 20) + 100) text += "12345,678,\n";
+    text += c.late + "\n";
+    std::string file = Write("large.csv", text);
+    auto source = Open({.path = file});
+    const Schema& schema = source->schema();
+    ASSERT_EQ(schema.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(schema.fields()[i].type, c.types[i]) << i;
+      EXPECT_EQ(schema.fields()[i].nullable, c.nullable[i]) << i;
+    }
+    // And the same as inferring from the whole file at once.
+    auto table = ParseCsv(text, file);
+    ASSERT_THAT(table.status(), IsOk());
+    EXPECT_EQ(InferSchema(*table), schema);
+  }
+}
+
 TEST_F(SourceTest, IncrementalCsvEqualsAFreshRead) {
   CheckIncrementalEqualsFresh(
       "t.csv", "name,n\n",
