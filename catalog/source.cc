@@ -43,6 +43,11 @@ std::optional<SourceFormat> FormatOf(const std::string& path) {
   return std::nullopt;
 }
 
+// A record's key in FileState::records.
+Hash128 KeyOf(absl::string_view record) {
+  return StableHash128Bytes(record.data(), record.size());
+}
+
 Row QuarantineRow(const Quarantined& q) {
   return Row{Value(q.file), q.line > 0 ? Value(int64_t{q.line}) : Value(),
              Value(q.reason)};
@@ -341,11 +346,11 @@ void FileSource::Commit() {
       for (const auto& [row, n] : change.row_delta) {
         AddCount(&state.rows, row, n);
       }
-      for (auto& [text, record] : change.record_updates) {
+      for (auto& [key, record] : change.record_updates) {
         if (record.count == 0) {
-          state.records.erase(text);
+          state.records.erase(key);
         } else {
-          state.records[text] = std::move(record);
+          state.records[key] = std::move(record);
         }
       }
       state.quarantine = std::move(change.quarantine);
@@ -447,15 +452,16 @@ bool FileSource::PeekAppended(const std::string& file,
   }
   const int line_offset = point.last_line - spans[0].line;
   change->quarantine = before.quarantine;
-  absl::flat_hash_map<absl::string_view, RecordState> added;
+  absl::flat_hash_map<Hash128, RecordState> added;
   for (size_t i = 1; i < spans.size(); ++i) {
     CsvSpan span = spans[i];
     span.line += line_offset;
-    auto [it, first] = added.try_emplace(span.text);
+    const Hash128 key = KeyOf(span.text);
+    auto [it, first] = added.try_emplace(key);
     RecordState& s = it->second;
     std::string reason;
     if (first) {
-      auto old = before.records.find(span.text);
+      auto old = before.records.find(key);
       if (old != before.records.end()) {
         s = old->second;
       } else {
@@ -475,8 +481,8 @@ bool FileSource::PeekAppended(const std::string& file,
                1);
     }
   }
-  for (auto& [text, s] : added) {
-    change->record_updates.emplace_back(std::string(text), std::move(s));
+  for (auto& [key, s] : added) {
+    change->record_updates.emplace_back(key, std::move(s));
   }
   const CsvSpan& last = spans.back();
   AppendPoint next = point;
@@ -503,7 +509,7 @@ void FileSource::BuildByRecord(const std::string& file, const std::string& text,
   state->rows.clear();
   state->quarantine.clear();
   for (const CsvSpan& span : records) {
-    auto [it, fresh] = state->records.try_emplace(std::string(span.text));
+    auto [it, fresh] = state->records.try_emplace(KeyOf(span.text));
     RecordState& record = it->second;
     std::string reason;
     // Bad records are read at every place they are: a reason may name
@@ -535,13 +541,14 @@ bool FileSource::PeekRecords(const std::string& file, const std::string& text,
     const RecordState* known = nullptr;  // from before
     RecordState fresh;                   // read now, when not known
   };
-  absl::flat_hash_map<absl::string_view, Seen> seen;
+  absl::flat_hash_map<Hash128, Seen> seen;
   for (const CsvSpan& span : records) {
-    auto [it, first] = seen.try_emplace(span.text);
+    const Hash128 key = KeyOf(span.text);
+    auto [it, first] = seen.try_emplace(key);
     Seen& s = it->second;
     std::string reason;
     if (first) {
-      auto old = before.records.find(span.text);
+      auto old = before.records.find(key);
       if (old != before.records.end()) {
         s.known = &old->second;
       } else {
@@ -558,7 +565,7 @@ bool FileSource::PeekRecords(const std::string& file, const std::string& text,
                1);
     }
   }
-  for (auto& [record_text, s] : seen) {
+  for (auto& [key, s] : seen) {
     const RecordState& state = s.known ? *s.known : s.fresh;
     const int64_t was = s.known ? s.known->count : 0;
     if (s.count == was) continue;
@@ -567,15 +574,14 @@ bool FileSource::PeekRecords(const std::string& file, const std::string& text,
     }
     RecordState updated = state;
     updated.count = s.count;
-    change->record_updates.emplace_back(std::string(record_text),
-                                        std::move(updated));
+    change->record_updates.emplace_back(key, std::move(updated));
   }
-  for (const auto& [record_text, state] : before.records) {
-    if (seen.contains(record_text)) continue;
+  for (const auto& [key, state] : before.records) {
+    if (seen.contains(key)) continue;
     if (state.outcome == RecordState::kRow) {
       AddCount(&change->row_delta, state.row, -state.count);
     }
-    change->record_updates.emplace_back(record_text, RecordState());
+    change->record_updates.emplace_back(key, RecordState());
   }
   return true;
 }

@@ -61,6 +61,7 @@
 #include "absl/status/statusor.h"
 #include "catalog/csv.h"
 #include "catalog/schema.h"
+#include "engine/stable_hash.h"
 #include "catalog/row.h"
 
 namespace diffmesh {
@@ -144,11 +145,12 @@ class FileSource {
     bool parsed = true;  // false: the file could not be parsed at all
     RowCounts rows;
     RowCounts quarantine;
-    // CSV and JSON Lines: every distinct record's text (and CSV's header),
-    // so an edited file re-reads only the records whose text is new.
+    // CSV and JSON Lines: every distinct record, by a 128-bit hash of its
+    // text (and CSV's header), so an edited file re-reads only the records
+    // whose text is new.
     bool by_record = false;
     std::string header;
-    absl::flat_hash_map<std::string, RecordState> records;
+    absl::flat_hash_map<Hash128, RecordState> records;
   };
   // What a poll found for one file, applied by Commit.
   struct FileChange {
@@ -157,7 +159,7 @@ class FileSource {
     // Otherwise (a file read record by record), changes in place:
     size_t content_hash = 0;
     RowCounts row_delta;
-    std::vector<std::pair<std::string, RecordState>> record_updates;
+    std::vector<std::pair<Hash128, RecordState>> record_updates;
     RowCounts quarantine;  // the file's whole new quarantine
     AppendPoint append;
   };

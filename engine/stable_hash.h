@@ -35,6 +35,21 @@ namespace diffmesh {
 // XXH3 (64 bits, seed 0) of `size` bytes at `data`.
 uint64_t StableHashBytes(const void* data, size_t size);
 
+// A 128-bit hash: wide enough to stand for the bytes it was taken of (two
+// different texts among billions share one with a chance below 1e-20).
+struct Hash128 {
+  uint64_t low = 0;
+  uint64_t high = 0;
+  friend bool operator==(const Hash128&, const Hash128&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const Hash128& k) {
+    return H::combine(std::move(h), k.low);
+  }
+};
+
+// XXH3 (128 bits, seed 0) of `size` bytes at `data`.
+Hash128 StableHash128Bytes(const void* data, size_t size);
+
 // A bijective 64-bit finalizer (murmur3's fmix64).
 inline uint64_t StableMix(uint64_t x) {
   x ^= x >> 33;
