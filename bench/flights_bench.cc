@@ -5,8 +5,8 @@
 // Lines file.
 //
 //   flights_bench read FILE                      # FileSource Open + Poll
-//   flights_bench load FILE STORE_DIR            # durable product, first answer
-//   flights_bench append FILE STORE_DIR ROWS ROUNDS
+//   flights_bench load FILE STORE_DIR            # durable product, first
+//   answer flights_bench append FILE STORE_DIR ROWS ROUNDS
 //
 // Each prints `key value` lines on stdout (progress goes to stderr):
 //   read:   seconds, rows, mb_per_second
@@ -51,8 +51,7 @@ int Fail(const absl::Status& status) {
 
 uint64_t DirectoryBytes(const std::string& dir) {
   uint64_t bytes = 0;
-  for (const auto& entry :
-       std::filesystem::recursive_directory_iterator(dir)) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     if (entry.is_regular_file()) bytes += entry.file_size();
   }
   return bytes;
@@ -96,9 +95,8 @@ absl::Status Load(const std::string& file, const std::string& store_dir,
       RocksMeshStore::Open(store_dir);
   if (!store.ok()) return store.status();
   loaded->store = *std::move(store);
-  absl::StatusOr<std::unique_ptr<Mesh>> mesh =
-      Mesh::Open(loaded->worker,
-                 {.store = loaded->store.get(), .record_changes = false});
+  absl::StatusOr<std::unique_ptr<Mesh>> mesh = Mesh::Open(
+      loaded->worker, {.store = loaded->store.get(), .record_changes = false});
   if (!mesh.ok()) return mesh.status();
   loaded->mesh = *std::move(mesh);
   absl::StatusOr<Table> raw =
@@ -118,8 +116,7 @@ absl::Status Load(const std::string& file, const std::string& store_dir,
       raw->GroupBy({origin}).Aggregate({Count("flights")});
   if (!by_origin.ok()) return by_origin.status();
   absl::Status published =
-      loaded->mesh->Publish(*by_origin, Describe("flights.by_origin"))
-          .status();
+      loaded->mesh->Publish(*by_origin, Describe("flights.by_origin")).status();
   if (!published.ok()) return published;
   std::fprintf(stderr, "flights_bench: reading %s into a durable product\n",
                file.c_str());
@@ -165,16 +162,16 @@ absl::StatusOr<std::string> RecordsToAppend(const std::string& file,
   return text;
 }
 
-int Append(const std::string& file, const std::string& store_dir,
-           int64_t rows, int rounds) {
+int Append(const std::string& file, const std::string& store_dir, int64_t rows,
+           int rounds) {
   // Appends go to a copy next to the store, never to the caller's file.
   std::filesystem::create_directories(store_dir);
   std::string copy =
       (std::filesystem::path(store_dir) /
        ("appended" + std::filesystem::path(file).extension().string()))
           .string();
-  std::filesystem::copy_file(
-      file, copy, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(file, copy,
+                             std::filesystem::copy_options::overwrite_existing);
   Loaded loaded;
   if (absl::Status s = Load(copy, store_dir + "/store", &loaded); !s.ok()) {
     return Fail(s);
@@ -192,9 +189,9 @@ int Append(const std::string& file, const std::string& store_dir,
     if (!report.ok()) return Fail(report.status());
     ms.push_back(Seconds(start) * 1e3);
     if (report->rows_inserted != rows) {
-      return Fail(absl::InternalError(
-          absl::StrCat("round ", r, " inserted ", report->rows_inserted,
-                       " rows, expected ", rows)));
+      return Fail(absl::InternalError(absl::StrCat("round ", r, " inserted ",
+                                                   report->rows_inserted,
+                                                   " rows, expected ", rows)));
     }
     std::fprintf(stderr, "flights_bench: round %d: %.2f ms\n", r, ms.back());
   }

@@ -46,11 +46,11 @@ std::vector<Flight> Flights(size_t n, uint64_t seed) {
   std::vector<Flight> out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    out.push_back({1167609600000000 + static_cast<int64_t>(rng() % 3650) *
-                                          86400000000,
-                   static_cast<int64_t>(rng() % 200) - 30,
-                   static_cast<int64_t>(rng() % 2500) + 60,
-                   airports[rng() % 12], airports[rng() % 12]});
+    out.push_back(
+        {1167609600000000 + static_cast<int64_t>(rng() % 3650) * 86400000000,
+         static_cast<int64_t>(rng() % 200) - 30,
+         static_cast<int64_t>(rng() % 2500) + 60, airports[rng() % 12],
+         airports[rng() % 12]});
   }
   return out;
 }
@@ -170,9 +170,8 @@ void BM_Consolidate(benchmark::State& state) {
     state.PauseTiming();
     auto copy = updates;
     state.ResumeTiming();
-    std::sort(copy.begin(), copy.end(), [](const auto& a, const auto& b) {
-      return a.first < b.first;
-    });
+    std::sort(copy.begin(), copy.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     size_t out = 0;
     for (size_t i = 0; i < copy.size(); ++i) {
       if (out > 0 && copy[out - 1].first == copy[i].first) {
@@ -236,7 +235,7 @@ void BM_BytesInTrace(benchmark::State& state) {
   state.counters["bytes_per_row"] = per_row;
 }
 
-#define ROW_BENCHMARKS(name)                  \
+#define ROW_BENCHMARKS(name)                            \
   BENCHMARK_TEMPLATE(name, Row)->Name(#name "/packed"); \
   BENCHMARK_TEMPLATE(name, VectorRow)->Name(#name "/vector_of_values")
 

@@ -1,7 +1,6 @@
 #include "catalog/csv.h"
 
 #include <algorithm>
-
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -333,8 +332,7 @@ std::string CsvRecordToRow(absl::string_view record, int line,
     // Without quotes a record's fields are the text between commas: read
     // them in place, as CsvFieldsToRow would read them copied.
     const size_t count =
-        static_cast<size_t>(std::count(record.begin(), record.end(), ',')) +
-        1;
+        static_cast<size_t>(std::count(record.begin(), record.end(), ',')) + 1;
     if (count != schema.size()) return FieldCountError(count, schema.size());
     row->clear();
     size_t start = 0;

@@ -31,8 +31,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "catalog/quarantine.h"
-#include "catalog/schema.h"
 #include "catalog/row.h"
+#include "catalog/schema.h"
 
 namespace diffmesh {
 
@@ -60,8 +60,8 @@ Schema InferSchema(const CsvTable& table);
 // The header's column names alone (the first record), with ParseCsv's
 // errors for a missing, unreadable or duplicate-named header; the rest of
 // the text is not read.
-absl::StatusOr<std::vector<std::string>> ParseCsvHeader(
-    absl::string_view text, absl::string_view file);
+absl::StatusOr<std::vector<std::string>> ParseCsvHeader(absl::string_view text,
+                                                        absl::string_view file);
 
 struct CsvRows {
   std::vector<std::pair<int, Row>> rows;  // (line, row)

@@ -48,7 +48,8 @@ struct ProductVersion {
   friend auto operator<=>(const ProductVersion&,
                           const ProductVersion&) = default;
   uint64_t StableHash() const {
-    return StableCombine(diffmesh::StableHash(major), diffmesh::StableHash(minor));
+    return StableCombine(diffmesh::StableHash(major),
+                         diffmesh::StableHash(minor));
   }
   template <typename H>
   friend H AbslHashValue(H h, const ProductVersion& v) {

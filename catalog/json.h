@@ -34,10 +34,11 @@
 // is a number within double range; else bool if every one is true/false;
 // else timestamp if every one is a string in one of the timestamp forms of
 // catalog/csv.h (YYYY-MM-DDTHH:MM:SS[.ffffff]Z, YYYY-MM-DD HH:MM:SS[.ffffff],
-// YYYY/MM/DD HH:MM[:SS], YYYY-MM-DD); else string (mixed kinds included: numbers and bools as written). A column
-// is nullable if some record has null for it or lacks it, or if it has no
-// non-null value (such columns are strings). Columns are the union of the
-// kept records' field names, in first-seen order.
+// YYYY/MM/DD HH:MM[:SS], YYYY-MM-DD); else string (mixed kinds included:
+// numbers and bools as written). A column is nullable if some record has null
+// for it or lacks it, or if it has no non-null value (such columns are
+// strings). Columns are the union of the kept records' field names, in
+// first-seen order.
 //
 // Conversion (ToRows): kinds must match the field's type, since "12" and 12
 // are different data: int64 takes integer numbers as above; double takes any
@@ -57,8 +58,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "catalog/quarantine.h"
-#include "catalog/schema.h"
 #include "catalog/row.h"
+#include "catalog/schema.h"
 
 namespace diffmesh {
 

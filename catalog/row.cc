@@ -69,8 +69,7 @@ absl::string_view Datum::as_string() const {
   }
   uint64_t length;
   size_t header = 1 + ReadVarint(p_ + 1, &length);
-  return absl::string_view(reinterpret_cast<const char*>(p_ + header),
-                           length);
+  return absl::string_view(reinterpret_cast<const char*>(p_ + header), length);
 }
 
 namespace {
@@ -267,9 +266,10 @@ absl::StatusOr<Row> Row::FromBytes(absl::string_view bytes,
         if (at + need > size) return bad(at, "truncated double");
         double d = Datum(p + at).as_double();
         uint64_t bits, canonical_bits;
-        double canonical = std::isnan(d) ? std::numeric_limits<double>::quiet_NaN()
-                           : d == 0.0    ? 0.0
-                                         : d;
+        double canonical = std::isnan(d)
+                               ? std::numeric_limits<double>::quiet_NaN()
+                           : d == 0.0 ? 0.0
+                                      : d;
         std::memcpy(&bits, &d, 8);
         std::memcpy(&canonical_bits, &canonical, 8);
         if (bits != canonical_bits) return bad(at, "double not canonical");

@@ -586,18 +586,17 @@ bool FileSource::PeekRecords(const std::string& file, const std::string& text,
   return true;
 }
 
-void FileSource::ProcessWhole(const std::string& file, const std::string& text,
-                              const struct stat& st, const FileState& before,
-                              SourceDiff* diff, RowCounts* rows,
-                              RowCounts* quarantine,
-                              std::map<std::string, FileChange>* changes) const {
+void FileSource::ProcessWhole(
+    const std::string& file, const std::string& text, const struct stat& st,
+    const FileState& before, SourceDiff* diff, RowCounts* rows,
+    RowCounts* quarantine, std::map<std::string, FileChange>* changes) const {
   const size_t hash = absl::Hash<std::string>()(text);
   if (&before != &kNoFile && before.content_hash == hash) return;
   diff->files_changed.push_back(file);
   FileChange& change = (*changes)[file];
-  if (auto opened = opened_.find(file);
-      &before == &kNoFile && opened != opened_.end() &&
-      opened->second.content_hash == hash) {
+  if (auto opened = opened_.find(file); &before == &kNoFile &&
+                                        opened != opened_.end() &&
+                                        opened->second.content_hash == hash) {
     // Read by Open and unchanged since: taken over, not read again.
     FileState next = std::move(opened->second);
     opened_.erase(opened);
@@ -689,9 +688,9 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
   SourceDiff diff;
   RowCounts rows, quarantine;
   for (const auto& [file, state] : files_) {
-    const bool present = std::any_of(
-        texts.begin(), texts.end(),
-        [&name = file](const Read& t) { return t.file == name; });
+    const bool present =
+        std::any_of(texts.begin(), texts.end(),
+                    [&name = file](const Read& t) { return t.file == name; });
     if (present) continue;
     DiffInto(&rows, state.rows, {});
     DiffInto(&quarantine, state.quarantine, {});
@@ -701,8 +700,7 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
   for (const Read& read : texts) {
     const std::string& file = read.file;
     auto found = files_.find(file);
-    const FileState& before =
-        found != files_.end() ? found->second : kNoFile;
+    const FileState& before = found != files_.end() ? found->second : kNoFile;
     if (read.appended) {
       FileChange change;
       if (PeekAppended(file, read.text, before, &change)) {

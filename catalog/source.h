@@ -24,9 +24,9 @@
 // its last read record on (that record is read again to find where the
 // new ones start). An edit in place that also grows the file and leaves
 // those bytes alike is taken for an append; a file of the same size is
-// read whole and compared. A directory source holds every regular file directly inside it
-// whose extension fits the format (.csv, .json, .jsonl/.ndjson); files that
-// appear add their rows, files that disappear retract theirs.
+// read whole and compared. A directory source holds every regular file directly
+// inside it whose extension fits the format (.csv, .json, .jsonl/.ndjson);
+// files that appear add their rows, files that disappear retract theirs.
 //
 // Bad input. A record that does not parse or fit the schema becomes a
 // quarantine row (QuarantineSchema(): file, line, reason) and the rest of
@@ -60,9 +60,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "catalog/csv.h"
+#include "catalog/row.h"
 #include "catalog/schema.h"
 #include "engine/stable_hash.h"
-#include "catalog/row.h"
 
 namespace diffmesh {
 

@@ -41,8 +41,8 @@
 
 #include "absl/status/statusor.h"
 #include "catalog/lineage.h"
-#include "catalog/schema.h"
 #include "catalog/row.h"
+#include "catalog/schema.h"
 #include "engine/collection.h"
 
 namespace diffmesh {

@@ -7,9 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "catalog/descriptor.h"
 #include "catalog/lineage.h"
+#include "catalog/row.h"
 #include "catalog/row_codec.h"
 #include "catalog/schema.h"
-#include "catalog/row.h"
 #include "schemas/mesh_generated.h"
 
 namespace diffmesh {
@@ -261,8 +261,8 @@ std::string EncodeSourceBatch(const SourceBatch& batch) {
     for (const auto& update : batch.updates) values.push_back(update.second);
     diffs = builder.CreateVector(values);
   }
-  auto root = fbs::CreateSourceBatchRecord(builder, batch.time, rows, row_ends,
-                                           diffs);
+  auto root =
+      fbs::CreateSourceBatchRecord(builder, batch.time, rows, row_ends, diffs);
   builder.Finish(root, kSourceBatchIdentifier);
   return FinishedBytes(builder);
 }
@@ -304,8 +304,8 @@ absl::StatusOr<SourceBatch> DecodeSourceBatch(absl::string_view bytes,
     begin = end;
   }
   if (begin != packed) {
-    return absl::DataLossError(absl::StrCat(where, ": ", packed - begin,
-                                            " bytes after the last row"));
+    return absl::DataLossError(
+        absl::StrCat(where, ": ", packed - begin, " bytes after the last row"));
   }
   return batch;
 }

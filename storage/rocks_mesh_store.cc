@@ -180,10 +180,9 @@ absl::StatusOr<std::unique_ptr<RocksMeshStore>> RocksMeshStore::Open(
   }
   std::unique_ptr<RocksMeshStore> store(new RocksMeshStore(
       path, std::unique_ptr<rocksdb::DB>(raw), std::move(handles)));
-  DM_RETURN_IF_ERROR(store->CheckFormat(std::find(existing.begin(),
-                                                  existing.end(),
-                                                  kMetaFamily) !=
-                                        existing.end()));
+  DM_RETURN_IF_ERROR(
+      store->CheckFormat(std::find(existing.begin(), existing.end(),
+                                   kMetaFamily) != existing.end()));
   DM_RETURN_IF_ERROR(store->RecoverSequences());
   return store;
 }
@@ -191,7 +190,8 @@ absl::StatusOr<std::unique_ptr<RocksMeshStore>> RocksMeshStore::Open(
 absl::Status RocksMeshStore::CheckFormat(bool existed) {
   const std::string want = absl::StrCat(kMeshStoreFormat);
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kFormatKey, &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), meta_, kFormatKey, &value);
   const std::string where = RecordName(kMetaFamily, kFormatKey);
   if (s.IsNotFound()) {
     if (existed) value = "1";  // written before formats were recorded
@@ -202,10 +202,10 @@ absl::Status RocksMeshStore::CheckFormat(bool existed) {
     return SyncedPut(meta_, kFormatKey, want, absl::StrCat("writing ", where));
   }
   if (value != want) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "mesh store at '", path_, "' is in format ", absl::CHexEscape(value),
-        "; this build reads format ", want,
-        ": move it away and rebuild it from its sources"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("mesh store at '", path_, "' is in format ",
+                     absl::CHexEscape(value), "; this build reads format ",
+                     want, ": move it away and rebuild it from its sources"));
   }
   return absl::OkStatus();
 }

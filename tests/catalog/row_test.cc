@@ -42,19 +42,30 @@ Value RandomValue(std::mt19937_64& rng) {
                               -(int64_t{1} << 55),
                               std::numeric_limits<int64_t>::max(),
                               std::numeric_limits<int64_t>::min()};
-      return Value(rng() % 3 == 0 ? pool[rng() % 13]
-                                  : static_cast<int64_t>(rng()) >> (rng() % 64));
+      return Value(rng() % 3 == 0
+                       ? pool[rng() % 13]
+                       : static_cast<int64_t>(rng()) >> (rng() % 64));
     }
     case 3: {
-      const double pool[] = {-1.5, -0.0, 0.0, 2.25,
+      const double pool[] = {-1.5,
+                             -0.0,
+                             0.0,
+                             2.25,
                              std::numeric_limits<double>::infinity(),
                              -std::numeric_limits<double>::infinity(),
-                             std::nan(""), 1e-300};
+                             std::nan(""),
+                             1e-300};
       return Value(pool[rng() % 8]);
     }
     case 4: {
-      const char* pool[] = {"", "a", "ab", "ä", "日本", "a\"b\n",
-                            "fourteen chars", "fifteen chars!!"};
+      const char* pool[] = {"",
+                            "a",
+                            "ab",
+                            "ä",
+                            "日本",
+                            "a\"b\n",
+                            "fourteen chars",
+                            "fifteen chars!!"};
       std::string s = pool[rng() % 8];
       if (rng() % 5 == 0) s.append(rng() % 300, 'x');  // long form lengths
       if (rng() % 7 == 0) s.push_back('\0');
@@ -106,8 +117,8 @@ TEST(RowTest, OrderEqualityAndValuesAgreeWithVectorsOfValues) {
 
 TEST(RowTest, DatumsReadInPlace) {
   Row row{Value(int64_t{300}), Value("a string longer than fifteen"),
-          Value::Null(), Value(true), Value(-0.0),
-          Value(TimestampMicros{-5})};
+          Value::Null(),       Value(true),
+          Value(-0.0),         Value(TimestampMicros{-5})};
   std::vector<Datum> datums(row.begin(), row.end());
   ASSERT_EQ(datums.size(), 6u);
   EXPECT_EQ(datums[0].as_int64(), 300);
@@ -134,8 +145,7 @@ TEST(RowTest, EncodingIsCompact) {
   EXPECT_EQ(Row{Value(int64_t{0})}.bytes().size(), 1u);
   EXPECT_EQ(Row{Value(int64_t{-1})}.bytes().size(), 2u);
   EXPECT_EQ(Row{Value(int64_t{1000})}.bytes().size(), 3u);
-  EXPECT_EQ(Row{Value(std::numeric_limits<int64_t>::min())}.bytes().size(),
-            9u);
+  EXPECT_EQ(Row{Value(std::numeric_limits<int64_t>::min())}.bytes().size(), 9u);
   EXPECT_EQ(Row{Value("SFO")}.bytes().size(), 4u);
   EXPECT_EQ(Row{Value(std::string(200, 'x'))}.bytes().size(), 203u);
   // A flights row (timestamp, delay, distance, origin, destination) stays
@@ -174,15 +184,21 @@ TEST(RowTest, FromBytesRoundTripsAndRefusesBadEncodings) {
   const Bad bad[] = {
       {std::string("\x07", 1), "unknown tag"},
       {std::string("\x12", 1), "unknown tag"},
-      {std::string("\x21\x00", 2), "shortest form"},       // 0 in one byte
-      {std::string("\x22\x05\x00", 3), "shortest form"},   // 5 in two bytes
+      {std::string("\x21\x00", 2), "shortest form"},      // 0 in one byte
+      {std::string("\x22\x05\x00", 3), "shortest form"},  // 5 in two bytes
       {std::string("\x29", 1), "wider than 8"},
       {std::string("\x23\x01", 2), "truncated integer"},
       {std::string("\x37", 1), "unknown tag"},
       {std::string("\x38\x00\x00", 3), "truncated double"},
       {std::string("\x38\x00\x00\x00\x00\x00\x00\x00\x80", 9), "canonical"},
-      {std::string("\x43" "ab", 3), "truncated string"},
-      {std::string("\x4F\x03" "abc", 5), "shortest form"},
+      {std::string("\x43"
+                   "ab",
+                   3),
+       "truncated string"},
+      {std::string("\x4F\x03"
+                   "abc",
+                   5),
+       "shortest form"},
       {std::string("\x4F\x90\x00", 3), "shortest form"},
       {std::string("\x4F\x90", 2), "truncated string length"},
       {std::string("\x60", 1), "unknown value type"},
@@ -205,13 +221,15 @@ TEST(StableHashTest, ValuesDoNotChangeBetweenRuns) {
   EXPECT_EQ(StableHash(std::string("diffmesh")),
             StableHashBytes("diffmesh", 8));
   EXPECT_EQ(StableHash(uint64_t{1}), 0xb456bcfc34c2cb2cULL);
-  EXPECT_EQ(Row{Value("diffmesh")}.StableHash(),
-            StableHashBytes("\x48" "diffmesh", 9));
+  EXPECT_EQ(Row{Value("diffmesh")}.StableHash(), StableHashBytes("\x48"
+                                                                 "diffmesh",
+                                                                 9));
   // Composites hash their parts in order.
   EXPECT_NE(StableHash(std::pair<int, int>(1, 2)),
             StableHash(std::pair<int, int>(2, 1)));
   EXPECT_EQ(StableHash(-0.0), StableHash(0.0));
-  EXPECT_NE(StableHash(std::vector<int>{1}), StableHash(std::vector<int>{1, 1}));
+  EXPECT_NE(StableHash(std::vector<int>{1}),
+            StableHash(std::vector<int>{1, 1}));
 }
 
 }  // namespace

@@ -288,13 +288,17 @@ TEST_F(SourceTest, SampledInferenceEqualsWholeFileInference) {
     std::vector<bool> nullable;
   };
   for (const Case& c : std::vector<Case>{
-           {"1,2,", {ValueType::kInt64, ValueType::kInt64, ValueType::kString},
+           {"1,2,",
+            {ValueType::kInt64, ValueType::kInt64, ValueType::kString},
             {false, false, true}},
-           {"1.5,2,", {ValueType::kDouble, ValueType::kInt64, ValueType::kString},
+           {"1.5,2,",
+            {ValueType::kDouble, ValueType::kInt64, ValueType::kString},
             {false, false, true}},
-           {"1,,7", {ValueType::kInt64, ValueType::kInt64, ValueType::kInt64},
+           {"1,,7",
+            {ValueType::kInt64, ValueType::kInt64, ValueType::kInt64},
             {false, true, true}},
-           {"1,2,3,4", {ValueType::kInt64, ValueType::kInt64, ValueType::kString},
+           {"1,2,3,4",
+            {ValueType::kInt64, ValueType::kInt64, ValueType::kString},
             {false, false, true}}}) {
     SCOPED_TRACE(c.late);
     std::string text = "a,b,c\n";

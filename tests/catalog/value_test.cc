@@ -2,8 +2,6 @@
 // hashing (rows are engine data), FlatBuffers round trips with corrupt input
 // rejected as DataLoss naming its origin, schema validation naming the
 // field, and rows counted by key on two workers.
-#include "catalog/row.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -14,6 +12,7 @@
 #include <vector>
 
 #include "absl/hash/hash.h"
+#include "catalog/row.h"
 #include "catalog/row_codec.h"
 #include "catalog/schema.h"
 #include "engine/input.h"

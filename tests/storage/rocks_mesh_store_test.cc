@@ -306,10 +306,19 @@ TEST(MeshRecordsTest, SemanticallyInvalidRecordsAreDataLoss) {
     std::string cause;
   };
   for (const Bad& c : std::vector<Bad>{
-           {std::string("\x22\x05\x00", 3), {3}, {}, "update 0: not a valid row"},
-           {std::string("\x21\x07\x60", 3), {2, 3}, {}, "update 1: not a valid row"},
+           {std::string("\x22\x05\x00", 3),
+            {3},
+            {},
+            "update 0: not a valid row"},
+           {std::string("\x21\x07\x60", 3),
+            {2, 3},
+            {},
+            "update 1: not a valid row"},
            {std::string("\x21\x07", 2), {5}, {}, "update 0 ends at byte 5"},
-           {std::string("\x21\x07\x00", 3), {2}, {}, "1 bytes after the last row"},
+           {std::string("\x21\x07\x00", 3),
+            {2},
+            {},
+            "1 bytes after the last row"},
            {std::string("\x21\x07", 2), {2}, {1, -1}, "1 rows but 2 diffs"}}) {
     flatbuffers::FlatBufferBuilder b;
     std::vector<uint8_t> rows(c.rows.begin(), c.rows.end());

@@ -19,10 +19,10 @@ void CheckConversion(const JsonTable& table, const Schema& schema) {
   JsonRows rows = ToRows(table, schema);
   FUZZ_CHECK(rows.quarantine.size() >= table.quarantine.size(),
              "conversion dropped the parser's quarantine");
-  FUZZ_CHECK(rows.rows.size() + (rows.quarantine.size() -
-                                 table.quarantine.size()) ==
-                 table.records.size(),
-             "a record is neither a row nor quarantined");
+  FUZZ_CHECK(
+      rows.rows.size() + (rows.quarantine.size() - table.quarantine.size()) ==
+          table.records.size(),
+      "a record is neither a row nor quarantined");
   for (const auto& [line, row] : rows.rows) {
     FUZZ_CHECK(schema.Validate(row).ok(), "a converted row does not fit");
   }
