@@ -343,9 +343,8 @@ void FileSource::Commit() {
       FileState& state = files_[file];
       state.content_hash = change.content_hash;
       state.parsed = true;
-      for (const auto& [row, n] : change.row_delta) {
-        AddCount(&state.rows, row, n);
-      }
+      // A file changed in place is read by record: its records carry the
+      // row changes.
       for (auto& [key, record] : change.record_updates) {
         if (record.count == 0) {
           state.records.erase(key);
@@ -506,7 +505,7 @@ void FileSource::BuildByRecord(const std::string& file, const std::string& text,
   state->by_record = true;
   state->header = std::string(header);
   state->records.clear();
-  state->rows.clear();
+  state->rows.clear();  // derived from the records
   state->quarantine.clear();
   for (const CsvSpan& span : records) {
     auto [it, fresh] = state->records.try_emplace(KeyOf(span.text));
@@ -518,9 +517,7 @@ void FileSource::BuildByRecord(const std::string& file, const std::string& text,
       record.outcome = ReadRecord(file, span, &record.row, &reason);
     }
     ++record.count;
-    if (record.outcome == RecordState::kRow) {
-      AddCount(&state->rows, record.row, 1);
-    } else if (record.outcome == RecordState::kBad) {
+    if (record.outcome == RecordState::kBad) {
       AddCount(&state->quarantine, QuarantineRow({file, span.line, reason}), 1);
     }
   }
@@ -600,7 +597,7 @@ void FileSource::ProcessWhole(
     // Read by Open and unchanged since: taken over, not read again.
     FileState next = std::move(opened->second);
     opened_.erase(opened);
-    DiffInto(rows, before.rows, next.rows);
+    DiffRows(before, next, rows);
     DiffInto(quarantine, before.quarantine, next.quarantine);
     change.replace = std::move(next);
     return;
@@ -624,12 +621,48 @@ void FileSource::ProcessWhole(
     next.records = before.records;
     next.append = AppendPoint();
   }
-  DiffInto(rows, before.rows, next.rows);
+  DiffRows(before, next, rows);
   DiffInto(quarantine, before.quarantine, next.quarantine);
   change.replace = std::move(next);
 }
 
 const FileSource::FileState FileSource::kNoFile;
+
+void FileSource::AddRows(const FileState& state, int64_t sign,
+                         RowCounts* into) {
+  for (const auto& [row, n] : state.rows) AddCount(into, row, sign * n);
+  for (const auto& [key, record] : state.records) {
+    if (record.outcome == RecordState::kRow) {
+      AddCount(into, record.row, sign * record.count);
+    }
+  }
+}
+
+void FileSource::DiffRows(const FileState& before, const FileState& after,
+                          RowCounts* into) {
+  if (!before.by_record || !after.by_record) {
+    AddRows(after, 1, into);
+    AddRows(before, -1, into);
+    return;
+  }
+  auto count = [](const FileState& state, const Hash128& key) -> int64_t {
+    auto it = state.records.find(key);
+    return it != state.records.end() &&
+                   it->second.outcome == RecordState::kRow
+               ? it->second.count
+               : 0;
+  };
+  for (const auto& [key, record] : after.records) {
+    if (record.outcome != RecordState::kRow) continue;
+    const int64_t was = count(before, key);
+    if (record.count != was) AddCount(into, record.row, record.count - was);
+  }
+  for (const auto& [key, record] : before.records) {
+    if (record.outcome == RecordState::kRow && count(after, key) == 0) {
+      AddCount(into, record.row, -record.count);
+    }
+  }
+}
 
 absl::StatusOr<SourceDiff> FileSource::Peek() {
   peeked_.reset();
@@ -692,7 +725,7 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
         std::any_of(texts.begin(), texts.end(),
                     [&name = file](const Read& t) { return t.file == name; });
     if (present) continue;
-    DiffInto(&rows, state.rows, {});
+    AddRows(state, -1, &rows);
     DiffInto(&quarantine, state.quarantine, {});
     diff.files_changed.push_back(file);
     changes[file].vanished = true;
@@ -731,7 +764,7 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
     bool all_parsed = true;
     auto add = [&](const FileState& state) {
       all_parsed = all_parsed && state.parsed;
-      for (const auto& [row, n] : state.rows) AddCount(&total, row, n);
+      AddRows(state, 1, &total);
     };
     for (const auto& [file, state] : files_) {
       auto change = changes.find(file);

@@ -143,6 +143,8 @@ class FileSource {
     size_t content_hash = 0;  // 0 after an append: unknown
     AppendPoint append;
     bool parsed = true;  // false: the file could not be parsed at all
+    // A file read whole (a JSON array); one read by record derives its
+    // rows from `records` (RowsOf), so they are not held twice.
     RowCounts rows;
     RowCounts quarantine;
     // CSV and JSON Lines: every distinct record, by a 128-bit hash of its
@@ -205,6 +207,12 @@ class FileSource {
                     SourceDiff* diff, RowCounts* rows, RowCounts* quarantine,
                     std::map<std::string, FileChange>* changes) const;
   static const FileState kNoFile;
+  // Adds `sign` times every row of `state` into `into`.
+  static void AddRows(const FileState& state, int64_t sign, RowCounts* into);
+  // Adds the rows of `after` minus those of `before` into `into`, touching
+  // only records (or rows) that differ.
+  static void DiffRows(const FileState& before, const FileState& after,
+                       RowCounts* into);
 
   SourceOptions options_;
   SourceFormat format_;
