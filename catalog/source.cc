@@ -14,6 +14,8 @@
 #include "catalog/csv.h"
 #include "catalog/json.h"
 #include "catalog/table.h"
+#include "tbb/blocked_range.h"
+#include "tbb/parallel_for.h"
 
 namespace diffmesh {
 namespace {
@@ -42,6 +44,11 @@ std::optional<SourceFormat> FormatOf(const std::string& path) {
   }
   return std::nullopt;
 }
+
+// Records are read kParseBlock at a time, in parallel when a block holds at
+// least kParallelParseMin of them.
+constexpr size_t kParseBlock = 1 << 16;
+constexpr size_t kParallelParseMin = 1 << 13;
 
 // A record's key in FileState::records.
 Hash128 KeyOf(absl::string_view record) {
@@ -146,6 +153,11 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return FileError(path, errno);
   std::string text;
+  // Sized once from the file's size (it may still grow while read).
+  struct stat st;
+  if (::fstat(::fileno(f), &st) == 0 && st.st_size > 0) {
+    text.reserve(static_cast<size_t>(st.st_size) + 1);
+  }
   char buffer[1 << 16];
   size_t n;
   while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) {
@@ -507,18 +519,50 @@ void FileSource::BuildByRecord(const std::string& file, const std::string& text,
   state->records.clear();
   state->rows.clear();  // derived from the records
   state->quarantine.clear();
-  for (const CsvSpan& span : records) {
-    auto [it, fresh] = state->records.try_emplace(KeyOf(span.text));
-    RecordState& record = it->second;
+  state->records.reserve(records.size());
+  // Records are read in blocks: every record of a block in parallel (both
+  // cores), then taken in file order, so the result is the sequential one.
+  struct Read {
+    Hash128 key;
+    RecordState::Outcome outcome;
+    Row row;
     std::string reason;
-    // Bad records are read at every place they are: a reason may name
-    // the line.
-    if (fresh || record.outcome == RecordState::kBad) {
-      record.outcome = ReadRecord(file, span, &record.row, &reason);
+  };
+  std::vector<Read> block;
+  for (size_t begin = 0; begin < records.size(); begin += kParseBlock) {
+    const size_t end = std::min(records.size(), begin + kParseBlock);
+    block.resize(end - begin);
+    auto read = [&](size_t from, size_t to) {
+      for (size_t i = from; i < to; ++i) {
+        Read& r = block[i - begin];
+        r.key = KeyOf(records[i].text);
+        r.reason.clear();
+        r.outcome = ReadRecord(file, records[i], &r.row, &r.reason);
+      }
+    };
+    if (end - begin >= kParallelParseMin) {
+      tbb::parallel_for(tbb::blocked_range<size_t>(begin, end, 4096),
+                        [&](const tbb::blocked_range<size_t>& range) {
+                          read(range.begin(), range.end());
+                        });
+    } else {
+      read(begin, end);
     }
-    ++record.count;
-    if (record.outcome == RecordState::kBad) {
-      AddCount(&state->quarantine, QuarantineRow({file, span.line, reason}), 1);
+    for (size_t i = begin; i < end; ++i) {
+      Read& r = block[i - begin];
+      auto [it, fresh] = state->records.try_emplace(r.key);
+      RecordState& record = it->second;
+      if (fresh) {
+        record.outcome = r.outcome;
+        record.row = std::move(r.row);
+      }
+      ++record.count;
+      // Bad records are reported at every place they are: a reason may
+      // name the line.
+      if (record.outcome == RecordState::kBad) {
+        AddCount(&state->quarantine,
+                 QuarantineRow({file, records[i].line, r.reason}), 1);
+      }
     }
   }
 }
@@ -647,8 +691,7 @@ void FileSource::DiffRows(const FileState& before, const FileState& after,
   }
   auto count = [](const FileState& state, const Hash128& key) -> int64_t {
     auto it = state.records.find(key);
-    return it != state.records.end() &&
-                   it->second.outcome == RecordState::kRow
+    return it != state.records.end() && it->second.outcome == RecordState::kRow
                ? it->second.count
                : 0;
   };

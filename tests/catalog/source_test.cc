@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "catalog/json.h"
 #include "catalog/table.h"
 #include "engine/check.h"
 #include "gmock/gmock.h"
@@ -316,6 +317,64 @@ TEST_F(SourceTest, SampledInferenceEqualsWholeFileInference) {
     auto table = ParseCsv(text, file);
     ASSERT_THAT(table.status(), IsOk());
     EXPECT_EQ(InferSchema(*table), schema);
+  }
+}
+
+// Large files are read in parallel blocks; the rows and the quarantine
+// (reasons and lines included) are exactly those of the whole-file reader
+// (ParseCsv / ParseJson, then ToRows), duplicates and bad records too.
+TEST_F(SourceTest, ParallelReadEqualsTheWholeFileReader) {
+  const Schema schema({{"name", ValueType::kString}, {"n", ValueType::kInt64}});
+  for (const char* name : {"par.csv", "par.jsonl"}) {
+    SCOPED_TRACE(name);
+    const bool csv = absl::EndsWith(name, ".csv");
+    std::mt19937_64 rng(3);
+    std::string text = csv ? "name,n\n" : "";
+    for (int i = 0; i < 150000; ++i) {
+      const int64_t n = static_cast<int64_t>(rng() % 50000);
+      switch (rng() % 20) {
+        case 0:  // a bad value
+          text +=
+              csv ? absl::StrCat("r", n, ",x\n")
+                  : absl::StrCat("{\"name\": \"r", n, "\", \"n\": \"x\"}\n");
+          break;
+        case 1:  // unreadable
+          text += csv ? "q\"x,1\n" : "{\"name\": \n";
+          break;
+        default:
+          text +=
+              csv ? absl::StrCat("r", n, ",", n, "\n")
+                  : absl::StrCat("{\"name\": \"r", n, "\", \"n\": ", n, "}\n");
+      }
+    }
+    std::string file = Write(name, text);
+    auto source = Open({.path = file, .schema = schema});
+    SourceDiff diff = Poll(*source);
+
+    std::map<Row, int64_t> rows, quarantine;
+    std::vector<Quarantined> refused;
+    if (csv) {
+      auto table = ParseCsv(text, file);
+      ASSERT_THAT(table.status(), IsOk());
+      CsvRows converted = ToRows(*table, schema);
+      for (auto& [line, row] : converted.rows) ++rows[row];
+      refused = converted.quarantine;
+    } else {
+      auto table = ParseJson(text, file, JsonFormat::kLines);
+      ASSERT_THAT(table.status(), IsOk());
+      JsonRows converted = ToRows(*table, schema);
+      for (auto& [line, row] : converted.rows) ++rows[row];
+      refused = converted.quarantine;
+    }
+    for (const Quarantined& q : refused) {
+      ++quarantine[Row{Value(q.file), Value(int64_t{q.line}), Value(q.reason)}];
+    }
+    EXPECT_GT(quarantine.size(), 10000u);
+    EXPECT_GT(rows.size(), 40000u);
+    EXPECT_EQ(rows,
+              (std::map<Row, int64_t>(diff.rows.begin(), diff.rows.end())));
+    EXPECT_EQ(quarantine, (std::map<Row, int64_t>(diff.quarantine.begin(),
+                                                  diff.quarantine.end())));
   }
 }
 
