@@ -48,18 +48,6 @@ size_t ReadVarint(const uint8_t* p, uint64_t* n) {
   return i + 1;
 }
 
-std::strong_ordering CompareDoubles(double x, double y) {
-  // Canonical: NaN is the one value not ordered by <, and sorts last.
-  bool nx = std::isnan(x), ny = std::isnan(y);
-  if (nx || ny)
-    return nx == ny ? std::strong_ordering::equal
-           : nx     ? std::strong_ordering::greater
-                    : std::strong_ordering::less;
-  if (x < y) return std::strong_ordering::less;
-  if (y < x) return std::strong_ordering::greater;
-  return std::strong_ordering::equal;
-}
-
 }  // namespace
 
 absl::string_view Datum::as_string() const {
@@ -131,7 +119,7 @@ std::strong_ordering operator<=>(Datum a, Datum b) {
     case ValueType::kTimestamp:
       return a.ReadInt() <=> b.ReadInt();
     case ValueType::kDouble:
-      return CompareDoubles(a.as_double(), b.as_double());
+      return CompareCanonicalDoubles(a.as_double(), b.as_double());
     case ValueType::kString:
       return a.as_string().compare(b.as_string()) <=> 0;
   }
@@ -153,7 +141,7 @@ bool operator==(Datum a, const Value& b) {
     case ValueType::kInt64:
       return a.as_int64() == b.as_int64();
     case ValueType::kDouble:
-      return CompareDoubles(a.as_double(), b.as_double()) == 0;
+      return CompareCanonicalDoubles(a.as_double(), b.as_double()) == 0;
     case ValueType::kString:
       return a.as_string() == absl::string_view(b.as_string());
     case ValueType::kTimestamp:
@@ -180,9 +168,7 @@ void Row::AppendInt(uint8_t type_tag, int64_t i) {
 }
 
 void Row::AppendDouble(double d) {
-  // Value's canonical form: one NaN, no negative zero.
-  if (std::isnan(d)) d = std::numeric_limits<double>::quiet_NaN();
-  if (d == 0.0) d = 0.0;
+  d = CanonicalDouble(d);
   uint8_t buf[9];
   buf[0] = 0x38;
   std::memcpy(buf + 1, &d, 8);
@@ -266,10 +252,7 @@ absl::StatusOr<Row> Row::FromBytes(absl::string_view bytes,
         if (at + need > size) return bad(at, "truncated double");
         double d = Datum(p + at).as_double();
         uint64_t bits, canonical_bits;
-        double canonical = std::isnan(d)
-                               ? std::numeric_limits<double>::quiet_NaN()
-                           : d == 0.0 ? 0.0
-                                      : d;
+        double canonical = CanonicalDouble(d);
         std::memcpy(&bits, &d, 8);
         std::memcpy(&canonical_bits, &canonical, 8);
         if (bits != canonical_bits) return bad(at, "double not canonical");

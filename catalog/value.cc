@@ -26,6 +26,17 @@ const char* ValueTypeName(ValueType type) {
   return "unknown";
 }
 
+std::strong_ordering CompareCanonicalDoubles(double x, double y) {
+  const bool nx = std::isnan(x), ny = std::isnan(y);
+  if (nx || ny)
+    return nx == ny ? std::strong_ordering::equal
+           : nx     ? std::strong_ordering::greater
+                    : std::strong_ordering::less;
+  if (x < y) return std::strong_ordering::less;
+  if (y < x) return std::strong_ordering::greater;
+  return std::strong_ordering::equal;
+}
+
 std::strong_ordering operator<=>(const Value& a, const Value& b) {
   if (a.v_.index() != b.v_.index()) return a.v_.index() <=> b.v_.index();
   switch (a.type()) {
@@ -35,18 +46,8 @@ std::strong_ordering operator<=>(const Value& a, const Value& b) {
       return a.as_bool() <=> b.as_bool();
     case ValueType::kInt64:
       return a.as_int64() <=> b.as_int64();
-    case ValueType::kDouble: {
-      // Canonical: NaN is the one value not ordered by <, and sorts last.
-      double x = a.as_double(), y = b.as_double();
-      bool nx = std::isnan(x), ny = std::isnan(y);
-      if (nx || ny)
-        return nx == ny ? std::strong_ordering::equal
-               : nx     ? std::strong_ordering::greater
-                        : std::strong_ordering::less;
-      if (x < y) return std::strong_ordering::less;
-      if (y < x) return std::strong_ordering::greater;
-      return std::strong_ordering::equal;
-    }
+    case ValueType::kDouble:
+      return CompareCanonicalDoubles(a.as_double(), b.as_double());
     case ValueType::kString:
       return a.as_string().compare(b.as_string()) <=> 0;
     case ValueType::kTimestamp:

@@ -47,13 +47,24 @@ struct TimestampMicros {
                           const TimestampMicros&) = default;
 };
 
+// The one form of a double that values and rows keep: every NaN as one
+// NaN, -0.0 as 0.0.
+inline double CanonicalDouble(double d) {
+  if (std::isnan(d)) return std::numeric_limits<double>::quiet_NaN();
+  return d == 0.0 ? 0.0 : d;
+}
+
+// The order of canonical doubles: NaN is the one value not ordered by <,
+// and sorts last.
+std::strong_ordering CompareCanonicalDoubles(double x, double y);
+
 class Value {
  public:
   Value() = default;  // null
   static Value Null() { return Value(); }
   explicit Value(bool b) : v_(b) {}
   explicit Value(int64_t i) : v_(i) {}
-  explicit Value(double d) : v_(Canonical(d)) {}
+  explicit Value(double d) : v_(CanonicalDouble(d)) {}
   explicit Value(std::string s) : v_(std::move(s)) {}
   explicit Value(const char* s) : v_(std::string(s)) {}
   explicit Value(TimestampMicros t) : v_(t) {}
@@ -102,10 +113,6 @@ class Value {
   }
 
  private:
-  static double Canonical(double d) {
-    if (std::isnan(d)) return std::numeric_limits<double>::quiet_NaN();
-    return d == 0.0 ? 0.0 : d;
-  }
   std::variant<std::monostate, bool, int64_t, double, std::string,
                TimestampMicros>
       v_;
