@@ -40,9 +40,15 @@
 // keeps the assumed rows until every one of its files parses.
 //
 // Schema. Given (SourceOptions::schema), or inferred on Open from the first
-// file in name order (catalog/csv.h, catalog/json.h give the rules). For
-// CSV, a file whose header does not name the schema's columns in order is
-// quarantined as a whole.
+// file in name order (catalog/csv.h, catalog/json.h give the rules; a CSV
+// file over 1 MiB is inferred from its first MiB, then verified against the
+// whole file and inferred from the whole if any record does not fit or a
+// column had no value in the sample, so the result is always the whole
+// file's schema). For CSV, a file whose header does not name the schema's
+// columns in order is quarantined as a whole.
+//
+// Large files are read in parallel blocks (oneTBB); records are taken in
+// file order, so the result is the sequential read's.
 //
 // Thread compatibility: one caller at a time.
 #pragma once
