@@ -34,10 +34,16 @@ std::optional<int> Schema::FieldIndex(const std::string& name) const {
 }
 
 absl::Status Schema::Validate(const Row& row) const {
-  size_t i = 0;
-  for (Datum d : row) {
-    if (i == fields_.size()) break;
-    const Field& f = fields_[i++];
+  // One walk over the row; the count is checked before the fields.
+  absl::InlinedVector<Datum, 16> values = row.Unpack();
+  if (values.size() != fields_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("row has ", values.size(),
+                                                   " values, schema has ",
+                                                   fields_.size(), " fields"));
+  }
+  for (size_t i = 0; i < values.size(); ++i) {
+    const Field& f = fields_[i];
+    const Datum d = values[i];
     if (d.is_null()) {
       if (!f.nullable) {
         return absl::InvalidArgumentError(
@@ -50,10 +56,6 @@ absl::Status Schema::Validate(const Row& row) const {
           "field '", f.name, "' expects ", ValueTypeName(f.type), ", got ",
           ValueTypeName(d.type()), " ", d.DebugString()));
     }
-  }
-  if (size_t n = row.size(); n != fields_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "row has ", n, " values, schema has ", fields_.size(), " fields"));
   }
   return absl::OkStatus();
 }
