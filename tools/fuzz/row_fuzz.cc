@@ -1,5 +1,6 @@
-// Fuzzes the readers of stored row bytes: Row::FromBytes (catalog/row.h)
-// and the FlatBuffers row record (catalog/row_codec.h). Besides not
+// Fuzzes the readers of stored row bytes: Row::FromBytes (catalog/row.h),
+// the FlatBuffers row record (catalog/row_codec.h) and the store's source
+// batch record (storage/mesh_records.h). Besides not
 // crashing, it asserts on every input:
 // - refused bytes are DataLoss naming their origin;
 // - accepted packed bytes are canonical: the row rebuilt from its values
@@ -10,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "catalog/row.h"
 #include "catalog/row_codec.h"
+#include "storage/mesh_records.h"
 #include "tools/fuzz/fuzz_check.h"
 
 namespace diffmesh {
@@ -32,6 +34,16 @@ void FuzzRow(absl::string_view bytes) {
                "accepted bytes are not the canonical encoding");
     absl::StatusOr<Row> back = DecodeRow(EncodeRow(*row), "fuzz/key");
     FUZZ_CHECK(back.ok() && *back == *row, "a row record does not read back");
+  }
+  absl::StatusOr<SourceBatch> batch = DecodeSourceBatch(bytes, "fuzz/key");
+  if (!batch.ok()) {
+    CheckRefusal(batch.status());
+  } else {
+    absl::StatusOr<SourceBatch> again =
+        DecodeSourceBatch(EncodeSourceBatch(*batch), "fuzz/key");
+    FUZZ_CHECK(again.ok() && again->time == batch->time &&
+                   again->updates == batch->updates,
+               "a source batch does not read back");
   }
   absl::StatusOr<Row> record = DecodeRow(bytes, "fuzz/key");
   if (!record.ok()) {
