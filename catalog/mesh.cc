@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "catalog/closure.h"
 #include "engine/graph.h"
+#include "engine/stable_hash.h"
 #include "engine/status_macros.h"
 #include "operators/distinct.h"
 #include "operators/flat_map.h"
@@ -301,7 +302,7 @@ void Mesh::Capture(const std::string& id, const RowCollection& rows,
         std::lock_guard<std::mutex> lock(group->mu);
         MeshGroup::Captured& p = group->products[id];
         p.rows.Add(row, t, r);
-        AddCount(&p.unversioned[t], row, r);
+        p.unversioned[t].Add(row, r);
         if (group->record_changes)
           group->Record(stream, t, r, RowDebugString(row));
       });
@@ -764,6 +765,14 @@ absl::Status Mesh::Advance() {
   });
   time_ = next;
   return closed;
+}
+
+void MeshGroup::NetFingerprint::Add(const Row& row, int64_t diff) {
+  const absl::string_view bytes = row.bytes();
+  const Hash128 h = StableHash128Bytes(bytes.data(), bytes.size());
+  const auto d = static_cast<uint64_t>(diff);
+  low += d * h.low;  // unsigned: wraps
+  high += d * h.high;
 }
 
 void MeshGroup::Compact(Captured* p, int retained) {

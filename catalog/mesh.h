@@ -151,12 +151,23 @@ class MeshGroup {
     // Folds every change at or before `upto` into `settled`.
     void Settle(uint64_t upto);
   };
+  // An order-free fingerprint of a multiset of row changes: the sum of
+  // diff times a 128-bit hash of the row (mod 2^64 per half). Changes that
+  // cancel out sum to zero; a net change that does not sums to zero only
+  // with a chance about 2^-63, so a time's changes are told apart from
+  // none without holding its rows.
+  struct NetFingerprint {
+    uint64_t low = 0, high = 0;
+    void Add(const Row& row, int64_t diff);
+    bool empty() const { return low == 0 && high == 0; }
+  };
   // A product's captured rows, from every worker.
   struct Captured {
     TimedCounts<Row> rows;
     TimedCounts<Row> quarantine;
-    // Changes by time, until the time is closed and given a data version.
-    std::map<uint64_t, std::map<Row, int64_t>> unversioned;
+    // Changes by time, until the time is closed and given a data version:
+    // only whether they cancel out, as a fingerprint of their multiset.
+    std::map<uint64_t, NetFingerprint> unversioned;
     std::vector<DataVersion> versions;
     int next_version = 1;
   };

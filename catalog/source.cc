@@ -16,6 +16,7 @@
 #include "catalog/table.h"
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
+#include "tbb/parallel_sort.h"
 
 namespace diffmesh {
 namespace {
@@ -84,6 +85,9 @@ RowDiffs Sorted(const RowCounts& counts) {
   std::sort(out.begin(), out.end());
   return out;
 }
+
+// Below this many changes a plain sort is quicker than starting tasks.
+constexpr size_t kParallelSortMin = 1 << 14;
 
 // CSV schemas are inferred from the records in the first this many bytes;
 // Open then verifies the guess against the whole file.
@@ -168,6 +172,31 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   std::fclose(f);
   if (failed) return FileError(path, error);
   return text;
+}
+
+void ConsolidateRowDiffs(RowDiffs* diffs) {
+  auto by_row = [](const std::pair<Row, int64_t>& a,
+                   const std::pair<Row, int64_t>& b) { return a.first < b.first; };
+  if (diffs->size() >= kParallelSortMin) {
+    tbb::parallel_sort(diffs->begin(), diffs->end(), by_row);
+  } else {
+    std::sort(diffs->begin(), diffs->end(), by_row);
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < diffs->size();) {
+    int64_t n = 0;
+    size_t j = i;
+    for (; j < diffs->size() && (*diffs)[j].first == (*diffs)[i].first; ++j) {
+      n += (*diffs)[j].second;
+    }
+    if (n != 0) {
+      if (out != i) (*diffs)[out].first = std::move((*diffs)[i].first);
+      (*diffs)[out].second = n;
+      ++out;
+    }
+    i = j;
+  }
+  diffs->resize(out);
 }
 
 absl::StatusOr<std::string> ReadFileRange(const std::string& path,
@@ -284,6 +313,8 @@ absl::StatusOr<std::vector<std::string>> FileSource::ListFiles() const {
 }
 
 void FileSource::AssumeRows(const RowDiffs& rows) {
+  // Holding nothing is what a first poll differences from anyway.
+  if (rows.empty()) return;
   RowCounts assumed;
   for (const auto& [row, n] : rows) AddCount(&assumed, row, n);
   assumed_ = std::move(assumed);
@@ -629,7 +660,7 @@ bool FileSource::PeekRecords(const std::string& file, const std::string& text,
 
 void FileSource::ProcessWhole(
     const std::string& file, const std::string& text, const struct stat& st,
-    const FileState& before, SourceDiff* diff, RowCounts* rows,
+    const FileState& before, SourceDiff* diff, RowDiffs* rows,
     RowCounts* quarantine, std::map<std::string, FileChange>* changes) const {
   const size_t hash = absl::Hash<std::string>()(text);
   if (&before != &kNoFile && before.content_hash == hash) return;
@@ -648,7 +679,7 @@ void FileSource::ProcessWhole(
   }
   if (PeekRecords(file, text, st, before, &change)) {
     change.content_hash = hash;
-    for (const auto& [row, n] : change.row_delta) AddCount(rows, row, n);
+    rows->insert(rows->end(), change.row_delta.begin(), change.row_delta.end());
     DiffInto(quarantine, before.quarantine, change.quarantine);
     return;
   }
@@ -673,17 +704,18 @@ void FileSource::ProcessWhole(
 const FileSource::FileState FileSource::kNoFile;
 
 void FileSource::AddRows(const FileState& state, int64_t sign,
-                         RowCounts* into) {
-  for (const auto& [row, n] : state.rows) AddCount(into, row, sign * n);
+                         RowDiffs* into) {
+  into->reserve(into->size() + state.rows.size() + state.records.size());
+  for (const auto& [row, n] : state.rows) into->emplace_back(row, sign * n);
   for (const auto& [key, record] : state.records) {
     if (record.outcome == RecordState::kRow) {
-      AddCount(into, record.row, sign * record.count);
+      into->emplace_back(record.row, sign * record.count);
     }
   }
 }
 
 void FileSource::DiffRows(const FileState& before, const FileState& after,
-                          RowCounts* into) {
+                          RowDiffs* into) {
   if (!before.by_record || !after.by_record) {
     AddRows(after, 1, into);
     AddRows(before, -1, into);
@@ -698,11 +730,11 @@ void FileSource::DiffRows(const FileState& before, const FileState& after,
   for (const auto& [key, record] : after.records) {
     if (record.outcome != RecordState::kRow) continue;
     const int64_t was = count(before, key);
-    if (record.count != was) AddCount(into, record.row, record.count - was);
+    if (record.count != was) into->emplace_back(record.row, record.count - was);
   }
   for (const auto& [key, record] : before.records) {
     if (record.outcome == RecordState::kRow && count(after, key) == 0) {
-      AddCount(into, record.row, -record.count);
+      into->emplace_back(record.row, -record.count);
     }
   }
 }
@@ -762,7 +794,8 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
   // touched (a poll of unchanged files costs reading and hashing them).
   std::map<std::string, FileChange> changes;
   SourceDiff diff;
-  RowCounts rows, quarantine;
+  RowDiffs rows;  // consolidated at the end
+  RowCounts quarantine;
   for (const auto& [file, state] : files_) {
     const bool present =
         std::any_of(texts.begin(), texts.end(),
@@ -781,7 +814,8 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
       FileChange change;
       if (PeekAppended(file, read.text, before, &change)) {
         diff.files_changed.push_back(file);
-        for (const auto& [row, n] : change.row_delta) AddCount(&rows, row, n);
+        rows.insert(rows.end(), change.row_delta.begin(),
+                    change.row_delta.end());
         DiffInto(&quarantine, before.quarantine, change.quarantine);
         changes[file] = std::move(change);
         continue;
@@ -803,7 +837,7 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
     // and only once every file parsed, since a broken file holds back its
     // share of the assumed rows.
     rows.clear();
-    RowCounts total;
+    RowDiffs total;
     bool all_parsed = true;
     auto add = [&](const FileState& state) {
       all_parsed = all_parsed && state.parsed;
@@ -815,20 +849,23 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
         add(state);
       } else if (!change->second.vanished && !change->second.replace) {
         add(state);  // and its changes in place:
-        for (const auto& [row, n] : change->second.row_delta) {
-          AddCount(&total, row, n);
-        }
+        total.insert(total.end(), change->second.row_delta.begin(),
+                     change->second.row_delta.end());
       }
     }
     for (const auto& [file, change] : changes) {
       if (change.replace) add(*change.replace);
     }
     if (all_parsed) {
-      DiffInto(&rows, *assumed_, total);
+      ConsolidateRowDiffs(&total);
+      RowCounts held;
+      DiffInto(&held, *assumed_, RowCounts(total.begin(), total.end()));
+      rows.assign(held.begin(), held.end());
       peeked_consumes_assumed_ = true;
     }
   }
-  diff.rows = Sorted(rows);
+  ConsolidateRowDiffs(&rows);
+  diff.rows = std::move(rows);
   diff.quarantine = Sorted(quarantine);
   diff.bytes_read = bytes_read;
   peeked_ = std::move(changes);

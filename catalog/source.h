@@ -210,15 +210,15 @@ class FileSource {
   // new) and adds what changed to the poll's results.
   void ProcessWhole(const std::string& file, const std::string& text,
                     const struct stat& st, const FileState& before,
-                    SourceDiff* diff, RowCounts* rows, RowCounts* quarantine,
+                    SourceDiff* diff, RowDiffs* rows, RowCounts* quarantine,
                     std::map<std::string, FileChange>* changes) const;
   static const FileState kNoFile;
-  // Adds `sign` times every row of `state` into `into`.
-  static void AddRows(const FileState& state, int64_t sign, RowCounts* into);
-  // Adds the rows of `after` minus those of `before` into `into`, touching
-  // only records (or rows) that differ.
+  // Appends `sign` times every row of `state` to `into`.
+  static void AddRows(const FileState& state, int64_t sign, RowDiffs* into);
+  // Appends the rows of `after` minus those of `before` to `into`,
+  // touching only records (or rows) that differ.
   static void DiffRows(const FileState& before, const FileState& after,
-                       RowCounts* into);
+                       RowDiffs* into);
 
   SourceOptions options_;
   SourceFormat format_;
@@ -233,6 +233,12 @@ class FileSource {
   std::optional<std::map<std::string, FileChange>> peeked_;
   bool peeked_consumes_assumed_ = false;
 };
+
+// Sorts `diffs` by row (in parallel when large), adds up the counts of
+// equal rows and drops the zeros: changes gathered in any order become a
+// SourceDiff's. Cheaper than counting in a hash map, which a large
+// difference would fill only to be sorted after.
+void ConsolidateRowDiffs(RowDiffs* diffs);
 
 // Reads `length` bytes of a file from `offset` (fewer at its end).
 absl::StatusOr<std::string> ReadFileRange(const std::string& path,
