@@ -312,6 +312,38 @@ uint64_t Row::StableHash() const {
   return StableHashBytes(bytes_.data(), bytes_.size());
 }
 
+uint64_t Row::SortPrefix() const {
+  if (bytes_.empty()) return 0;
+  const Datum d(bytes_.data());
+  const uint64_t type = static_cast<uint64_t>(d.type()) << 61;
+  uint64_t bits = 0;  // the value's order as an unsigned integer
+  switch (d.type()) {
+    case ValueType::kNull:
+      break;
+    case ValueType::kBool:
+      bits = d.as_bool() ? 1ULL << 63 : 0;
+      break;
+    case ValueType::kInt64:
+    case ValueType::kTimestamp:
+      bits = static_cast<uint64_t>(d.ReadInt()) ^ (1ULL << 63);
+      break;
+    case ValueType::kDouble: {
+      // Canonical doubles (no -0, one NaN, which sorts last) in IEEE order.
+      const uint64_t raw = std::bit_cast<uint64_t>(d.as_double());
+      bits = (raw >> 63) != 0 ? ~raw : raw | (1ULL << 63);
+      break;
+    }
+    case ValueType::kString: {
+      const absl::string_view s = d.as_string();
+      for (size_t i = 0; i < 8; ++i) {
+        bits = bits << 8 | (i < s.size() ? static_cast<uint8_t>(s[i]) : 0);
+      }
+      break;
+    }
+  }
+  return type | bits >> 3;
+}
+
 std::strong_ordering operator<=>(const Row& a, const Row& b) {
   // Up to the first byte that differs the rows hold the same values (the
   // encoding is canonical), so only the value holding that byte is

@@ -86,6 +86,7 @@ class Datum {
   friend std::strong_ordering operator<=>(Datum a, Datum b);
   friend bool operator==(Datum a, Datum b);
   friend bool operator==(Datum a, const Value& b);
+  friend class Row;
 
  private:
   int64_t ReadInt() const {
@@ -184,6 +185,13 @@ class Row {
   // XXH3 of the bytes: the same in every process and run, so it can decide
   // which worker owns a row anywhere (engine/stable_hash.h).
   uint64_t StableHash() const;
+
+  // A 64-bit summary of the row's place in the order, from its first value:
+  // a < b implies a.SortPrefix() <= b.SortPrefix(), so sorting many rows can
+  // compare integers first and whole rows only where prefixes tie. (The
+  // type in the top three bits, then the first value's order-preserving
+  // bits: a number's, or a string's first bytes.) An empty row gives 0.
+  uint64_t SortPrefix() const;
 
   friend std::strong_ordering operator<=>(const Row& a, const Row& b);
   friend bool operator==(const Row& a, const Row& b) {

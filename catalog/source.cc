@@ -175,28 +175,42 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
 }
 
 void ConsolidateRowDiffs(RowDiffs* diffs) {
-  auto by_row = [](const std::pair<Row, int64_t>& a,
-                   const std::pair<Row, int64_t>& b) { return a.first < b.first; };
-  if (diffs->size() >= kParallelSortMin) {
-    tbb::parallel_sort(diffs->begin(), diffs->end(), by_row);
-  } else {
-    std::sort(diffs->begin(), diffs->end(), by_row);
+  // Each row sorted beside its prefix, so most comparisons are of two
+  // integers and the rest read rows in place.
+  struct Keyed {
+    uint64_t prefix;
+    int64_t count;
+    Row row;
+  };
+  const size_t n = diffs->size();
+  std::vector<Keyed> keyed;
+  keyed.reserve(n);
+  for (auto& [row, count] : *diffs) {
+    const uint64_t prefix = row.SortPrefix();
+    keyed.push_back({prefix, count, std::move(row)});
   }
-  size_t out = 0;
-  for (size_t i = 0; i < diffs->size();) {
-    int64_t n = 0;
+  RowDiffs().swap(*diffs);
+  auto less = [](const Keyed& a, const Keyed& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return a.row < b.row;
+  };
+  if (n >= kParallelSortMin) {
+    tbb::parallel_sort(keyed.begin(), keyed.end(), less);
+  } else {
+    std::sort(keyed.begin(), keyed.end(), less);
+  }
+  diffs->reserve(n);
+  for (size_t i = 0; i < n;) {
+    int64_t count = 0;
     size_t j = i;
-    for (; j < diffs->size() && (*diffs)[j].first == (*diffs)[i].first; ++j) {
-      n += (*diffs)[j].second;
+    for (; j < n && keyed[j].prefix == keyed[i].prefix &&
+           keyed[j].row == keyed[i].row;
+         ++j) {
+      count += keyed[j].count;
     }
-    if (n != 0) {
-      if (out != i) (*diffs)[out].first = std::move((*diffs)[i].first);
-      (*diffs)[out].second = n;
-      ++out;
-    }
+    if (count != 0) diffs->emplace_back(std::move(keyed[i].row), count);
     i = j;
   }
-  diffs->resize(out);
 }
 
 absl::StatusOr<std::string> ReadFileRange(const std::string& path,

@@ -396,6 +396,26 @@ TEST_F(SourceTest, IncrementalJsonLinesEqualsAFreshRead) {
        R"({"name": "e", "n": 1.5})"});
 }
 
+TEST(ConsolidateRowDiffsTest, EqualsCountingInAMap) {
+  // Large enough to sort in parallel; rows that tie on their first value
+  // (the sort prefix) and differ later, and counts that cancel.
+  std::mt19937_64 rng(11);
+  for (size_t size : {size_t{40}, size_t{60'000}}) {
+    RowDiffs diffs;
+    std::map<Row, int64_t> want;
+    for (size_t i = 0; i < size; ++i) {
+      Row row{Value(static_cast<int64_t>(rng() % 50)),
+              Value(absl::StrCat("k", rng() % 300))};
+      if (rng() % 3 == 0) row = Row{Value("s"), Value(static_cast<int64_t>(rng() % 7))};
+      const int64_t n = static_cast<int64_t>(rng() % 5) - 2;
+      diffs.emplace_back(row, n);
+      if ((want[row] += n) == 0) want.erase(row);
+    }
+    ConsolidateRowDiffs(&diffs);
+    EXPECT_EQ(diffs, RowDiffs(want.begin(), want.end())) << size;
+  }
+}
+
 TEST_F(SourceTest, ErrorsNameThePath) {
   auto missing = FileSource::Open({.path = (dir_ / "none.csv").string()});
   EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));
