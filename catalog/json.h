@@ -49,6 +49,11 @@
 // non-nullable field is quarantined naming the field, e.g.
 // "orders.jsonl:5: field 'qty' expects int64, got \"x\"". Every returned row
 // passes schema.Validate.
+//
+// Speed. FileSource reads well-formed records through simdjson's On-Demand
+// API (JsonObjectToRow, JsonArrayToRows below) and only what that quick
+// path declines through ParseJson and ToRows, which give the same rows
+// and every message above; json_fuzz checks that the two agree.
 #pragma once
 
 #include <string>
@@ -109,5 +114,15 @@ struct JsonRows {
 
 // Fields are matched to the schema by name; any schema works.
 JsonRows ToRows(const JsonTable& table, const Schema& schema);
+
+// The quick path ToRows takes for well-formed input (simdjson On-Demand,
+// catalog/json_simd.cc). JsonObjectToRow: one record's text, an object of
+// scalars alone on its line; JsonArrayToRows: a whole array text, every
+// record. Each returns true with the rows when every record is plainly
+// good, the same rows ParseJson and ToRows give; false when anything is
+// unusual or wrong (the general path then reads and explains the text).
+bool JsonObjectToRow(absl::string_view text, const Schema& schema, Row* row);
+bool JsonArrayToRows(absl::string_view text, const Schema& schema,
+                     std::vector<Row>* rows);
 
 }  // namespace diffmesh

@@ -89,8 +89,8 @@ RowDiffs Sorted(const RowCounts& counts) {
 // Below this many changes a plain sort is quicker than starting tasks.
 constexpr size_t kParallelSortMin = 1 << 14;
 
-// CSV schemas are inferred from the records in the first this many bytes;
-// Open then verifies the guess against the whole file.
+// CSV and JSON Lines schemas are inferred from the records in the first
+// this many bytes; Open then verifies the guess against the whole file.
 constexpr size_t kInferenceSampleBytes = 1 << 20;
 
 // `sampled` (CSV only) says the schema came from a prefix of `text` and
@@ -126,10 +126,37 @@ absl::StatusOr<Schema> InferFrom(const std::string& file,
     }
     return InferSchema(*table);
   }
+  // JSON Lines samples as CSV does; an array is read whole.
+  absl::string_view sample = text;
+  if (format == SourceFormat::kJsonLines && allow_sample &&
+      text.size() > kInferenceSampleBytes) {
+    const size_t cut = text.rfind('\n', kInferenceSampleBytes);
+    if (cut != std::string::npos) {
+      sample = absl::string_view(text).substr(0, cut + 1);
+      *sampled = true;
+    }
+  }
   absl::StatusOr<JsonTable> table = ParseJson(
-      text, file,
+      sample, file,
       format == SourceFormat::kJson ? JsonFormat::kArray : JsonFormat::kLines);
   if (!table.ok()) return table.status();
+  if (*sampled) {
+    // A column with no value in the sample would be guessed a string (and
+    // one never named would be missing): only the whole file can say.
+    std::vector<bool> any(table->columns.size(), false);
+    for (const JsonRecord& r : table->records) {
+      for (const auto& [name, value] : r.fields) {
+        if (value.kind == JsonScalar::kNull) continue;
+        for (size_t c = 0; c < any.size(); ++c) {
+          if (table->columns[c] == name) any[c] = true;
+        }
+      }
+    }
+    if (table->columns.empty() ||
+        std::find(any.begin(), any.end(), false) != any.end()) {
+      return InferFrom(file, text, format, false, sampled);
+    }
+  }
   if (table->columns.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat(file, ": no records to infer a schema from"));
@@ -360,6 +387,11 @@ absl::Status FileSource::Parse(const std::string& file, const std::string& text,
   } else if (format_ == SourceFormat::kJsonLines) {
     BuildByRecord(file, text, st, state);
     return absl::OkStatus();
+  } else if (std::vector<Row> quick; JsonArrayToRows(text, schema_, &quick)) {
+    state->quarantine.clear();
+    state->rows.clear();
+    for (Row& row : quick) ++state->rows[std::move(row)];
+    return absl::OkStatus();
   } else {
     absl::StatusOr<JsonTable> table = ParseJson(text, file, JsonFormat::kArray);
     if (!table.ok()) {
@@ -446,6 +478,7 @@ FileSource::RecordState::Outcome FileSource::ReadRecord(
     *reason = CsvRecordToRow(record.text, record.line, schema_, row);
     return reason->empty() ? RecordState::kRow : RecordState::kBad;
   }
+  if (JsonObjectToRow(record.text, schema_, row)) return RecordState::kRow;
   // One line alone reads as it does in its file: no message names a line
   // (and a byte order mark only ever starts line 1).
   absl::StatusOr<JsonTable> table =

@@ -5,6 +5,7 @@
 #include "catalog/json.h"
 
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -504,6 +505,76 @@ TEST(JsonTest, RoundTripEveryRowFitsTheInferredSchema) {
   EXPECT_EQ(rows.rows[0].second[4].as_timestamp().micros,
             int64_t{1704164645123456});
   EXPECT_TRUE(rows.rows[0].second[5].is_null());
+}
+
+// The quick path (simdjson) takes a line only where ParseJson and ToRows
+// take it, and into the same row; everything unusual is left to them.
+TEST(JsonTest, QuickPathAgreesWithTheGeneralPath) {
+  const Schema schema({{"i", ValueType::kInt64, true, "", {}},
+                       {"d", ValueType::kDouble, true, "", {}},
+                       {"b", ValueType::kBool, true, "", {}},
+                       {"s", ValueType::kString, true, "", {}},
+                       {"t", ValueType::kTimestamp, false, "", {}}});
+  struct Case {
+    const char* line;
+    bool quick;  // whether the quick path should take it
+  };
+  const Case cases[] = {
+      {R"({"i":1,"d":2.5,"b":true,"s":"x","t":"2001-01-01 00:01:00"})", true},
+      {R"({"t":"2001-01-01","s":12.50,"d":3})", true},  // any order
+      {R"(  {"t":"2001-01-01","s":false}  )", true},
+      {R"({"t":"2001-01-01","s":"\u00e9\ud83d\ude00\n"})", true},
+      {R"({"t":"2001-01-01","i":null})", true},
+      {R"({"t":"2001-01-01","i":1.0})", false},   // int64 wants digits
+      {R"({"t":"2001-01-01","i":1e3})", false},
+      {R"({"t":"2001-01-01","i":"1"})", false},   // kinds must match
+      {R"({"t":"2001-01-01","i":01})", false},    // not JSON
+      {R"({"t":"2001-01-01","i":9223372036854775808})", false},
+      {R"({"t":"2001-01-01","d":1e400})", false},
+      {R"({"t":"2001-01-01","s":"\udc00"})", false},  // lone surrogate
+      {"{\"t\":\"2001-01-01\",\"s\":\"a\tb\"}", false},  // raw control
+      {R"({"t":"2001-01-01","x":1})", false},     // unknown field
+      {R"({"t":"2001-01-01","i":1,"i":2})", false},
+      {R"({"t":"2001-01-01","s":{"n":1}})", false},
+      {R"({"i":1})", false},                      // t missing
+      {R"({"t":null})", false},                   // t not nullable
+      {R"({"t":""})", false},
+      {R"({"t":"2001-01-01"} x)", false},
+      {R"([{"t":"2001-01-01"}])", false},
+      {"", false},
+      {"\xEF\xBB\xBF{\"t\":\"2001-01-01\"}", false},  // a byte order mark
+  };
+  for (const Case& c : cases) {
+    Row quick;
+    const bool took = JsonObjectToRow(c.line, schema, &quick);
+    EXPECT_EQ(took, c.quick) << c.line;
+    absl::StatusOr<JsonTable> table =
+        ParseJson(c.line, "q.jsonl", JsonFormat::kLines);
+    ASSERT_THAT(table.status(), IsOk());
+    JsonRows rows = ToRows(*table, schema);
+    if (took) {
+      ASSERT_EQ(rows.rows.size(), 1u) << c.line;
+      EXPECT_EQ(rows.rows[0].second, quick) << c.line;
+    }
+  }
+  // A whole array: taken only when every record is.
+  std::vector<Row> quick;
+  const std::string good =
+      R"([{"t":"2001-01-01","i":1},
+          {"t":"2001-01-02 10:00:00","s":"y","d":-0.0}])";
+  ASSERT_TRUE(JsonArrayToRows(good, schema, &quick));
+  absl::StatusOr<JsonTable> table =
+      ParseJson(good, "q.json", JsonFormat::kArray);
+  ASSERT_THAT(table.status(), IsOk());
+  JsonRows rows = ToRows(*table, schema);
+  ASSERT_EQ(rows.rows.size(), quick.size());
+  for (size_t i = 0; i < quick.size(); ++i) {
+    EXPECT_EQ(rows.rows[i].second, quick[i]);
+  }
+  EXPECT_FALSE(JsonArrayToRows(R"([{"t":"2001-01-01"}, {"t":null}])", schema,
+                               &quick));
+  EXPECT_FALSE(JsonArrayToRows(R"([{"t":"2001-01-01"}] [])", schema, &quick));
+  EXPECT_FALSE(JsonArrayToRows(R"({"t":"2001-01-01"})", schema, &quick));
 }
 
 }  // namespace

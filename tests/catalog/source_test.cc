@@ -320,6 +320,27 @@ TEST_F(SourceTest, SampledInferenceEqualsWholeFileInference) {
   }
 }
 
+TEST_F(SourceTest, SampledJsonLinesInferenceEqualsWholeFileInference) {
+  // What comes after the first megabyte: a wider type, a null, a field
+  // never seen before, nothing new, and a column empty in the sample.
+  for (const std::string late :
+       {R"({"a":1.5,"b":"x"})", R"({"a":null,"b":"x"})",
+        R"({"a":1,"b":"x","c":true})", R"({"a":3,"b":"y"})",
+        R"({"a":3,"b":"y","n":7})"}) {
+    SCOPED_TRACE(late);
+    std::string text;
+    while (text.size() < (1u << 20) + 100) {
+      text += R"({"a":12345,"b":"abc","n":null})" "\n";
+    }
+    text += late + "\n";
+    std::string file = Write("large.jsonl", text);
+    auto source = Open({.path = file});
+    auto table = ParseJson(text, file, JsonFormat::kLines);
+    ASSERT_THAT(table.status(), IsOk());
+    EXPECT_EQ(source->schema(), InferSchema(*table));
+  }
+}
+
 // Large files are read in parallel blocks; the rows and the quarantine
 // (reasons and lines included) are exactly those of the whole-file reader
 // (ParseCsv / ParseJson, then ToRows), duplicates and bad records too.
