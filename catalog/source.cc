@@ -38,6 +38,7 @@ absl::Status FileError(const std::string& path, int error) {
 }
 
 std::optional<SourceFormat> FormatOf(const std::string& path) {
+  if (absl::EndsWith(path, ".changes.csv")) return SourceFormat::kCsvChanges;
   if (absl::EndsWith(path, ".csv")) return SourceFormat::kCsv;
   if (absl::EndsWith(path, ".json")) return SourceFormat::kJson;
   if (absl::EndsWith(path, ".jsonl") || absl::EndsWith(path, ".ndjson")) {
@@ -50,6 +51,18 @@ std::optional<SourceFormat> FormatOf(const std::string& path) {
 // least kParallelParseMin of them.
 constexpr size_t kParseBlock = 1 << 16;
 constexpr size_t kParallelParseMin = 1 << 13;
+
+// Before reading a grown file from its last record on, a poll checks that
+// the bytes before that record are as they were: all of them while there
+// are at most kExactPrefixBytes (an edit in place is always noticed), else
+// the first kHeadBytes.
+constexpr size_t kExactPrefixBytes = 1 << 20;
+constexpr size_t kHeadBytes = 1 << 12;
+
+size_t HeadSize(size_t last_start) {
+  return last_start <= kExactPrefixBytes ? last_start
+                                         : std::min(last_start, kHeadBytes);
+}
 
 // A record's key in FileState::records.
 Hash128 KeyOf(absl::string_view record) {
@@ -89,6 +102,21 @@ RowDiffs Sorted(const RowCounts& counts) {
 // Below this many changes a plain sort is quicker than starting tasks.
 constexpr size_t kParallelSortMin = 1 << 14;
 
+// A change log's first column: how often the rest of its record is added
+// (a positive integer) or retracted (a negative one).
+constexpr char kDiffColumn[] = "diff";
+
+// The diff of a change-log record, or why it is not one.
+std::string ParseDiff(absl::string_view text, int64_t* diff) {
+  absl::StatusOr<Value> v = ParseField(text, ValueType::kInt64);
+  if (!v.ok() || v->is_null() || v->as_int64() == 0) {
+    return absl::StrCat("field '", kDiffColumn,
+                        "' expects a non-zero integer, got '", text, "'");
+  }
+  *diff = v->as_int64();
+  return "";
+}
+
 // CSV and JSON Lines schemas are inferred from the records in the first
 // this many bytes; Open then verifies the guess against the whole file.
 constexpr size_t kInferenceSampleBytes = 1 << 20;
@@ -99,7 +127,7 @@ absl::StatusOr<Schema> InferFrom(const std::string& file,
                                  const std::string& text, SourceFormat format,
                                  bool allow_sample, bool* sampled) {
   *sampled = false;
-  if (format == SourceFormat::kCsv) {
+  if (format == SourceFormat::kCsv || format == SourceFormat::kCsvChanges) {
     absl::string_view sample = text;
     if (allow_sample && text.size() > kInferenceSampleBytes) {
       const size_t cut = text.rfind('\n', kInferenceSampleBytes);
@@ -110,6 +138,16 @@ absl::StatusOr<Schema> InferFrom(const std::string& file,
     }
     absl::StatusOr<CsvTable> table = ParseCsv(sample, file);
     if (!table.ok()) return table.status();
+    if (format == SourceFormat::kCsvChanges) {
+      // The rows' schema is that of the columns after `diff`.
+      if (table->header.empty() || table->header[0] != kDiffColumn) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(file, ": a change log's first column must be '",
+                         kDiffColumn, "'"));
+      }
+      table->header.erase(table->header.begin());
+      for (CsvRecord& r : table->records) r.fields.erase(r.fields.begin());
+    }
     if (*sampled) {
       // A column with no value in the sample would be guessed a string:
       // only the whole file can say.
@@ -172,6 +210,8 @@ const char* SourceFormatName(SourceFormat format) {
       return "auto";
     case SourceFormat::kCsv:
       return "csv";
+    case SourceFormat::kCsvChanges:
+      return "csv-changes";
     case SourceFormat::kJson:
       return "json";
     case SourceFormat::kJsonLines:
@@ -366,13 +406,14 @@ absl::Status FileSource::Parse(const std::string& file, const std::string& text,
   std::vector<std::pair<int, Row>> rows;
   std::vector<Quarantined> quarantine;
   absl::Status whole_file;
-  if (format_ == SourceFormat::kCsv) {
+  if (IsCsv()) {
     absl::StatusOr<std::vector<std::string>> header =
         ParseCsvHeader(text, file);
     if (!header.ok()) {
       whole_file = header.status();
     } else {
       std::vector<std::string> expected;
+      if (format_ == SourceFormat::kCsvChanges) expected.push_back(kDiffColumn);
       for (const Field& f : schema_.fields()) expected.push_back(f.name);
       if (*header != expected) {
         whole_file = absl::InvalidArgumentError(
@@ -452,7 +493,7 @@ void FileSource::Commit() {
 std::vector<CsvSpan> FileSource::SplitRecords(absl::string_view text,
                                               absl::string_view* header) const {
   *header = {};
-  if (format_ == SourceFormat::kCsv) {
+  if (IsCsv()) {
     std::vector<CsvSpan> spans = SplitCsv(text);
     if (spans.empty()) return spans;
     *header = spans[0].text;
@@ -472,8 +513,34 @@ std::vector<CsvSpan> FileSource::SplitRecords(absl::string_view text,
 }
 
 FileSource::RecordState::Outcome FileSource::ReadRecord(
-    const std::string& file, const CsvSpan& record, Row* row,
+    const std::string& file, const CsvSpan& record, Row* row, int64_t* weight,
     std::string* reason) const {
+  *weight = 1;
+  if (format_ == SourceFormat::kCsvChanges) {
+    // Quickly when the record reads; otherwise field by field, for the
+    // reason counting the diff column as the header does.
+    const size_t comma = record.text.find(',');
+    if (comma != absl::string_view::npos &&
+        record.text.substr(0, comma).find('"') == absl::string_view::npos &&
+        ParseDiff(record.text.substr(0, comma), weight).empty() &&
+        CsvRecordToRow(record.text.substr(comma + 1), record.line, schema_,
+                       row)
+            .empty()) {
+      return RecordState::kRow;
+    }
+    std::vector<std::string> fields;
+    *reason = ReadCsvRecord(record.text, record.line, &fields);
+    if (reason->empty() && fields.size() != schema_.size() + 1) {
+      *reason = absl::StrCat("has ", fields.size(), " fields, the header has ",
+                             schema_.size() + 1);
+    }
+    if (reason->empty()) *reason = ParseDiff(fields[0], weight);
+    if (reason->empty()) {
+      fields.erase(fields.begin());
+      *reason = CsvFieldsToRow(fields, schema_, row);
+    }
+    return reason->empty() ? RecordState::kRow : RecordState::kBad;
+  }
   if (format_ == SourceFormat::kCsv) {
     *reason = CsvRecordToRow(record.text, record.line, schema_, row);
     return reason->empty() ? RecordState::kRow : RecordState::kBad;
@@ -506,15 +573,15 @@ FileSource::AppendPoint FileSource::AppendPointOf(
   // The last record, or the header when there is none.
   CsvSpan last = records.empty() ? CsvSpan{1, header} : records.back();
   if (text.empty() || text.back() != '\n' || last.text.data() == nullptr ||
-      (records.empty() && format_ != SourceFormat::kCsv)) {
+      (records.empty() && !IsCsv())) {
     return point;
   }
   point.ok = true;
   point.device = st.st_dev;
   point.inode = st.st_ino;
   point.size = text.size();
-  point.head = std::string(text.substr(0, std::min<size_t>(text.size(), 4096)));
   point.last_start = static_cast<size_t>(last.text.data() - text.data());
+  point.head = std::string(text.substr(0, HeadSize(point.last_start)));
   point.last_line = last.line;
   point.last_size = last.text.size();
   point.tail = std::string(text.substr(point.last_start));
@@ -529,7 +596,7 @@ bool FileSource::PeekAppended(const std::string& file,
   // Split as if the region started the file: its first record must be the
   // old last record, whole (e.g. not an open quote that now runs on).
   std::vector<CsvSpan> spans;
-  if (format_ == SourceFormat::kCsv) {
+  if (IsCsv()) {
     spans = SplitCsv(region);
   } else {
     absl::string_view header;
@@ -554,17 +621,18 @@ bool FileSource::PeekAppended(const std::string& file,
       if (old != before.records.end()) {
         s = old->second;
       } else {
-        s.outcome = ReadRecord(file, span, &s.row, &reason);
+        s.outcome = ReadRecord(file, span, &s.row, &s.weight, &reason);
       }
     }
     ++s.count;
     if (s.outcome == RecordState::kRow) {
-      AddCount(&change->row_delta, s.row, 1);
+      AddCount(&change->row_delta, s.row, s.weight);
     } else if (s.outcome == RecordState::kBad) {
       // Bad records are read where they are: a reason may name the line.
       if (reason.empty()) {
         Row unused;
-        ReadRecord(file, span, &unused, &reason);
+        int64_t unused_weight;
+        ReadRecord(file, span, &unused, &unused_weight, &reason);
       }
       AddCount(&change->quarantine, QuarantineRow({file, span.line, reason}),
                1);
@@ -582,6 +650,12 @@ bool FileSource::PeekAppended(const std::string& file,
   next.last_line = last.line + line_offset;
   next.last_size = last.text.size();
   next.tail = region.substr(next.last_start - point.last_start);
+  // The bytes the next poll checks: all before the last record while that
+  // is cheap (they are the checked old ones and the records read now).
+  if (point.head.size() == point.last_start) {
+    next.head += region.substr(0, next.last_start - point.last_start);
+  }
+  next.head.resize(std::min(next.head.size(), HeadSize(next.last_start)));
   change->append = std::move(next);
   change->content_hash = 0;  // not read whole
   return true;
@@ -604,6 +678,7 @@ void FileSource::BuildByRecord(const std::string& file, const std::string& text,
     Hash128 key;
     RecordState::Outcome outcome;
     Row row;
+    int64_t weight;
     std::string reason;
   };
   std::vector<Read> block;
@@ -615,7 +690,7 @@ void FileSource::BuildByRecord(const std::string& file, const std::string& text,
         Read& r = block[i - begin];
         r.key = KeyOf(records[i].text);
         r.reason.clear();
-        r.outcome = ReadRecord(file, records[i], &r.row, &r.reason);
+        r.outcome = ReadRecord(file, records[i], &r.row, &r.weight, &r.reason);
       }
     };
     if (end - begin >= kParallelParseMin) {
@@ -633,6 +708,7 @@ void FileSource::BuildByRecord(const std::string& file, const std::string& text,
       if (fresh) {
         record.outcome = r.outcome;
         record.row = std::move(r.row);
+        record.weight = r.weight;
       }
       ++record.count;
       // Bad records are reported at every place they are: a reason may
@@ -671,7 +747,8 @@ bool FileSource::PeekRecords(const std::string& file, const std::string& text,
       if (old != before.records.end()) {
         s.known = &old->second;
       } else {
-        s.fresh.outcome = ReadRecord(file, span, &s.fresh.row, &reason);
+        s.fresh.outcome =
+            ReadRecord(file, span, &s.fresh.row, &s.fresh.weight, &reason);
       }
     }
     ++s.count;
@@ -679,7 +756,8 @@ bool FileSource::PeekRecords(const std::string& file, const std::string& text,
     if (outcome == RecordState::kBad) {
       // Read again where it is now: the reason may name its line.
       Row unused;
-      ReadRecord(file, span, &unused, &reason);
+      int64_t unused_weight;
+      ReadRecord(file, span, &unused, &unused_weight, &reason);
       AddCount(&change->quarantine, QuarantineRow({file, span.line, reason}),
                1);
     }
@@ -689,7 +767,7 @@ bool FileSource::PeekRecords(const std::string& file, const std::string& text,
     const int64_t was = s.known ? s.known->count : 0;
     if (s.count == was) continue;
     if (state.outcome == RecordState::kRow) {
-      AddCount(&change->row_delta, state.row, s.count - was);
+      AddCount(&change->row_delta, state.row, (s.count - was) * state.weight);
     }
     RecordState updated = state;
     updated.count = s.count;
@@ -698,7 +776,7 @@ bool FileSource::PeekRecords(const std::string& file, const std::string& text,
   for (const auto& [key, state] : before.records) {
     if (seen.contains(key)) continue;
     if (state.outcome == RecordState::kRow) {
-      AddCount(&change->row_delta, state.row, -state.count);
+      AddCount(&change->row_delta, state.row, -state.count * state.weight);
     }
     change->record_updates.emplace_back(key, RecordState());
   }
@@ -756,7 +834,7 @@ void FileSource::AddRows(const FileState& state, int64_t sign,
   for (const auto& [row, n] : state.rows) into->emplace_back(row, sign * n);
   for (const auto& [key, record] : state.records) {
     if (record.outcome == RecordState::kRow) {
-      into->emplace_back(record.row, sign * record.count);
+      into->emplace_back(record.row, sign * record.count * record.weight);
     }
   }
 }
@@ -777,11 +855,13 @@ void FileSource::DiffRows(const FileState& before, const FileState& after,
   for (const auto& [key, record] : after.records) {
     if (record.outcome != RecordState::kRow) continue;
     const int64_t was = count(before, key);
-    if (record.count != was) into->emplace_back(record.row, record.count - was);
+    if (record.count != was) {
+      into->emplace_back(record.row, (record.count - was) * record.weight);
+    }
   }
   for (const auto& [key, record] : before.records) {
     if (record.outcome == RecordState::kRow && count(after, key) == 0) {
-      into->emplace_back(record.row, -record.count);
+      into->emplace_back(record.row, -record.count * record.weight);
     }
   }
 }

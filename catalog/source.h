@@ -1,10 +1,25 @@
-// FileSource: a watched CSV, JSON or JSON Lines file (or a directory of
-// them) turned into exact row differences.
+// FileSource: a watched CSV, JSON, JSON Lines or change-log file (or a
+// directory of them) turned into exact row differences.
 //
 //   DM_ASSIGN_OR_RETURN(auto source, FileSource::Open({.path = "orders.csv"}));
 //   DM_ASSIGN_OR_RETURN(SourceDiff diff, source->Poll());   // all rows, first
 //   ... the file is edited ...
 //   DM_ASSIGN_OR_RETURN(diff, source->Poll());   // only the rows that changed
+//
+// Change logs, for producers that know their changes: a CSV file named
+// *.changes.csv (or SourceFormat::kCsvChanges) whose first column is
+// `diff`, a non-zero integer, and whose other columns are the rows':
+//
+//   diff,name,n
+//   +1,ada,1        <- ada,1 added
+//   2,bob,2         <- bob,2 added twice
+//   -1,ada,1        <- ada,1 retracted again
+//
+// The source's rows are what the records add up to (here bob,2 twice); a
+// record whose diff is not a non-zero integer is quarantined like any bad
+// record. Appending records costs the appended records, as below, and
+// removing a record undoes it. A row retracted more often than it was added
+// is held with a negative count: the log's producer must not do that.
 //
 // Sources live in catalog/ (not storage/): they turn text into rows and
 // quarantine entries and need nothing but the row types; making what they
@@ -19,12 +34,14 @@
 // insertions (+n). A rewritten file
 // with two rows edited gives two retractions and two insertions, not a
 // reload. Appends cost the append: a CSV or JSON Lines file that grew (the
-// same file, not a replaced one), whose first bytes and last read record
-// are unchanged and whose text ended with a line end, is read only from
-// its last read record on (that record is read again to find where the
-// new ones start). An edit in place that also grows the file and leaves
-// those bytes alike is taken for an append; a file of the same size is
-// read whole and compared. A directory source holds every regular file directly
+// same file, not a replaced one), whose bytes before its last read record
+// and that record are unchanged and whose text ended with a line end, is
+// read only from its last read record on (that record is read again to
+// find where the new ones start). Up to 1 MiB before the last record every
+// byte is compared; past that only the first 4 KiB are, so in a larger
+// file an edit in place that also grows the file and leaves those bytes
+// and the size before the last record alike is taken for an append. A file
+// of the same size is read whole and compared. A directory source holds every regular file directly
 // inside it whose extension fits the format (.csv, .json, .jsonl/.ndjson);
 // files that appear add their rows, files that disappear retract theirs.
 //
@@ -72,15 +89,15 @@
 
 namespace diffmesh {
 
-enum class SourceFormat { kAuto, kCsv, kJson, kJsonLines };
+enum class SourceFormat { kAuto, kCsv, kJson, kJsonLines, kCsvChanges };
 
-// "auto", "csv", "json", "jsonl".
+// "auto", "csv", "json", "jsonl", "csv-changes".
 const char* SourceFormatName(SourceFormat format);
 
 struct SourceOptions {
   std::string path;  // a file, or a directory of files
-  // kAuto: by extension (.csv, .json, .jsonl or .ndjson); a directory
-  // needs an explicit format.
+  // kAuto: by extension (.csv, .json, .jsonl or .ndjson, .changes.csv for
+  // a change log); a directory needs an explicit format.
   SourceFormat format = SourceFormat::kAuto;
   std::optional<Schema> schema;  // inferred when absent
 };
@@ -130,9 +147,11 @@ class FileSource {
     int64_t count = 0;
     Outcome outcome = kBlank;
     Row row;  // for kRow
+    int64_t weight = 1;  // times the row counts: a change log's diff
   };
   // Where a file read by record can be read on from when it grows: its
-  // identity and size at the last read, its first bytes (the header), and
+  // identity and size at the last read, its bytes before the last record
+  // (only the first 4 KiB of them past 1 MiB), and
   // where its last record starts (and on which line) with the bytes from
   // there to the end. `ok` only when the text read ended with a line end.
   struct AppendPoint {
@@ -182,10 +201,15 @@ class FileSource {
   // Lines text, as (line, text).
   std::vector<CsvSpan> SplitRecords(absl::string_view text,
                                     absl::string_view* header) const;
-  // What one record reads as: a row, a bad record (and why), or nothing.
+  // What one record reads as: a row (with its weight), a bad record (and
+  // why), or nothing.
   RecordState::Outcome ReadRecord(const std::string& file,
                                   const CsvSpan& record, Row* row,
-                                  std::string* reason) const;
+                                  int64_t* weight, std::string* reason) const;
+  bool IsCsv() const {
+    return format_ == SourceFormat::kCsv ||
+           format_ == SourceFormat::kCsvChanges;
+  }
   // Parse's record-by-record reading (CSV after its header is checked,
   // JSON Lines).
   void BuildByRecord(const std::string& file, const std::string& text,

@@ -241,7 +241,7 @@ void SourceTest::CheckIncrementalEqualsFresh(
       SourceDiff all = Poll(*fresh);
       ASSERT_EQ(rows,
                 (std::map<Row, int64_t>(all.rows.begin(), all.rows.end())))
-          << "step " << step;
+          << "step " << step << "\n[" << text() << "]";
       ASSERT_EQ(quarantine, (std::map<Row, int64_t>(all.quarantine.begin(),
                                                     all.quarantine.end())))
           << "step " << step;
@@ -249,8 +249,10 @@ void SourceTest::CheckIncrementalEqualsFresh(
   }
 }
 
-// A grown file is read from its last read record on: an append costs the
-// appended bytes (plus the header block and that record), not the file.
+// A grown file is read from its last read record on: past its first MiB an
+// append costs the appended bytes (plus the first 4 KiB and that record),
+// not the file; below, the bytes before that record are read to compare
+// too, so any edit in place is noticed.
 TEST_F(SourceTest, AppendsReadOnlyTheNewRecords) {
   for (const char* name : {"big.csv", "big.jsonl"}) {
     SCOPED_TRACE(name);
@@ -260,24 +262,47 @@ TEST_F(SourceTest, AppendsReadOnlyTheNewRecords) {
                  : absl::StrCat("{\"name\": \"r", i, "\", \"n\": ", i, "}\n");
     };
     std::string text = csv ? "name,n\n" : "";
-    for (int i = 0; i < 10000; ++i) text += record(i);
+    constexpr int kRecords = 100000;  // over 1 MiB
+    for (int i = 0; i < kRecords; ++i) text += record(i);
+    ASSERT_GT(text.size(), 1u << 20);
     std::string file = Write(name, text);
     auto source = Open({.path = file});
     SourceDiff all = Poll(*source);
-    EXPECT_EQ(all.rows.size(), 10000u);
+    EXPECT_EQ(all.rows.size(), size_t{kRecords});
     {
       std::ofstream out(file, std::ios::app);
-      out << record(10000) << (csv ? "bad,x\n" : "{\"name\": 1}\n");
+      out << record(kRecords) << (csv ? "bad,x\n" : "{\"name\": 1}\n");
     }
     SourceDiff appended = Poll(*source);
     EXPECT_LT(appended.bytes_read, 4096u + 200u);
-    EXPECT_THAT(appended.rows, ElementsAre(Pair(R("r10000", 10000), 1)));
+    EXPECT_THAT(appended.rows, ElementsAre(Pair(R("r100000", kRecords), 1)));
     ASSERT_EQ(appended.quarantine.size(), 1u);
     // The bad record's line is its line in the whole file.
-    EXPECT_EQ(appended.quarantine[0].first[1].as_int64(), csv ? 10003 : 10002);
+    EXPECT_EQ(appended.quarantine[0].first[1].as_int64(),
+              csv ? kRecords + 3 : kRecords + 2);
     // Nothing changed: the file is read whole once to compare.
     EXPECT_TRUE(Poll(*source).empty());
   }
+}
+
+// Below 1 MiB an edit in place that keeps the size before the last record
+// and grows the file is still seen as the edit it is.
+TEST_F(SourceTest, SmallFileEditAndAppendIsNotTakenForAnAppend) {
+  std::string file = Write("e.csv", "name,n\nada,1\nbob,2\ncy,3\n");
+  auto source = Open({.path = file});
+  Poll(*source);
+  Write("e.csv", "name,n\nada,1\nbix,2\ncy,3\ndee,4\n");
+  EXPECT_THAT(Poll(*source).rows,
+              ElementsAre(Pair(R("bix", 2), 1), Pair(R("bob", 2), -1),
+                          Pair(R("dee", 4), 1)));
+  // And a plain append after it is read as one.
+  {
+    std::ofstream out(file, std::ios::app);
+    out << "eve,5\n";
+  }
+  SourceDiff appended = Poll(*source);
+  EXPECT_THAT(appended.rows, ElementsAre(Pair(R("eve", 5), 1)));
+  EXPECT_LT(appended.bytes_read, 60u);
 }
 
 // A large CSV's schema is guessed from its first megabyte and verified
@@ -415,6 +440,58 @@ TEST_F(SourceTest, IncrementalJsonLinesEqualsAFreshRead) {
        R"({"name": )", "", "   ", R"({"zz": 1})", R"({"name": "c", "n": null})",
        R"({"name": "z\u00f6", "n": 3})", R"([1, 2])", R"({"name": "d"})",
        R"({"name": "e", "n": 1.5})"});
+}
+
+TEST_F(SourceTest, IncrementalChangeLogEqualsAFreshRead) {
+  CheckIncrementalEqualsFresh(
+      "t.changes.csv", "diff,name,n\n",
+      {"+1,ada,1", "-1,ada,1", "2,bob,2", "-2,bob,2", "+1,\"d,e\",4",
+       "0,zero,1", "x,bad,1", "+1,bad,x", "+1,short", "\"+1\",q,5", "",
+       "-1,cy,3", "+3,cy,3"});
+}
+
+// A change log: each record adds (diff > 0) or retracts (diff < 0) its row
+// that many times; the source's rows are what the records sum to.
+TEST_F(SourceTest, ChangeLogRowsAreTheSumOfTheirChanges) {
+  std::string file = Write("orders.changes.csv",
+                           "diff,name,n\n+1,ada,1\n+1,bob,2\n-1,ada,1\n"
+                           "2,cy,3\n0,zero,1\nx,bad,1\n+1,short\n");
+  auto source = Open({.path = file});
+  EXPECT_EQ(source->format(), SourceFormat::kCsvChanges);
+  ASSERT_EQ(source->schema().size(), 2u);  // the diff is not a column
+  EXPECT_EQ(source->schema().fields()[0].name, "name");
+  EXPECT_EQ(source->schema().fields()[1].type, ValueType::kInt64);
+  SourceDiff all = Poll(*source);
+  EXPECT_THAT(all.rows, ElementsAre(Pair(R("bob", 2), 1), Pair(R("cy", 3), 2)));
+  std::vector<std::string> reasons;
+  for (const auto& [row, n] : all.quarantine) {
+    reasons.push_back(absl::StrCat(row[1].as_int64(), ": ", row[2].as_string()));
+  }
+  EXPECT_THAT(
+      reasons,
+      ElementsAre(
+          "6: field 'diff' expects a non-zero integer, got '0'",
+          "7: field 'diff' expects a non-zero integer, got 'x'",
+          "8: has 2 fields, the header has 3"));
+  // Appending changes reads only them.
+  {
+    std::ofstream out(file, std::ios::app);
+    out << "-1,bob,2\n+1,dee,4\n";
+  }
+  SourceDiff appended = Poll(*source);
+  EXPECT_THAT(appended.rows,
+              ElementsAre(Pair(R("bob", 2), -1), Pair(R("dee", 4), 1)));
+  EXPECT_LT(appended.bytes_read, 200u);
+  // Removing a change in place undoes it.
+  Write("orders.changes.csv", "diff,name,n\n+1,bob,2\n2,cy,3\n-1,bob,2\n");
+  EXPECT_THAT(Poll(*source).rows, ElementsAre(Pair(R("dee", 4), -1)));
+  // A change log's first column is its diff.
+  std::string plain = Write("plain.changes.csv", "name,n\nada,1\n");
+  absl::Status refused = FileSource::Open({.path = plain}).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(refused.message(),
+              HasSubstr("plain.changes.csv: a change log's first column "
+                        "must be 'diff'"));
 }
 
 TEST(ConsolidateRowDiffsTest, EqualsCountingInAMap) {
