@@ -5,8 +5,8 @@
 // (sort, then sum equal rows) and the bytes a row takes when held -- in a
 // vector, and in an arrangement's trace.
 //
-//   build/bench/row_bench --benchmark_repetitions=3 \
-//       --benchmark_report_aggregates_only=true
+//   build/bench/row_bench --benchmark_repetitions=3
+//       --benchmark_report_aggregates_only=true   (one command line)
 //
 // "bytes_per_row" counts what malloc hands out (mallinfo2), so allocator
 // headers and heap strings are included.
