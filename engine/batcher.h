@@ -15,17 +15,33 @@
 // Sealing merges the chains and streams the result into the batch builder;
 // updates at times beyond the new upper stay pending as one chain.
 //
+// Sorting compares keys, then values, then times, each once (three-way
+// where the type has a total order). A key or value type may offer
+// `uint64_t SortPrefix() const`, an integer that never contradicts its
+// order (a < b implies a.SortPrefix() <= b.SortPrefix(), as catalog's Row
+// does): entries then carry the prefixes and compare them before the
+// whole keys or values, so most comparisons are of two integers.
+//
 // Invariants: sealed batches are contiguous: each batch's lower is the
 // previous batch's upper.
 #pragma once
 
 #include <algorithm>
+#include <compare>
+#include <concepts>
+#include <cstdint>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "engine/batch.h"
 
 namespace diffmesh {
+
+template <class X>
+concept HasSortPrefix = requires(const X& x) {
+  { x.SortPrefix() } -> std::convertible_to<uint64_t>;
+};
 
 template <class K, class V, class T, class R>
 class Batcher {
@@ -41,7 +57,10 @@ class Batcher {
       open_.reserve(chains_.empty() ? 64 : kBlock);
     }
     open_frontier_.Insert(time);
-    open_.push_back({std::move(key), std::move(val), std::move(time), diff});
+    Entry& e = open_.emplace_back(
+        Entry{std::move(key), std::move(val), std::move(time), diff, {}});
+    if constexpr (HasSortPrefix<K>) e.prefix.key = e.key.SortPrefix();
+    if constexpr (HasSortPrefix<V>) e.prefix.val = e.val.SortPrefix();
   }
 
   Ptr Seal(const Antichain<T>& upper, Antichain<T>* batch_lower) {
@@ -102,11 +121,18 @@ class Batcher {
   void Skip(const Antichain<T>& upper) { lower_ = upper; }
 
  private:
+  struct Prefixes {
+    uint64_t key = 0, val = 0;
+  };
+  struct NoPrefixes {};
   struct Entry {
     K key;
     V val;
     T time;
     R diff;
+    [[no_unique_address]] std::conditional_t<
+        HasSortPrefix<K> || HasSortPrefix<V>, Prefixes, NoPrefixes>
+        prefix;
   };
   using Block = std::vector<Entry>;
   struct Chain {
@@ -157,12 +183,33 @@ class Batcher {
     }
   };
 
+  // -1, 0 or 1 as a is before, with or after b.
+  template <class X>
+  static int Order(const X& a, const X& b) {
+    if constexpr (std::three_way_comparable<X, std::weak_ordering>) {
+      const auto c = a <=> b;
+      return c < 0 ? -1 : (c > 0 ? 1 : 0);
+    } else {
+      return a < b ? -1 : (b < a ? 1 : 0);
+    }
+  }
+  static int Compare(const Entry& a, const Entry& b) {
+    if constexpr (HasSortPrefix<K>) {
+      if (a.prefix.key != b.prefix.key) {
+        return a.prefix.key < b.prefix.key ? -1 : 1;
+      }
+    }
+    if (int c = Order(a.key, b.key)) return c;
+    if constexpr (HasSortPrefix<V>) {
+      if (a.prefix.val != b.prefix.val) {
+        return a.prefix.val < b.prefix.val ? -1 : 1;
+      }
+    }
+    if (int c = Order(a.val, b.val)) return c;
+    return a.time < b.time ? -1 : (b.time < a.time ? 1 : 0);
+  }
   static bool Less(const Entry& a, const Entry& b) {
-    if (a.key < b.key) return true;
-    if (b.key < a.key) return false;
-    if (a.val < b.val) return true;
-    if (b.val < a.val) return false;
-    return a.time < b.time;
+    return Compare(a, b) < 0;
   }
   static bool Same(const Entry& a, const Entry& b) {
     return a.time == b.time && a.key == b.key && a.val == b.val;
@@ -194,10 +241,11 @@ class Batcher {
     while (ra.Valid() && rb.Valid()) {
       Entry& x = ra.Get();
       Entry& y = rb.Get();
-      if (Less(x, y)) {
+      const int c = Compare(x, y);
+      if (c < 0) {
         out.Push(std::move(x));
         ra.Next();
-      } else if (Less(y, x)) {
+      } else if (c > 0) {
         out.Push(std::move(y));
         rb.Next();
       } else {
