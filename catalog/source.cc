@@ -17,6 +17,7 @@
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
 #include "tbb/parallel_sort.h"
+#include "tbb/task_group.h"
 
 namespace diffmesh {
 namespace {
@@ -672,8 +673,9 @@ void FileSource::BuildByRecord(const std::string& file, const std::string& text,
   state->rows.clear();  // derived from the records
   state->quarantine.clear();
   state->records.reserve(records.size());
-  // Records are read in blocks: every record of a block in parallel (both
-  // cores), then taken in file order, so the result is the sequential one.
+  // Records are read in blocks, every record of a block in parallel, and
+  // taken into the state in file order (so the result is the sequential
+  // one) while the next block is being read.
   struct Read {
     Hash128 key;
     RecordState::Outcome outcome;
@@ -681,13 +683,12 @@ void FileSource::BuildByRecord(const std::string& file, const std::string& text,
     int64_t weight;
     std::string reason;
   };
-  std::vector<Read> block;
-  for (size_t begin = 0; begin < records.size(); begin += kParseBlock) {
+  auto read_block = [&](size_t begin, std::vector<Read>* block) {
     const size_t end = std::min(records.size(), begin + kParseBlock);
-    block.resize(end - begin);
+    block->resize(end - begin);
     auto read = [&](size_t from, size_t to) {
       for (size_t i = from; i < to; ++i) {
-        Read& r = block[i - begin];
+        Read& r = (*block)[i - begin];
         r.key = KeyOf(records[i].text);
         r.reason.clear();
         r.outcome = ReadRecord(file, records[i], &r.row, &r.weight, &r.reason);
@@ -701,8 +702,10 @@ void FileSource::BuildByRecord(const std::string& file, const std::string& text,
     } else {
       read(begin, end);
     }
-    for (size_t i = begin; i < end; ++i) {
-      Read& r = block[i - begin];
+  };
+  auto take_block = [&](size_t begin, std::vector<Read>* block) {
+    for (size_t k = 0; k < block->size(); ++k) {
+      Read& r = (*block)[k];
       auto [it, fresh] = state->records.try_emplace(r.key);
       RecordState& record = it->second;
       if (fresh) {
@@ -715,9 +718,22 @@ void FileSource::BuildByRecord(const std::string& file, const std::string& text,
       // name the line.
       if (record.outcome == RecordState::kBad) {
         AddCount(&state->quarantine,
-                 QuarantineRow({file, records[i].line, r.reason}), 1);
+                 QuarantineRow({file, records[begin + k].line, r.reason}), 1);
       }
     }
+  };
+  if (records.empty()) return;
+  std::vector<Read> blocks[2];
+  read_block(0, &blocks[0]);
+  tbb::task_group reading;
+  for (size_t begin = 0, b = 0; begin < records.size();
+       begin += kParseBlock, b ^= 1) {
+    const size_t following = begin + kParseBlock;
+    if (following < records.size()) {
+      reading.run([&, following, b] { read_block(following, &blocks[b ^ 1]); });
+    }
+    take_block(begin, &blocks[b]);
+    reading.wait();
   }
 }
 
