@@ -974,6 +974,8 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
     ProcessWhole(file, read.text, read.st, before, &diff, &rows, &quarantine,
                  &changes);
   }
+  // What was read is parsed now: the texts go before the rows are sorted.
+  std::vector<Read>().swap(texts);
   peeked_consumes_assumed_ = false;
   if (assumed_) {
     // Against what the consumer holds, not against what this object read;
