@@ -571,8 +571,13 @@ FileSource::AppendPoint FileSource::AppendPointOf(
     absl::string_view text, absl::string_view header,
     const std::vector<CsvSpan>& records, const struct stat& st) const {
   AppendPoint point;
-  // The last record, or the header when there is none.
+  // The last record, or the header when there is none (on the line after
+  // any blank ones before it).
   CsvSpan last = records.empty() ? CsvSpan{1, header} : records.back();
+  if (records.empty() && header.data() != nullptr) {
+    const absl::string_view before = text.substr(0, header.data() - text.data());
+    last.line += static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+  }
   if (text.empty() || text.back() != '\n' || last.text.data() == nullptr ||
       (records.empty() && !IsCsv())) {
     return point;
