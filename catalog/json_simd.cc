@@ -23,6 +23,16 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
+// A scalar's text as written (without the whitespace after it).
+std::string_view Token(od::value& value) {
+  std::string_view raw = value.raw_json_token();
+  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' ||
+                          raw.back() == '\r' || raw.back() == '\n')) {
+    raw.remove_suffix(1);
+  }
+  return raw;
+}
+
 // A field's value as a value of `type`, following Convert (catalog/json.cc):
 // kinds must match, strings also take numbers and bools as written; false
 // when the value is anything else (or not well-formed).
@@ -50,12 +60,9 @@ bool AppendValue(od::value value, const Field& field, Row* out,
       // Digits only: 1.0 and 1e3 are doubles (the general path refuses).
       int64_t i;
       if (kind != od::json_type::number) return false;
-      std::string_view raw = value.raw_json_token();
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' ||
-                              raw.back() == '\r' || raw.back() == '\n')) {
-        raw.remove_suffix(1);
+      if (Token(value).find_first_of(".eE") != std::string_view::npos) {
+        return false;
       }
-      if (raw.find_first_of(".eE") != std::string_view::npos) return false;
       if (value.get_int64().get(i)) return false;
       out->AppendInt64(i);
       return true;
@@ -80,11 +87,7 @@ bool AppendValue(od::value value, const Field& field, Row* out,
         return false;
       }
       // As written: the token, once checked to be well-formed.
-      std::string_view raw = value.raw_json_token();
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' ||
-                              raw.back() == '\r' || raw.back() == '\n')) {
-        raw.remove_suffix(1);
-      }
+      const std::string_view raw = Token(value);
       if (kind == od::json_type::boolean) {
         bool b;
         if (value.get_bool().get(b)) return false;
