@@ -124,5 +124,10 @@ JsonRows ToRows(const JsonTable& table, const Schema& schema);
 bool JsonObjectToRow(absl::string_view text, const Schema& schema, Row* row);
 bool JsonArrayToRows(absl::string_view text, const Schema& schema,
                      std::vector<Row>* rows);
+// For inferring a schema from a sample of a large array: the length of the
+// longest prefix of `text` that ends just after a record ending within
+// `limit` bytes (the prefix plus "]" is an array of those records); 0 when
+// there is none or the text does not start as an array of objects.
+size_t JsonArraySamplePrefix(absl::string_view text, size_t limit);
 
 }  // namespace diffmesh

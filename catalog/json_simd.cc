@@ -203,4 +203,26 @@ bool JsonArrayToRows(absl::string_view text, const Schema& schema,
   return AtEnd(doc);
 }
 
+size_t JsonArraySamplePrefix(absl::string_view text, size_t limit) {
+  std::string buffer;
+  od::parser parser;
+  od::document doc;
+  if (parser.iterate(Padded(text, &buffer)).get(doc)) return 0;
+  od::array array;
+  if (doc.get_array().get(array)) return 0;
+  size_t prefix = 0;
+  for (auto element : array) {
+    od::object object;
+    std::string_view raw;
+    if (element.get_object().get(object) || object.raw_json().get(raw)) {
+      return prefix;
+    }
+    const size_t end = static_cast<size_t>(raw.data() + raw.size() -
+                                           buffer.data());
+    if (end > limit) break;
+    prefix = end;
+  }
+  return prefix;
+}
+
 }  // namespace diffmesh

@@ -122,7 +122,7 @@ std::string ParseDiff(absl::string_view text, int64_t* diff) {
 // this many bytes; Open then verifies the guess against the whole file.
 constexpr size_t kInferenceSampleBytes = 1 << 20;
 
-// `sampled` (CSV only) says the schema came from a prefix of `text` and
+// `sampled` says the schema came from a prefix of `text` and
 // must be verified: set when the text is longer than the sample.
 absl::StatusOr<Schema> InferFrom(const std::string& file,
                                  const std::string& text, SourceFormat format,
@@ -165,13 +165,21 @@ absl::StatusOr<Schema> InferFrom(const std::string& file,
     }
     return InferSchema(*table);
   }
-  // JSON Lines samples as CSV does; an array is read whole.
+  // JSON Lines samples as CSV does, an array up to a record's end.
   absl::string_view sample = text;
-  if (format == SourceFormat::kJsonLines && allow_sample &&
-      text.size() > kInferenceSampleBytes) {
-    const size_t cut = text.rfind('\n', kInferenceSampleBytes);
-    if (cut != std::string::npos) {
-      sample = absl::string_view(text).substr(0, cut + 1);
+  std::string array_sample;
+  if (allow_sample && text.size() > kInferenceSampleBytes) {
+    if (format == SourceFormat::kJsonLines) {
+      const size_t cut = text.rfind('\n', kInferenceSampleBytes);
+      if (cut != std::string::npos) {
+        sample = absl::string_view(text).substr(0, cut + 1);
+        *sampled = true;
+      }
+    } else if (const size_t cut =
+                   JsonArraySamplePrefix(text, kInferenceSampleBytes);
+               cut > 0) {
+      array_sample = absl::StrCat(text.substr(0, cut), "\n]");
+      sample = array_sample;
       *sampled = true;
     }
   }

@@ -58,7 +58,9 @@
 //
 // Schema. Given (SourceOptions::schema), or inferred on Open from the first
 // file in name order (catalog/csv.h, catalog/json.h give the rules; a CSV
-// or JSON Lines file over 1 MiB is inferred from its first MiB, then verified against the
+// JSON Lines or JSON
+// array file over 1 MiB is inferred from its first MiB (whole records), then
+// verified against the
 // whole file and inferred from the whole if any record does not fit or a
 // column had no value in the sample, so the result is always the whole
 // file's schema). For CSV, a file whose header does not name the schema's

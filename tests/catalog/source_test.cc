@@ -345,25 +345,41 @@ TEST_F(SourceTest, SampledInferenceEqualsWholeFileInference) {
   }
 }
 
-TEST_F(SourceTest, SampledJsonLinesInferenceEqualsWholeFileInference) {
+TEST_F(SourceTest, SampledJsonInferenceEqualsWholeFileInference) {
   // What comes after the first megabyte: a wider type, a null, a field
   // never seen before, nothing new, and a column empty in the sample.
-  for (const std::string late :
-       {R"({"a":1.5,"b":"x"})", R"({"a":null,"b":"x"})",
-        R"({"a":1,"b":"x","c":true})", R"({"a":3,"b":"y"})",
-        R"({"a":3,"b":"y","n":7})"}) {
-    SCOPED_TRACE(late);
-    std::string text;
-    while (text.size() < (1u << 20) + 100) {
-      text += R"({"a":12345,"b":"abc","n":null})" "\n";
+  for (const bool lines : {true, false}) {
+    for (const std::string late :
+         {R"({"a":1.5,"b":"x"})", R"({"a":null,"b":"x"})",
+          R"({"a":1,"b":"x","c":true})", R"({"a":3,"b":"y"})",
+          R"({"a":3,"b":"y","n":7})"}) {
+      SCOPED_TRACE(late + (lines ? " (lines)" : " (array)"));
+      const std::string record = R"({"a":12345,"b":"abc","n":null})";
+      std::string text = lines ? "" : "[";
+      while (text.size() < (1u << 20) + 100) {
+        text += record + (lines ? "\n" : ",\n");
+      }
+      text += late + (lines ? "\n" : "]\n");
+      std::string file = Write(lines ? "large.jsonl" : "large.json", text);
+      auto source = Open({.path = file});
+      auto table = ParseJson(text, file,
+                             lines ? JsonFormat::kLines : JsonFormat::kArray);
+      ASSERT_THAT(table.status(), IsOk());
+      EXPECT_EQ(source->schema(), InferSchema(*table));
+      int64_t rows = 0;
+      for (const auto& [row, n] : Poll(*source).rows) rows += n;
+      EXPECT_EQ(rows, static_cast<int64_t>(table->records.size()));
     }
-    text += late + "\n";
-    std::string file = Write("large.jsonl", text);
-    auto source = Open({.path = file});
-    auto table = ParseJson(text, file, JsonFormat::kLines);
-    ASSERT_THAT(table.status(), IsOk());
-    EXPECT_EQ(source->schema(), InferSchema(*table));
   }
+  // A sample ends after a whole record: records spanning the cut are kept.
+  std::string text = "[";
+  while (text.size() < (1u << 20) - 10) text += R"({"a":1,"b":"abc"},)";
+  text += R"({"a":2,"b":")" + std::string(100, 'x') + R"("}])";
+  EXPECT_GT(JsonArraySamplePrefix(text, 1u << 20), 0u);
+  EXPECT_LE(JsonArraySamplePrefix(text, 1u << 20), size_t{1} << 20);
+  EXPECT_EQ(text[JsonArraySamplePrefix(text, 1u << 20) - 1], '}');
+  EXPECT_EQ(JsonArraySamplePrefix("[1, 2]", 100), 0u);
+  EXPECT_EQ(JsonArraySamplePrefix("{\"a\": 1}", 100), 0u);
 }
 
 // Large files are read in parallel blocks; the rows and the quarantine
