@@ -33,10 +33,13 @@ TEST(LatticeTest, ProductLaws) {
       EXPECT_EQ(m, Meet(b, a));
       EXPECT_EQ(Join(a, Meet(a, b)), a);  // absorption
       // `<` extends the partial order.
-      if (LessEqual(a, b)) EXPECT_FALSE(b < a);
+      if (LessEqual(a, b)) {
+        EXPECT_FALSE(b < a);
+      }
       for (const P& c : Grid()) {
-        if (LessEqual(a, c) && LessEqual(b, c))
+        if (LessEqual(a, c) && LessEqual(b, c)) {
           EXPECT_TRUE(LessEqual(j, c));  // least
+        }
         EXPECT_EQ(Join(Join(a, b), c), Join(a, Join(b, c)));
       }
     }

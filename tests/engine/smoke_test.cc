@@ -67,10 +67,11 @@ void ConnectAfterDelivery() {
   Worker worker;
   Graph& graph = worker.NewDataflow("too late");
   auto [in, words] = NewInput<int>(graph);
-  auto first = Inspect(words, [](int, uint64_t, int64_t) {});
+  [[maybe_unused]] auto first = Inspect(words, [](int, uint64_t, int64_t) {});
   in.Insert(1);
   in.AdvanceTo(1);
-  auto second = Inspect(words, [](int, uint64_t, int64_t) {});
+  [[maybe_unused]] auto second =
+      Inspect(words, [](int, uint64_t, int64_t) {});
 }
 
 // A reader that joins after others took data would miss it: a programming
