@@ -22,6 +22,7 @@
 #include "absl/hash/hash.h"
 #include "benchmark/benchmark.h"
 #include "catalog/row.h"
+#include "catalog/source.h"
 #include "engine/graph.h"
 #include "engine/input.h"
 #include "engine/probe.h"
@@ -186,6 +187,26 @@ void BM_Consolidate(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kRows);
 }
 
+// The same input through the source's consolidation (catalog/source.h):
+// rows sorted beside their sort prefixes, in parallel on large inputs.
+void BM_ConsolidateRowDiffs(benchmark::State& state) {
+  std::vector<Flight> flights = Flights(kRows / 2, 5);
+  RowDiffs updates;
+  for (const Flight& f : flights) {
+    updates.emplace_back(Pack(f), 1);
+    updates.emplace_back(Pack(f), 1);
+  }
+  std::shuffle(updates.begin(), updates.end(), std::mt19937_64(6));
+  for (auto _ : state) {
+    state.PauseTiming();
+    RowDiffs copy = updates;
+    state.ResumeTiming();
+    ConsolidateRowDiffs(&copy);
+    benchmark::DoNotOptimize(copy.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kRows);
+}
+
 // In use: small blocks from the heap plus large ones mapped on their own.
 size_t Allocated() {
   struct mallinfo2 info = mallinfo2();
@@ -244,6 +265,7 @@ ROW_BENCHMARKS(BM_ReadColumns);
 ROW_BENCHMARKS(BM_Sort);
 ROW_BENCHMARKS(BM_Hash);
 ROW_BENCHMARKS(BM_Consolidate);
+BENCHMARK(BM_ConsolidateRowDiffs)->Name("BM_Consolidate/packed_by_prefix");
 BENCHMARK_TEMPLATE(BM_BytesInVector, Row)
     ->Name("BM_BytesInVector/packed")
     ->Iterations(1)
