@@ -5,8 +5,9 @@
 // Lines file.
 //
 //   flights_bench read FILE                      # FileSource Open + Poll
-//   flights_bench load FILE STORE_DIR            # durable product, first
-//   answer flights_bench append FILE STORE_DIR ROWS ROUNDS
+//   flights_bench load FILE STORE_DIR [WORKERS]  # durable product, first
+//                                                # answer (on WORKERS threads)
+//   flights_bench append FILE STORE_DIR ROWS ROUNDS
 //
 // Each prints `key value` lines on stdout (progress goes to stderr):
 //   read:   seconds, rows, mb_per_second
@@ -27,12 +28,14 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "catalog/mesh.h"
 #include "catalog/source.h"
+#include "engine/runtime.h"
 #include "storage/rocks_mesh_store.h"
 
 namespace diffmesh {
@@ -86,21 +89,11 @@ struct Loaded {
   std::unique_ptr<Mesh> mesh;
 };
 
-// Opens the store, declares both products over `file` and runs the first
-// Advance; prints the load's lines.
-absl::Status Load(const std::string& file, const std::string& store_dir,
-                  Loaded* loaded) {
-  auto start = Clock::now();
-  absl::StatusOr<std::unique_ptr<RocksMeshStore>> store =
-      RocksMeshStore::Open(store_dir);
-  if (!store.ok()) return store.status();
-  loaded->store = *std::move(store);
-  absl::StatusOr<std::unique_ptr<Mesh>> mesh = Mesh::Open(
-      loaded->worker, {.store = loaded->store.get(), .record_changes = false});
-  if (!mesh.ok()) return mesh.status();
-  loaded->mesh = *std::move(mesh);
-  absl::StatusOr<Table> raw =
-      loaded->mesh->Source(Describe("flights.raw"), {.path = file});
+// Declares both products over `file` on `mesh` (every worker of a mesh
+// declares the same) and runs the first Advance; returns the rows the
+// downstream product counts, its first answer.
+absl::StatusOr<int64_t> DeclareAndAdvance(Mesh& mesh, const std::string& file) {
+  absl::StatusOr<Table> raw = mesh.Source(Describe("flights.raw"), {.path = file});
   if (!raw.ok()) return raw.status();
   std::string origin;
   for (const Field& f : raw->schema().fields()) {
@@ -116,26 +109,82 @@ absl::Status Load(const std::string& file, const std::string& store_dir,
       raw->GroupBy({origin}).Aggregate({Count("flights")});
   if (!by_origin.ok()) return by_origin.status();
   absl::Status published =
-      loaded->mesh->Publish(*by_origin, Describe("flights.by_origin")).status();
+      mesh.Publish(*by_origin, Describe("flights.by_origin")).status();
   if (!published.ok()) return published;
-  std::fprintf(stderr, "flights_bench: reading %s into a durable product\n",
-               file.c_str());
-  absl::Status advanced = loaded->mesh->Advance();
-  if (!advanced.ok()) return advanced;
-  // The first answer: the downstream product, final for the first time.
-  absl::StatusOr<std::vector<Row>> answer =
-      loaded->mesh->Read("flights.by_origin");
+  if (absl::Status advanced = mesh.Advance(); !advanced.ok()) return advanced;
+  absl::StatusOr<std::vector<Row>> answer = mesh.Read("flights.by_origin");
   if (!answer.ok()) return answer.status();
-  double seconds = Seconds(start);
   int64_t rows = 0;
   for (const Row& group : *answer) rows += group[1].as_int64();
-  if (absl::Status flushed = loaded->store->Flush(); !flushed.ok()) {
-    return flushed;
-  }
+  return rows;
+}
+
+// Flushes the store and prints the load's lines.
+absl::Status Report(double seconds, int64_t rows, RocksMeshStore& store,
+                    const std::string& store_dir) {
+  if (absl::Status flushed = store.Flush(); !flushed.ok()) return flushed;
   std::printf("seconds %.3f\nrows %lld\nstore_bytes %llu\n", seconds,
               static_cast<long long>(rows),
               static_cast<unsigned long long>(DirectoryBytes(store_dir)));
   return absl::OkStatus();
+}
+
+// Opens the store and the mesh (one worker), declares both products over
+// `file` and runs the first Advance; prints the load's lines.
+absl::Status Load(const std::string& file, const std::string& store_dir,
+                  Loaded* loaded) {
+  auto start = Clock::now();
+  absl::StatusOr<std::unique_ptr<RocksMeshStore>> store =
+      RocksMeshStore::Open(store_dir);
+  if (!store.ok()) return store.status();
+  loaded->store = *std::move(store);
+  absl::StatusOr<std::unique_ptr<Mesh>> mesh = Mesh::Open(
+      loaded->worker, {.store = loaded->store.get(), .record_changes = false});
+  if (!mesh.ok()) return mesh.status();
+  loaded->mesh = *std::move(mesh);
+  std::fprintf(stderr, "flights_bench: reading %s into a durable product\n",
+               file.c_str());
+  absl::StatusOr<int64_t> rows = DeclareAndAdvance(*loaded->mesh, file);
+  if (!rows.ok()) return rows.status();
+  return Report(Seconds(start), *rows, *loaded->store, store_dir);
+}
+
+// The load on `workers` workers (threads): the file is read once and its
+// rows are spread over the workers, which arrange and count them in
+// parallel.
+absl::Status LoadOnWorkers(const std::string& file,
+                           const std::string& store_dir, int workers) {
+  auto start = Clock::now();
+  absl::StatusOr<std::unique_ptr<RocksMeshStore>> store =
+      RocksMeshStore::Open(store_dir);
+  if (!store.ok()) return store.status();
+  MeshGroup group;
+  std::mutex mu;
+  absl::Status failed;
+  int64_t rows = 0;
+  double seconds = 0;
+  std::fprintf(stderr,
+               "flights_bench: reading %s into a durable product on %d "
+               "workers\n",
+               file.c_str(), workers);
+  absl::Status ran = Runtime::Execute(workers, [&](Worker& worker) {
+    absl::StatusOr<std::unique_ptr<Mesh>> mesh = Mesh::Open(
+        worker,
+        {.store = store->get(), .group = &group, .record_changes = false});
+    absl::StatusOr<int64_t> answer =
+        mesh.ok() ? DeclareAndAdvance(**mesh, file)
+                  : absl::StatusOr<int64_t>(mesh.status());
+    std::lock_guard<std::mutex> lock(mu);
+    if (!answer.ok()) {
+      failed.Update(answer.status());
+    } else if (worker.index() == 0) {
+      rows = *answer;
+      seconds = Seconds(start);
+    }
+  });
+  if (!ran.ok()) return ran;
+  if (!failed.ok()) return failed;
+  return Report(seconds, rows, **store, store_dir);
 }
 
 // The file's first `n` data records (after the header for CSV), repeated
@@ -204,7 +253,7 @@ int Append(const std::string& file, const std::string& store_dir, int64_t rows,
 int Usage() {
   std::fprintf(stderr,
                "usage: flights_bench read FILE\n"
-               "       flights_bench load FILE STORE_DIR\n"
+               "       flights_bench load FILE STORE_DIR [WORKERS]\n"
                "       flights_bench append FILE STORE_DIR ROWS ROUNDS\n");
   return 2;
 }
@@ -220,6 +269,12 @@ int main(int argc, char** argv) {
   if (command == "load" && argc == 4) {
     Loaded loaded;
     absl::Status s = Load(argv[2], argv[3], &loaded);
+    return s.ok() ? 0 : Fail(s);
+  }
+  if (command == "load" && argc == 5) {
+    const int workers = std::atoi(argv[4]);
+    if (workers < 1 || workers > 64) return Usage();
+    absl::Status s = LoadOnWorkers(argv[2], argv[3], workers);
     return s.ok() ? 0 : Fail(s);
   }
   if (command == "append" && argc == 6) {
