@@ -11,6 +11,7 @@
 
 #include "engine/check.h"
 #include "engine/fabric.h"
+#include "tbb/task_arena.h"
 
 namespace diffmesh {
 
@@ -56,6 +57,10 @@ void Runtime::Run(int workers, const std::function<void(Worker&)>& body) {
                              &caller_mask) == 0) {
     cpus = CpusOf(caller_mask);
   }
+  // oneTBB sizes its pool once, from the CPUs of the thread that first
+  // asks: ask now, before any worker is pinned, or data-parallel work inside
+  // an operator (reading a file, sorting) would get one CPU.
+  (void)tbb::this_task_arena::max_concurrency();
   const char* pin_env = std::getenv("DIFFMESH_PIN_WORKERS");
   const bool pin = static_cast<int>(cpus.size()) >= workers &&
                    !(pin_env != nullptr && std::strcmp(pin_env, "0") == 0);

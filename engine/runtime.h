@@ -30,8 +30,10 @@
 // there are workers, worker i is pinned to the i-th of them (the caller gets
 // its own mask back when Execute returns). A worker that the kernel moves
 // between cores loses its caches, and two workers spinning for each other's
-// messages on one core take turns instead of running. Set
-// DIFFMESH_PIN_WORKERS=0 to leave placement to the kernel.
+// messages on one core take turns instead of running. oneTBB's pool is
+// sized from the caller's CPUs before any worker is pinned, so data-parallel
+// work inside an operator still uses them all. Set DIFFMESH_PIN_WORKERS=0
+// to leave placement to the kernel.
 #pragma once
 
 #include <functional>
