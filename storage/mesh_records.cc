@@ -284,6 +284,14 @@ absl::StatusOr<SourceBatch> DecodeSourceBatch(absl::string_view bytes,
     return absl::DataLossError(absl::StrCat(where, ": ", n, " rows but ",
                                             record->diffs()->size(), " diffs"));
   }
+  // The verifier checks a vector's length field, 4-byte aligned; a writer
+  // puts 8-byte elements on 8 bytes, so anything else was not written here.
+  if (record->diffs() != nullptr &&
+      reinterpret_cast<uintptr_t>(record->diffs()->data()) % alignof(int64_t) !=
+          0) {
+    return absl::DataLossError(
+        absl::StrCat(where, ": the diffs are not 8-byte aligned"));
+  }
   batch.updates.reserve(n);
   const char* data =
       packed ? reinterpret_cast<const char*>(record->rows()->data()) : "";
