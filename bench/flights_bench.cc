@@ -93,7 +93,8 @@ struct Loaded {
 // declares the same) and runs the first Advance; returns the rows the
 // downstream product counts, its first answer.
 absl::StatusOr<int64_t> DeclareAndAdvance(Mesh& mesh, const std::string& file) {
-  absl::StatusOr<Table> raw = mesh.Source(Describe("flights.raw"), {.path = file});
+  absl::StatusOr<Table> raw =
+      mesh.Source(Describe("flights.raw"), {.path = file});
   if (!raw.ok()) return raw.status();
   std::string origin;
   for (const Field& f : raw->schema().fields()) {

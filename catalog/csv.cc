@@ -1,11 +1,11 @@
 #include "catalog/csv.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cstring>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -106,6 +106,10 @@ bool ParseBool(absl::string_view s, bool* out) {
 }
 
 }  // namespace
+
+std::string FieldCountError(size_t fields, size_t header) {
+  return absl::StrCat("has ", fields, " fields, the header has ", header);
+}
 
 absl::StatusOr<Value> ParseField(absl::string_view text, ValueType type) {
   if (text.empty()) return Value::Null();
@@ -225,10 +229,6 @@ class CsvScanner {
   int line_;
 };
 
-std::string FieldCountError(size_t fields, size_t header) {
-  return absl::StrCat("has ", fields, " fields, the header has ", header);
-}
-
 absl::Status CheckHeader(const std::vector<std::string>& header,
                          absl::string_view file, int line) {
   std::set<std::string> seen;
@@ -256,7 +256,8 @@ std::vector<CsvSpan> SplitCsv(absl::string_view text) {
       const char* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
       const char* stop = nl == nullptr ? end : nl;
       const char* record_end = stop;
-      if (nl != nullptr && record_end > p && record_end[-1] == '\r') --record_end;
+      if (nl != nullptr && record_end > p && record_end[-1] == '\r')
+        --record_end;
       if (record_end > p) {
         spans.push_back({line, absl::string_view(p, record_end - p)});
       }

@@ -95,6 +95,9 @@ std::string CsvFieldsToRow(const std::vector<std::string>& fields,
 std::string CsvRecordToRow(absl::string_view record, int line,
                            const Schema& schema, Row* row);
 
+// Why a record with `fields` fields does not fit a header of `header`.
+std::string FieldCountError(size_t fields, size_t header);
+
 // One field as a value of `type` ("" is null); InvalidArgument if it does
 // not parse.
 absl::StatusOr<Value> ParseField(absl::string_view text, ValueType type);

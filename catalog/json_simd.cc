@@ -104,8 +104,8 @@ bool AppendValue(od::value value, const Field& field, Row* out,
           s.empty()) {
         return false;
       }
-      absl::StatusOr<Value> v = ParseField(absl::string_view(s.data(), s.size()),
-                                             ValueType::kTimestamp);
+      absl::StatusOr<Value> v = ParseField(
+          absl::string_view(s.data(), s.size()), ValueType::kTimestamp);
       if (!v.ok()) return false;
       out->push_back(*v);
       return true;
@@ -217,8 +217,8 @@ size_t JsonArraySamplePrefix(absl::string_view text, size_t limit) {
     if (element.get_object().get(object) || object.raw_json().get(raw)) {
       return prefix;
     }
-    const size_t end = static_cast<size_t>(raw.data() + raw.size() -
-                                           buffer.data());
+    const size_t end =
+        static_cast<size_t>(raw.data() + raw.size() - buffer.data());
     if (end > limit) break;
     prefix = end;
   }

@@ -142,9 +142,8 @@ absl::StatusOr<Schema> InferFrom(const std::string& file,
     if (format == SourceFormat::kCsvChanges) {
       // The rows' schema is that of the columns after `diff`.
       if (table->header.empty() || table->header[0] != kDiffColumn) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(file, ": a change log's first column must be '",
-                         kDiffColumn, "'"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            file, ": a change log's first column must be '", kDiffColumn, "'"));
       }
       table->header.erase(table->header.begin());
       for (CsvRecord& r : table->records) r.fields.erase(r.fields.begin());
@@ -532,16 +531,14 @@ FileSource::RecordState::Outcome FileSource::ReadRecord(
     if (comma != absl::string_view::npos &&
         record.text.substr(0, comma).find('"') == absl::string_view::npos &&
         ParseDiff(record.text.substr(0, comma), weight).empty() &&
-        CsvRecordToRow(record.text.substr(comma + 1), record.line, schema_,
-                       row)
+        CsvRecordToRow(record.text.substr(comma + 1), record.line, schema_, row)
             .empty()) {
       return RecordState::kRow;
     }
     std::vector<std::string> fields;
     *reason = ReadCsvRecord(record.text, record.line, &fields);
     if (reason->empty() && fields.size() != schema_.size() + 1) {
-      *reason = absl::StrCat("has ", fields.size(), " fields, the header has ",
-                             schema_.size() + 1);
+      *reason = FieldCountError(fields.size(), schema_.size() + 1);
     }
     if (reason->empty()) *reason = ParseDiff(fields[0], weight);
     if (reason->empty()) {
@@ -583,8 +580,10 @@ FileSource::AppendPoint FileSource::AppendPointOf(
   // any blank ones before it).
   CsvSpan last = records.empty() ? CsvSpan{1, header} : records.back();
   if (records.empty() && header.data() != nullptr) {
-    const absl::string_view before = text.substr(0, header.data() - text.data());
-    last.line += static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+    const absl::string_view before =
+        text.substr(0, header.data() - text.data());
+    last.line +=
+        static_cast<int>(std::count(before.begin(), before.end(), '\n'));
   }
   if (text.empty() || text.back() != '\n' || last.text.data() == nullptr ||
       (records.empty() && !IsCsv())) {
@@ -857,8 +856,7 @@ void FileSource::ProcessWhole(
 
 const FileSource::FileState FileSource::kNoFile;
 
-void FileSource::AddRows(const FileState& state, int64_t sign,
-                         RowDiffs* into) {
+void FileSource::AddRows(const FileState& state, int64_t sign, RowDiffs* into) {
   into->reserve(into->size() + state.rows.size() + state.records.size());
   for (const auto& [row, n] : state.rows) into->emplace_back(row, sign * n);
   for (const auto& [key, record] : state.records) {

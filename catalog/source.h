@@ -41,9 +41,10 @@
 // byte is compared; past that only the first 4 KiB are, so in a larger
 // file an edit in place that also grows the file and leaves those bytes
 // and the size before the last record alike is taken for an append. A file
-// of the same size is read whole and compared. A directory source holds every regular file directly
-// inside it whose extension fits the format (.csv, .json, .jsonl/.ndjson);
-// files that appear add their rows, files that disappear retract theirs.
+// of the same size is read whole and compared. A directory source holds every
+// regular file directly inside it whose extension fits the format (.csv, .json,
+// .jsonl/.ndjson); files that appear add their rows, files that disappear
+// retract theirs.
 //
 // Bad input. A record that does not parse or fit the schema becomes a
 // quarantine row (QuarantineSchema(): file, line, reason) and the rest of
@@ -148,7 +149,7 @@ class FileSource {
     enum Outcome { kRow, kBad, kBlank };
     int64_t count = 0;
     Outcome outcome = kBlank;
-    Row row;  // for kRow
+    Row row;             // for kRow
     int64_t weight = 1;  // times the row counts: a change log's diff
   };
   // Where a file read by record can be read on from when it grows: its

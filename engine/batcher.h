@@ -208,9 +208,7 @@ class Batcher {
     if (int c = Order(a.val, b.val)) return c;
     return a.time < b.time ? -1 : (b.time < a.time ? 1 : 0);
   }
-  static bool Less(const Entry& a, const Entry& b) {
-    return Compare(a, b) < 0;
-  }
+  static bool Less(const Entry& a, const Entry& b) { return Compare(a, b) < 0; }
   static bool Same(const Entry& a, const Entry& b) {
     return a.time == b.time && a.key == b.key && a.val == b.val;
   }

@@ -525,19 +525,19 @@ TEST(JsonTest, QuickPathAgreesWithTheGeneralPath) {
       {R"(  {"t":"2001-01-01","s":false}  )", true},
       {R"({"t":"2001-01-01","s":"\u00e9\ud83d\ude00\n"})", true},
       {R"({"t":"2001-01-01","i":null})", true},
-      {R"({"t":"2001-01-01","i":1.0})", false},   // int64 wants digits
+      {R"({"t":"2001-01-01","i":1.0})", false},  // int64 wants digits
       {R"({"t":"2001-01-01","i":1e3})", false},
-      {R"({"t":"2001-01-01","i":"1"})", false},   // kinds must match
-      {R"({"t":"2001-01-01","i":01})", false},    // not JSON
+      {R"({"t":"2001-01-01","i":"1"})", false},  // kinds must match
+      {R"({"t":"2001-01-01","i":01})", false},   // not JSON
       {R"({"t":"2001-01-01","i":9223372036854775808})", false},
       {R"({"t":"2001-01-01","d":1e400})", false},
-      {R"({"t":"2001-01-01","s":"\udc00"})", false},  // lone surrogate
+      {R"({"t":"2001-01-01","s":"\udc00"})", false},     // lone surrogate
       {"{\"t\":\"2001-01-01\",\"s\":\"a\tb\"}", false},  // raw control
-      {R"({"t":"2001-01-01","x":1})", false},     // unknown field
+      {R"({"t":"2001-01-01","x":1})", false},            // unknown field
       {R"({"t":"2001-01-01","i":1,"i":2})", false},
       {R"({"t":"2001-01-01","s":{"n":1}})", false},
-      {R"({"i":1})", false},                      // t missing
-      {R"({"t":null})", false},                   // t not nullable
+      {R"({"i":1})", false},     // t missing
+      {R"({"t":null})", false},  // t not nullable
       {R"({"t":""})", false},
       {R"({"t":"2001-01-01"} x)", false},
       {R"([{"t":"2001-01-01"}])", false},
@@ -571,8 +571,8 @@ TEST(JsonTest, QuickPathAgreesWithTheGeneralPath) {
   for (size_t i = 0; i < quick.size(); ++i) {
     EXPECT_EQ(rows.rows[i].second, quick[i]);
   }
-  EXPECT_FALSE(JsonArrayToRows(R"([{"t":"2001-01-01"}, {"t":null}])", schema,
-                               &quick));
+  EXPECT_FALSE(
+      JsonArrayToRows(R"([{"t":"2001-01-01"}, {"t":null}])", schema, &quick));
   EXPECT_FALSE(JsonArrayToRows(R"([{"t":"2001-01-01"}] [])", schema, &quick));
   EXPECT_FALSE(JsonArrayToRows(R"({"t":"2001-01-01"})", schema, &quick));
 }

@@ -125,14 +125,24 @@ TEST(RowTest, SortPrefixTellsFirstValuesApart) {
   // differ above the three bits the type takes (and in a string's first
   // seven bytes).
   const std::vector<Value> firsts = {
-      Value(),          Value(false),      Value(true),
-      Value(int64_t{-9}), Value(int64_t{0}), Value(int64_t{1} << 40),
-      Value(-2.5),      Value(0.0),        Value(1e300),
+      Value(),
+      Value(false),
+      Value(true),
+      Value(int64_t{-9}),
+      Value(int64_t{0}),
+      Value(int64_t{1} << 40),
+      Value(-2.5),
+      Value(0.0),
+      Value(1e300),
       Value(std::numeric_limits<double>::infinity()),
       Value(std::numeric_limits<double>::quiet_NaN()),
-      Value(""),        Value("ATL"),      Value("ATLX"),
-      Value("SFO"),     Value(TimestampMicros{-60'000'000}),
-      Value(TimestampMicros{0}), Value(TimestampMicros{60'000'000})};
+      Value(""),
+      Value("ATL"),
+      Value("ATLX"),
+      Value("SFO"),
+      Value(TimestampMicros{-60'000'000}),
+      Value(TimestampMicros{0}),
+      Value(TimestampMicros{60'000'000})};
   for (size_t i = 0; i + 1 < firsts.size(); ++i) {
     const Row a{firsts[i], Value("z")}, b{firsts[i + 1], Value("a")};
     ASSERT_LT(a, b);

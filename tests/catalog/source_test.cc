@@ -481,14 +481,13 @@ TEST_F(SourceTest, ChangeLogRowsAreTheSumOfTheirChanges) {
   EXPECT_THAT(all.rows, ElementsAre(Pair(R("bob", 2), 1), Pair(R("cy", 3), 2)));
   std::vector<std::string> reasons;
   for (const auto& [row, n] : all.quarantine) {
-    reasons.push_back(absl::StrCat(row[1].as_int64(), ": ", row[2].as_string()));
+    reasons.push_back(
+        absl::StrCat(row[1].as_int64(), ": ", row[2].as_string()));
   }
-  EXPECT_THAT(
-      reasons,
-      ElementsAre(
-          "6: field 'diff' expects a non-zero integer, got '0'",
-          "7: field 'diff' expects a non-zero integer, got 'x'",
-          "8: has 2 fields, the header has 3"));
+  EXPECT_THAT(reasons,
+              ElementsAre("6: field 'diff' expects a non-zero integer, got '0'",
+                          "7: field 'diff' expects a non-zero integer, got 'x'",
+                          "8: has 2 fields, the header has 3"));
   // Appending changes reads only them.
   {
     std::ofstream out(file, std::ios::app);
@@ -520,7 +519,8 @@ TEST(ConsolidateRowDiffsTest, EqualsCountingInAMap) {
     for (size_t i = 0; i < size; ++i) {
       Row row{Value(static_cast<int64_t>(rng() % 50)),
               Value(absl::StrCat("k", rng() % 300))};
-      if (rng() % 3 == 0) row = Row{Value("s"), Value(static_cast<int64_t>(rng() % 7))};
+      if (rng() % 3 == 0)
+        row = Row{Value("s"), Value(static_cast<int64_t>(rng() % 7))};
       const int64_t n = static_cast<int64_t>(rng() % 5) - 2;
       diffs.emplace_back(row, n);
       if ((want[row] += n) == 0) want.erase(row);

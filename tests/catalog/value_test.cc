@@ -61,7 +61,7 @@ TEST(ValueTest, OrderIsTotalAndAgreesWithEqualityAndHash) {
     for (const Value& b : values) {
       auto ab = a <=> b, ba = b <=> a;
       EXPECT_EQ(ab == 0, ba == 0);
-      EXPECT_EQ(ab < 0, ba > 0);
+      EXPECT_EQ(ab<0, ba> 0);
       EXPECT_EQ(ab == 0, a == b) << a.DebugString() << " " << b.DebugString();
       if (a == b) {
         EXPECT_EQ(absl::Hash<Value>{}(a), absl::Hash<Value>{}(b));

@@ -26,9 +26,9 @@
 #include "operators/count.h"
 #include "operators/exchange.h"
 #include "operators/inspect.h"
-#include "tbb/task_arena.h"
 #include "operators/join.h"
 #include "operators/reduce.h"
+#include "tbb/task_arena.h"
 #include "tests/status_matchers.h"
 
 namespace diffmesh {

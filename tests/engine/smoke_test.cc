@@ -70,8 +70,7 @@ void ConnectAfterDelivery() {
   [[maybe_unused]] auto first = Inspect(words, [](int, uint64_t, int64_t) {});
   in.Insert(1);
   in.AdvanceTo(1);
-  [[maybe_unused]] auto second =
-      Inspect(words, [](int, uint64_t, int64_t) {});
+  [[maybe_unused]] auto second = Inspect(words, [](int, uint64_t, int64_t) {});
 }
 
 // A reader that joins after others took data would miss it: a programming

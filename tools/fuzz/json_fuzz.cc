@@ -79,9 +79,9 @@ void FuzzJson(absl::string_view input) {
   // Schemas of every type for the quick path: inferred when the text
   // parses, and one column of each type under the names records use most.
   std::vector<Schema> schemas;
-  for (ValueType type : {ValueType::kInt64, ValueType::kDouble,
-                         ValueType::kBool, ValueType::kString,
-                         ValueType::kTimestamp}) {
+  for (ValueType type :
+       {ValueType::kInt64, ValueType::kDouble, ValueType::kBool,
+        ValueType::kString, ValueType::kTimestamp}) {
     for (bool nullable : {true, false}) {
       schemas.push_back(Schema({{"a", type, nullable, "", {}},
                                 {"b", ValueType::kString, true, "", {}}}));
