@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config
   libtbb-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler
-  librocksdb-dev libbenchmark-dev libgtest-dev libgmock-dev libxxhash-dev libsimdjson-dev
+  librocksdb-dev libbenchmark-dev libgtest-dev libgmock-dev libxxhash-dev libsimdjson-dev liblz4-dev
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
 
