@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/match.h"
@@ -361,17 +362,18 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Open(
     if (::stat(file.c_str(), &file_st) != 0) return FileError(file, errno);
     absl::StatusOr<std::string> text = ReadFileToString(file);
     if (!text.ok()) return text.status();
-    FileState trial;
-    absl::Status parsed = source->Parse(file, *text, file_st, &trial);
-    if (sampled && file == inferred_from && !trial.quarantine.empty()) {
+    Opened trial;
+    absl::Status parsed =
+        source->Parse(file, *text, file_st, &trial.state, &trial.rows);
+    if (sampled && file == inferred_from && !trial.state.quarantine.empty()) {
       // Some record does not fit the guess from the sample (or is bad
       // anyway): infer from the whole file, as without a sample.
       absl::StatusOr<Schema> schema =
           InferFrom(file, *text, format, false, &sampled);
       if (!schema.ok()) return schema.status();
       source->schema_ = *std::move(schema);
-      trial = FileState();
-      parsed = source->Parse(file, *text, file_st, &trial);
+      trial = Opened();
+      parsed = source->Parse(file, *text, file_st, &trial.state, &trial.rows);
     }
     if (!parsed.ok()) {
       return absl::InvalidArgumentError(
@@ -379,7 +381,7 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Open(
                        " of the schema: ", parsed.message()));
     }
     // The first poll takes this reading if the file is still the same.
-    trial.content_hash = absl::Hash<std::string>()(*text);
+    trial.state.content_hash = absl::Hash<std::string>()(*text);
     source->opened_[file] = std::move(trial);
   }
   return source;
@@ -410,7 +412,8 @@ void FileSource::AssumeRows(const RowDiffs& rows) {
 }
 
 absl::Status FileSource::Parse(const std::string& file, const std::string& text,
-                               const struct stat& st, FileState* state) const {
+                               const struct stat& st, FileState* state,
+                               RowDiffs* out) const {
   std::vector<std::pair<int, Row>> rows;
   std::vector<Quarantined> quarantine;
   absl::Status whole_file;
@@ -427,19 +430,19 @@ absl::Status FileSource::Parse(const std::string& file, const std::string& text,
         whole_file = absl::InvalidArgumentError(
             "the header does not name the schema's columns in order");
       } else {
-        // Read record by record (as PeekRecords will next time),
-        // remembering each distinct record's row.
-        BuildByRecord(file, text, st, state);
+        // Read record by record (as PeekRecords will next time).
+        BuildByRecord(file, text, st, state, out);
         return absl::OkStatus();
       }
     }
   } else if (format_ == SourceFormat::kJsonLines) {
-    BuildByRecord(file, text, st, state);
+    BuildByRecord(file, text, st, state, out);
     return absl::OkStatus();
   } else if (std::vector<Row> quick; JsonArrayToRows(text, schema_, &quick)) {
     state->quarantine.clear();
     state->rows.clear();
     for (Row& row : quick) ++state->rows[std::move(row)];
+    out->insert(out->end(), state->rows.begin(), state->rows.end());
     return absl::OkStatus();
   } else {
     absl::StatusOr<JsonTable> table = ParseJson(text, file, JsonFormat::kArray);
@@ -460,6 +463,7 @@ absl::Status FileSource::Parse(const std::string& file, const std::string& text,
   }
   state->rows.clear();
   for (auto& [line, row] : rows) ++state->rows[std::move(row)];
+  out->insert(out->end(), state->rows.begin(), state->rows.end());
   for (const Quarantined& q : quarantine) ++state->quarantine[QuarantineRow(q)];
   return absl::OkStatus();
 }
@@ -478,18 +482,11 @@ void FileSource::Commit() {
     } else if (change.replace) {
       files_[file] = *std::move(change.replace);
     } else {
+      // Grown by appended records.
       FileState& state = files_[file];
-      state.content_hash = change.content_hash;
-      state.parsed = true;
-      // A file changed in place is read by record: its records carry the
-      // row changes.
-      for (auto& [key, record] : change.record_updates) {
-        if (record.count == 0) {
-          state.records.erase(key);
-        } else {
-          state.records[key] = std::move(record);
-        }
-      }
+      state.content_hash = 0;  // not read whole
+      state.text.Append(change.appended);
+      state.bad.insert(change.bad_appended.begin(), change.bad_appended.end());
       state.quarantine = std::move(change.quarantine);
       state.append = std::move(change.append);
     }
@@ -520,7 +517,7 @@ std::vector<CsvSpan> FileSource::SplitRecords(absl::string_view text,
   return lines;
 }
 
-FileSource::RecordState::Outcome FileSource::ReadRecord(
+FileSource::RecordOutcome FileSource::ReadRecord(
     const std::string& file, const CsvSpan& record, Row* row, int64_t* weight,
     std::string* reason) const {
   *weight = 1;
@@ -533,7 +530,7 @@ FileSource::RecordState::Outcome FileSource::ReadRecord(
         ParseDiff(record.text.substr(0, comma), weight).empty() &&
         CsvRecordToRow(record.text.substr(comma + 1), record.line, schema_, row)
             .empty()) {
-      return RecordState::kRow;
+      return kRow;
     }
     std::vector<std::string> fields;
     *reason = ReadCsvRecord(record.text, record.line, &fields);
@@ -545,31 +542,31 @@ FileSource::RecordState::Outcome FileSource::ReadRecord(
       fields.erase(fields.begin());
       *reason = CsvFieldsToRow(fields, schema_, row);
     }
-    return reason->empty() ? RecordState::kRow : RecordState::kBad;
+    return reason->empty() ? kRow : kBad;
   }
   if (format_ == SourceFormat::kCsv) {
     *reason = CsvRecordToRow(record.text, record.line, schema_, row);
-    return reason->empty() ? RecordState::kRow : RecordState::kBad;
+    return reason->empty() ? kRow : kBad;
   }
-  if (JsonObjectToRow(record.text, schema_, row)) return RecordState::kRow;
+  if (JsonObjectToRow(record.text, schema_, row)) return kRow;
   // One line alone reads as it does in its file: no message names a line
   // (and a byte order mark only ever starts line 1).
   absl::StatusOr<JsonTable> table =
       ParseJson(record.text, file, JsonFormat::kLines);
   if (!table.ok()) {
     *reason = std::string(table.status().message());
-    return RecordState::kBad;
+    return kBad;
   }
   JsonRows rows = ToRows(*table, schema_);
   if (!rows.rows.empty()) {
     *row = std::move(rows.rows[0].second);
-    return RecordState::kRow;
+    return kRow;
   }
   if (!rows.quarantine.empty()) {
     *reason = rows.quarantine[0].reason;
-    return RecordState::kBad;
+    return kBad;
   }
-  return RecordState::kBlank;
+  return kBlank;
 }
 
 FileSource::AppendPoint FileSource::AppendPointOf(
@@ -601,10 +598,66 @@ FileSource::AppendPoint FileSource::AppendPointOf(
   return point;
 }
 
+void FileSource::ReadRecords(const std::string& file,
+                             const std::vector<CsvSpan>& records, int64_t sign,
+                             RowDiffs* rows,
+                             RowCounts* quarantine,
+                             absl::flat_hash_set<Hash128>* bad) const {
+  // Every record in its own slot, in parallel; a bad one (rare) is noted
+  // with its reason and taken in file order after.
+  const size_t first = rows->size();
+  rows->resize(first + records.size());
+  std::vector<std::pair<size_t, std::string>> bad_ones;
+  std::mutex bad_mu;
+  auto read = [&](size_t from, size_t to) {
+    std::string reason;
+    for (size_t i = from; i < to; ++i) {
+      auto& [row, weight] = (*rows)[first + i];
+      reason.clear();
+      switch (ReadRecord(file, records[i], &row, &weight, &reason)) {
+        case kRow:
+          weight *= sign;
+          break;
+        case kBad: {
+          std::lock_guard<std::mutex> lock(bad_mu);
+          bad_ones.emplace_back(i, reason);
+          weight = 0;
+          break;
+        }
+        case kBlank:
+          weight = 0;
+          break;
+      }
+    }
+  };
+  if (records.size() >= kParallelParseMin) {
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, records.size(), 4096),
+                      [&](const tbb::blocked_range<size_t>& range) {
+                        read(range.begin(), range.end());
+                      });
+  } else {
+    read(0, records.size());
+  }
+  // Drop the slots of records that gave no row (order does not matter: the
+  // differences are consolidated).
+  rows->erase(std::remove_if(rows->begin() + static_cast<ptrdiff_t>(first),
+                             rows->end(),
+                             [](const auto& r) { return r.second == 0; }),
+              rows->end());
+  std::sort(bad_ones.begin(), bad_ones.end());
+  for (const auto& [i, reason] : bad_ones) {
+    // Reported at every place they are: a reason may name the line.
+    if (quarantine != nullptr) {
+      AddCount(quarantine, QuarantineRow({file, records[i].line, reason}), 1);
+    }
+    if (bad != nullptr) bad->insert(KeyOf(records[i].text));
+  }
+}
+
 bool FileSource::PeekAppended(const std::string& file,
                               const std::string& region,
-                              const FileState& before,
-                              FileChange* change) const {
+                              const FileState& before, FileChange* change,
+                              RowDiffs* rows) const {
   const AppendPoint& point = before.append;
   // Split as if the region started the file: its first record must be the
   // old last record, whole (e.g. not an open quote that now runs on).
@@ -620,41 +673,14 @@ bool FileSource::PeekAppended(const std::string& file,
     return false;
   }
   const int line_offset = point.last_line - spans[0].line;
+  const CsvSpan last = spans.back();
+  spans.erase(spans.begin());
+  for (CsvSpan& span : spans) span.line += line_offset;
   change->quarantine = before.quarantine;
-  absl::flat_hash_map<Hash128, RecordState> added;
-  for (size_t i = 1; i < spans.size(); ++i) {
-    CsvSpan span = spans[i];
-    span.line += line_offset;
-    const Hash128 key = KeyOf(span.text);
-    auto [it, first] = added.try_emplace(key);
-    RecordState& s = it->second;
-    std::string reason;
-    if (first) {
-      auto old = before.records.find(key);
-      if (old != before.records.end()) {
-        s = old->second;
-      } else {
-        s.outcome = ReadRecord(file, span, &s.row, &s.weight, &reason);
-      }
-    }
-    ++s.count;
-    if (s.outcome == RecordState::kRow) {
-      AddCount(&change->row_delta, s.row, s.weight);
-    } else if (s.outcome == RecordState::kBad) {
-      // Bad records are read where they are: a reason may name the line.
-      if (reason.empty()) {
-        Row unused;
-        int64_t unused_weight;
-        ReadRecord(file, span, &unused, &unused_weight, &reason);
-      }
-      AddCount(&change->quarantine, QuarantineRow({file, span.line, reason}),
-               1);
-    }
-  }
-  for (auto& [key, s] : added) {
-    change->record_updates.emplace_back(key, std::move(s));
-  }
-  const CsvSpan& last = spans.back();
+  absl::flat_hash_set<Hash128> bad;
+  ReadRecords(file, spans, 1, rows, &change->quarantine, &bad);
+  change->bad_appended.assign(bad.begin(), bad.end());
+  change->appended = region.substr(point.size - point.last_start);
   AppendPoint next = point;
   next.ok = !region.empty() && region.back() == '\n';
   next.size = point.last_start + region.size();
@@ -670,144 +696,92 @@ bool FileSource::PeekAppended(const std::string& file,
   }
   next.head.resize(std::min(next.head.size(), HeadSize(next.last_start)));
   change->append = std::move(next);
-  change->content_hash = 0;  // not read whole
   return true;
 }
 
 void FileSource::BuildByRecord(const std::string& file, const std::string& text,
-                               const struct stat& st, FileState* state) const {
+                               const struct stat& st, FileState* state,
+                               RowDiffs* rows) const {
   absl::string_view header;
   std::vector<CsvSpan> records = SplitRecords(text, &header);
   state->append = AppendPointOf(text, header, records, st);
   state->by_record = true;
   state->header = std::string(header);
-  state->records.clear();
-  state->rows.clear();  // derived from the records
+  state->rows.clear();
   state->quarantine.clear();
-  state->records.reserve(records.size());
-  // Records are read in blocks, every record of a block in parallel, and
-  // taken into the state in file order (so the result is the sequential
-  // one) while the next block is being read.
-  struct Read {
-    Hash128 key;
-    RecordState::Outcome outcome;
-    Row row;
-    int64_t weight;
-    std::string reason;
-  };
-  auto read_block = [&](size_t begin, std::vector<Read>* block) {
-    const size_t end = std::min(records.size(), begin + kParseBlock);
-    block->resize(end - begin);
-    auto read = [&](size_t from, size_t to) {
-      for (size_t i = from; i < to; ++i) {
-        Read& r = (*block)[i - begin];
-        r.key = KeyOf(records[i].text);
-        r.reason.clear();
-        r.outcome = ReadRecord(file, records[i], &r.row, &r.weight, &r.reason);
-      }
-    };
-    if (end - begin >= kParallelParseMin) {
-      tbb::parallel_for(tbb::blocked_range<size_t>(begin, end, 4096),
-                        [&](const tbb::blocked_range<size_t>& range) {
-                          read(range.begin(), range.end());
-                        });
-    } else {
-      read(begin, end);
-    }
-  };
-  auto take_block = [&](size_t begin, std::vector<Read>* block) {
-    for (size_t k = 0; k < block->size(); ++k) {
-      Read& r = (*block)[k];
-      auto [it, fresh] = state->records.try_emplace(r.key);
-      RecordState& record = it->second;
-      if (fresh) {
-        record.outcome = r.outcome;
-        record.row = std::move(r.row);
-        record.weight = r.weight;
-      }
-      ++record.count;
-      // Bad records are reported at every place they are: a reason may
-      // name the line.
-      if (record.outcome == RecordState::kBad) {
-        AddCount(&state->quarantine,
-                 QuarantineRow({file, records[begin + k].line, r.reason}), 1);
-      }
-    }
-  };
-  if (records.empty()) return;
-  std::vector<Read> blocks[2];
-  read_block(0, &blocks[0]);
-  tbb::task_group reading;
-  for (size_t begin = 0, b = 0; begin < records.size();
-       begin += kParseBlock, b ^= 1) {
-    const size_t following = begin + kParseBlock;
-    if (following < records.size()) {
-      reading.run([&, following, b] { read_block(following, &blocks[b ^ 1]); });
-    }
-    take_block(begin, &blocks[b]);
-    reading.wait();
-  }
+  state->bad.clear();
+  // The text is packed while the records are read.
+  tbb::task_group packing;
+  packing.run([&] { state->text = internal::PackedText::Pack(text); });
+  ReadRecords(file, records, 1, rows, &state->quarantine, &state->bad);
+  packing.wait();
 }
 
 bool FileSource::PeekRecords(const std::string& file, const std::string& text,
                              const struct stat& st, const FileState& before,
-                             FileChange* change) const {
+                             FileChange* change, RowDiffs* rows) const {
   if (!before.parsed || !before.by_record) return false;
   absl::string_view header;
   std::vector<CsvSpan> records = SplitRecords(text, &header);
   if (header != before.header) return false;  // read it whole
-  change->append = AppendPointOf(text, header, records, st);
-  // Each distinct record text once: its count now, and what it reads as
-  // (from before, or read now if new).
+  const std::string old_text = before.text.Unpack();
+  absl::string_view old_header;
+  const std::vector<CsvSpan> old_records =
+      SplitRecords(old_text, &old_header);
+  // Each distinct record text once: how much more often it is there now,
+  // and where (now, or before when gone).
   struct Seen {
-    int64_t count = 0;
-    const RecordState* known = nullptr;  // from before
-    RecordState fresh;                   // read now, when not known
+    int64_t change = 0;
+    CsvSpan span;
+    RecordOutcome outcome = kBlank;  // when read now
+    bool read = false;
   };
   absl::flat_hash_map<Hash128, Seen> seen;
+  seen.reserve(records.size());
+  for (const CsvSpan& span : old_records) {
+    Seen& s = seen[KeyOf(span.text)];
+    --s.change;
+    s.span = span;
+  }
+  std::vector<Hash128> keys;
+  keys.reserve(records.size());
   for (const CsvSpan& span : records) {
-    const Hash128 key = KeyOf(span.text);
-    auto [it, first] = seen.try_emplace(key);
-    Seen& s = it->second;
-    std::string reason;
-    if (first) {
-      auto old = before.records.find(key);
-      if (old != before.records.end()) {
-        s.known = &old->second;
-      } else {
-        s.fresh.outcome =
-            ReadRecord(file, span, &s.fresh.row, &s.fresh.weight, &reason);
-      }
-    }
-    ++s.count;
-    const auto outcome = s.known ? s.known->outcome : s.fresh.outcome;
-    if (outcome == RecordState::kBad) {
-      // Read again where it is now: the reason may name its line.
-      Row unused;
-      int64_t unused_weight;
-      ReadRecord(file, span, &unused, &unused_weight, &reason);
-      AddCount(&change->quarantine, QuarantineRow({file, span.line, reason}),
-               1);
-    }
+    keys.push_back(KeyOf(span.text));
+    Seen& s = seen[keys.back()];
+    ++s.change;
+    s.span = span;
   }
+  FileState next;
+  next.by_record = true;
+  next.header = before.header;
+  next.append = AppendPointOf(text, header, records, st);
+  tbb::task_group packing;
+  packing.run([&] { next.text = internal::PackedText::Pack(text); });
+  // Only the records whose count changed are read.
   for (auto& [key, s] : seen) {
-    const RecordState& state = s.known ? *s.known : s.fresh;
-    const int64_t was = s.known ? s.known->count : 0;
-    if (s.count == was) continue;
-    if (state.outcome == RecordState::kRow) {
-      AddCount(&change->row_delta, state.row, (s.count - was) * state.weight);
-    }
-    RecordState updated = state;
-    updated.count = s.count;
-    change->record_updates.emplace_back(key, std::move(updated));
+    if (s.change == 0) continue;
+    Row row;
+    int64_t weight;
+    std::string reason;
+    s.outcome = ReadRecord(file, s.span, &row, &weight, &reason);
+    s.read = true;
+    if (s.outcome == kRow) rows->emplace_back(std::move(row), s.change * weight);
   }
-  for (const auto& [key, state] : before.records) {
-    if (seen.contains(key)) continue;
-    if (state.outcome == RecordState::kRow) {
-      AddCount(&change->row_delta, state.row, -state.count * state.weight);
-    }
-    change->record_updates.emplace_back(key, RecordState());
+  // Bad records, old and new, are reported where they are now.
+  for (size_t i = 0; i < records.size(); ++i) {
+    const Seen& s = seen.find(keys[i])->second;
+    const bool is_bad = s.read ? s.outcome == kBad : before.bad.contains(keys[i]);
+    if (!is_bad) continue;
+    Row unused;
+    int64_t unused_weight;
+    std::string reason;
+    ReadRecord(file, records[i], &unused, &unused_weight, &reason);
+    AddCount(&next.quarantine, QuarantineRow({file, records[i].line, reason}),
+             1);
+    next.bad.insert(keys[i]);
   }
+  packing.wait();
+  change->replace = std::move(next);
   return true;
 }
 
@@ -821,76 +795,58 @@ void FileSource::ProcessWhole(
   FileChange& change = (*changes)[file];
   if (auto opened = opened_.find(file); &before == &kNoFile &&
                                         opened != opened_.end() &&
-                                        opened->second.content_hash == hash) {
+                                        opened->second.state.content_hash ==
+                                            hash) {
     // Read by Open and unchanged since: taken over, not read again.
-    FileState next = std::move(opened->second);
+    Opened taken = std::move(opened->second);
     opened_.erase(opened);
-    DiffRows(before, next, rows);
-    DiffInto(quarantine, before.quarantine, next.quarantine);
-    change.replace = std::move(next);
+    if (rows->empty()) {
+      *rows = std::move(taken.rows);
+    } else {
+      rows->insert(rows->end(), taken.rows.begin(), taken.rows.end());
+    }
+    DiffInto(quarantine, before.quarantine, taken.state.quarantine);
+    change.replace = std::move(taken.state);
     return;
   }
-  if (PeekRecords(file, text, st, before, &change)) {
-    change.content_hash = hash;
-    rows->insert(rows->end(), change.row_delta.begin(), change.row_delta.end());
-    DiffInto(quarantine, before.quarantine, change.quarantine);
+  if (PeekRecords(file, text, st, before, &change, rows)) {
+    change.replace->content_hash = hash;
+    DiffInto(quarantine, before.quarantine, change.replace->quarantine);
     return;
   }
   FileState next;
   next.content_hash = hash;
-  absl::Status parsed = Parse(file, text, st, &next);
+  RowDiffs read;
+  absl::Status parsed = Parse(file, text, st, &next, &read);
   next.parsed = parsed.ok();
-  // A file that cannot be parsed keeps the rows it had: a half-written
-  // or broken file must not wipe a product.
-  if (!next.parsed) {
+  if (next.parsed) {
+    rows->insert(rows->end(), read.begin(), read.end());
+    AddRows(before, -1, rows);
+  } else {
+    // A file that cannot be parsed keeps the rows it had: a half-written
+    // or broken file must not wipe a product.
     next.rows = before.rows;
     next.by_record = before.by_record;
     next.header = before.header;
-    next.records = before.records;
+    next.text = before.text;
+    next.bad = before.bad;
     next.append = AppendPoint();
   }
-  DiffRows(before, next, rows);
   DiffInto(quarantine, before.quarantine, next.quarantine);
   change.replace = std::move(next);
 }
 
 const FileSource::FileState FileSource::kNoFile;
 
-void FileSource::AddRows(const FileState& state, int64_t sign, RowDiffs* into) {
-  into->reserve(into->size() + state.rows.size() + state.records.size());
+void FileSource::AddRows(const FileState& state, int64_t sign,
+                         RowDiffs* into) const {
+  into->reserve(into->size() + state.rows.size());
   for (const auto& [row, n] : state.rows) into->emplace_back(row, sign * n);
-  for (const auto& [key, record] : state.records) {
-    if (record.outcome == RecordState::kRow) {
-      into->emplace_back(record.row, sign * record.count * record.weight);
-    }
-  }
-}
-
-void FileSource::DiffRows(const FileState& before, const FileState& after,
-                          RowDiffs* into) {
-  if (!before.by_record || !after.by_record) {
-    AddRows(after, 1, into);
-    AddRows(before, -1, into);
-    return;
-  }
-  auto count = [](const FileState& state, const Hash128& key) -> int64_t {
-    auto it = state.records.find(key);
-    return it != state.records.end() && it->second.outcome == RecordState::kRow
-               ? it->second.count
-               : 0;
-  };
-  for (const auto& [key, record] : after.records) {
-    if (record.outcome != RecordState::kRow) continue;
-    const int64_t was = count(before, key);
-    if (record.count != was) {
-      into->emplace_back(record.row, (record.count - was) * record.weight);
-    }
-  }
-  for (const auto& [key, record] : before.records) {
-    if (record.outcome == RecordState::kRow && count(after, key) == 0) {
-      into->emplace_back(record.row, -record.count * record.weight);
-    }
-  }
+  if (!state.by_record || state.text.empty()) return;
+  const std::string text = state.text.Unpack();
+  absl::string_view header;
+  ReadRecords(options_.path, SplitRecords(text, &header), sign, into, nullptr,
+              nullptr);
 }
 
 absl::StatusOr<SourceDiff> FileSource::Peek() {
@@ -966,10 +922,8 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
     const FileState& before = found != files_.end() ? found->second : kNoFile;
     if (read.appended) {
       FileChange change;
-      if (PeekAppended(file, read.text, before, &change)) {
+      if (PeekAppended(file, read.text, before, &change, &rows)) {
         diff.files_changed.push_back(file);
-        rows.insert(rows.end(), change.row_delta.begin(),
-                    change.row_delta.end());
         DiffInto(&quarantine, before.quarantine, change.quarantine);
         changes[file] = std::move(change);
         continue;
@@ -991,33 +945,28 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
   if (assumed_) {
     // Against what the consumer holds, not against what this object read;
     // and only once every file parsed, since a broken file holds back its
-    // share of the assumed rows.
-    rows.clear();
-    RowDiffs total;
+    // share of the assumed rows. What the files hold now is what they held
+    // (files_) plus what this poll found changed.
     bool all_parsed = true;
-    auto add = [&](const FileState& state) {
-      all_parsed = all_parsed && state.parsed;
-      AddRows(state, 1, &total);
-    };
     for (const auto& [file, state] : files_) {
       auto change = changes.find(file);
       if (change == changes.end()) {
-        add(state);
-      } else if (!change->second.vanished && !change->second.replace) {
-        add(state);  // and its changes in place:
-        total.insert(total.end(), change->second.row_delta.begin(),
-                     change->second.row_delta.end());
+        all_parsed = all_parsed && state.parsed;
+      } else if (change->second.replace) {
+        all_parsed = all_parsed && change->second.replace->parsed;
       }
     }
     for (const auto& [file, change] : changes) {
-      if (change.replace) add(*change.replace);
+      if (change.replace && !files_.contains(file)) {
+        all_parsed = all_parsed && change.replace->parsed;
+      }
     }
     if (all_parsed) {
-      ConsolidateRowDiffs(&total);
-      RowCounts held;
-      DiffInto(&held, *assumed_, RowCounts(total.begin(), total.end()));
-      rows.assign(held.begin(), held.end());
+      for (const auto& [file, state] : files_) AddRows(state, 1, &rows);
+      for (const auto& [row, n] : *assumed_) rows.emplace_back(row, -n);
       peeked_consumes_assumed_ = true;
+    } else {
+      rows.clear();
     }
   }
   ConsolidateRowDiffs(&rows);

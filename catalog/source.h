@@ -28,10 +28,11 @@
 //
 // Watching. Each Poll reads every file of the source, re-parses only those
 // whose content changed since the last poll (of a CSV file whose header
-// stayed, or of a JSON Lines file, only the records whose text is new: the
-// others' rows are known),
-// and returns the difference of the multiset of rows: retractions (-n) and
-// insertions (+n). A rewritten file
+// stayed, or of a JSON Lines file, only the records whose text is new or
+// gone: the source keeps the text it last read, LZ4-packed, and the
+// hashes of its bad records, never a row per record; the consumer holds
+// the rows), and returns the difference of the multiset of rows:
+// retractions (-n) and insertions (+n). A rewritten file
 // with two rows edited gives two retractions and two insertions, not a
 // reload. Appends cost the append: a CSV or JSON Lines file that grew (the
 // same file, not a replaced one), whose bytes before its last read record
@@ -67,8 +68,9 @@
 // file's schema). For CSV, a file whose header does not name the schema's
 // columns in order is quarantined as a whole.
 //
-// Large files are read in parallel blocks (oneTBB); records are taken in
-// file order, so the result is the sequential read's.
+// Large files are read in parallel (oneTBB), every record in its own slot,
+// and the text is packed meanwhile; quarantine rows are taken in file
+// order, so the result is the sequential read's.
 //
 // Thread compatibility: one caller at a time.
 #pragma once
@@ -84,8 +86,10 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "catalog/csv.h"
+#include "catalog/internal/packed_text.h"
 #include "catalog/row.h"
 #include "catalog/schema.h"
 #include "engine/stable_hash.h"
@@ -143,15 +147,8 @@ class FileSource {
   void Commit();
 
  private:
-  // A distinct record text of a CSV or JSON Lines file: how often it is
-  // there, and what it reads as.
-  struct RecordState {
-    enum Outcome { kRow, kBad, kBlank };
-    int64_t count = 0;
-    Outcome outcome = kBlank;
-    Row row;             // for kRow
-    int64_t weight = 1;  // times the row counts: a change log's diff
-  };
+  // What one record of a CSV or JSON Lines file reads as.
+  enum RecordOutcome { kRow, kBad, kBlank };
   // Where a file read by record can be read on from when it grows: its
   // identity and size at the last read, its bytes before the last record
   // (only the first 4 KiB of them past 1 MiB), and
@@ -171,44 +168,60 @@ class FileSource {
     size_t content_hash = 0;  // 0 after an append: unknown
     AppendPoint append;
     bool parsed = true;  // false: the file could not be parsed at all
-    // A file read whole (a JSON array); one read by record derives its
-    // rows from `records` (RowsOf), so they are not held twice.
+    // A file read whole (a JSON array): its rows.
     RowCounts rows;
     RowCounts quarantine;
-    // CSV and JSON Lines: every distinct record, by a 128-bit hash of its
-    // text (and CSV's header), so an edited file re-reads only the records
-    // whose text is new.
+    // CSV and JSON Lines are read record by record and keep no rows: the
+    // consumer of the differences holds those. They keep the text read,
+    // packed (about a third of its size for CSV), so an edit in place is
+    // compared with it and only the records whose text changed are read;
+    // and the hashes of the record texts that read as bad, so the
+    // quarantine of the unchanged ones is known.
     bool by_record = false;
     std::string header;
-    absl::flat_hash_map<Hash128, RecordState> records;
+    internal::PackedText text;  // the whole file as read
+    absl::flat_hash_set<Hash128> bad;
   };
   // What a poll found for one file, applied by Commit.
   struct FileChange {
     bool vanished = false;
     std::optional<FileState> replace;  // the file's whole new state
-    // Otherwise (a file read record by record), changes in place:
-    size_t content_hash = 0;
-    RowCounts row_delta;
-    std::vector<std::pair<Hash128, RecordState>> record_updates;
-    RowCounts quarantine;  // the file's whole new quarantine
+    // Otherwise the file grew by appended records:
+    std::string appended;             // the bytes after its old end
+    std::vector<Hash128> bad_appended;  // bad record texts among them
+    RowCounts quarantine;             // the file's whole new quarantine
     AppendPoint append;
+  };
+  // Open's reading of a file, for the first poll.
+  struct Opened {
+    FileState state;
+    RowDiffs rows;
   };
   FileSource(SourceOptions options, SourceFormat format, Schema schema)
       : options_(std::move(options)), format_(format), schema_(schema) {}
   absl::StatusOr<std::vector<std::string>> ListFiles() const;
-  // Parses `text` of `file` into `state` (rows and quarantine). When the
-  // file cannot be parsed at all, quarantines the file and returns why.
+  // Parses `text` of `file` into `state` (quarantine and what later polls
+  // compare with) and appends every row it holds to `rows`. When the file
+  // cannot be parsed at all, quarantines the file and returns why.
   absl::Status Parse(const std::string& file, const std::string& text,
-                     const struct stat& st, FileState* state) const;
+                     const struct stat& st, FileState* state,
+                     RowDiffs* rows) const;
   // The records of a CSV (after its header, returned in `header`) or JSON
   // Lines text, as (line, text).
   std::vector<CsvSpan> SplitRecords(absl::string_view text,
                                     absl::string_view* header) const;
   // What one record reads as: a row (with its weight), a bad record (and
   // why), or nothing.
-  RecordState::Outcome ReadRecord(const std::string& file,
-                                  const CsvSpan& record, Row* row,
-                                  int64_t* weight, std::string* reason) const;
+  RecordOutcome ReadRecord(const std::string& file, const CsvSpan& record,
+                           Row* row, int64_t* weight,
+                           std::string* reason) const;
+  // Reads `records` (in parallel when many): appends `sign` times each
+  // row (with its weight) to `rows`; quarantines each bad record at its
+  // line in `quarantine` and adds its text's hash to `bad` (either may be
+  // null).
+  void ReadRecords(const std::string& file, const std::vector<CsvSpan>& records,
+                   int64_t sign, RowDiffs* rows, RowCounts* quarantine,
+                   absl::flat_hash_set<Hash128>* bad) const;
   bool IsCsv() const {
     return format_ == SourceFormat::kCsv ||
            format_ == SourceFormat::kCsvChanges;
@@ -216,22 +229,26 @@ class FileSource {
   // Parse's record-by-record reading (CSV after its header is checked,
   // JSON Lines).
   void BuildByRecord(const std::string& file, const std::string& text,
-                     const struct stat& st, FileState* state) const;
+                     const struct stat& st, FileState* state,
+                     RowDiffs* rows) const;
   // The append point of `text` whose records are `records` after `header`.
   AppendPoint AppendPointOf(absl::string_view text, absl::string_view header,
                             const std::vector<CsvSpan>& records,
                             const struct stat& st) const;
   // A file that grew: `region` is what it holds from before.append's last
-  // record on. Reads only the records after that one; false when the file
-  // must be read whole (the old last record reads differently now).
+  // record on. Reads only the records after that one (their rows go to
+  // `rows`); false when the file must be read whole (the old last record
+  // reads differently now).
   bool PeekAppended(const std::string& file, const std::string& region,
-                    const FileState& before, FileChange* change) const;
+                    const FileState& before, FileChange* change,
+                    RowDiffs* rows) const;
   // A file read record by record before, against its previous state: only
-  // record texts not seen before are read. False when it must be read
-  // whole (the CSV header changed, or it was not read by record).
+  // the records whose text is new or gone are read (the row changes go to
+  // `rows`). False when it must be read whole (the CSV header changed, or
+  // it was not read by record).
   bool PeekRecords(const std::string& file, const std::string& text,
                    const struct stat& st, const FileState& before,
-                   FileChange* change) const;
+                   FileChange* change, RowDiffs* rows) const;
 
   // Compares a file read whole with its state `before` (kNoFile when
   // new) and adds what changed to the poll's results.
@@ -240,12 +257,9 @@ class FileSource {
                     SourceDiff* diff, RowDiffs* rows, RowCounts* quarantine,
                     std::map<std::string, FileChange>* changes) const;
   static const FileState kNoFile;
-  // Appends `sign` times every row of `state` to `into`.
-  static void AddRows(const FileState& state, int64_t sign, RowDiffs* into);
-  // Appends the rows of `after` minus those of `before` to `into`,
-  // touching only records (or rows) that differ.
-  static void DiffRows(const FileState& before, const FileState& after,
-                       RowDiffs* into);
+  // Appends `sign` times every row of `state` to `into` (a file read by
+  // record is read again from its packed text).
+  void AddRows(const FileState& state, int64_t sign, RowDiffs* into) const;
 
   SourceOptions options_;
   SourceFormat format_;
@@ -254,7 +268,7 @@ class FileSource {
   std::map<std::string, FileState> files_;
   // Open's reading of each file, taken over by the first poll (moved out,
   // hence mutable) when the file has not changed since.
-  mutable std::map<std::string, FileState> opened_;
+  mutable std::map<std::string, Opened> opened_;
   std::optional<RowCounts> assumed_;
   // The last Peek's changed files (nullopt: vanished), for Commit.
   std::optional<std::map<std::string, FileChange>> peeked_;
