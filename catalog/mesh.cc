@@ -288,8 +288,8 @@ void MeshGroup::Record(std::string stream, uint64_t time, int64_t diff,
   pending.push_back({time, std::move(stream), diff, std::move(text)});
 }
 
-void Mesh::Capture(const std::string& id, const RowCollection& rows,
-                   const std::optional<RowCollection>& quarantine) {
+RowCollection Mesh::Capture(const std::string& id, const RowCollection& rows,
+                            const std::optional<RowCollection>& quarantine) {
   products_[id].captured = true;
   products_[id].rows_port = rows.stream.port;
   MeshGroup* group = group_;
@@ -297,17 +297,25 @@ void Mesh::Capture(const std::string& id, const RowCollection& rows,
   // owns lives as long as they do.
   std::shared_ptr<MeshGroup> keep = own_group_;
   const std::string stream = absl::StrCat("product ", id);
-  auto watched = Inspect(
-      rows, [group, keep, id, stream](const Row& row, uint64_t t, int64_t r) {
+  // The rows pass through the capture to the tables built on the
+  // published product, and the probe reads only the frontier: a product
+  // read by one table hands its rows on without a copy.
+  auto watched = InspectBatch(
+      rows, [group, keep, id, stream](
+                const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
         std::lock_guard<std::mutex> lock(group->mu);
         MeshGroup::Captured& p = group->products[id];
-        p.rows.Add(row, t, r);
-        p.unversioned[t].Add(row, r);
-        if (group->record_changes)
-          group->Record(stream, t, r, RowDebugString(row));
+        for (const auto& [row, t, r] : batch) {
+          p.rows.Add(row, t, r);
+          p.unversioned[t].Add(row, r);
+          if (group->record_changes)
+            group->Record(stream, t, r, RowDebugString(row));
+        }
       });
-  probes_.push_back(ProbeStream(watched.stream));
+  probes_.push_back(ProbeFrontier(watched.stream));
+  products_[id].through = watched;
   if (quarantine) CaptureQuarantine(id, *quarantine);
+  return watched;
 }
 
 void Mesh::CaptureQuarantine(const std::string& id,
@@ -592,7 +600,8 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": the table is not built from this mesh"));
   }
-  if (p.captured && table.rows().stream.port != p.rows_port) {
+  if (p.captured && table.rows().stream.port != p.rows_port &&
+      table.rows().stream.port != p.through->stream.port) {
     return absl::FailedPreconditionError(
         absl::StrCat(what, ": ", id,
                      " is computed by another table in this run; a product's "
@@ -625,7 +634,7 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
     p.active = next;
   }
   if (!p.captured) Capture(id, table.rows(), table.quarantine());
-  return Table::FromProduct(id, table.rows(), descriptor.schema);
+  return Table::FromProduct(id, *p.through, descriptor.schema);
 }
 
 const StoredProduct* Mesh::Newest(const std::string& id) const {

@@ -269,6 +269,7 @@ class Mesh {
     std::optional<StoredProduct> active;  // nullopt once retired
     bool captured = false;                // its rows are captured
     const void* rows_port = nullptr;      // from this stream
+    std::optional<RowCollection> through;  // the rows past the capture
   };
   struct SourceState {
     std::unique_ptr<FileSource> files;  // worker 0 only
@@ -289,8 +290,10 @@ class Mesh {
   // Replays the sources' logs and reads their files; at the first Advance.
   absl::Status Start(RefreshReport* report);
   void BuildCatalogDataflow();
-  void Capture(const std::string& id, const RowCollection& rows,
-               const std::optional<RowCollection>& quarantine);
+  // Captures the product's rows into the group; returns them as they pass
+  // through the capture, for the tables built on the product.
+  RowCollection Capture(const std::string& id, const RowCollection& rows,
+                        const std::optional<RowCollection>& quarantine);
   // Quarantine rows of `id` (a table's, or a source's) into the group.
   void CaptureQuarantine(const std::string& id,
                          const RowCollection& quarantine);

@@ -1,6 +1,6 @@
 // Probes: observe how far a stream's frontier has advanced.
 //
-//   Probe<uint64_t> probe = ProbeStream(result.stream);
+//   Probe<uint64_t> probe = ProbeStream(result.stream);  // or ProbeFrontier
 //   input.AdvanceTo(round + 1);
 //   worker.StepWhile([&] { return probe.LessThan(round + 1); });
 //
@@ -42,9 +42,15 @@ class Probe {
 template <class T, class P>
 class ProbeOperator : public OperatorBase {
  public:
-  ProbeOperator(Graph* graph, OutputPort<T, P>* source)
+  // `take_data`: a reader of the stream's messages (which it drops), or
+  // only of its frontier (connected for progress; no message comes here).
+  ProbeOperator(Graph* graph, OutputPort<T, P>* source, bool take_data)
       : OperatorBase("probe"), in(graph, graph->NextOperatorIndex()) {
-    source->Connect(&in);
+    if (take_data) {
+      source->Connect(&in);
+    } else {
+      graph->Connect(source->source(), in.target());
+    }
   }
   void Run() override {
     Message<T, P> message;
@@ -57,7 +63,19 @@ class ProbeOperator : public OperatorBase {
 template <class T, class P>
 Probe<T> ProbeStream(const Stream<T, P>& stream) {
   auto* op = stream.graph->template AddOperator<ProbeOperator<T, P>>(
-      stream.graph, stream.port);
+      stream.graph, stream.port, true);
+  return Probe<T>(stream.graph, op->in.target());
+}
+
+// A probe that is not one of the stream's readers: its messages go only to
+// the others (a stream with one reader hands it each message without a
+// copy). Its frontier is the stream's, less the messages in flight, which
+// no reader here waits for: it passes t once the operator that emits the
+// stream is done with every time before t.
+template <class T, class P>
+Probe<T> ProbeFrontier(const Stream<T, P>& stream) {
+  auto* op = stream.graph->template AddOperator<ProbeOperator<T, P>>(
+      stream.graph, stream.port, false);
   return Probe<T>(stream.graph, op->in.target());
 }
 

@@ -12,6 +12,7 @@
 #include "engine/input.h"
 #include "engine/probe.h"
 #include "gtest/gtest.h"
+#include "operators/inspect.h"
 #include "operators/map.h"
 
 namespace diffmesh {
@@ -233,6 +234,39 @@ TEST(ProgressTest, StepWhileReportsStall) {
   input.Insert(1);
   // The input never advances past 0, so time 0 can never complete.
   EXPECT_FALSE(worker.StepWhile([&] { return probe.LessThan(1); }));
+}
+
+// A frontier probe waits like a reading one, yet is not a reader: the
+// stream's one reader gets each message itself (the same buffer), not a
+// copy made for the probe.
+TEST(ProgressTest, FrontierProbeWaitsWithoutTakingData) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("frontier probe");
+  auto [input, numbers] = NewInput<int>(graph);
+  int64_t seen = 0;
+  std::vector<const void*> sent, received;
+  using Batch = std::vector<Update<int, uint64_t, int64_t>>;
+  auto watched = InspectBatch(numbers, [&](const Batch& batch) {
+    seen += static_cast<int64_t>(batch.size());
+    sent.push_back(batch.data());
+  });
+  InspectBatch(watched,
+               [&](const Batch& batch) { received.push_back(batch.data()); });
+  auto probe = ProbeFrontier(watched.stream);
+  int64_t inserted = 0;
+  for (uint64_t round = 0; round < 20; ++round) {
+    for (uint64_t i = 0; i <= round; ++i, ++inserted) {
+      input.Insert(static_cast<int>(i));
+    }
+    input.AdvanceTo(round + 1);
+    EXPECT_TRUE(probe.LessThan(round + 1));
+    ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(round + 1); }));
+    EXPECT_EQ(seen, inserted) << "round " << round;
+  }
+  input.Close();
+  ASSERT_TRUE(worker.StepWhile([&] { return !probe.Done(); }));
+  EXPECT_EQ(sent.size(), 20u);
+  EXPECT_EQ(received, sent);
 }
 
 // Many tiny rounds leave no residue in the progress bookkeeping.
