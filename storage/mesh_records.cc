@@ -235,20 +235,25 @@ absl::StatusOr<StoredProduct> DecodeStoredProduct(absl::string_view bytes,
 }
 
 std::string EncodeSourceBatch(const SourceBatch& batch) {
+  return EncodeSourceBatch(batch.time, batch.updates);
+}
+
+std::string EncodeSourceBatch(
+    uint64_t time, absl::Span<const std::pair<Row, int64_t>> updates) {
   size_t bytes = 0;
   bool all_plus_one = true;
-  for (const auto& [row, diff] : batch.updates) {
+  for (const auto& [row, diff] : updates) {
     bytes += row.bytes().size();
     all_plus_one = all_plus_one && diff == 1;
   }
-  FlatBufferBuilder builder(64 + bytes + batch.updates.size() * 12);
+  FlatBufferBuilder builder(64 + bytes + updates.size() * 12);
   // Vectors are built before the table that points at them.
   uint8_t* packed = nullptr;
   auto rows = builder.CreateUninitializedVector(bytes, &packed);
   std::vector<uint32_t> ends;
-  ends.reserve(batch.updates.size());
+  ends.reserve(updates.size());
   size_t at = 0;
-  for (const auto& [row, diff] : batch.updates) {
+  for (const auto& [row, diff] : updates) {
     std::memcpy(packed + at, row.bytes().data(), row.bytes().size());
     at += row.bytes().size();
     ends.push_back(static_cast<uint32_t>(at));
@@ -257,12 +262,12 @@ std::string EncodeSourceBatch(const SourceBatch& batch) {
   Offset<flatbuffers::Vector<int64_t>> diffs;
   if (!all_plus_one) {
     std::vector<int64_t> values;
-    values.reserve(batch.updates.size());
-    for (const auto& update : batch.updates) values.push_back(update.second);
+    values.reserve(updates.size());
+    for (const auto& update : updates) values.push_back(update.second);
     diffs = builder.CreateVector(values);
   }
   auto root =
-      fbs::CreateSourceBatchRecord(builder, batch.time, rows, row_ends, diffs);
+      fbs::CreateSourceBatchRecord(builder, time, rows, row_ends, diffs);
   builder.Finish(root, kSourceBatchIdentifier);
   return FinishedBytes(builder);
 }

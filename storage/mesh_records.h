@@ -10,11 +10,14 @@
 // what an encoder could have written is DataLoss naming `where`.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "catalog/mesh_store.h"
 
 namespace diffmesh {
@@ -33,6 +36,9 @@ absl::StatusOr<StoredProduct> DecodeStoredProduct(absl::string_view bytes,
 // Any batch can be encoded. REQUIRES: the encoding stays under 2 GiB (the
 // FlatBuffers limit).
 std::string EncodeSourceBatch(const SourceBatch& batch);
+// The same for `updates` at `time` (a part of a batch).
+std::string EncodeSourceBatch(uint64_t time,
+                              absl::Span<const std::pair<Row, int64_t>> updates);
 absl::StatusOr<SourceBatch> DecodeSourceBatch(absl::string_view bytes,
                                               absl::string_view where);
 

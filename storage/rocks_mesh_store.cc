@@ -10,9 +10,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "engine/status_macros.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
+#include "rocksdb/sst_file_writer.h"
+#include "rocksdb/write_batch.h"
 #include "storage/internal/rocks_status.h"
 #include "storage/mesh_records.h"
 
@@ -25,6 +28,24 @@ constexpr char kMetaFamily[] = "meta";
 constexpr char kNextTimeKey[] = "next_time";
 constexpr char kFormatKey[] = "format";
 constexpr size_t kSequenceBytes = 8;
+// Where a large record is written as a table file before it is ingested.
+constexpr char kIngestDirName[] = "ingest";
+
+std::string IngestDir(const std::string& path) {
+  return (std::filesystem::path(path) / kIngestDirName).string();
+}
+
+rocksdb::Options StoreOptions() {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  // Rows compress well (repeated values, small integers): a store is
+  // smaller than the files its sources read.
+  options.compression = rocksdb::kLZ4Compression;
+  options.bottommost_compression = rocksdb::kZSTD;
+  options.wal_compression = rocksdb::kZSTD;
+  return options;
+}
 
 absl::string_view View(const rocksdb::Slice& s) {
   return absl::string_view(s.data(), s.size());
@@ -144,14 +165,9 @@ absl::StatusOr<std::unique_ptr<RocksMeshStore>> RocksMeshStore::Open(
     return absl::FailedPreconditionError(message);
   }
 
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.create_missing_column_families = true;
-  // Rows compress well (repeated values, small integers): a store is
-  // smaller than the files its sources read.
-  options.compression = rocksdb::kLZ4Compression;
-  options.bottommost_compression = rocksdb::kZSTD;
-  options.wal_compression = rocksdb::kZSTD;
+  const rocksdb::Options options = StoreOptions();
+  // Ingest files a crash left behind were never acknowledged.
+  std::filesystem::remove_all(IngestDir(path), error);
   // RocksDB refuses to open a database without naming every family it
   // holds, and other components may keep theirs in the same database. A
   // failure here means there is no database yet (or Open reports why).
@@ -258,18 +274,84 @@ absl::Status RocksMeshStore::SyncedPut(rocksdb::ColumnFamilyHandle* family,
                    what);
 }
 
+absl::Status RocksMeshStore::WriteRecords(rocksdb::ColumnFamilyHandle* family,
+                                          size_t n, const RecordFn& record,
+                                          absl::string_view what) {
+  rocksdb::WriteBatch batch;
+  std::string key, value;
+  for (size_t i = 0; i < n; ++i) {
+    record(i, &key, &value);
+    rocksdb::Status s = batch.Put(family, ToSlice(key), ToSlice(value));
+    if (!s.ok()) return FromRocks(s, what);
+  }
+  rocksdb::WriteOptions options;
+  // OK must mean durable: the write-ahead log is synced before Write returns.
+  options.sync = true;
+  return FromRocks(db_->Write(options, &batch), what);
+}
+
+absl::Status RocksMeshStore::IngestRecords(rocksdb::ColumnFamilyHandle* family,
+                                           size_t n, const RecordFn& record,
+                                           absl::string_view what) {
+  const std::string dir = IngestDir(path_);
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return absl::UnavailableError(absl::StrCat(
+        what, ": cannot create '", dir, "': ", error.message()));
+  }
+  const std::string file =
+      (std::filesystem::path(dir) / absl::StrCat(++ingested_, ".sst")).string();
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), StoreOptions(), family);
+  rocksdb::Status s = writer.Open(file);
+  std::string key, value;
+  // REQUIRES of the writer: keys in order, as `record` gives them.
+  for (size_t i = 0; s.ok() && i < n; ++i) {
+    record(i, &key, &value);
+    s = writer.Put(ToSlice(key), ToSlice(value));
+  }
+  // Finish syncs the file; ingesting it syncs the database's manifest.
+  if (s.ok()) s = writer.Finish();
+  if (s.ok()) {
+    rocksdb::IngestExternalFileOptions ingest;
+    ingest.move_files = true;
+    s = db_->IngestExternalFile(family, {file}, ingest);
+  }
+  std::filesystem::remove(file, error);  // a link left by the move, or junk
+  return FromRocks(s, what);
+}
+
 absl::Status RocksMeshStore::AppendSourceBatch(const std::string& source,
                                                const SourceBatch& batch) {
   DM_RETURN_IF_ERROR(CheckSourceId(source));
   auto next = next_sequence_.find(source);
-  uint64_t sequence = next == next_sequence_.end() ? 1 : next->second;
-  std::string key = SourceLogKey(source, sequence);
-  DM_RETURN_IF_ERROR(
-      SyncedPut(source_log_, key, EncodeSourceBatch(batch),
-                absl::StrCat("writing ", RecordName(kSourceLogFamily, key))));
+  const uint64_t first = next == next_sequence_.end() ? 1 : next->second;
+  // Stored as records of at most kRecordRows rows each, under consecutive
+  // sequence numbers, written together (encoded one at a time).
+  const absl::Span<const std::pair<Row, int64_t>> updates(batch.updates);
+  const size_t records =
+      std::max<size_t>(1, (updates.size() + kRecordRows - 1) / kRecordRows);
+  size_t bytes = 0;
+  for (const auto& update : batch.updates) {
+    bytes += update.first.bytes().size() + sizeof(uint32_t);
+  }
+  const std::string first_key = SourceLogKey(source, first);
+  std::string what =
+      absl::StrCat("writing ", RecordName(kSourceLogFamily, first_key));
+  if (records > 1) {
+    absl::StrAppend(&what, " and the ", records - 1, " records after it");
+  }
+  auto record = [&](size_t i, std::string* key, std::string* value) {
+    *key = SourceLogKey(source, first + i);
+    *value = EncodeSourceBatch(batch.time,
+                               updates.subspan(i * kRecordRows, kRecordRows));
+  };
+  DM_RETURN_IF_ERROR(bytes >= kIngestBytes
+                         ? IngestRecords(source_log_, records, record, what)
+                         : WriteRecords(source_log_, records, record, what));
   // Advanced only after the write succeeded, so a failed append leaves no
   // gap (which a reader would report as a lost batch).
-  next_sequence_[source] = sequence + 1;
+  next_sequence_[source] = first + records;
   return absl::OkStatus();
 }
 

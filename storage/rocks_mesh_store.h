@@ -15,7 +15,14 @@
 //   "meta"        key "next_time"             value 8-byte big-endian time
 //                 key "format"                value kMeshStoreFormat, decimal
 // Records are compressed on disk (LZ4, ZSTD at the bottom level) and in the
-// write-ahead log (ZSTD).
+// write-ahead log (ZSTD). A source batch is stored as records of at most
+// kRecordRows rows (consecutive sequence numbers, the batch's time; read
+// back as that many batches), all written at once: in one WriteBatch, or,
+// from kIngestBytes of rows on (e.g. a first load), as one table file
+// (made in the store's "ingest" directory, one record at a time) ingested
+// into the database, atomic and synced like any write. So a large load
+// holds one record's bytes at a time, and none in the write-ahead log or
+// the memtable.
 // Other column families in the same database (e.g. another component's) are
 // opened and left alone.
 //
@@ -28,7 +35,9 @@
 // second store, in this or another process, off the same directory).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -54,6 +63,11 @@ inline constexpr char kDefaultMeshDataDir[] = "./diffmesh-data";
 // source batches columnar. A store in another format is refused, never
 // misread: rebuild it from its sources (README, "Storage").
 inline constexpr int kMeshStoreFormat = 2;
+
+// Rows per source-log record, and the size of a batch's rows from which its
+// records are ingested as a table file.
+inline constexpr size_t kRecordRows = size_t{1} << 16;
+inline constexpr size_t kIngestBytes = size_t{4} << 20;
 
 class RocksMeshStore : public MeshStore {
  public:
@@ -103,6 +117,15 @@ class RocksMeshStore : public MeshStore {
   absl::Status SyncedPut(rocksdb::ColumnFamilyHandle* family,
                          absl::string_view key, absl::string_view value,
                          absl::string_view what);
+  // Writes `n` records, the i-th's key and value from record(i, ...), keys
+  // in order, all or none, synced: in one WriteBatch, or as a table file
+  // ingested.
+  using RecordFn =
+      std::function<void(size_t i, std::string* key, std::string* value)>;
+  absl::Status WriteRecords(rocksdb::ColumnFamilyHandle* family, size_t n,
+                            const RecordFn& record, absl::string_view what);
+  absl::Status IngestRecords(rocksdb::ColumnFamilyHandle* family, size_t n,
+                             const RecordFn& record, absl::string_view what);
 
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -115,6 +138,7 @@ class RocksMeshStore : public MeshStore {
   // The sequence number the next batch of each source gets; a source absent
   // here has none stored and starts at 1.
   std::map<std::string, uint64_t> next_sequence_;
+  uint64_t ingested_ = 0;  // names the next ingest file
 };
 
 }  // namespace diffmesh

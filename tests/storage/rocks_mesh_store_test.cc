@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -404,6 +405,66 @@ TEST_F(RocksMeshStoreTest, SourceBatchesSurviveReopenInAppendOrder) {
   auto none = store->ReadSourceBatches("sales.order");
   ASSERT_THAT(none, IsOk());
   EXPECT_THAT(*none, IsEmpty());
+}
+
+// A batch of more than kRecordRows rows is stored as consecutive records
+// at its time (written together: in one WriteBatch, or, from kIngestBytes
+// of rows, as an ingested table file) and reads back as those parts, in
+// order; the sequence goes on after them, across a reopen too, and no
+// ingest file is left behind.
+TEST_F(RocksMeshStoreTest, LargeBatchesAreStoredInPartsWrittenTogether) {
+  auto batch_of = [](uint64_t time, size_t rows, size_t width) {
+    SourceBatch batch{time, {}};
+    for (size_t i = 0; i < rows; ++i) {
+      batch.updates.emplace_back(
+          Row{Value(static_cast<int64_t>(i)), Value(std::string(width, 'x'))},
+          i % 7 == 0 ? -2 : 1);
+    }
+    return batch;
+  };
+  // Parts the reader gives back: the batch split every kRecordRows rows.
+  auto parts_of = [](const SourceBatch& batch) {
+    std::vector<SourceBatch> parts;
+    for (size_t at = 0; at < batch.updates.size(); at += kRecordRows) {
+      const size_t end = std::min(batch.updates.size(), at + kRecordRows);
+      parts.push_back({batch.time,
+                       {batch.updates.begin() + static_cast<ptrdiff_t>(at),
+                        batch.updates.begin() + static_cast<ptrdiff_t>(end)}});
+    }
+    return parts;
+  };
+  // Rows small enough for one WriteBatch; rows large enough to ingest.
+  const SourceBatch written = batch_of(3, 2 * kRecordRows + 5, 2);
+  const SourceBatch ingested = batch_of(4, kRecordRows + 1, 100);
+  size_t ingested_bytes = 0;
+  for (const auto& [row, diff] : ingested.updates) {
+    ingested_bytes += row.bytes().size();
+  }
+  ASSERT_GE(ingested_bytes, kIngestBytes);
+  std::vector<SourceBatch> want = parts_of(written);
+  for (SourceBatch& part : parts_of(ingested)) want.push_back(std::move(part));
+  want.push_back(SmallBatch(5, 1));
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    ASSERT_THAT(store->AppendSourceBatch("big", written), IsOk());
+    ASSERT_THAT(store->AppendSourceBatch("big", ingested), IsOk());
+    ASSERT_THAT(store->AppendSourceBatch("big", want.back()), IsOk());
+    auto read = store->ReadSourceBatches("big");
+    ASSERT_THAT(read, IsOk());
+    ASSERT_EQ(read->size(), 6u);  // 3 + 2 parts and the small batch
+    EXPECT_EQ(*read, want);
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  want.push_back(SmallBatch(6, 2));
+  ASSERT_THAT(store->AppendSourceBatch("big", want.back()), IsOk());
+  auto read = store->ReadSourceBatches("big");
+  ASSERT_THAT(read, IsOk());
+  EXPECT_EQ(*read, want);
+  const std::filesystem::path ingest = std::filesystem::path(dir_) / "ingest";
+  EXPECT_TRUE(!std::filesystem::exists(ingest) ||
+              std::filesystem::is_empty(ingest));
 }
 
 // A store records its format; one written in another format is refused
