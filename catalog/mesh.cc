@@ -4,6 +4,7 @@
 #include <cctype>
 #include <limits>
 #include <mutex>
+#include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -791,7 +792,8 @@ void MeshGroup::Compact(Captured* p, int retained) {
   p->rows.Settle(p->versions.front().time);
 }
 
-std::vector<Row> MeshGroup::Expand(const std::map<Row, int64_t>& counts) {
+std::vector<Row> MeshGroup::Expand(
+    const std::vector<std::pair<Row, int64_t>>& counts) {
   std::vector<Row> rows;
   for (const auto& [row, n] : counts) {
     for (int64_t i = 0; i < n; ++i) rows.push_back(row);
@@ -799,26 +801,68 @@ std::vector<Row> MeshGroup::Expand(const std::map<Row, int64_t>& counts) {
   return rows;
 }
 
+namespace {
+
+// Sorts `counts` by key, adds up equal keys and drops zeros.
 template <class K>
-std::map<K, int64_t> MeshGroup::TimedCounts<K>::AsOf(uint64_t upto) const {
-  std::map<K, int64_t> out = settled;
-  for (const auto& [key, time, diff] : recent) {
-    if (time <= upto) AddCount(&out, key, diff);
+void Consolidate(std::vector<std::pair<K, int64_t>>* counts) {
+  if constexpr (std::is_same_v<K, Row>) {
+    ConsolidateRowDiffs(counts);  // in parallel, by sort prefix
+  } else {
+    std::sort(counts->begin(), counts->end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    size_t out = 0;
+    for (size_t i = 0; i < counts->size();) {
+      size_t j = i;
+      int64_t sum = 0;
+      for (; j < counts->size() && (*counts)[j].first == (*counts)[i].first;
+           ++j) {
+        sum += (*counts)[j].second;
+      }
+      if (sum != 0) {
+        if (out != i) (*counts)[out] = std::move((*counts)[i]);
+        (*counts)[out].second = sum;
+        ++out;
+      }
+      i = j;
+    }
+    counts->resize(out);
   }
+}
+
+}  // namespace
+
+template <class K>
+std::vector<std::pair<K, int64_t>> MeshGroup::TimedCounts<K>::AsOf(
+    uint64_t upto) const {
+  std::vector<std::pair<K, int64_t>> out = settled;
+  for (const auto& chunk : recent) {
+    for (const auto& [key, time, diff] : chunk) {
+      if (time <= upto) out.emplace_back(key, diff);
+    }
+  }
+  if (out.size() > settled.size()) Consolidate(&out);
   return out;
 }
 
 template <class K>
 void MeshGroup::TimedCounts<K>::Settle(uint64_t upto) {
-  std::vector<std::tuple<K, uint64_t, int64_t>> later;
-  for (auto& [key, time, diff] : recent) {
-    if (time <= upto) {
-      AddCount(&settled, key, diff);
-    } else {
-      later.emplace_back(std::move(key), time, diff);
+  std::vector<std::vector<std::tuple<K, uint64_t, int64_t>>> later;
+  const size_t before = settled.size();
+  for (auto& chunk : recent) {
+    for (auto& [key, time, diff] : chunk) {
+      if (time <= upto) {
+        settled.emplace_back(std::move(key), diff);
+      } else {
+        if (later.empty() || later.back().size() == kChunk) later.emplace_back();
+        later.back().emplace_back(std::move(key), time, diff);
+      }
     }
+    // Each chunk is freed once taken.
+    std::vector<std::tuple<K, uint64_t, int64_t>>().swap(chunk);
   }
   recent = std::move(later);
+  if (settled.size() > before) Consolidate(&settled);
 }
 
 uint64_t Mesh::ReadTime() const { return time_ == 0 ? 0 : time_ - 1; }
@@ -846,7 +890,7 @@ std::vector<std::string> Mesh::Search(const std::string& query) const {
   std::set<std::string> words;
   AddWords(query, &words);
   if (time_ == 0) return {};
-  std::map<std::pair<std::string, std::string>, int64_t> index;
+  std::vector<std::pair<std::pair<std::string, std::string>, int64_t>> index;
   {
     std::lock_guard<std::mutex> lock(group_->mu);
     index = group_->search.AsOf(ReadTime());
@@ -854,8 +898,10 @@ std::vector<std::string> Mesh::Search(const std::string& query) const {
   std::optional<std::set<std::string>> result;
   for (const std::string& word : words) {
     std::set<std::string> matches;
-    for (auto it = index.lower_bound({word, ""});
-         it != index.end() &&
+    auto start = std::lower_bound(
+        index.begin(), index.end(), std::pair<std::string, std::string>(word, ""),
+        [](const auto& entry, const auto& key) { return entry.first < key; });
+    for (auto it = start; it != index.end() &&
          it->first.first.compare(0, word.size(), word) == 0;
          ++it) {
       if (it->second > 0) matches.insert(it->first.second);
@@ -888,8 +934,10 @@ std::vector<ColumnRef> Mesh::Downstream(const ColumnRef& node) const {
   std::lock_guard<std::mutex> lock(group_->mu);
   const auto closure = group_->closure.AsOf(ReadTime());
   std::vector<ColumnRef> out;
-  for (auto it = closure.lower_bound({node, ColumnRef{}});
-       it != closure.end() && it->first.first == node; ++it) {
+  auto start = std::lower_bound(
+      closure.begin(), closure.end(), std::pair(node, ColumnRef{}),
+      [](const auto& entry, const auto& key) { return entry.first < key; });
+  for (auto it = start; it != closure.end() && it->first.first == node; ++it) {
     if (it->second > 0) out.push_back(it->first.second);
   }
   return out;

@@ -140,14 +140,21 @@ class MeshGroup {
   // read as of their time.
   template <class K>
   struct TimedCounts {
-    std::map<K, int64_t> settled;  // every change at or before some time
-    std::vector<std::tuple<K, uint64_t, int64_t>> recent;  // the later ones
+    // Every change at or before some time, summed: sorted by key, no zeros.
+    std::vector<std::pair<K, int64_t>> settled;
+    // The later changes, in arrival order, in chunks of at most kChunk (a
+    // large history grows without being copied to a larger buffer).
+    static constexpr size_t kChunk = size_t{1} << 16;
+    std::vector<std::vector<std::tuple<K, uint64_t, int64_t>>> recent;
     void Add(const K& key, uint64_t time, int64_t diff) {
-      recent.emplace_back(key, time, diff);
+      if (recent.empty() || recent.back().size() == kChunk) {
+        recent.emplace_back();
+      }
+      recent.back().emplace_back(key, time, diff);
     }
-    // The counts as of `upto` (inclusive), zeros dropped. REQUIRES: `upto`
-    // is not before the last Settle.
-    std::map<K, int64_t> AsOf(uint64_t upto) const;
+    // The counts as of `upto` (inclusive), sorted by key, zeros dropped.
+    // REQUIRES: `upto` is not before the last Settle.
+    std::vector<std::pair<K, int64_t>> AsOf(uint64_t upto) const;
     // Folds every change at or before `upto` into `settled`.
     void Settle(uint64_t upto);
   };
@@ -181,7 +188,8 @@ class MeshGroup {
   // the oldest one left.
   void Compact(Captured* product, int retained);
   // Every row `counts` holds, as often as it is there.
-  static std::vector<Row> Expand(const std::map<Row, int64_t>& counts);
+  static std::vector<Row> Expand(
+      const std::vector<std::pair<Row, int64_t>>& counts);
 
   bool record_changes = true;
   mutable std::mutex mu;
