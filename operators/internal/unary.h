@@ -22,6 +22,7 @@ class UnaryOperator : public OperatorBase {
       : OperatorBase(std::move(name)),
         in(input.graph, input.graph->NextOperatorIndex()),
         out(input.graph, input.graph->NextOperatorIndex()),
+        graph_(input.graph),
         logic_(std::move(logic)) {
     input.port->Connect(&in);
     out.AddGuard(in.target());
@@ -30,18 +31,28 @@ class UnaryOperator : public OperatorBase {
   bool ReadsFrontiers() const override { return false; }
   void Run() override {
     Message<T, PIn> message;
-    while (in.Pull(&message)) {
+    size_t taken = 0;
+    while (taken < kRunUpdates && in.Pull(&message)) {
+      taken += message.payload.size();
       POut output;
       logic_(std::move(message.payload), &output);
       if (!output.empty())
         out.Send({std::move(message.time), std::move(output)});
     }
+    // The rest waits for the next step, after the operators downstream
+    // took this part: a large input flows through in pieces rather than
+    // piling up whole between each pair of operators.
+    if (in.HasMessages()) graph_->Activate(in.op());
   }
+
+  // Updates an activation takes before it lets the others run.
+  static constexpr size_t kRunUpdates = size_t{1} << 16;
 
   InputPort<T, PIn> in;
   OutputPort<T, POut> out;
 
  private:
+  Graph* graph_;
   F logic_;
 };
 
