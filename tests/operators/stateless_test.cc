@@ -1,12 +1,15 @@
 // Oracle tests for the record-at-a-time operators and consolidate, with
 // totally and partially ordered times.
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "operators/concat.h"
 #include "operators/consolidate.h"
 #include "operators/filter.h"
 #include "operators/flat_map.h"
+#include "operators/inspect.h"
 #include "operators/map.h"
 #include "operators/negate.h"
 #include "tests/operators/oracle.h"
@@ -139,6 +142,37 @@ TEST(InspectTest, SeesDataTimeAndDiff) {
   std::vector<Update<uint32_t, uint64_t, int64_t>> want = {{7, 0, 3},
                                                            {7, 4, -1}};
   EXPECT_EQ(seen, want);
+}
+
+// A large input flows through a chain of record-at-a-time operators in
+// pieces: an operator takes at most kRunUpdates per activation and the
+// ones downstream take that part before it goes on, so no more than about
+// that many updates are ever between two operators (not the whole input),
+// and every update arrives.
+TEST(StatelessTest, LargeInputFlowsThroughInPieces) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("pieces");
+  auto [in, coll] = NewInput<uint32_t>(graph);
+  int64_t mapped = 0, arrived = 0, most_between = 0;
+  auto doubled = Map(coll, [&](uint32_t x) {
+    ++mapped;
+    return 2 * x;
+  });
+  using Batch = std::vector<Update<uint32_t, uint64_t, int64_t>>;
+  auto out = InspectBatch(doubled, [&](const Batch& batch) {
+    most_between = std::max(most_between, mapped - arrived);
+    arrived += static_cast<int64_t>(batch.size());
+  });
+  auto probe = ProbeStream(out.stream);
+  using Op = internal::UnaryOperator<uint32_t, uint32_t, uint64_t, int64_t,
+                                     int64_t, std::function<void()>>;
+  const int64_t total = 8 * static_cast<int64_t>(Op::kRunUpdates);
+  for (int64_t i = 0; i < total; ++i) in.Insert(static_cast<uint32_t>(i));
+  in.AdvanceTo(1);
+  ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(1); }));
+  EXPECT_EQ(arrived, total);
+  EXPECT_GT(most_between, 0);
+  EXPECT_LE(most_between, 2 * static_cast<int64_t>(Op::kRunUpdates));
 }
 
 }  // namespace
