@@ -251,42 +251,52 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
 }
 
 void ConsolidateRowDiffs(RowDiffs* diffs) {
-  // Each row sorted beside its prefix, so most comparisons are of two
-  // integers and the rest read rows in place.
-  struct Keyed {
+  // Sorted as (prefix, position) pairs, 16 bytes each, so the sort moves
+  // little and most comparisons are of two integers; rows are read in
+  // place where prefixes tie, and moved once, into their sorted places.
+  struct Key {
     uint64_t prefix;
-    int64_t count;
-    Row row;
+    uint64_t index;
   };
   const size_t n = diffs->size();
-  std::vector<Keyed> keyed;
-  keyed.reserve(n);
-  for (auto& [row, count] : *diffs) {
-    const uint64_t prefix = row.SortPrefix();
-    keyed.push_back({prefix, count, std::move(row)});
-  }
-  RowDiffs().swap(*diffs);
-  auto less = [](const Keyed& a, const Keyed& b) {
+  std::vector<Key> keys(n);
+  auto fill = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      keys[i] = {(*diffs)[i].first.SortPrefix(), i};
+    }
+  };
+  const RowDiffs& rows = *diffs;
+  auto less = [&rows](const Key& a, const Key& b) {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
-    return a.row < b.row;
+    return rows[a.index].first < rows[b.index].first;
   };
   if (n >= kParallelSortMin) {
-    tbb::parallel_sort(keyed.begin(), keyed.end(), less);
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 14),
+                      [&](const tbb::blocked_range<size_t>& r) {
+                        fill(r.begin(), r.end());
+                      });
+    tbb::parallel_sort(keys.begin(), keys.end(), less);
   } else {
-    std::sort(keyed.begin(), keyed.end(), less);
+    fill(0, n);
+    std::sort(keys.begin(), keys.end(), less);
   }
-  diffs->reserve(n);
+  RowDiffs out;
+  out.reserve(n);
   for (size_t i = 0; i < n;) {
+    const Row& row = rows[keys[i].index].first;
     int64_t count = 0;
     size_t j = i;
-    for (; j < n && keyed[j].prefix == keyed[i].prefix &&
-           keyed[j].row == keyed[i].row;
+    for (; j < n && keys[j].prefix == keys[i].prefix &&
+           rows[keys[j].index].first == row;
          ++j) {
-      count += keyed[j].count;
+      count += rows[keys[j].index].second;
     }
-    if (count != 0) diffs->emplace_back(std::move(keyed[i].row), count);
+    if (count != 0) {
+      out.emplace_back(std::move((*diffs)[keys[i].index].first), count);
+    }
     i = j;
   }
+  diffs->swap(out);
 }
 
 absl::StatusOr<std::string> ReadFileRange(const std::string& path,
