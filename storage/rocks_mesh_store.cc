@@ -44,6 +44,7 @@ rocksdb::Options StoreOptions() {
   options.compression = rocksdb::kLZ4Compression;
   options.bottommost_compression = rocksdb::kZSTD;
   options.wal_compression = rocksdb::kZSTD;
+  options.compression_opts.parallel_threads = 2;
   return options;
 }
 
