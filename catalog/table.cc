@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/graph.h"
+#include "operators/combine.h"
 #include "operators/concat.h"
 #include "operators/filter.h"
 #include "operators/flat_map.h"
@@ -599,9 +600,13 @@ absl::StatusOr<Table> GroupedTable::Aggregate(
     return absl::InvalidArgumentError(
         absl::StrCat("aggregate: ", schema.status().message()));
   }
-  auto pairs = Map(t.rows_, [k = *keys, v = value_columns](const Row& row) {
-    return std::pair<Row, Row>(Project(row, k), Project(row, v));
-  });
+  // Rows of a group that agree on the aggregates' inputs are summed per
+  // message before the reduce arranges them (for a count, one update per
+  // group and message).
+  auto pairs =
+      Combine(Map(t.rows_, [k = *keys, v = value_columns](const Row& row) {
+        return std::pair<Row, Row>(Project(row, k), Project(row, v));
+      }));
   auto groups = Reduce<Row>(
       pairs, [plans](const Row&, const std::vector<std::pair<Row, int64_t>>& in,
                      std::vector<std::pair<Row, int64_t>>* out) {

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <tuple>
 #include <vector>
 
+#include "operators/combine.h"
 #include "operators/concat.h"
 #include "operators/consolidate.h"
 #include "operators/filter.h"
@@ -34,6 +36,13 @@ TYPED_TEST(StatelessOracle, Map) {
         return out;
       },
       GenRec, GenRec, {.allow_negative = true});
+}
+
+TYPED_TEST(StatelessOracle, Combine) {
+  CheckAgainstOracle<TypeParam, Rec, Rec, Rec>(
+      "combine", [](auto a, auto) { return Combine(a); },
+      [](const Multiset<Rec>& a, const Multiset<Rec>&) { return a; }, GenRec,
+      GenRec, {.allow_negative = true});
 }
 
 TYPED_TEST(StatelessOracle, Filter) {
@@ -173,6 +182,32 @@ TEST(StatelessTest, LargeInputFlowsThroughInPieces) {
   EXPECT_EQ(arrived, total);
   EXPECT_GT(most_between, 0);
   EXPECT_LE(most_between, 2 * static_cast<int64_t>(Op::kRunUpdates));
+}
+
+// Combine sends one update per distinct (record, time) of each message,
+// with the diffs summed and zeros dropped.
+TEST(StatelessTest, CombineSumsRepeatsWithinAMessage) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("combine");
+  auto [in, coll] = NewInput<uint32_t>(graph);
+  using Batch = std::vector<Update<uint32_t, uint64_t, int64_t>>;
+  std::vector<Batch> seen;
+  auto out = InspectBatch(Combine(coll),
+                          [&](const Batch& batch) { seen.push_back(batch); });
+  auto probe = ProbeStream(out.stream);
+  for (int i = 0; i < 1000; ++i) in.Insert(static_cast<uint32_t>(i % 3));
+  in.Update(7, 2);
+  in.Update(7, -2);  // cancels out
+  in.UpdateAt(1, 5, 4);  // another time
+  in.AdvanceTo(6);
+  ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(6); }));
+  ASSERT_EQ(seen.size(), 1u);
+  Batch got = seen[0];
+  std::sort(got.begin(), got.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.data, a.time) < std::tie(b.data, b.time);
+  });
+  Batch want = {{0, 0, 334}, {1, 0, 333}, {1, 5, 4}, {2, 0, 333}};
+  EXPECT_EQ(got, want);
 }
 
 }  // namespace
