@@ -749,8 +749,8 @@ absl::Status Mesh::Advance() {
           if (!net.empty()) p.versions.push_back({p.next_version++, t});
         }
         p.unversioned.clear();
-        group_->Compact(&p, options_.retained_versions);
-        p.quarantine.Settle(time_);
+        group_->Compact(&p, options_.retained_versions, options_.settle_after);
+        p.quarantine.Settle(time_, options_.settle_after);
       }
       std::map<MeshChange, int64_t> net;
       for (MeshChange& c : group_->pending) {
@@ -760,10 +760,10 @@ absl::Status Mesh::Advance() {
       }
       group_->pending.clear();
       // Every worker now reads as of this time or later.
-      group_->catalog.Settle(time_);
-      group_->lineage.Settle(time_);
-      group_->search.Settle(time_);
-      group_->closure.Settle(time_);
+      group_->catalog.Settle(time_, options_.settle_after);
+      group_->lineage.Settle(time_, options_.settle_after);
+      group_->search.Settle(time_, options_.settle_after);
+      group_->closure.Settle(time_, options_.settle_after);
       for (auto& [c, diff] : net) {
         MeshChange change = c;
         change.diff = diff;
@@ -785,11 +785,11 @@ void MeshGroup::NetFingerprint::Add(const Row& row, int64_t diff) {
   high += d * h.high;
 }
 
-void MeshGroup::Compact(Captured* p, int retained) {
+void MeshGroup::Compact(Captured* p, int retained, size_t settle_after) {
   const size_t keep = static_cast<size_t>(retained);
   if (p->versions.size() <= keep) return;
   p->versions.erase(p->versions.begin(), p->versions.end() - keep);
-  p->rows.Settle(p->versions.front().time);
+  p->rows.Settle(p->versions.front().time, settle_after);
 }
 
 std::vector<Row> MeshGroup::Expand(
@@ -835,24 +835,43 @@ void Consolidate(std::vector<std::pair<K, int64_t>>* counts) {
 template <class K>
 std::vector<std::pair<K, int64_t>> MeshGroup::TimedCounts<K>::AsOf(
     uint64_t upto) const {
-  std::vector<std::pair<K, int64_t>> out = settled;
+  std::vector<std::pair<K, int64_t>> out;
+  if (settled.size() == 1) out = settled[0];
+  const size_t sorted = out.size();
+  if (settled.size() > 1) {
+    for (const auto& run : settled) out.insert(out.end(), run.begin(), run.end());
+  }
   for (const auto& chunk : recent) {
     for (const auto& [key, time, diff] : chunk) {
       if (time <= upto) out.emplace_back(key, diff);
     }
   }
-  if (out.size() > settled.size()) Consolidate(&out);
+  if (out.size() > sorted) Consolidate(&out);
   return out;
 }
 
 template <class K>
-void MeshGroup::TimedCounts<K>::Settle(uint64_t upto) {
+void MeshGroup::TimedCounts<K>::Settle(uint64_t upto, size_t after) {
+  size_t old = 0;
+  int64_t net = 0;
+  std::vector<Mark> later_marks;
+  for (const Mark& m : marks) {
+    if (m.time <= upto) {
+      old += m.count;
+      net += m.net;
+    } else {
+      later_marks.push_back(m);
+    }
+  }
+  const size_t adds_up_to = static_cast<size_t>(net < 0 ? -net : net);
+  if (old == 0 || old < after || old <= 2 * adds_up_to) return;
+  marks = std::move(later_marks);
   std::vector<std::vector<std::tuple<K, uint64_t, int64_t>>> later;
-  const size_t before = settled.size();
+  std::vector<std::pair<K, int64_t>> run;
   for (auto& chunk : recent) {
     for (auto& [key, time, diff] : chunk) {
       if (time <= upto) {
-        settled.emplace_back(std::move(key), diff);
+        run.emplace_back(std::move(key), diff);
       } else {
         if (later.empty() || later.back().size() == kChunk) later.emplace_back();
         later.back().emplace_back(std::move(key), time, diff);
@@ -862,7 +881,35 @@ void MeshGroup::TimedCounts<K>::Settle(uint64_t upto) {
     std::vector<std::tuple<K, uint64_t, int64_t>>().swap(chunk);
   }
   recent = std::move(later);
-  if (settled.size() > before) Consolidate(&settled);
+  Consolidate(&run);
+  if (run.empty()) return;
+  settled.push_back(std::move(run));
+  // Merges the newest run into the one before while it is at least half
+  // its size, consolidating keys that meet.
+  while (settled.size() > 1 &&
+         2 * settled.back().size() >= settled[settled.size() - 2].size()) {
+    std::vector<std::pair<K, int64_t>> newer = std::move(settled.back());
+    settled.pop_back();
+    std::vector<std::pair<K, int64_t>>& older = settled.back();
+    std::vector<std::pair<K, int64_t>> merged;
+    merged.reserve(older.size() + newer.size());
+    size_t i = 0, j = 0;
+    while (i < older.size() || j < newer.size()) {
+      if (j == newer.size() ||
+          (i < older.size() && older[i].first < newer[j].first)) {
+        merged.push_back(std::move(older[i++]));
+      } else if (i == older.size() || newer[j].first < older[i].first) {
+        merged.push_back(std::move(newer[j++]));
+      } else {
+        const int64_t sum = older[i].second + newer[j].second;
+        if (sum != 0) merged.emplace_back(std::move(older[i].first), sum);
+        ++i;
+        ++j;
+      }
+    }
+    older = std::move(merged);
+    if (older.empty()) settled.pop_back();
+  }
 }
 
 uint64_t Mesh::ReadTime() const { return time_ == 0 ? 0 : time_ - 1; }

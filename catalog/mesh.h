@@ -93,6 +93,11 @@ class MeshGroup;
 struct MeshOptions {
   MeshStore* store = nullptr;  // none: nothing survives the process
   int retained_versions = 16;  // per product, >= 1
+  // History older than what reads need (the retained versions; the last
+  // time for the catalog and lineage) is folded into sorted runs once it
+  // holds at least this many changes and they are more than twice what
+  // they add up to (so retractions are what is folded away).
+  size_t settle_after = size_t{1} << 16;
   // Required with several workers: one group shared by all of them.
   MeshGroup* group = nullptr;
   // Keep the changes for TakeChanges. A mesh that never takes them should
@@ -140,23 +145,43 @@ class MeshGroup {
   // read as of their time.
   template <class K>
   struct TimedCounts {
-    // Every change at or before some time, summed: sorted by key, no zeros.
-    std::vector<std::pair<K, int64_t>> settled;
+    // Every change at or before some time, summed, as runs each sorted by
+    // key with no zeros, of geometrically decreasing sizes (each less than
+    // half the one before): settling a few changes into a large history
+    // costs about their number times its logarithm, not its size.
+    std::vector<std::vector<std::pair<K, int64_t>>> settled;
     // The later changes, in arrival order, in chunks of at most kChunk (a
     // large history grows without being copied to a larger buffer).
     static constexpr size_t kChunk = size_t{1} << 16;
     std::vector<std::vector<std::tuple<K, uint64_t, int64_t>>> recent;
+    // How many of `recent` are at each time, and their diffs' sum (in
+    // arrival order; a time may appear more than once).
+    struct Mark {
+      uint64_t time;
+      size_t count;
+      int64_t net;
+    };
+    std::vector<Mark> marks;
     void Add(const K& key, uint64_t time, int64_t diff) {
       if (recent.empty() || recent.back().size() == kChunk) {
         recent.emplace_back();
       }
       recent.back().emplace_back(key, time, diff);
+      if (marks.empty() || marks.back().time != time) {
+        marks.push_back({time, 0, 0});
+      }
+      ++marks.back().count;
+      marks.back().net += diff;
     }
     // The counts as of `upto` (inclusive), sorted by key, zeros dropped.
     // REQUIRES: `upto` is not before the last Settle.
     std::vector<std::pair<K, int64_t>> AsOf(uint64_t upto) const;
-    // Folds every change at or before `upto` into `settled`.
-    void Settle(uint64_t upto);
+    // Folds every change at or before `upto` into `settled` (the keys of
+    // different runs may repeat; only their sums count) once they are at
+    // least `after` and more than twice what they add up to; until then
+    // holding them costs about what settled runs would (a large first load
+    // is not sorted again).
+    void Settle(uint64_t upto, size_t after);
   };
   // An order-free fingerprint of a multiset of row changes: the sum of
   // diff times a 128-bit hash of the row (mod 2^64 per half). Changes that
@@ -185,8 +210,8 @@ class MeshGroup {
   void Record(std::string stream, uint64_t time, int64_t diff,
               std::string text);  // REQUIRES: mu held
   // Drops data versions beyond `retained` and settles the history before
-  // the oldest one left.
-  void Compact(Captured* product, int retained);
+  // the oldest one left (TimedCounts::Settle with `settle_after`).
+  void Compact(Captured* product, int retained, size_t settle_after);
   // Every row `counts` holds, as often as it is there.
   static std::vector<Row> Expand(
       const std::vector<std::pair<Row, int64_t>>& counts);
