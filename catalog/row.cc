@@ -313,8 +313,11 @@ uint64_t Row::StableHash() const {
 }
 
 uint64_t Row::SortPrefix() const {
-  if (bytes_.empty()) return 0;
-  const Datum d(bytes_.data());
+  return bytes_.empty() ? 0 : Datum(bytes_.data()).SortPrefix();
+}
+
+uint64_t Datum::SortPrefix() const {
+  const Datum d = *this;
   const uint64_t type = static_cast<uint64_t>(d.type()) << 61;
   uint64_t bits = 0;  // the value's order as an unsigned integer
   switch (d.type()) {

@@ -81,6 +81,10 @@ class Datum {
   std::string DebugString() const;
   // Bytes the value takes in its row, tag included.
   size_t EncodedSize() const;
+  // The value's place in the order of values as a 64-bit integer that never
+  // contradicts it (a < b implies a.SortPrefix() <= b.SortPrefix()): its
+  // type in the top three bits, then the value's leading bits in order.
+  uint64_t SortPrefix() const;
   const uint8_t* data() const { return p_; }
 
   friend std::strong_ordering operator<=>(Datum a, Datum b);

@@ -250,6 +250,28 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   return text;
 }
 
+namespace {
+
+// Whether rows[keys[i..j).index] all start with the same value (the same
+// bytes: the encoding is canonical).
+template <class Key>
+bool SameFirstValue(const RowDiffs& rows, const std::vector<Key>& keys,
+                    size_t i, size_t j) {
+  const Row& head = rows[keys[i].index].first;
+  if (head.empty()) return false;
+  const size_t size = (*head.begin()).EncodedSize();
+  for (size_t k = i + 1; k < j; ++k) {
+    const Row& row = rows[keys[k].index].first;
+    if (row.bytes().size() < size ||
+        std::memcmp(row.bytes().data(), head.bytes().data(), size) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 void ConsolidateRowDiffs(RowDiffs* diffs) {
   // Sorted as (prefix, position) pairs, 16 bytes each, so the sort moves
   // little and most comparisons are of two integers; rows are read in
@@ -275,9 +297,56 @@ void ConsolidateRowDiffs(RowDiffs* diffs) {
                       [&](const tbb::blocked_range<size_t>& r) {
                         fill(r.begin(), r.end());
                       });
-    tbb::parallel_sort(keys.begin(), keys.end(), less);
   } else {
     fill(0, n);
+  }
+  // Files are often in the order of their first column (a time series, an
+  // export by id): then only the rows that share a prefix are sorted, group
+  // by group in parallel, each by the prefix of its second value first.
+  const bool by_prefix = std::is_sorted(
+      keys.begin(), keys.end(),
+      [](const Key& a, const Key& b) { return a.prefix < b.prefix; });
+  if (by_prefix) {
+    auto sort_groups = [&](size_t from, size_t to) {
+      // Whole groups: those that start in [from, to).
+      while (from > 0 && from < n && keys[from].prefix == keys[from - 1].prefix) {
+        ++from;
+      }
+      std::vector<Key> second;
+      for (size_t i = from; i < n && i < to;) {
+        size_t j = i + 1;
+        while (j < n && keys[j].prefix == keys[i].prefix) ++j;
+        if (j - i > 1 && SameFirstValue(rows, keys, i, j)) {
+          second.clear();
+          for (size_t k = i; k < j; ++k) {
+            const Row& row = rows[keys[k].index].first;
+            auto it = ++row.begin();
+            second.push_back(
+                {it == row.end() ? 0 : (*it).SortPrefix(), keys[k].index});
+          }
+          std::sort(second.begin(), second.end(), less);
+          for (size_t k = i; k < j; ++k) {
+            keys[k].index = second[k - i].index;
+          }
+        } else if (j - i > 1) {
+          // Prefixes tie without the values being equal.
+          std::sort(keys.begin() + static_cast<ptrdiff_t>(i),
+                    keys.begin() + static_cast<ptrdiff_t>(j), less);
+        }
+        i = j;
+      }
+    };
+    if (n >= kParallelSortMin) {
+      tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 14),
+                        [&](const tbb::blocked_range<size_t>& r) {
+                          sort_groups(r.begin(), r.end());
+                        });
+    } else {
+      sort_groups(0, n);
+    }
+  } else if (n >= kParallelSortMin) {
+    tbb::parallel_sort(keys.begin(), keys.end(), less);
+  } else {
     std::sort(keys.begin(), keys.end(), less);
   }
   RowDiffs out;

@@ -530,6 +530,44 @@ TEST(ConsolidateRowDiffsTest, EqualsCountingInAMap) {
   }
 }
 
+// Rows already in the order of their first value's prefix (as a file
+// sorted by its first column gives them) take the path that sorts only the
+// groups sharing a prefix: groups whose first values are equal (ordered by
+// the second value), and groups whose first values differ under one prefix
+// (integers apart only in their lowest bits, strings apart after 8 bytes),
+// rows of one value, empty rows, and counts that cancel.
+TEST(ConsolidateRowDiffsTest, RowsInPrefixOrderEqualCountingInAMap) {
+  std::mt19937_64 rng(5);
+  for (size_t size : {size_t{50}, size_t{80'000}}) {
+    std::vector<Row> pool;
+    for (int64_t first = 0; first < 64; ++first) {
+      for (int second = 0; second < 4; ++second) {
+        pool.push_back(Row{Value(first), Value(absl::StrCat("v", rng() % 9))});
+      }
+      pool.push_back(Row{Value(first)});
+    }
+    for (int i = 0; i < 20; ++i) {
+      pool.push_back(Row{Value(absl::StrCat("same8chr", rng() % 5)),
+                         Value(static_cast<int64_t>(rng() % 3))});
+    }
+    pool.push_back(Row{});
+    RowDiffs diffs;
+    std::map<Row, int64_t> want;
+    for (size_t i = 0; i < size; ++i) {
+      const Row& row = pool[rng() % pool.size()];
+      const int64_t n = static_cast<int64_t>(rng() % 5) - 2;
+      diffs.emplace_back(row, n);
+      if ((want[row] += n) == 0) want.erase(row);
+    }
+    std::stable_sort(diffs.begin(), diffs.end(), [](const auto& a,
+                                                    const auto& b) {
+      return a.first.SortPrefix() < b.first.SortPrefix();
+    });
+    ConsolidateRowDiffs(&diffs);
+    EXPECT_EQ(diffs, RowDiffs(want.begin(), want.end())) << size;
+  }
+}
+
 TEST_F(SourceTest, ErrorsNameThePath) {
   auto missing = FileSource::Open({.path = (dir_ / "none.csv").string()});
   EXPECT_THAT(missing, StatusIs(absl::StatusCode::kNotFound));
