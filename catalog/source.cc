@@ -349,23 +349,41 @@ void ConsolidateRowDiffs(RowDiffs* diffs) {
   } else {
     std::sort(keys.begin(), keys.end(), less);
   }
-  RowDiffs out;
-  out.reserve(n);
+  // The rows go to their sorted places in place, cycle by cycle (no second
+  // vector of rows), then equal neighbours are summed.
+  RowDiffs& place = *diffs;
+  for (size_t i = 0; i < n; ++i) {
+    if (keys[i].index == i) continue;
+    std::pair<Row, int64_t> first = std::move(place[i]);
+    size_t at = i;
+    for (;;) {
+      const size_t from = keys[at].index;
+      keys[at].index = at;  // done
+      if (from == i) {
+        place[at] = std::move(first);
+        break;
+      }
+      place[at] = std::move(place[from]);
+      at = from;
+    }
+  }
+  size_t out = 0;
   for (size_t i = 0; i < n;) {
-    const Row& row = rows[keys[i].index].first;
-    int64_t count = 0;
-    size_t j = i;
+    int64_t count = place[i].second;
+    size_t j = i + 1;
     for (; j < n && keys[j].prefix == keys[i].prefix &&
-           rows[keys[j].index].first == row;
+           place[j].first == place[i].first;
          ++j) {
-      count += rows[keys[j].index].second;
+      count += place[j].second;
     }
     if (count != 0) {
-      out.emplace_back(std::move((*diffs)[keys[i].index].first), count);
+      if (out != i) place[out].first = std::move(place[i].first);
+      place[out].second = count;
+      ++out;
     }
     i = j;
   }
-  diffs->swap(out);
+  place.resize(out);
 }
 
 absl::StatusOr<std::string> ReadFileRange(const std::string& path,
