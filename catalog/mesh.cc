@@ -302,8 +302,8 @@ RowCollection Mesh::Capture(const std::string& id, const RowCollection& rows,
   // published product, and the probe reads only the frontier: a product
   // read by one table hands its rows on without a copy.
   auto watched = InspectBatch(
-      rows, [group, keep, id, stream](
-                const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
+      rows, [group, keep, id,
+             stream](const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
         std::lock_guard<std::mutex> lock(group->mu);
         MeshGroup::Captured& p = group->products[id];
         for (const auto& [row, t, r] : batch) {
@@ -839,7 +839,8 @@ std::vector<std::pair<K, int64_t>> MeshGroup::TimedCounts<K>::AsOf(
   if (settled.size() == 1) out = settled[0];
   const size_t sorted = out.size();
   if (settled.size() > 1) {
-    for (const auto& run : settled) out.insert(out.end(), run.begin(), run.end());
+    for (const auto& run : settled)
+      out.insert(out.end(), run.begin(), run.end());
   }
   for (const auto& chunk : recent) {
     for (const auto& [key, time, diff] : chunk) {
@@ -873,7 +874,8 @@ void MeshGroup::TimedCounts<K>::Settle(uint64_t upto, size_t after) {
       if (time <= upto) {
         run.emplace_back(std::move(key), diff);
       } else {
-        if (later.empty() || later.back().size() == kChunk) later.emplace_back();
+        if (later.empty() || later.back().size() == kChunk)
+          later.emplace_back();
         later.back().emplace_back(std::move(key), time, diff);
       }
     }
@@ -946,10 +948,11 @@ std::vector<std::string> Mesh::Search(const std::string& query) const {
   for (const std::string& word : words) {
     std::set<std::string> matches;
     auto start = std::lower_bound(
-        index.begin(), index.end(), std::pair<std::string, std::string>(word, ""),
+        index.begin(), index.end(),
+        std::pair<std::string, std::string>(word, ""),
         [](const auto& entry, const auto& key) { return entry.first < key; });
     for (auto it = start; it != index.end() &&
-         it->first.first.compare(0, word.size(), word) == 0;
+                          it->first.first.compare(0, word.size(), word) == 0;
          ++it) {
       if (it->second > 0) matches.insert(it->first.second);
     }

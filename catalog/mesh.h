@@ -299,9 +299,9 @@ class Mesh {
  private:
   // Per worker: what this worker's copy of the mesh knows about a product.
   struct Product {
-    std::optional<StoredProduct> active;  // nullopt once retired
-    bool captured = false;                // its rows are captured
-    const void* rows_port = nullptr;      // from this stream
+    std::optional<StoredProduct> active;   // nullopt once retired
+    bool captured = false;                 // its rows are captured
+    const void* rows_port = nullptr;       // from this stream
     std::optional<RowCollection> through;  // the rows past the capture
   };
   struct SourceState {

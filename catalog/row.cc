@@ -312,6 +312,36 @@ uint64_t Row::StableHash() const {
   return StableHashBytes(bytes_.data(), bytes_.size());
 }
 
+namespace {
+
+constexpr int64_t kExactIntLow = -(int64_t{1} << 60);
+constexpr int64_t kExactIntHigh = (int64_t{1} << 60) - 1;
+
+// An integer's order in 61 bits: 0 and 2^61 - 1 stand for every value at
+// or beyond the ends of the exact range.
+uint64_t IntPrefixBits(int64_t v) {
+  if (v <= kExactIntLow) return 0;
+  if (v >= kExactIntHigh) return (uint64_t{1} << 61) - 1;
+  return static_cast<uint64_t>(v - kExactIntLow);
+}
+
+}  // namespace
+
+bool Datum::SortPrefixIsExact() const {
+  switch (type()) {
+    case ValueType::kNull:
+    case ValueType::kBool:
+      return true;
+    case ValueType::kInt64:
+    case ValueType::kTimestamp: {
+      const int64_t v = ReadInt();
+      return v > kExactIntLow && v < kExactIntHigh;
+    }
+    default:
+      return false;
+  }
+}
+
 uint64_t Row::SortPrefix() const {
   return bytes_.empty() ? 0 : Datum(bytes_.data()).SortPrefix();
 }
@@ -328,7 +358,9 @@ uint64_t Datum::SortPrefix() const {
       break;
     case ValueType::kInt64:
     case ValueType::kTimestamp:
-      bits = static_cast<uint64_t>(d.ReadInt()) ^ (1ULL << 63);
+      // Exact within (-2^60, 2^60), clamped beyond; shifted up by 3 so the
+      // shift below keeps all 61 bits.
+      bits = IntPrefixBits(d.ReadInt()) << 3;
       break;
     case ValueType::kDouble: {
       // Canonical doubles (no -0, one NaN, which sorts last) in IEEE order.

@@ -85,6 +85,10 @@ class Datum {
   // contradicts it (a < b implies a.SortPrefix() <= b.SortPrefix()): its
   // type in the top three bits, then the value's leading bits in order.
   uint64_t SortPrefix() const;
+  // Whether SortPrefix() tells this value from every other (equal prefixes
+  // then mean equal values): nulls, booleans, and integers and timestamps
+  // strictly between -2^60 and 2^60.
+  bool SortPrefixIsExact() const;
   const uint8_t* data() const { return p_; }
 
   friend std::strong_ordering operator<=>(Datum a, Datum b);
@@ -194,7 +198,8 @@ class Row {
   // a < b implies a.SortPrefix() <= b.SortPrefix(), so sorting many rows can
   // compare integers first and whole rows only where prefixes tie. (The
   // type in the top three bits, then the first value's order-preserving
-  // bits: a number's, or a string's first bytes.) An empty row gives 0.
+  // bits: an integer's or timestamp's whole value within (-2^60, 2^60), a
+  // double's leading bits, a string's first bytes.) An empty row gives 0.
   uint64_t SortPrefix() const;
 
   friend std::strong_ordering operator<=>(const Row& a, const Row& b);

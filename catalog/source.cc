@@ -250,86 +250,62 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   return text;
 }
 
-namespace {
-
-// Whether rows[keys[i..j).index] all start with the same value (the same
-// bytes: the encoding is canonical).
-template <class Key>
-bool SameFirstValue(const RowDiffs& rows, const std::vector<Key>& keys,
-                    size_t i, size_t j) {
-  const Row& head = rows[keys[i].index].first;
-  if (head.empty()) return false;
-  const size_t size = (*head.begin()).EncodedSize();
-  for (size_t k = i + 1; k < j; ++k) {
-    const Row& row = rows[keys[k].index].first;
-    if (row.bytes().size() < size ||
-        std::memcmp(row.bytes().data(), head.bytes().data(), size) != 0) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
 void ConsolidateRowDiffs(RowDiffs* diffs) {
-  // Sorted as (prefix, position) pairs, 16 bytes each, so the sort moves
-  // little and most comparisons are of two integers; rows are read in
-  // place where prefixes tie, and moved once, into their sorted places.
+  // Sorted as keys of 24 bytes, so the sort moves little and most
+  // comparisons are of integers: the prefix of the first value, then, when
+  // that prefix is exact (equal prefixes, equal values), the prefix of the
+  // second; rows are read in place only where both tie.
   struct Key {
     uint64_t prefix;
+    uint64_t second;
     uint64_t index;
   };
   const size_t n = diffs->size();
   std::vector<Key> keys(n);
   auto fill = [&](size_t from, size_t to) {
     for (size_t i = from; i < to; ++i) {
-      keys[i] = {(*diffs)[i].first.SortPrefix(), i};
+      const Row& row = (*diffs)[i].first;
+      Key& key = keys[i];
+      key = {0, 0, i};
+      if (row.empty()) continue;
+      auto it = row.begin();
+      const Datum first = *it;
+      key.prefix = first.SortPrefix();
+      if (first.SortPrefixIsExact() && ++it != row.end()) {
+        key.second = (*it).SortPrefix();
+      }
     }
   };
   const RowDiffs& rows = *diffs;
   auto less = [&rows](const Key& a, const Key& b) {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    if (a.second != b.second) return a.second < b.second;
     return rows[a.index].first < rows[b.index].first;
   };
   if (n >= kParallelSortMin) {
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 14),
-                      [&](const tbb::blocked_range<size_t>& r) {
-                        fill(r.begin(), r.end());
-                      });
+    tbb::parallel_for(
+        tbb::blocked_range<size_t>(0, n, 1 << 14),
+        [&](const tbb::blocked_range<size_t>& r) { fill(r.begin(), r.end()); });
   } else {
     fill(0, n);
   }
   // Files are often in the order of their first column (a time series, an
   // export by id): then only the rows that share a prefix are sorted, group
-  // by group in parallel, each by the prefix of its second value first.
+  // by group, in parallel.
   const bool by_prefix = std::is_sorted(
       keys.begin(), keys.end(),
       [](const Key& a, const Key& b) { return a.prefix < b.prefix; });
   if (by_prefix) {
     auto sort_groups = [&](size_t from, size_t to) {
       // Whole groups: those that start in [from, to).
-      while (from > 0 && from < n && keys[from].prefix == keys[from - 1].prefix) {
+      while (from > 0 && from < n &&
+             keys[from].prefix == keys[from - 1].prefix) {
         ++from;
       }
-      std::vector<Key> second;
       for (size_t i = from; i < n && i < to;) {
         size_t j = i + 1;
         while (j < n && keys[j].prefix == keys[i].prefix) ++j;
-        if (j - i > 1 && SameFirstValue(rows, keys, i, j)) {
-          second.clear();
-          for (size_t k = i; k < j; ++k) {
-            const Row& row = rows[keys[k].index].first;
-            auto it = ++row.begin();
-            second.push_back(
-                {it == row.end() ? 0 : (*it).SortPrefix(), keys[k].index});
-          }
-          std::sort(second.begin(), second.end(), less);
-          for (size_t k = i; k < j; ++k) {
-            keys[k].index = second[k - i].index;
-          }
-        } else if (j - i > 1) {
-          // Prefixes tie without the values being equal.
+        if (j - i > 1) {
           std::sort(keys.begin() + static_cast<ptrdiff_t>(i),
                     keys.begin() + static_cast<ptrdiff_t>(j), less);
         }
@@ -372,7 +348,7 @@ void ConsolidateRowDiffs(RowDiffs* diffs) {
     int64_t count = place[i].second;
     size_t j = i + 1;
     for (; j < n && keys[j].prefix == keys[i].prefix &&
-           place[j].first == place[i].first;
+           keys[j].second == keys[i].second && place[j].first == place[i].first;
          ++j) {
       count += place[j].second;
     }
@@ -614,9 +590,10 @@ std::vector<CsvSpan> FileSource::SplitRecords(absl::string_view text,
   return lines;
 }
 
-FileSource::RecordOutcome FileSource::ReadRecord(
-    const std::string& file, const CsvSpan& record, Row* row, int64_t* weight,
-    std::string* reason) const {
+FileSource::RecordOutcome FileSource::ReadRecord(const std::string& file,
+                                                 const CsvSpan& record,
+                                                 Row* row, int64_t* weight,
+                                                 std::string* reason) const {
   *weight = 1;
   if (format_ == SourceFormat::kCsvChanges) {
     // Quickly when the record reads; otherwise field by field, for the
@@ -697,8 +674,7 @@ FileSource::AppendPoint FileSource::AppendPointOf(
 
 void FileSource::ReadRecords(const std::string& file,
                              const std::vector<CsvSpan>& records, int64_t sign,
-                             RowDiffs* rows,
-                             RowCounts* quarantine,
+                             RowDiffs* rows, RowCounts* quarantine,
                              absl::flat_hash_set<Hash128>* bad) const {
   // Every record in its own slot, in parallel; a bad one (rare) is noted
   // with its reason and taken in file order after.
@@ -737,10 +713,10 @@ void FileSource::ReadRecords(const std::string& file,
   }
   // Drop the slots of records that gave no row (order does not matter: the
   // differences are consolidated).
-  rows->erase(std::remove_if(rows->begin() + static_cast<ptrdiff_t>(first),
-                             rows->end(),
-                             [](const auto& r) { return r.second == 0; }),
-              rows->end());
+  rows->erase(
+      std::remove_if(rows->begin() + static_cast<ptrdiff_t>(first), rows->end(),
+                     [](const auto& r) { return r.second == 0; }),
+      rows->end());
   std::sort(bad_ones.begin(), bad_ones.end());
   for (const auto& [i, reason] : bad_ones) {
     // Reported at every place they are: a reason may name the line.
@@ -823,8 +799,7 @@ bool FileSource::PeekRecords(const std::string& file, const std::string& text,
   if (header != before.header) return false;  // read it whole
   const std::string old_text = before.text.Unpack();
   absl::string_view old_header;
-  const std::vector<CsvSpan> old_records =
-      SplitRecords(old_text, &old_header);
+  const std::vector<CsvSpan> old_records = SplitRecords(old_text, &old_header);
   // Each distinct record text once: how much more often it is there now,
   // and where (now, or before when gone).
   struct Seen {
@@ -862,12 +837,14 @@ bool FileSource::PeekRecords(const std::string& file, const std::string& text,
     std::string reason;
     s.outcome = ReadRecord(file, s.span, &row, &weight, &reason);
     s.read = true;
-    if (s.outcome == kRow) rows->emplace_back(std::move(row), s.change * weight);
+    if (s.outcome == kRow)
+      rows->emplace_back(std::move(row), s.change * weight);
   }
   // Bad records, old and new, are reported where they are now.
   for (size_t i = 0; i < records.size(); ++i) {
     const Seen& s = seen.find(keys[i])->second;
-    const bool is_bad = s.read ? s.outcome == kBad : before.bad.contains(keys[i]);
+    const bool is_bad =
+        s.read ? s.outcome == kBad : before.bad.contains(keys[i]);
     if (!is_bad) continue;
     Row unused;
     int64_t unused_weight;
@@ -890,10 +867,9 @@ void FileSource::ProcessWhole(
   if (&before != &kNoFile && before.content_hash == hash) return;
   diff->files_changed.push_back(file);
   FileChange& change = (*changes)[file];
-  if (auto opened = opened_.find(file); &before == &kNoFile &&
-                                        opened != opened_.end() &&
-                                        opened->second.state.content_hash ==
-                                            hash) {
+  if (auto opened = opened_.find(file);
+      &before == &kNoFile && opened != opened_.end() &&
+      opened->second.state.content_hash == hash) {
     // Read by Open and unchanged since: taken over, not read again.
     Opened taken = std::move(opened->second);
     opened_.erase(opened);

@@ -24,8 +24,7 @@ Collection<D, T, R> Combine(const Collection<D, T, R>& input) {
     absl::flat_hash_map<std::pair<D, T>, R> sums;
     sums.reserve(in.size());
     for (auto& u : in) {
-      auto [it, fresh] =
-          sums.try_emplace({std::move(u.data), u.time}, u.diff);
+      auto [it, fresh] = sums.try_emplace({std::move(u.data), u.time}, u.diff);
       if (!fresh) it->second += u.diff;
     }
     out->reserve(sums.size());

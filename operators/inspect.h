@@ -3,7 +3,8 @@
 // lock once per batch rather than once per update).
 //
 //   Inspect(counts, [](const auto& d, uint64_t t, int64_t r) { ... });
-//   InspectBatch(counts, [](const std::vector<Update<D, T, R>>& batch) { ... });
+//   InspectBatch(counts, [](const std::vector<Update<D, T, R>>& batch) { ...
+//   });
 #pragma once
 
 #include <utility>

@@ -37,8 +37,8 @@ absl::StatusOr<StoredProduct> DecodeStoredProduct(absl::string_view bytes,
 // FlatBuffers limit).
 std::string EncodeSourceBatch(const SourceBatch& batch);
 // The same for `updates` at `time` (a part of a batch).
-std::string EncodeSourceBatch(uint64_t time,
-                              absl::Span<const std::pair<Row, int64_t>> updates);
+std::string EncodeSourceBatch(
+    uint64_t time, absl::Span<const std::pair<Row, int64_t>> updates);
 absl::StatusOr<SourceBatch> DecodeSourceBatch(absl::string_view bytes,
                                               absl::string_view where);
 

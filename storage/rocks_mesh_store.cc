@@ -298,8 +298,8 @@ absl::Status RocksMeshStore::IngestRecords(rocksdb::ColumnFamilyHandle* family,
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) {
-    return absl::UnavailableError(absl::StrCat(
-        what, ": cannot create '", dir, "': ", error.message()));
+    return absl::UnavailableError(
+        absl::StrCat(what, ": cannot create '", dir, "': ", error.message()));
   }
   const std::string file =
       (std::filesystem::path(dir) / absl::StrCat(++ingested_, ".sst")).string();

@@ -426,8 +426,8 @@ TEST(Mesh, ReadAsOfEqualsEveryRetainedVersionUnderRandomEdits) {
     auto write = [&] {
       std::string text = "id,region,amount\n";
       for (const Row& row : lines) {
-        absl::StrAppend(&text, row[0].as_int64(), ",", row[1].as_string(),
-                        ",", row[2].as_int64(), "\n");
+        absl::StrAppend(&text, row[0].as_int64(), ",", row[1].as_string(), ",",
+                        row[2].as_int64(), "\n");
       }
       return dir.Write("orders.csv", text);
     };
@@ -435,8 +435,8 @@ TEST(Mesh, ReadAsOfEqualsEveryRetainedVersionUnderRandomEdits) {
     const std::string file = write();
     Worker worker;
     // Settled whenever the history holds more changes than it sums to.
-    auto mesh = Must(
-        Mesh::Open(worker, {.retained_versions = 3, .settle_after = 0}));
+    auto mesh =
+        Must(Mesh::Open(worker, {.retained_versions = 3, .settle_after = 0}));
     Must(mesh->Source(Describe("sales.orders"), {.path = file}));
     std::map<int, std::vector<Row>> at_version;
     auto sorted_lines = [&] {
@@ -449,8 +449,8 @@ TEST(Mesh, ReadAsOfEqualsEveryRetainedVersionUnderRandomEdits) {
         const int edits = 1 + static_cast<int>(rng() % 4);
         for (int e = 0; e < edits; ++e) {
           if (!lines.empty() && rng() % 3 == 0) {
-            lines.erase(lines.begin() + static_cast<ptrdiff_t>(
-                                            rng() % lines.size()));
+            lines.erase(lines.begin() +
+                        static_cast<ptrdiff_t>(rng() % lines.size()));
           } else {
             // Few distinct rows, so rows repeat and cancel across runs.
             lines.push_back(R(static_cast<int64_t>(rng() % 6),

@@ -14,8 +14,8 @@ namespace {
 
 std::string RandomText(std::mt19937_64& rng, size_t n) {
   // CSV-like: a few distinct fields, so it packs.
-  static const char* const kWords[] = {"2001-01-01 00:01:00", "LAS", "PHL",
-                                       "33", "2176", ",", "\n", "\0x"};
+  static const char* const kWords[] = {
+      "2001-01-01 00:01:00", "LAS", "PHL", "33", "2176", ",", "\n", "\0x"};
   std::string out;
   while (out.size() < n) out += kWords[rng() % 8];
   out.resize(n);
@@ -32,8 +32,8 @@ TEST(PackedTextTest, EmptyUnpacksEmpty) {
 TEST(PackedTextTest, PackUnpacksToTheSameBytesAtEverySize) {
   std::mt19937_64 rng(7);
   const size_t block = PackedText::kBlock;
-  for (size_t n : {size_t{1}, size_t{1000}, block - 1, block, block + 1,
-                   3 * block + 17}) {
+  for (size_t n :
+       {size_t{1}, size_t{1000}, block - 1, block, block + 1, 3 * block + 17}) {
     const std::string original = RandomText(rng, n);
     PackedText packed = PackedText::Pack(original);
     EXPECT_EQ(packed.size(), n);
@@ -48,8 +48,8 @@ TEST(PackedTextTest, AppendsInAnySizesEqualOnePack) {
   size_t at = 12345;
   while (at < original.size()) {
     // Mostly small appends, now and then one larger than a block.
-    size_t n = rng() % 5 == 0 ? PackedText::kBlock + rng() % 1000
-                              : rng() % 70000;
+    size_t n =
+        rng() % 5 == 0 ? PackedText::kBlock + rng() % 1000 : rng() % 70000;
     n = std::min(n, original.size() - at);
     grown.Append(absl::string_view(original).substr(at, n));
     at += n;

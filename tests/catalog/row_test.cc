@@ -152,6 +152,44 @@ TEST(RowTest, SortPrefixTellsFirstValuesApart) {
   EXPECT_EQ(Row().SortPrefix(), 0u);
 }
 
+// An exact prefix tells its value from every other: integers and
+// timestamps apart only in their lowest bits, within (-2^60, 2^60); at and
+// beyond the ends the prefix is clamped (still in order) and not exact.
+TEST(RowTest, ExactPrefixesTellEveryValueApart) {
+  std::mt19937_64 rng(9);
+  const int64_t edge = int64_t{1} << 60;
+  std::vector<int64_t> ints = {-edge + 1, -9, -8, -1, 0, 1, 7, 8, 9, edge - 2};
+  for (int i = 0; i < 200; ++i) {
+    ints.push_back(static_cast<int64_t>(rng() % (uint64_t{1} << 61)) - edge);
+  }
+  std::sort(ints.begin(), ints.end());
+  ints.erase(std::unique(ints.begin(), ints.end()), ints.end());
+  for (size_t i = 0; i < ints.size(); ++i) {
+    for (const Row& row :
+         {Row{Value(ints[i])}, Row{Value(TimestampMicros{ints[i]})}}) {
+      const Datum d = row[0];
+      if (ints[i] > -edge && ints[i] < edge - 1) {
+        EXPECT_TRUE(d.SortPrefixIsExact()) << ints[i];
+      }
+    }
+    if (i + 1 < ints.size() && ints[i] > -edge && ints[i + 1] < edge - 1) {
+      EXPECT_LT(Row{Value(ints[i])}.SortPrefix(),
+                Row{Value(ints[i + 1])}.SortPrefix())
+          << ints[i] << " vs " << ints[i + 1];
+    }
+  }
+  const Row low{Value(std::numeric_limits<int64_t>::min())};
+  const Row high{Value(std::numeric_limits<int64_t>::max())};
+  EXPECT_FALSE(low[0].SortPrefixIsExact());
+  EXPECT_FALSE(high[0].SortPrefixIsExact());
+  EXPECT_LE(low.SortPrefix(), Row{Value(-edge + 1)}.SortPrefix());
+  EXPECT_GE(high.SortPrefix(), Row{Value(edge - 2)}.SortPrefix());
+  EXPECT_TRUE(Row{Value()}[0].SortPrefixIsExact());
+  EXPECT_TRUE(Row{Value(true)}[0].SortPrefixIsExact());
+  EXPECT_FALSE(Row{Value("a")}[0].SortPrefixIsExact());
+  EXPECT_FALSE(Row{Value(1.5)}[0].SortPrefixIsExact());
+}
+
 TEST(RowTest, DatumsReadInPlace) {
   Row row{Value(int64_t{300}), Value("a string longer than fifteen"),
           Value::Null(),       Value(true),

@@ -559,10 +559,10 @@ TEST(ConsolidateRowDiffsTest, RowsInPrefixOrderEqualCountingInAMap) {
       diffs.emplace_back(row, n);
       if ((want[row] += n) == 0) want.erase(row);
     }
-    std::stable_sort(diffs.begin(), diffs.end(), [](const auto& a,
-                                                    const auto& b) {
-      return a.first.SortPrefix() < b.first.SortPrefix();
-    });
+    std::stable_sort(diffs.begin(), diffs.end(),
+                     [](const auto& a, const auto& b) {
+                       return a.first.SortPrefix() < b.first.SortPrefix();
+                     });
     ConsolidateRowDiffs(&diffs);
     EXPECT_EQ(diffs, RowDiffs(want.begin(), want.end())) << size;
   }

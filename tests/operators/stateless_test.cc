@@ -197,7 +197,7 @@ TEST(StatelessTest, CombineSumsRepeatsWithinAMessage) {
   auto probe = ProbeStream(out.stream);
   for (int i = 0; i < 1000; ++i) in.Insert(static_cast<uint32_t>(i % 3));
   in.Update(7, 2);
-  in.Update(7, -2);  // cancels out
+  in.Update(7, -2);      // cancels out
   in.UpdateAt(1, 5, 4);  // another time
   in.AdvanceTo(6);
   ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(6); }));
