@@ -231,6 +231,12 @@ absl::StatusOr<StoredProduct> DecodeStoredProduct(absl::string_view bytes,
     }
   }
   product.active = record->active();
+  // What no encoder of a storable product writes (e.g. an id that is not
+  // domain.name) is not ours to serve.
+  if (absl::Status storable = CheckStorable(product); !storable.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(where, ": not a storable product: ", storable.message()));
+  }
   return product;
 }
 

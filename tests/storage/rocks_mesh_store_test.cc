@@ -336,6 +336,22 @@ TEST(MeshRecordsTest, SemanticallyInvalidRecordsAreDataLoss) {
   }
 }
 
+// A record that decodes but holds what no storable product holds (found by
+// store_fuzz: an id that is not domain.name) is DataLoss naming the record.
+TEST(MeshRecordsTest, RecordsOfUnstorableProductsAreDataLoss) {
+  StoredProduct p = FullProduct();
+  p.descriptor.id = "crm/contacts";
+  ASSERT_FALSE(CheckStorable(p).ok());
+  auto decoded = DecodeStoredProduct(EncodeStoredProduct(p), "catalog 'k'");
+  EXPECT_THAT(decoded, StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(decoded.status().message(),
+              HasSubstr("catalog 'k': not a storable product"));
+  p = FullProduct();
+  p.descriptor.owner = "";
+  EXPECT_THAT(DecodeStoredProduct(EncodeStoredProduct(p), "catalog 'k'"),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
 TEST(MeshRecordsTest, CheckStorableRefusesWhatCouldNotBeReadBack) {
   EXPECT_THAT(CheckStorable(FullProduct()), IsOk());
   StoredProduct p = FullProduct();
