@@ -1,9 +1,13 @@
 #include "catalog/value.h"
 
+#include <charconv>
 #include <cstdio>
 #include <ostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "catalog/row.h"
 
 namespace diffmesh {
@@ -57,6 +61,35 @@ std::strong_ordering operator<=>(const Value& a, const Value& b) {
 }
 
 uint64_t Value::StableHash() const { return Row{*this}.StableHash(); }
+
+std::string FormatTimestamp(TimestampMicros t) {
+  // Floor division: the second a negative time falls in, and the micros
+  // after it.
+  int64_t seconds = t.micros / 1'000'000;
+  int64_t fraction = t.micros % 1'000'000;
+  if (fraction < 0) {
+    fraction += 1'000'000;
+    --seconds;
+  }
+  const absl::CivilSecond c =
+      absl::ToCivilSecond(absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
+  std::string out =
+      absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d", c.year(), c.month(),
+                      c.day(), c.hour(), c.minute(), c.second());
+  if (fraction != 0) absl::StrAppend(&out, absl::StrFormat(".%06d", fraction));
+  out.push_back('Z');
+  return out;
+}
+
+std::string FormatDouble(double d) {
+  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  if (std::isnan(d)) return "nan";
+  char buf[64];
+  auto [end, error] = std::to_chars(buf, buf + sizeof(buf), d);
+  std::string out(buf, static_cast<size_t>(end - buf));
+  if (out.find_first_of(".e") == std::string::npos) out += ".0";
+  return out;
+}
 
 std::string Value::DebugString() const {
   switch (type()) {

@@ -47,6 +47,13 @@ struct TimestampMicros {
                           const TimestampMicros&) = default;
 };
 
+// The text forms the CSV and JSON readers take back exactly (writers use
+// them): a timestamp as YYYY-MM-DDTHH:MM:SS[.ffffff]Z in UTC (years 0000 to
+// 9999 read back); a double in the shortest form that reads back to it,
+// with ".0" when it would read as an integer, and inf, -inf or nan.
+std::string FormatTimestamp(TimestampMicros t);
+std::string FormatDouble(double d);
+
 // The one form of a double that values and rows keep: every NaN as one
 // NaN, -0.0 as 0.0.
 inline double CanonicalDouble(double d) {

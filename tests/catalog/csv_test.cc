@@ -11,6 +11,7 @@
 
 #include "catalog/csv_writer.h"
 #include "gtest/gtest.h"
+#include "tests/catalog/random_rows.h"
 #include "tests/status_matchers.h"
 
 namespace diffmesh {
@@ -247,17 +248,10 @@ std::vector<Row> RowsOf(const CsvRows& read) {
 // spaces; integers and doubles at their extremes; timestamps before 1970
 // and with fractions; nulls).
 TEST(CsvWriterTest, WrittenRowsReadBackTheSame) {
-  const Schema schema({{"s", ValueType::kString, true, "", {}},
-                       {"i", ValueType::kInt64, true, "", {}},
-                       {"d", ValueType::kDouble, true, "", {}},
-                       {"b", ValueType::kBool, true, "", {}},
-                       {"t", ValueType::kTimestamp, true, "", {}}});
+  const Schema schema = testing::EveryTypeSchema();
   const std::vector<std::string> strings = {
       "ada", "a,b", "say \"hi\"", "two\nlines", "cr\r\nlf",   " padded ", "zoë",
       "\"",  ",",   "null",       "12",         "2001-01-01", "x\ty"};
-  const std::vector<int64_t> ints = {0, -1, 7,
-                                     std::numeric_limits<int64_t>::min(),
-                                     std::numeric_limits<int64_t>::max()};
   const std::vector<double> doubles = {
       0.0,
       0.1,
@@ -270,40 +264,8 @@ TEST(CsvWriterTest, WrittenRowsReadBackTheSame) {
       -std::numeric_limits<double>::infinity()};
   std::mt19937_64 rng(17);
   for (int round = 0; round < 50; ++round) {
-    std::vector<Row> rows;
-    for (int r = 0; r < 40; ++r) {
-      Row row;
-      auto maybe_null = [&](auto append) {
-        if (rng() % 6 == 0) {
-          row.AppendNull();
-        } else {
-          append();
-        }
-      };
-      maybe_null([&] { row.AppendString(strings[rng() % strings.size()]); });
-      maybe_null([&] {
-        row.AppendInt64(rng() % 3 == 0 ? ints[rng() % ints.size()]
-                                       : static_cast<int64_t>(rng()));
-      });
-      maybe_null([&] {
-        row.AppendDouble(rng() % 2
-                             ? doubles[rng() % doubles.size()]
-                             : std::ldexp(static_cast<double>(rng()),
-                                          static_cast<int>(rng() % 80) - 100));
-      });
-      maybe_null([&] { row.AppendBool(rng() % 2 == 0); });
-      maybe_null([&] {
-        // Years 0000 to 9999, any microsecond.
-        const int64_t span = int64_t{253402300799} + 62167219200;
-        const int64_t seconds =
-            static_cast<int64_t>(rng() % static_cast<uint64_t>(span)) -
-            62167219200;
-        const int64_t micros =
-            rng() % 2 ? 0 : static_cast<int64_t>(rng() % 1000000);
-        row.AppendTimestamp({seconds * 1'000'000 + micros});
-      });
-      rows.push_back(std::move(row));
-    }
+    const std::vector<Row> rows =
+        testing::RandomEveryTypeRows(rng, 40, strings, doubles);
     const std::string text = WriteCsv(schema, rows);
     absl::StatusOr<CsvTable> table = ParseCsv(text, "written.csv");
     ASSERT_THAT(table.status(), IsOk());
