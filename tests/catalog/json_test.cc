@@ -536,6 +536,11 @@ TEST(JsonTest, QuickPathAgreesWithTheGeneralPath) {
       {R"({"t":"2001-01-01","i":01})", false},   // not JSON
       {R"({"t":"2001-01-01","i":9223372036854775808})", false},
       {R"({"t":"2001-01-01","d":1e400})", false},
+      // Many digits: read correctly rounded (simdjson's portable kernel
+      // misread this one; json_fuzz found it).
+      {R"({"t":"2001-01-01","d":0.5666666666666666666666666666666666666666666666666666})",
+       true},
+      {R"({"t":"2001-01-01","d":-123456789012345678901234567890.5e-3})", true},
       {R"({"t":"2001-01-01","s":"\udc00"})", false},     // lone surrogate
       {"{\"t\":\"2001-01-01\",\"s\":\"a\tb\"}", false},  // raw control
       {R"({"t":"2001-01-01","x":1})", false},            // unknown field
