@@ -853,20 +853,18 @@ std::vector<std::pair<K, int64_t>> MeshGroup::TimedCounts<K>::AsOf(
 
 template <class K>
 void MeshGroup::TimedCounts<K>::Settle(uint64_t upto, size_t after) {
-  size_t old = 0;
-  int64_t net = 0;
-  std::vector<Mark> later_marks;
-  for (const Mark& m : marks) {
-    if (m.time <= upto) {
-      old += m.count;
-      net += m.net;
-    } else {
-      later_marks.push_back(m);
-    }
+  // Times arrive in order, so the marks at or before `upto` are a prefix
+  // (a late one would only be counted late: the counts decide when to
+  // fold, not what).
+  for (; counted < marks.size() && marks[counted].time <= upto; ++counted) {
+    old_count += marks[counted].count;
+    old_net += marks[counted].net;
   }
-  const size_t adds_up_to = static_cast<size_t>(net < 0 ? -net : net);
-  if (old == 0 || old < after || old <= 2 * adds_up_to) return;
-  marks = std::move(later_marks);
+  const size_t adds_up_to =
+      static_cast<size_t>(old_net < 0 ? -old_net : old_net);
+  if (old_count == 0 || old_count < after || old_count <= 2 * adds_up_to) {
+    return;
+  }
   std::vector<std::vector<std::tuple<K, uint64_t, int64_t>>> later;
   std::vector<std::pair<K, int64_t>> run;
   for (auto& chunk : recent) {
@@ -883,6 +881,14 @@ void MeshGroup::TimedCounts<K>::Settle(uint64_t upto, size_t after) {
     std::vector<std::tuple<K, uint64_t, int64_t>>().swap(chunk);
   }
   recent = std::move(later);
+  // The marks of what is left, counted afresh.
+  marks.clear();
+  for (const auto& chunk : recent) {
+    for (const auto& [key, time, diff] : chunk) CountMark(time, diff);
+  }
+  counted = 0;
+  old_count = 0;
+  old_net = 0;
   Consolidate(&run);
   if (run.empty()) return;
   settled.push_back(std::move(run));

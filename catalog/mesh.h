@@ -162,11 +162,20 @@ class MeshGroup {
       int64_t net;
     };
     std::vector<Mark> marks;
+    // The first `counted` marks are at or before the last Settle's time and
+    // add up to `old_count` changes summing to `old_net` (so each Settle
+    // looks only at the marks new since the last one).
+    size_t counted = 0;
+    size_t old_count = 0;
+    int64_t old_net = 0;
     void Add(const K& key, uint64_t time, int64_t diff) {
       if (recent.empty() || recent.back().size() == kChunk) {
         recent.emplace_back();
       }
       recent.back().emplace_back(key, time, diff);
+      CountMark(time, diff);
+    }
+    void CountMark(uint64_t time, int64_t diff) {
       if (marks.empty() || marks.back().time != time) {
         marks.push_back({time, 0, 0});
       }
