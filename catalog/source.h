@@ -187,9 +187,9 @@ class FileSource {
     bool vanished = false;
     std::optional<FileState> replace;  // the file's whole new state
     // Otherwise the file grew by appended records:
-    std::string appended;             // the bytes after its old end
+    std::string appended;               // the bytes after its old end
     std::vector<Hash128> bad_appended;  // bad record texts among them
-    RowCounts quarantine;             // the file's whole new quarantine
+    RowCounts quarantine;               // the file's whole new quarantine
     AppendPoint append;
   };
   // Open's reading of a file, for the first poll.

@@ -27,9 +27,10 @@ absl::Status Run(const std::string& dir) {
   DM_ASSIGN_OR_RETURN(Table paid, orders.Filter({"status"}, [](const Row& in) {
     return in[0] == Value("paid");
   }));
-  DM_ASSIGN_OR_RETURN(Table by_customer,
-                      paid.GroupBy({"customer_id"})
-                          .Aggregate({Count("orders"), Sum("amount", "revenue")}));
+  DM_ASSIGN_OR_RETURN(
+      Table by_customer,
+      paid.GroupBy({"customer_id"})
+          .Aggregate({Count("orders"), Sum("amount", "revenue")}));
   ProductDescriptor revenue;
   revenue.id = "finance.revenue";
   revenue.owner = "finance";
