@@ -80,6 +80,7 @@
 #include "catalog/mesh_store.h"
 #include "catalog/source.h"
 #include "catalog/table.h"
+#include "catalog/timed_counts.h"
 #include "engine/input.h"
 #include "engine/probe.h"
 
@@ -140,58 +141,8 @@ class MeshGroup {
 
  private:
   friend class Mesh;
-  // Counts of records changing over time, readable as of a time: workers
-  // may be one time apart, and each reads as of its own; data versions are
-  // read as of their time.
   template <class K>
-  struct TimedCounts {
-    // Every change at or before some time, summed, as runs each sorted by
-    // key with no zeros, of geometrically decreasing sizes (each less than
-    // half the one before): settling a few changes into a large history
-    // costs about their number times its logarithm, not its size.
-    std::vector<std::vector<std::pair<K, int64_t>>> settled;
-    // The later changes, in arrival order, in chunks of at most kChunk (a
-    // large history grows without being copied to a larger buffer).
-    static constexpr size_t kChunk = size_t{1} << 16;
-    std::vector<std::vector<std::tuple<K, uint64_t, int64_t>>> recent;
-    // How many of `recent` are at each time, and their diffs' sum (in
-    // arrival order; a time may appear more than once).
-    struct Mark {
-      uint64_t time;
-      size_t count;
-      int64_t net;
-    };
-    std::vector<Mark> marks;
-    // The first `counted` marks are at or before the last Settle's time and
-    // add up to `old_count` changes summing to `old_net` (so each Settle
-    // looks only at the marks new since the last one).
-    size_t counted = 0;
-    size_t old_count = 0;
-    int64_t old_net = 0;
-    void Add(const K& key, uint64_t time, int64_t diff) {
-      if (recent.empty() || recent.back().size() == kChunk) {
-        recent.emplace_back();
-      }
-      recent.back().emplace_back(key, time, diff);
-      CountMark(time, diff);
-    }
-    void CountMark(uint64_t time, int64_t diff) {
-      if (marks.empty() || marks.back().time != time) {
-        marks.push_back({time, 0, 0});
-      }
-      ++marks.back().count;
-      marks.back().net += diff;
-    }
-    // The counts as of `upto` (inclusive), sorted by key, zeros dropped.
-    // REQUIRES: `upto` is not before the last Settle.
-    std::vector<std::pair<K, int64_t>> AsOf(uint64_t upto) const;
-    // Folds every change at or before `upto` into `settled` (the keys of
-    // different runs may repeat; only their sums count) once they are at
-    // least `after` and more than twice what they add up to; until then
-    // holding them costs about what settled runs would (a large first load
-    // is not sorted again).
-    void Settle(uint64_t upto, size_t after);
-  };
+  using TimedCounts = diffmesh::TimedCounts<K>;
   // An order-free fingerprint of a multiset of row changes: the sum of
   // diff times a 128-bit hash of the row (mod 2^64 per half). Changes that
   // cancel out sum to zero; a net change that does not sums to zero only
