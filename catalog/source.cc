@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <mutex>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catalog/csv.h"

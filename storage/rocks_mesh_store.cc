@@ -268,13 +268,14 @@ absl::Status RocksMeshStore::SyncedPut(rocksdb::ColumnFamilyHandle* family,
                                        absl::string_view key,
                                        absl::string_view value,
                                        absl::string_view what) {
-  rocksdb::WriteOptions options;
-  // OK must mean durable: the write-ahead log is synced before Put returns.
-  options.sync = true;
-  return FromRocks(db_->Put(options, family, ToSlice(key), ToSlice(value)),
-                   what);
+  return WriteRecords(
+      family, 1,
+      [&](size_t, std::string* k, std::string* v) {
+        k->assign(key.data(), key.size());
+        v->assign(value.data(), value.size());
+      },
+      what);
 }
-
 absl::Status RocksMeshStore::WriteRecords(rocksdb::ColumnFamilyHandle* family,
                                           size_t n, const RecordFn& record,
                                           absl::string_view what) {
