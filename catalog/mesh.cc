@@ -258,8 +258,9 @@ absl::Status Mesh::Restore() {
     if (sp.active) {
       Product& p = products_[id];
       if (p.active) {
-        // A crash between writing a new version and retiring the old one
-        // leaves both active: the newer one is.
+        // A store written before a new version and the old one's
+        // retirement went into one write may hold both active after a
+        // crash: the newer one is.
         if (sp.descriptor.version < p.active->descriptor.version) {
           sp.active = false;
           versions_[sp.descriptor.VersionedId()] = std::move(sp);
@@ -474,43 +475,62 @@ absl::Status Mesh::Start(RefreshReport* report) {
 absl::Status Mesh::FeedAll(RefreshReport* report) {
   Fed fed = Agree<Fed>([&] {
     Fed f;
-    for (auto& [id, source] : sources_) {
-      f.status = Feed(id, &source, &f.report);
-      if (!f.status.ok()) break;
-    }
+    f.status = FeedSources(&f.report);
     return f;
   });
   MergeReport(fed.report, report);
   return fed.status;
 }
 
-absl::Status Mesh::Feed(const std::string& id, SourceState* source,
-                        RefreshReport* report) {
-  // The source moves on only once the difference is durable: a failed
-  // write leaves it to the next poll.
-  absl::StatusOr<SourceDiff> diff = source->files->Peek();
-  if (!diff.ok()) {
-    return absl::Status(
-        diff.status().code(),
-        absl::StrCat("source ", id, ": ", diff.status().message()));
+absl::Status Mesh::FeedSources(RefreshReport* report) {
+  // Every source's difference is made durable at once, before the dataflow
+  // (or anybody) sees any of it: a crash leaves a time's changes wholly
+  // logged or not at all. A failed read or write leaves every source as it
+  // was, for the next poll.
+  struct Peeked {
+    SourceState* source;
+    SourceDiff diff;
+    SourceBatch batch;
+  };
+  std::vector<Peeked> peeked;
+  peeked.reserve(sources_.size());
+  for (auto& [id, source] : sources_) {
+    absl::StatusOr<SourceDiff> diff = source.files->Peek();
+    if (!diff.ok()) {
+      return absl::Status(
+          diff.status().code(),
+          absl::StrCat("source ", id, ": ", diff.status().message()));
+    }
+    Peeked& p = peeked.emplace_back(Peeked{&source, *std::move(diff), {}});
+    p.batch.time = time_;
+    p.batch.updates = std::move(p.diff.rows);
   }
-  if (!diff->rows.empty() && options_.store != nullptr) {
-    // Durable before the dataflow (or anybody) sees it.
-    DM_RETURN_IF_ERROR(
-        options_.store->AppendSourceBatch(id, {time_, diff->rows}));
+  if (options_.store != nullptr) {
+    std::vector<SourceAppend> appends;
+    size_t i = 0;
+    for (const auto& [id, source] : sources_) {
+      const SourceBatch& batch = peeked[i++].batch;
+      if (!batch.updates.empty()) appends.push_back({id, &batch});
+    }
+    if (!appends.empty()) {
+      DM_RETURN_IF_ERROR(options_.store->AppendSourceBatches(appends));
+    }
   }
-  source->files->Commit();
-  for (const auto& [row, n] : diff->rows) {
-    source->rows.Update(row, n);
-    (n > 0 ? report->rows_inserted : report->rows_retracted) += n > 0 ? n : -n;
+  for (Peeked& p : peeked) {
+    p.source->files->Commit();
+    for (const auto& [row, n] : p.batch.updates) {
+      p.source->rows.Update(row, n);
+      (n > 0 ? report->rows_inserted : report->rows_retracted) +=
+          n > 0 ? n : -n;
+    }
+    for (const auto& [row, n] : p.diff.quarantine) {
+      p.source->quarantine.Update(row, n);
+      report->quarantine_changes += n > 0 ? n : -n;
+    }
+    report->files_changed.insert(report->files_changed.end(),
+                                 p.diff.files_changed.begin(),
+                                 p.diff.files_changed.end());
   }
-  for (const auto& [row, n] : diff->quarantine) {
-    source->quarantine.Update(row, n);
-    report->quarantine_changes += n > 0 ? n : -n;
-  }
-  report->files_changed.insert(report->files_changed.end(),
-                               diff->files_changed.begin(),
-                               diff->files_changed.end());
   return absl::OkStatus();
 }
 
@@ -618,9 +638,10 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
     }
     DM_RETURN_IF_ERROR(Agree<absl::Status>([&] {
       if (options_.store == nullptr) return absl::OkStatus();
-      DM_RETURN_IF_ERROR(options_.store->PutProduct(next));
-      if (replaced) DM_RETURN_IF_ERROR(options_.store->PutProduct(*replaced));
-      return absl::OkStatus();
+      // The new version and the old one's retirement, together.
+      std::vector<StoredProduct> put = {next};
+      if (replaced) put.push_back(*replaced);
+      return options_.store->PutProducts(put);
     }));
     if (replaced) versions_[replaced->descriptor.VersionedId()] = *replaced;
     if (feeder()) {

@@ -290,9 +290,10 @@ class Mesh {
   // Quarantine rows of `id` (a table's, or a source's) into the group.
   void CaptureQuarantine(const std::string& id,
                          const RowCollection& quarantine);
-  absl::Status Feed(const std::string& id, SourceState* source,
-                    RefreshReport* report);
-  // Every source's Feed on worker 0; the outcome on every worker.
+  // Reads every source's difference, logs them (one atomic store write)
+  // and feeds them; on worker 0.
+  absl::Status FeedSources(RefreshReport* report);
+  // FeedSources on worker 0; the outcome on every worker.
   absl::Status FeedAll(RefreshReport* report);
   // The highest stored version of `id`, or null.
   const StoredProduct* Newest(const std::string& id) const;

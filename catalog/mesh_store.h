@@ -4,13 +4,16 @@
 //
 //   std::unique_ptr<MeshStore> store = ...;   // e.g. RocksMeshStore::Open
 //   DM_RETURN_IF_ERROR(store->AppendSourceBatch("sales.orders_raw", batch));
+//   DM_RETURN_IF_ERROR(store->AppendSourceBatches({{"a", &batch_a},
+//                                                  {"b", &batch_b}}));
 //   DM_ASSIGN_OR_RETURN(auto batches,
 //   store->ReadSourceBatches("sales.orders_raw"));
 //
 // Contract for implementations: a call that returns OK is durable (it
-// survives a crash of the process); a record that cannot be decoded is
-// reported as DataLoss naming its key, never skipped or crashed on.
-// Thread compatibility: one caller at a time.
+// survives a crash of the process); a call that writes several records
+// writes all of them or none, also when the process dies inside it; a record
+// that cannot be decoded is reported as DataLoss naming its key, never skipped
+// or crashed on. Thread compatibility: one caller at a time.
 #pragma once
 
 #include <cstdint>
@@ -44,19 +47,36 @@ struct StoredProduct {
   friend bool operator==(const StoredProduct&, const StoredProduct&) = default;
 };
 
+// A batch to append to a source's log (not owned).
+struct SourceAppend {
+  std::string source;
+  const SourceBatch* batch = nullptr;
+};
+
 class MeshStore {
  public:
   virtual ~MeshStore() = default;
 
-  // Appends a batch to the source's durable input log. Batches of one
+  // Appends each batch to its source's durable input log, all of them or
+  // none: the changes several sources received at one time become durable
+  // together, so no crash leaves one time half-logged. Batches of one
   // source are read back in append order.
-  virtual absl::Status AppendSourceBatch(const std::string& source,
-                                         const SourceBatch& batch) = 0;
+  virtual absl::Status AppendSourceBatches(
+      const std::vector<SourceAppend>& appends) = 0;
+  absl::Status AppendSourceBatch(const std::string& source,
+                                 const SourceBatch& batch) {
+    return AppendSourceBatches({{source, &batch}});
+  }
   virtual absl::StatusOr<std::vector<SourceBatch>> ReadSourceBatches(
       const std::string& source) = 0;
 
-  // Inserts or replaces the record of descriptor.VersionedId().
-  virtual absl::Status PutProduct(const StoredProduct& product) = 0;
+  // Inserts or replaces the record of each descriptor.VersionedId(), all
+  // of them or none.
+  virtual absl::Status PutProducts(
+      const std::vector<StoredProduct>& products) = 0;
+  absl::Status PutProduct(const StoredProduct& product) {
+    return PutProducts({product});
+  }
   // Every stored product version, ordered by (id, version).
   virtual absl::StatusOr<std::vector<StoredProduct>> ReadProducts() = 0;
 

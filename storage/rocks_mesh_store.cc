@@ -35,8 +35,9 @@ std::string IngestDir(const std::string& path) {
   return (std::filesystem::path(path) / kIngestDirName).string();
 }
 
-rocksdb::Options StoreOptions() {
+rocksdb::Options StoreOptions(const RocksMeshStoreOptions& store) {
   rocksdb::Options options;
+  if (store.env != nullptr) options.env = store.env;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   // Rows compress well (repeated values, small integers): a store is
@@ -126,9 +127,13 @@ std::string SourceRecordName(absl::string_view key,
 }  // namespace
 
 RocksMeshStore::RocksMeshStore(
-    std::string path, std::unique_ptr<rocksdb::DB> db,
+    std::string path, RocksMeshStoreOptions options,
+    std::unique_ptr<rocksdb::DB> db,
     std::vector<rocksdb::ColumnFamilyHandle*> handles)
-    : path_(std::move(path)), db_(std::move(db)), handles_(std::move(handles)) {
+    : path_(std::move(path)),
+      options_(options),
+      db_(std::move(db)),
+      handles_(std::move(handles)) {
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     if (h->GetName() == kCatalogFamily) catalog_ = h;
     if (h->GetName() == kSourceLogFamily) source_log_ = h;
@@ -145,7 +150,7 @@ RocksMeshStore::~RocksMeshStore() {
 }
 
 absl::StatusOr<std::unique_ptr<RocksMeshStore>> RocksMeshStore::Open(
-    const std::string& path) {
+    const std::string& path, RocksMeshStoreOptions store_options) {
   if (path.empty()) {
     return absl::InvalidArgumentError("mesh store path is empty");
   }
@@ -166,7 +171,7 @@ absl::StatusOr<std::unique_ptr<RocksMeshStore>> RocksMeshStore::Open(
     return absl::FailedPreconditionError(message);
   }
 
-  const rocksdb::Options options = StoreOptions();
+  const rocksdb::Options options = StoreOptions(store_options);
   // Ingest files a crash left behind were never acknowledged.
   std::filesystem::remove_all(IngestDir(path), error);
   // RocksDB refuses to open a database without naming every family it
@@ -195,8 +200,9 @@ absl::StatusOr<std::unique_ptr<RocksMeshStore>> RocksMeshStore::Open(
     }
     return FromRocks(s, what);
   }
-  std::unique_ptr<RocksMeshStore> store(new RocksMeshStore(
-      path, std::unique_ptr<rocksdb::DB>(raw), std::move(handles)));
+  std::unique_ptr<RocksMeshStore> store(
+      new RocksMeshStore(path, store_options, std::unique_ptr<rocksdb::DB>(raw),
+                         std::move(handles)));
   DM_RETURN_IF_ERROR(
       store->CheckFormat(std::find(existing.begin(), existing.end(),
                                    kMetaFamily) != existing.end()));
@@ -304,7 +310,8 @@ absl::Status RocksMeshStore::IngestRecords(rocksdb::ColumnFamilyHandle* family,
   }
   const std::string file =
       (std::filesystem::path(dir) / absl::StrCat(++ingested_, ".sst")).string();
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), StoreOptions(), family);
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), StoreOptions(options_),
+                                family);
   rocksdb::Status s = writer.Open(file);
   std::string key, value;
   // REQUIRES of the writer: keys in order, as `record` gives them.
@@ -323,37 +330,72 @@ absl::Status RocksMeshStore::IngestRecords(rocksdb::ColumnFamilyHandle* family,
   return FromRocks(s, what);
 }
 
-absl::Status RocksMeshStore::AppendSourceBatch(const std::string& source,
-                                               const SourceBatch& batch) {
-  DM_RETURN_IF_ERROR(CheckSourceId(source));
-  auto next = next_sequence_.find(source);
-  const uint64_t first = next == next_sequence_.end() ? 1 : next->second;
-  // Stored as records of at most kRecordRows rows each, under consecutive
-  // sequence numbers, written together (encoded one at a time).
-  const absl::Span<const std::pair<Row, int64_t>> updates(batch.updates);
-  const size_t records =
-      std::max<size_t>(1, (updates.size() + kRecordRows - 1) / kRecordRows);
-  size_t bytes = 0;
-  for (const auto& update : batch.updates) {
-    bytes += update.first.bytes().size() + sizeof(uint32_t);
+absl::Status RocksMeshStore::AppendSourceBatches(
+    const std::vector<SourceAppend>& appends) {
+  // Sorted by source (append order kept within one), so the keys come in
+  // order, as a table file needs them.
+  std::vector<const SourceAppend*> order;
+  for (const SourceAppend& a : appends) {
+    DM_RETURN_IF_ERROR(CheckSourceId(a.source));
+    order.push_back(&a);
   }
-  const std::string first_key = SourceLogKey(source, first);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const SourceAppend* a, const SourceAppend* b) {
+                     return a->source < b->source;
+                   });
+  // Each batch is stored as records of at most record_rows rows, under
+  // consecutive sequence numbers; all records are written together
+  // (encoded one at a time).
+  struct Record {
+    const SourceAppend* append;
+    uint64_t sequence;
+    size_t part;  // the record's rows start at part * record_rows
+  };
+  const size_t record_rows = std::max<size_t>(1, options_.record_rows);
+  std::vector<Record> records;
+  std::map<std::string, uint64_t> next;
+  size_t bytes = 0;
+  for (const SourceAppend* a : order) {
+    auto [it, fresh] = next.try_emplace(a->source, 1);
+    if (fresh) {
+      auto stored = next_sequence_.find(a->source);
+      if (stored != next_sequence_.end()) it->second = stored->second;
+    }
+    const size_t n = a->batch->updates.size();
+    const size_t parts =
+        std::max<size_t>(1, (n + record_rows - 1) / record_rows);
+    for (size_t part = 0; part < parts; ++part) {
+      records.push_back({a, it->second++, part});
+    }
+    for (const auto& update : a->batch->updates) {
+      bytes += update.first.bytes().size() + sizeof(uint32_t);
+    }
+  }
+  if (records.empty()) return absl::OkStatus();
+  const std::string first_key =
+      SourceLogKey(records[0].append->source, records[0].sequence);
   std::string what =
       absl::StrCat("writing ", RecordName(kSourceLogFamily, first_key));
-  if (records > 1) {
-    absl::StrAppend(&what, " and the ", records - 1, " records after it");
+  if (records.size() > 1) {
+    absl::StrAppend(&what, " and the ", records.size() - 1,
+                    " records after it");
   }
   auto record = [&](size_t i, std::string* key, std::string* value) {
-    *key = SourceLogKey(source, first + i);
-    *value = EncodeSourceBatch(batch.time,
-                               updates.subspan(i * kRecordRows, kRecordRows));
+    const Record& r = records[i];
+    const absl::Span<const std::pair<Row, int64_t>> updates(
+        r.append->batch->updates);
+    *key = SourceLogKey(r.append->source, r.sequence);
+    *value =
+        EncodeSourceBatch(r.append->batch->time,
+                          updates.subspan(r.part * record_rows, record_rows));
   };
-  DM_RETURN_IF_ERROR(bytes >= kIngestBytes
-                         ? IngestRecords(source_log_, records, record, what)
-                         : WriteRecords(source_log_, records, record, what));
+  DM_RETURN_IF_ERROR(
+      bytes >= options_.ingest_bytes
+          ? IngestRecords(source_log_, records.size(), record, what)
+          : WriteRecords(source_log_, records.size(), record, what));
   // Advanced only after the write succeeded, so a failed append leaves no
   // gap (which a reader would report as a lost batch).
-  next_sequence_[source] = first + records;
+  for (const auto& [source, sequence] : next) next_sequence_[source] = sequence;
   return absl::OkStatus();
 }
 
@@ -392,11 +434,23 @@ absl::StatusOr<std::vector<SourceBatch>> RocksMeshStore::ReadSourceBatches(
   return batches;
 }
 
-absl::Status RocksMeshStore::PutProduct(const StoredProduct& product) {
-  DM_RETURN_IF_ERROR(CheckStorable(product));
-  std::string key = product.descriptor.VersionedId();
-  return SyncedPut(catalog_, key, EncodeStoredProduct(product),
-                   absl::StrCat("writing ", RecordName(kCatalogFamily, key)));
+absl::Status RocksMeshStore::PutProducts(
+    const std::vector<StoredProduct>& products) {
+  for (const StoredProduct& p : products) DM_RETURN_IF_ERROR(CheckStorable(p));
+  if (products.empty()) return absl::OkStatus();
+  std::string what = absl::StrCat(
+      "writing ",
+      RecordName(kCatalogFamily, products[0].descriptor.VersionedId()));
+  if (products.size() > 1) {
+    absl::StrAppend(&what, " and ", products.size() - 1, " more");
+  }
+  return WriteRecords(
+      catalog_, products.size(),
+      [&](size_t i, std::string* key, std::string* value) {
+        *key = products[i].descriptor.VersionedId();
+        *value = EncodeStoredProduct(products[i]);
+      },
+      what);
 }
 
 absl::StatusOr<std::vector<StoredProduct>> RocksMeshStore::ReadProducts() {

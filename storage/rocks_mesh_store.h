@@ -17,14 +17,15 @@
 // Records are compressed on disk (LZ4, ZSTD at the bottom level) and in the
 // write-ahead log (ZSTD). A source batch is stored as records of at most
 // kRecordRows rows (consecutive sequence numbers, the batch's time; read
-// back as that many batches), all written at once: in one WriteBatch, or,
-// from kIngestBytes of rows on (e.g. a first load), as one table file
-// (made in the store's "ingest" directory, one record at a time) ingested
-// into the database, atomic and synced like any write. So a large load
-// holds one record's bytes at a time, and none in the write-ahead log or
-// the memtable.
-// Other column families in the same database (e.g. another component's) are
-// opened and left alone.
+// back as that many batches; RocksMeshStoreOptions::record_rows). The records
+// of one call (every batch of an AppendSourceBatches, every product of a
+// PutProducts) are written at once, all or none, also across a crash: in one
+// WriteBatch, or, from kIngestBytes of rows on (ingest_bytes; e.g. a first
+// load), as one table file (made in the store's "ingest" directory, one record
+// at a time) ingested into the database, atomic and synced like any write. So a
+// large load holds one record's bytes at a time, and none in the write-ahead
+// log or the memtable. Other column families in the same database (e.g. another
+// component's) are opened and left alone.
 //
 // Every write is synced before it returns OK. Every value read back is
 // verified; a record that fails is DataLoss naming the column family and the
@@ -51,6 +52,7 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class Env;
 }  // namespace rocksdb
 
 namespace diffmesh {
@@ -65,9 +67,21 @@ inline constexpr char kDefaultMeshDataDir[] = "./diffmesh-data";
 inline constexpr int kMeshStoreFormat = 2;
 
 // Rows per source-log record, and the size of a batch's rows from which its
-// records are ingested as a table file.
+// records are ingested as a table file (defaults of RocksMeshStoreOptions).
 inline constexpr size_t kRecordRows = size_t{1} << 16;
 inline constexpr size_t kIngestBytes = size_t{4} << 20;
+
+struct RocksMeshStoreOptions {
+  // The environment RocksDB reads and writes files through (null: the
+  // default). Tests pass one that injects faults; it must outlive the
+  // store.
+  rocksdb::Env* env = nullptr;
+  // Rows per source-log record (>= 1) and the size of an append's rows from
+  // which its records are ingested as a table file. Smaller values let
+  // tests reach both paths with small batches; any values read any store.
+  size_t record_rows = kRecordRows;
+  size_t ingest_bytes = kIngestBytes;
+};
 
 class RocksMeshStore : public MeshStore {
  public:
@@ -78,22 +92,24 @@ class RocksMeshStore : public MeshStore {
   // source_log key is malformed, FailedPrecondition naming both formats
   // for a store written in another format than kMeshStoreFormat.
   static absl::StatusOr<std::unique_ptr<RocksMeshStore>> Open(
-      const std::string& path);
+      const std::string& path, RocksMeshStoreOptions options = {});
   ~RocksMeshStore() override;
 
   RocksMeshStore(const RocksMeshStore&) = delete;
   RocksMeshStore& operator=(const RocksMeshStore&) = delete;
 
-  // InvalidArgument for an empty source id or one holding a 0 byte (the 0
-  // byte ends the id in keys, so such ids could not be told apart).
-  absl::Status AppendSourceBatch(const std::string& source,
-                                 const SourceBatch& batch) override;
+  // InvalidArgument (nothing written) for an empty source id or one
+  // holding a 0 byte (the 0 byte ends the id in keys, so such ids could not
+  // be told apart).
+  absl::Status AppendSourceBatches(
+      const std::vector<SourceAppend>& appends) override;
   // An unknown source has no batches (an empty result, not an error).
   absl::StatusOr<std::vector<SourceBatch>> ReadSourceBatches(
       const std::string& source) override;
 
-  // InvalidArgument (nothing written) unless CheckStorable(product).
-  absl::Status PutProduct(const StoredProduct& product) override;
+  // InvalidArgument (nothing written) unless CheckStorable(product) for
+  // every product.
+  absl::Status PutProducts(const std::vector<StoredProduct>& products) override;
   absl::StatusOr<std::vector<StoredProduct>> ReadProducts() override;
 
   absl::Status PutNextTime(uint64_t time) override;
@@ -107,7 +123,8 @@ class RocksMeshStore : public MeshStore {
   absl::Status Flush();
 
  private:
-  RocksMeshStore(std::string path, std::unique_ptr<rocksdb::DB> db,
+  RocksMeshStore(std::string path, RocksMeshStoreOptions options,
+                 std::unique_ptr<rocksdb::DB> db,
                  std::vector<rocksdb::ColumnFamilyHandle*> handles);
 
   // Fills next_sequence_ from the last key of each source.
@@ -128,6 +145,7 @@ class RocksMeshStore : public MeshStore {
                              const RecordFn& record, absl::string_view what);
 
   std::string path_;
+  RocksMeshStoreOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
   // Every open family; RocksDB requires them released before the database
   // closes, which the destructor does.

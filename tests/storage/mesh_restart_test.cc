@@ -234,6 +234,81 @@ TEST_F(MeshRestartTest, VersionsStayImmutableAcrossRestarts) {
   EXPECT_THAT(std::string(changed.status().message()), HasSubstr("immutable"));
 }
 
+// A store that records what each append call held and can be told to fail
+// the next appends.
+class RecordingStore : public MeshStore {
+ public:
+  explicit RecordingStore(MeshStore* inner) : inner_(inner) {}
+  absl::Status AppendSourceBatches(
+      const std::vector<SourceAppend>& appends) override {
+    if (failures > 0) {
+      --failures;
+      return absl::UnavailableError("disk full (injected)");
+    }
+    std::vector<std::string> sources;
+    for (const SourceAppend& a : appends) sources.push_back(a.source);
+    calls.push_back(sources);
+    return inner_->AppendSourceBatches(appends);
+  }
+  absl::StatusOr<std::vector<SourceBatch>> ReadSourceBatches(
+      const std::string& source) override {
+    return inner_->ReadSourceBatches(source);
+  }
+  absl::Status PutProducts(const std::vector<StoredProduct>& p) override {
+    return inner_->PutProducts(p);
+  }
+  absl::StatusOr<std::vector<StoredProduct>> ReadProducts() override {
+    return inner_->ReadProducts();
+  }
+  absl::Status PutNextTime(uint64_t time) override {
+    return inner_->PutNextTime(time);
+  }
+  absl::StatusOr<uint64_t> ReadNextTime() override {
+    return inner_->ReadNextTime();
+  }
+
+  std::vector<std::vector<std::string>> calls;
+  int failures = 0;
+
+ private:
+  MeshStore* inner_;
+};
+
+// Changes to several sources at one time are logged by one store write (so
+// a crash cannot log one source's and not the other's), and a failed write
+// feeds none of them: the next Refresh brings both.
+TEST_F(MeshRestartTest, ChangesOfOneTimeAreLoggedTogetherOrNotAtAll) {
+  auto rocks = Must(RocksMeshStore::Open(store_dir_));
+  RecordingStore store(rocks.get());
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {.store = &store}));
+  Declare(mesh.get());
+  ASSERT_THAT(mesh->Advance(), IsOk());
+  ASSERT_EQ(store.calls.size(), 1u);
+  EXPECT_THAT(store.calls[0], ElementsAre("crm.customers", "sales.orders"));
+  const std::vector<Row> before = Must(mesh->Read("finance.by_country"));
+
+  Write("orders.csv", "order_id,customer_id,amount\n1,10,5\n2,12,7\n");
+  Write("customers.jsonl",
+        "{\"customer_id\":10,\"country\":\"NO\"}\n"
+        "{\"customer_id\":12,\"country\":\"FI\"}\n");
+  store.failures = 1;
+  absl::StatusOr<RefreshReport> failed = mesh->Refresh();
+  EXPECT_THAT(failed, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("disk full"));
+  EXPECT_EQ(Must(mesh->Read("finance.by_country")), before);
+  EXPECT_EQ(store.calls.size(), 1u);
+
+  RefreshReport report = Must(mesh->Refresh());
+  EXPECT_EQ(report.files_changed.size(), 2u);
+  ASSERT_EQ(store.calls.size(), 2u);
+  EXPECT_THAT(store.calls[1], ElementsAre("crm.customers", "sales.orders"));
+  EXPECT_THAT(
+      Must(mesh->Read("finance.by_country")),
+      ElementsAre(Row{Value("FI"), Value(int64_t{1}), Value(int64_t{7})},
+                  Row{Value("NO"), Value(int64_t{1}), Value(int64_t{5})}));
+}
+
 TEST_F(MeshRestartTest, CorruptRecordIsDataLossNamingTheKey) {
   {
     auto store = Must(RocksMeshStore::Open(store_dir_));

@@ -547,6 +547,34 @@ TEST_F(RocksMeshStoreTest, BadSourceIdsAreInvalidArgument) {
   EXPECT_THAT(*read, IsEmpty());
 }
 
+// Batches of several sources appended in one call are all stored or none;
+// each source's sequence goes on where it was.
+TEST_F(RocksMeshStoreTest, SeveralSourcesAreAppendedAllOrNone) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const SourceBatch a1 = SmallBatch(1, 1), a2 = SmallBatch(2, 2),
+                    b2 = SmallBatch(2, 3);
+  ASSERT_THAT(store->AppendSourceBatch("s.a", a1), IsOk());
+  // A bad id anywhere refuses the whole call.
+  EXPECT_THAT(
+      store->AppendSourceBatches({{"s.b", &b2}, {std::string("x\0y", 3), &a2}}),
+      StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(*store->ReadSourceBatches("s.b"), IsEmpty());
+  // Given out of order, stored per source in order.
+  ASSERT_THAT(store->AppendSourceBatches({{"s.b", &b2}, {"s.a", &a2}}), IsOk());
+  store.reset();
+  store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(*store->ReadSourceBatches("s.a"), ElementsAre(a1, a2));
+  EXPECT_THAT(*store->ReadSourceBatches("s.b"), ElementsAre(b2));
+  // PutProducts: one bad product refuses them all.
+  StoredProduct good = FullProduct(), bad = FullProduct();
+  bad.descriptor.id = "";
+  EXPECT_THAT(store->PutProducts({good, bad}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(*store->ReadProducts(), IsEmpty());
+}
+
 TEST_F(RocksMeshStoreTest, PutProductReplacesAndReadsInIdVersionOrder) {
   {
     auto store = OpenStore();
