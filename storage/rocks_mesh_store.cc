@@ -1,6 +1,11 @@
 #include "storage/rocks_mesh_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <set>
 #include <system_error>
@@ -28,6 +33,11 @@ constexpr char kMetaFamily[] = "meta";
 constexpr char kNextTimeKey[] = "next_time";
 constexpr char kFormatKey[] = "format";
 constexpr size_t kSequenceBytes = 8;
+// The last sequence number a write was acknowledged at (see
+// CheckAcknowledged), beside the database: magic, then 8 bytes big-endian.
+constexpr char kAcknowledgedFile[] = "ACKNOWLEDGED";
+constexpr char kAcknowledgedMagic[] = "dmack v1";
+constexpr size_t kAcknowledgedBytes = 16;
 // Where a large record is written as a table file before it is ingested.
 constexpr char kIngestDirName[] = "ingest";
 
@@ -124,6 +134,48 @@ std::string SourceRecordName(absl::string_view key,
                       ")");
 }
 
+absl::Status Annotate(const absl::Status& s, absl::string_view what) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
+}
+
+// Opens the database at `path` with every family it holds and ours;
+// `existing` gets the families it held before.
+absl::Status OpenDatabase(const std::string& path,
+                          const RocksMeshStoreOptions& store_options,
+                          std::vector<std::string>* existing,
+                          std::unique_ptr<rocksdb::DB>* db,
+                          std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
+  const rocksdb::Options options = StoreOptions(store_options);
+  // Ingest files a crash left behind were never acknowledged.
+  std::error_code error;
+  std::filesystem::remove_all(IngestDir(path), error);
+  // RocksDB refuses to open a database without naming every family it
+  // holds, and other components may keep theirs in the same database. A
+  // failure here means there is no database yet (or Open reports why).
+  if (!rocksdb::DB::ListColumnFamilies(options, path, existing).ok()) {
+    existing->clear();
+  }
+  std::set<std::string> names(existing->begin(), existing->end());
+  names.insert({rocksdb::kDefaultColumnFamilyName, kCatalogFamily,
+                kSourceLogFamily, kMetaFamily});
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names) {
+    families.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
+  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, path, families, handles, &raw);
+  if (!s.ok()) {
+    std::string what = absl::StrCat("opening mesh store at '", path, "'");
+    if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+      absl::StrAppend(&what, " (is another store or process using it?)");
+    }
+    return FromRocks(s, what);
+  }
+  db->reset(raw);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 RocksMeshStore::RocksMeshStore(
@@ -134,6 +186,10 @@ RocksMeshStore::RocksMeshStore(
       options_(options),
       db_(std::move(db)),
       handles_(std::move(handles)) {
+  FindFamilies();
+}
+
+void RocksMeshStore::FindFamilies() {
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     if (h->GetName() == kCatalogFamily) catalog_ = h;
     if (h->GetName() == kSourceLogFamily) source_log_ = h;
@@ -141,12 +197,20 @@ RocksMeshStore::RocksMeshStore(
   }
 }
 
-RocksMeshStore::~RocksMeshStore() {
+void RocksMeshStore::Close() {
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     // Cannot fail for a handle DB::Open returned; a destructor could not
     // report it anyway.
     db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   }
+  handles_.clear();
+  catalog_ = source_log_ = meta_ = nullptr;
+  db_.reset();
+}
+
+RocksMeshStore::~RocksMeshStore() {
+  if (db_ != nullptr) Close();
+  if (ack_fd_ >= 0) ::close(ack_fd_);
 }
 
 absl::StatusOr<std::unique_ptr<RocksMeshStore>> RocksMeshStore::Open(
@@ -171,43 +235,64 @@ absl::StatusOr<std::unique_ptr<RocksMeshStore>> RocksMeshStore::Open(
     return absl::FailedPreconditionError(message);
   }
 
-  const rocksdb::Options options = StoreOptions(store_options);
-  // Ingest files a crash left behind were never acknowledged.
-  std::filesystem::remove_all(IngestDir(path), error);
-  // RocksDB refuses to open a database without naming every family it
-  // holds, and other components may keep theirs in the same database. A
-  // failure here means there is no database yet (or Open reports why).
   std::vector<std::string> existing;
-  if (!rocksdb::DB::ListColumnFamilies(options, path, &existing).ok()) {
-    existing.clear();
-  }
-  std::set<std::string> names(existing.begin(), existing.end());
-  names.insert({rocksdb::kDefaultColumnFamilyName, kCatalogFamily,
-                kSourceLogFamily, kMetaFamily});
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const std::string& name : names) {
-    families.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
-  }
-
+  std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s =
-      rocksdb::DB::Open(options, path, families, &handles, &raw);
-  if (!s.ok()) {
-    std::string what = absl::StrCat("opening mesh store at '", path, "'");
-    if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
-      absl::StrAppend(&what, " (is another store or process using it?)");
-    }
-    return FromRocks(s, what);
-  }
-  std::unique_ptr<RocksMeshStore> store(
-      new RocksMeshStore(path, store_options, std::unique_ptr<rocksdb::DB>(raw),
-                         std::move(handles)));
+  DM_RETURN_IF_ERROR(
+      OpenDatabase(path, store_options, &existing, &db, &handles));
+  std::unique_ptr<RocksMeshStore> store(new RocksMeshStore(
+      path, store_options, std::move(db), std::move(handles)));
+  DM_RETURN_IF_ERROR(store->CheckAcknowledged());
   DM_RETURN_IF_ERROR(
       store->CheckFormat(std::find(existing.begin(), existing.end(),
                                    kMetaFamily) != existing.end()));
   DM_RETURN_IF_ERROR(store->RecoverSequences());
   return store;
+}
+
+absl::Status RocksMeshStore::CheckAcknowledged() {
+  const std::string file =
+      (std::filesystem::path(path_) / kAcknowledgedFile).string();
+  ack_fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (ack_fd_ < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open '", file, "': ", std::strerror(errno)));
+  }
+  char bytes[kAcknowledgedBytes];
+  const ssize_t n = ::pread(ack_fd_, bytes, sizeof bytes, 0);
+  if (n == 0) return absl::OkStatus();  // a new store
+  if (n != static_cast<ssize_t>(kAcknowledgedBytes) ||
+      std::memcmp(bytes, kAcknowledgedMagic, 8) != 0) {
+    return absl::DataLossError(
+        absl::StrCat("'", file, "' is damaged (", n < 0 ? 0 : n,
+                     " bytes, not a record of the last acknowledged write)"));
+  }
+  acknowledged_ = FromBigEndian(absl::string_view(bytes + 8, 8));
+  const uint64_t recovered = db_->GetLatestSequenceNumber();
+  if (recovered < acknowledged_) {
+    return absl::DataLossError(absl::StrCat(
+        "mesh store at '", path_,
+        "' lost acknowledged writes: RocksDB "
+        "recovered its writes up to sequence number ",
+        recovered, ", but writes up to ", acknowledged_,
+        " were acknowledged (a damaged record inside the write-ahead log "
+        "cuts off every write after it)"));
+  }
+  return absl::OkStatus();
+}
+
+void RocksMeshStore::RecordAcknowledged() {
+  acknowledged_ = db_->GetLatestSequenceNumber();
+  std::string bytes =
+      absl::StrCat(kAcknowledgedMagic, BigEndian(acknowledged_));
+  // Not synced: it survives the process dying (the kernel has it); after a
+  // power loss it may be older than the log, which only weakens the check.
+  // One pwrite of 16 bytes is never torn by the process dying.
+  if (::pwrite(ack_fd_, bytes.data(), bytes.size(), 0) !=
+      static_cast<ssize_t>(bytes.size())) {
+    // The check is a safeguard; a store that cannot record it still works.
+    acknowledged_ = 0;
+  }
 }
 
 absl::Status RocksMeshStore::CheckFormat(bool existed) {
@@ -234,6 +319,7 @@ absl::Status RocksMeshStore::CheckFormat(bool existed) {
 }
 
 absl::Status RocksMeshStore::Flush() {
+  DM_RETURN_IF_ERROR(ResumeAfterFailure());
   rocksdb::FlushOptions options;
   options.wait = true;
   std::vector<rocksdb::ColumnFamilyHandle*> families = {catalog_, source_log_,
@@ -295,7 +381,57 @@ absl::Status RocksMeshStore::WriteRecords(rocksdb::ColumnFamilyHandle* family,
   rocksdb::WriteOptions options;
   // OK must mean durable: the write-ahead log is synced before Write returns.
   options.sync = true;
-  return FromRocks(db_->Write(options, &batch), what);
+  return Wrote(db_->Write(options, &batch), what);
+}
+
+absl::Status RocksMeshStore::ResumeAfterFailure() {
+  if (!failed_) return absl::OkStatus();
+  const std::string what = absl::StrCat("mesh store at '", path_, "'");
+  // After a failed write RocksDB refuses every write until it resumes,
+  // which it does only for errors it can recover from in place (a full
+  // disk that has room again); after others (a failed write-ahead log
+  // write or sync) the database is opened again, recovering from its log.
+  if (db_ == nullptr || !db_->Resume().ok()) {
+    if (db_ != nullptr) Close();
+    std::vector<std::string> existing;
+    std::unique_ptr<rocksdb::DB> db;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    DM_RETURN_IF_ERROR(
+        Annotate(OpenDatabase(path_, options_, &existing, &db, &handles),
+                 absl::StrCat(what,
+                              ": the store stopped after a failed write and "
+                              "cannot open again")));
+    db_ = std::move(db);
+    handles_ = std::move(handles);
+    FindFamilies();
+  }
+  // The failed write was not acknowledged, but it may have reached the
+  // log before it failed (e.g. a failed sync): take it back, so that the
+  // caller's retry does not store it twice.
+  if (!unacknowledged_.empty()) {
+    rocksdb::WriteBatch batch;
+    for (const std::string& key : unacknowledged_) {
+      rocksdb::Status s = batch.Delete(source_log_, ToSlice(key));
+      if (!s.ok()) return FromRocks(s, what);
+    }
+    rocksdb::WriteOptions options;
+    options.sync = true;
+    DM_RETURN_IF_ERROR(FromRocks(
+        db_->Write(options, &batch),
+        absl::StrCat(what, ": taking back the write that failed before")));
+    unacknowledged_.clear();
+  }
+  next_sequence_.clear();
+  DM_RETURN_IF_ERROR(RecoverSequences());
+  failed_ = false;
+  return absl::OkStatus();
+}
+
+absl::Status RocksMeshStore::Wrote(const rocksdb::Status& s,
+                                   absl::string_view what) {
+  if (!s.ok()) failed_ = true;
+  if (s.ok()) RecordAcknowledged();
+  return FromRocks(s, what);
 }
 
 absl::Status RocksMeshStore::IngestRecords(rocksdb::ColumnFamilyHandle* family,
@@ -327,11 +463,12 @@ absl::Status RocksMeshStore::IngestRecords(rocksdb::ColumnFamilyHandle* family,
     s = db_->IngestExternalFile(family, {file}, ingest);
   }
   std::filesystem::remove(file, error);  // a link left by the move, or junk
-  return FromRocks(s, what);
+  return Wrote(s, what);
 }
 
 absl::Status RocksMeshStore::AppendSourceBatches(
     const std::vector<SourceAppend>& appends) {
+  DM_RETURN_IF_ERROR(ResumeAfterFailure());
   // Sorted by source (append order kept within one), so the keys come in
   // order, as a table file needs them.
   std::vector<const SourceAppend*> order;
@@ -389,10 +526,18 @@ absl::Status RocksMeshStore::AppendSourceBatches(
         EncodeSourceBatch(r.append->batch->time,
                           updates.subspan(r.part * record_rows, record_rows));
   };
-  DM_RETURN_IF_ERROR(
+  absl::Status written =
       bytes >= options_.ingest_bytes
           ? IngestRecords(source_log_, records.size(), record, what)
-          : WriteRecords(source_log_, records.size(), record, what));
+          : WriteRecords(source_log_, records.size(), record, what);
+  if (!written.ok()) {
+    if (failed_) {
+      for (const Record& r : records) {
+        unacknowledged_.push_back(SourceLogKey(r.append->source, r.sequence));
+      }
+    }
+    return written;
+  }
   // Advanced only after the write succeeded, so a failed append leaves no
   // gap (which a reader would report as a lost batch).
   for (const auto& [source, sequence] : next) next_sequence_[source] = sequence;
@@ -401,6 +546,7 @@ absl::Status RocksMeshStore::AppendSourceBatches(
 
 absl::StatusOr<std::vector<SourceBatch>> RocksMeshStore::ReadSourceBatches(
     const std::string& source) {
+  DM_RETURN_IF_ERROR(ResumeAfterFailure());
   DM_RETURN_IF_ERROR(CheckSourceId(source));
   const std::string prefix = SourcePrefix(source);
   std::vector<SourceBatch> batches;
@@ -436,6 +582,7 @@ absl::StatusOr<std::vector<SourceBatch>> RocksMeshStore::ReadSourceBatches(
 
 absl::Status RocksMeshStore::PutProducts(
     const std::vector<StoredProduct>& products) {
+  DM_RETURN_IF_ERROR(ResumeAfterFailure());
   for (const StoredProduct& p : products) DM_RETURN_IF_ERROR(CheckStorable(p));
   if (products.empty()) return absl::OkStatus();
   std::string what = absl::StrCat(
@@ -454,6 +601,7 @@ absl::Status RocksMeshStore::PutProducts(
 }
 
 absl::StatusOr<std::vector<StoredProduct>> RocksMeshStore::ReadProducts() {
+  DM_RETURN_IF_ERROR(ResumeAfterFailure());
   std::vector<StoredProduct> products;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), catalog_));
@@ -482,12 +630,14 @@ absl::StatusOr<std::vector<StoredProduct>> RocksMeshStore::ReadProducts() {
 }
 
 absl::Status RocksMeshStore::PutNextTime(uint64_t time) {
+  DM_RETURN_IF_ERROR(ResumeAfterFailure());
   return SyncedPut(
       meta_, kNextTimeKey, BigEndian(time),
       absl::StrCat("writing ", RecordName(kMetaFamily, kNextTimeKey)));
 }
 
 absl::StatusOr<uint64_t> RocksMeshStore::ReadNextTime() {
+  DM_RETURN_IF_ERROR(ResumeAfterFailure());
   std::string value;
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), meta_, kNextTimeKey, &value);

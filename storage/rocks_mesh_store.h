@@ -27,10 +27,22 @@
 // log or the memtable. Other column families in the same database (e.g. another
 // component's) are opened and left alone.
 //
-// Every write is synced before it returns OK. Every value read back is
-// verified; a record that fails is DataLoss naming the column family and the
-// key (non-printable bytes escaped), and a batch missing between two stored
-// batches of a source is DataLoss too, as an acknowledged append was lost.
+// Beside the database, the file ACKNOWLEDGED holds the sequence number of
+// the last acknowledged write (written after each, not synced: it survives
+// the process dying). Open compares it with what RocksDB recovered: its
+// point-in-time recovery stops at the first damaged record of the
+// write-ahead log and silently drops every write after it, so fewer writes
+// than were acknowledged is DataLoss. A torn last record (the process died
+// inside a write, which was never acknowledged) recovers as it should.
+// Every write is synced before it returns OK. A write that fails (a full
+// disk, an I/O error) returns the error naming its record and is not
+// acknowledged: the next write first resumes the database (opening it
+// again when RocksDB cannot resume in place) and takes back whatever of the
+// failed source-log write reached the log, so a retry stores it once. Every
+// value read back is verified; a record that fails is DataLoss naming the
+// column family and the key (non-printable bytes escaped), and a batch missing
+// between two stored batches of a source is DataLoss too, as an acknowledged
+// append was lost.
 //
 // Thread compatibility: one caller at a time (RocksDB's LOCK file keeps a
 // second store, in this or another process, off the same directory).
@@ -53,6 +65,7 @@ namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
 class Env;
+class Status;
 }  // namespace rocksdb
 
 namespace diffmesh {
@@ -127,6 +140,11 @@ class RocksMeshStore : public MeshStore {
                  std::unique_ptr<rocksdb::DB> db,
                  std::vector<rocksdb::ColumnFamilyHandle*> handles);
 
+  // Opens the record of the last acknowledged write; DataLoss if the
+  // database recovered fewer writes than it names.
+  absl::Status CheckAcknowledged();
+  // After an acknowledged write: records the database's sequence number.
+  void RecordAcknowledged();
   // Fills next_sequence_ from the last key of each source.
   absl::Status RecoverSequences();
   // Writes the format of a new store, or checks an existing one's.
@@ -143,6 +161,14 @@ class RocksMeshStore : public MeshStore {
                             const RecordFn& record, absl::string_view what);
   absl::Status IngestRecords(rocksdb::ColumnFamilyHandle* family, size_t n,
                              const RecordFn& record, absl::string_view what);
+  void FindFamilies();
+  void Close();  // releases the handles and closes the database
+  // First in every public call: resumes the database if the last write
+  // failed (opening it again if it must) and takes back the failed write's
+  // records. Until it succeeds, every call returns its error.
+  absl::Status ResumeAfterFailure();
+  // After a write: its status, remembering a failure.
+  absl::Status Wrote(const rocksdb::Status& s, absl::string_view what);
 
   std::string path_;
   RocksMeshStoreOptions options_;
@@ -157,6 +183,12 @@ class RocksMeshStore : public MeshStore {
   // here has none stored and starts at 1.
   std::map<std::string, uint64_t> next_sequence_;
   uint64_t ingested_ = 0;  // names the next ingest file
+  bool failed_ = false;    // the last write failed: resume before the next
+  int ack_fd_ = -1;        // the ACKNOWLEDGED file
+  uint64_t acknowledged_ = 0;
+  // Keys of source-log records whose write failed (and may have reached
+  // the log all the same).
+  std::vector<std::string> unacknowledged_;
 };
 
 }  // namespace diffmesh

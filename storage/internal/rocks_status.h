@@ -2,9 +2,9 @@
 //
 //   DM_RETURN_IF_ERROR(FromRocks(db->Put(options, key, value), "put 'k'"));
 //
-// Corruption is DataLoss, NotFound stays NotFound, I/O errors are
-// Unavailable (they may pass), anything else Internal; the message starts
-// with `what`.
+// Corruption is DataLoss, NotFound stays NotFound, a full disk is
+// ResourceExhausted, other I/O errors are Unavailable (they may pass),
+// anything else Internal; the message starts with `what`.
 #pragma once
 
 #include <string>
@@ -22,6 +22,7 @@ inline absl::Status FromRocks(const rocksdb::Status& s,
   std::string message = absl::StrCat(what, ": ", s.ToString());
   if (s.IsCorruption()) return absl::DataLossError(message);
   if (s.IsNotFound()) return absl::NotFoundError(message);
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(message);
   if (s.IsIOError()) return absl::UnavailableError(message);
   return absl::InternalError(message);
 }
