@@ -759,11 +759,23 @@ absl::Status Mesh::Advance() {
     return absl::InternalError(
         absl::StrCat("the mesh's dataflows stalled at time ", time_));
   }
+  if (worker_.TakeDiffOverflow()) {
+    std::lock_guard<std::mutex> lock(group_->mu);
+    group_->diff_overflow = true;
+  }
   // Every worker's captures for the closed time are in: worker 0 turns
   // them into data versions and changes, once.
   absl::Status closed = Agree<absl::Status>([&] {
+    absl::Status overflow;
     {
       std::lock_guard<std::mutex> lock(group_->mu);
+      if (group_->diff_overflow) {
+        group_->diff_overflow = false;
+        overflow = absl::OutOfRangeError(absl::StrCat(
+            "a row's multiplicity overflowed 64 bits by time ", time_,
+            " (a join or sum of counts beyond 2^63): the products computed "
+            "since are wrong"));
+      }
       for (auto& [id, p] : group_->products) {
         for (const auto& [t, net] : p.unversioned) {
           // A time whose updates cancel out is not a new version.
@@ -791,6 +803,7 @@ absl::Status Mesh::Advance() {
         group_->changes.push_back(std::move(change));
       }
     }
+    DM_RETURN_IF_ERROR(overflow);
     if (options_.store == nullptr) return absl::OkStatus();
     return options_.store->PutNextTime(next);
   });

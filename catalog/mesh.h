@@ -187,6 +187,7 @@ class MeshGroup {
   TimedCounts<std::pair<ColumnRef, ColumnRef>> closure;
   std::vector<MeshChange> pending;
   std::vector<MeshChange> changes;
+  bool diff_overflow = false;  // a worker's operators overflowed a diff
 };
 
 class Mesh {
@@ -222,7 +223,10 @@ class Mesh {
   // first), and advances.
   absl::StatusOr<RefreshReport> Refresh();
   // Closes the current time: runs both dataflows until every result for it
-  // is final, assigns data versions, records the changes.
+  // is final, assigns data versions, records the changes. OutOfRange when
+  // a row's multiplicity overflowed 64 bits in an operator (with several
+  // workers: at this Advance, or the next when another worker found it
+  // late; every worker returns the same).
   absl::Status Advance();
   uint64_t time() const { return time_; }
 

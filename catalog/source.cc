@@ -113,12 +113,20 @@ constexpr size_t kParallelSortMin = 1 << 14;
 // (a positive integer) or retracted (a negative one).
 constexpr char kDiffColumn[] = "diff";
 
+// A change-log diff's largest magnitude: 2^40 (about 10^12 copies of a
+// row), so that no file can make the sums of diffs overflow 64 bits.
+constexpr int64_t kMaxChangeLogDiff = int64_t{1} << 40;
+
 // The diff of a change-log record, or why it is not one.
 std::string ParseDiff(absl::string_view text, int64_t* diff) {
   absl::StatusOr<Value> v = ParseField(text, ValueType::kInt64);
   if (!v.ok() || v->is_null() || v->as_int64() == 0) {
     return absl::StrCat("field '", kDiffColumn,
                         "' expects a non-zero integer, got '", text, "'");
+  }
+  if (v->as_int64() > kMaxChangeLogDiff || v->as_int64() < -kMaxChangeLogDiff) {
+    return absl::StrCat("field '", kDiffColumn, "' is ", text,
+                        ", beyond the limit of +-2^40 copies of a row");
   }
   *diff = v->as_int64();
   return "";

@@ -247,7 +247,7 @@ class Batcher {
         out.Push(std::move(y));
         rb.Next();
       } else {
-        x.diff += y.diff;
+        AddDiff(x.diff, y.diff);
         if (!IsZero(x.diff)) out.Push(std::move(x));
         ra.Next();
         rb.Next();

@@ -1,6 +1,7 @@
 #include "engine/graph.h"
 
 #include "engine/check.h"
+#include "engine/difference.h"
 #include "engine/memory.h"
 
 namespace diffmesh {
@@ -158,10 +159,14 @@ bool Worker::Step() {
   // keeps a later Idle from sleeping (see Doorbell).
   if (fabric_ != nullptr) doorbell_seen_ = fabric_->doorbell(index_).Seen();
   bool worked = false;
+  // Raised by this worker's idle merging (or, where several workers share
+  // a thread, by one of them: the flag cannot tell).
+  diff_overflow_ |= TakeThreadDiffOverflow();
   for (auto& graph : graphs_) worked |= graph->Step();
   if (!worked && peers() == 1) {
     for (auto& graph : graphs_) worked |= graph->Exert(kIdleFuel);
   }
+  diff_overflow_ |= TakeThreadDiffOverflow();
   return worked;
 }
 

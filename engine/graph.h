@@ -210,6 +210,13 @@ class Worker {
   bool StepWhile(const std::function<bool()>& condition);
   // Every dataflow of this worker is complete (see Graph::Complete).
   bool AllComplete();
+  // Whether a diff overflowed (engine/difference.h) in an operator this
+  // worker stepped since the last call; clears it.
+  bool TakeDiffOverflow() {
+    const bool was = diff_overflow_;
+    diff_overflow_ = false;
+    return was;
+  }
 
   // Fuel for idle maintenance: a single worker spends a large amount when it
   // has nothing else to do; one of several spends small slices and checks
@@ -233,6 +240,7 @@ class Worker {
   Fabric* fabric_ = nullptr;
   int index_ = 0;
   uint64_t doorbell_seen_ = 0;
+  bool diff_overflow_ = false;
 };
 
 }  // namespace diffmesh

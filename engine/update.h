@@ -34,7 +34,7 @@ void CoalesceSorted(Vec& v, KeyEq key_eq, DiffOf diff) {
   for (size_t i = 0; i < v.size();) {
     size_t j = i + 1;
     auto sum = diff(v[i]);
-    while (j < v.size() && key_eq(v[i], v[j])) sum += diff(v[j++]);
+    while (j < v.size() && key_eq(v[i], v[j])) AddDiff(sum, diff(v[j++]));
     if (!IsZero(sum)) {
       if (out != i) v[out] = std::move(v[i]);
       diff(v[out]) = sum;

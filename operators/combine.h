@@ -25,7 +25,7 @@ Collection<D, T, R> Combine(const Collection<D, T, R>& input) {
     sums.reserve(in.size());
     for (auto& u : in) {
       auto [it, fresh] = sums.try_emplace({std::move(u.data), u.time}, u.diff);
-      if (!fresh) it->second += u.diff;
+      if (!fresh) AddDiff(it->second, u.diff);
     }
     out->reserve(sums.size());
     for (auto& [key, diff] : sums) {

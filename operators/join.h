@@ -173,7 +173,7 @@ class JoinOperator : public OperatorBase {
           T bt = ScopeTime<TBB, T>::In(batch.TimeAt(i));
           for (const auto& [ov, ot, orr] : other) {
             output.push_back({g(key, batch.vals[v], ov), Join(bt, ot),
-                              batch.DiffAt(i) * orr});
+                              MultiplyDiff(batch.DiffAt(i), orr)});
           }
         }
       }

@@ -302,7 +302,20 @@ absl::Status RocksMeshStore::CheckFormat(bool existed) {
       db_->Get(rocksdb::ReadOptions(), meta_, kFormatKey, &value);
   const std::string where = RecordName(kMetaFamily, kFormatKey);
   if (s.IsNotFound()) {
-    if (existed) value = "1";  // written before formats were recorded
+    // Written before formats were recorded, if it holds anything; a store
+    // whose creation was cut short (the process died before the format
+    // was written) holds nothing and is new.
+    bool empty = true;
+    for (rocksdb::ColumnFamilyHandle* family : {catalog_, source_log_, meta_}) {
+      std::unique_ptr<rocksdb::Iterator> it(
+          db_->NewIterator(rocksdb::ReadOptions(), family));
+      it->SeekToFirst();
+      DM_RETURN_IF_ERROR(
+          FromRocks(it->status(),
+                    absl::StrCat("reading the mesh store at '", path_, "'")));
+      empty = empty && !it->Valid();
+    }
+    if (existed && !empty) value = "1";
   } else {
     DM_RETURN_IF_ERROR(FromRocks(s, absl::StrCat("reading ", where)));
   }

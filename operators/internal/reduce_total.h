@@ -50,7 +50,7 @@ class ReduceTotalOperator : public OperatorBase {
         cursor.SeekKey(key);
         if (cursor.KeyValid() && cursor.Key() == key) {
           cursor.MapKeyUpdates(
-              [&](const Unit&, const T&, const R& r) { count += r; });
+              [&](const Unit&, const T&, const R& r) { AddDiff(count, r); });
         }
         // Key-only: one value per key, times ascending.
         size_t v = b.key_offsets[k];

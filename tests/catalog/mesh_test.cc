@@ -586,5 +586,25 @@ TEST(MeshClosureOracle, RandomRetireAndPublish) {
   }
 }
 
+// Multiplicities beyond 64 bits (a join of two rows present 2^40 times
+// each) are an error of the Advance, not undefined behaviour.
+TEST(Mesh, AMultiplicityOverflowIsOutOfRange) {
+  TempDir dir;
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  const std::string twice = "diff,k,v\n1099511627776,1,a\n";
+  Table a = Must(mesh->Source(Describe("t.a"),
+                              {.path = dir.Write("a.changes.csv", twice)}));
+  Table b = Must(mesh->Source(Describe("t.b"),
+                              {.path = dir.Write("b.changes.csv", twice)}));
+  Table joined = Must(a.JoinOn(Must(b.Rename("v", "w")), {{"k", "k"}}));
+  ASSERT_THAT(mesh->Publish(joined, Describe("t.joined")), IsOk());
+  absl::Status advanced = mesh->Advance();
+  EXPECT_THAT(advanced, StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_THAT(std::string(advanced.message()), HasSubstr("overflowed"));
+  // Reported once, for the time it happened.
+  EXPECT_THAT(mesh->Advance(), IsOk());
+}
+
 }  // namespace
 }  // namespace diffmesh

@@ -471,7 +471,8 @@ TEST_F(SourceTest, IncrementalChangeLogEqualsAFreshRead) {
 TEST_F(SourceTest, ChangeLogRowsAreTheSumOfTheirChanges) {
   std::string file = Write("orders.changes.csv",
                            "diff,name,n\n+1,ada,1\n+1,bob,2\n-1,ada,1\n"
-                           "2,cy,3\n0,zero,1\nx,bad,1\n+1,short\n");
+                           "2,cy,3\n0,zero,1\nx,bad,1\n+1,short\n"
+                           "1099511627777,huge,1\n");
   auto source = Open({.path = file});
   EXPECT_EQ(source->format(), SourceFormat::kCsvChanges);
   ASSERT_EQ(source->schema().size(), 2u);  // the diff is not a column
@@ -487,7 +488,9 @@ TEST_F(SourceTest, ChangeLogRowsAreTheSumOfTheirChanges) {
   EXPECT_THAT(reasons,
               ElementsAre("6: field 'diff' expects a non-zero integer, got '0'",
                           "7: field 'diff' expects a non-zero integer, got 'x'",
-                          "8: has 2 fields, the header has 3"));
+                          "8: has 2 fields, the header has 3",
+                          "9: field 'diff' is 1099511627777, beyond the "
+                          "limit of +-2^40 copies of a row"));
   // Appending changes reads only them.
   {
     std::ofstream out(file, std::ios::app);

@@ -79,5 +79,47 @@ TEST(SmokeDeathTest, ReaderAfterDeliveredDataAborts) {
   EXPECT_DEATH(ConnectAfterDelivery(), "would miss it");
 }
 
+// Diffs that overflow 64 bits are not undefined behaviour passed on
+// silently: the worker that stepped the operator reports them.
+TEST(Smoke, DiffOverflowIsReportedByTheWorker) {
+  constexpr int64_t kHalf = int64_t{1} << 62;
+  Worker worker;
+  Graph& graph = worker.NewDataflow("overflow");
+  auto [in, words] = NewInput<std::string>(graph);
+  auto [left_in, left] = NewInput<std::pair<int, int>>(graph);
+  auto [right_in, right] = NewInput<std::pair<int, int>>(graph);
+  std::map<std::string, int64_t> acc;
+  auto counted = Inspect(Count(words), [&](const auto& d, uint64_t, int64_t r) {
+    acc[d.first] += r;
+  });
+  auto joined = Join(left, right);
+  auto probe = ProbeStream(counted.stream);
+  auto joined_probe = ProbeStream(joined.stream);
+  auto run = [&](uint64_t t) {
+    in.AdvanceTo(t);
+    left_in.AdvanceTo(t);
+    right_in.AdvanceTo(t);
+    return worker.StepWhile(
+        [&] { return probe.LessThan(t) || joined_probe.LessThan(t); });
+  };
+  // Large but fine: 2^62 + 2^62 - 1 < 2^63.
+  in.Update("a", kHalf);
+  in.Update("a", kHalf - 1);
+  ASSERT_TRUE(run(1));
+  EXPECT_FALSE(worker.TakeDiffOverflow());
+  // 2^62 * 3 in a sum of diffs.
+  in.Update("b", kHalf);
+  in.Update("b", kHalf);
+  in.Update("b", kHalf);
+  ASSERT_TRUE(run(2));
+  EXPECT_TRUE(worker.TakeDiffOverflow());
+  EXPECT_FALSE(worker.TakeDiffOverflow());  // taken
+  // 2^32 * 2^32 in a join's product of diffs.
+  left_in.Update({1, 10}, int64_t{1} << 32);
+  right_in.Update({1, 20}, int64_t{1} << 32);
+  ASSERT_TRUE(run(3));
+  EXPECT_TRUE(worker.TakeDiffOverflow());
+}
+
 }  // namespace
 }  // namespace diffmesh

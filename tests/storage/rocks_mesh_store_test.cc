@@ -510,6 +510,23 @@ TEST_F(RocksMeshStoreTest, StoresOfAnotherFormatAreRefused) {
   }
 }
 
+// A process that died while creating a store (its families made, the
+// format not yet written) leaves an empty store: it opens as a new one
+// (found by the crash test), while an old store with records stays refused.
+TEST_F(RocksMeshStoreTest, AStoreCutShortAtCreationOpensAsNew) {
+  ASSERT_NE(OpenStore(), nullptr);
+  RawDelete("meta", "format");
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    ASSERT_THAT(store->AppendSourceBatch("s.x", SmallBatch(1, 1)), IsOk());
+  }
+  ASSERT_NE(OpenStore(), nullptr);  // the format was written
+  RawDelete("meta", "format");
+  EXPECT_THAT(RocksMeshStore::Open(dir_),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 TEST_F(RocksMeshStoreTest, SourceLogKeysAreSourceZeroBigEndianSequence) {
   {
     auto store = OpenStore();
