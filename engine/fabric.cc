@@ -36,9 +36,14 @@ void Doorbell::Wait(uint64_t seen) {
   }
   std::unique_lock<std::mutex> lock(mutex_);
   sleeping_.store(true, std::memory_order_seq_cst);
+  sleeps_.fetch_add(1, std::memory_order_relaxed);
   // The timeout only bounds the damage of a bug; wake-ups come from Ring.
-  wake_.wait_for(lock, std::chrono::milliseconds(50),
-                 [&] { return Seen() != seen; });
+  const auto start = std::chrono::steady_clock::now();
+  const bool rang =
+      wake_.wait_for(lock, kSleepLimit, [&] { return Seen() != seen; });
+  if (rang && std::chrono::steady_clock::now() - start >= kSleepLimit) {
+    late_wakeups_.fetch_add(1, std::memory_order_relaxed);
+  }
   sleeping_.store(false, std::memory_order_seq_cst);
 }
 

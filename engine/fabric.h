@@ -17,6 +17,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -56,7 +57,16 @@ class Doorbell {
   // sleeps. Returns early on a ring.
   void Wait(uint64_t seen);
 
+  // How often Wait slept, and how often a sleep ended by its timeout with a
+  // ring already there: a lost wake-up, which the timeout only bounds (a
+  // test asserts there are none).
+  uint64_t sleeps() const { return sleeps_.load(); }
+  uint64_t late_wakeups() const { return late_wakeups_.load(); }
+  static constexpr std::chrono::milliseconds kSleepLimit{50};
+
  private:
+  std::atomic<uint64_t> sleeps_{0};
+  std::atomic<uint64_t> late_wakeups_{0};
   std::atomic<uint64_t> rings_{0};
   std::atomic<bool> sleeping_{false};
   std::mutex mutex_;

@@ -1,7 +1,7 @@
 // The fabric between workers: mailboxes deliver every message once, in the
 // order each sender sent it, across segment boundaries and from several
-// sender threads at once; a parked receiver wakes on delivery; undelivered
-// messages are freed with the mailbox.
+// sender threads at once; a parked receiver wakes on delivery, never by
+// the timeout; undelivered messages are freed with the mailbox.
 #include "engine/fabric.h"
 
 #include <chrono>
@@ -102,6 +102,34 @@ TEST(DoorbellTest, ParkedReceiverWakesOnRing) {
   doorbell.Wait(seen);  // spins, yields, then parks until the ring
   EXPECT_NE(doorbell.Seen(), seen);
   ringer.join();
+}
+
+// Two threads ring each other's doorbell back and forth, each ring a
+// little late so the other is asleep: every sleep must end by the ring,
+// none by the timeout that would hide a lost wake-up.
+TEST(DoorbellTest, NoWakeUpIsLost) {
+  Doorbell a, b;
+  constexpr int kRounds = 60;
+  std::thread other([&] {
+    uint64_t seen = b.Seen();
+    for (int i = 0; i < kRounds; ++i) {
+      while (b.Seen() == seen) b.Wait(seen);
+      seen = b.Seen();
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+      a.Ring();
+    }
+  });
+  uint64_t seen = a.Seen();
+  for (int i = 0; i < kRounds; ++i) {
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+    b.Ring();
+    while (a.Seen() == seen) a.Wait(seen);
+    seen = a.Seen();
+  }
+  other.join();
+  // The test means something only if the threads slept.
+  EXPECT_GT(a.sleeps() + b.sleeps(), uint64_t{kRounds});
+  EXPECT_EQ(a.late_wakeups() + b.late_wakeups(), 0u);
 }
 
 }  // namespace
