@@ -198,6 +198,18 @@ bool Worker::StepWhile(const std::function<bool()>& condition) {
   return true;
 }
 
+size_t Graph::HeldBytes() const {
+  size_t total = 0;
+  for (const auto& op : operators_) total += op->HeldBytes();
+  return total;
+}
+
+size_t Worker::HeldBytes() const {
+  size_t total = 0;
+  for (const auto& graph : graphs_) total += graph->HeldBytes();
+  return total;
+}
+
 bool Worker::AllComplete() {
   for (auto& graph : graphs_) {
     if (!graph->Complete()) return false;

@@ -164,6 +164,8 @@ class Graph {
     return progress_ ? progress_->batches_sent() : 0;
   }
   size_t num_operators() const { return operators_.size(); }
+  // The bytes of state every operator holds (OperatorBase::HeldBytes).
+  size_t HeldBytes() const;
   const OperatorBase& op(int i) const { return *operators_[i]; }
 
  private:
@@ -210,6 +212,9 @@ class Worker {
   bool StepWhile(const std::function<bool()>& condition);
   // Every dataflow of this worker is complete (see Graph::Complete).
   bool AllComplete();
+  // The bytes of state the operators of every dataflow hold: traces (with
+  // the batches their readers pin), batchers, pending work.
+  size_t HeldBytes() const;
   // Whether a diff overflowed (engine/difference.h) in an operator this
   // worker stepped since the last call; clears it.
   bool TakeDiffOverflow() {

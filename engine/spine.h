@@ -118,6 +118,13 @@ class Spine {
     return SumOverBatches([](const auto& b) { return b.Bytes(); },
                           [](const auto& m) { return m.output_bytes(); });
   }
+  // Whether `batch` is one of the spine's batches (or a merge's input).
+  bool Holds(const Batch<K, V, T, R>* batch) const {
+    for (const Level& l : levels_) {
+      if (l.a.get() == batch || l.b.get() == batch) return true;
+    }
+    return false;
+  }
   size_t NumBatches() const {
     size_t n = 0;
     for (const Level& l : levels_) n += (l.a != nullptr) + (l.b != nullptr);

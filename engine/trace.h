@@ -16,6 +16,14 @@
 // batches newer than the oldest acknowledgement. Dropping a reader releases
 // both its holds.
 //
+// Memory: HeldBytes counts everything the trace keeps alive, the spine and
+// the batches a reader has not acknowledged that the spine has merged away
+// since (PinnedBytes). A reader that stops acknowledging pins every batch
+// inserted after its last acknowledgement: UnacknowledgedBatches reports how
+// far the slowest reader lags, and acknowledging or releasing frees it.
+// The arrange operator drops a trace that has no reader and no other owner
+// (operators/arrange.h), so a trace nobody can read is not maintained.
+//
 // Thread compatibility: a trace belongs to one worker.
 #pragma once
 
@@ -56,6 +64,20 @@ class Trace {
   size_t StoredUpdates() const { return spine_.StoredUpdates(); }
   size_t StoredBytes() const { return spine_.StoredBytes(); }
   size_t NumReaders() const { return readers_.size(); }
+
+  // Batches kept only for readers that have not acknowledged them (the
+  // spine no longer holds them, merged or compacted).
+  size_t PinnedUpdates() const {
+    return SumPinned([](const auto& b) { return b.size(); });
+  }
+  size_t PinnedBytes() const {
+    return SumPinned([](const auto& b) { return b.Bytes(); });
+  }
+  // Everything the trace keeps alive: the spine plus the pinned batches.
+  size_t HeldUpdates() const { return StoredUpdates() + PinnedUpdates(); }
+  size_t HeldBytes() const { return StoredBytes() + PinnedBytes(); }
+  // How many batches the least advanced reader has not acknowledged.
+  uint64_t UnacknowledgedBatches() const { return seq_ - OldestAcknowledged(); }
 
   // A cursor over the trace as of batch `seq`.
   TraceCursor<K, V, T, R> CursorThrough(uint64_t seq) const {
@@ -112,12 +134,25 @@ class Trace {
       spine_.SetSince(std::move(since));
     }
   }
-  void TrimRecent() {
+  uint64_t OldestAcknowledged() const {
     uint64_t oldest = seq_;
     for (const auto& [id, r] : readers_)
       oldest = std::min(oldest, r.acknowledged);
+    return oldest;
+  }
+  void TrimRecent() {
+    const uint64_t oldest = OldestAcknowledged();
     while (!recent_.empty() && recent_.front().first <= oldest)
       recent_.pop_front();
+  }
+
+  template <class Of>
+  size_t SumPinned(Of of) const {
+    size_t total = 0;
+    for (const auto& [s, batch] : recent_) {
+      if (!spine_.Holds(batch.get())) total += of(*batch);
+    }
+    return total;
   }
 
   Spine<K, V, T, R> spine_;

@@ -9,7 +9,9 @@
 // into the trace and sends it to every reader. It holds capabilities for the
 // pending updates only. When the worker is idle it spends fuel on the
 // trace's merges. On several workers an Exchange in front routes each key to
-// its owner.
+// its owner. A trace with no reader and no other owner (every Arranged
+// handle to it gone) can never be read: the operator drops it and goes on
+// sending its batches to the stream alone.
 #pragma once
 
 #include <memory>
@@ -78,22 +80,30 @@ class ArrangeOperator : public OperatorBase {
       if (batcher_.empty()) {
         // The usual activation of a quiet arrangement: only time moved on.
         batcher_.Skip(frontier);
-        trace->Advance(frontier);
+        if (trace) trace->Advance(frontier);
       } else {
         Antichain<T> batch_lower;
         auto batch = batcher_.Seal(frontier, &batch_lower);
-        uint64_t seq = trace->Insert(batch);
+        uint64_t seq = trace ? trace->Insert(batch) : ++dropped_seq_;
         if (!batch->empty())
           out.Send({std::move(batch_lower), POut{std::move(batch), seq}});
       }
     }
     out.SetCapabilities(batcher_.PendingFrontier());
+    if (trace && trace->NumReaders() == 0 && trace.use_count() == 1) {
+      dropped_seq_ = trace->sequence();
+      trace.reset();
+    }
   }
 
-  bool Exert(int64_t fuel) override { return trace->spine().Exert(fuel); }
-  bool CatchUp(int64_t fuel) override { return trace->spine().CatchUp(fuel); }
+  bool Exert(int64_t fuel) override {
+    return trace && trace->spine().Exert(fuel);
+  }
+  bool CatchUp(int64_t fuel) override {
+    return trace && trace->spine().CatchUp(fuel);
+  }
   size_t HeldBytes() const override {
-    return trace->StoredBytes() + batcher_.PendingBytes();
+    return (trace ? trace->HeldBytes() : 0) + batcher_.PendingBytes();
   }
 
   InputPort<T, PIn> in;
@@ -102,6 +112,7 @@ class ArrangeOperator : public OperatorBase {
 
  private:
   Batcher<K, V, T, R> batcher_;
+  uint64_t dropped_seq_ = 0;  // sequence numbers once the trace is dropped
 };
 
 template <class Split, class D, class T, class R>

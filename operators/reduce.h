@@ -142,7 +142,7 @@ class ReduceOperator : public OperatorBase {
   size_t HeldBytes() const override {
     size_t keys = 0;
     for (const auto& [time, set] : pending_) keys += set.size();
-    return trace->StoredBytes() + keys * (sizeof(K) + 32);
+    return trace->HeldBytes() + keys * (sizeof(K) + 32);
   }
 
  private:

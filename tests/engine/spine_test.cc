@@ -1,10 +1,13 @@
 // The spine: merging keeps contents exact at times beyond since, compaction
-// bounds memory on an insert/delete stream, readers holding since back keep
-// history readable.
+// bounds memory on an insert/delete stream (everything a trace holds,
+// counted), readers holding since back keep history readable, an idle
+// reader's pin is counted and freed, a trace nobody can read is dropped.
 #include "engine/spine.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
+#include <memory>
 #include <random>
 #include <tuple>
 #include <vector>
@@ -16,6 +19,7 @@
 #include "engine/trace.h"
 #include "gtest/gtest.h"
 #include "operators/arrange.h"
+#include "operators/inspect.h"
 
 namespace diffmesh {
 namespace {
@@ -171,26 +175,114 @@ bool InsertDeleteRound(ArrangedRecords& flow, uint32_t n, uint64_t round) {
 }
 
 // 1,000 records inserted and deleted for 10,000 rounds with since following
-// the input: the trace's stored update count stays bounded. Bound: since
-// trails the input by one round, so a round's merge of +1,000 and -1,000
-// cannot cancel yet and its 2,000 updates wait at level 11; they cancel when
-// the next round's merge result joins them, by which time since has passed
-// both. Meanwhile the current round's two batches sit at level 10: at most
-// 4 x 1,000 live updates, whatever the number of rounds.
+// the input: everything the trace holds (spine and pinned batches) stays
+// bounded. Bound: since trails the input by one round, so a round's merge of
+// +1,000 and -1,000 cannot cancel yet and its 2,000 updates wait at level
+// 11; they cancel when the next round's merge result joins them, by which
+// time since has passed both. Meanwhile the current round's two batches sit
+// at level 10: at most 4 x 1,000 live updates, whatever the number of
+// rounds. The worker's held bytes (trace, batcher) are as flat.
 TEST(CompactionTest, InsertDeleteStreamStaysBounded) {
   constexpr uint32_t kRecords = 1000;
   constexpr uint64_t kRounds = 10000;
   ArrangedRecords flow;
   TraceReader<uint32_t, Unit, uint64_t, int64_t> reader(flow.trace);
-  size_t max_stored = 0;
+  size_t max_held = 0;
+  size_t max_bytes_early = 0;
+  size_t max_bytes_late = 0;
   for (uint64_t round = 0; round < kRounds; ++round) {
     ASSERT_TRUE(InsertDeleteRound(flow, kRecords, round));
+    reader.Acknowledge(flow.trace->sequence());
     reader.SetSince(Antichain<uint64_t>(2 * round + 2));
-    max_stored = std::max(max_stored, flow.trace->StoredUpdates());
+    max_held = std::max(max_held, flow.trace->HeldUpdates());
+    size_t& bytes = round < kRounds / 10 ? max_bytes_early : max_bytes_late;
+    if (round >= 10) bytes = std::max(bytes, flow.worker.HeldBytes());
   }
-  EXPECT_LE(max_stored, 4u * kRecords);
-  std::printf("max stored updates over %llu rounds: %zu\n",
-              static_cast<unsigned long long>(kRounds), max_stored);
+  EXPECT_EQ(flow.trace->PinnedBytes(), 0u);
+  EXPECT_LE(max_held, 4u * kRecords);
+  EXPECT_GT(max_bytes_early, 0u);
+  EXPECT_LE(max_bytes_late, max_bytes_early);
+  std::printf(
+      "over %llu rounds: max held updates %zu, max held bytes %zu "
+      "(rounds 10-999) and %zu (rounds 1000-)\n",
+      static_cast<unsigned long long>(kRounds), max_held, max_bytes_early,
+      max_bytes_late);
+}
+
+// A reader that stops acknowledging pins every batch inserted since: the
+// trace counts them (held, pinned, unacknowledged batches), the worker's
+// held bytes include them, and acknowledging frees them.
+TEST(CompactionTest, AnIdleReaderPinIsCountedAndFreed) {
+  constexpr uint32_t kRecords = 100;
+  constexpr uint64_t kRounds = 50;
+  ArrangedRecords flow;
+  TraceReader<uint32_t, Unit, uint64_t, int64_t> follower(flow.trace);
+  TraceReader<uint32_t, Unit, uint64_t, int64_t> idle(flow.trace);
+  const uint64_t start = flow.trace->sequence();
+  for (uint64_t round = 0; round < kRounds; ++round) {
+    ASSERT_TRUE(InsertDeleteRound(flow, kRecords, round));
+    follower.Acknowledge(flow.trace->sequence());
+    follower.SetSince(Antichain<uint64_t>(2 * round + 2));
+    idle.SetSince(Antichain<uint64_t>(2 * round + 2));
+  }
+  while (flow.trace->spine().Exert(1 << 20)) {
+  }
+  const uint64_t batches = flow.trace->sequence() - start;
+  EXPECT_GE(batches, kRounds);
+  EXPECT_EQ(flow.trace->UnacknowledgedBatches(), batches);
+  // The spine has compacted the rounds away; the idle reader still pins
+  // each round's 2 x kRecords updates.
+  EXPECT_LE(flow.trace->StoredUpdates(), 4u * kRecords);
+  EXPECT_EQ(flow.trace->PinnedUpdates(), kRounds * 2 * kRecords);
+  EXPECT_EQ(flow.trace->HeldUpdates(),
+            flow.trace->StoredUpdates() + flow.trace->PinnedUpdates());
+  const size_t pinned_bytes = flow.trace->PinnedBytes();
+  EXPECT_GE(flow.worker.HeldBytes(), pinned_bytes + flow.trace->StoredBytes());
+
+  idle.Acknowledge(flow.trace->sequence());
+  EXPECT_EQ(flow.trace->UnacknowledgedBatches(), 0u);
+  EXPECT_EQ(flow.trace->PinnedBytes(), 0u);
+  EXPECT_EQ(flow.trace->HeldUpdates(), flow.trace->StoredUpdates());
+  EXPECT_LT(flow.worker.HeldBytes(), pinned_bytes);
+}
+
+// An arrangement whose handle is gone and that no operator reads can never
+// be read: its operator drops the trace (the worker holds nothing for it)
+// and still sends every batch on. Kept by a handle, the trace stays: the
+// worker then holds exactly the trace's bytes more.
+TEST(CompactionTest, ATraceNobodyCanReadIsDropped) {
+  size_t kept_worker_bytes = 0;
+  size_t kept_trace_bytes = 0;
+  for (bool keep : {true, false}) {
+    Worker worker;
+    auto [input, records] = NewInput<uint32_t>(worker.NewDataflow("records"));
+    std::shared_ptr<Trace<uint32_t, Unit, uint64_t, int64_t>> kept;
+    int64_t seen = 0;
+    Probe<uint64_t> probe;
+    {
+      auto arranged = ArrangeBySelf(records);
+      if (keep) kept = arranged.trace;
+      auto back = Inspect(AsCollection(arranged),
+                          [&](uint32_t, uint64_t, int64_t r) { seen += r; });
+      probe = ProbeStream(back.stream);
+    }
+    for (uint64_t round = 0; round < 5; ++round) {
+      for (uint32_t i = 0; i < 1000; ++i) input.Insert(i + 1000 * round);
+      input.AdvanceTo(round + 1);
+      ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(round + 1); }));
+    }
+    EXPECT_EQ(seen, 5000) << "keep " << keep;
+    if (keep) {
+      while (kept->spine().Exert(1 << 20)) {
+      }
+      EXPECT_EQ(kept->HeldUpdates(), 5000u);
+      kept_trace_bytes = kept->HeldBytes();
+      kept_worker_bytes = worker.HeldBytes();
+      EXPECT_GE(kept_worker_bytes, kept_trace_bytes);
+    } else {
+      EXPECT_EQ(worker.HeldBytes(), kept_worker_bytes - kept_trace_bytes);
+    }
+  }
 }
 
 // Time moving on with no update stores no batch and takes no sequence
