@@ -158,6 +158,8 @@ class CsvScanner {
   bool done() const { return pos_ >= text_.size(); }
   size_t pos() const { return pos_; }
   int line() const { return line_; }
+  // The line of a quote the last record read never closed, or 0.
+  int unclosed_quote_line() const { return unclosed_quote_line_; }
   bool AtLineEnd() const { return AtLineEnd(pos_); }
   void SkipLineEnd() {
     if (pos_ < text_.size() && text_[pos_] == '\r') ++pos_;
@@ -178,6 +180,7 @@ class CsvScanner {
         ++pos_;
         for (;;) {
           if (pos_ >= n) {
+            unclosed_quote_line_ = opened;
             return absl::StrCat("quote opened on line ", opened,
                                 " is never closed");
           }
@@ -227,6 +230,7 @@ class CsvScanner {
   absl::string_view text_;
   size_t pos_ = 0;
   int line_;
+  int unclosed_quote_line_ = 0;
 };
 
 absl::Status CheckHeader(const std::vector<std::string>& header,
@@ -283,6 +287,15 @@ std::vector<CsvSpan> SplitCsv(absl::string_view text) {
 std::string ReadCsvRecord(absl::string_view record, int line,
                           std::vector<std::string>* fields) {
   return CsvScanner(record, line).ReadRecord(fields);
+}
+
+int CsvRunawayQuoteLine(absl::string_view text) {
+  if (text.find('"') == absl::string_view::npos) return 0;
+  const std::vector<CsvSpan> spans = SplitCsv(text);
+  if (spans.empty()) return 0;
+  CsvScanner scanner(spans.back().text, spans.back().line);
+  scanner.ReadRecord(nullptr);
+  return scanner.unclosed_quote_line();
 }
 
 namespace {

@@ -87,6 +87,9 @@ std::vector<CsvSpan> SplitCsv(absl::string_view text);
 // cannot be read.
 std::string ReadCsvRecord(absl::string_view record, int line,
                           std::vector<std::string>* fields);
+// The line where a quote opened that the last record of `text` never
+// closes (so that record runs to the end of the text), or 0.
+int CsvRunawayQuoteLine(absl::string_view text);
 // A record's fields as a row of `schema`: "" or why ToRows quarantines it.
 std::string CsvFieldsToRow(const std::vector<std::string>& fields,
                            const Schema& schema, Row* row);

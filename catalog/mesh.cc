@@ -100,6 +100,9 @@ void MergeReport(const RefreshReport& from, RefreshReport* into) {
   into->files_changed.insert(into->files_changed.end(),
                              from.files_changed.begin(),
                              from.files_changed.end());
+  into->failing_sources.insert(into->failing_sources.end(),
+                               from.failing_sources.begin(),
+                               from.failing_sources.end());
 }
 
 }  // namespace
@@ -485,9 +488,11 @@ absl::Status Mesh::FeedAll(RefreshReport* report) {
 absl::Status Mesh::FeedSources(RefreshReport* report) {
   // Every source's difference is made durable at once, before the dataflow
   // (or anybody) sees any of it: a crash leaves a time's changes wholly
-  // logged or not at all. A failed read or write leaves every source as it
-  // was, for the next poll.
+  // logged or not at all. A failed write leaves every source as it was,
+  // for the next poll. A source whose files cannot be read is left as it
+  // was (its rows held) and its status says why; the others go on.
   struct Peeked {
+    const std::string* id;
     SourceState* source;
     SourceDiff diff;
     SourceBatch batch;
@@ -496,21 +501,33 @@ absl::Status Mesh::FeedSources(RefreshReport* report) {
   peeked.reserve(sources_.size());
   for (auto& [id, source] : sources_) {
     absl::StatusOr<SourceDiff> diff = source.files->Peek();
-    if (!diff.ok()) {
-      return absl::Status(
-          diff.status().code(),
-          absl::StrCat("source ", id, ": ", diff.status().message()));
+    absl::Status status = diff.status();
+    if (!status.ok()) {
+      status = absl::Status(
+          status.code(), absl::StrCat("source ", id, ": ", status.message()));
     }
-    Peeked& p = peeked.emplace_back(Peeked{&source, *std::move(diff), {}});
+    {
+      std::lock_guard<std::mutex> lock(group_->mu);
+      const SourceHealth::Change change =
+          group_->source_health.Record(id, status, time_);
+      if (change.changed && group_->record_changes) {
+        const std::string stream = absl::StrCat("source ", id);
+        group_->Record(stream, time_, -1, change.before);
+        group_->Record(stream, time_, +1, change.after);
+      }
+      if (!status.ok()) {
+        report->failing_sources.push_back(*group_->source_health.Find(id));
+      }
+    }
+    if (!status.ok()) continue;
+    Peeked& p = peeked.emplace_back(Peeked{&id, &source, *std::move(diff), {}});
     p.batch.time = time_;
     p.batch.updates = std::move(p.diff.rows);
   }
   if (options_.store != nullptr) {
     std::vector<SourceAppend> appends;
-    size_t i = 0;
-    for (const auto& [id, source] : sources_) {
-      const SourceBatch& batch = peeked[i++].batch;
-      if (!batch.updates.empty()) appends.push_back({id, &batch});
+    for (const Peeked& p : peeked) {
+      if (!p.batch.updates.empty()) appends.push_back({*p.id, &p.batch});
     }
     if (!appends.empty()) {
       DM_RETURN_IF_ERROR(options_.store->AppendSourceBatches(appends));
@@ -532,6 +549,25 @@ absl::Status Mesh::FeedSources(RefreshReport* report) {
                                  p.diff.files_changed.end());
   }
   return absl::OkStatus();
+}
+
+std::vector<SourceStatus> Mesh::SourceStatuses() const {
+  std::vector<SourceStatus> all;
+  std::lock_guard<std::mutex> lock(group_->mu);
+  for (const auto& [id, source] : sources_) {
+    const SourceStatus* s = group_->source_health.Find(id);
+    all.push_back(s != nullptr ? *s : SourceStatus{.id = id});
+  }
+  return all;
+}
+
+absl::StatusOr<SourceStatus> Mesh::SourceStatusOf(const std::string& id) const {
+  if (sources_.find(id) == sources_.end()) {
+    return absl::NotFoundError(absl::StrCat("no source ", id));
+  }
+  std::lock_guard<std::mutex> lock(group_->mu);
+  const SourceStatus* s = group_->source_health.Find(id);
+  return s != nullptr ? *s : SourceStatus{.id = id};
 }
 
 absl::StatusOr<Table> Mesh::Publish(const Table& table,

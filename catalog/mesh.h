@@ -79,6 +79,7 @@
 #include "catalog/lineage.h"
 #include "catalog/mesh_store.h"
 #include "catalog/source.h"
+#include "catalog/source_health.h"
 #include "catalog/table.h"
 #include "catalog/timed_counts.h"
 #include "engine/input.h"
@@ -109,7 +110,8 @@ struct MeshOptions {
 // A consolidated change one Advance made to something a user watches.
 struct MeshChange {
   uint64_t time = 0;
-  // "catalog", "lineage", "product <id>" or "quarantine <id>".
+  // "catalog", "lineage", "product <id>", "quarantine <id>" or "source
+  // <id>" (a source status: "ok" or "failing: CODE: message").
   std::string stream;
   int64_t diff = 0;
   std::string text;  // the record, readable
@@ -128,6 +130,9 @@ struct RefreshReport {
   int64_t rows_inserted = 0;
   int64_t rows_retracted = 0;
   int64_t quarantine_changes = 0;
+  // The sources whose files could not be read at this refresh: they keep
+  // their last rows (see Mesh::SourceStatuses).
+  std::vector<SourceStatus> failing_sources;
 };
 
 // What the workers of one mesh share: worker 0's reads, handed to the
@@ -187,6 +192,7 @@ class MeshGroup {
   TimedCounts<std::pair<ColumnRef, ColumnRef>> closure;
   std::vector<MeshChange> pending;
   std::vector<MeshChange> changes;
+  SourceHealth source_health;
   bool diff_overflow = false;  // a worker's operators overflowed a diff
 };
 
@@ -220,7 +226,12 @@ class Mesh {
   absl::Status Retire(const std::string& id);
 
   // Polls every source's files, feeds the exact differences (durable
-  // first), and advances.
+  // first), and advances. A source whose files cannot be read (vanished,
+  // unreadable) keeps its last rows while the others go on: it is listed in
+  // the report's failing_sources and SourceStatuses, its status changes
+  // are on the change feed ("source <id>"), and it recovers at the first
+  // poll that reads it. Errors: the store's, when it cannot log the
+  // changes (then no source has changed).
   absl::StatusOr<RefreshReport> Refresh();
   // Closes the current time: runs both dataflows until every result for it
   // is final, assigns data versions, records the changes. OutOfRange when
@@ -254,6 +265,10 @@ class Mesh {
   std::vector<DataVersion> DataVersions(const std::string& id) const;
   // The product's quarantine rows (QuarantineSchema()), and their number.
   std::vector<Row> Quarantine(const std::string& id) const;
+  // Every source's status as of its last poll (OK until a poll fails).
+  std::vector<SourceStatus> SourceStatuses() const;
+  // NotFound if `id` is not a source of this mesh.
+  absl::StatusOr<SourceStatus> SourceStatusOf(const std::string& id) const;
   int64_t QuarantineCount(const std::string& id) const;
 
   // The changes recorded by the Advances since the last call, sorted by

@@ -880,9 +880,11 @@ void FileSource::ProcessWhole(
   if (&before != &kNoFile && before.content_hash == hash) return;
   diff->files_changed.push_back(file);
   FileChange& change = (*changes)[file];
+  const int runaway = IsCsv() ? CsvRunawayQuoteLine(text) : 0;
+  const bool had_rows = &before != &kNoFile || assumed_.has_value();
   if (auto opened = opened_.find(file);
       &before == &kNoFile && opened != opened_.end() &&
-      opened->second.state.content_hash == hash) {
+      opened->second.state.content_hash == hash && !(runaway > 0 && had_rows)) {
     // Read by Open and unchanged since: taken over, not read again.
     Opened taken = std::move(opened->second);
     opened_.erase(opened);
@@ -893,10 +895,29 @@ void FileSource::ProcessWhole(
     }
     DiffInto(quarantine, before.quarantine, taken.state.quarantine);
     change.replace = std::move(taken.state);
+    change.replace->runaway = runaway > 0;
+    return;
+  }
+  if (runaway > 0 && had_rows && !before.runaway) {
+    // A quote never closed would retract every row after it: the file
+    // keeps the rows it had until it reads without one.
+    FileState next = HeldCopy(before);
+    next.content_hash = hash;
+    next.parsed = before.parsed && &before != &kNoFile;
+    next.held = QuarantineRow(
+        {file, runaway,
+         absl::StrCat("quote opened on line ", runaway,
+                      " is never closed, so its record runs to the end of "
+                      "the file: the file's previous rows are held until "
+                      "it reads without such a quote")});
+    ++next.quarantine[*next.held];
+    DiffInto(quarantine, before.quarantine, next.quarantine);
+    change.replace = std::move(next);
     return;
   }
   if (PeekRecords(file, text, st, before, &change, rows)) {
     change.replace->content_hash = hash;
+    change.replace->runaway = runaway > 0;
     DiffInto(quarantine, before.quarantine, change.replace->quarantine);
     return;
   }
@@ -906,20 +927,38 @@ void FileSource::ProcessWhole(
   absl::Status parsed = Parse(file, text, st, &next, &read);
   next.parsed = parsed.ok();
   if (next.parsed) {
+    next.runaway = runaway > 0;
     rows->insert(rows->end(), read.begin(), read.end());
     AddRows(before, -1, rows);
   } else {
     // A file that cannot be parsed keeps the rows it had: a half-written
     // or broken file must not wipe a product.
-    next.rows = before.rows;
-    next.by_record = before.by_record;
-    next.header = before.header;
-    next.text = before.text;
-    next.bad = before.bad;
-    next.append = AppendPoint();
+    FileState held = HeldCopy(before);
+    held.content_hash = next.content_hash;
+    held.quarantine = std::move(next.quarantine);
+    next = std::move(held);
+    next.parsed = false;
   }
   DiffInto(quarantine, before.quarantine, next.quarantine);
   change.replace = std::move(next);
+}
+
+FileSource::FileState FileSource::HeldCopy(const FileState& before) {
+  FileState next;
+  next.rows = before.rows;
+  next.by_record = before.by_record;
+  next.header = before.header;
+  next.text = before.text;
+  next.bad = before.bad;
+  next.quarantine = before.quarantine;
+  if (before.held) {
+    if (--next.quarantine[*before.held] == 0) {
+      next.quarantine.erase(*before.held);
+    }
+  }
+  // No append is read on top of held rows: the next read is whole.
+  next.append = AppendPoint();
+  return next;
 }
 
 const FileSource::FileState FileSource::kNoFile;
@@ -1008,7 +1047,12 @@ absl::StatusOr<SourceDiff> FileSource::Peek() {
     const FileState& before = found != files_.end() ? found->second : kNoFile;
     if (read.appended) {
       FileChange change;
-      if (PeekAppended(file, read.text, before, &change, &rows)) {
+      // Appended text ending in a quote never closed is read whole, where
+      // the runaway-quote rule applies.
+      const bool runaway_appended =
+          IsCsv() && !before.runaway && CsvRunawayQuoteLine(read.text) > 0;
+      if (!runaway_appended &&
+          PeekAppended(file, read.text, before, &change, &rows)) {
         diff.files_changed.push_back(file);
         DiffInto(&quarantine, before.quarantine, change.quarantine);
         changes[file] = std::move(change);

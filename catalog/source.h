@@ -58,6 +58,14 @@
 // one quarantine row (line null) saying why; after AssumeRows, a source
 // keeps the assumed rows until every one of its files parses.
 //
+// Runaway quotes. A CSV quote that is never closed makes its record run to
+// the end of the file, so one damaged byte would retract every later row.
+// A file that read without one (or after AssumeRows, any file) and now has
+// one keeps the rows it last had, with one quarantine row at the line
+// where the quote opened saying so, until it reads without one; a file
+// that already had one when it was read (its rows are what it gave then) is
+// read as it is, the runaway record quarantined.
+//
 // Schema. Given (SourceOptions::schema), or inferred on Open from the first
 // file in name order (catalog/csv.h, catalog/json.h give the rules; a CSV
 // JSON Lines or JSON
@@ -181,6 +189,12 @@ class FileSource {
     std::string header;
     internal::PackedText text;  // the whole file as read
     absl::flat_hash_set<Hash128> bad;
+    // A CSV file whose last record is a quote never closed (it runs to the
+    // end of the file) as read: a later read with one is taken as it is.
+    bool runaway = false;
+    // The quarantine row saying why the file's rows are held (a read
+    // damaged by a runaway quote), in `quarantine` too.
+    std::optional<Row> held;
   };
   // What a poll found for one file, applied by Commit.
   struct FileChange {
@@ -257,6 +271,9 @@ class FileSource {
                     SourceDiff* diff, RowDiffs* rows, RowCounts* quarantine,
                     std::map<std::string, FileChange>* changes) const;
   static const FileState kNoFile;
+  // A new state holding `before`'s rows, text and quarantine (without its
+  // held row), to be read whole next time.
+  static FileState HeldCopy(const FileState& before);
   // Appends `sign` times every row of `state` to `into` (a file read by
   // record is read again from its packed text).
   void AddRows(const FileState& state, int64_t sign, RowDiffs* into) const;

@@ -34,6 +34,10 @@ void Doorbell::Wait(uint64_t seen) {
     if (Seen() != seen) return;
     std::this_thread::yield();
   }
+  Sleep(seen);
+}
+
+void Doorbell::Sleep(uint64_t seen) {
   std::unique_lock<std::mutex> lock(mutex_);
   sleeping_.store(true, std::memory_order_seq_cst);
   sleeps_.fetch_add(1, std::memory_order_relaxed);

@@ -56,6 +56,9 @@ class Doorbell {
   // Waits until the counter moves past `seen`: spins, then yields, then
   // sleeps. Returns early on a ring.
   void Wait(uint64_t seen);
+  // Wait's last phase alone: sleeps until the counter moves past `seen`,
+  // woken by Ring (at most kSleepLimit).
+  void Sleep(uint64_t seen);
 
   // How often Wait slept, and how often a sleep ended by its timeout with a
   // ring already there: a lost wake-up, which the timeout only bounds (a

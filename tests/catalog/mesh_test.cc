@@ -191,6 +191,113 @@ TEST(Mesh, EditedFileGivesTheExactDiff) {
   EXPECT_THAT(r.mesh->TakeChanges(), IsEmpty());
 }
 
+// The "source <id>" changes of a change feed, as "diff text".
+std::vector<std::string> SourceChanges(Mesh& mesh, const std::string& id) {
+  std::vector<std::string> out;
+  for (const MeshChange& c : mesh.TakeChanges()) {
+    if (c.stream == "source " + id) {
+      out.push_back(absl::StrCat(c.diff, " ", c.text));
+    }
+  }
+  return out;
+}
+
+// Rows of every product of a mesh, by id.
+std::map<std::string, std::vector<Row>> AllRows(const Mesh& mesh) {
+  std::map<std::string, std::vector<Row>> all;
+  for (const ProductDescriptor& d : mesh.Catalog()) {
+    all[d.id] = Must(mesh.Read(d.id));
+  }
+  return all;
+}
+
+// A source whose file vanishes or cannot be read keeps its last rows while
+// the other sources go on; its status and the change feed say why; it
+// recovers when its file reads again, and the mesh then equals one built
+// from scratch on the same files.
+TEST(Mesh, AFailingSourceKeepsItsRowsAndTheOthersGoOn) {
+  TempDir dir;
+  const std::string orders = dir.Write("orders.csv", kOrders);
+  const std::string regions =
+      dir.Write("regions.csv", "region,manager\nnorth,ada\nsouth,bob\n");
+  auto declare = [&](Mesh* mesh) {
+    Table o = Must(mesh->Source(Describe("sales.orders"), {.path = orders}));
+    Table r = Must(mesh->Source(Describe("org.regions"), {.path = regions}));
+    Must(mesh->Publish(Must(o.Join(r, {"region"})),
+                       Describe("sales.managed", Tier::kCurated)));
+  };
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  declare(mesh.get());
+  ASSERT_THAT(mesh->Advance(), IsOk());
+  const std::vector<Row> regions_before = Must(mesh->Read("org.regions"));
+  ASSERT_EQ(regions_before.size(), 2u);
+  EXPECT_TRUE(Must(mesh->SourceStatusOf("org.regions")).status.ok());
+  mesh->TakeChanges();
+
+  // The regions file vanishes; an order changes.
+  std::filesystem::remove(regions);
+  dir.Write("orders.csv", "id,region,amount\n1,north,11\n2,south,250\n");
+  const uint64_t failed_at = mesh->time();
+  RefreshReport report = Must(mesh->Refresh());
+  ASSERT_EQ(report.failing_sources.size(), 1u);
+  const SourceStatus& failing = report.failing_sources[0];
+  EXPECT_EQ(failing.id, "org.regions");
+  EXPECT_THAT(failing.status, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(std::string(failing.status.message()), HasSubstr(regions));
+  EXPECT_EQ(failing.since, failed_at);
+  EXPECT_EQ(failing.failed_polls, 1);
+  EXPECT_EQ(Must(mesh->Read("org.regions")), regions_before);
+  EXPECT_THAT(Must(mesh->Read("sales.orders")),
+              ElementsAre(R(1, "north", 11), R(2, "south", 250)));
+  EXPECT_EQ(Must(mesh->Read("sales.managed")).size(), 2u);
+  EXPECT_THAT(SourceChanges(*mesh, "org.regions"),
+              ElementsAre("-1 ok", HasSubstr("1 failing: NOT_FOUND: source "
+                                             "org.regions: ")));
+  EXPECT_TRUE(Must(mesh->SourceStatusOf("sales.orders")).status.ok());
+
+  // Still gone: the same status, one more failed poll, no change.
+  report = Must(mesh->Refresh());
+  EXPECT_EQ(report.failing_sources.size(), 1u);
+  SourceStatus status = Must(mesh->SourceStatusOf("org.regions"));
+  EXPECT_EQ(status.failed_polls, 2);
+  EXPECT_EQ(status.since, failed_at);
+  EXPECT_THAT(SourceChanges(*mesh, "org.regions"), IsEmpty());
+
+  // A directory where the file was: another error, another change.
+  std::filesystem::create_directory(regions);
+  report = Must(mesh->Refresh());
+  ASSERT_EQ(report.failing_sources.size(), 1u);
+  EXPECT_NE(report.failing_sources[0].status.code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Must(mesh->Read("org.regions")), regions_before);
+  EXPECT_THAT(SourceChanges(*mesh, "org.regions"), ::testing::SizeIs(2));
+
+  // The file is back, changed: the source recovers with the exact diff.
+  std::filesystem::remove(regions);
+  dir.Write("regions.csv", "region,manager\nnorth,cy\nsouth,bob\n");
+  const uint64_t recovered_at = mesh->time();
+  report = Must(mesh->Refresh());
+  EXPECT_THAT(report.failing_sources, IsEmpty());
+  EXPECT_EQ(report.rows_inserted, 1);
+  EXPECT_EQ(report.rows_retracted, 1);
+  status = Must(mesh->SourceStatusOf("org.regions"));
+  EXPECT_TRUE(status.status.ok());
+  EXPECT_EQ(status.since, recovered_at);
+  EXPECT_EQ(status.failed_polls, 0);
+  EXPECT_THAT(SourceChanges(*mesh, "org.regions"),
+              ElementsAre(HasSubstr("-1 failing: "), "1 ok"));
+
+  Worker fresh_worker;
+  auto fresh = Must(Mesh::Open(fresh_worker, {}));
+  declare(fresh.get());
+  ASSERT_THAT(fresh->Advance(), IsOk());
+  EXPECT_EQ(AllRows(*mesh), AllRows(*fresh));
+  EXPECT_THAT(mesh->SourceStatusOf("sales.managed"),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(mesh->SourceStatuses().size(), 2u);
+}
+
 TEST(Mesh, BadRowsAreQuarantinedWithLinesAndLeaveWhenFixed) {
   TempDir dir;
   std::string file = dir.Write("customers.csv",

@@ -191,7 +191,10 @@ TEST_F(MeshRestartTest, EditsWhileDownArriveAsTheirDifference) {
   EXPECT_THAT(now, ElementsAre("-1 (2, 11, 7)"));
 }
 
-TEST_F(MeshRestartTest, AFailedStartIsRetriedWithoutDoubling) {
+// A source whose file is gone at a restart keeps the rows restored from
+// the store (none retracted, none doubled) and says why; when the file is
+// back it recovers with nothing to change.
+TEST_F(MeshRestartTest, ASourceFailingAtARestartKeepsItsRowsWithoutDoubling) {
   std::vector<Row> before;
   {
     auto store = Must(RocksMeshStore::Open(store_dir_));
@@ -208,9 +211,16 @@ TEST_F(MeshRestartTest, AFailedStartIsRetriedWithoutDoubling) {
   const std::string text =
       "order_id,customer_id,amount\n1,10,5\n2,11,7\n3,10,9\n";
   std::filesystem::remove(orders_);
-  EXPECT_THAT(mesh->Advance(), StatusIs(absl::StatusCode::kNotFound));
-  Write("orders.csv", text);
   ASSERT_THAT(mesh->Advance(), IsOk());
+  EXPECT_THAT(Must(mesh->SourceStatusOf("sales.orders")).status,
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_TRUE(Must(mesh->SourceStatusOf("crm.customers")).status.ok());
+  EXPECT_EQ(Must(mesh->Read("finance.by_country")), before);
+  Write("orders.csv", text);
+  RefreshReport report = Must(mesh->Refresh());
+  EXPECT_TRUE(report.failing_sources.empty());
+  EXPECT_EQ(report.rows_inserted + report.rows_retracted, 0);
+  EXPECT_TRUE(Must(mesh->SourceStatusOf("sales.orders")).status.ok());
   EXPECT_EQ(Must(mesh->Read("finance.by_country")), before);
 }
 

@@ -1,0 +1,62 @@
+// SourceHealth: whether each source of a mesh could read its files at its
+// last poll. A source whose poll fails (a file that vanished, a permission
+// error, a read error) keeps the rows it last read, the mesh's other
+// sources go on, and its status says why until a poll reads it again.
+//
+//   SourceHealth health;
+//   health.Record("sales.orders", absl::NotFoundError("..."), /*time=*/7);
+//   const SourceStatus* s = health.Find("sales.orders");   // failing since 7
+//   health.Record("sales.orders", absl::OkStatus(), 9);    // recovered at 9
+//
+// Every change of a status is one MeshChange on the stream "source <id>"
+// (the old status retracted, the new one inserted, as Describe writes
+// them), so a subscriber to the change feed sees failures and recoveries.
+// Thread compatibility: one caller at a time (the mesh holds its lock).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace diffmesh {
+
+struct SourceStatus {
+  std::string id;
+  absl::Status status;       // OK, or the error of the polls failing now
+  uint64_t since = 0;        // the mesh time this status began at
+  int64_t failed_polls = 0;  // polls failed in a row (0 when OK)
+
+  // "ok" or "failing: <code>: <message>", as in the change feed.
+  std::string Describe() const;
+  friend bool operator==(const SourceStatus&, const SourceStatus&) = default;
+};
+
+class SourceHealth {
+ public:
+  // The outcome of a poll of source `id` at mesh time `time`: whether the
+  // status changed, and its descriptions before and after (a first poll
+  // that succeeds changes nothing: a source is OK until a poll fails). The
+  // message matters: a different error is a change.
+  struct Change {
+    bool changed = false;
+    std::string before;  // Describe() of the old status
+    std::string after;
+  };
+  Change Record(const std::string& id, const absl::Status& status,
+                uint64_t time);
+
+  // nullptr for a source never polled.
+  const SourceStatus* Find(const std::string& id) const;
+  // Every polled source's status, by id.
+  std::vector<SourceStatus> All() const;
+  // The sources whose last poll failed.
+  size_t failing() const;
+
+ private:
+  std::map<std::string, SourceStatus> statuses_;
+};
+
+}  // namespace diffmesh
