@@ -561,6 +561,15 @@ std::vector<SourceStatus> Mesh::SourceStatuses() const {
   return all;
 }
 
+absl::Status Mesh::AcceptSourceFiles(const std::string& id) {
+  auto it = sources_.find(id);
+  if (it == sources_.end()) {
+    return absl::NotFoundError(absl::StrCat("no source ", id));
+  }
+  if (it->second.files != nullptr) it->second.files->AcceptFiles();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<SourceStatus> Mesh::SourceStatusOf(const std::string& id) const {
   if (sources_.find(id) == sources_.end()) {
     return absl::NotFoundError(absl::StrCat("no source ", id));

@@ -269,6 +269,11 @@ class Mesh {
   std::vector<SourceStatus> SourceStatuses() const;
   // NotFound if `id` is not a source of this mesh.
   absl::StatusOr<SourceStatus> SourceStatusOf(const std::string& id) const;
+  // The source's next poll takes its files as they are, past the shrink
+  // guard and the runaway-quote rule (catalog/source.h: a file truncated
+  // on purpose).
+  // NotFound if `id` is not a source of this mesh.
+  absl::Status AcceptSourceFiles(const std::string& id);
   int64_t QuarantineCount(const std::string& id) const;
 
   // The changes recorded by the Advances since the last call, sorted by

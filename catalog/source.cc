@@ -399,6 +399,11 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Open(
   if (::stat(options.path.c_str(), &st) != 0) {
     return FileError(options.path, errno);
   }
+  if (!(options.shrink_guard_share > 0 && options.shrink_guard_share <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.path, ": shrink_guard_share must be in (0, 1], got ",
+        options.shrink_guard_share));
+  }
   const bool directory = S_ISDIR(st.st_mode);
   SourceFormat format = options.format;
   if (format == SourceFormat::kAuto) {
@@ -575,9 +580,11 @@ void FileSource::Commit() {
       state.bad.insert(change.bad_appended.begin(), change.bad_appended.end());
       state.quarantine = std::move(change.quarantine);
       state.append = std::move(change.append);
+      state.size += change.appended.size();
     }
   }
   peeked_.reset();
+  accept_files_ = false;
   if (peeked_consumes_assumed_) assumed_.reset();
 }
 
@@ -877,7 +884,12 @@ void FileSource::ProcessWhole(
     const FileState& before, SourceDiff* diff, RowDiffs* rows,
     RowCounts* quarantine, std::map<std::string, FileChange>* changes) const {
   const size_t hash = ContentHash(text);
-  if (&before != &kNoFile && before.content_hash == hash) return;
+  // Unchanged: nothing to do, unless its rows are held and it is accepted
+  // as it is now.
+  if (&before != &kNoFile && before.content_hash == hash &&
+      !(accept_files_ && before.held)) {
+    return;
+  }
   diff->files_changed.push_back(file);
   FileChange& change = (*changes)[file];
   const int runaway = IsCsv() ? CsvRunawayQuoteLine(text) : 0;
@@ -896,20 +908,43 @@ void FileSource::ProcessWhole(
     DiffInto(quarantine, before.quarantine, taken.state.quarantine);
     change.replace = std::move(taken.state);
     change.replace->runaway = runaway > 0;
+    change.replace->size = text.size();
     return;
   }
-  if (runaway > 0 && had_rows && !before.runaway) {
+  const double kept = 1 - options_.shrink_guard_share;
+  const bool shrunk = &before != &kNoFile && !accept_files_ &&
+                      before.size >= options_.shrink_guard_bytes &&
+                      static_cast<double>(text.size()) <
+                          kept * static_cast<double>(before.size);
+  std::optional<Quarantined> hold;
+  if (shrunk) {
+    // Most of the file gone at once: truncated or half rewritten, most
+    // likely; its rows stay until it is back or is accepted as it is.
+    hold = Quarantined{
+        file, 0,
+        absl::StrCat("the file shrank from ", before.size, " to ", text.size(),
+                     " bytes since the last poll, by more than ",
+                     options_.shrink_guard_share * 100,
+                     "%: its previous rows are held until it is back to at "
+                     "least ",
+                     static_cast<uint64_t>(kept * before.size),
+                     " bytes or the source accepts its files as they are")};
+  } else if (runaway > 0 && had_rows && !before.runaway && !accept_files_) {
     // A quote never closed would retract every row after it: the file
     // keeps the rows it had until it reads without one.
+    hold = Quarantined{
+        file, runaway,
+        absl::StrCat("quote opened on line ", runaway,
+                     " is never closed, so its record runs to the end of "
+                     "the file: the file's previous rows are held until it "
+                     "reads without such a quote")};
+  }
+  if (hold) {
     FileState next = HeldCopy(before);
     next.content_hash = hash;
     next.parsed = before.parsed && &before != &kNoFile;
-    next.held = QuarantineRow(
-        {file, runaway,
-         absl::StrCat("quote opened on line ", runaway,
-                      " is never closed, so its record runs to the end of "
-                      "the file: the file's previous rows are held until "
-                      "it reads without such a quote")});
+    next.size = before.size;
+    next.held = QuarantineRow(*hold);
     ++next.quarantine[*next.held];
     DiffInto(quarantine, before.quarantine, next.quarantine);
     change.replace = std::move(next);
@@ -918,6 +953,7 @@ void FileSource::ProcessWhole(
   if (PeekRecords(file, text, st, before, &change, rows)) {
     change.replace->content_hash = hash;
     change.replace->runaway = runaway > 0;
+    change.replace->size = text.size();
     DiffInto(quarantine, before.quarantine, change.replace->quarantine);
     return;
   }
@@ -928,6 +964,7 @@ void FileSource::ProcessWhole(
   next.parsed = parsed.ok();
   if (next.parsed) {
     next.runaway = runaway > 0;
+    next.size = text.size();
     rows->insert(rows->end(), read.begin(), read.end());
     AddRows(before, -1, rows);
   } else {
@@ -935,6 +972,7 @@ void FileSource::ProcessWhole(
     // or broken file must not wipe a product.
     FileState held = HeldCopy(before);
     held.content_hash = next.content_hash;
+    held.size = before.size;
     held.quarantine = std::move(next.quarantine);
     next = std::move(held);
     next.parsed = false;
@@ -951,6 +989,7 @@ FileSource::FileState FileSource::HeldCopy(const FileState& before) {
   next.text = before.text;
   next.bad = before.bad;
   next.quarantine = before.quarantine;
+  next.runaway = before.runaway;
   if (before.held) {
     if (--next.quarantine[*before.held] == 0) {
       next.quarantine.erase(*before.held);

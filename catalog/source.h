@@ -66,6 +66,12 @@
 // that already had one when it was read (its rows are what it gave then) is
 // read as it is, the runaway record quarantined.
 //
+// Shrinking files. A file of at least SourceOptions::shrink_guard_bytes (1
+// MiB) that loses more than shrink_guard_share (half) of its bytes from one
+// poll to the next keeps the rows it had, with one quarantine row (line
+// null) giving both sizes, until it is back above that share or
+// AcceptFiles says to take it as it is.
+//
 // Schema. Given (SourceOptions::schema), or inferred on Open from the first
 // file in name order (catalog/csv.h, catalog/json.h give the rules; a CSV
 // JSON Lines or JSON
@@ -115,6 +121,14 @@ struct SourceOptions {
   // a change log); a directory needs an explicit format.
   SourceFormat format = SourceFormat::kAuto;
   std::optional<Schema> schema;  // inferred when absent
+  // The shrink guard: a file of at least `shrink_guard_bytes` that loses
+  // more than `shrink_guard_share` of its bytes in one poll (a truncated or
+  // half-rewritten file) keeps its previous rows, with a quarantine row
+  // saying so, until it is back above that share of the size it had or the
+  // source is told to take its files as they are (AcceptFiles). A share of
+  // 1 turns the guard off. InvalidArgument outside (0, 1].
+  double shrink_guard_share = 0.5;
+  uint64_t shrink_guard_bytes = uint64_t{1} << 20;
 };
 
 using RowDiffs = std::vector<std::pair<Row, int64_t>>;
@@ -153,6 +167,9 @@ class FileSource {
   // the next Peek or Poll returns it again.
   absl::StatusOr<SourceDiff> Peek();
   void Commit();
+  // The next poll takes the files as they are, past the shrink guard and
+  // the runaway-quote rule (a file truncated on purpose).
+  void AcceptFiles() { accept_files_ = true; }
 
  private:
   // What one record of a CSV or JSON Lines file reads as.
@@ -193,8 +210,11 @@ class FileSource {
     // end of the file) as read: a later read with one is taken as it is.
     bool runaway = false;
     // The quarantine row saying why the file's rows are held (a read
-    // damaged by a runaway quote), in `quarantine` too.
+    // damaged by a runaway quote, a file shrunk past the guard), in
+    // `quarantine` too.
     std::optional<Row> held;
+    // The size of the file whose rows these are.
+    uint64_t size = 0;
   };
   // What a poll found for one file, applied by Commit.
   struct FileChange {
@@ -287,6 +307,7 @@ class FileSource {
   // hence mutable) when the file has not changed since.
   mutable std::map<std::string, Opened> opened_;
   std::optional<RowCounts> assumed_;
+  bool accept_files_ = false;  // AcceptFiles: until the next Commit
   // The last Peek's changed files (nullopt: vanished), for Commit.
   std::optional<std::map<std::string, FileChange>> peeked_;
   bool peeked_consumes_assumed_ = false;

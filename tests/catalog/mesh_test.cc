@@ -298,6 +298,32 @@ TEST(Mesh, AFailingSourceKeepsItsRowsAndTheOthersGoOn) {
   EXPECT_EQ(mesh->SourceStatuses().size(), 2u);
 }
 
+// A file truncated past the shrink guard keeps the product's rows until
+// the source is told to take it as it is.
+TEST(Mesh, AShrunkFileIsHeldUntilAccepted) {
+  TempDir dir;
+  std::string text = "id,region,amount\n";
+  for (int i = 0; i < 40; ++i) absl::StrAppend(&text, i, ",north,", i, "\n");
+  const std::string file = dir.Write("orders.csv", text);
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  Must(mesh->Source(Describe("sales.orders"),
+                    {.path = file, .shrink_guard_bytes = 100}));
+  ASSERT_THAT(mesh->Advance(), IsOk());
+  ASSERT_EQ(Must(mesh->Read("sales.orders")).size(), 40u);
+  dir.Write("orders.csv", "id,region,amount\n1,north,1\n");
+  Must(mesh->Refresh());
+  EXPECT_EQ(Must(mesh->Read("sales.orders")).size(), 40u);
+  EXPECT_EQ(mesh->QuarantineCount("sales.orders"), 1);
+  EXPECT_THAT(mesh->AcceptSourceFiles("nothing.here"),
+              StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_THAT(mesh->AcceptSourceFiles("sales.orders"), IsOk());
+  RefreshReport report = Must(mesh->Refresh());
+  EXPECT_EQ(report.rows_retracted, 39);
+  EXPECT_THAT(Must(mesh->Read("sales.orders")), ElementsAre(R(1, "north", 1)));
+  EXPECT_EQ(mesh->QuarantineCount("sales.orders"), 0);
+}
+
 TEST(Mesh, BadRowsAreQuarantinedWithLinesAndLeaveWhenFixed) {
   TempDir dir;
   std::string file = dir.Write("customers.csv",

@@ -221,6 +221,66 @@ TEST_F(SourceTest, ARunawayQuoteAfterAssumeKeepsTheAssumedRows) {
   EXPECT_EQ(fixed.quarantine[0].second, -1);
 }
 
+// The shrink guard: a file that loses more than the share of its bytes in
+// one poll keeps its rows until it is back or the source accepts it.
+TEST_F(SourceTest, AShrunkFileKeepsItsRowsUntilBackOrAccepted) {
+  auto rows_text = [](int from, int to) {
+    std::string text = "name,n\n";
+    for (int i = from; i < to; ++i)
+      absl::StrAppend(&text, "r", i, ",", i, "\n");
+    return text;
+  };
+  const std::string whole = rows_text(10, 50);  // 40 rows, 327 bytes
+  std::string file = Write("t.csv", whole);
+  auto source = Open({.path = file, .shrink_guard_bytes = 100});
+  ASSERT_EQ(Poll(*source).rows.size(), 40u);
+  // Cut to 5 rows: held, one quarantine row (line null) with both sizes.
+  const std::string cut = rows_text(10, 15);
+  Write("t.csv", cut);
+  SourceDiff shrunk = Poll(*source);
+  EXPECT_THAT(shrunk.rows, IsEmpty());
+  ASSERT_EQ(shrunk.quarantine.size(), 1u);
+  const Row& held = shrunk.quarantine[0].first;
+  EXPECT_TRUE(held[1].is_null());
+  EXPECT_THAT(held[2].as_string(),
+              HasSubstr(absl::StrCat("shrank from ", whole.size(), " to ",
+                                     cut.size(), " bytes")));
+  EXPECT_TRUE(Poll(*source).empty());
+  // Back to most of its size with one row edited: the exact difference.
+  std::string back = rows_text(10, 45);
+  Write("t.csv", back);
+  SourceDiff returned = Poll(*source);
+  EXPECT_EQ(returned.rows.size(), 5u);  // r45..r49 retracted
+  for (const auto& [row, n] : returned.rows) EXPECT_EQ(n, -1);
+  ASSERT_EQ(returned.quarantine.size(), 1u);
+  EXPECT_EQ(returned.quarantine[0].second, -1);
+  // Cut again, then accepted as it is.
+  Write("t.csv", cut);
+  EXPECT_THAT(Poll(*source).rows, IsEmpty());
+  source->AcceptFiles();
+  SourceDiff accepted = Poll(*source);
+  EXPECT_EQ(accepted.rows.size(), 30u);  // r15..r44 retracted
+  ASSERT_EQ(accepted.quarantine.size(), 1u);
+  EXPECT_EQ(accepted.quarantine[0].second, -1);
+  // The accepted size is the new base; the acceptance was used up.
+  Write("t.csv", rows_text(10, 12));
+  EXPECT_EQ(Poll(*source).rows.size(), 3u);  // below 100 bytes: no guard
+}
+
+TEST_F(SourceTest, TheShrinkGuardsShareIsChecked) {
+  std::string file = Write("t.csv", "name,n\nada,1\n");
+  for (double share : {0.0, -0.5, 1.5}) {
+    EXPECT_THAT(FileSource::Open({.path = file, .shrink_guard_share = share}),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+  }
+  // 1 turns it off.
+  auto source =
+      Open({.path = file, .shrink_guard_share = 1.0, .shrink_guard_bytes = 0});
+  Poll(*source);
+  Write("t.csv", "name,n\n");
+  EXPECT_EQ(Poll(*source).rows.size(), 1u);
+}
+
 TEST_F(SourceTest, DirectoryFilesAppearAndVanish) {
   Write("a.jsonl", "{\"k\":1}\n{\"k\":2}\n");
   auto source = Open({.path = dir_.path(), .format = SourceFormat::kJsonLines});
