@@ -203,24 +203,6 @@ TEST_F(SourceTest, ARunawayQuoteFromTheStartIsReadAsItIs) {
   EXPECT_THAT(second.rows, ElementsAre(Pair(R("dee", 4), 1)));
 }
 
-// After AssumeRows (a restart), a file with a runaway quote keeps the
-// assumed rows until it reads without one.
-TEST_F(SourceTest, ARunawayQuoteAfterAssumeKeepsTheAssumedRows) {
-  std::string file = Write("t.csv", "name,n\nada,1\nbob,2\ncy,3\n");
-  auto source = Open({.path = file});
-  Write("t.csv", "name,n\n\"ada,1\nbob,2\ncy,3\n");
-  source->AssumeRows({{R("ada", 1), 1}, {R("bob", 2), 1}, {R("cy", 3), 1}});
-  SourceDiff damaged = Poll(*source);
-  EXPECT_THAT(damaged.rows, IsEmpty());
-  ASSERT_EQ(damaged.quarantine.size(), 1u);
-  EXPECT_EQ(damaged.quarantine[0].first[1], Value(int64_t{2}));
-  Write("t.csv", "name,n\nada,1\nbob,2\n");
-  SourceDiff fixed = Poll(*source);
-  EXPECT_THAT(fixed.rows, ElementsAre(Pair(R("cy", 3), -1)));
-  EXPECT_EQ(fixed.quarantine.size(), 1u);
-  EXPECT_EQ(fixed.quarantine[0].second, -1);
-}
-
 // The shrink guard: a file that loses more than the share of its bytes in
 // one poll keeps its rows until it is back or the source accepts it.
 TEST_F(SourceTest, AShrunkFileKeepsItsRowsUntilBackOrAccepted) {
@@ -304,19 +286,32 @@ TEST_F(SourceTest, AssumedRowsAreTheStartingPoint) {
               ElementsAre(Pair(R("bob", 2), 1), Pair(R("old", 9), -1)));
 }
 
-TEST_F(SourceTest, BrokenFileAfterAssumeKeepsTheAssumedRows) {
-  std::string file = Write("t.csv", "name,n\nada,1\n");
-  auto source = Open({.path = file});
-  Write("t.csv", "\"name,n\nada,1\n");  // now the header is broken
-  source->AssumeRows({{R("ada", 1), 1}, {R("bob", 2), 1}});
-  SourceDiff broken = Poll(*source);
-  EXPECT_THAT(broken.rows, IsEmpty());  // nothing retracted
-  EXPECT_EQ(broken.quarantine.size(), 1u);
-  Write("t.csv", "name,n\nada,1\n");
-  SourceDiff fixed = Poll(*source);
-  EXPECT_THAT(fixed.rows, ElementsAre(Pair(R("bob", 2), -1)));
-  EXPECT_EQ(fixed.quarantine.size(), 1u);
-  EXPECT_EQ(fixed.quarantine[0].second, -1);
+// After AssumeRows (a restart), a file that is broken (a header not the
+// schema's) or has a runaway quote keeps the assumed rows until it reads
+// cleanly; the one quarantine row saying why is at the damage's line.
+TEST_F(SourceTest, DamagedFileAfterAssumeKeepsTheAssumedRows) {
+  struct Case {
+    const char* damaged;
+    Value line;
+  };
+  for (const Case& c :
+       {Case{"nom,n\nada,1\nbob,2\ncy,3\n", Value()},
+        Case{"name,n\n\"ada,1\nbob,2\ncy,3\n", Value(int64_t{2})}}) {
+    SCOPED_TRACE(c.damaged);
+    std::string file = Write("t.csv", "name,n\nada,1\nbob,2\ncy,3\n");
+    auto source = Open({.path = file});
+    Write("t.csv", c.damaged);
+    source->AssumeRows({{R("ada", 1), 1}, {R("bob", 2), 1}, {R("cy", 3), 1}});
+    SourceDiff damaged = Poll(*source);
+    EXPECT_THAT(damaged.rows, IsEmpty());  // nothing retracted
+    ASSERT_EQ(damaged.quarantine.size(), 1u);
+    EXPECT_EQ(damaged.quarantine[0].first[1], c.line);
+    Write("t.csv", "name,n\nada,1\nbob,2\n");
+    SourceDiff fixed = Poll(*source);
+    EXPECT_THAT(fixed.rows, ElementsAre(Pair(R("cy", 3), -1)));
+    EXPECT_EQ(fixed.quarantine.size(), 1u);
+    EXPECT_EQ(fixed.quarantine[0].second, -1);
+  }
 }
 
 TEST_F(SourceTest, PeekWithoutCommitGivesTheSameDifferenceAgain) {
