@@ -516,7 +516,8 @@ absl::Status Mesh::FeedSources(RefreshReport* report) {
         group_->Record(stream, time_, +1, change.after);
       }
       if (!status.ok()) {
-        report->failing_sources.push_back(*group_->source_health.Find(id));
+        report->failing_sources.push_back(
+            *group_->source_health.Find(id, time_));
       }
     }
     if (!status.ok()) continue;
@@ -555,7 +556,8 @@ std::vector<SourceStatus> Mesh::SourceStatuses() const {
   std::vector<SourceStatus> all;
   std::lock_guard<std::mutex> lock(group_->mu);
   for (const auto& [id, source] : sources_) {
-    const SourceStatus* s = group_->source_health.Find(id);
+    const SourceStatus* s =
+        time_ == 0 ? nullptr : group_->source_health.Find(id, ReadTime());
     all.push_back(s != nullptr ? *s : SourceStatus{.id = id});
   }
   return all;
@@ -575,7 +577,8 @@ absl::StatusOr<SourceStatus> Mesh::SourceStatusOf(const std::string& id) const {
     return absl::NotFoundError(absl::StrCat("no source ", id));
   }
   std::lock_guard<std::mutex> lock(group_->mu);
-  const SourceStatus* s = group_->source_health.Find(id);
+  const SourceStatus* s =
+      time_ == 0 ? nullptr : group_->source_health.Find(id, ReadTime());
   return s != nullptr ? *s : SourceStatus{.id = id};
 }
 

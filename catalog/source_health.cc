@@ -13,40 +13,43 @@ std::string SourceStatus::Describe() const {
 SourceHealth::Change SourceHealth::Record(const std::string& id,
                                           const absl::Status& status,
                                           uint64_t time) {
-  auto [it, added] = statuses_.try_emplace(id);
-  SourceStatus& s = it->second;
-  if (added) {
+  std::vector<std::pair<uint64_t, SourceStatus>>& polls = polls_[id];
+  SourceStatus s;
+  if (polls.empty()) {
     s.id = id;
-    s.since = time;
+  } else {
+    s = polls.back().second;
   }
   Change change;
   if (!status.ok()) ++s.failed_polls;
-  if (s.status == status) return change;
-  change.changed = true;
-  change.before = s.Describe();
-  s.status = status;
-  s.since = time;
-  if (status.ok()) s.failed_polls = 0;
-  change.after = s.Describe();
+  if (!(s.status == status)) {
+    change.changed = true;
+    change.before = s.Describe();
+    s.status = status;
+    s.since = time;
+    if (status.ok()) s.failed_polls = 0;
+    change.after = s.Describe();
+  }
+  if (!polls.empty() && polls.back().first == time) {
+    polls.back().second = std::move(s);  // polled again at the same time
+  } else {
+    polls.emplace_back(time, std::move(s));
+    if (polls.size() > kKeptPolls) polls.erase(polls.begin());
+  }
   return change;
 }
 
-const SourceStatus* SourceHealth::Find(const std::string& id) const {
-  auto it = statuses_.find(id);
-  return it == statuses_.end() ? nullptr : &it->second;
-}
-
-std::vector<SourceStatus> SourceHealth::All() const {
-  std::vector<SourceStatus> all;
-  all.reserve(statuses_.size());
-  for (const auto& [id, s] : statuses_) all.push_back(s);
-  return all;
-}
-
-size_t SourceHealth::failing() const {
-  size_t n = 0;
-  for (const auto& [id, s] : statuses_) n += !s.status.ok();
-  return n;
+const SourceStatus* SourceHealth::Find(const std::string& id,
+                                       uint64_t time) const {
+  auto it = polls_.find(id);
+  if (it == polls_.end()) return nullptr;
+  const SourceStatus* found = nullptr;
+  for (const auto& [at, s] : it->second) {
+    if (at <= time) found = &s;
+  }
+  // Older than the polls kept: the oldest kept is the best known.
+  if (found == nullptr) found = &it->second.front().second;
+  return found;
 }
 
 }  // namespace diffmesh

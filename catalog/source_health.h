@@ -11,12 +11,16 @@
 // Every change of a status is one MeshChange on the stream "source <id>"
 // (the old status retracted, the new one inserted, as Describe writes
 // them), so a subscriber to the change feed sees failures and recoveries.
+// Statuses are read as of a time, like the mesh's other collections: the
+// workers of a mesh may be a time apart and each reads as of its own (the
+// last few polls of each source are kept).
 // Thread compatibility: one caller at a time (the mesh holds its lock).
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -48,15 +52,15 @@ class SourceHealth {
   Change Record(const std::string& id, const absl::Status& status,
                 uint64_t time);
 
-  // nullptr for a source never polled.
-  const SourceStatus* Find(const std::string& id) const;
-  // Every polled source's status, by id.
-  std::vector<SourceStatus> All() const;
-  // The sources whose last poll failed.
-  size_t failing() const;
+  // The status after the last poll at or before `time`; nullptr for a
+  // source not polled by then.
+  const SourceStatus* Find(const std::string& id, uint64_t time) const;
+  // How many polls of each source are kept for reads as of a time.
+  static constexpr size_t kKeptPolls = 4;
 
  private:
-  std::map<std::string, SourceStatus> statuses_;
+  // Each source's statuses after its last polls, by the poll's time.
+  std::map<std::string, std::vector<std::pair<uint64_t, SourceStatus>>> polls_;
 };
 
 }  // namespace diffmesh

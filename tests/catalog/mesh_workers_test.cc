@@ -103,6 +103,11 @@ void Observe(const Mesh& mesh, const std::string& label,
     out->push_back(absl::StrCat(label, " quarantine line ", q[1].DebugString(),
                                 " ", q[2].DebugString()));
   }
+  for (const SourceStatus& s : mesh.SourceStatuses()) {
+    out->push_back(absl::StrCat(
+        label, " source ", s.id, " ", absl::StatusCodeToString(s.status.code()),
+        " since ", s.since, " failed ", s.failed_polls));
+  }
 }
 
 // The program every worker runs; worker 0's observations (and its changes)
@@ -143,6 +148,21 @@ void Program(Worker& worker, MeshGroup* group, MeshStore* store,
                                 report.rows_retracted, " ",
                                 report.quarantine_changes));
     Observe(*mesh, "edited", &seen);
+    // The customers' file goes away and comes back: the source keeps its
+    // rows meanwhile, the same on every worker.
+    const std::string customers_file = dir + "/customers.jsonl";
+    if (worker.index() == 0) {
+      std::filesystem::rename(customers_file, customers_file + ".away");
+    }
+    RefreshReport away = Must(mesh->Refresh());
+    seen.push_back(absl::StrCat("failing ", away.failing_sources.size()));
+    Observe(*mesh, "failing", &seen);
+    if (worker.index() == 0) {
+      std::filesystem::rename(customers_file + ".away", customers_file);
+    }
+    RefreshReport back = Must(mesh->Refresh());
+    seen.push_back(absl::StrCat("failing ", back.failing_sources.size()));
+    Observe(*mesh, "recovered", &seen);
     Must(mesh->Retire("sales.enriched"));
     Must(mesh->Advance());
     Observe(*mesh, "retired", &seen);
@@ -211,6 +231,12 @@ TEST_F(MeshWorkersTest, SameResultsOnOneToFourWorkers) {
   EXPECT_THAT(one, ::testing::Contains(
                        "start finance.by_country: (\"NO\", 3, 17, \"masked\") "
                        "(\"SE\", 1, 7, \"masked\")"));
+  // The customers' file gone for one refresh: held, then recovered.
+  EXPECT_THAT(one, ::testing::Contains(::testing::HasSubstr(
+                       "failing source crm.customers NOT_FOUND since")));
+  EXPECT_THAT(one, ::testing::Contains(
+                       "recovered source crm.customers OK since 3 failed 0"));
+  EXPECT_THAT(one, ::testing::Contains("failing 1"));
   for (int workers = 2; workers <= 4; ++workers) {
     EXPECT_TRUE(SameLines(
         Run(workers, Files(absl::StrCat("w", workers)), nullptr, true), one))
