@@ -110,21 +110,53 @@ void MergeReport(const RefreshReport& from, RefreshReport* into) {
 Mesh::Mesh(Worker& worker, MeshOptions options)
     : worker_(worker), options_(options) {}
 
-Mesh::~Mesh() = default;
+Mesh::~Mesh() {
+  // A worker still waiting for worker 0 to agree on a call would wait for
+  // ever: it gets an error instead.
+  if (feeder() && worker_.peers() > 1) {
+    {
+      std::lock_guard<std::mutex> lock(group_->mu);
+      group_->feeder_left = true;
+    }
+    group_->agreed_cv.notify_all();
+  }
+}
 
 bool Mesh::feeder() const { return worker_.index() == 0; }
 
+namespace {
+
+// An agreement's value carrying `status`.
 template <class T>
-T Mesh::Agree(const std::function<T()>& compute) {
+T Failed(const absl::Status& status) {
+  if constexpr (std::is_same_v<T, absl::Status>) {
+    return status;
+  } else {
+    T value;
+    value.status = status;
+    return value;
+  }
+}
+
+}  // namespace
+
+template <class T>
+T Mesh::Agree(const std::string& what, const std::function<T()>& compute) {
   const int peers = worker_.peers();
   if (peers == 1) return compute();
   const uint64_t number = agreements_++;
   MeshGroup& g = *group_;
   if (feeder()) {
+    {
+      std::lock_guard<std::mutex> lock(g.mu);
+      if (!g.failed.ok()) return Failed<T>(g.failed);
+    }
     T value = compute();
     {
       std::lock_guard<std::mutex> lock(g.mu);
-      g.agreed[number].value = std::make_shared<T>(value);
+      MeshGroup::Agreement& a = g.agreed[number];
+      a.value = std::make_shared<T>(value);
+      a.what = what;
     }
     g.agreed_cv.notify_all();
     return value;
@@ -132,9 +164,26 @@ T Mesh::Agree(const std::function<T()>& compute) {
   std::unique_lock<std::mutex> lock(g.mu);
   g.agreed_cv.wait(lock, [&] {
     auto it = g.agreed.find(number);
-    return it != g.agreed.end() && it->second.value != nullptr;
+    return (it != g.agreed.end() && it->second.value != nullptr) ||
+           !g.failed.ok() || g.feeder_left;
   });
   auto it = g.agreed.find(number);
+  if (g.failed.ok()) {
+    if (it == g.agreed.end() || it->second.value == nullptr) {
+      g.failed = absl::FailedPreconditionError(absl::StrCat(
+          "worker 0 left the mesh (its Mesh was destroyed) before ", what,
+          " on worker ", worker_.index(),
+          ": every worker must make the same mesh calls in the same order"));
+    } else if (it->second.what != what) {
+      g.failed = absl::FailedPreconditionError(absl::StrCat(
+          "the workers' mesh calls diverged: worker ", worker_.index(),
+          " called ", what, " where worker 0 called ", it->second.what,
+          " (mesh call ", number + 1,
+          "); every worker must make the same mesh calls in the same order"));
+    }
+    if (!g.failed.ok()) g.agreed_cv.notify_all();
+  }
+  if (!g.failed.ok()) return Failed<T>(g.failed);
   T value = *static_cast<const T*>(it->second.value.get());
   if (++it->second.taken == peers - 1) g.agreed.erase(it);
   return value;
@@ -237,7 +286,7 @@ struct Restored {
 
 absl::Status Mesh::Restore() {
   if (options_.store == nullptr) return absl::OkStatus();
-  Restored restored = Agree<Restored>([&] {
+  Restored restored = Agree<Restored>("Open (restore)", [&] {
     Restored r;
     absl::StatusOr<uint64_t> next = options_.store->ReadNextTime();
     if (!next.ok()) {
@@ -376,46 +425,48 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
   }
   std::unique_ptr<FileSource> files;
   std::vector<SourceBatch> logged;
-  OpenedSource opened = Agree<OpenedSource>([&] {
-    OpenedSource o;
-    absl::StatusOr<std::unique_ptr<FileSource>> source =
-        FileSource::Open(options);
-    if (!source.ok()) {
-      o.status = absl::Status(
-          source.status().code(),
-          absl::StrCat("source ", id, ": ", source.status().message()));
-      return o;
-    }
-    files = *std::move(source);
-    o.schema = files->schema();
-    if (options_.store == nullptr) return o;
-    absl::StatusOr<std::vector<SourceBatch>> batches =
-        options_.store->ReadSourceBatches(id);
-    if (!batches.ok()) {
-      o.status = batches.status();
-      return o;
-    }
-    logged = *std::move(batches);
-    const Schema& schema =
-        descriptor.schema.size() > 0 ? descriptor.schema : o.schema;
-    for (const SourceBatch& batch : logged) {
-      o.after_log = std::max(o.after_log, batch.time + 1);
-      for (const auto& [row, diff] : batch.updates) {
-        if (absl::Status fits = schema.Validate(row); !fits.ok()) {
-          // Not corruption: the log holds rows of another schema (the
-          // source's schema changed between runs), which cannot be replayed.
-          o.status = absl::FailedPreconditionError(absl::StrCat(
-              "source ", id,
-              ": its log holds rows of another schema (at "
-              "time ",
-              batch.time, ": ", fits.message(),
-              "); a source's schema cannot change across a restart"));
+  OpenedSource opened =
+      Agree<OpenedSource>(absl::StrCat("Source(", id, ")"), [&] {
+        OpenedSource o;
+        absl::StatusOr<std::unique_ptr<FileSource>> source =
+            FileSource::Open(options);
+        if (!source.ok()) {
+          o.status = absl::Status(
+              source.status().code(),
+              absl::StrCat("source ", id, ": ", source.status().message()));
           return o;
         }
-      }
-    }
-    return o;
-  });
+        files = *std::move(source);
+        o.schema = files->schema();
+        if (options_.store == nullptr) return o;
+        absl::StatusOr<std::vector<SourceBatch>> batches =
+            options_.store->ReadSourceBatches(id);
+        if (!batches.ok()) {
+          o.status = batches.status();
+          return o;
+        }
+        logged = *std::move(batches);
+        const Schema& schema =
+            descriptor.schema.size() > 0 ? descriptor.schema : o.schema;
+        for (const SourceBatch& batch : logged) {
+          o.after_log = std::max(o.after_log, batch.time + 1);
+          for (const auto& [row, diff] : batch.updates) {
+            if (absl::Status fits = schema.Validate(row); !fits.ok()) {
+              // Not corruption: the log holds rows of another schema (the
+              // source's schema changed between runs), which cannot be
+              // replayed.
+              o.status = absl::FailedPreconditionError(absl::StrCat(
+                  "source ", id,
+                  ": its log holds rows of another schema (at "
+                  "time ",
+                  batch.time, ": ", fits.message(),
+                  "); a source's schema cannot change across a restart"));
+              return o;
+            }
+          }
+        }
+        return o;
+      });
   DM_RETURN_IF_ERROR(opened.status);
   if (descriptor.schema.size() == 0) descriptor.schema = opened.schema;
   // Everything a publish could refuse is checked before operators exist.
@@ -476,7 +527,7 @@ absl::Status Mesh::Start(RefreshReport* report) {
 }
 
 absl::Status Mesh::FeedAll(RefreshReport* report) {
-  Fed fed = Agree<Fed>([&] {
+  Fed fed = Agree<Fed>("Refresh (or the first Advance)", [&] {
     Fed f;
     f.status = FeedSources(&f.report);
     return f;
@@ -684,13 +735,14 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
       replaced = *p.active;
       replaced->active = false;
     }
-    DM_RETURN_IF_ERROR(Agree<absl::Status>([&] {
-      if (options_.store == nullptr) return absl::OkStatus();
-      // The new version and the old one's retirement, together.
-      std::vector<StoredProduct> put = {next};
-      if (replaced) put.push_back(*replaced);
-      return options_.store->PutProducts(put);
-    }));
+    DM_RETURN_IF_ERROR(
+        Agree<absl::Status>(absl::StrCat("Publish(", id, ")"), [&] {
+          if (options_.store == nullptr) return absl::OkStatus();
+          // The new version and the old one's retirement, together.
+          std::vector<StoredProduct> put = {next};
+          if (replaced) put.push_back(*replaced);
+          return options_.store->PutProducts(put);
+        }));
     if (replaced) versions_[replaced->descriptor.VersionedId()] = *replaced;
     if (feeder()) {
       if (p.active) {
@@ -743,10 +795,11 @@ absl::Status Mesh::UpdateDescriptor(ProductDescriptor descriptor) {
   DM_RETURN_IF_ERROR(ValidateDescriptor(descriptor));
   StoredProduct next{descriptor, p.active->edges, true};
   if (next == *p.active) return absl::OkStatus();
-  DM_RETURN_IF_ERROR(Agree<absl::Status>([&] {
-    if (options_.store == nullptr) return absl::OkStatus();
-    return options_.store->PutProduct(next);
-  }));
+  DM_RETURN_IF_ERROR(Agree<absl::Status>(
+      absl::StrCat("UpdateDescriptor(", descriptor.id, ")"), [&] {
+        if (options_.store == nullptr) return absl::OkStatus();
+        return options_.store->PutProduct(next);
+      }));
   if (feeder()) {
     catalog_in_.Remove(now);
     catalog_in_.Insert(descriptor);
@@ -764,7 +817,7 @@ absl::Status Mesh::Retire(const std::string& id) {
   Product& p = it->second;
   StoredProduct retired = *p.active;
   retired.active = false;
-  DM_RETURN_IF_ERROR(Agree<absl::Status>([&] {
+  DM_RETURN_IF_ERROR(Agree<absl::Status>(absl::StrCat("Retire(", id, ")"), [&] {
     if (options_.store == nullptr) return absl::OkStatus();
     return options_.store->PutProduct(retired);
   }));
@@ -813,7 +866,7 @@ absl::Status Mesh::Advance() {
   }
   // Every worker's captures for the closed time are in: worker 0 turns
   // them into data versions and changes, once.
-  absl::Status closed = Agree<absl::Status>([&] {
+  absl::Status closed = Agree<absl::Status>("Advance", [&] {
     absl::Status overflow;
     {
       std::lock_guard<std::mutex> lock(group_->mu);

@@ -170,6 +170,7 @@ class MeshGroup {
   };
   struct Agreement {
     std::shared_ptr<void> value;
+    std::string what;  // the call worker 0 made it in
     int taken = 0;
   };
   void Record(std::string stream, uint64_t time, int64_t diff,
@@ -185,6 +186,10 @@ class MeshGroup {
   mutable std::mutex mu;
   std::condition_variable agreed_cv;
   std::map<uint64_t, Agreement> agreed;  // by agreement number
+  // Set when the workers' calls diverged or worker 0 left with others
+  // waiting: every later call that agrees returns it, on every worker.
+  absl::Status failed;
+  bool feeder_left = false;
   std::map<std::string, Captured> products;
   TimedCounts<ProductDescriptor> catalog;
   TimedCounts<LineageEdge> lineage;
@@ -300,9 +305,13 @@ class Mesh {
   bool feeder() const;
   // Runs `compute` on worker 0 and gives every worker its result: the one
   // way a worker learns what worker 0 read or wrote. Every worker calls it
-  // at the same points in the same order.
+  // at the same points in the same order; `what` names the call, so a
+  // worker whose call differs from worker 0's (or that waits for a worker
+  // 0 that has left) gets FailedPrecondition, and so does every later
+  // agreement on every worker (MeshGroup::failed). T is absl::Status or
+  // has a `status` member.
   template <class T>
-  T Agree(const std::function<T()>& compute);
+  T Agree(const std::string& what, const std::function<T()>& compute);
   absl::Status Restore();
   // Replays the sources' logs and reads their files; at the first Advance.
   absl::Status Start(RefreshReport* report);

@@ -26,6 +26,8 @@ namespace diffmesh {
 namespace {
 
 using ::diffmesh::testing::IsOk;
+using ::diffmesh::testing::StatusIs;
+using ::testing::HasSubstr;
 
 template <class T>
 T Must(absl::StatusOr<T> v) {
@@ -266,6 +268,59 @@ TEST_F(MeshWorkersTest, RestartWithAnotherNumberOfWorkers) {
   };
   EXPECT_TRUE(SameLines(observations(restarted), observations(reference)));
   EXPECT_FALSE(observations(reference).empty());
+}
+
+// Workers whose mesh calls differ are told so, every one of them, instead
+// of reading each other's results.
+TEST_F(MeshWorkersTest, DivergentCallsAreReportedOnEveryWorker) {
+  const std::string dir = Files("diverged");
+  MeshGroup group;
+  std::vector<absl::Status> first(2), then(2);
+  ASSERT_THAT(Runtime::Execute(
+                  2,
+                  [&](Worker& worker) {
+                    auto mesh = Must(Mesh::Open(worker, {.group = &group}));
+                    Must(mesh->Source(Describe("sales.orders", Tier::kRaw),
+                                      {.path = dir + "/orders.csv"}));
+                    Must(mesh->Advance());
+                    const int w = worker.index();
+                    first[w] = w == 0 ? mesh->Retire("sales.orders")
+                                      : mesh->UpdateDescriptor(Describe(
+                                            "sales.orders", Tier::kCurated));
+                    then[w] = mesh->Advance();
+                  }),
+              IsOk());
+  EXPECT_THAT(first[0], IsOk());  // worker 0 cannot know yet
+  EXPECT_THAT(first[1], StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(first[1].message()),
+              ::testing::AllOf(HasSubstr("diverged"),
+                               HasSubstr("UpdateDescriptor(sales.orders)"),
+                               HasSubstr("Retire(sales.orders)")));
+  for (const absl::Status& s : then) {
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
+    EXPECT_EQ(s, first[1]);
+  }
+}
+
+// A worker waiting for worker 0 to agree on a call gets an error when
+// worker 0's mesh is gone, instead of waiting for ever.
+TEST_F(MeshWorkersTest, AWorkerWaitingForALeftWorkerZeroIsTold) {
+  const std::string dir = Files("left");
+  MeshGroup group;
+  absl::Status waited;
+  ASSERT_THAT(Runtime::Execute(
+                  2,
+                  [&](Worker& worker) {
+                    auto mesh = Must(Mesh::Open(worker, {.group = &group}));
+                    if (worker.index() == 0) return;
+                    waited = mesh->Source(Describe("sales.orders", Tier::kRaw),
+                                          {.path = dir + "/orders.csv"})
+                                 .status();
+                  }),
+              IsOk());
+  EXPECT_THAT(waited, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(waited.message()),
+              HasSubstr("worker 0 left the mesh"));
 }
 
 }  // namespace

@@ -111,8 +111,10 @@ TEST(DoorbellTest, ParkedReceiverWakesOnRing) {
 TEST(DoorbellTest, NoWakeUpIsLost) {
   Doorbell a, b;
   constexpr int kRounds = 60;
+  // Read before the thread starts: a ring before it would be missed.
+  const uint64_t b_start = b.Seen();
   std::thread other([&] {
-    uint64_t seen = b.Seen();
+    uint64_t seen = b_start;
     for (int i = 0; i < kRounds; ++i) {
       while (b.Seen() == seen) b.Sleep(seen);
       seen = b.Seen();
