@@ -364,6 +364,34 @@ TEST_F(StoreFaultsTest, ATornUnacknowledgedLastWriteRecovers) {
   EXPECT_EQ(store->ReadSourceBatches("s.x")->size(), 6u);
 }
 
+// The record of the last acknowledged write, damaged (cut short, another
+// magic), is DataLoss naming it; an empty one is a store that never
+// acknowledged a write.
+TEST_F(StoreFaultsTest, ADamagedAcknowledgementRecordIsDataLoss) {
+  const std::string ack = store_dir_ + "/ACKNOWLEDGED";
+  {
+    auto store = Must(RocksMeshStore::Open(store_dir_));
+    ASSERT_THAT(store->AppendSourceBatch("s.x", BatchAt(1)), IsOk());
+  }
+  const std::string good = ReadFile(ack);
+  ASSERT_EQ(good.size(), 16u);
+  for (const std::string& damaged :
+       {good.substr(0, 9), std::string("dmack v2") + good.substr(8)}) {
+    root_.Write(ack, damaged);
+    auto store = RocksMeshStore::Open(store_dir_);
+    EXPECT_THAT(store, StatusIs(absl::StatusCode::kDataLoss));
+    EXPECT_THAT(std::string(store.status().message()),
+                AllOf(HasSubstr(ack), HasSubstr("damaged")));
+  }
+  root_.Write(ack, "");
+  {
+    auto store = Must(RocksMeshStore::Open(store_dir_));
+    EXPECT_EQ(store->ReadSourceBatches("s.x")->size(), 1u);
+  }
+  root_.Write(ack, good);
+  EXPECT_THAT(RocksMeshStore::Open(store_dir_).status(), IsOk());
+}
+
 // A flipped byte in a table file is DataLoss naming the file, when the
 // store opens or when the record is read; never a crash or partial data.
 TEST_F(StoreFaultsTest, AFlippedByteInATableFileIsDataLoss) {
