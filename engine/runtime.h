@@ -7,6 +7,9 @@
 //     ... operators ...; feed `input` (from any worker), step, probe ...
 //   });
 //
+// The body may return absl::Status; Execute then returns the first
+// worker's error ("worker N: ...").
+//
 // `body` runs once per worker, with that worker. Every worker must build the
 // same dataflows in the same order (channels between workers are named by
 // position); each keyed operator (arrange and everything built on it) routes
@@ -38,6 +41,8 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "engine/graph.h"
@@ -48,15 +53,36 @@ class Runtime {
  public:
   static constexpr int kMaxWorkers = 256;
 
-  // InvalidArgument if `workers` is not in [1, kMaxWorkers].
-  static absl::Status Execute(int workers,
-                              const std::function<void(Worker&)>& body) {
+  // InvalidArgument if `workers` is not in [1, kMaxWorkers]. A body that
+  // returns absl::Status reports a worker's failure: Execute returns the
+  // first error by worker index, prefixed "worker N: ", after every worker
+  // has finished (a worker whose body returned early keeps stepping until
+  // its dataflows are complete, so it does not hold the others up once
+  // its inputs are closed).
+  template <class Body>
+  static absl::Status Execute(int workers, Body&& body) {
     if (workers < 1 || workers > kMaxWorkers) {
       return absl::InvalidArgumentError(
           "workers must be between 1 and 256, got " + std::to_string(workers));
     }
-    Run(workers, body);
-    return absl::OkStatus();
+    if constexpr (std::is_same_v<std::invoke_result_t<Body&, Worker&>,
+                                 absl::Status>) {
+      std::vector<absl::Status> statuses(static_cast<size_t>(workers));
+      Run(workers, [&](Worker& worker) {
+        statuses[static_cast<size_t>(worker.index())] = body(worker);
+      });
+      for (size_t w = 0; w < statuses.size(); ++w) {
+        if (!statuses[w].ok()) {
+          return absl::Status(statuses[w].code(),
+                              "worker " + std::to_string(w) + ": " +
+                                  std::string(statuses[w].message()));
+        }
+      }
+      return absl::OkStatus();
+    } else {
+      Run(workers, body);
+      return absl::OkStatus();
+    }
   }
   // Execute for a count the caller has checked (a program that validates
   // its own arguments needs no Status machinery linked in).

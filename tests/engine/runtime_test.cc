@@ -68,6 +68,35 @@ TEST(RuntimeTest, RejectsBadWorkerCounts) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// A body returning a status reports a worker's failure; a worker that
+// fails early (closing its inputs) does not hold up the others, which
+// still compute the whole result.
+TEST(RuntimeTest, AWorkersFailureIsReported) {
+  std::atomic<int> finished{0};
+  // Outlives the dataflows (workers step on after their bodies return).
+  std::vector<int64_t> counted(3, 0);
+  absl::Status status = Runtime::Execute(3, [&](Worker& worker) {
+    const size_t w = static_cast<size_t>(worker.index());
+    auto [input, numbers] = NewInput<uint32_t>(worker.NewDataflow("numbers"));
+    auto probe = ProbeStream(
+        Inspect(numbers, [&counted, w](uint32_t, uint64_t, int64_t r) {
+          counted[w] += r;
+        }).stream);
+    if (w == 1) return absl::InvalidArgumentError("cannot read its share");
+    for (uint32_t i = 0; i < 100; ++i) input.Insert(i);
+    input.AdvanceTo(1);
+    worker.StepWhile([&] { return probe.LessThan(1); });
+    ++finished;
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "worker 1: cannot read its share");
+  EXPECT_EQ(finished.load(), 2);
+  EXPECT_EQ(counted, (std::vector<int64_t>{100, 0, 100}));
+  EXPECT_TRUE(
+      Runtime::Execute(2, [](Worker&) { return absl::OkStatus(); }).ok());
+}
+
 TEST(RuntimeTest, EveryWorkerRunsWithItsIndex) {
   std::mutex mutex;
   std::vector<std::pair<int, int>> seen;
