@@ -113,13 +113,7 @@ Mesh::Mesh(Worker& worker, MeshOptions options)
 Mesh::~Mesh() {
   // A worker still waiting for worker 0 to agree on a call would wait for
   // ever: it gets an error instead.
-  if (feeder() && worker_.peers() > 1) {
-    {
-      std::lock_guard<std::mutex> lock(group_->mu);
-      group_->feeder_left = true;
-    }
-    group_->agreed_cv.notify_all();
-  }
+  if (feeder() && worker_.peers() > 1) group_->agreement.FeederLeft();
 }
 
 bool Mesh::feeder() const { return worker_.index() == 0; }
@@ -145,48 +139,19 @@ T Mesh::Agree(const std::string& what, const std::function<T()>& compute) {
   const int peers = worker_.peers();
   if (peers == 1) return compute();
   const uint64_t number = agreements_++;
-  MeshGroup& g = *group_;
+  WorkerAgreement& agreement = group_->agreement;
   if (feeder()) {
-    {
-      std::lock_guard<std::mutex> lock(g.mu);
-      if (!g.failed.ok()) return Failed<T>(g.failed);
+    if (absl::Status failed = agreement.Failure(); !failed.ok()) {
+      return Failed<T>(failed);
     }
     T value = compute();
-    {
-      std::lock_guard<std::mutex> lock(g.mu);
-      MeshGroup::Agreement& a = g.agreed[number];
-      a.value = std::make_shared<T>(value);
-      a.what = what;
-    }
-    g.agreed_cv.notify_all();
+    agreement.Publish(number, what, std::make_shared<const T>(value));
     return value;
   }
-  std::unique_lock<std::mutex> lock(g.mu);
-  g.agreed_cv.wait(lock, [&] {
-    auto it = g.agreed.find(number);
-    return (it != g.agreed.end() && it->second.value != nullptr) ||
-           !g.failed.ok() || g.feeder_left;
-  });
-  auto it = g.agreed.find(number);
-  if (g.failed.ok()) {
-    if (it == g.agreed.end() || it->second.value == nullptr) {
-      g.failed = absl::FailedPreconditionError(absl::StrCat(
-          "worker 0 left the mesh (its Mesh was destroyed) before ", what,
-          " on worker ", worker_.index(),
-          ": every worker must make the same mesh calls in the same order"));
-    } else if (it->second.what != what) {
-      g.failed = absl::FailedPreconditionError(absl::StrCat(
-          "the workers' mesh calls diverged: worker ", worker_.index(),
-          " called ", what, " where worker 0 called ", it->second.what,
-          " (mesh call ", number + 1,
-          "); every worker must make the same mesh calls in the same order"));
-    }
-    if (!g.failed.ok()) g.agreed_cv.notify_all();
-  }
-  if (!g.failed.ok()) return Failed<T>(g.failed);
-  T value = *static_cast<const T*>(it->second.value.get());
-  if (++it->second.taken == peers - 1) g.agreed.erase(it);
-  return value;
+  absl::StatusOr<std::shared_ptr<const void>> taken =
+      agreement.Take(worker_.index(), peers, number, what);
+  if (!taken.ok()) return Failed<T>(taken.status());
+  return *static_cast<const T*>(taken->get());
 }
 
 absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
@@ -603,14 +568,16 @@ absl::Status Mesh::FeedSources(RefreshReport* report) {
   return absl::OkStatus();
 }
 
+SourceStatus Mesh::StatusAsRead(const std::string& id) const {
+  const SourceStatus* s =
+      time_ == 0 ? nullptr : group_->source_health.Find(id, ReadTime());
+  return s != nullptr ? *s : SourceStatus{.id = id};
+}
+
 std::vector<SourceStatus> Mesh::SourceStatuses() const {
   std::vector<SourceStatus> all;
   std::lock_guard<std::mutex> lock(group_->mu);
-  for (const auto& [id, source] : sources_) {
-    const SourceStatus* s =
-        time_ == 0 ? nullptr : group_->source_health.Find(id, ReadTime());
-    all.push_back(s != nullptr ? *s : SourceStatus{.id = id});
-  }
+  for (const auto& [id, source] : sources_) all.push_back(StatusAsRead(id));
   return all;
 }
 
@@ -628,9 +595,7 @@ absl::StatusOr<SourceStatus> Mesh::SourceStatusOf(const std::string& id) const {
     return absl::NotFoundError(absl::StrCat("no source ", id));
   }
   std::lock_guard<std::mutex> lock(group_->mu);
-  const SourceStatus* s =
-      time_ == 0 ? nullptr : group_->source_health.Find(id, ReadTime());
-  return s != nullptr ? *s : SourceStatus{.id = id};
+  return StatusAsRead(id);
 }
 
 absl::StatusOr<Table> Mesh::Publish(const Table& table,

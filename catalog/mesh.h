@@ -60,7 +60,6 @@
 // Thread compatibility: one caller per Mesh, on its worker's thread.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -82,6 +81,7 @@
 #include "catalog/source_health.h"
 #include "catalog/table.h"
 #include "catalog/timed_counts.h"
+#include "catalog/worker_agreement.h"
 #include "engine/input.h"
 #include "engine/probe.h"
 
@@ -168,11 +168,6 @@ class MeshGroup {
     std::vector<DataVersion> versions;
     int next_version = 1;
   };
-  struct Agreement {
-    std::shared_ptr<void> value;
-    std::string what;  // the call worker 0 made it in
-    int taken = 0;
-  };
   void Record(std::string stream, uint64_t time, int64_t diff,
               std::string text);  // REQUIRES: mu held
   // Drops data versions beyond `retained` and settles the history before
@@ -184,12 +179,7 @@ class MeshGroup {
 
   bool record_changes = true;
   mutable std::mutex mu;
-  std::condition_variable agreed_cv;
-  std::map<uint64_t, Agreement> agreed;  // by agreement number
-  // Set when the workers' calls diverged or worker 0 left with others
-  // waiting: every later call that agrees returns it, on every worker.
-  absl::Status failed;
-  bool feeder_left = false;
+  WorkerAgreement agreement;  // worker 0's results, for every worker
   std::map<std::string, Captured> products;
   TimedCounts<ProductDescriptor> catalog;
   TimedCounts<LineageEdge> lineage;
@@ -308,11 +298,13 @@ class Mesh {
   // at the same points in the same order; `what` names the call, so a
   // worker whose call differs from worker 0's (or that waits for a worker
   // 0 that has left) gets FailedPrecondition, and so does every later
-  // agreement on every worker (MeshGroup::failed). T is absl::Status or
-  // has a `status` member.
+  // agreement on every worker (WorkerAgreement). T is absl::Status or has
+  // a `status` member.
   template <class T>
   T Agree(const std::string& what, const std::function<T()>& compute);
   absl::Status Restore();
+  // Source `id`'s status as of ReadTime(). REQUIRES: group_->mu held.
+  SourceStatus StatusAsRead(const std::string& id) const;
   // Replays the sources' logs and reads their files; at the first Advance.
   absl::Status Start(RefreshReport* report);
   void BuildCatalogDataflow();

@@ -945,7 +945,7 @@ void FileSource::ProcessWhole(
     next.parsed = before.parsed && &before != &kNoFile;
     next.size = before.size;
     next.held = QuarantineRow(*hold);
-    ++next.quarantine[*next.held];
+    AddCount(&next.quarantine, *next.held, 1);
     DiffInto(quarantine, before.quarantine, next.quarantine);
     change.replace = std::move(next);
     return;
@@ -990,11 +990,7 @@ FileSource::FileState FileSource::HeldCopy(const FileState& before) {
   next.bad = before.bad;
   next.quarantine = before.quarantine;
   next.runaway = before.runaway;
-  if (before.held) {
-    if (--next.quarantine[*before.held] == 0) {
-      next.quarantine.erase(*before.held);
-    }
-  }
+  if (before.held) AddCount(&next.quarantine, *before.held, -1);
   // No append is read on top of held rows: the next read is whole.
   next.append = AppendPoint();
   return next;
