@@ -28,55 +28,20 @@ void AddCount(std::map<K, int64_t>* m, const K& key, int64_t diff) {
   if (slot == 0) m->erase(key);
 }
 
-// Lower-case words of letters and digits ('_' and '.' split words too, and
-// the whole dotted/underscored name is a token as well).
-void AddWords(const std::string& text, std::set<std::string>* out) {
-  std::string word;
-  auto flush = [&] {
-    if (!word.empty()) out->insert(word);
-    word.clear();
-  };
-  for (char c : text) {
-    // Bytes of multi-byte UTF-8 characters are parts of words too.
-    if (std::isalnum(static_cast<unsigned char>(c)) ||
-        static_cast<unsigned char>(c) >= 0x80) {
-      word.push_back(absl::ascii_tolower(c));
-    } else {
-      flush();
-    }
-  }
-  flush();
-}
-
 std::set<std::string> SearchTokens(const ProductDescriptor& d) {
   std::set<std::string> tokens;
   tokens.insert(absl::AsciiStrToLower(d.id));
-  AddWords(d.id, &tokens);
-  AddWords(d.description, &tokens);
+  AddSearchWords(d.id, &tokens);
+  AddSearchWords(d.description, &tokens);
   for (const std::string& tag : d.tags) {
     tokens.insert(absl::AsciiStrToLower(tag));
-    AddWords(tag, &tokens);
+    AddSearchWords(tag, &tokens);
   }
   for (const Field& f : d.schema.fields()) {
     tokens.insert(absl::AsciiStrToLower(f.name));
-    AddWords(f.name, &tokens);
+    AddSearchWords(f.name, &tokens);
   }
   return tokens;
-}
-
-std::string DescribeDescriptor(const ProductDescriptor& d) {
-  std::vector<std::string> columns;
-  for (const Field& f : d.schema.fields()) {
-    columns.push_back(absl::StrCat(f.name, ":", ValueTypeName(f.type)));
-  }
-  return absl::StrCat(
-      d.VersionedId(), " tier=", TierName(d.tier), " owner=", d.owner, " \"",
-      d.description, "\"",
-      d.tags.empty() ? "" : absl::StrCat(" tags=", absl::StrJoin(d.tags, ",")),
-      " [", absl::StrJoin(columns, ", "), "]",
-      d.upstream.empty()
-          ? ""
-          : absl::StrCat(" from ", absl::StrJoin(d.upstream, ", ")));
 }
 
 // The descriptor's columns are the table's: same names and types, and a
@@ -177,6 +142,11 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
     // lock by every worker's captures.
     std::lock_guard<std::mutex> lock(mesh->group_->mu);
     mesh->group_->record_changes = options.record_changes;
+    if (mesh->group_->history == nullptr) {
+      mesh->group_->history = std::make_unique<MeshHistory>(
+          MeshHistory::Options{options.retained_versions,
+                               options.subscription_log_events});
+    }
   }
   mesh->products_graph_ = &worker.NewDataflow("mesh.products");
   mesh->catalog_graph_ = &worker.NewDataflow("mesh.catalog");
@@ -198,9 +168,7 @@ void Mesh::BuildCatalogDataflow() {
       Inspect(catalog,
               [group, keep](const ProductDescriptor& d, uint64_t t, int64_t r) {
                 std::lock_guard<std::mutex> lock(group->mu);
-                group->catalog.Add(d, t, r);
-                if (group->record_changes)
-                  group->Record("catalog", t, r, DescribeDescriptor(d));
+                group->history->AddDescriptor(d, t, r);
               });
   probes_.push_back(ProbeStream(watched_catalog.stream));
 
@@ -215,7 +183,7 @@ void Mesh::BuildCatalogDataflow() {
       tokens, [group, keep](const std::pair<std::string, std::string>& p,
                             uint64_t t, int64_t r) {
         std::lock_guard<std::mutex> lock(group->mu);
-        group->search.Add(p, t, r);
+        group->history->AddToken(p, t, r);
       });
   probes_.push_back(ProbeStream(watched_tokens.stream));
 
@@ -224,8 +192,7 @@ void Mesh::BuildCatalogDataflow() {
   auto watched_edges = Inspect(
       edges, [group, keep](const LineageEdge& e, uint64_t t, int64_t r) {
         std::lock_guard<std::mutex> lock(group->mu);
-        group->lineage.Add(e, t, r);
-        if (group->record_changes) group->Record("lineage", t, r, e.ToString());
+        group->history->AddEdge(e, t, r);
       });
   probes_.push_back(ProbeStream(watched_edges.stream));
 
@@ -236,7 +203,7 @@ void Mesh::BuildCatalogDataflow() {
                          [group, keep](const std::pair<ColumnRef, ColumnRef>& p,
                                        uint64_t t, int64_t r) {
                            std::lock_guard<std::mutex> lock(group->mu);
-                           group->closure.Add(p, t, r);
+                           group->history->AddReach(p, t, r);
                          });
   probes_.push_back(ProbeStream(closure.stream));
 }
@@ -302,11 +269,6 @@ absl::Status Mesh::Restore() {
   return absl::OkStatus();
 }
 
-void MeshGroup::Record(std::string stream, uint64_t time, int64_t diff,
-                       std::string text) {
-  pending.push_back({time, std::move(stream), diff, std::move(text)});
-}
-
 RowCollection Mesh::Capture(const std::string& id, const RowCollection& rows,
                             const std::optional<RowCollection>& quarantine) {
   products_[id].captured = true;
@@ -315,20 +277,19 @@ RowCollection Mesh::Capture(const std::string& id, const RowCollection& rows,
   // The dataflows outlive the mesh inside the worker; a group the mesh
   // owns lives as long as they do.
   std::shared_ptr<MeshGroup> keep = own_group_;
-  const std::string stream = absl::StrCat("product ", id);
+  {
+    std::lock_guard<std::mutex> lock(group->mu);
+    group->history->Declare(id);
+  }
   // The rows pass through the capture to the tables built on the
   // published product, and the probe reads only the frontier: a product
   // read by one table hands its rows on without a copy.
   auto watched = InspectBatch(
-      rows, [group, keep, id,
-             stream](const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
+      rows, [group, keep,
+             id](const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
         std::lock_guard<std::mutex> lock(group->mu);
-        MeshGroup::Captured& p = group->products[id];
         for (const auto& [row, t, r] : batch) {
-          p.rows.Add(row, t, r);
-          p.unversioned[t].Add(row, r);
-          if (group->record_changes)
-            group->Record(stream, t, r, RowDebugString(row));
+          group->history->AddRow(id, row, t, r);
         }
       });
   probes_.push_back(ProbeFrontier(watched.stream));
@@ -341,15 +302,12 @@ void Mesh::CaptureQuarantine(const std::string& id,
                              const RowCollection& quarantine) {
   MeshGroup* group = group_;
   std::shared_ptr<MeshGroup> keep = own_group_;  // see Capture
-  const std::string stream = absl::StrCat("quarantine ", id);
   auto watched =
-      Inspect(quarantine,
-              [group, keep, id, stream](const Row& row, uint64_t t, int64_t r) {
-                std::lock_guard<std::mutex> lock(group->mu);
-                group->products[id].quarantine.Add(row, t, r);
-                if (group->record_changes)
-                  group->Record(stream, t, r, RowDebugString(row));
-              });
+      Inspect(quarantine, [group, keep, id](const Row& row, uint64_t t,
+                                            int64_t r) {
+        std::lock_guard<std::mutex> lock(group->mu);
+        group->history->AddQuarantine(id, row, t, r);
+      });
   probes_.push_back(ProbeStream(watched.stream));
 }
 
@@ -526,10 +484,9 @@ absl::Status Mesh::FeedSources(RefreshReport* report) {
       std::lock_guard<std::mutex> lock(group_->mu);
       const SourceHealth::Change change =
           group_->source_health.Record(id, status, time_);
-      if (change.changed && group_->record_changes) {
-        const std::string stream = absl::StrCat("source ", id);
-        group_->Record(stream, time_, -1, change.before);
-        group_->Record(stream, time_, +1, change.after);
+      if (change.changed) {
+        group_->history->AddSourceStatus(change.before, -1);
+        group_->history->AddSourceStatus(change.after, +1);
       }
       if (!status.ok()) {
         report->failing_sources.push_back(
@@ -842,32 +799,8 @@ absl::Status Mesh::Advance() {
             " (a join or sum of counts beyond 2^63): the products computed "
             "since are wrong"));
       }
-      for (auto& [id, p] : group_->products) {
-        for (const auto& [t, net] : p.unversioned) {
-          // A time whose updates cancel out is not a new version.
-          if (!net.empty()) p.versions.push_back({p.next_version++, t});
-        }
-        p.unversioned.clear();
-        group_->Compact(&p, options_.retained_versions, options_.settle_after);
-        p.quarantine.Settle(time_, options_.settle_after);
-      }
-      std::map<MeshChange, int64_t> net;
-      for (MeshChange& c : group_->pending) {
-        const int64_t diff = c.diff;
-        c.diff = 0;
-        AddCount(&net, c, diff);
-      }
-      group_->pending.clear();
-      // Every worker now reads as of this time or later.
-      group_->catalog.Settle(time_, options_.settle_after);
-      group_->lineage.Settle(time_, options_.settle_after);
-      group_->search.Settle(time_, options_.settle_after);
-      group_->closure.Settle(time_, options_.settle_after);
-      for (auto& [c, diff] : net) {
-        MeshChange change = c;
-        change.diff = diff;
-        group_->changes.push_back(std::move(change));
-      }
+      group_->history->Close(
+          time_, group_->record_changes ? &group_->changes : nullptr);
     }
     DM_RETURN_IF_ERROR(overflow);
     if (options_.store == nullptr) return absl::OkStatus();
@@ -877,40 +810,24 @@ absl::Status Mesh::Advance() {
   return closed;
 }
 
-void MeshGroup::NetFingerprint::Add(const Row& row, int64_t diff) {
-  const absl::string_view bytes = row.bytes();
-  const Hash128 h = StableHash128Bytes(bytes.data(), bytes.size());
-  const auto d = static_cast<uint64_t>(diff);
-  low += d * h.low;  // unsigned: wraps
-  high += d * h.high;
-}
-
-void MeshGroup::Compact(Captured* p, int retained, size_t settle_after) {
-  const size_t keep = static_cast<size_t>(retained);
-  if (p->versions.size() <= keep) return;
-  p->versions.erase(p->versions.begin(), p->versions.end() - keep);
-  p->rows.Settle(p->versions.front().time, settle_after);
-}
-
-std::vector<Row> MeshGroup::Expand(
-    const std::vector<std::pair<Row, int64_t>>& counts) {
-  std::vector<Row> rows;
-  for (const auto& [row, n] : counts) {
-    for (int64_t i = 0; i < n; ++i) rows.push_back(row);
-  }
-  return rows;
-}
-
 uint64_t Mesh::ReadTime() const { return time_ == 0 ? 0 : time_ - 1; }
 
+std::shared_ptr<const MeshSnapshot> Mesh::Snapshot() const {
+  // By the time a worker's Advance returns, worker 0 has closed that time
+  // (the Advance agreement), and it closes no later one before this worker
+  // advances again: the latest snapshot is as of ReadTime().
+  return group_->history->Latest();
+}
+
+MeshReader Mesh::Reader() const { return group_->history->reader(); }
+
+absl::StatusOr<std::shared_ptr<Subscription>> Mesh::Subscribe(
+    SubscribeOptions options) const {
+  return Reader().Subscribe(std::move(options));
+}
+
 std::vector<ProductDescriptor> Mesh::Catalog() const {
-  if (time_ == 0) return {};
-  std::lock_guard<std::mutex> lock(group_->mu);
-  std::vector<ProductDescriptor> out;
-  for (const auto& [d, n] : group_->catalog.AsOf(ReadTime())) {
-    if (n > 0) out.push_back(d);
-  }
-  return out;
+  return Snapshot()->Catalog();
 }
 
 absl::StatusOr<ProductDescriptor> Mesh::Descriptor(
@@ -923,72 +840,19 @@ absl::StatusOr<ProductDescriptor> Mesh::Descriptor(
 }
 
 std::vector<std::string> Mesh::Search(const std::string& query) const {
-  std::set<std::string> words;
-  AddWords(query, &words);
-  if (time_ == 0) return {};
-  std::vector<std::pair<std::pair<std::string, std::string>, int64_t>> index;
-  {
-    std::lock_guard<std::mutex> lock(group_->mu);
-    index = group_->search.AsOf(ReadTime());
-  }
-  std::optional<std::set<std::string>> result;
-  for (const std::string& word : words) {
-    std::set<std::string> matches;
-    auto start = std::lower_bound(
-        index.begin(), index.end(),
-        std::pair<std::string, std::string>(word, ""),
-        [](const auto& entry, const auto& key) { return entry.first < key; });
-    for (auto it = start; it != index.end() &&
-                          it->first.first.compare(0, word.size(), word) == 0;
-         ++it) {
-      if (it->second > 0) matches.insert(it->first.second);
-    }
-    if (!result) {
-      result = std::move(matches);
-    } else {
-      std::set<std::string> both;
-      std::set_intersection(result->begin(), result->end(), matches.begin(),
-                            matches.end(), std::inserter(both, both.end()));
-      result = std::move(both);
-    }
-  }
-  if (!result) return {};
-  return {result->begin(), result->end()};
+  return Snapshot()->Search(query);
 }
 
 std::vector<LineageEdge> Mesh::Lineage() const {
-  if (time_ == 0) return {};
-  std::lock_guard<std::mutex> lock(group_->mu);
-  std::vector<LineageEdge> out;
-  for (const auto& [e, n] : group_->lineage.AsOf(ReadTime())) {
-    if (n > 0) out.push_back(e);
-  }
-  return out;
+  return Snapshot()->Lineage();
 }
 
 std::vector<ColumnRef> Mesh::Downstream(const ColumnRef& node) const {
-  if (time_ == 0) return {};
-  std::lock_guard<std::mutex> lock(group_->mu);
-  const auto closure = group_->closure.AsOf(ReadTime());
-  std::vector<ColumnRef> out;
-  auto start = std::lower_bound(
-      closure.begin(), closure.end(), std::pair(node, ColumnRef{}),
-      [](const auto& entry, const auto& key) { return entry.first < key; });
-  for (auto it = start; it != closure.end() && it->first.first == node; ++it) {
-    if (it->second > 0) out.push_back(it->first.second);
-  }
-  return out;
+  return Snapshot()->Downstream(node);
 }
 
 std::vector<ColumnRef> Mesh::Upstream(const ColumnRef& node) const {
-  if (time_ == 0) return {};
-  std::lock_guard<std::mutex> lock(group_->mu);
-  std::vector<ColumnRef> out;
-  for (const auto& [pair, n] : group_->closure.AsOf(ReadTime())) {
-    if (pair.second == node && n > 0) out.push_back(pair.first);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+  return Snapshot()->Upstream(node);
 }
 
 absl::StatusOr<std::vector<Row>> Mesh::Read(const std::string& id) const {
@@ -1002,9 +866,10 @@ absl::StatusOr<std::vector<Row>> Mesh::Read(const std::string& id) const {
                      " is in the catalog but not computed "
                      "in this run (declare it)"));
   }
-  if (time_ == 0) return std::vector<Row>();
-  std::lock_guard<std::mutex> lock(group_->mu);
-  return MeshGroup::Expand(group_->products[id].rows.AsOf(ReadTime()));
+  std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
+  // Before the first Advance of this run (also after a restart).
+  if (snapshot->empty()) return std::vector<Row>();
+  return snapshot->Read(id);
 }
 
 absl::StatusOr<std::vector<Row>> Mesh::ReadAsOf(const std::string& id,
@@ -1013,38 +878,20 @@ absl::StatusOr<std::vector<Row>> Mesh::ReadAsOf(const std::string& id,
   if (it == products_.end() || !it->second.captured) {
     return absl::NotFoundError(absl::StrCat("no data of product ", id));
   }
-  std::lock_guard<std::mutex> lock(group_->mu);
-  const MeshGroup::Captured& p = group_->products[id];
-  for (const DataVersion& v : p.versions) {
-    if (v.number == data_version) {
-      return MeshGroup::Expand(p.rows.AsOf(v.time));
-    }
-  }
-  if (p.versions.empty()) {
+  std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
+  if (snapshot->empty()) {
     return absl::NotFoundError(
         absl::StrCat(id, " has no data version ", data_version, " (none yet)"));
   }
-  return absl::NotFoundError(absl::StrCat(
-      id, " has no retained data version ", data_version, " (retained: ",
-      p.versions.front().number, " to ", p.versions.back().number, ")"));
+  return snapshot->ReadAsOf(id, data_version);
 }
 
 std::vector<DataVersion> Mesh::DataVersions(const std::string& id) const {
-  std::lock_guard<std::mutex> lock(group_->mu);
-  auto it = group_->products.find(id);
-  if (time_ == 0 || it == group_->products.end()) return {};
-  std::vector<DataVersion> out;
-  for (const DataVersion& v : it->second.versions) {
-    if (v.time <= ReadTime()) out.push_back(v);
-  }
-  return out;
+  return Snapshot()->DataVersions(id);
 }
 
 std::vector<Row> Mesh::Quarantine(const std::string& id) const {
-  std::lock_guard<std::mutex> lock(group_->mu);
-  auto it = group_->products.find(id);
-  if (time_ == 0 || it == group_->products.end()) return {};
-  return MeshGroup::Expand(it->second.quarantine.AsOf(ReadTime()));
+  return Snapshot()->Quarantine(id);
 }
 
 int64_t Mesh::QuarantineCount(const std::string& id) const {

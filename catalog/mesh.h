@@ -80,7 +80,10 @@
 #include "catalog/source.h"
 #include "catalog/source_health.h"
 #include "catalog/table.h"
-#include "catalog/timed_counts.h"
+#include "catalog/mesh_history.h"
+#include "catalog/mesh_reader.h"
+#include "catalog/mesh_snapshot.h"
+#include "catalog/subscription.h"
 #include "catalog/worker_agreement.h"
 #include "engine/input.h"
 #include "engine/probe.h"
@@ -95,33 +98,16 @@ class MeshGroup;
 struct MeshOptions {
   MeshStore* store = nullptr;  // none: nothing survives the process
   int retained_versions = 16;  // per product, >= 1
-  // History older than what reads need (the retained versions; the last
-  // time for the catalog and lineage) is folded into sorted runs once it
-  // holds at least this many changes and they are more than twice what
-  // they add up to (so retractions are what is folded away).
-  size_t settle_after = size_t{1} << 16;
+  // The changes of recent times kept for subscriptions that resume from a
+  // time (catalog/subscription.h), in events; the newest time is always
+  // kept.
+  size_t subscription_log_events = size_t{1} << 20;
   // Required with several workers: one group shared by all of them.
   MeshGroup* group = nullptr;
-  // Keep the changes for TakeChanges. A mesh that never takes them should
-  // say false: they are kept until taken.
+  // Keep the changes as text for TakeChanges. A mesh that never takes
+  // them should say false: they are kept until taken. (Subscriptions do
+  // not depend on it.)
   bool record_changes = true;
-};
-
-// A consolidated change one Advance made to something a user watches.
-struct MeshChange {
-  uint64_t time = 0;
-  // "catalog", "lineage", "product <id>", "quarantine <id>" or "source
-  // <id>" (a source status: "ok" or "failing: CODE: message").
-  std::string stream;
-  int64_t diff = 0;
-  std::string text;  // the record, readable
-
-  friend auto operator<=>(const MeshChange&, const MeshChange&) = default;
-};
-
-struct DataVersion {
-  int number = 0;     // 1, 2, ...
-  uint64_t time = 0;  // the engine time whose changes it includes, last
 };
 
 struct RefreshReport {
@@ -146,46 +132,12 @@ class MeshGroup {
 
  private:
   friend class Mesh;
-  template <class K>
-  using TimedCounts = diffmesh::TimedCounts<K>;
-  // An order-free fingerprint of a multiset of row changes: the sum of
-  // diff times a 128-bit hash of the row (mod 2^64 per half). Changes that
-  // cancel out sum to zero; a net change that does not sums to zero only
-  // with a chance about 2^-63, so a time's changes are told apart from
-  // none without holding its rows.
-  struct NetFingerprint {
-    uint64_t low = 0, high = 0;
-    void Add(const Row& row, int64_t diff);
-    bool empty() const { return low == 0 && high == 0; }
-  };
-  // A product's captured rows, from every worker.
-  struct Captured {
-    TimedCounts<Row> rows;
-    TimedCounts<Row> quarantine;
-    // Changes by time, until the time is closed and given a data version:
-    // only whether they cancel out, as a fingerprint of their multiset.
-    std::map<uint64_t, NetFingerprint> unversioned;
-    std::vector<DataVersion> versions;
-    int next_version = 1;
-  };
-  void Record(std::string stream, uint64_t time, int64_t diff,
-              std::string text);  // REQUIRES: mu held
-  // Drops data versions beyond `retained` and settles the history before
-  // the oldest one left (TimedCounts::Settle with `settle_after`).
-  void Compact(Captured* product, int retained, size_t settle_after);
-  // Every row `counts` holds, as often as it is there.
-  static std::vector<Row> Expand(
-      const std::vector<std::pair<Row, int64_t>>& counts);
-
   bool record_changes = true;
   mutable std::mutex mu;
   WorkerAgreement agreement;  // worker 0's results, for every worker
-  std::map<std::string, Captured> products;
-  TimedCounts<ProductDescriptor> catalog;
-  TimedCounts<LineageEdge> lineage;
-  TimedCounts<std::pair<std::string, std::string>> search;  // (token, id)
-  TimedCounts<std::pair<ColumnRef, ColumnRef>> closure;
-  std::vector<MeshChange> pending;
+  // What the dataflows capture, closed by worker 0 at each Advance; made
+  // by the first Mesh::Open.
+  std::unique_ptr<MeshHistory> history;
   std::vector<MeshChange> changes;
   SourceHealth source_health;
   bool diff_overflow = false;  // a worker's operators overflowed a diff
@@ -271,8 +223,21 @@ class Mesh {
   absl::Status AcceptSourceFiles(const std::string& id);
   int64_t QuarantineCount(const std::string& id) const;
 
-  // The changes recorded by the Advances since the last call, sorted by
-  // (time, stream, diff, text).
+  // Everything above as of the last closed time, immutable: hold it as
+  // long as needed, read it from any thread (catalog/mesh_snapshot.h).
+  std::shared_ptr<const MeshSnapshot> Snapshot() const;
+  // A handle for other threads: snapshots and subscriptions
+  // (catalog/mesh_reader.h). It may outlive the mesh.
+  MeshReader Reader() const;
+  // Typed change events from the next closed time (or resumed after
+  // options.after), for any number of subscribers at their own pace
+  // (catalog/subscription.h).
+  absl::StatusOr<std::shared_ptr<Subscription>> Subscribe(
+      SubscribeOptions options) const;
+
+  // The changes recorded by the Advances since the last call, as text,
+  // sorted by (time, stream, diff, text). Subscribe gives them typed, to
+  // many consumers, resumably.
   std::vector<MeshChange> TakeChanges();
 
  private:

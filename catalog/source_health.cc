@@ -24,11 +24,11 @@ SourceHealth::Change SourceHealth::Record(const std::string& id,
   if (!status.ok()) ++s.failed_polls;
   if (!(s.status == status)) {
     change.changed = true;
-    change.before = s.Describe();
+    change.before = s;
     s.status = status;
     s.since = time;
     if (status.ok()) s.failed_polls = 0;
-    change.after = s.Describe();
+    change.after = s;
   }
   if (!polls.empty() && polls.back().first == time) {
     polls.back().second = std::move(s);  // polled again at the same time

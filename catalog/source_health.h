@@ -8,9 +8,9 @@
 //   const SourceStatus* s = health.Find("sales.orders");   // failing since 7
 //   health.Record("sales.orders", absl::OkStatus(), 9);    // recovered at 9
 //
-// Every change of a status is one MeshChange on the stream "source <id>"
-// (the old status retracted, the new one inserted, as Describe writes
-// them), so a subscriber to the change feed sees failures and recoveries.
+// Every change of a status is a change on the stream "source <id>" (the
+// old status retracted, the new one inserted), so a subscriber sees
+// failures and recoveries.
 // Statuses are read as of a time, like the mesh's other collections: the
 // workers of a mesh may be a time apart and each reads as of its own (the
 // last few polls of each source are kept).
@@ -41,13 +41,13 @@ struct SourceStatus {
 class SourceHealth {
  public:
   // The outcome of a poll of source `id` at mesh time `time`: whether the
-  // status changed, and its descriptions before and after (a first poll
+  // status changed, and the status before and after (a first poll
   // that succeeds changes nothing: a source is OK until a poll fails). The
   // message matters: a different error is a change.
   struct Change {
     bool changed = false;
-    std::string before;  // Describe() of the old status
-    std::string after;
+    SourceStatus before;
+    SourceStatus after;
   };
   Change Record(const std::string& id, const absl::Status& status,
                 uint64_t time);

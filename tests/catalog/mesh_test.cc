@@ -567,9 +567,7 @@ TEST(Mesh, ReadAsOfEqualsEveryRetainedVersionUnderRandomEdits) {
     lines = {R(1, "north", 10)};
     const std::string file = write();
     Worker worker;
-    // Settled whenever the history holds more changes than it sums to.
-    auto mesh =
-        Must(Mesh::Open(worker, {.retained_versions = 3, .settle_after = 0}));
+    auto mesh = Must(Mesh::Open(worker, {.retained_versions = 3}));
     Must(mesh->Source(Describe("sales.orders"), {.path = file}));
     std::map<int, std::vector<Row>> at_version;
     auto sorted_lines = [&] {

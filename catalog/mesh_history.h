@@ -1,0 +1,114 @@
+// MeshHistory: what a mesh's dataflows capture -- product rows, quarantine,
+// the catalog, lineage, the search index and the lineage closure -- kept as
+// changes while their time is open, and turned, when a time closes on
+// every worker, into a snapshot (catalog/mesh_snapshot.h), data versions,
+// subscription updates (catalog/subscription.h) and the text change feed.
+//
+//   MeshHistory history({.retained_versions = 16, .log_events = 1 << 20});
+//   history.AddRow("sales.orders", row, /*time=*/4, +1);   // captures
+//   history.Close(/*time=*/4);            // on one worker, every capture in
+//   history.reader().Latest()->Read("sales.orders");
+//
+// Data versions. Each time at which a product's rows changed (their
+// consolidated delta is not empty) is its next data version; the rows at
+// the last `retained_versions` of them are kept (as shared runs).
+// Thread compatibility: Add* and Close from one thread at a time (the
+// mesh's group lock); reader() is for any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "catalog/counted_runs.h"
+#include "catalog/descriptor.h"
+#include "catalog/lineage.h"
+#include "catalog/mesh_reader.h"
+#include "catalog/mesh_snapshot.h"
+#include "catalog/row.h"
+#include "catalog/source_health.h"
+#include "catalog/subscription.h"
+
+namespace diffmesh {
+
+// A consolidated change one Advance made to something a user watches, as
+// text (the change feed; Subscribe gives the typed events).
+struct MeshChange {
+  uint64_t time = 0;
+  // "catalog", "lineage", "product <id>", "quarantine <id>" or "source
+  // <id>" (a source status: "ok" or "failing: CODE: message").
+  std::string stream;
+  int64_t diff = 0;
+  std::string text;  // the record, readable
+
+  friend auto operator<=>(const MeshChange&, const MeshChange&) = default;
+};
+
+// "id@1.0 tier=... owner=... ..." as the change feed writes a descriptor.
+std::string DescribeDescriptor(const ProductDescriptor& d);
+
+class MeshHistory {
+ public:
+  struct Options {
+    int retained_versions = 16;
+    size_t log_events = size_t{1} << 20;  // kept for subscription resumes
+  };
+  explicit MeshHistory(Options options);
+  ~MeshHistory();
+
+  void AddRow(const std::string& id, const Row& row, uint64_t time,
+              int64_t diff);
+  void AddQuarantine(const std::string& id, const Row& row, uint64_t time,
+                     int64_t diff);
+  void AddDescriptor(const ProductDescriptor& d, uint64_t time, int64_t diff);
+  void AddEdge(const LineageEdge& e, uint64_t time, int64_t diff);
+  void AddToken(const std::pair<std::string, std::string>& token_id,
+                uint64_t time, int64_t diff);
+  void AddReach(const std::pair<ColumnRef, ColumnRef>& from_to, uint64_t time,
+                int64_t diff);
+  // A source's status changed at the open time (old: -1, new: +1).
+  void AddSourceStatus(const SourceStatus& status, int64_t diff);
+  // Marks `id`'s rows as captured in this run (Read finds them, empty, from
+  // the next snapshot on).
+  void Declare(const std::string& id);
+
+  // Closes every time at or before `time` (REQUIRES: every worker's
+  // captures for them are in; `time` grows from call to call): data
+  // versions, a new snapshot, one subscription update per time, and, when
+  // `changes` is not null, their text appended to it.
+  void Close(uint64_t time, std::vector<MeshChange>* changes);
+
+  MeshReader reader() const { return MeshReader(board_, hub_); }
+  std::shared_ptr<const MeshSnapshot> Latest() const {
+    return board_->Latest();
+  }
+
+ private:
+  struct Product {
+    TimedChanges<Row> open_rows;
+    TimedChanges<Row> open_quarantine;
+    ProductRows now;
+    int next_version = 1;
+    std::shared_ptr<const ProductRows> published;
+    bool changed = false;  // since the last snapshot
+  };
+  // The update of time `t` in `updates` (created in time order).
+  MeshUpdate& UpdateAt(std::map<uint64_t, MeshUpdate>* updates, uint64_t t);
+
+  const Options options_;
+  std::map<std::string, Product> products_;
+  TimedChanges<ProductDescriptor> open_catalog_;
+  TimedChanges<LineageEdge> open_lineage_;
+  TimedChanges<std::pair<std::string, std::string>> open_search_;
+  TimedChanges<std::pair<ColumnRef, ColumnRef>> open_closure_;
+  std::vector<std::pair<SourceStatus, int64_t>> open_sources_;
+  MeshSnapshot::Parts now_;
+  std::shared_ptr<SnapshotBoard> board_;
+  std::shared_ptr<SubscriptionHub> hub_;
+};
+
+}  // namespace diffmesh

@@ -1,0 +1,107 @@
+// MeshSnapshot: everything a mesh shows -- product rows and their retained
+// data versions, quarantine, the catalog, search, lineage and its closure --
+// as of one closed time, immutable, readable from any thread.
+//
+//   std::shared_ptr<const MeshSnapshot> s = mesh->Snapshot();  // or a
+//   MeshReader's Latest(), on another thread
+//   DM_ASSIGN_OR_RETURN(std::vector<Row> rows, s->Read("sales.orders"));
+//   std::vector<ColumnRef> down = s->Downstream({"sales.orders", ""});
+//
+// A snapshot is made of shared sorted runs (catalog/counted_runs.h): taking
+// one is a pointer copy, and holding it keeps its runs alive while the
+// mesh goes on. Reads cost what they return: Read(id) the product's size,
+// Downstream/Upstream/Search/Descriptor a seek per run plus the answer,
+// Count and ReadPrefix a seek; nothing copies the whole mesh.
+// Thread-safety: immutable; any number of threads may read one at once.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "catalog/counted_runs.h"
+#include "catalog/descriptor.h"
+#include "catalog/lineage.h"
+#include "catalog/row.h"
+
+namespace diffmesh {
+
+struct DataVersion {
+  int number = 0;     // 1, 2, ...
+  uint64_t time = 0;  // the engine time whose changes it includes, last
+};
+
+// One product's captured rows as of a time, with its retained versions.
+struct ProductRows {
+  CountedRuns<Row> rows;
+  CountedRuns<Row> quarantine;
+  // The retained data versions, oldest first, with the rows at each.
+  std::vector<std::pair<DataVersion, CountedRuns<Row>>> versions;
+};
+
+// The lower-case words of `text` a search matches (letters, digits and
+// bytes of multi-byte UTF-8 characters; anything else splits words).
+void AddSearchWords(const std::string& text, std::set<std::string>* out);
+
+class MeshSnapshot {
+ public:
+  using Products =
+      std::map<std::string, std::shared_ptr<const ProductRows>>;
+  struct Parts {
+    uint64_t time = 0;
+    bool empty = true;  // nothing closed yet
+    std::shared_ptr<const Products> products;
+    CountedRuns<ProductDescriptor> catalog;
+    CountedRuns<LineageEdge> lineage;
+    CountedRuns<std::pair<std::string, std::string>> search;  // (token, id)
+    CountedRuns<std::pair<ColumnRef, ColumnRef>> closure;  // (from, to)
+    CountedRuns<std::pair<ColumnRef, ColumnRef>> reverse;  // (to, from)
+  };
+  explicit MeshSnapshot(Parts parts) : parts_(std::move(parts)) {}
+
+  // The closed engine time whose results this shows (meaningless while
+  // empty()).
+  uint64_t time() const { return parts_.time; }
+  // No time closed yet: every read is empty.
+  bool empty() const { return parts_.empty; }
+
+  // The active descriptors, by id.
+  std::vector<ProductDescriptor> Catalog() const;
+  // NotFound if `id` is not in the catalog at this time.
+  absl::StatusOr<ProductDescriptor> Descriptor(const std::string& id) const;
+  // Ids of products matching every word of `query` (see Mesh::Search).
+  std::vector<std::string> Search(const std::string& query) const;
+  std::vector<LineageEdge> Lineage() const;
+  std::vector<ColumnRef> Downstream(const ColumnRef& node) const;
+  std::vector<ColumnRef> Upstream(const ColumnRef& node) const;
+
+  // The product's rows, sorted, a row as often as it is present. NotFound
+  // if its rows are not captured in this run.
+  absl::StatusOr<std::vector<Row>> Read(const std::string& id) const;
+  // The rows whose leading columns are `prefix`'s values, sorted (a seek).
+  absl::StatusOr<std::vector<Row>> ReadPrefix(const std::string& id,
+                                              const Row& prefix) const;
+  // How often `row` is in the product (0 when absent; a seek).
+  absl::StatusOr<int64_t> Count(const std::string& id, const Row& row) const;
+  // NotFound for a version not retained, naming those that are.
+  absl::StatusOr<std::vector<Row>> ReadAsOf(const std::string& id,
+                                            int data_version) const;
+  std::vector<DataVersion> DataVersions(const std::string& id) const;
+  std::vector<Row> Quarantine(const std::string& id) const;
+
+  const Parts& parts() const { return parts_; }
+
+ private:
+  const ProductRows* Find(const std::string& id) const;
+  Parts parts_;
+};
+
+// Every row `rows` holds, as often as it is there, in order.
+std::vector<Row> ExpandRows(const CountedRuns<Row>& rows);
+
+}  // namespace diffmesh

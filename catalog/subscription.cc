@@ -1,0 +1,230 @@
+#include "catalog/subscription.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace diffmesh {
+
+const char* MeshStreamName(MeshStream stream) {
+  switch (stream) {
+    case MeshStream::kProductRows:
+      return "rows";
+    case MeshStream::kQuarantine:
+      return "quarantine";
+    case MeshStream::kCatalog:
+      return "catalog";
+    case MeshStream::kLineage:
+      return "lineage";
+    case MeshStream::kSourceStatus:
+      return "source";
+  }
+  return "?";
+}
+
+size_t MeshUpdate::size() const {
+  size_t n = sources.size();
+  for (const ProductDelta& p : products) {
+    if (p.rows) n += p.rows->size();
+    if (p.quarantine) n += p.quarantine->size();
+  }
+  if (catalog) n += catalog->size();
+  if (lineage) n += lineage->size();
+  return n;
+}
+
+bool Subscription::Wants(MeshStream stream, const std::string& id) const {
+  if (!options_.id.empty() && id != options_.id) return false;
+  return options_.streams.empty() ||
+         std::find(options_.streams.begin(), options_.streams.end(), stream) !=
+             options_.streams.end();
+}
+
+size_t Subscription::Count(const MeshUpdate& u) const {
+  size_t n = 0;
+  for (const MeshUpdate::ProductDelta& p : u.products) {
+    if (p.rows && Wants(MeshStream::kProductRows, p.id)) n += p.rows->size();
+    if (p.quarantine && Wants(MeshStream::kQuarantine, p.id))
+      n += p.quarantine->size();
+  }
+  if (u.catalog) {
+    for (const auto& [d, diff] : *u.catalog)
+      n += Wants(MeshStream::kCatalog, d.id) ? 1 : 0;
+  }
+  if (u.lineage) {
+    for (const auto& [e, diff] : *u.lineage)
+      n += Wants(MeshStream::kLineage, e.to.product) ? 1 : 0;
+  }
+  for (const auto& [s, diff] : u.sources)
+    n += Wants(MeshStream::kSourceStatus, s.id) ? 1 : 0;
+  return n;
+}
+
+MeshEvents Subscription::Events(const MeshUpdate& u) const {
+  MeshEvents out;
+  out.time = u.time;
+  auto add = [&](MeshStream stream, const std::string& id, int64_t diff,
+                 auto record) {
+    out.events.push_back({u.time, stream, id, diff, std::move(record)});
+  };
+  for (const MeshUpdate::ProductDelta& p : u.products) {
+    if (p.rows && Wants(MeshStream::kProductRows, p.id)) {
+      for (const auto& [row, diff] : *p.rows)
+        add(MeshStream::kProductRows, p.id, diff, row);
+    }
+  }
+  for (const MeshUpdate::ProductDelta& p : u.products) {
+    if (p.quarantine && Wants(MeshStream::kQuarantine, p.id)) {
+      for (const auto& [row, diff] : *p.quarantine)
+        add(MeshStream::kQuarantine, p.id, diff, row);
+    }
+  }
+  if (u.catalog) {
+    for (const auto& [d, diff] : *u.catalog)
+      if (Wants(MeshStream::kCatalog, d.id))
+        add(MeshStream::kCatalog, d.id, diff, d);
+  }
+  if (u.lineage) {
+    for (const auto& [e, diff] : *u.lineage)
+      if (Wants(MeshStream::kLineage, e.to.product))
+        add(MeshStream::kLineage, e.to.product, diff, e);
+  }
+  for (const auto& [s, diff] : u.sources)
+    if (Wants(MeshStream::kSourceStatus, s.id))
+      add(MeshStream::kSourceStatus, s.id, diff, s);
+  return out;
+}
+
+absl::StatusOr<MeshEvents> Subscription::Next(absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto ready = [&] {
+    return !pending_.empty() || !fell_behind_.ok() || hub_closed_;
+  };
+  if (timeout > absl::ZeroDuration() && !ready()) {
+    ready_.wait_for(lock, absl::ToChronoNanoseconds(timeout), ready);
+  }
+  if (!fell_behind_.ok()) return fell_behind_;
+  if (pending_.empty()) {
+    if (hub_closed_) {
+      return absl::CancelledError("the mesh is closed; every event was taken");
+    }
+    return absl::DeadlineExceededError(absl::StrCat(
+        "no events after time ", std::max(seen_, closed_), " yet"));
+  }
+  std::shared_ptr<const MeshUpdate> update = std::move(pending_.front());
+  pending_.pop_front();
+  lock.unlock();
+  // Built outside the lock: the publisher is not held up by a consumer.
+  MeshEvents events = Events(*update);
+  lock.lock();
+  pending_events_ -= events.events.size();
+  seen_ = std::max(seen_, update->time);
+  return events;
+}
+
+uint64_t Subscription::seen() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pending_.empty() ? std::max(seen_, closed_) : seen_;
+}
+
+SubscriptionHub::~SubscriptionHub() { Close(); }
+
+absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
+    SubscribeOptions options) {
+  if (options.max_pending_events == 0) {
+    return absl::InvalidArgumentError(
+        "a subscription needs max_pending_events >= 1");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (options.after && dropped_ && *options.after < dropped_through_) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "changes after time ", *options.after,
+        " are no longer held (held: after time ", dropped_through_,
+        "); read a snapshot and subscribe after its time"));
+  }
+  const std::optional<uint64_t> after = options.after;
+  std::shared_ptr<Subscription> sub(new Subscription(std::move(options)));
+  {
+    std::lock_guard<std::mutex> sub_lock(sub->mu_);
+    sub->seen_ = after ? *after : closed_;
+    sub->closed_ = closed_;
+  }
+  if (after) {
+    for (const auto& update : log_) {
+      if (update->time > *after) Deliver(*sub, update);
+    }
+  }
+  if (closed_hub_) {
+    std::lock_guard<std::mutex> sub_lock(sub->mu_);
+    sub->hub_closed_ = true;
+  }
+  subs_.push_back(sub);
+  return sub;
+}
+
+void SubscriptionHub::Deliver(Subscription& sub,
+                              const std::shared_ptr<const MeshUpdate>& update) {
+  const size_t n = sub.Count(*update);
+  std::lock_guard<std::mutex> lock(sub.mu_);
+  sub.closed_ = std::max(sub.closed_, update->time);
+  if (n == 0 || !sub.fell_behind_.ok()) return;
+  if (sub.pending_events_ + n > sub.options_.max_pending_events) {
+    sub.fell_behind_ = absl::ResourceExhaustedError(absl::StrCat(
+        "the subscription fell behind at time ", update->time, ": more than ",
+        sub.options_.max_pending_events,
+        " events waiting; subscribe again after time ", sub.seen_,
+        " (while the mesh holds it) or after a snapshot's time"));
+    sub.pending_.clear();
+    sub.pending_events_ = 0;
+  } else {
+    sub.pending_.push_back(update);
+    sub.pending_events_ += n;
+  }
+  sub.ready_.notify_all();
+}
+
+void SubscriptionHub::Publish(std::shared_ptr<const MeshUpdate> update) {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_ = update->time;
+  size_t live = 0;
+  for (auto& weak : subs_) {
+    if (std::shared_ptr<Subscription> sub = weak.lock()) {
+      Deliver(*sub, update);
+      subs_[live++] = std::move(weak);
+    }
+  }
+  subs_.resize(live);
+  const size_t n = update->size();
+  if (n == 0) return;
+  log_.push_back(std::move(update));
+  logged_events_ += n;
+  // The newest time stays whatever its size, so a resume from just before
+  // it is served.
+  while (log_.size() > 1 && logged_events_ > log_events_) {
+    logged_events_ -= log_.front()->size();
+    dropped_through_ = log_.front()->time;
+    dropped_ = true;
+    log_.pop_front();
+  }
+}
+
+void SubscriptionHub::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_hub_ = true;
+  for (auto& weak : subs_) {
+    if (std::shared_ptr<Subscription> sub = weak.lock()) {
+      std::lock_guard<std::mutex> sub_lock(sub->mu_);
+      sub->hub_closed_ = true;
+      sub->ready_.notify_all();
+    }
+  }
+}
+
+size_t SubscriptionHub::subscribers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& weak : subs_) n += weak.expired() ? 0 : 1;
+  return n;
+}
+
+}  // namespace diffmesh

@@ -1,0 +1,173 @@
+// Subscriptions: typed change events of a mesh, for many consumers at once,
+// each at its own pace, from any thread, resumable from a time.
+//
+//   DM_ASSIGN_OR_RETURN(auto sub, mesh->Subscribe(
+//       {.streams = {MeshStream::kProductRows}, .id = "sales.orders"}));
+//   ... mesh->Refresh() on the worker's thread ...
+//   absl::StatusOr<MeshEvents> next = sub->Next(absl::Seconds(1));
+//   for (const MeshEvent& e : next->events) ... e.row(), e.diff ...
+//
+// Consistency: a closed time's events come together, once the time is
+// closed on every worker of the mesh, in time order, consolidated (a row
+// inserted and retracted at one time is no event).
+// Resume: SubscribeOptions::after = the last time a consumer saw gives
+// every change after it exactly once, while the mesh still holds those
+// times (MeshOptions::subscription_log_events); older ones: OutOfRange,
+// and the consumer starts again from a snapshot (Snapshot() then
+// Subscribe with .after = its time(): nothing is missed or doubled).
+// A slow consumer: events wait in its buffer up to max_pending_events;
+// beyond that it is told it fell behind (ResourceExhausted from then on,
+// naming the time to resume after) instead of the mesh growing memory.
+// Thread-safety: Subscription and SubscriptionHub are thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "catalog/counted_runs.h"
+#include "catalog/descriptor.h"
+#include "catalog/lineage.h"
+#include "catalog/row.h"
+#include "catalog/source_health.h"
+
+namespace diffmesh {
+
+enum class MeshStream {
+  kProductRows,   // a product's rows: id = the product
+  kQuarantine,    // a product's quarantine rows (QuarantineSchema())
+  kCatalog,       // descriptors: id = the product
+  kLineage,       // lineage edges: id = the product the edge goes into
+  kSourceStatus,  // a source's status (old retracted, new inserted)
+};
+const char* MeshStreamName(MeshStream stream);  // "rows", "quarantine", ...
+
+struct MeshEvent {
+  uint64_t time = 0;
+  MeshStream stream = MeshStream::kProductRows;
+  std::string id;
+  int64_t diff = 0;
+  std::variant<Row, ProductDescriptor, LineageEdge, SourceStatus> record;
+
+  // REQUIRES: the stream's record type.
+  const Row& row() const { return std::get<Row>(record); }
+  const ProductDescriptor& descriptor() const {
+    return std::get<ProductDescriptor>(record);
+  }
+  const LineageEdge& edge() const { return std::get<LineageEdge>(record); }
+  const SourceStatus& status() const { return std::get<SourceStatus>(record); }
+};
+
+// The events of one closed time that a subscription asked for.
+struct MeshEvents {
+  uint64_t time = 0;
+  std::vector<MeshEvent> events;  // by stream, id, record order
+};
+
+// Everything one closed time changed, shared by every subscription.
+struct MeshUpdate {
+  struct ProductDelta {
+    std::string id;
+    CountedRuns<Row>::RunPtr rows;        // may be null: no change
+    CountedRuns<Row>::RunPtr quarantine;  // may be null
+  };
+  uint64_t time = 0;
+  std::vector<ProductDelta> products;  // by id
+  CountedRuns<ProductDescriptor>::RunPtr catalog;
+  CountedRuns<LineageEdge>::RunPtr lineage;
+  std::vector<std::pair<SourceStatus, int64_t>> sources;
+
+  size_t size() const;  // events, every stream
+  bool empty() const { return size() == 0; }
+};
+
+struct SubscribeOptions {
+  std::vector<MeshStream> streams;  // empty: every stream
+  std::string id;                   // empty: every product and source
+  // Every change at a time after this one; none: from the next closed time.
+  std::optional<uint64_t> after;
+  // Events waiting to be taken before the subscription is dropped as
+  // fallen behind (>= 1).
+  size_t max_pending_events = size_t{1} << 20;
+};
+
+class Subscription {
+ public:
+  // The next closed time with events for this subscription, waiting up to
+  // `timeout`. DeadlineExceeded when none came in time; ResourceExhausted
+  // once it fell behind (and every call after); Cancelled when the mesh is
+  // gone and everything was taken.
+  absl::StatusOr<MeshEvents> Next(absl::Duration timeout);
+  // The same, without waiting (DeadlineExceeded when nothing is there).
+  absl::StatusOr<MeshEvents> TryNext() { return Next(absl::ZeroDuration()); }
+  // The last closed time this subscription has been given (or has been
+  // told had nothing for it): the time to resume after.
+  uint64_t seen() const;
+
+  // Whether `update`'s events of `stream` and `id` are wanted.
+  bool Wants(MeshStream stream, const std::string& id) const;
+
+ private:
+  friend class SubscriptionHub;
+  explicit Subscription(SubscribeOptions options)
+      : options_(std::move(options)) {}
+  size_t Count(const MeshUpdate& update) const;
+  MeshEvents Events(const MeshUpdate& update) const;
+
+  const SubscribeOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable ready_;
+  std::deque<std::shared_ptr<const MeshUpdate>> pending_;
+  size_t pending_events_ = 0;
+  uint64_t seen_ = 0;         // delivered through this time
+  uint64_t closed_ = 0;       // the hub's closed time when last told
+  absl::Status fell_behind_;  // set once
+  bool hub_closed_ = false;
+};
+
+// The publishing side, owned by the mesh's workers (MeshGroup).
+class SubscriptionHub {
+ public:
+  explicit SubscriptionHub(size_t log_events) : log_events_(log_events) {}
+  ~SubscriptionHub();
+
+  // OutOfRange when `after` is older than what the hub still holds;
+  // InvalidArgument for bad options.
+  absl::StatusOr<std::shared_ptr<Subscription>> Subscribe(
+      SubscribeOptions options);
+  // Time `update.time` is closed on every worker: hands it to every
+  // subscription that wants some of it and keeps it for resumes.
+  // REQUIRES: times increase from call to call.
+  void Publish(std::shared_ptr<const MeshUpdate> update);
+  // No more updates: subscribers are told once they took what is left.
+  void Close();
+
+  size_t subscribers() const;
+
+ private:
+  void Deliver(Subscription& sub,
+               const std::shared_ptr<const MeshUpdate>& update);
+
+  const size_t log_events_;
+  mutable std::mutex mu_;
+  std::vector<std::weak_ptr<Subscription>> subs_;
+  std::deque<std::shared_ptr<const MeshUpdate>> log_;
+  size_t logged_events_ = 0;
+  // Changes at or before this time may have left the log (0: none has).
+  uint64_t dropped_through_ = 0;
+  bool dropped_ = false;
+  uint64_t closed_ = 0;  // the last published time
+  bool closed_hub_ = false;
+};
+
+}  // namespace diffmesh
