@@ -229,8 +229,8 @@ class Mesh {
   // A handle for other threads: snapshots and subscriptions
   // (catalog/mesh_reader.h). It may outlive the mesh.
   MeshReader Reader() const;
-  // Typed change events from the next closed time (or resumed after
-  // options.after), for any number of subscribers at their own pace
+  // Typed change events from the next closed time (or resumed from
+  // options.from), for any number of subscribers at their own pace
   // (catalog/subscription.h).
   absl::StatusOr<std::shared_ptr<Subscription>> Subscribe(
       SubscribeOptions options) const;

@@ -109,7 +109,7 @@ absl::StatusOr<MeshEvents> Subscription::Next(absl::Duration timeout) {
       return absl::CancelledError("the mesh is closed; every event was taken");
     }
     return absl::DeadlineExceededError(absl::StrCat(
-        "no events after time ", std::max(seen_, closed_), " yet"));
+        "no events from time ", std::max(taken_next_, closed_next_), " yet"));
   }
   std::shared_ptr<const MeshUpdate> update = std::move(pending_.front());
   pending_.pop_front();
@@ -118,13 +118,13 @@ absl::StatusOr<MeshEvents> Subscription::Next(absl::Duration timeout) {
   MeshEvents events = Events(*update);
   lock.lock();
   pending_events_ -= events.events.size();
-  seen_ = std::max(seen_, update->time);
+  taken_next_ = std::max(taken_next_, update->time + 1);
   return events;
 }
 
-uint64_t Subscription::seen() const {
+uint64_t Subscription::next_time() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return pending_.empty() ? std::max(seen_, closed_) : seen_;
+  return pending_.empty() ? std::max(taken_next_, closed_next_) : taken_next_;
 }
 
 SubscriptionHub::~SubscriptionHub() { Close(); }
@@ -136,23 +136,22 @@ absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
         "a subscription needs max_pending_events >= 1");
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (options.after && dropped_ && *options.after < dropped_through_) {
+  const uint64_t next = any_closed_ ? closed_ + 1 : 0;
+  const uint64_t from = options.from.value_or(next);
+  if (dropped_ && from <= dropped_through_) {
     return absl::OutOfRangeError(absl::StrCat(
-        "changes after time ", *options.after,
-        " are no longer held (held: after time ", dropped_through_,
-        "); read a snapshot and subscribe after its time"));
+        "changes from time ", from, " are no longer held (held: from time ",
+        dropped_through_ + 1,
+        "); read a snapshot and subscribe from its time + 1"));
   }
-  const std::optional<uint64_t> after = options.after;
-  std::shared_ptr<Subscription> sub(new Subscription(std::move(options)));
+  std::shared_ptr<Subscription> sub(
+      new Subscription(std::move(options), from));
+  for (const auto& update : log_) {
+    if (update->time >= from) Deliver(*sub, update);
+  }
   {
     std::lock_guard<std::mutex> sub_lock(sub->mu_);
-    sub->seen_ = after ? *after : closed_;
-    sub->closed_ = closed_;
-  }
-  if (after) {
-    for (const auto& update : log_) {
-      if (update->time > *after) Deliver(*sub, update);
-    }
+    sub->closed_next_ = std::max(sub->closed_next_, next);
   }
   if (closed_hub_) {
     std::lock_guard<std::mutex> sub_lock(sub->mu_);
@@ -166,14 +165,15 @@ void SubscriptionHub::Deliver(Subscription& sub,
                               const std::shared_ptr<const MeshUpdate>& update) {
   const size_t n = sub.Count(*update);
   std::lock_guard<std::mutex> lock(sub.mu_);
-  sub.closed_ = std::max(sub.closed_, update->time);
-  if (n == 0 || !sub.fell_behind_.ok()) return;
+  sub.closed_next_ = std::max(sub.closed_next_, update->time + 1);
+  // A subscription from a time yet to come skips the times before it.
+  if (n == 0 || !sub.fell_behind_.ok() || update->time < sub.from_) return;
   if (sub.pending_events_ + n > sub.options_.max_pending_events) {
     sub.fell_behind_ = absl::ResourceExhaustedError(absl::StrCat(
         "the subscription fell behind at time ", update->time, ": more than ",
         sub.options_.max_pending_events,
-        " events waiting; subscribe again after time ", sub.seen_,
-        " (while the mesh holds it) or after a snapshot's time"));
+        " events waiting; subscribe again from time ", sub.taken_next_,
+        " (while the mesh holds it) or from a snapshot's time + 1"));
     sub.pending_.clear();
     sub.pending_events_ = 0;
   } else {
@@ -186,11 +186,13 @@ void SubscriptionHub::Deliver(Subscription& sub,
 void SubscriptionHub::Publish(std::shared_ptr<const MeshUpdate> update) {
   std::lock_guard<std::mutex> lock(mu_);
   closed_ = update->time;
+  any_closed_ = true;
   size_t live = 0;
-  for (auto& weak : subs_) {
-    if (std::shared_ptr<Subscription> sub = weak.lock()) {
+  for (size_t i = 0; i < subs_.size(); ++i) {
+    if (std::shared_ptr<Subscription> sub = subs_[i].lock()) {
       Deliver(*sub, update);
-      subs_[live++] = std::move(weak);
+      if (live != i) subs_[live] = std::move(subs_[i]);
+      ++live;
     }
   }
   subs_.resize(live);

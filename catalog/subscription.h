@@ -10,14 +10,15 @@
 // Consistency: a closed time's events come together, once the time is
 // closed on every worker of the mesh, in time order, consolidated (a row
 // inserted and retracted at one time is no event).
-// Resume: SubscribeOptions::after = the last time a consumer saw gives
-// every change after it exactly once, while the mesh still holds those
-// times (MeshOptions::subscription_log_events); older ones: OutOfRange,
-// and the consumer starts again from a snapshot (Snapshot() then
-// Subscribe with .after = its time(): nothing is missed or doubled).
+// Resume: SubscribeOptions::from = a subscription's next_time() gives
+// every change from that time on exactly once, while the mesh still holds
+// those times (MeshOptions::subscription_log_events); older ones:
+// OutOfRange, and the consumer starts again from a snapshot (Snapshot(),
+// then Subscribe with .from = its time() + 1: nothing is missed or
+// doubled). .from = 0 asks for every change since the mesh opened.
 // A slow consumer: events wait in its buffer up to max_pending_events;
 // beyond that it is told it fell behind (ResourceExhausted from then on,
-// naming the time to resume after) instead of the mesh growing memory.
+// naming the time to resume from) instead of the mesh growing memory.
 // Thread-safety: Subscription and SubscriptionHub are thread-safe.
 #pragma once
 
@@ -94,8 +95,8 @@ struct MeshUpdate {
 struct SubscribeOptions {
   std::vector<MeshStream> streams;  // empty: every stream
   std::string id;                   // empty: every product and source
-  // Every change at a time after this one; none: from the next closed time.
-  std::optional<uint64_t> after;
+  // The first time wanted; none: the next time to close.
+  std::optional<uint64_t> from;
   // Events waiting to be taken before the subscription is dropped as
   // fallen behind (>= 1).
   size_t max_pending_events = size_t{1} << 20;
@@ -110,27 +111,31 @@ class Subscription {
   absl::StatusOr<MeshEvents> Next(absl::Duration timeout);
   // The same, without waiting (DeadlineExceeded when nothing is there).
   absl::StatusOr<MeshEvents> TryNext() { return Next(absl::ZeroDuration()); }
-  // The last closed time this subscription has been given (or has been
-  // told had nothing for it): the time to resume after.
-  uint64_t seen() const;
+  // The first time this subscription has not been given (nor told had
+  // nothing for it): where a new subscription resumes.
+  uint64_t next_time() const;
 
   // Whether `update`'s events of `stream` and `id` are wanted.
   bool Wants(MeshStream stream, const std::string& id) const;
 
  private:
   friend class SubscriptionHub;
-  explicit Subscription(SubscribeOptions options)
-      : options_(std::move(options)) {}
+  Subscription(SubscribeOptions options, uint64_t from)
+      : options_(std::move(options)),
+        from_(from),
+        taken_next_(from),
+        closed_next_(from) {}
   size_t Count(const MeshUpdate& update) const;
   MeshEvents Events(const MeshUpdate& update) const;
 
   const SubscribeOptions options_;
+  const uint64_t from_;  // times before it are not delivered
   mutable std::mutex mu_;
   std::condition_variable ready_;
   std::deque<std::shared_ptr<const MeshUpdate>> pending_;
   size_t pending_events_ = 0;
-  uint64_t seen_ = 0;         // delivered through this time
-  uint64_t closed_ = 0;       // the hub's closed time when last told
+  uint64_t taken_next_;   // 1 + the last time taken
+  uint64_t closed_next_;  // 1 + the hub's closed time when last told
   absl::Status fell_behind_;  // set once
   bool hub_closed_ = false;
 };
@@ -141,7 +146,7 @@ class SubscriptionHub {
   explicit SubscriptionHub(size_t log_events) : log_events_(log_events) {}
   ~SubscriptionHub();
 
-  // OutOfRange when `after` is older than what the hub still holds;
+  // OutOfRange when `from` is older than what the hub still holds;
   // InvalidArgument for bad options.
   absl::StatusOr<std::shared_ptr<Subscription>> Subscribe(
       SubscribeOptions options);
@@ -167,6 +172,7 @@ class SubscriptionHub {
   uint64_t dropped_through_ = 0;
   bool dropped_ = false;
   uint64_t closed_ = 0;  // the last published time
+  bool any_closed_ = false;
   bool closed_hub_ = false;
 };
 
