@@ -11,6 +11,15 @@
 //   BM_SourcePollOneRow/N  the file part of that alone (read, parse, diff).
 //   BM_MeshRefreshNoChange/N  Refresh when no file changed (the watch's
 //                         cost: reading and hashing the files).
+//   BM_SnapshotDownstream/P  Downstream of one product's column in a mesh of
+//                         P products (chains of 10 derived products over
+//                         P/10 sources): must not grow with P.
+//   BM_SnapshotRead/P     Read of one 1,000-row product in that mesh.
+//   BM_SnapshotCount/P    one row's count (a seek) in that product.
+//   BM_SubscriptionFanOut/S  one-row edit of a 10K-row source, Refresh, and
+//                         S subscribers to the product each take the change
+//                         (S = 1, 10, 100): the cost per change and
+//                         subscriber.
 //
 //   build/bench/mesh_bench --benchmark_repetitions=3
 //   --benchmark_report_aggregates_only=true
@@ -171,6 +180,100 @@ void BM_MeshRefreshNoChange(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_MeshRefreshNoChange)->Apply(MeshSizes);
+
+// P products: P/10 sources of 1,000 rows (id, v), each followed by a chain
+// of 9 products (Select of both columns).
+struct Wide {
+  std::filesystem::path dir;
+  Worker worker;
+  std::unique_ptr<Mesh> mesh;
+
+  explicit Wide(int64_t products) {
+    dir = std::filesystem::temp_directory_path() /
+          ("diffmesh_mesh_bench_wide_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::string text = "id,v\n";
+    for (int i = 0; i < 1000; ++i) {
+      text += std::to_string(i) + "," + std::to_string(i % 37) + "\n";
+    }
+    mesh = Must(Mesh::Open(worker, {.record_changes = false}));
+    for (int64_t c = 0; c < products / 10; ++c) {
+      const std::string file = (dir / ("s" + std::to_string(c) + ".csv")).string();
+      std::ofstream(file, std::ios::binary) << text;
+      Table t = Must(mesh->Source(Describe("d" + std::to_string(c) + ".p0"),
+                                  {.path = file}));
+      for (int k = 1; k < 10; ++k) {
+        t = Must(mesh->Publish(
+            Must(t.Select({"id", "v"})),
+            Describe("d" + std::to_string(c) + ".p" + std::to_string(k))));
+      }
+    }
+    DM_CHECK(mesh->Advance().ok());
+  }
+  ~Wide() { std::filesystem::remove_all(dir); }
+};
+
+void WideSizes(benchmark::internal::Benchmark* b) {
+  b->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+}
+
+void BM_SnapshotDownstream(benchmark::State& state) {
+  Wide wide(state.range(0));
+  std::shared_ptr<const MeshSnapshot> s = wide.mesh->Snapshot();
+  for (auto _ : state) {
+    std::vector<ColumnRef> down = s->Downstream({"d0.p0", "v"});
+    DM_CHECK(down.size() == 9);
+    benchmark::DoNotOptimize(down);
+  }
+}
+BENCHMARK(BM_SnapshotDownstream)->Apply(WideSizes);
+
+void BM_SnapshotRead(benchmark::State& state) {
+  Wide wide(state.range(0));
+  std::shared_ptr<const MeshSnapshot> s = wide.mesh->Snapshot();
+  for (auto _ : state) {
+    std::vector<Row> rows = Must(s->Read("d0.p5"));
+    DM_CHECK(rows.size() == 1000);
+    benchmark::DoNotOptimize(rows);
+  }
+}
+BENCHMARK(BM_SnapshotRead)->Apply(WideSizes);
+
+void BM_SnapshotCount(benchmark::State& state) {
+  Wide wide(state.range(0));
+  std::shared_ptr<const MeshSnapshot> s = wide.mesh->Snapshot();
+  const Row row{Value(int64_t{500}), Value(int64_t{500 % 37})};
+  for (auto _ : state) {
+    DM_CHECK(Must(s->Count("d0.p5", row)) == 1);
+  }
+}
+BENCHMARK(BM_SnapshotCount)->Apply(WideSizes);
+
+void BM_SubscriptionFanOut(benchmark::State& state) {
+  const int64_t n = 10'000;
+  Files files(n);
+  Retail retail(files);
+  std::vector<std::shared_ptr<Subscription>> subs;
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    subs.push_back(Must(retail.mesh->Subscribe(
+        {.streams = {MeshStream::kProductRows}, .id = "sales.orders"})));
+  }
+  int64_t amount = 5000;
+  for (auto _ : state) {
+    EditOrderUntimed(state, files, n, &amount);
+    Must(retail.mesh->Refresh());
+    for (auto& sub : subs) {
+      MeshEvents events = Must(sub->TryNext());
+      DM_CHECK(events.events.size() == 2);
+    }
+  }
+}
+BENCHMARK(BM_SubscriptionFanOut)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(10)
+    ->Arg(100)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace diffmesh

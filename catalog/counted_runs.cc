@@ -118,9 +118,14 @@ void TimedChanges<K>::Close(
   // The times to close, and how many changes each has (so a time's delta
   // is allocated once, at its size).
   std::vector<std::pair<uint64_t, size_t>> times;
+  size_t last = 0;  // changes come in runs of one time: try the last first
   for (const auto& chunk : chunks_) {
     for (const auto& [key, time, diff] : chunk) {
       if (time > upto) continue;
+      if (last < times.size() && times[last].first == time) {
+        ++times[last].second;
+        continue;
+      }
       auto it = std::lower_bound(
           times.begin(), times.end(), time,
           [](const auto& entry, uint64_t t) { return entry.first < t; });
@@ -128,6 +133,7 @@ void TimedChanges<K>::Close(
         it = times.insert(it, {time, 0});
       }
       ++it->second;
+      last = static_cast<size_t>(it - times.begin());
     }
   }
   if (times.empty()) return;

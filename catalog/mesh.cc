@@ -288,9 +288,7 @@ RowCollection Mesh::Capture(const std::string& id, const RowCollection& rows,
       rows, [group, keep,
              id](const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
         std::lock_guard<std::mutex> lock(group->mu);
-        for (const auto& [row, t, r] : batch) {
-          group->history->AddRow(id, row, t, r);
-        }
+        group->history->AddRows(id, batch);
       });
   probes_.push_back(ProbeFrontier(watched.stream));
   products_[id].through = watched;

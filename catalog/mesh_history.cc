@@ -34,6 +34,13 @@ void MeshHistory::AddRow(const std::string& id, const Row& row, uint64_t time,
   products_[id].open_rows.Add(row, time, diff);
 }
 
+void MeshHistory::AddRows(
+    const std::string& id,
+    const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
+  TimedChanges<Row>& open = products_[id].open_rows;
+  for (const auto& [row, time, diff] : batch) open.Add(row, time, diff);
+}
+
 void MeshHistory::AddQuarantine(const std::string& id, const Row& row,
                                 uint64_t time, int64_t diff) {
   products_[id].open_quarantine.Add(row, time, diff);

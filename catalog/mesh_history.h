@@ -32,6 +32,7 @@
 #include "catalog/row.h"
 #include "catalog/source_health.h"
 #include "catalog/subscription.h"
+#include "engine/update.h"
 
 namespace diffmesh {
 
@@ -62,6 +63,9 @@ class MeshHistory {
 
   void AddRow(const std::string& id, const Row& row, uint64_t time,
               int64_t diff);
+  // The same for a captured batch (one lookup of the product).
+  void AddRows(const std::string& id,
+               const std::vector<Update<Row, uint64_t, int64_t>>& batch);
   void AddQuarantine(const std::string& id, const Row& row, uint64_t time,
                      int64_t diff);
   void AddDescriptor(const ProductDescriptor& d, uint64_t time, int64_t diff);
