@@ -16,9 +16,9 @@
 // (peak resident memory, mean live heap and held bytes): the run fails
 // (exit 1) if any grew by more than a tenth (plus 4 MiB, or 64 KiB for held
 // bytes). History is bounded by
-// compaction (the engine's traces) and by the retained data versions and
-// their settling (the mesh, MeshOptions::settle_after), so memory is a saw
-// that should not grow with the number of rounds.
+// compaction (the engine's traces) and by the retained data versions, whose
+// runs merge geometrically (the mesh, catalog/counted_runs.h), so memory
+// should not grow with the number of rounds.
 #include <malloc.h>
 #include <unistd.h>
 

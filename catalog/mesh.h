@@ -23,15 +23,21 @@
 // returns the same results and errors. Each worker computes its share of
 // the keys; what they capture goes into the group, so reads (Read, Catalog,
 // Search, Downstream, ...) on any worker see all of it after an Advance.
-// Call TakeChanges on one worker only.
+// Call TakeChanges on one worker only; subscriptions and snapshots may
+// be taken on any (they are the group's).
 //
 // Time. Engine time is a counter; every Advance closes the current time.
 // Source changes, publishes, updates and retires made before an Advance
 // happen at the same time. A product's data version n names the n-th time
 // at which its rows changed; ReadAsOf(id, n) returns the rows as of that
 // time, exactly, while the version is retained (the last
-// MeshOptions::retained_versions of each product; older history is
-// compacted).
+// MeshOptions::retained_versions of each product).
+//
+// Reads. Each Advance closes its time into an immutable MeshSnapshot
+// (catalog/mesh_snapshot.h); the read methods below read the latest one.
+// Snapshot() hands it out; Reader() is a handle that other threads use to
+// take snapshots and subscribe (catalog/mesh_reader.h,
+// catalog/subscription.h) while the workers go on.
 //
 // Products and versions. Publish(table, descriptor) validates the
 // descriptor, fills in its schema (from the table, when the descriptor has
@@ -57,7 +63,8 @@
 // product whose computation is new must be declared before it (a retired
 // product may be published again at any time). REQUIRES: the worker (and
 // the group) outlive the mesh.
-// Thread compatibility: one caller per Mesh, on its worker's thread.
+// Thread compatibility: one caller per Mesh, on its worker's thread; what
+// Snapshot(), Reader() and Subscribe() hand out is thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -99,9 +106,9 @@ struct MeshOptions {
   MeshStore* store = nullptr;  // none: nothing survives the process
   int retained_versions = 16;  // per product, >= 1
   // The changes of recent times kept for subscriptions that resume from a
-  // time (catalog/subscription.h), in events; the newest time is always
-  // kept.
-  size_t subscription_log_events = size_t{1} << 20;
+  // time (catalog/subscription.h), in events (about 170 bytes each for
+  // small rows); the newest time is always kept.
+  size_t subscription_log_events = size_t{1} << 16;
   // Required with several workers: one group shared by all of them.
   MeshGroup* group = nullptr;
   // Keep the changes as text for TakeChanges. A mesh that never takes

@@ -4,7 +4,7 @@
 // every worker, into a snapshot (catalog/mesh_snapshot.h), data versions,
 // subscription updates (catalog/subscription.h) and the text change feed.
 //
-//   MeshHistory history({.retained_versions = 16, .log_events = 1 << 20});
+//   MeshHistory history({.retained_versions = 16, .log_events = 1 << 16});
 //   history.AddRow("sales.orders", row, /*time=*/4, +1);   // captures
 //   history.Close(/*time=*/4);            // on one worker, every capture in
 //   history.reader().Latest()->Read("sales.orders");
@@ -56,7 +56,7 @@ class MeshHistory {
  public:
   struct Options {
     int retained_versions = 16;
-    size_t log_events = size_t{1} << 20;  // kept for subscription resumes
+    size_t log_events = size_t{1} << 16;  // kept for subscription resumes
   };
   explicit MeshHistory(Options options);
   ~MeshHistory();

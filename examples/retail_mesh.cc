@@ -216,19 +216,44 @@ void PrintQuarantine(const Mesh& mesh, const std::string& id) {
   }
 }
 
-// Changes, with the source files' directory left out of the text.
-void PrintChanges(Mesh& mesh, const std::string& files) {
-  std::string stream;
-  for (MeshChange& c : mesh.TakeChanges()) {
-    for (size_t at; (at = c.text.find(files + "/")) != std::string::npos;) {
-      c.text.erase(at, files.size() + 1);
+// The changes a subscription has been given since the last call, with the
+// source files' directory left out of the text.
+absl::Status PrintChanges(Subscription& changes, const std::string& files) {
+  for (;;) {
+    absl::StatusOr<MeshEvents> next = changes.TryNext();
+    if (absl::IsDeadlineExceeded(next.status())) return absl::OkStatus();
+    DM_RETURN_IF_ERROR(next.status());
+    std::string stream;
+    for (const MeshEvent& e : next->events) {
+      std::string text;
+      switch (e.stream) {
+        case MeshStream::kProductRows:
+        case MeshStream::kQuarantine:
+          text = RowDebugString(e.row());
+          break;
+        case MeshStream::kCatalog:
+          text = DescribeDescriptor(e.descriptor());
+          break;
+        case MeshStream::kLineage:
+          text = e.edge().ToString();
+          break;
+        case MeshStream::kSourceStatus:
+          text = e.status().Describe();
+          break;
+      }
+      for (size_t at; (at = text.find(files + "/")) != std::string::npos;) {
+        text.erase(at, files.size() + 1);
+      }
+      const std::string heading =
+          absl::StrCat("time ", e.time, ", ", MeshStreamName(e.stream), " ",
+                       e.id);
+      if (heading != stream) {
+        stream = heading;
+        std::printf("  %s\n", stream.c_str());
+      }
+      std::printf("    %+lld %s\n", static_cast<long long>(e.diff),
+                  text.c_str());
     }
-    if (c.stream != stream) {
-      stream = c.stream;
-      std::printf("  %s\n", stream.c_str());
-    }
-    std::printf("    %+lld %s\n", static_cast<long long>(c.diff),
-                c.text.c_str());
   }
 }
 
@@ -253,14 +278,17 @@ absl::Status Run(const std::string& data_dir) {
   {
     DM_ASSIGN_OR_RETURN(auto store, RocksMeshStore::Open(data_dir));
     Worker worker;
-    DM_ASSIGN_OR_RETURN(auto mesh, Mesh::Open(worker, {.store = store.get()}));
+    DM_ASSIGN_OR_RETURN(auto mesh, Mesh::Open(worker, {.store = store.get(),
+                                                        .record_changes = false}));
     if (!mesh->Catalog().empty() || mesh->time() > 0) {
       std::printf("restoring the mesh stored at time %llu\n",
                   static_cast<unsigned long long>(mesh->time()));
     }
     DM_RETURN_IF_ERROR(Declare(*mesh, files));
     DM_RETURN_IF_ERROR(mesh->Advance());
-    mesh->TakeChanges();
+    // Typed changes from the next time on (any thread could take them).
+    DM_ASSIGN_OR_RETURN(std::shared_ptr<Subscription> changes,
+                        mesh->Subscribe({}));
 
     PrintCatalog(*mesh);
     PrintLineage(*mesh);
@@ -282,14 +310,14 @@ absl::Status Run(const std::string& data_dir) {
         static_cast<long long>(report.rows_inserted),
         static_cast<long long>(report.quarantine_changes),
         static_cast<unsigned long long>(report.time));
-    PrintChanges(*mesh, files);
+    DM_RETURN_IF_ERROR(PrintChanges(*changes, files));
 
     std::printf(
         "\n== describe crm.customers anew; retire "
         "finance.revenue_by_country ==\n");
     DM_RETURN_IF_ERROR(Reshape(*mesh));
     DM_RETURN_IF_ERROR(mesh->Advance());
-    PrintChanges(*mesh, files);
+    DM_RETURN_IF_ERROR(PrintChanges(*changes, files));
     PrintImpact(*mesh, {"sales.orders_raw", "amount"});
 
     DM_ASSIGN_OR_RETURN(revenue_before_restart,
@@ -301,7 +329,8 @@ absl::Status Run(const std::string& data_dir) {
   std::printf("\n== restart from the store ==\n");
   DM_ASSIGN_OR_RETURN(auto store, RocksMeshStore::Open(data_dir));
   Worker worker;
-  DM_ASSIGN_OR_RETURN(auto mesh, Mesh::Open(worker, {.store = store.get()}));
+  DM_ASSIGN_OR_RETURN(auto mesh, Mesh::Open(worker, {.store = store.get(),
+                                                        .record_changes = false}));
   std::printf("  the store says: time %llu\n",
               static_cast<unsigned long long>(mesh->time()));
   DM_RETURN_IF_ERROR(Declare(*mesh, files));
