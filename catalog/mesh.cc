@@ -9,7 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "catalog/closure.h"
+#include "operators/transitive_closure.h"
 #include "engine/graph.h"
 #include "engine/stable_hash.h"
 #include "engine/status_macros.h"

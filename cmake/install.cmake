@@ -2,6 +2,8 @@
 # "catalog/mesh.h" is found as in this tree) and the CMake package:
 #   cmake --install build --prefix /opt/diffmesh
 #   find_package(diffmesh) ... target_link_libraries(app diffmesh::diffmesh)
+# or one layer and what it needs: diffmesh::engine, diffmesh::operators,
+# diffmesh::catalog, diffmesh::storage.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 

@@ -13,7 +13,7 @@ bash scripts/build.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for binary in stateless_test laws_test join_test reduce_test iterate_test \
-              table_test closure_test; do
+              table_test transitive_closure_test; do
   echo "oracle-scale: $binary, $seeds seeds per test and worker count"
   DIFFMESH_ORACLE_SEEDS="$seeds" "build/tests/$binary" --gtest_brief=1 \
     | tee -a "$log" | grep -E '^\[oracle\]|FAILED|Failure' || true

@@ -1,6 +1,6 @@
 // TransitiveClosure against a from-scratch graph walk at every time, with
 // edges inserted and retracted at random (cycles included), on 1-4 workers.
-#include "catalog/closure.h"
+#include "operators/transitive_closure.h"
 
 #include <cstdint>
 #include <map>

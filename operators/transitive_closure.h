@@ -2,7 +2,7 @@
 // collection of edges, maintained incrementally with Iterate, so adding or
 // retracting an edge updates exactly the pairs whose paths change.
 //
-//   Collection<std::pair<ColumnRef, ColumnRef>> edges = ...;
+//   Collection<std::pair<Node, Node>> edges = ...;   // e.g. lineage
 //   auto reachable = TransitiveClosure(edges);   // (from, to), distinct
 //
 // Cycles are fine (the result is a set); a node reaches itself only along a
