@@ -9,7 +9,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "operators/transitive_closure.h"
 #include "engine/graph.h"
 #include "engine/stable_hash.h"
 #include "engine/status_macros.h"
@@ -17,6 +16,7 @@
 #include "operators/flat_map.h"
 #include "operators/inspect.h"
 #include "operators/map.h"
+#include "operators/transitive_closure.h"
 
 namespace diffmesh {
 namespace {
@@ -76,6 +76,8 @@ Mesh::Mesh(Worker& worker, MeshOptions options)
     : worker_(worker), options_(options) {}
 
 Mesh::~Mesh() {
+  // The dataflows (and their captures) outlive the mesh; the taps do not.
+  for (auto& [id, p] : products_) p.taps->clear();
   // A worker still waiting for worker 0 to agree on a call would wait for
   // ever: it gets an error instead.
   if (feeder() && worker_.peers() > 1) group_->agreement.FeederLeft();
@@ -271,8 +273,10 @@ absl::Status Mesh::Restore() {
 
 RowCollection Mesh::Capture(const std::string& id, const RowCollection& rows,
                             const std::optional<RowCollection>& quarantine) {
-  products_[id].captured = true;
-  products_[id].rows_port = rows.stream.port;
+  Product& product = products_[id];
+  product.captured = true;
+  product.rows_port = rows.stream.port;
+  std::shared_ptr<std::vector<Tap*>> taps = product.taps;
   MeshGroup* group = group_;
   // The dataflows outlive the mesh inside the worker; a group the mesh
   // owns lives as long as they do.
@@ -285,11 +289,19 @@ RowCollection Mesh::Capture(const std::string& id, const RowCollection& rows,
   // published product, and the probe reads only the frontier: a product
   // read by one table hands its rows on without a copy.
   auto watched = InspectBatch(
-      rows, [group, keep,
-             id](const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
-        std::lock_guard<std::mutex> lock(group->mu);
-        group->history->AddRows(id, batch);
+      rows, [group, keep, id,
+             taps](const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
+        {
+          std::lock_guard<std::mutex> lock(group->mu);
+          group->history->AddRows(id, batch);
+        }
+        // Dataflows added since read the product's changes here, at their
+        // own times (a tap's input is never ahead of them: see AdvanceTaps).
+        for (Tap* tap : *taps) {
+          for (const auto& [row, t, r] : batch) tap->input.UpdateAt(row, t, r);
+        }
       });
+  product.capture_probe = probes_.size();
   probes_.push_back(ProbeFrontier(watched.stream));
   products_[id].through = watched;
   if (quarantine) CaptureQuarantine(id, *quarantine);
@@ -630,15 +642,18 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
     }
   }
   Product& p = products_[id];
-  if (!p.captured && products_graph_->sealed()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what,
-                     ": a new table cannot join a running dataflow; declare "
-                     "it before the mesh's first Advance"));
+  Graph* graph = table.rows().graph();
+  if (!p.captured && graph != products_graph_ && graph != live_graph_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what,
+        ": the table is not built from this mesh's products of this time "
+        "(after an Advance, build on Use(id) again)"));
   }
-  if (table.rows().graph() != products_graph_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": the table is not built from this mesh"));
+  if (!p.captured && graph->sealed()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what,
+        ": a new table cannot join a running dataflow; build it on "
+        "Use(id)"));
   }
   if (p.captured && table.rows().stream.port != p.rows_port &&
       table.rows().stream.port != p.through->stream.port) {
@@ -677,6 +692,62 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
   }
   if (!p.captured) Capture(id, table.rows(), table.quarantine());
   return Table::FromProduct(id, *p.through, descriptor.schema);
+}
+
+absl::StatusOr<Table> Mesh::Use(const std::string& id) {
+  auto it = products_.find(id);
+  if (it == products_.end() || !it->second.active) {
+    return absl::NotFoundError(absl::StrCat("no active product ", id));
+  }
+  Product& p = it->second;
+  if (!p.captured) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("product ", id,
+                     " is in the catalog but not computed in this run "
+                     "(declare it)"));
+  }
+  const Schema& schema = p.active->descriptor.schema;
+  if (!products_graph_->sealed()) {
+    return Table::FromProduct(id, *p.through, schema);
+  }
+  if (live_graph_ == nullptr) {
+    // Every worker makes the same calls, so every worker adds the same
+    // dataflow here.
+    live_graph_ =
+        &worker_.NewDataflow(absl::StrCat("mesh.live.", ++live_graphs_));
+  }
+  auto [input, rows] = NewInput<Row>(*live_graph_);
+  Tap& tap = taps_.emplace_back();
+  tap.upstream = id;
+  tap.input = std::move(input);
+  tap.input.AdvanceTo(time_);
+  if (feeder()) {
+    // The rows as of the last closed time; the capture feeds the changes
+    // from this time on.
+    std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
+    if (const auto& products = snapshot->parts().products) {
+      if (auto found = products->find(id); found != products->end()) {
+        found->second->rows.ForEach(
+            [&](const Row& row, int64_t n) { tap.input.Update(row, n); });
+      }
+    }
+  }
+  p.taps->push_back(&tap);
+  return Table::FromProduct(id, rows, schema);
+}
+
+bool Mesh::AdvanceTaps(uint64_t next, int* advanced) {
+  bool waiting = false;
+  for (Tap& tap : taps_) {
+    if (tap.input.closed() || !(tap.input.time() < next)) continue;
+    if (probes_[products_[tap.upstream].capture_probe].LessThan(next)) {
+      waiting = true;
+    } else {
+      tap.input.AdvanceTo(next);
+      if (advanced != nullptr) ++*advanced;
+    }
+  }
+  return waiting;
 }
 
 const StoredProduct* Mesh::Newest(const std::string& id) const {
@@ -770,12 +841,29 @@ absl::Status Mesh::Advance() {
     source.rows.AdvanceTo(next);
     source.quarantine.AdvanceTo(next);
   }
-  const bool finished = worker_.StepWhile([&] {
+  // Dataflows added while the mesh runs take each product's changes of
+  // this time once its capture has seen all of them.
+  if (live_graph_ != nullptr) {
+    // This time's new dataflow starts now (and takes no more operators),
+    // also when nothing was published from it.
+    live_graph_ = nullptr;
+    worker_.Step();
+  }
+  auto unfinished = [&] {
+    const bool taps_waiting = AdvanceTaps(next);
     for (const auto& probe : probes_) {
       if (probe.LessThan(next)) return true;
     }
-    return false;
-  });
+    return taps_waiting;
+  };
+  bool finished = worker_.StepWhile(unfinished);
+  // A single worker reports a stall when a step did nothing; a tap that
+  // could advance only then is no stall.
+  for (int advanced = 0; !finished; advanced = 0) {
+    AdvanceTaps(next, &advanced);
+    if (advanced == 0) break;
+    finished = worker_.StepWhile(unfinished);
+  }
   if (!finished) {
     return absl::InternalError(
         absl::StrCat("the mesh's dataflows stalled at time ", time_));

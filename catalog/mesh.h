@@ -59,16 +59,22 @@
 // and feeds only the difference; so after a clean restart the products, the
 // catalog and the lineage are those of before the restart.
 //
-// Limits: a table's operators are added before the first Advance, so a
-// product whose computation is new must be declared before it (a retired
-// product may be published again at any time). REQUIRES: the worker (and
-// the group) outlive the mesh.
+// Products added while the mesh runs. Before the first Advance, tables are
+// built on what Source and Publish return. After it, Use(id) gives an
+// active product's rows as a table in a new dataflow (one per time: every
+// Use between two Advances shares it), starting from the product's current
+// rows and fed, at the same engine times, with every later change of them;
+// tables built on it and published join that dataflow, which starts at the
+// next Advance. Nothing already computed is computed again.
+//
+// REQUIRES: the worker (and the group) outlive the mesh.
 // Thread compatibility: one caller per Mesh, on its worker's thread; what
 // Snapshot(), Reader() and Subscribe() hand out is thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -169,6 +175,12 @@ class Mesh {
   // directly from the product.
   absl::StatusOr<Table> Publish(const Table& table,
                                 ProductDescriptor descriptor);
+  // An active product's rows, to build new products on: before the first
+  // Advance, the product's own table; after it, a table in this time's new
+  // dataflow, with the product's current rows and then its changes (see
+  // "Products added while the mesh runs"). NotFound if `id` is not active,
+  // FailedPrecondition if its rows are not computed in this run.
+  absl::StatusOr<Table> Use(const std::string& id);
   // Changes the metadata (owner, tier, description, tags) of the active
   // version of descriptor.id: the catalog retracts the old descriptor and
   // inserts the new. The version and the schema (when given) must be the
@@ -248,12 +260,22 @@ class Mesh {
   std::vector<MeshChange> TakeChanges();
 
  private:
+  // An input of a dataflow added while the mesh runs, fed with the changes
+  // of a product as its capture sees them (at their own times).
+  struct Tap {
+    std::string upstream;
+    InputHandle<Row> input;
+  };
   // Per worker: what this worker's copy of the mesh knows about a product.
   struct Product {
     std::optional<StoredProduct> active;   // nullopt once retired
     bool captured = false;                 // its rows are captured
     const void* rows_port = nullptr;       // from this stream
     std::optional<RowCollection> through;  // the rows past the capture
+    size_t capture_probe = 0;              // in probes_
+    // The taps its capture feeds (shared with the capture's callback).
+    std::shared_ptr<std::vector<Tap*>> taps =
+        std::make_shared<std::vector<Tap*>>();
   };
   struct SourceState {
     std::unique_ptr<FileSource> files;  // worker 0 only
@@ -296,6 +318,9 @@ class Mesh {
   const StoredProduct* Newest(const std::string& id) const;
   // Reads see the last closed time: time() - 1.
   uint64_t ReadTime() const;
+  // Advances to `next` every tap whose product's capture has passed it
+  // (counted in *advanced); returns whether some tap still waits.
+  bool AdvanceTaps(uint64_t next, int* advanced = nullptr);
 
   Worker& worker_;
   MeshOptions options_;
@@ -314,6 +339,9 @@ class Mesh {
   std::map<std::string, Product> products_;
   std::map<std::string, StoredProduct> versions_;  // by VersionedId()
   std::map<std::string, SourceState> sources_;
+  std::list<Tap> taps_;           // stable addresses, for the captures
+  Graph* live_graph_ = nullptr;   // this time's new dataflow, if any
+  int live_graphs_ = 0;
 };
 
 }  // namespace diffmesh

@@ -231,8 +231,9 @@ absl::Status Table::CheckBuildable(const char* operation) const {
   if (rows_.graph() != nullptr && rows_.graph()->sealed()) {
     return absl::FailedPreconditionError(
         absl::StrCat(operation,
-                     ": the dataflow has already run; declare tables before "
-                     "the mesh's first step"));
+                     ": the dataflow has already run; build on the products "
+                     "before the mesh's first Advance, or on Mesh::Use(id) "
+                     "after it"));
   }
   return absl::OkStatus();
 }

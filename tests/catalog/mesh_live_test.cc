@@ -13,6 +13,7 @@
 //     consistent with each other.
 #include <atomic>
 #include <chrono>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,7 +23,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "catalog/mesh.h"
 #include "catalog/subscription.h"
 #include "engine/check.h"
@@ -386,6 +389,213 @@ TEST(MeshLiveOracle, SubscriptionsAndSnapshotsOnOneToThreeWorkers) {
   for (int workers = 1; workers <= 3; ++workers) {
     for (uint64_t seed = 0; seed < 3; ++seed) RunOracle(workers, seed);
   }
+}
+
+// ---- products added while the mesh runs ----------------------------------------
+
+// A product added at some time: a filter (amount >= k) of its parent (the
+// source or an earlier filter), or the revenue per region of the source.
+struct Added {
+  std::string id;
+  std::string parent;  // empty for the source
+  bool group = false;
+  int64_t k = 0;
+  bool active = true;
+  Table table;  // what Publish returned (to publish it again)
+  ProductDescriptor descriptor;
+};
+
+// From scratch: the valid lines' rows, then each product's rows.
+std::vector<Row> SourceRows(const std::vector<std::string>& lines) {
+  std::vector<Row> rows;
+  for (const std::string& l : lines) {
+    std::vector<std::string> f = absl::StrSplit(l, ',');
+    int64_t id, amount;
+    if (!absl::SimpleAtoi(f[0], &id) || !absl::SimpleAtoi(f[2], &amount))
+      continue;
+    rows.push_back(R(id, f[1], amount));
+  }
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+std::vector<Row> Evaluate(const std::vector<Added>& added, const Added& a,
+                          const std::vector<Row>& source) {
+  std::vector<Row> in = source;
+  if (!a.parent.empty() && a.parent != "sales.orders") {
+    for (const Added& p : added) {
+      if (p.id == a.parent) in = Evaluate(added, p, source);
+    }
+  }
+  std::vector<Row> out;
+  if (a.group) {
+    std::map<std::string, std::pair<int64_t, int64_t>> by_region;
+    for (const Row& r : in) {
+      auto& [n, sum] = by_region[std::string(r[1].as_string())];
+      ++n;
+      sum += r[2].as_int64();
+    }
+    for (const auto& [region, ns] : by_region) {
+      out.push_back(Row{Value(region), Value(ns.first), Value(ns.second)});
+    }
+  } else {
+    for (const Row& r : in) {
+      if (r[2].as_int64() >= a.k) out.push_back(r);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void RunAddedOracle(int workers, uint64_t seed) {
+  SCOPED_TRACE(absl::StrCat(workers, " workers, seed ", seed));
+  ::diffmesh::testing::TempDir dir;
+  std::vector<std::string> lines = {"1,north,5"};
+  auto write = [&] {
+    std::string text = "id,region,amount\n";
+    for (const std::string& l : lines) absl::StrAppend(&text, l, "\n");
+    dir.Write("orders.csv", text);
+  };
+  write();
+  const std::string file = (dir / "orders.csv").string();
+  MeshGroup group;
+  std::mutex mu;
+  int checked = 0;
+  absl::Status status = Runtime::Execute(workers, [&](Worker& worker)
+                                                      -> absl::Status {
+    // Every worker draws the same choices; worker 0 alone edits the file.
+    std::mt19937_64 rng(seed);
+    DM_ASSIGN_OR_RETURN(auto mesh,
+                        Mesh::Open(worker, {.group = &group,
+                                            .record_changes = false}));
+    DM_RETURN_IF_ERROR(
+        mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = file})
+            .status());
+    std::vector<Added> added;
+    std::vector<std::string> my_lines = lines;
+    for (int round = 0; round < 24; ++round) {
+      if (round > 0) {
+        const int edits = 1 + static_cast<int>(rng() % 3);
+        for (int e = 0; e < edits; ++e) {
+          const int what = static_cast<int>(rng() % 6);
+          if (!my_lines.empty() && what < 2) {
+            my_lines.erase(my_lines.begin() +
+                           static_cast<ptrdiff_t>(rng() % my_lines.size()));
+          } else if (what == 2) {
+            my_lines.push_back("9,north,oops");
+          } else {
+            my_lines.push_back(absl::StrCat(rng() % 5,
+                                            rng() % 2 ? ",north," : ",south,",
+                                            rng() % 10));
+          }
+        }
+        if (worker.index() == 0) {
+          lines = my_lines;
+          write();
+        }
+      }
+      // Products come and go between refreshes (the first ones before the
+      // mesh starts).
+      const int changes = static_cast<int>(rng() % 3);
+      for (int c = 0; c < changes; ++c) {
+        const int what = static_cast<int>(rng() % 5);
+        if (what == 0 && !added.empty()) {
+          Added& a = added[rng() % added.size()];
+          if (a.active) {
+            DM_RETURN_IF_ERROR(mesh->Retire(a.id));
+          } else {
+            DM_RETURN_IF_ERROR(mesh->Publish(a.table, a.descriptor).status());
+          }
+          a.active = !a.active;
+          continue;
+        }
+        Added a;
+        a.id = absl::StrCat("live.p", added.size());
+        a.group = what == 1;
+        a.k = static_cast<int64_t>(rng() % 8);
+        a.parent = "sales.orders";
+        std::vector<std::string> filters;
+        for (const Added& p : added) {
+          if (!p.group && p.active) filters.push_back(p.id);
+        }
+        if (!a.group && what == 2 && !filters.empty()) {
+          a.parent = filters[rng() % filters.size()];
+        }
+        DM_ASSIGN_OR_RETURN(Table in, mesh->Use(a.parent));
+        Table t;
+        if (a.group) {
+          DM_ASSIGN_OR_RETURN(t, in.GroupBy({"region"}).Aggregate(
+                                     {Count("n"), Sum("amount", "revenue")}));
+        } else {
+          const int64_t k = a.k;
+          DM_ASSIGN_OR_RETURN(t, in.Filter({"amount"}, [k](const Row& r) {
+            return r[0].as_int64() >= k;
+          }));
+        }
+        a.descriptor = Describe(a.id, Tier::kCurated);
+        DM_ASSIGN_OR_RETURN(a.table, mesh->Publish(t, a.descriptor));
+        added.push_back(std::move(a));
+      }
+      DM_RETURN_IF_ERROR(mesh->Refresh().status());
+      const std::vector<Row> source = SourceRows(my_lines);
+      for (const Added& a : added) {
+        absl::StatusOr<std::vector<Row>> rows = mesh->Read(a.id);
+        if (!a.active) {
+          EXPECT_THAT(rows.status(), StatusIs(absl::StatusCode::kNotFound));
+          continue;
+        }
+        EXPECT_THAT(rows.status(), IsOk());
+        if (!rows.ok()) continue;
+        EXPECT_EQ(*rows, Evaluate(added, a, source))
+            << a.id << " (from " << a.parent << (a.group ? ", grouped" : "")
+            << ", k " << a.k << ") at round " << round << " on worker "
+            << worker.index();
+        std::lock_guard<std::mutex> lock(mu);
+        ++checked;
+      }
+      // The catalog lists exactly the active ones.
+      size_t active = 0;
+      for (const Added& a : added) active += a.active ? 1 : 0;
+      EXPECT_EQ(mesh->Catalog().size(), active + 1) << "round " << round;
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_THAT(status, IsOk());
+  EXPECT_GT(checked, 20);
+}
+
+TEST(MeshLiveOracle, ProductsAddedAndRetiredWhileTheMeshRuns) {
+  for (int workers = 1; workers <= 3; ++workers) {
+    for (uint64_t seed = 0; seed < 4; ++seed) RunAddedOracle(workers, seed);
+  }
+}
+
+TEST(Mesh, UseNamesWhatItCannotGive) {
+  ::diffmesh::testing::TempDir dir;
+  const std::string file = dir.Write("orders.csv", "id,region,amount\n1,n,5\n");
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  Table orders =
+      Must(mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = file}));
+  EXPECT_THAT(mesh->Use("sales.none").status(),
+              StatusIs(absl::StatusCode::kNotFound));
+  Must(mesh->Advance());
+  Table used = Must(mesh->Use("sales.orders"));
+  // The products' dataflow has run: nothing more joins it.
+  EXPECT_THAT(orders.Select({"id"}).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  Must(mesh->Advance());
+  // Nor does an earlier time's Use, once it ran.
+  EXPECT_THAT(used.Select({"id"}).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(
+      mesh->Publish(used, Describe("sales.copy", Tier::kCurated)).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument));
+  Table ids = Must(Must(mesh->Use("sales.orders")).Select({"id"}));
+  Must(mesh->Publish(ids, Describe("sales.ids", Tier::kCurated)).status());
+  Must(mesh->Advance());
+  EXPECT_EQ(Must(mesh->Read("sales.ids")),
+            (std::vector<Row>{Row{Value(int64_t{1})}}));
 }
 
 // ---- reads ------------------------------------------------------------------
