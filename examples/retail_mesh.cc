@@ -155,6 +155,20 @@ absl::Status Reshape(Mesh& mesh) {
   return mesh.Retire("finance.revenue_by_country");
 }
 
+// A product added to the running mesh: orders per status, built on the
+// raw orders' current rows and kept up to date from then on.
+absl::Status AddOrdersByStatus(Mesh& mesh) {
+  DM_ASSIGN_OR_RETURN(Table orders, mesh.Use("sales.orders_raw"));
+  DM_ASSIGN_OR_RETURN(Table by_status, orders.GroupBy({"status"}).Aggregate(
+                                           {Count("orders"),
+                                            Sum("amount", "amount")}));
+  return mesh
+      .Publish(by_status,
+               Describe("sales.orders_by_status", Tier::kCurated, "sales-team",
+                        "Orders and their amount per status"))
+      .status();
+}
+
 void PrintCatalog(const Mesh& mesh) {
   std::printf("\n== catalog ==\n");
   for (const ProductDescriptor& d : mesh.Catalog()) {
@@ -273,6 +287,7 @@ absl::Status Run(const std::string& data_dir) {
                data_dir.c_str());
 
   std::vector<Row> revenue_before_restart;
+  std::vector<Row> by_status_before_restart;
   std::vector<ProductDescriptor> catalog_before_restart;
   std::vector<LineageEdge> lineage_before_restart;
   {
@@ -320,6 +335,14 @@ absl::Status Run(const std::string& data_dir) {
     DM_RETURN_IF_ERROR(PrintChanges(*changes, files));
     PrintImpact(*mesh, {"sales.orders_raw", "amount"});
 
+    std::printf(
+        "\n== add sales.orders_by_status to the running mesh ==\n");
+    DM_RETURN_IF_ERROR(AddOrdersByStatus(*mesh));
+    DM_RETURN_IF_ERROR(mesh->Advance());
+    DM_RETURN_IF_ERROR(PrintChanges(*changes, files));
+
+    DM_ASSIGN_OR_RETURN(by_status_before_restart,
+                        mesh->Read("sales.orders_by_status"));
     DM_ASSIGN_OR_RETURN(revenue_before_restart,
                         mesh->Read("sales.orders_enriched"));
     catalog_before_restart = mesh->Catalog();
@@ -338,12 +361,19 @@ absl::Status Run(const std::string& data_dir) {
   // the same changes as before make the mesh what it was.
   DM_RETURN_IF_ERROR(Reshape(*mesh));
   DM_RETURN_IF_ERROR(mesh->Advance());
+  // And the product added while it ran, added again the same way.
+  DM_RETURN_IF_ERROR(AddOrdersByStatus(*mesh));
+  DM_RETURN_IF_ERROR(mesh->Advance());
   std::printf("  %zu product(s) in the catalog, %zu lineage edge(s)\n",
               mesh->Catalog().size(), mesh->Lineage().size());
   DM_ASSIGN_OR_RETURN(std::vector<Row> enriched,
                       mesh->Read("sales.orders_enriched"));
   std::printf("  sales.orders_enriched identical: %s\n",
               enriched == revenue_before_restart ? "yes" : "NO");
+  DM_ASSIGN_OR_RETURN(std::vector<Row> by_status,
+                      mesh->Read("sales.orders_by_status"));
+  std::printf("  sales.orders_by_status identical: %s\n",
+              by_status == by_status_before_restart ? "yes" : "NO");
   std::printf("  catalog identical: %s\n",
               mesh->Catalog() == catalog_before_restart ? "yes" : "NO");
   std::printf("  lineage identical: %s\n",
