@@ -15,8 +15,9 @@ if ! diff -u "$expected" "$work/run1.txt"; then exit 1; fi
 if ! "$program" --data-dir "$work/store" >"$work/run2.txt" 2>"$work/err2.txt"; then
   echo "second run failed:"; cat "$work/err2.txt"; exit 1
 fi
-for line in "restoring the mesh stored at time 4" \
+for line in "restoring the mesh stored at time 6" \
             "  sales.orders_enriched identical: yes" \
+            "  sales.orders_by_status identical: yes" \
             "  catalog identical: yes" "  lineage identical: yes"; do
   if ! grep -qxF -- "$line" "$work/run2.txt"; then
     echo "second run lacks '$line':"; cat "$work/run2.txt"; exit 1
