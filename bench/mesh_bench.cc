@@ -25,6 +25,10 @@
 //                         hold N rows: the time to its first answer.
 //   BM_AddProductFromScratch/N  the same product in a new mesh over the
 //                         same file: what building it from scratch costs.
+//   BM_RestartAfterLongHistory/C  restart (open the store, declare, first
+//                         Advance, read) of a mesh whose 10K-row source saw
+//                         400 refreshes of 100 changed rows each, with
+//                         checkpoints every C logged batches (0: none).
 //
 //   build/bench/mesh_bench --benchmark_repetitions=3
 //   --benchmark_report_aggregates_only=true
@@ -40,6 +44,7 @@
 #include "catalog/mesh.h"
 #include "engine/check.h"
 #include "engine/graph.h"
+#include "storage/rocks_mesh_store.h"
 
 namespace diffmesh {
 namespace {
@@ -327,6 +332,62 @@ void BM_AddProductFromScratch(benchmark::State& state) {
 BENCHMARK(BM_AddProductFromScratch)
     ->Arg(100'000)
     ->Arg(1'000'000)
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
+
+// Orders file text with the amounts of orders [first, first + 100) shifted
+// by `shift`.
+std::string OrdersShifted(int64_t n, int64_t first, int64_t shift) {
+  std::string text = "order_id,customer_id,amount,status\n";
+  for (int64_t i = 0; i < n; ++i) {
+    const bool shifted = i >= first && i < first + 100;
+    text += std::to_string(i) + "," + std::to_string(i % (n / 10)) + "," +
+            std::to_string(i % 997 + (shifted ? shift : 0)) + ",paid\n";
+  }
+  return text;
+}
+
+void BM_RestartAfterLongHistory(benchmark::State& state) {
+  const int64_t n = 10'000;
+  Files files(n);
+  const std::string store_dir = files.path("store");
+  const int checkpoint_after = static_cast<int>(state.range(0));
+  {
+    auto store = Must(RocksMeshStore::Open(store_dir));
+    Worker worker;
+    auto mesh = Must(Mesh::Open(worker, {.store = store.get(),
+                                         .checkpoint_after = checkpoint_after,
+                                         .record_changes = false}));
+    Must(mesh->Source(Describe("sales.orders_raw"),
+                      {.path = files.path("orders.csv")}));
+    DM_CHECK(mesh->Advance().ok());
+    for (int64_t round = 0; round < 400; ++round) {
+      files.Write("orders.csv",
+                  OrdersShifted(n, (round * 100) % (n - 100), round + 1));
+      Must(mesh->Refresh());
+    }
+  }
+  size_t logged = 0;
+  for (auto _ : state) {
+    auto store = Must(RocksMeshStore::Open(store_dir));
+    Worker worker;
+    auto mesh = Must(Mesh::Open(worker, {.store = store.get(),
+                                         .checkpoint_after = checkpoint_after,
+                                         .record_changes = false}));
+    Must(mesh->Source(Describe("sales.orders_raw"),
+                      {.path = files.path("orders.csv")}));
+    DM_CHECK(mesh->Advance().ok());
+    DM_CHECK(Must(mesh->Read("sales.orders_raw")).size() ==
+             static_cast<size_t>(n));
+    state.PauseTiming();
+    logged = Must(store->ReadSourceBatches("sales.orders_raw")).size();
+    state.ResumeTiming();
+  }
+  state.counters["logged_batches"] = static_cast<double>(logged);
+}
+BENCHMARK(BM_RestartAfterLongHistory)
+    ->Arg(0)
+    ->Arg(64)
     ->Iterations(3)
     ->Unit(benchmark::kMillisecond);
 

@@ -397,6 +397,7 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
 
   SourceState state;
   state.files = std::move(files);
+  state.logged_since_checkpoint = logged.size();
   state.logged = std::move(logged);
   auto [rows_in, rows] = NewInput<Row>(*products_graph_);
   auto [quarantine_in, quarantine] = NewInput<Row>(*products_graph_);
@@ -506,6 +507,7 @@ absl::Status Mesh::FeedSources(RefreshReport* report) {
   }
   for (Peeked& p : peeked) {
     p.source->files->Commit();
+    if (!p.batch.updates.empty()) ++p.source->logged_since_checkpoint;
     for (const auto& [row, n] : p.batch.updates) {
       p.source->rows.Update(row, n);
       (n > 0 ? report->rows_inserted : report->rows_retracted) +=
@@ -655,6 +657,23 @@ absl::StatusOr<Table> Mesh::Use(const std::string& id) {
   }
   p.taps->push_back(&tap);
   return Table::FromProduct(id, rows, schema);
+}
+
+absl::Status Mesh::Checkpoint() {
+  if (options_.checkpoint_after <= 0) return absl::OkStatus();
+  const auto after = static_cast<size_t>(options_.checkpoint_after);
+  for (auto& [id, source] : sources_) {
+    if (source.logged_since_checkpoint < after) continue;
+    std::optional<uint64_t> oldest;
+    {
+      std::lock_guard<std::mutex> lock(group_->mu);
+      oldest = group_->history->OldestRetainedTime(id);
+    }
+    if (!oldest) continue;
+    DM_RETURN_IF_ERROR(options_.store->CheckpointSource(id, *oldest));
+    source.logged_since_checkpoint = 0;
+  }
+  return absl::OkStatus();
 }
 
 bool Mesh::AdvanceTaps(uint64_t next, int* advanced) {
@@ -811,6 +830,7 @@ absl::Status Mesh::Advance() {
     }
     DM_RETURN_IF_ERROR(overflow);
     if (options_.store == nullptr) return absl::OkStatus();
+    DM_RETURN_IF_ERROR(Checkpoint());
     return options_.store->PutNextTime(next);
   });
   time_ = next;

@@ -117,6 +117,12 @@ struct MeshOptions {
   size_t subscription_log_events = size_t{1} << 16;
   // Required with several workers: one group shared by all of them.
   MeshGroup* group = nullptr;
+  // With a store: once this many batches of a source were logged since its
+  // last checkpoint, the log up to the source's oldest retained data
+  // version is folded into one checkpoint (MeshStore::CheckpointSource),
+  // so a restart replays about what the retained versions need, not the
+  // whole history. 0: never.
+  int checkpoint_after = 64;
   // Keep the changes as text for TakeChanges. A mesh that never takes
   // them should say false: they are kept until taken. (Subscriptions do
   // not depend on it.)
@@ -283,6 +289,7 @@ class Mesh {
     InputHandle<Row> quarantine;
     std::vector<SourceBatch> logged;  // to replay when the mesh starts
     bool replayed = false;
+    size_t logged_since_checkpoint = 0;  // worker 0's count
   };
 
   Mesh(Worker& worker, MeshOptions options);
@@ -318,6 +325,9 @@ class Mesh {
   const StoredProduct* Newest(const std::string& id) const;
   // Reads see the last closed time: time() - 1.
   uint64_t ReadTime() const;
+  // Folds the logs of sources with checkpoint_after new batches up to
+  // their oldest retained version; on worker 0, with a store.
+  absl::Status Checkpoint();
   // Advances to `next` every tap whose product's capture has passed it
   // (counted in *advanced); returns whether some tap still waits.
   bool AdvanceTaps(uint64_t next, int* advanced = nullptr);

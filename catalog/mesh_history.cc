@@ -74,6 +74,15 @@ void MeshHistory::Declare(const std::string& id) {
   if (added) it->second.changed = true;
 }
 
+std::optional<uint64_t> MeshHistory::OldestRetainedTime(
+    const std::string& id) const {
+  auto it = products_.find(id);
+  if (it == products_.end() || it->second.now.versions.empty()) {
+    return std::nullopt;
+  }
+  return it->second.now.versions.front().first.time;
+}
+
 MeshUpdate& MeshHistory::UpdateAt(std::map<uint64_t, MeshUpdate>* updates,
                                   uint64_t t) {
   MeshUpdate& u = (*updates)[t];

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,6 +86,9 @@ class MeshHistory {
   // versions, a new snapshot, one subscription update per time, and, when
   // `changes` is not null, their text appended to it.
   void Close(uint64_t time, std::vector<MeshChange>* changes);
+
+  // The time of `id`'s oldest retained data version (none: no version).
+  std::optional<uint64_t> OldestRetainedTime(const std::string& id) const;
 
   MeshReader reader() const { return MeshReader(board_, hub_); }
   std::shared_ptr<const MeshSnapshot> Latest() const {

@@ -69,6 +69,17 @@ class MeshStore {
   }
   virtual absl::StatusOr<std::vector<SourceBatch>> ReadSourceBatches(
       const std::string& source) = 0;
+  // Folds the source's logged batches at times up to `upto` into one
+  // checkpoint: their consolidated sum, at the time of the last of them,
+  // replacing them all at once (the log then reads back as the checkpoint
+  // and the batches after it). Nothing to fold: OK. A store may keep its
+  // whole log instead (this default).
+  virtual absl::Status CheckpointSource(const std::string& source,
+                                        uint64_t upto) {
+    (void)source;
+    (void)upto;
+    return absl::OkStatus();
+  }
 
   // Inserts or replaces the record of each descriptor.VersionedId(), all
   // of them or none.

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "catalog/source.h"
 #include "engine/status_macros.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -555,6 +556,70 @@ absl::Status RocksMeshStore::AppendSourceBatches(
   // gap (which a reader would report as a lost batch).
   for (const auto& [source, sequence] : next) next_sequence_[source] = sequence;
   return absl::OkStatus();
+}
+
+absl::Status RocksMeshStore::CheckpointSource(const std::string& source,
+                                              uint64_t upto) {
+  DM_RETURN_IF_ERROR(ResumeAfterFailure());
+  DM_RETURN_IF_ERROR(CheckSourceId(source));
+  const std::string prefix = SourcePrefix(source);
+  // The records at times up to `upto` are a prefix of the source's log
+  // (times never decrease in append order).
+  std::vector<std::string> folded;
+  uint64_t last_sequence = 0;
+  uint64_t last_time = 0;
+  bool several_times = false;
+  RowDiffs rows;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), source_log_));
+  for (it->Seek(prefix);
+       it->Valid() && absl::StartsWith(View(it->key()), prefix); it->Next()) {
+    absl::string_view key = View(it->key());
+    DM_ASSIGN_OR_RETURN(SourceLogKeyParts parts, ParseSourceLogKey(key));
+    DM_ASSIGN_OR_RETURN(
+        SourceBatch batch,
+        DecodeSourceBatch(View(it->value()), SourceRecordName(key, parts)));
+    if (batch.time > upto) break;
+    if (!folded.empty() && batch.time != last_time) several_times = true;
+    folded.emplace_back(key);
+    last_sequence = parts.sequence;
+    last_time = batch.time;
+    for (auto& update : batch.updates) rows.push_back(std::move(update));
+  }
+  DM_RETURN_IF_ERROR(
+      FromRocks(it->status(),
+                absl::StrCat("reading the source log of ",
+                             absl::CHexEscape(source), " in '", path_, "'")));
+  // One time's batches are a checkpoint already.
+  if (!several_times) return absl::OkStatus();
+  ConsolidateRowDiffs(&rows);
+  const size_t record_rows = std::max<size_t>(1, options_.record_rows);
+  const size_t parts =
+      std::max<size_t>(1, (rows.size() + record_rows - 1) / record_rows);
+  // The checkpoint's records take the last sequence numbers of the records
+  // it replaces, so the log stays without gaps. It never needs more: each
+  // replaced batch had at least one record per record_rows of its rows.
+  if (parts > folded.size()) return absl::OkStatus();
+  rocksdb::WriteBatch batch;
+  const std::string what = absl::StrCat(
+      "checkpointing the source log of ", absl::CHexEscape(source), " at time ",
+      last_time, " in '", path_, "'");
+  for (const std::string& key : folded) {
+    rocksdb::Status s = batch.Delete(source_log_, ToSlice(key));
+    if (!s.ok()) return FromRocks(s, what);
+  }
+  const absl::Span<const std::pair<Row, int64_t>> all(rows);
+  for (size_t part = 0; part < parts; ++part) {
+    const std::string key =
+        SourceLogKey(source, last_sequence - (parts - 1) + part);
+    const std::string value = EncodeSourceBatch(
+        last_time, all.subspan(part * record_rows, record_rows));
+    rocksdb::Status s = batch.Put(source_log_, ToSlice(key), ToSlice(value));
+    if (!s.ok()) return FromRocks(s, what);
+  }
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return Wrote(db_->Write(options, &batch), what);
 }
 
 absl::StatusOr<std::vector<SourceBatch>> RocksMeshStore::ReadSourceBatches(

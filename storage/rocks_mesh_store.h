@@ -117,6 +117,11 @@ class RocksMeshStore : public MeshStore {
   absl::Status AppendSourceBatches(
       const std::vector<SourceAppend>& appends) override;
   // An unknown source has no batches (an empty result, not an error).
+  // Reads the batches at times up to `upto`, consolidates them and writes
+  // the checkpoint under the last of their sequence numbers in the same
+  // synced write that deletes them.
+  absl::Status CheckpointSource(const std::string& source,
+                                uint64_t upto) override;
   absl::StatusOr<std::vector<SourceBatch>> ReadSourceBatches(
       const std::string& source) override;
 

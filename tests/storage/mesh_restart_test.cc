@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -264,6 +266,10 @@ class RecordingStore : public MeshStore {
       const std::string& source) override {
     return inner_->ReadSourceBatches(source);
   }
+  absl::Status CheckpointSource(const std::string& source,
+                                uint64_t upto) override {
+    return inner_->CheckpointSource(source, upto);
+  }
   absl::Status PutProducts(const std::vector<StoredProduct>& p) override {
     return inner_->PutProducts(p);
   }
@@ -357,6 +363,70 @@ TEST_F(MeshRestartTest, CorruptRecordIsDataLossNamingTheKey) {
   EXPECT_THAT(mesh, StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(std::string(mesh.status().message()),
               HasSubstr("sales.enriched@1.0"));
+}
+
+}  // namespace
+}  // namespace diffmesh
+
+namespace diffmesh {
+namespace {
+
+// A long history: the source's log is folded into checkpoints behind the
+// oldest retained version, so it stays short, and a restart still gives
+// the same rows and the same retained versions (times and rows).
+TEST_F(MeshRestartTest, CheckpointsKeepTheLogShortAndRestartsExact) {
+  std::mt19937_64 rng(11);
+  std::map<int, int> amounts = {{1, 5}, {2, 7}, {3, 9}};
+  auto write_orders = [&] {
+    std::string text = "order_id,customer_id,amount\n";
+    for (const auto& [id, amount] : amounts) {
+      absl::StrAppend(&text, id, ",", 10 + id % 2, ",", amount, "\n");
+    }
+    Write("orders.csv", text);
+  };
+  const MeshOptions options{.retained_versions = 4, .checkpoint_after = 8};
+  std::vector<Row> rows_before, by_country_before;
+  std::vector<DataVersion> versions_before;
+  std::vector<std::vector<Row>> as_of_before;
+  {
+    auto store = Must(RocksMeshStore::Open(store_dir_));
+    Worker worker;
+    MeshOptions o = options;
+    o.store = store.get();
+    auto mesh = Must(Mesh::Open(worker, o));
+    Declare(mesh.get());
+    for (int round = 0; round < 60; ++round) {
+      amounts[1 + static_cast<int>(rng() % 5)] = static_cast<int>(rng() % 50);
+      write_orders();
+      ASSERT_THAT(mesh->Refresh(), IsOk());
+      // Never more than the batches since the last checkpoint, the
+      // retained versions' and the checkpoint itself.
+      ASSERT_LE(Must(store->ReadSourceBatches("sales.orders")).size(), 8u + 4u + 1u)
+          << "round " << round;
+    }
+    rows_before = Must(mesh->Read("sales.orders"));
+    by_country_before = Must(mesh->Read("finance.by_country"));
+    versions_before = mesh->DataVersions("sales.orders");
+    for (const DataVersion& v : versions_before) {
+      as_of_before.push_back(Must(mesh->ReadAsOf("sales.orders", v.number)));
+    }
+  }
+  auto store = Must(RocksMeshStore::Open(store_dir_));
+  Worker worker;
+  MeshOptions o = options;
+  o.store = store.get();
+  auto mesh = Must(Mesh::Open(worker, o));
+  Declare(mesh.get());
+  ASSERT_THAT(mesh->Advance(), IsOk());
+  EXPECT_EQ(Must(mesh->Read("sales.orders")), rows_before);
+  EXPECT_EQ(Must(mesh->Read("finance.by_country")), by_country_before);
+  const std::vector<DataVersion> versions = mesh->DataVersions("sales.orders");
+  ASSERT_EQ(versions.size(), versions_before.size());
+  for (size_t i = 0; i < versions.size(); ++i) {
+    EXPECT_EQ(versions[i].time, versions_before[i].time);
+    EXPECT_EQ(Must(mesh->ReadAsOf("sales.orders", versions[i].number)),
+              as_of_before[i]);
+  }
 }
 
 }  // namespace

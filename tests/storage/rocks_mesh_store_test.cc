@@ -13,7 +13,9 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <memory>
+#include <random>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -876,6 +878,64 @@ TEST_F(RocksMeshStoreTest, SecondOpenOfALockedStoreIsAnError) {
   first.reset();
   auto third = OpenStore();
   ASSERT_NE(third, nullptr);
+}
+
+}  // namespace
+}  // namespace diffmesh
+
+namespace diffmesh {
+namespace {
+
+// Checkpoints: batches up to a time fold into their consolidated sum at the
+// last folded batch's time, the later ones stay, sequence numbers stay
+// without gaps (so later appends and a reopen read back in order), also
+// when the folded part spans records of a large batch.
+TEST(RocksMeshStoreCheckpoint, FoldsThePrefixIntoItsSumAndKeepsTheRest) {
+  const std::filesystem::path root =
+      std::filesystem::path(::testing::TempDir()) /
+      absl::StrCat("diffmesh_checkpoint_", ::getpid());
+  std::filesystem::remove_all(root);
+  const std::string dir = (root / "store").string();
+  std::mt19937_64 rng(5);
+  std::vector<SourceBatch> appended;
+  std::map<Row, int64_t> sum_upto_6;
+  {
+    auto store = *RocksMeshStore::Open(dir);
+    for (uint64_t t = 1; t <= 10; ++t) {
+      SourceBatch b{t, {}};
+      const size_t n = t == 2 ? kRecordRows + 3 : 1 + rng() % 5;
+      for (size_t i = 0; i < n; ++i) {
+        Row row{Value(static_cast<int64_t>(rng() % 40))};
+        const int64_t diff = rng() % 3 == 0 ? -1 : 1;
+        b.updates.emplace_back(row, diff);
+        if (t <= 6) sum_upto_6[row] += diff;
+      }
+      ASSERT_THAT(store->AppendSourceBatch("s", b), IsOk());
+      appended.push_back(std::move(b));
+    }
+    ASSERT_THAT(store->CheckpointSource("s", 6), IsOk());
+    // Again at the same time: nothing left to fold.
+    ASSERT_THAT(store->CheckpointSource("s", 6), IsOk());
+    ASSERT_THAT(store->CheckpointSource("unknown", 6), IsOk());
+    SourceBatch later{11, {{Row{Value(int64_t{99})}, 1}}};
+    ASSERT_THAT(store->AppendSourceBatch("s", later), IsOk());
+    appended.push_back(later);
+  }
+  auto store = *RocksMeshStore::Open(dir);
+  auto read = store->ReadSourceBatches("s");
+  ASSERT_THAT(read, IsOk());
+  ASSERT_FALSE(read->empty());
+  const SourceBatch& checkpoint = (*read)[0];
+  EXPECT_EQ(checkpoint.time, 6u);
+  std::vector<std::pair<Row, int64_t>> want;
+  for (const auto& [row, n] : sum_upto_6) {
+    if (n != 0) want.emplace_back(row, n);
+  }
+  EXPECT_EQ(checkpoint.updates, want);
+  std::vector<SourceBatch> rest(read->begin() + 1, read->end());
+  std::vector<SourceBatch> want_rest(appended.begin() + 6, appended.end());
+  EXPECT_EQ(rest, want_rest);
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace

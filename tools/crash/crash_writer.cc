@@ -386,6 +386,10 @@ class KillingStore : public MeshStore {
       const std::string& source) override {
     return inner_->ReadSourceBatches(source);
   }
+  absl::Status CheckpointSource(const std::string& source,
+                                uint64_t upto) override {
+    return Write([&] { return inner_->CheckpointSource(source, upto); });
+  }
   absl::Status PutProducts(
       const std::vector<StoredProduct>& products) override {
     return Write([&] { return inner_->PutProducts(products); });
