@@ -57,7 +57,10 @@
 // Open restores the catalog and lineage from the store, and each Source
 // replays its logged batches at their original times, then reads its files
 // and feeds only the difference; so after a clean restart the products, the
-// catalog and the lineage are those of before the restart.
+// catalog and the lineage are those of before the restart. A source's log
+// is folded into a checkpoint up to its oldest retained version every
+// MeshOptions::checkpoint_after logged batches (MeshStore::CheckpointSource),
+// so versions older than that do not come back after a restart.
 //
 // Products added while the mesh runs. Before the first Advance, tables are
 // built on what Source and Publish return. After it, Use(id) gives an
