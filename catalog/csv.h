@@ -23,6 +23,8 @@
 // field, or with no non-empty field at all, is nullable (all-empty columns
 // are strings). Conversion (ToRows) uses the same parsers; an empty field
 // is null.
+// Thread-safety: functions of their arguments only, from any thread; the
+// structs are value types.
 #pragma once
 
 #include <string>

@@ -15,6 +15,7 @@
 // What CSV cannot say does not read back: an empty string reads as null,
 // NaN does not read, and timestamps outside years 0000-9999 do not either.
 // Every row of a file the reader took is none of these.
+// Thread-safety: functions of their arguments only; call them from any thread.
 #pragma once
 
 #include <string>

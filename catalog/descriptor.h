@@ -13,6 +13,8 @@
 //
 // Descriptors are engine data (ordered, hashable), so the catalog is a
 // collection of them.
+// Thread-safety: value types (like std::string: const methods from any
+// thread; one writer at a time); the functions read only their arguments.
 #pragma once
 
 #include <compare>

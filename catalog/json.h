@@ -54,6 +54,8 @@
 // API (JsonObjectToRow, JsonArrayToRows below) and only what that quick
 // path declines through ParseJson and ToRows, which give the same rows
 // and every message above; json_fuzz checks that the two agree.
+// Thread-safety: functions of their arguments only, from any thread; the
+// structs are value types.
 #pragma once
 
 #include <string>

@@ -10,6 +10,7 @@
 // as it is), timestamps as strings in FormatTimestamp's form.
 // What JSON cannot say does not read back: an infinite or NaN double is
 // written as null. Every row of a file the reader took is neither.
+// Thread-safety: functions of their arguments only; call them from any thread.
 #pragma once
 
 #include <string>

@@ -7,6 +7,8 @@
 // A ColumnRef with an empty column names the product itself, so product
 // edges (P -> Q) and column edges (P.x -> Q.y) live in one collection and
 // one closure without mixing: a product node is never linked to a column.
+// Thread-safety: value types (like std::string: const methods from any
+// thread; one writer at a time).
 #pragma once
 
 #include <compare>

@@ -8,6 +8,8 @@
 //
 // Every source reader (catalog/csv.h, catalog/json.h) reports its bad
 // records this way, so callers handle them alike whatever the format.
+// Thread-safety: functions of their arguments only, from any thread; the
+// structs are value types.
 #pragma once
 
 #include <string>

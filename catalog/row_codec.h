@@ -3,6 +3,7 @@
 //   std::string bytes = EncodeRow(row);
 //   absl::StatusOr<Row> back = DecodeRow(bytes, "catalog/key 42");
 //   // DataLoss "catalog/key 42: ..." if the bytes are not a valid row
+// Thread-safety: functions of their arguments only; call them from any thread.
 #pragma once
 
 #include <string>

@@ -7,6 +7,8 @@
 //
 // Field names are unique; a row fits a schema when it has one value per
 // field, each null (only where the field is nullable) or of the field's type.
+// Thread-safety: a value type (like std::string: const methods from any
+// thread; one writer at a time).
 #pragma once
 
 #include <optional>

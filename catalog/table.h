@@ -30,6 +30,8 @@
 // Null semantics follow SQL: a join never matches null keys; count(column),
 // sum, min, max and mean skip nulls; sum/min/max/mean of no non-null value
 // is null; count(*) counts rows.
+// Thread-safety: a Table belongs to the worker thread of the dataflow it
+// builds on (like the operators it adds).
 #pragma once
 
 #include <cstdint>

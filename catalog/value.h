@@ -11,6 +11,8 @@
 //
 // Invariants: a double is stored canonically (-0.0 as 0.0, every NaN as one
 // NaN that sorts after every other double), so equal values hash equally.
+// Thread-safety: a value type (like std::string: const methods from any
+// thread; one writer at a time).
 #pragma once
 
 #include <cmath>

@@ -1,6 +1,7 @@
 // One update of a log: (fields, time, diff) with unsigned 32-bit fields.
 //
 //   LogUpdate u{/*time=*/3, /*diff=*/-1, /*fields=*/{1, 2}};
+// Thread-safety: a value type; the functions read only their arguments.
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,7 @@
 //
 // Decoding never trusts the bytes: anything it cannot turn back into exactly
 // what an encoder could have written is DataLoss naming `where`.
+// Thread-safety: functions of their arguments only; call them from any thread.
 #pragma once
 
 #include <cstdint>

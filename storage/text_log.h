@@ -12,6 +12,8 @@
 // or tabs. Blank lines and lines starting with '#' are ignored; lines need
 // not be sorted. Every malformed line is an InvalidArgument error naming
 // the file, the line number and the reason.
+// Thread-safety: functions of their arguments (and the file they read)
+// only; call them from any thread.
 #pragma once
 
 #include <string>
