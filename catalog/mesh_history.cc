@@ -171,7 +171,10 @@ void MeshHistory::Close(uint64_t time, std::vector<MeshChange>* changes) {
   board_->Put(std::make_shared<const MeshSnapshot>(now_));
 
   UpdateAt(&updates, time);  // the closed time is published, events or not
-  for (auto& [t, update] : updates) {
+  for (auto& entry : updates) {
+    // Not a structured binding: lambdas below capture it (clang-14).
+    const uint64_t t = entry.first;
+    MeshUpdate& update = entry.second;
     if (changes != nullptr) {
       auto add = [&](std::string stream, int64_t diff, std::string text) {
         changes->push_back({t, std::move(stream), diff, std::move(text)});
