@@ -226,6 +226,13 @@ absl::Status Mesh::Restore() {
   });
   DM_RETURN_IF_ERROR(restored.status);
   time_ = restored.next_time;
+  {
+    // What happened before the restart comes back collapsed (restored
+    // catalog entries at time 0, source logs from their checkpoints): a
+    // subscription resumes from the restart on, not before.
+    std::lock_guard<std::mutex> lock(group_->mu);
+    group_->history->ForgetBefore(time_);
+  }
   for (StoredProduct& sp : restored.products) {
     const std::string id = sp.descriptor.id;
     if (sp.active) {

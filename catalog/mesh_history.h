@@ -87,6 +87,9 @@ class MeshHistory {
   // `changes` is not null, their text appended to it.
   void Close(uint64_t time, std::vector<MeshChange>* changes);
 
+  // Subscriptions resume from `time` on at the earliest (see
+  // SubscriptionHub::ForgetBefore).
+  void ForgetBefore(uint64_t time) { hub_->ForgetBefore(time); }
   // The time of `id`'s oldest retained data version (none: no version).
   std::optional<uint64_t> OldestRetainedTime(const std::string& id) const;
 

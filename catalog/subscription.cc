@@ -222,6 +222,15 @@ void SubscriptionHub::Close() {
   }
 }
 
+void SubscriptionHub::ForgetBefore(uint64_t time) {
+  if (time == 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!dropped_ || dropped_through_ < time - 1) {
+    dropped_ = true;
+    dropped_through_ = time - 1;
+  }
+}
+
 size_t SubscriptionHub::subscribers() const {
   std::lock_guard<std::mutex> lock(mu_);
   size_t n = 0;

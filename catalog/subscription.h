@@ -15,7 +15,9 @@
 // those times (MeshOptions::subscription_log_events); older ones:
 // OutOfRange, and the consumer starts again from a snapshot (Snapshot(),
 // then Subscribe with .from = its time() + 1: nothing is missed or
-// doubled). .from = 0 asks for every change since the mesh opened.
+// doubled). .from = 0 asks for every change since the mesh opened; after a
+// restart from a store, changes before the restart time are not held (the
+// restart replays them collapsed): resume from a snapshot then.
 // A slow consumer: events wait in its buffer up to max_pending_events;
 // beyond that it is told it fell behind (ResourceExhausted from then on,
 // naming the time to resume from) instead of the mesh growing memory.
@@ -156,6 +158,9 @@ class SubscriptionHub {
   void Publish(std::shared_ptr<const MeshUpdate> update);
   // No more updates: subscribers are told once they took what is left.
   void Close();
+  // Changes before `time` cannot be served exactly (a restored mesh
+  // replays its history collapsed): resumes from before it are OutOfRange.
+  void ForgetBefore(uint64_t time);
 
   size_t subscribers() const;
 
