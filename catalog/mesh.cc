@@ -327,7 +327,7 @@ struct OpenedSource {
 absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
                                    SourceOptions options) {
   const std::string id = descriptor.id;
-  if (sources_.count(id)) {
+  if (sources_.Contains(id)) {
     return absl::AlreadyExistsError(
         absl::StrCat("source ", id, " is already declared"));
   }
@@ -402,20 +402,15 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
   // on after it.
   time_ = std::max(time_, opened.after_log);
 
-  SourceState state;
-  state.files = std::move(files);
-  state.logged_since_checkpoint = logged.size();
-  state.logged = std::move(logged);
   auto [rows_in, rows] = NewInput<Row>(*products_graph_);
   auto [quarantine_in, quarantine] = NewInput<Row>(*products_graph_);
-  state.rows = std::move(rows_in);
-  state.quarantine = std::move(quarantine_in);
   absl::StatusOr<Table> table = Table::FromProduct(id, rows, descriptor.schema);
   if (!table.ok()) return table.status();
   absl::StatusOr<Table> published = Publish(*table, descriptor);
   if (!published.ok()) return published.status();
   CaptureQuarantine(id, quarantine);
-  sources_[id] = std::move(state);
+  sources_.Add(id, std::move(files), std::move(rows_in),
+               std::move(quarantine_in), std::move(logged));
   return published;
 }
 
@@ -431,23 +426,7 @@ absl::Status Mesh::Start(RefreshReport* report) {
   // is declared: an input sends what it holds when it advances (or when its
   // buffer fills), and once readers took data no other reader may join the
   // stream (engine/port.h).
-  for (auto& [id, source] : sources_) {
-    if (source.replayed) continue;
-    source.replayed = true;
-    if (feeder()) {
-      RowDiffs accumulated;
-      for (const SourceBatch& batch : source.logged) {
-        for (const auto& [row, diff] : batch.updates) {
-          source.rows.UpdateAt(row, batch.time, diff);
-          accumulated.emplace_back(row, diff);
-        }
-      }
-      source.files->AssumeRows(accumulated);
-    }
-    source.logged.clear();
-    source.rows.AdvanceTo(time_);
-    source.quarantine.AdvanceTo(time_);
-  }
+  sources_.Replay(time_, feeder());
   absl::Status fed = FeedAll(report);
   // A failed start is retried by the next Advance or Refresh.
   if (fed.ok()) started_ = true;
@@ -457,78 +436,27 @@ absl::Status Mesh::Start(RefreshReport* report) {
 absl::Status Mesh::FeedAll(RefreshReport* report) {
   Fed fed = Agree<Fed>("Refresh (or the first Advance)", [&] {
     Fed f;
-    f.status = FeedSources(&f.report);
+    RefreshReport* out = &f.report;
+    f.status = sources_.Poll(
+        time_, options_.store,
+        [&](const std::string& id, const absl::Status& status) {
+          std::lock_guard<std::mutex> lock(group_->mu);
+          const SourceHealth::Change change =
+              group_->source_health.Record(id, status, time_);
+          if (change.changed) {
+            group_->history->AddSourceStatus(change.before, -1);
+            group_->history->AddSourceStatus(change.after, +1);
+          }
+          if (!status.ok()) {
+            out->failing_sources.push_back(
+                *group_->source_health.Find(id, time_));
+          }
+        },
+        out);
     return f;
   });
   MergeReport(fed.report, report);
   return fed.status;
-}
-
-absl::Status Mesh::FeedSources(RefreshReport* report) {
-  // Every source's difference is made durable at once, before the dataflow
-  // (or anybody) sees any of it: a crash leaves a time's changes wholly
-  // logged or not at all. A failed write leaves every source as it was,
-  // for the next poll. A source whose files cannot be read is left as it
-  // was (its rows held) and its status says why; the others go on.
-  struct Peeked {
-    const std::string* id;
-    SourceState* source;
-    SourceDiff diff;
-    SourceBatch batch;
-  };
-  std::vector<Peeked> peeked;
-  peeked.reserve(sources_.size());
-  for (auto& [id, source] : sources_) {
-    absl::StatusOr<SourceDiff> diff = source.files->Peek();
-    absl::Status status = diff.status();
-    if (!status.ok()) {
-      status = absl::Status(
-          status.code(), absl::StrCat("source ", id, ": ", status.message()));
-    }
-    {
-      std::lock_guard<std::mutex> lock(group_->mu);
-      const SourceHealth::Change change =
-          group_->source_health.Record(id, status, time_);
-      if (change.changed) {
-        group_->history->AddSourceStatus(change.before, -1);
-        group_->history->AddSourceStatus(change.after, +1);
-      }
-      if (!status.ok()) {
-        report->failing_sources.push_back(
-            *group_->source_health.Find(id, time_));
-      }
-    }
-    if (!status.ok()) continue;
-    Peeked& p = peeked.emplace_back(Peeked{&id, &source, *std::move(diff), {}});
-    p.batch.time = time_;
-    p.batch.updates = std::move(p.diff.rows);
-  }
-  if (options_.store != nullptr) {
-    std::vector<SourceAppend> appends;
-    for (const Peeked& p : peeked) {
-      if (!p.batch.updates.empty()) appends.push_back({*p.id, &p.batch});
-    }
-    if (!appends.empty()) {
-      DM_RETURN_IF_ERROR(options_.store->AppendSourceBatches(appends));
-    }
-  }
-  for (Peeked& p : peeked) {
-    p.source->files->Commit();
-    if (!p.batch.updates.empty()) ++p.source->logged_since_checkpoint;
-    for (const auto& [row, n] : p.batch.updates) {
-      p.source->rows.Update(row, n);
-      (n > 0 ? report->rows_inserted : report->rows_retracted) +=
-          n > 0 ? n : -n;
-    }
-    for (const auto& [row, n] : p.diff.quarantine) {
-      p.source->quarantine.Update(row, n);
-      report->quarantine_changes += n > 0 ? n : -n;
-    }
-    report->files_changed.insert(report->files_changed.end(),
-                                 p.diff.files_changed.begin(),
-                                 p.diff.files_changed.end());
-  }
-  return absl::OkStatus();
 }
 
 SourceStatus Mesh::StatusAsRead(const std::string& id) const {
@@ -540,21 +468,16 @@ SourceStatus Mesh::StatusAsRead(const std::string& id) const {
 std::vector<SourceStatus> Mesh::SourceStatuses() const {
   std::vector<SourceStatus> all;
   std::lock_guard<std::mutex> lock(group_->mu);
-  for (const auto& [id, source] : sources_) all.push_back(StatusAsRead(id));
+  for (const std::string& id : sources_.Ids()) all.push_back(StatusAsRead(id));
   return all;
 }
 
 absl::Status Mesh::AcceptSourceFiles(const std::string& id) {
-  auto it = sources_.find(id);
-  if (it == sources_.end()) {
-    return absl::NotFoundError(absl::StrCat("no source ", id));
-  }
-  if (it->second.files != nullptr) it->second.files->AcceptFiles();
-  return absl::OkStatus();
+  return sources_.AcceptFiles(id);
 }
 
 absl::StatusOr<SourceStatus> Mesh::SourceStatusOf(const std::string& id) const {
-  if (sources_.find(id) == sources_.end()) {
+  if (!sources_.Contains(id)) {
     return absl::NotFoundError(absl::StrCat("no source ", id));
   }
   std::lock_guard<std::mutex> lock(group_->mu);
@@ -666,23 +589,6 @@ absl::StatusOr<Table> Mesh::Use(const std::string& id) {
   return Table::FromProduct(id, rows, schema);
 }
 
-absl::Status Mesh::Checkpoint() {
-  if (options_.checkpoint_after <= 0) return absl::OkStatus();
-  const auto after = static_cast<size_t>(options_.checkpoint_after);
-  for (auto& [id, source] : sources_) {
-    if (source.logged_since_checkpoint < after) continue;
-    std::optional<uint64_t> oldest;
-    {
-      std::lock_guard<std::mutex> lock(group_->mu);
-      oldest = group_->history->OldestRetainedTime(id);
-    }
-    if (!oldest) continue;
-    DM_RETURN_IF_ERROR(options_.store->CheckpointSource(id, *oldest));
-    source.logged_since_checkpoint = 0;
-  }
-  return absl::OkStatus();
-}
-
 bool Mesh::AdvanceTaps(uint64_t next, int* advanced) {
   bool waiting = false;
   for (Tap& tap : taps_) {
@@ -784,10 +690,7 @@ absl::Status Mesh::Advance() {
   const uint64_t next = time_ + 1;
   catalog_in_.AdvanceTo(next);
   lineage_in_.AdvanceTo(next);
-  for (auto& [id, source] : sources_) {
-    source.rows.AdvanceTo(next);
-    source.quarantine.AdvanceTo(next);
-  }
+  sources_.AdvanceTo(next);
   // Dataflows added while the mesh runs take each product's changes of
   // this time once its capture has seen all of them.
   if (live_graph_ != nullptr) {
@@ -837,7 +740,13 @@ absl::Status Mesh::Advance() {
     }
     DM_RETURN_IF_ERROR(overflow);
     if (options_.store == nullptr) return absl::OkStatus();
-    DM_RETURN_IF_ERROR(Checkpoint());
+    DM_RETURN_IF_ERROR(sources_.Checkpoint(
+        options_.store,
+        static_cast<size_t>(std::max(0, options_.checkpoint_after)),
+        [&](const std::string& id) {
+          std::lock_guard<std::mutex> lock(group_->mu);
+          return group_->history->OldestRetainedTime(id);
+        }));
     return options_.store->PutNextTime(next);
   });
   time_ = next;

@@ -99,6 +99,7 @@
 #include "catalog/mesh_history.h"
 #include "catalog/mesh_reader.h"
 #include "catalog/mesh_snapshot.h"
+#include "catalog/mesh_sources.h"
 #include "catalog/subscription.h"
 #include "catalog/worker_agreement.h"
 #include "engine/input.h"
@@ -286,14 +287,6 @@ class Mesh {
     std::shared_ptr<std::vector<Tap*>> taps =
         std::make_shared<std::vector<Tap*>>();
   };
-  struct SourceState {
-    std::unique_ptr<FileSource> files;  // worker 0 only
-    InputHandle<Row> rows;
-    InputHandle<Row> quarantine;
-    std::vector<SourceBatch> logged;  // to replay when the mesh starts
-    bool replayed = false;
-    size_t logged_since_checkpoint = 0;  // worker 0's count
-  };
 
   Mesh(Worker& worker, MeshOptions options);
   bool feeder() const;
@@ -319,18 +312,13 @@ class Mesh {
   // Quarantine rows of `id` (a table's, or a source's) into the group.
   void CaptureQuarantine(const std::string& id,
                          const RowCollection& quarantine);
-  // Reads every source's difference, logs them (one atomic store write)
-  // and feeds them; on worker 0.
-  absl::Status FeedSources(RefreshReport* report);
-  // FeedSources on worker 0; the outcome on every worker.
+  // Polls every source on worker 0 (MeshSources::Poll, recording each
+  // source's status); the outcome on every worker.
   absl::Status FeedAll(RefreshReport* report);
   // The highest stored version of `id`, or null.
   const StoredProduct* Newest(const std::string& id) const;
   // Reads see the last closed time: time() - 1.
   uint64_t ReadTime() const;
-  // Folds the logs of sources with checkpoint_after new batches up to
-  // their oldest retained version; on worker 0, with a store.
-  absl::Status Checkpoint();
   // Advances to `next` every tap whose product's capture has passed it
   // (counted in *advanced); returns whether some tap still waits.
   bool AdvanceTaps(uint64_t next, int* advanced = nullptr);
@@ -351,7 +339,7 @@ class Mesh {
 
   std::map<std::string, Product> products_;
   std::map<std::string, StoredProduct> versions_;  // by VersionedId()
-  std::map<std::string, SourceState> sources_;
+  MeshSources sources_;
   std::list<Tap> taps_;           // stable addresses, for the captures
   Graph* live_graph_ = nullptr;   // this time's new dataflow, if any
   int live_graphs_ = 0;
