@@ -562,7 +562,6 @@ absl::Status RocksMeshStore::CheckpointSource(const std::string& source,
                                               uint64_t upto) {
   DM_RETURN_IF_ERROR(ResumeAfterFailure());
   DM_RETURN_IF_ERROR(CheckSourceId(source));
-  const std::string prefix = SourcePrefix(source);
   // The records at times up to `upto` are a prefix of the source's log
   // (times never decrease in append order).
   std::vector<std::string> folded;
@@ -570,26 +569,16 @@ absl::Status RocksMeshStore::CheckpointSource(const std::string& source,
   uint64_t last_time = 0;
   bool several_times = false;
   RowDiffs rows;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), source_log_));
-  for (it->Seek(prefix);
-       it->Valid() && absl::StartsWith(View(it->key()), prefix); it->Next()) {
-    absl::string_view key = View(it->key());
-    DM_ASSIGN_OR_RETURN(SourceLogKeyParts parts, ParseSourceLogKey(key));
-    DM_ASSIGN_OR_RETURN(
-        SourceBatch batch,
-        DecodeSourceBatch(View(it->value()), SourceRecordName(key, parts)));
-    if (batch.time > upto) break;
-    if (!folded.empty() && batch.time != last_time) several_times = true;
-    folded.emplace_back(key);
-    last_sequence = parts.sequence;
-    last_time = batch.time;
-    for (auto& update : batch.updates) rows.push_back(std::move(update));
-  }
-  DM_RETURN_IF_ERROR(
-      FromRocks(it->status(),
-                absl::StrCat("reading the source log of ",
-                             absl::CHexEscape(source), " in '", path_, "'")));
+  DM_RETURN_IF_ERROR(VisitSourceLog(
+      source, [&](absl::string_view key, uint64_t sequence, SourceBatch batch) {
+        if (batch.time > upto) return false;
+        if (!folded.empty() && batch.time != last_time) several_times = true;
+        folded.emplace_back(key);
+        last_sequence = sequence;
+        last_time = batch.time;
+        for (auto& update : batch.updates) rows.push_back(std::move(update));
+        return true;
+      }));
   // One time's batches are a checkpoint already.
   if (!several_times) return absl::OkStatus();
   ConsolidateRowDiffs(&rows);
@@ -622,12 +611,12 @@ absl::Status RocksMeshStore::CheckpointSource(const std::string& source,
   return Wrote(db_->Write(options, &batch), what);
 }
 
-absl::StatusOr<std::vector<SourceBatch>> RocksMeshStore::ReadSourceBatches(
-    const std::string& source) {
-  DM_RETURN_IF_ERROR(ResumeAfterFailure());
-  DM_RETURN_IF_ERROR(CheckSourceId(source));
+absl::Status RocksMeshStore::VisitSourceLog(
+    const std::string& source,
+    const std::function<bool(absl::string_view key, uint64_t sequence,
+                             SourceBatch batch)>& visit) {
   const std::string prefix = SourcePrefix(source);
-  std::vector<SourceBatch> batches;
+  bool first = true;
   uint64_t previous = 0;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), source_log_));
@@ -636,7 +625,7 @@ absl::StatusOr<std::vector<SourceBatch>> RocksMeshStore::ReadSourceBatches(
     absl::string_view key = View(it->key());
     DM_ASSIGN_OR_RETURN(SourceLogKeyParts parts, ParseSourceLogKey(key));
     std::string where = SourceRecordName(key, parts);
-    if (!batches.empty() && parts.sequence != previous + 1) {
+    if (!first && parts.sequence != previous + 1) {
       // Sequence numbers are assigned without gaps, so an acknowledged batch
       // was lost.
       std::string missing =
@@ -648,13 +637,25 @@ absl::StatusOr<std::vector<SourceBatch>> RocksMeshStore::ReadSourceBatches(
     }
     DM_ASSIGN_OR_RETURN(SourceBatch batch,
                         DecodeSourceBatch(View(it->value()), where));
-    batches.push_back(std::move(batch));
+    first = false;
     previous = parts.sequence;
+    if (!visit(key, parts.sequence, std::move(batch))) break;
   }
-  DM_RETURN_IF_ERROR(
-      FromRocks(it->status(),
-                absl::StrCat("reading the source log of ",
-                             absl::CHexEscape(source), " in '", path_, "'")));
+  return FromRocks(it->status(),
+                   absl::StrCat("reading the source log of ",
+                                absl::CHexEscape(source), " in '", path_, "'"));
+}
+
+absl::StatusOr<std::vector<SourceBatch>> RocksMeshStore::ReadSourceBatches(
+    const std::string& source) {
+  DM_RETURN_IF_ERROR(ResumeAfterFailure());
+  DM_RETURN_IF_ERROR(CheckSourceId(source));
+  std::vector<SourceBatch> batches;
+  DM_RETURN_IF_ERROR(VisitSourceLog(
+      source, [&](absl::string_view, uint64_t, SourceBatch batch) {
+        batches.push_back(std::move(batch));
+        return true;
+      }));
   return batches;
 }
 

@@ -172,6 +172,13 @@ class RocksMeshStore : public MeshStore {
   // failed (opening it again if it must) and takes back the failed write's
   // records. Until it succeeds, every call returns its error.
   absl::Status ResumeAfterFailure();
+  // Calls visit(key, sequence, batch) for the source's log records in
+  // order until it returns false: DataLoss for a malformed or undecodable
+  // record or a gap in the sequence numbers (a lost batch).
+  absl::Status VisitSourceLog(
+      const std::string& source,
+      const std::function<bool(absl::string_view key, uint64_t sequence,
+                               SourceBatch batch)>& visit);
   // After a write: its status, remembering a failure.
   absl::Status Wrote(const rocksdb::Status& s, absl::string_view what);
 

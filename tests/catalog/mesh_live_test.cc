@@ -231,18 +231,46 @@ struct Replica {
 const std::vector<std::string> kIds = {"sales.orders", "sales.big",
                                        "finance.revenue"};
 
+// The orders file the oracles edit: "id,region,amount" lines, some bad.
+class OrdersFile {
+ public:
+  explicit OrdersFile(std::string first) : lines_{std::move(first)} {
+    Write();
+  }
+  // One to three random inserts, deletions or bad lines.
+  static void Edit(std::mt19937_64& rng, std::vector<std::string>* lines) {
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const int what = static_cast<int>(rng() % 6);
+      if (!lines->empty() && what < 2) {
+        lines->erase(lines->begin() +
+                     static_cast<ptrdiff_t>(rng() % lines->size()));
+      } else if (what == 2) {
+        lines->push_back(absl::StrCat(rng() % 5, ",north,oops"));  // bad
+      } else {
+        lines->push_back(absl::StrCat(
+            rng() % 5, rng() % 2 ? ",north," : ",south,", rng() % 10));
+      }
+    }
+  }
+  void Write() {
+    std::string text = "id,region,amount\n";
+    for (const std::string& l : lines_) absl::StrAppend(&text, l, "\n");
+    dir_.Write("orders.csv", text);
+  }
+  std::vector<std::string>& lines() { return lines_; }
+  std::string path() const { return (dir_ / "orders.csv").string(); }
+
+ private:
+  ::diffmesh::testing::TempDir dir_;
+  std::vector<std::string> lines_;
+};
+
 void RunOracle(int workers, uint64_t seed) {
   SCOPED_TRACE(absl::StrCat(workers, " workers, seed ", seed));
-  ::diffmesh::testing::TempDir dir;
   std::mt19937_64 rng(seed);
-  std::vector<std::string> lines = {"1,north,10"};
-  auto write = [&] {
-    std::string text = "id,region,amount\n";
-    for (const std::string& l : lines) absl::StrAppend(&text, l, "\n");
-    dir.Write("orders.csv", text);
-  };
-  write();
-  const std::string file = (dir / "orders.csv").string();
+  OrdersFile orders_file("1,north,10");
+  const std::string file = orders_file.path();
   MeshGroup group;
   constexpr int kRounds = 30;
   // Rows read by worker 0 after each Advance, by time, for the snapshot
@@ -311,20 +339,8 @@ void RunOracle(int workers, uint64_t seed) {
     }
     for (int round = 0; round < kRounds; ++round) {
       if (zero && round > 0) {
-        const int edits = 1 + static_cast<int>(rng() % 3);
-        for (int e = 0; e < edits; ++e) {
-          const int what = static_cast<int>(rng() % 6);
-          if (!lines.empty() && what < 2) {
-            lines.erase(lines.begin() +
-                        static_cast<ptrdiff_t>(rng() % lines.size()));
-          } else if (what == 2) {
-            lines.push_back(absl::StrCat(rng() % 5, ",north,oops"));  // bad
-          } else {
-            lines.push_back(absl::StrCat(rng() % 5, rng() % 2 ? ",north," : ",south,",
-                                         rng() % 10));
-          }
-        }
-        write();
+        OrdersFile::Edit(rng, &orders_file.lines());
+        orders_file.Write();
       }
       DM_RETURN_IF_ERROR(mesh->Refresh().status());
       if (!zero) continue;
@@ -449,15 +465,8 @@ std::vector<Row> Evaluate(const std::vector<Added>& added, const Added& a,
 
 void RunAddedOracle(int workers, uint64_t seed) {
   SCOPED_TRACE(absl::StrCat(workers, " workers, seed ", seed));
-  ::diffmesh::testing::TempDir dir;
-  std::vector<std::string> lines = {"1,north,5"};
-  auto write = [&] {
-    std::string text = "id,region,amount\n";
-    for (const std::string& l : lines) absl::StrAppend(&text, l, "\n");
-    dir.Write("orders.csv", text);
-  };
-  write();
-  const std::string file = (dir / "orders.csv").string();
+  OrdersFile orders_file("1,north,5");
+  const std::string file = orders_file.path();
   MeshGroup group;
   std::mutex mu;
   int checked = 0;
@@ -472,26 +481,15 @@ void RunAddedOracle(int workers, uint64_t seed) {
         mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = file})
             .status());
     std::vector<Added> added;
-    std::vector<std::string> my_lines = lines;
+    std::vector<std::string> my_lines = orders_file.lines();
     for (int round = 0; round < 24; ++round) {
       if (round > 0) {
-        const int edits = 1 + static_cast<int>(rng() % 3);
-        for (int e = 0; e < edits; ++e) {
-          const int what = static_cast<int>(rng() % 6);
-          if (!my_lines.empty() && what < 2) {
-            my_lines.erase(my_lines.begin() +
-                           static_cast<ptrdiff_t>(rng() % my_lines.size()));
-          } else if (what == 2) {
-            my_lines.push_back("9,north,oops");
-          } else {
-            my_lines.push_back(absl::StrCat(rng() % 5,
-                                            rng() % 2 ? ",north," : ",south,",
-                                            rng() % 10));
-          }
-        }
+        // Every worker draws the same edits (to know the expected rows);
+        // worker 0 writes them.
+        OrdersFile::Edit(rng, &my_lines);
         if (worker.index() == 0) {
-          lines = my_lines;
-          write();
+          orders_file.lines() = my_lines;
+          orders_file.Write();
         }
       }
       // Products come and go between refreshes (the first ones before the
