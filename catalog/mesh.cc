@@ -295,8 +295,9 @@ RowCollection Mesh::Capture(const std::string& id, const RowCollection& rows,
           for (const auto& [row, t, r] : batch) tap->input.UpdateAt(row, t, r);
         }
       });
-  product.capture_probe = probes_.size();
-  probes_.push_back(ProbeFrontier(watched.stream));
+  product.graph = rows.graph();
+  product.capture_probe = ProbeFrontier(watched.stream);
+  probes_.push_back(product.capture_probe);
   products_[id].through = watched;
   if (quarantine) CaptureQuarantine(id, *quarantine);
   return watched;
@@ -573,6 +574,7 @@ absl::StatusOr<Table> Mesh::Use(const std::string& id) {
   Tap& tap = taps_.emplace_back();
   tap.upstream = id;
   tap.input = std::move(input);
+  tap.graph = live_graph_;
   tap.input.AdvanceTo(time_);
   if (feeder()) {
     // The rows as of the last closed time; the capture feeds the changes
@@ -589,11 +591,81 @@ absl::StatusOr<Table> Mesh::Use(const std::string& id) {
   return Table::FromProduct(id, rows, schema);
 }
 
+void Mesh::MaybeStop(Graph* graph) {
+  if (graph == nullptr || graph == products_graph_ || graph == live_graph_ ||
+      std::find(stopping_.begin(), stopping_.end(), graph) !=
+          stopping_.end()) {
+    return;
+  }
+  for (const auto& [id, p] : products_) {
+    if (p.graph == graph && p.active) return;
+  }
+  for (const Tap& tap : taps_) {
+    if (tap.graph != graph && !tap.input.closed() &&
+        products_[tap.upstream].graph == graph) {
+      return;  // another dataflow reads its products
+    }
+  }
+  std::vector<Graph*> upstream;
+  for (Tap& tap : taps_) {
+    if (tap.graph != graph) continue;
+    std::vector<Tap*>& feeding = *products_[tap.upstream].taps;
+    feeding.erase(std::remove(feeding.begin(), feeding.end(), &tap),
+                  feeding.end());
+    tap.input.Close();
+    upstream.push_back(products_[tap.upstream].graph);
+  }
+  std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
+  for (auto& [id, p] : products_) {
+    if (p.graph != graph) continue;
+    if (feeder() && snapshot->parts().products != nullptr) {
+      // Its rows leave with it, at this time (published again, it starts
+      // afresh from Use).
+      auto found = snapshot->parts().products->find(id);
+      if (found != snapshot->parts().products->end()) {
+        std::lock_guard<std::mutex> lock(group_->mu);
+        found->second->rows.ForEach([&](const Row& row, int64_t n) {
+          group_->history->AddRow(id, row, time_, -n);
+        });
+        found->second->quarantine.ForEach([&](const Row& row, int64_t n) {
+          group_->history->AddQuarantine(id, row, time_, -n);
+        });
+      }
+    }
+    p.captured = false;
+    p.rows_port = nullptr;
+    p.through.reset();
+    p.graph = nullptr;
+    p.taps->clear();
+  }
+  stopping_.push_back(graph);
+  // A retired product that only this dataflow read stops now too.
+  for (Graph* g : upstream) MaybeStop(g);
+}
+
+void Mesh::DropStopped() {
+  for (auto it = stopping_.begin(); it != stopping_.end();) {
+    Graph* graph = *it;
+    if (!graph->Complete()) {
+      ++it;
+      continue;
+    }
+    probes_.erase(std::remove_if(probes_.begin(), probes_.end(),
+                                 [&](const Probe<uint64_t>& probe) {
+                                   return probe.graph() == graph;
+                                 }),
+                  probes_.end());
+    taps_.remove_if([&](const Tap& tap) { return tap.graph == graph; });
+    worker_.DropDataflow(graph);
+    it = stopping_.erase(it);
+  }
+}
+
 bool Mesh::AdvanceTaps(uint64_t next, int* advanced) {
   bool waiting = false;
   for (Tap& tap : taps_) {
     if (tap.input.closed() || !(tap.input.time() < next)) continue;
-    if (probes_[products_[tap.upstream].capture_probe].LessThan(next)) {
+    if (products_[tap.upstream].capture_probe.LessThan(next)) {
       waiting = true;
     } else {
       tap.input.AdvanceTo(next);
@@ -671,6 +743,9 @@ absl::Status Mesh::Retire(const std::string& id) {
   }
   versions_[retired.descriptor.VersionedId()] = retired;
   p.active.reset();
+  // A product added while running takes its dataflow with it once nothing
+  // else there or downstream of it is active.
+  MaybeStop(p.graph);
   return absl::OkStatus();
 }
 
@@ -718,6 +793,7 @@ absl::Status Mesh::Advance() {
     return absl::InternalError(
         absl::StrCat("the mesh's dataflows stalled at time ", time_));
   }
+  DropStopped();
   if (worker_.TakeDiffOverflow()) {
     std::lock_guard<std::mutex> lock(group_->mu);
     group_->diff_overflow = true;

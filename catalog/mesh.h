@@ -68,7 +68,12 @@
 // Use between two Advances shares it), starting from the product's current
 // rows and fed, at the same engine times, with every later change of them;
 // tables built on it and published join that dataflow, which starts at the
-// next Advance. Nothing already computed is computed again.
+// next Advance. Nothing already computed is computed again. Once every
+// product of such a dataflow is retired and no other dataflow reads them,
+// it stops: it is no longer fed, its products' rows leave the history at
+// that time, and its state is freed once it is complete (at an Advance).
+// Published again, such a product is built anew on Use (its old table is
+// refused: InvalidArgument).
 //
 // REQUIRES: the worker (and the group) outlive the mesh.
 // Thread compatibility: one caller per Mesh, on its worker's thread; what
@@ -275,6 +280,7 @@ class Mesh {
   struct Tap {
     std::string upstream;
     InputHandle<Row> input;
+    Graph* graph = nullptr;  // the dataflow it feeds
   };
   // Per worker: what this worker's copy of the mesh knows about a product.
   struct Product {
@@ -282,7 +288,8 @@ class Mesh {
     bool captured = false;                 // its rows are captured
     const void* rows_port = nullptr;       // from this stream
     std::optional<RowCollection> through;  // the rows past the capture
-    size_t capture_probe = 0;              // in probes_
+    Graph* graph = nullptr;                // where its rows are computed
+    Probe<uint64_t> capture_probe;         // its capture's frontier
     // The taps its capture feeds (shared with the capture's callback).
     std::shared_ptr<std::vector<Tap*>> taps =
         std::make_shared<std::vector<Tap*>>();
@@ -319,6 +326,12 @@ class Mesh {
   const StoredProduct* Newest(const std::string& id) const;
   // Reads see the last closed time: time() - 1.
   uint64_t ReadTime() const;
+  // Stops the dataflow `graph` (added while running) once every product
+  // it computes is retired and no other dataflow reads them: its taps
+  // close, its products' rows leave the history, and it is freed when
+  // complete (DropStopped).
+  void MaybeStop(Graph* graph);
+  void DropStopped();
   // Advances to `next` every tap whose product's capture has passed it
   // (counted in *advanced); returns whether some tap still waits.
   bool AdvanceTaps(uint64_t next, int* advanced = nullptr);
@@ -343,6 +356,9 @@ class Mesh {
   std::list<Tap> taps_;           // stable addresses, for the captures
   Graph* live_graph_ = nullptr;   // this time's new dataflow, if any
   int live_graphs_ = 0;
+  // Dataflows added while running whose products are all retired: no
+  // longer fed, freed once complete (at an Advance).
+  std::vector<Graph*> stopping_;
 };
 
 }  // namespace diffmesh

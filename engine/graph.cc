@@ -93,7 +93,18 @@ void Graph::ApplyProgress() {
   for (int target : changed_) active_[tracker_.target_operator(target)] = 1;
 }
 
+void Graph::Release() {
+  // Complete: no operator has work or will get any. The tracker stays (a
+  // probe or stream of this graph still reads a finished frontier).
+  operators_.clear();
+  active_.clear();
+  reads_frontiers_.clear();
+  mailbox_polls_.clear();
+  released_ = true;
+}
+
 void Graph::Prepare() {
+  if (released_) return;
   if (!sealed_) Seal();
   if (progress_) {
     // User actions since the last step (input flushes, advances) form a
@@ -105,6 +116,7 @@ void Graph::Prepare() {
 }
 
 bool Graph::Step() {
+  if (released_) return false;
   Prepare();
   for (const auto& [op, has_mail] : mailbox_polls_) {
     if (has_mail()) active_[op] = 1;
@@ -215,6 +227,16 @@ bool Worker::AllComplete() {
     if (!graph->Complete()) return false;
   }
   return true;
+}
+
+bool Worker::DropDataflow(Graph* graph) {
+  for (auto& g : graphs_) {
+    if (g.get() != graph) continue;
+    if (!g->Complete()) return false;
+    g->Release();
+    return true;
+  }
+  return false;
 }
 
 }  // namespace diffmesh

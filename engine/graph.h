@@ -111,6 +111,11 @@ class Graph {
   int NextOperatorIndex() const { return static_cast<int>(operators_.size()); }
   // The graph has run: no operator may be added any more.
   bool sealed() const { return sealed_; }
+  // Frees every operator and what it holds. REQUIRES: Complete(). The
+  // graph stays, empty and sealed: its streams and probes still read as
+  // finished, and nothing may be added.
+  void Release();
+  bool released() const { return released_; }
 
   int NewSource(int op, int depth);
   int NewTarget(int op, int depth);
@@ -182,6 +187,7 @@ class Graph {
   std::vector<std::tuple<int, int, PathSummary>> summaries_;
   std::vector<int> changed_;
   ProgressTracker tracker_;
+  bool released_ = false;
   bool sealed_ = false;
   Fabric* fabric_ = nullptr;
   int worker_ = 0;
@@ -212,6 +218,11 @@ class Worker {
   bool StepWhile(const std::function<bool()>& condition);
   // Every dataflow of this worker is complete (see Graph::Complete).
   bool AllComplete();
+  // Frees dataflow `graph`'s operators and all they hold once it is
+  // complete (nothing in it can change any more, on any worker: no message
+  // to it is in flight and none will come); returns whether it did. The
+  // Graph object stays, empty (Graph::Release).
+  bool DropDataflow(Graph* graph);
   // The bytes of state the operators of every dataflow hold: traces (with
   // the batches their readers pin), batchers, pending work.
   size_t HeldBytes() const;

@@ -29,6 +29,7 @@ class Probe {
   // The stream is finished: no time may appear any more.
   bool Done() const { return Frontier().empty(); }
   Antichain<T> frontier() const { return DecodeFrontier<T>(Frontier()); }
+  Graph* graph() const { return graph_; }
 
  private:
   const Antichain<Timestamp>& Frontier() const {

@@ -122,4 +122,35 @@ TEST(Smoke, DiffOverflowIsReportedByTheWorker) {
 }
 
 }  // namespace
+// A dataflow is freed only once complete; then its state is gone, and its
+// probes and streams still read as finished.
+TEST(Smoke, ACompleteDataflowIsDroppedAndItsStateFreed) {
+  Worker worker;
+  Graph& kept = worker.NewDataflow("kept");
+  auto [kept_in, kept_words] = NewInput<std::string>(kept);
+  auto kept_probe = ProbeStream(Count(kept_words).stream);
+  Graph& graph = worker.NewDataflow("dropped");
+  auto [input, pairs] = NewInput<std::pair<int64_t, int64_t>>(graph);
+  auto probe = ProbeStream(Count(pairs).stream);
+  for (int64_t i = 0; i < 50000; ++i) input.Insert({i % 100, i});
+  kept_in.Insert("a");
+  input.AdvanceTo(1);
+  kept_in.AdvanceTo(1);
+  worker.StepWhile([&] { return probe.LessThan(1) || kept_probe.LessThan(1); });
+  const size_t held = worker.HeldBytes();
+  EXPECT_GT(held, 500000u);
+  EXPECT_FALSE(worker.DropDataflow(&graph));  // its input is open
+  input.Close();
+  worker.StepWhile([&] { return !probe.Done(); });
+  EXPECT_TRUE(worker.DropDataflow(&graph));
+  EXPECT_TRUE(graph.released());
+  EXPECT_LT(worker.HeldBytes(), held / 10);
+  EXPECT_TRUE(probe.Done());
+  // The other dataflow goes on.
+  kept_in.Insert("b");
+  kept_in.AdvanceTo(2);
+  EXPECT_TRUE(worker.StepWhile([&] { return kept_probe.LessThan(2); }));
+  EXPECT_FALSE(worker.AllComplete());
+}
+
 }  // namespace diffmesh
