@@ -616,7 +616,10 @@ void Mesh::MaybeStop(Graph* graph) {
     upstream.push_back(products_[tap.upstream].graph);
   }
   std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
-  for (auto& [id, p] : products_) {
+  for (auto& entry : products_) {
+    // Not a structured binding: lambdas below capture the id (clang-14).
+    const std::string& id = entry.first;
+    Product& p = entry.second;
     if (p.graph != graph) continue;
     if (feeder() && snapshot->parts().products != nullptr) {
       // Its rows leave with it, at this time (published again, it starts
