@@ -4,7 +4,7 @@
 //   MeshReader reader = mesh->Reader();        // on the worker's thread
 //   std::thread t([reader] {                   // then anywhere
 //     std::shared_ptr<const MeshSnapshot> s = reader.Latest();
-//     auto sub = reader.Subscribe({.from = s->time() + 1});
+//     auto sub = reader.Subscribe({.from = s->empty() ? 0 : s->time() + 1});
 //   });
 //
 // Taking a snapshot copies a pointer under a lock held for nothing else,
