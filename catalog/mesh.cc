@@ -642,6 +642,7 @@ void Mesh::MaybeStop(Graph* graph) {
     p.taps->clear();
   }
   stopping_.push_back(graph);
+  std::erase(running_live_, graph);
   // A retired product that only this dataflow read stops now too.
   for (Graph* g : upstream) MaybeStop(g);
 }
@@ -771,9 +772,13 @@ absl::Status Mesh::Advance() {
   sources_.AdvanceTo(next);
   // Dataflows added while the mesh runs take each product's changes of
   // this time once its capture has seen all of them.
+  // A dataflow whose products were all retired in the time it was added
+  // (so its rows were not in the history yet) stops now.
+  for (Graph* graph : std::vector<Graph*>(running_live_)) MaybeStop(graph);
   if (live_graph_ != nullptr) {
     // This time's new dataflow starts now (and takes no more operators),
     // also when nothing was published from it.
+    running_live_.push_back(live_graph_);
     live_graph_ = nullptr;
     worker_.Step();
   }

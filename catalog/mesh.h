@@ -356,6 +356,8 @@ class Mesh {
   std::list<Tap> taps_;           // stable addresses, for the captures
   Graph* live_graph_ = nullptr;   // this time's new dataflow, if any
   int live_graphs_ = 0;
+  // Dataflows added while running that have run, not stopped yet.
+  std::vector<Graph*> running_live_;
   // Dataflows added while running whose products are all retired: no
   // longer fed, freed once complete (at an Advance).
   std::vector<Graph*> stopping_;

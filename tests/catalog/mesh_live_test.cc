@@ -657,6 +657,44 @@ TEST(Mesh, UseNamesWhatItCannotGive) {
             (std::vector<Row>{Row{Value(int64_t{1})}}));
 }
 
+// Retired in the very time it was added: it runs once, then stops; built
+// again, it starts afresh (its first rows were not kept twice).
+TEST(Mesh, AProductRetiredInTheTimeItWasAddedStopsToo) {
+  ::diffmesh::testing::TempDir dir;
+  std::string text = "id,region,amount\n";
+  for (int i = 0; i < 10000; ++i) {
+    absl::StrAppend(&text, i, i % 2 ? ",n," : ",s,", i % 10, "\n");
+  }
+  const std::string file = dir.Write("orders.csv", text);
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  Must(mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = file}));
+  Must(mesh->Advance());
+  const size_t before = worker.HeldBytes();
+  // Grouped by id: its reduce holds every order.
+  auto build = [&] {
+    return Must(Must(mesh->Use("sales.orders"))
+                    .GroupBy({"id"})
+                    .Aggregate({Sum("amount", "amount")}));
+  };
+  Must(mesh->Publish(build(), Describe("sales.by_id", Tier::kCurated))
+           .status());
+  Must(mesh->Retire("sales.by_id"));
+  Must(mesh->Advance());  // it runs once
+  const size_t running = worker.HeldBytes();
+  EXPECT_GT(running, before + 100000);
+  Must(mesh->Advance());  // stops and is freed
+  EXPECT_THAT(mesh->Read("sales.by_id").status(),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_LT(worker.HeldBytes(), before + (running - before) / 10);
+  Must(mesh->Publish(build(), Describe("sales.by_id", Tier::kCurated))
+           .status());
+  Must(mesh->Advance());
+  const std::vector<Row> rows = Must(mesh->Read("sales.by_id"));
+  ASSERT_EQ(rows.size(), 10000u);  // each order once: nothing kept twice
+  EXPECT_EQ(rows[7], (Row{Value(int64_t{7}), Value(int64_t{7})}));
+}
+
 // ---- reads ------------------------------------------------------------------
 
 TEST(MeshSnapshot, SeeksCountsAndAReaderThatOutlivesTheMesh) {
