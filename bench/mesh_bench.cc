@@ -208,7 +208,8 @@ struct Wide {
     }
     mesh = Must(Mesh::Open(worker, {.record_changes = false}));
     for (int64_t c = 0; c < products / 10; ++c) {
-      const std::string file = (dir / ("s" + std::to_string(c) + ".csv")).string();
+      const std::string file =
+          (dir / ("s" + std::to_string(c) + ".csv")).string();
       std::ofstream(file, std::ios::binary) << text;
       Table t = Must(mesh->Source(Describe("d" + std::to_string(c) + ".p0"),
                                   {.path = file}));
@@ -295,9 +296,9 @@ void BM_AddProductRunning(benchmark::State& state) {
   int64_t added = 0;
   for (auto _ : state) {
     Table orders = Must(retail.mesh->Use("sales.orders"));
-    Table revenue = Must(orders.GroupBy({"customer_id"})
-                             .Aggregate({Count("orders"),
-                                         Sum("amount", "revenue")}));
+    Table revenue =
+        Must(orders.GroupBy({"customer_id"})
+                 .Aggregate({Count("orders"), Sum("amount", "revenue")}));
     const ProductDescriptor d = Numbered("finance.added", added++);
     DM_CHECK(retail.mesh->Publish(revenue, d).ok());
     DM_CHECK(retail.mesh->Advance().ok());
@@ -321,9 +322,9 @@ void BM_AddProductFromScratch(benchmark::State& state) {
         Must(orders.Filter(
             {"status"}, [](const Row& in) { return in[0] == Value("paid"); })),
         Describe("sales.orders")));
-    Table revenue = Must(paid.GroupBy({"customer_id"})
-                             .Aggregate({Count("orders"),
-                                         Sum("amount", "revenue")}));
+    Table revenue =
+        Must(paid.GroupBy({"customer_id"})
+                 .Aggregate({Count("orders"), Sum("amount", "revenue")}));
     DM_CHECK(mesh->Publish(revenue, Describe("finance.added")).ok());
     DM_CHECK(mesh->Advance().ok());
     DM_CHECK(!Must(mesh->Read("finance.added")).empty());

@@ -73,9 +73,8 @@ CountedRuns<K> CountedRuns<K>::With(RunPtr delta) const {
   out.runs_.push_back(std::move(delta));
   // Merges the newest run into the one before while it is at least half
   // its size: the runs' sizes fall geometrically.
-  while (out.runs_.size() > 1 &&
-         2 * out.runs_.back()->size() >=
-             out.runs_[out.runs_.size() - 2]->size()) {
+  while (out.runs_.size() > 1 && 2 * out.runs_.back()->size() >=
+                                     out.runs_[out.runs_.size() - 2]->size()) {
     RunPtr newer = std::move(out.runs_.back());
     out.runs_.pop_back();
     auto merged = std::make_shared<const Run>(Merge(*out.runs_.back(), *newer));
@@ -156,9 +155,9 @@ void TimedChanges<K>::Close(
     }
     chunks_ = std::move(later);
     Consolidate(&delta);
-    on_time(times[0].first,
-            std::make_shared<const typename CountedRuns<K>::Run>(
-                std::move(delta)));
+    on_time(
+        times[0].first,
+        std::make_shared<const typename CountedRuns<K>::Run>(std::move(delta)));
     return;
   }
   // Several times (a restart's replay of logged batches): one pass each.

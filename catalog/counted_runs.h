@@ -48,7 +48,8 @@ class CountedRuns {
   // Calls f(key, count) for every key whose count is not zero, in order.
   template <class F>
   void ForEach(F&& f) const {
-    ForEachFrom(nullptr, [](const K&) { return true; }, f);
+    ForEachFrom(
+        nullptr, [](const K&) { return true; }, f);
   }
   // The same from the first key not less than `*start` (from the first
   // key when null), while `keep(key)` holds.
@@ -117,9 +118,10 @@ class TimedChanges {
   // the time's changes consolidated (sorted, summed, zeros dropped: a time
   // whose changes cancel out gives an empty delta, and is still called).
   // Changes after `upto` stay. Memory: each chunk is freed as it is taken.
-  void Close(uint64_t upto,
-             const std::function<void(uint64_t, typename CountedRuns<K>::RunPtr)>&
-                 on_time);
+  void Close(
+      uint64_t upto,
+      const std::function<void(uint64_t, typename CountedRuns<K>::RunPtr)>&
+          on_time);
 
  private:
   static constexpr size_t kChunk = size_t{1} << 14;

@@ -132,9 +132,9 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
     std::lock_guard<std::mutex> lock(mesh->group_->mu);
     mesh->group_->record_changes = options.record_changes;
     if (mesh->group_->history == nullptr) {
-      mesh->group_->history = std::make_unique<MeshHistory>(
-          MeshHistory::Options{options.retained_versions,
-                               options.subscription_log_events});
+      mesh->group_->history =
+          std::make_unique<MeshHistory>(MeshHistory::Options{
+              options.retained_versions, options.subscription_log_events});
     }
   }
   mesh->products_graph_ = &worker.NewDataflow("mesh.products");
@@ -307,9 +307,8 @@ void Mesh::CaptureQuarantine(const std::string& id,
                              const RowCollection& quarantine) {
   MeshGroup* group = group_;
   std::shared_ptr<MeshGroup> keep = own_group_;  // see Capture
-  auto watched =
-      Inspect(quarantine, [group, keep, id](const Row& row, uint64_t t,
-                                            int64_t r) {
+  auto watched = Inspect(
+      quarantine, [group, keep, id](const Row& row, uint64_t t, int64_t r) {
         std::lock_guard<std::mutex> lock(group->mu);
         group->history->AddQuarantine(id, row, t, r);
       });
@@ -593,8 +592,7 @@ absl::StatusOr<Table> Mesh::Use(const std::string& id) {
 
 void Mesh::MaybeStop(Graph* graph) {
   if (graph == nullptr || graph == products_graph_ || graph == live_graph_ ||
-      std::find(stopping_.begin(), stopping_.end(), graph) !=
-          stopping_.end()) {
+      std::find(stopping_.begin(), stopping_.end(), graph) != stopping_.end()) {
     return;
   }
   for (const auto& [id, p] : products_) {
@@ -870,9 +868,7 @@ std::vector<std::string> Mesh::Search(const std::string& query) const {
   return Snapshot()->Search(query);
 }
 
-std::vector<LineageEdge> Mesh::Lineage() const {
-  return Snapshot()->Lineage();
-}
+std::vector<LineageEdge> Mesh::Lineage() const { return Snapshot()->Lineage(); }
 
 std::vector<ColumnRef> Mesh::Downstream(const ColumnRef& node) const {
   return Snapshot()->Downstream(node);

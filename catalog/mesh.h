@@ -97,15 +97,15 @@
 #include "absl/status/statusor.h"
 #include "catalog/descriptor.h"
 #include "catalog/lineage.h"
-#include "catalog/mesh_store.h"
-#include "catalog/source.h"
-#include "catalog/source_health.h"
-#include "catalog/table.h"
 #include "catalog/mesh_history.h"
 #include "catalog/mesh_reader.h"
 #include "catalog/mesh_snapshot.h"
 #include "catalog/mesh_sources.h"
+#include "catalog/mesh_store.h"
+#include "catalog/source.h"
+#include "catalog/source_health.h"
 #include "catalog/subscription.h"
+#include "catalog/table.h"
 #include "catalog/worker_agreement.h"
 #include "engine/input.h"
 #include "engine/probe.h"
@@ -353,8 +353,8 @@ class Mesh {
   std::map<std::string, Product> products_;
   std::map<std::string, StoredProduct> versions_;  // by VersionedId()
   MeshSources sources_;
-  std::list<Tap> taps_;           // stable addresses, for the captures
-  Graph* live_graph_ = nullptr;   // this time's new dataflow, if any
+  std::list<Tap> taps_;          // stable addresses, for the captures
+  Graph* live_graph_ = nullptr;  // this time's new dataflow, if any
   int live_graphs_ = 0;
   // Dataflows added while running that have run, not stopped yet.
   std::vector<Graph*> running_live_;

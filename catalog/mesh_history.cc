@@ -156,8 +156,7 @@ void MeshHistory::Close(uint64_t time, std::vector<MeshChange>* changes) {
   // and subscribes after its time misses nothing and sees nothing twice.
   if (products_changed || now_.products == nullptr) {
     auto products = std::make_shared<MeshSnapshot::Products>(
-        now_.products == nullptr ? MeshSnapshot::Products()
-                                 : *now_.products);
+        now_.products == nullptr ? MeshSnapshot::Products() : *now_.products);
     for (auto& [id, p] : products_) {
       if (!p.changed) continue;
       p.published = std::make_shared<const ProductRows>(p.now);

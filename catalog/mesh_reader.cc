@@ -17,12 +17,12 @@ absl::StatusOr<std::shared_ptr<const MeshSnapshot>> SnapshotBoard::WaitFor(
   std::unique_lock<std::mutex> lock(mu_);
   auto reached = [&] { return !latest_->empty() && latest_->time() >= time; };
   if (!changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout), reached)) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "no snapshot at time ", time, " or later within ",
-        absl::FormatDuration(timeout), " (latest: ",
-        latest_->empty() ? std::string("none")
-                         : absl::StrCat("time ", latest_->time()),
-        ")"));
+    return absl::DeadlineExceededError(
+        absl::StrCat("no snapshot at time ", time, " or later within ",
+                     absl::FormatDuration(timeout), " (latest: ",
+                     latest_->empty() ? std::string("none")
+                                      : absl::StrCat("time ", latest_->time()),
+                     ")"));
   }
   return latest_;
 }

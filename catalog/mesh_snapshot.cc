@@ -138,9 +138,9 @@ absl::StatusOr<std::vector<Row>> MeshSnapshot::Read(
     const std::string& id) const {
   const ProductRows* p = Find(id);
   if (p == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "no rows of product ", id, " as of time ", parts_.time,
-        " (not computed in this run)"));
+    return absl::NotFoundError(absl::StrCat("no rows of product ", id,
+                                            " as of time ", parts_.time,
+                                            " (not computed in this run)"));
   }
   return ExpandRows(p->rows);
 }
@@ -149,9 +149,9 @@ absl::StatusOr<std::vector<Row>> MeshSnapshot::ReadPrefix(
     const std::string& id, const Row& prefix) const {
   const ProductRows* p = Find(id);
   if (p == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "no rows of product ", id, " as of time ", parts_.time,
-        " (not computed in this run)"));
+    return absl::NotFoundError(absl::StrCat("no rows of product ", id,
+                                            " as of time ", parts_.time,
+                                            " (not computed in this run)"));
   }
   // Rows sort column by column and a prefix first, so the rows that start
   // with `prefix`'s values follow it, together; their bytes start with its
@@ -159,7 +159,9 @@ absl::StatusOr<std::vector<Row>> MeshSnapshot::ReadPrefix(
   std::vector<Row> out;
   p->rows.ForEachFrom(
       &prefix,
-      [&](const Row& row) { return absl::StartsWith(row.bytes(), prefix.bytes()); },
+      [&](const Row& row) {
+        return absl::StartsWith(row.bytes(), prefix.bytes());
+      },
       [&](const Row& row, int64_t n) {
         for (int64_t i = 0; i < n; ++i) out.push_back(row);
       });
@@ -170,9 +172,9 @@ absl::StatusOr<int64_t> MeshSnapshot::Count(const std::string& id,
                                             const Row& row) const {
   const ProductRows* p = Find(id);
   if (p == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "no rows of product ", id, " as of time ", parts_.time,
-        " (not computed in this run)"));
+    return absl::NotFoundError(absl::StrCat("no rows of product ", id,
+                                            " as of time ", parts_.time,
+                                            " (not computed in this run)"));
   }
   return p->rows.Count(row);
 }
@@ -190,10 +192,10 @@ absl::StatusOr<std::vector<Row>> MeshSnapshot::ReadAsOf(
     return absl::NotFoundError(
         absl::StrCat(id, " has no data version ", data_version, " (none yet)"));
   }
-  return absl::NotFoundError(absl::StrCat(
-      id, " has no retained data version ", data_version, " (retained: ",
-      p->versions.front().first.number, " to ",
-      p->versions.back().first.number, ")"));
+  return absl::NotFoundError(
+      absl::StrCat(id, " has no retained data version ", data_version,
+                   " (retained: ", p->versions.front().first.number, " to ",
+                   p->versions.back().first.number, ")"));
 }
 
 std::vector<DataVersion> MeshSnapshot::DataVersions(

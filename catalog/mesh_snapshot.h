@@ -50,8 +50,7 @@ void AddSearchWords(const std::string& text, std::set<std::string>* out);
 
 class MeshSnapshot {
  public:
-  using Products =
-      std::map<std::string, std::shared_ptr<const ProductRows>>;
+  using Products = std::map<std::string, std::shared_ptr<const ProductRows>>;
   struct Parts {
     uint64_t time = 0;
     bool empty = true;  // nothing closed yet
@@ -59,8 +58,8 @@ class MeshSnapshot {
     CountedRuns<ProductDescriptor> catalog;
     CountedRuns<LineageEdge> lineage;
     CountedRuns<std::pair<std::string, std::string>> search;  // (token, id)
-    CountedRuns<std::pair<ColumnRef, ColumnRef>> closure;  // (from, to)
-    CountedRuns<std::pair<ColumnRef, ColumnRef>> reverse;  // (to, from)
+    CountedRuns<std::pair<ColumnRef, ColumnRef>> closure;     // (from, to)
+    CountedRuns<std::pair<ColumnRef, ColumnRef>> reverse;     // (to, from)
   };
   explicit MeshSnapshot(Parts parts) : parts_(std::move(parts)) {}
 

@@ -105,8 +105,7 @@ void MeshSources::AdvanceTo(uint64_t next) {
 
 absl::Status MeshSources::Checkpoint(
     MeshStore* store, size_t after,
-    const std::function<std::optional<uint64_t>(const std::string&)>&
-        oldest) {
+    const std::function<std::optional<uint64_t>(const std::string&)>& oldest) {
   if (store == nullptr || after == 0) return absl::OkStatus();
   for (auto& [id, source] : sources_) {
     if (source.logged_since_checkpoint < after) continue;

@@ -45,9 +45,7 @@ class MeshSources {
   using Health =
       std::function<void(const std::string& id, const absl::Status& status)>;
 
-  bool Contains(const std::string& id) const {
-    return sources_.count(id) > 0;
-  }
+  bool Contains(const std::string& id) const { return sources_.count(id) > 0; }
   std::vector<std::string> Ids() const;
 
   // `files` is null on workers other than 0; `logged`: the batches the
@@ -69,8 +67,7 @@ class MeshSources {
   // since its last checkpoint up to oldest(id) (none: skipped).
   absl::Status Checkpoint(
       MeshStore* store, size_t after,
-      const std::function<std::optional<uint64_t>(const std::string&)>&
-          oldest);
+      const std::function<std::optional<uint64_t>(const std::string&)>& oldest);
 
   // NotFound if `id` is not a source.
   absl::Status AcceptFiles(const std::string& id);

@@ -144,8 +144,7 @@ absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
         dropped_through_ + 1,
         "); read a snapshot and subscribe from its time + 1"));
   }
-  std::shared_ptr<Subscription> sub(
-      new Subscription(std::move(options), from));
+  std::shared_ptr<Subscription> sub(new Subscription(std::move(options), from));
   for (const auto& update : log_) {
     if (update->time >= from) Deliver(*sub, update);
   }

@@ -136,8 +136,8 @@ class Subscription {
   std::condition_variable ready_;
   std::deque<std::shared_ptr<const MeshUpdate>> pending_;
   size_t pending_events_ = 0;
-  uint64_t taken_next_;   // 1 + the last time taken
-  uint64_t closed_next_;  // 1 + the hub's closed time when last told
+  uint64_t taken_next_;       // 1 + the last time taken
+  uint64_t closed_next_;      // 1 + the hub's closed time when last told
   absl::Status fell_behind_;  // set once
   bool hub_closed_ = false;
 };

@@ -159,9 +159,10 @@ absl::Status Reshape(Mesh& mesh) {
 // raw orders' current rows and kept up to date from then on.
 absl::Status AddOrdersByStatus(Mesh& mesh) {
   DM_ASSIGN_OR_RETURN(Table orders, mesh.Use("sales.orders_raw"));
-  DM_ASSIGN_OR_RETURN(Table by_status, orders.GroupBy({"status"}).Aggregate(
-                                           {Count("orders"),
-                                            Sum("amount", "amount")}));
+  DM_ASSIGN_OR_RETURN(
+      Table by_status,
+      orders.GroupBy({"status"})
+          .Aggregate({Count("orders"), Sum("amount", "amount")}));
   return mesh
       .Publish(by_status,
                Describe("sales.orders_by_status", Tier::kCurated, "sales-team",
@@ -258,9 +259,8 @@ absl::Status PrintChanges(Subscription& changes, const std::string& files) {
       for (size_t at; (at = text.find(files + "/")) != std::string::npos;) {
         text.erase(at, files.size() + 1);
       }
-      const std::string heading =
-          absl::StrCat("time ", e.time, ", ", MeshStreamName(e.stream), " ",
-                       e.id);
+      const std::string heading = absl::StrCat(
+          "time ", e.time, ", ", MeshStreamName(e.stream), " ", e.id);
       if (heading != stream) {
         stream = heading;
         std::printf("  %s\n", stream.c_str());
@@ -293,8 +293,9 @@ absl::Status Run(const std::string& data_dir) {
   {
     DM_ASSIGN_OR_RETURN(auto store, RocksMeshStore::Open(data_dir));
     Worker worker;
-    DM_ASSIGN_OR_RETURN(auto mesh, Mesh::Open(worker, {.store = store.get(),
-                                                        .record_changes = false}));
+    DM_ASSIGN_OR_RETURN(
+        auto mesh,
+        Mesh::Open(worker, {.store = store.get(), .record_changes = false}));
     if (!mesh->Catalog().empty() || mesh->time() > 0) {
       std::printf("restoring the mesh stored at time %llu\n",
                   static_cast<unsigned long long>(mesh->time()));
@@ -335,8 +336,7 @@ absl::Status Run(const std::string& data_dir) {
     DM_RETURN_IF_ERROR(PrintChanges(*changes, files));
     PrintImpact(*mesh, {"sales.orders_raw", "amount"});
 
-    std::printf(
-        "\n== add sales.orders_by_status to the running mesh ==\n");
+    std::printf("\n== add sales.orders_by_status to the running mesh ==\n");
     DM_RETURN_IF_ERROR(AddOrdersByStatus(*mesh));
     DM_RETURN_IF_ERROR(mesh->Advance());
     DM_RETURN_IF_ERROR(PrintChanges(*changes, files));
@@ -353,7 +353,7 @@ absl::Status Run(const std::string& data_dir) {
   DM_ASSIGN_OR_RETURN(auto store, RocksMeshStore::Open(data_dir));
   Worker worker;
   DM_ASSIGN_OR_RETURN(auto mesh, Mesh::Open(worker, {.store = store.get(),
-                                                        .record_changes = false}));
+                                                     .record_changes = false}));
   std::printf("  the store says: time %llu\n",
               static_cast<unsigned long long>(mesh->time()));
   DM_RETURN_IF_ERROR(Declare(*mesh, files));

@@ -590,9 +590,9 @@ absl::Status RocksMeshStore::CheckpointSource(const std::string& source,
   // replaced batch had at least one record per record_rows of its rows.
   if (parts > folded.size()) return absl::OkStatus();
   rocksdb::WriteBatch batch;
-  const std::string what = absl::StrCat(
-      "checkpointing the source log of ", absl::CHexEscape(source), " at time ",
-      last_time, " in '", path_, "'");
+  const std::string what =
+      absl::StrCat("checkpointing the source log of ", absl::CHexEscape(source),
+                   " at time ", last_time, " in '", path_, "'");
   for (const std::string& key : folded) {
     rocksdb::Status s = batch.Delete(source_log_, ToSlice(key));
     if (!s.ok()) return FromRocks(s, what);

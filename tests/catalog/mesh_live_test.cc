@@ -11,9 +11,9 @@
 //   - a thread taking snapshots while the workers run sees, at every time
 //     it catches, the rows the workers read at that time, and products
 //     consistent with each other.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,17 +64,16 @@ Row R(int64_t id, const std::string& region, int64_t amount) {
   return Row{Value(id), Value(region), Value(amount)};
 }
 
-// ---- the hub on its own ------------------------------------------------------
+// ---- the hub on its own
+// ------------------------------------------------------
 
-std::shared_ptr<const MeshUpdate> Update(uint64_t time,
-                                         const std::string& product,
-                                         std::vector<std::pair<Row, int64_t>>
-                                             rows) {
+std::shared_ptr<const MeshUpdate> Update(
+    uint64_t time, const std::string& product,
+    std::vector<std::pair<Row, int64_t>> rows) {
   auto u = std::make_shared<MeshUpdate>();
   u->time = time;
   u->products.push_back(
-      {product,
-       std::make_shared<const CountedRuns<Row>::Run>(std::move(rows)),
+      {product, std::make_shared<const CountedRuns<Row>::Run>(std::move(rows)),
        nullptr});
   return u;
 }
@@ -84,7 +83,8 @@ TEST(SubscriptionHub, FiltersWaitsAndCloses) {
   auto a = Must(hub.Subscribe({.id = "sales.a"}));
   auto all = Must(hub.Subscribe({}));
   auto catalog = Must(hub.Subscribe({.streams = {MeshStream::kCatalog}}));
-  EXPECT_THAT(a->TryNext().status(), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(a->TryNext().status(),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
   hub.Publish(Update(1, "sales.a", {{R(1, "n", 1), +1}}));
   hub.Publish(Update(2, "sales.b", {{R(2, "n", 1), +1}, {R(3, "s", 1), -1}}));
   MeshEvents got = Must(a->TryNext());
@@ -93,7 +93,8 @@ TEST(SubscriptionHub, FiltersWaitsAndCloses) {
   EXPECT_EQ(got.events[0].row(), R(1, "n", 1));
   EXPECT_EQ(got.events[0].diff, +1);
   EXPECT_EQ(got.events[0].stream, MeshStream::kProductRows);
-  EXPECT_THAT(a->TryNext().status(), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(a->TryNext().status(),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(a->next_time(), 3u);  // told time 2 had nothing for it
   EXPECT_EQ(Must(all->TryNext()).time, 1u);
   MeshEvents second = Must(all->TryNext());
@@ -158,7 +159,8 @@ TEST(SubscriptionHub, ResumeGivesEveryLaterChangeOnceWhileHeld) {
               StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
-// ---- the mesh oracle ----------------------------------------------------------
+// ---- the mesh oracle
+// ----------------------------------------------------------
 
 // What a subscriber builds from its events: every (stream, id, record) with
 // its count.
@@ -175,7 +177,8 @@ struct Replica {
       case MeshStream::kQuarantine:
         return RowDebugString(e.row());
       case MeshStream::kCatalog:
-        return e.descriptor().VersionedId() + " " + TierName(e.descriptor().tier);
+        return e.descriptor().VersionedId() + " " +
+               TierName(e.descriptor().tier);
       case MeshStream::kLineage:
         return e.edge().ToString();
       case MeshStream::kSourceStatus:
@@ -201,7 +204,8 @@ struct Replica {
     }
   }
   // What a snapshot shows, as a replica would hold it (no source statuses).
-  static Replica Of(const MeshSnapshot& s, const std::vector<std::string>& ids) {
+  static Replica Of(const MeshSnapshot& s,
+                    const std::vector<std::string>& ids) {
     Replica r;
     for (const std::string& id : ids) {
       if (auto rows = s.Read(id); rows.ok()) {
@@ -234,9 +238,7 @@ const std::vector<std::string> kIds = {"sales.orders", "sales.big",
 // The orders file the oracles edit: "id,region,amount" lines, some bad.
 class OrdersFile {
  public:
-  explicit OrdersFile(std::string first) : lines_{std::move(first)} {
-    Write();
-  }
+  explicit OrdersFile(std::string first) : lines_{std::move(first)} { Write(); }
   // One to three random inserts, deletions or bad lines.
   static void Edit(std::mt19937_64& rng, std::vector<std::string>* lines) {
     const int edits = 1 + static_cast<int>(rng() % 3);
@@ -281,120 +283,129 @@ void RunOracle(int workers, uint64_t seed) {
   std::atomic<int> snapshots_checked{0};
   std::unique_ptr<std::thread> watcher;
   std::vector<std::string> failures;
-  absl::Status status = Runtime::Execute(workers, [&](Worker& worker)
-                                                      -> absl::Status {
-    DM_ASSIGN_OR_RETURN(auto mesh, Mesh::Open(worker, {.subscription_log_events = 256,
-                                                       .group = &group,
-                                                       .record_changes = false}));
-    DM_ASSIGN_OR_RETURN(Table orders, mesh->Source(Describe("sales.orders", Tier::kRaw),
-                                                   {.path = file}));
-    DM_ASSIGN_OR_RETURN(
-        Table big, orders.Filter({"amount"}, [](const Row& in) {
-          return in[0].as_int64() >= 5;
-        }));
-    DM_RETURN_IF_ERROR(mesh->Publish(big, Describe("sales.big", Tier::kCurated)).status());
-    DM_ASSIGN_OR_RETURN(Table grouped, orders.GroupBy({"region"}).Aggregate(
-                                           {Count("n"), Sum("amount", "revenue")}));
-    DM_RETURN_IF_ERROR(
-        mesh->Publish(grouped, Describe("finance.revenue", Tier::kAuthoritative))
-            .status());
-    const bool zero = worker.index() == 0;
-    std::shared_ptr<Subscription> all, resuming, slow;
-    Replica all_state, resuming_state, slow_state;
-    bool resuming_connected = true;
-    uint64_t resume_from = 0;
-    if (zero) {
-      all = Must(mesh->Subscribe({}));  // from the first time, 0
-      resuming = Must(mesh->Subscribe({.from = 0}));
-      slow = Must(mesh->Subscribe({.max_pending_events = 4}));
-      // Another thread: snapshots while the workers run.
-      MeshReader reader = mesh->Reader();
-      watcher = std::make_unique<std::thread>([&, reader] {
-        while (!done.load()) {
-          std::this_thread::sleep_for(std::chrono::microseconds(200));
-          std::shared_ptr<const MeshSnapshot> s = reader.Latest();
-          if (s->empty()) continue;
-          auto orders_rows = s->Read("sales.orders");
-          auto big_rows = s->Read("sales.big");
-          if (!orders_rows.ok() || !big_rows.ok()) continue;
-          std::vector<Row> filtered;
-          for (const Row& r : *orders_rows) {
-            if (r[2].as_int64() >= 5) filtered.push_back(r);
-          }
-          std::lock_guard<std::mutex> lock(read_mu);
-          if (filtered != *big_rows) {
-            failures.push_back(absl::StrCat("snapshot at ", s->time(),
-                                            ": sales.big is not its filter"));
-          }
-          auto it = read_at.find(s->time());
-          if (it != read_at.end()) {
-            if (it->second != *orders_rows) {
-              failures.push_back(absl::StrCat("snapshot at ", s->time(),
-                                              ": rows differ from the read"));
+  absl::Status status =
+      Runtime::Execute(workers, [&](Worker& worker) -> absl::Status {
+        DM_ASSIGN_OR_RETURN(auto mesh,
+                            Mesh::Open(worker, {.subscription_log_events = 256,
+                                                .group = &group,
+                                                .record_changes = false}));
+        DM_ASSIGN_OR_RETURN(
+            Table orders,
+            mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = file}));
+        DM_ASSIGN_OR_RETURN(Table big,
+                            orders.Filter({"amount"}, [](const Row& in) {
+                              return in[0].as_int64() >= 5;
+                            }));
+        DM_RETURN_IF_ERROR(
+            mesh->Publish(big, Describe("sales.big", Tier::kCurated)).status());
+        DM_ASSIGN_OR_RETURN(
+            Table grouped,
+            orders.GroupBy({"region"})
+                .Aggregate({Count("n"), Sum("amount", "revenue")}));
+        DM_RETURN_IF_ERROR(
+            mesh->Publish(grouped,
+                          Describe("finance.revenue", Tier::kAuthoritative))
+                .status());
+        const bool zero = worker.index() == 0;
+        std::shared_ptr<Subscription> all, resuming, slow;
+        Replica all_state, resuming_state, slow_state;
+        bool resuming_connected = true;
+        uint64_t resume_from = 0;
+        if (zero) {
+          all = Must(mesh->Subscribe({}));  // from the first time, 0
+          resuming = Must(mesh->Subscribe({.from = 0}));
+          slow = Must(mesh->Subscribe({.max_pending_events = 4}));
+          // Another thread: snapshots while the workers run.
+          MeshReader reader = mesh->Reader();
+          watcher = std::make_unique<std::thread>([&, reader] {
+            while (!done.load()) {
+              std::this_thread::sleep_for(std::chrono::microseconds(200));
+              std::shared_ptr<const MeshSnapshot> s = reader.Latest();
+              if (s->empty()) continue;
+              auto orders_rows = s->Read("sales.orders");
+              auto big_rows = s->Read("sales.big");
+              if (!orders_rows.ok() || !big_rows.ok()) continue;
+              std::vector<Row> filtered;
+              for (const Row& r : *orders_rows) {
+                if (r[2].as_int64() >= 5) filtered.push_back(r);
+              }
+              std::lock_guard<std::mutex> lock(read_mu);
+              if (filtered != *big_rows) {
+                failures.push_back(
+                    absl::StrCat("snapshot at ", s->time(),
+                                 ": sales.big is not its filter"));
+              }
+              auto it = read_at.find(s->time());
+              if (it != read_at.end()) {
+                if (it->second != *orders_rows) {
+                  failures.push_back(
+                      absl::StrCat("snapshot at ", s->time(),
+                                   ": rows differ from the read"));
+                }
+                ++snapshots_checked;
+              }
             }
-            ++snapshots_checked;
+          });
+        }
+        for (int round = 0; round < kRounds; ++round) {
+          if (zero && round > 0) {
+            OrdersFile::Edit(rng, &orders_file.lines());
+            orders_file.Write();
+          }
+          DM_RETURN_IF_ERROR(mesh->Refresh().status());
+          if (!zero) continue;
+          const uint64_t t = mesh->time() - 1;
+          std::shared_ptr<const MeshSnapshot> snap = mesh->Snapshot();
+          DM_CHECK(snap->time() == t);
+          {
+            std::lock_guard<std::mutex> lock(read_mu);
+            read_at[t] = Must(mesh->Read("sales.orders"));
+          }
+          const Replica expected = Replica::Of(*snap, kIds);
+          // Reads through the mesh and through its snapshot agree.
+          for (const std::string& id : kIds) {
+            EXPECT_EQ(Must(mesh->Read(id)), Must(snap->Read(id))) << id;
+          }
+          Must(all_state.Drain(*all));
+          EXPECT_EQ(all_state.WithoutSources().counts, expected.counts)
+              << "round " << round;
+          EXPECT_EQ(all->next_time(), t + 1);
+          // The resuming subscriber leaves and comes back at random.
+          if (resuming_connected && rng() % 3 == 0) {
+            Must(resuming_state.Drain(*resuming));
+            resume_from = resuming->next_time();
+            resuming.reset();  // gone: the hub forgets it
+            resuming_connected = false;
+          } else if (!resuming_connected && rng() % 2 == 0) {
+            resuming = Must(mesh->Subscribe({.from = resume_from}));
+            resuming_connected = true;
+          }
+          if (resuming_connected) {
+            Must(resuming_state.Drain(*resuming));
+            EXPECT_EQ(resuming_state.counts, all_state.counts)
+                << "round " << round;
+          }
+          // The slow one takes nothing for a while; then, told it fell behind,
+          // it starts again from a snapshot.
+          if (round % 7 == 6) {
+            absl::Status drained = slow_state.Drain(*slow);
+            if (absl::IsResourceExhausted(drained)) {
+              slow_state = Replica::Of(*snap, kIds);
+              slow = Must(mesh->Subscribe(
+                  {.from = snap->time() + 1, .max_pending_events = 4}));
+            } else {
+              Must(drained);
+            }
+            EXPECT_EQ(slow_state.WithoutSources().counts, expected.counts)
+                << "round " << round;
           }
         }
-      });
-    }
-    for (int round = 0; round < kRounds; ++round) {
-      if (zero && round > 0) {
-        OrdersFile::Edit(rng, &orders_file.lines());
-        orders_file.Write();
-      }
-      DM_RETURN_IF_ERROR(mesh->Refresh().status());
-      if (!zero) continue;
-      const uint64_t t = mesh->time() - 1;
-      std::shared_ptr<const MeshSnapshot> snap = mesh->Snapshot();
-      DM_CHECK(snap->time() == t);
-      {
-        std::lock_guard<std::mutex> lock(read_mu);
-        read_at[t] = Must(mesh->Read("sales.orders"));
-      }
-      const Replica expected = Replica::Of(*snap, kIds);
-      // Reads through the mesh and through its snapshot agree.
-      for (const std::string& id : kIds) {
-        EXPECT_EQ(Must(mesh->Read(id)), Must(snap->Read(id))) << id;
-      }
-      Must(all_state.Drain(*all));
-      EXPECT_EQ(all_state.WithoutSources().counts, expected.counts)
-          << "round " << round;
-      EXPECT_EQ(all->next_time(), t + 1);
-      // The resuming subscriber leaves and comes back at random.
-      if (resuming_connected && rng() % 3 == 0) {
-        Must(resuming_state.Drain(*resuming));
-        resume_from = resuming->next_time();
-        resuming.reset();  // gone: the hub forgets it
-        resuming_connected = false;
-      } else if (!resuming_connected && rng() % 2 == 0) {
-        resuming = Must(mesh->Subscribe({.from = resume_from}));
-        resuming_connected = true;
-      }
-      if (resuming_connected) {
-        Must(resuming_state.Drain(*resuming));
-        EXPECT_EQ(resuming_state.counts, all_state.counts) << "round " << round;
-      }
-      // The slow one takes nothing for a while; then, told it fell behind,
-      // it starts again from a snapshot.
-      if (round % 7 == 6) {
-        absl::Status drained = slow_state.Drain(*slow);
-        if (absl::IsResourceExhausted(drained)) {
-          slow_state = Replica::Of(*snap, kIds);
-          slow = Must(mesh->Subscribe(
-              {.from = snap->time() + 1, .max_pending_events = 4}));
-        } else {
-          Must(drained);
+        if (zero) {
+          done = true;
+          watcher->join();
         }
-        EXPECT_EQ(slow_state.WithoutSources().counts, expected.counts)
-            << "round " << round;
-      }
-    }
-    if (zero) {
-      done = true;
-      watcher->join();
-    }
-    return absl::OkStatus();
-  });
+        return absl::OkStatus();
+      });
   ASSERT_THAT(status, IsOk());
   EXPECT_THAT(failures, ::testing::IsEmpty());
   // The watcher caught at least the last time.
@@ -407,7 +418,8 @@ TEST(MeshLiveOracle, SubscriptionsAndSnapshotsOnOneToThreeWorkers) {
   }
 }
 
-// ---- products added while the mesh runs ----------------------------------------
+// ---- products added while the mesh runs
+// ----------------------------------------
 
 // A product added at some time: a filter (amount >= k) of its parent (the
 // source or an earlier filter), or the revenue per region of the source.
@@ -473,111 +485,112 @@ void RunAddedOracle(int workers, uint64_t seed) {
   std::mutex mu;
   int checked = 0;
   std::atomic<int> rebuilt_count{0};
-  absl::Status status = Runtime::Execute(workers, [&](Worker& worker)
-                                                      -> absl::Status {
-    // Every worker draws the same choices; worker 0 alone edits the file.
-    std::mt19937_64 rng(seed);
-    DM_ASSIGN_OR_RETURN(auto mesh,
-                        Mesh::Open(worker, {.group = &group,
-                                            .record_changes = false}));
-    DM_RETURN_IF_ERROR(
-        mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = file})
-            .status());
-    std::vector<Added> added;
-    std::vector<std::string> my_lines = orders_file.lines();
-    for (int round = 0; round < 24; ++round) {
-      if (round > 0) {
-        // Every worker draws the same edits (to know the expected rows);
-        // worker 0 writes them.
-        OrdersFile::Edit(rng, &my_lines);
-        if (worker.index() == 0) {
-          orders_file.lines() = my_lines;
-          orders_file.Write();
-        }
-      }
-      // Products come and go between refreshes (the first ones before the
-      // mesh starts).
-      const int changes = static_cast<int>(rng() % 3);
-      for (int c = 0; c < changes; ++c) {
-        const int what = static_cast<int>(rng() % 5);
-        // The product's table, built anew on its parent's rows.
-        auto build = [&](const Added& a) -> absl::StatusOr<Table> {
-          DM_ASSIGN_OR_RETURN(Table in, mesh->Use(a.parent));
-          if (a.group) {
-            return in.GroupBy({"region"}).Aggregate(
-                {Count("n"), Sum("amount", "revenue")});
-          }
-          const int64_t k = a.k;
-          return in.Filter({"amount"}, [k](const Row& r) {
-            return r[0].as_int64() >= k;
-          });
-        };
-        if (what == 0 && !added.empty()) {
-          Added& a = added[rng() % added.size()];
-          if (a.active) {
-            DM_RETURN_IF_ERROR(mesh->Retire(a.id));
-            a.active = false;
-            continue;
-          }
-          // Published again: its own table while its dataflow still runs
-          // (something reads it); once stopped, built again on Use.
-          absl::StatusOr<Table> again = mesh->Publish(a.table, a.descriptor);
-          if (absl::IsInvalidArgument(again.status())) {
-            bool parent_active = a.parent == "sales.orders";
-            for (const Added& p : added) {
-              if (p.id == a.parent && p.active) parent_active = true;
+  absl::Status status =
+      Runtime::Execute(workers, [&](Worker& worker) -> absl::Status {
+        // Every worker draws the same choices; worker 0 alone edits the file.
+        std::mt19937_64 rng(seed);
+        DM_ASSIGN_OR_RETURN(
+            auto mesh,
+            Mesh::Open(worker, {.group = &group, .record_changes = false}));
+        DM_RETURN_IF_ERROR(
+            mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = file})
+                .status());
+        std::vector<Added> added;
+        std::vector<std::string> my_lines = orders_file.lines();
+        for (int round = 0; round < 24; ++round) {
+          if (round > 0) {
+            // Every worker draws the same edits (to know the expected rows);
+            // worker 0 writes them.
+            OrdersFile::Edit(rng, &my_lines);
+            if (worker.index() == 0) {
+              orders_file.lines() = my_lines;
+              orders_file.Write();
             }
-            if (!parent_active) continue;
-            DM_ASSIGN_OR_RETURN(Table rebuilt, build(a));
-            again = mesh->Publish(rebuilt, a.descriptor);
-            ++rebuilt_count;
           }
-          DM_RETURN_IF_ERROR(again.status());
-          a.table = *again;
-          a.active = true;
-          continue;
+          // Products come and go between refreshes (the first ones before the
+          // mesh starts).
+          const int changes = static_cast<int>(rng() % 3);
+          for (int c = 0; c < changes; ++c) {
+            const int what = static_cast<int>(rng() % 5);
+            // The product's table, built anew on its parent's rows.
+            auto build = [&](const Added& a) -> absl::StatusOr<Table> {
+              DM_ASSIGN_OR_RETURN(Table in, mesh->Use(a.parent));
+              if (a.group) {
+                return in.GroupBy({"region"})
+                    .Aggregate({Count("n"), Sum("amount", "revenue")});
+              }
+              const int64_t k = a.k;
+              return in.Filter({"amount"}, [k](const Row& r) {
+                return r[0].as_int64() >= k;
+              });
+            };
+            if (what == 0 && !added.empty()) {
+              Added& a = added[rng() % added.size()];
+              if (a.active) {
+                DM_RETURN_IF_ERROR(mesh->Retire(a.id));
+                a.active = false;
+                continue;
+              }
+              // Published again: its own table while its dataflow still runs
+              // (something reads it); once stopped, built again on Use.
+              absl::StatusOr<Table> again =
+                  mesh->Publish(a.table, a.descriptor);
+              if (absl::IsInvalidArgument(again.status())) {
+                bool parent_active = a.parent == "sales.orders";
+                for (const Added& p : added) {
+                  if (p.id == a.parent && p.active) parent_active = true;
+                }
+                if (!parent_active) continue;
+                DM_ASSIGN_OR_RETURN(Table rebuilt, build(a));
+                again = mesh->Publish(rebuilt, a.descriptor);
+                ++rebuilt_count;
+              }
+              DM_RETURN_IF_ERROR(again.status());
+              a.table = *again;
+              a.active = true;
+              continue;
+            }
+            Added a;
+            a.id = absl::StrCat("live.p", added.size());
+            a.group = what == 1;
+            a.k = static_cast<int64_t>(rng() % 8);
+            a.parent = "sales.orders";
+            std::vector<std::string> filters;
+            for (const Added& p : added) {
+              if (!p.group && p.active) filters.push_back(p.id);
+            }
+            if (!a.group && what == 2 && !filters.empty()) {
+              a.parent = filters[rng() % filters.size()];
+            }
+            DM_ASSIGN_OR_RETURN(Table t, build(a));
+            a.descriptor = Describe(a.id, Tier::kCurated);
+            DM_ASSIGN_OR_RETURN(a.table, mesh->Publish(t, a.descriptor));
+            added.push_back(std::move(a));
+          }
+          DM_RETURN_IF_ERROR(mesh->Refresh().status());
+          const std::vector<Row> source = SourceRows(my_lines);
+          for (const Added& a : added) {
+            absl::StatusOr<std::vector<Row>> rows = mesh->Read(a.id);
+            if (!a.active) {
+              EXPECT_THAT(rows.status(), StatusIs(absl::StatusCode::kNotFound));
+              continue;
+            }
+            EXPECT_THAT(rows.status(), IsOk());
+            if (!rows.ok()) continue;
+            EXPECT_EQ(*rows, Evaluate(added, a, source))
+                << a.id << " (from " << a.parent << (a.group ? ", grouped" : "")
+                << ", k " << a.k << ") at round " << round << " on worker "
+                << worker.index();
+            std::lock_guard<std::mutex> lock(mu);
+            ++checked;
+          }
+          // The catalog lists exactly the active ones.
+          size_t active = 0;
+          for (const Added& a : added) active += a.active ? 1 : 0;
+          EXPECT_EQ(mesh->Catalog().size(), active + 1) << "round " << round;
         }
-        Added a;
-        a.id = absl::StrCat("live.p", added.size());
-        a.group = what == 1;
-        a.k = static_cast<int64_t>(rng() % 8);
-        a.parent = "sales.orders";
-        std::vector<std::string> filters;
-        for (const Added& p : added) {
-          if (!p.group && p.active) filters.push_back(p.id);
-        }
-        if (!a.group && what == 2 && !filters.empty()) {
-          a.parent = filters[rng() % filters.size()];
-        }
-        DM_ASSIGN_OR_RETURN(Table t, build(a));
-        a.descriptor = Describe(a.id, Tier::kCurated);
-        DM_ASSIGN_OR_RETURN(a.table, mesh->Publish(t, a.descriptor));
-        added.push_back(std::move(a));
-      }
-      DM_RETURN_IF_ERROR(mesh->Refresh().status());
-      const std::vector<Row> source = SourceRows(my_lines);
-      for (const Added& a : added) {
-        absl::StatusOr<std::vector<Row>> rows = mesh->Read(a.id);
-        if (!a.active) {
-          EXPECT_THAT(rows.status(), StatusIs(absl::StatusCode::kNotFound));
-          continue;
-        }
-        EXPECT_THAT(rows.status(), IsOk());
-        if (!rows.ok()) continue;
-        EXPECT_EQ(*rows, Evaluate(added, a, source))
-            << a.id << " (from " << a.parent << (a.group ? ", grouped" : "")
-            << ", k " << a.k << ") at round " << round << " on worker "
-            << worker.index();
-        std::lock_guard<std::mutex> lock(mu);
-        ++checked;
-      }
-      // The catalog lists exactly the active ones.
-      size_t active = 0;
-      for (const Added& a : added) active += a.active ? 1 : 0;
-      EXPECT_EQ(mesh->Catalog().size(), active + 1) << "round " << round;
-    }
-    return absl::OkStatus();
-  });
+        return absl::OkStatus();
+      });
   ASSERT_THAT(status, IsOk());
   EXPECT_GT(checked, 20);
   rebuilt_total += rebuilt_count.load();
@@ -592,22 +605,33 @@ TEST(MeshLiveOracle, ProductsAddedAndRetiredWhileTheMeshRuns) {
   EXPECT_GT(rebuilt_total, 0);
 }
 
+// n orders: id i, region north or south, amount i % modulo.
+std::string ManyOrders(int n, int modulo) {
+  std::string text = "id,region,amount\n";
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&text, i, i % 2 ? ",north," : ",south,", i % modulo, "\n");
+  }
+  return text;
+}
+
+// The amount per order id, built on the running mesh: its reduce holds
+// every order.
+Table SumById(Mesh& mesh) {
+  return Must(Must(mesh.Use("sales.orders"))
+                  .GroupBy({"id"})
+                  .Aggregate({Sum("amount", "amount")}));
+}
+
 // A product added while running, retired: its dataflow stops and is freed.
 TEST(Mesh, ARetiredProductAddedWhileRunningFreesItsDataflow) {
   ::diffmesh::testing::TempDir dir;
-  std::string text = "id,region,amount\n";
-  for (int i = 0; i < 20000; ++i) {
-    absl::StrAppend(&text, i, i % 2 ? ",north," : ",south,", i % 100, "\n");
-  }
-  const std::string file = dir.Write("orders.csv", text);
+  const std::string file = dir.Write("orders.csv", ManyOrders(20000, 100));
   Worker worker;
   auto mesh = Must(Mesh::Open(worker, {}));
   Must(mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = file}));
   Must(mesh->Advance());
   const size_t before = worker.HeldBytes();
-  Table by_id = Must(Must(mesh->Use("sales.orders"))
-                         .GroupBy({"id"})
-                         .Aggregate({Sum("amount", "amount")}));
+  Table by_id = SumById(*mesh);
   Must(mesh->Publish(by_id, Describe("sales.by_id", Tier::kCurated)).status());
   Must(mesh->Advance());
   EXPECT_EQ(Must(mesh->Read("sales.by_id")).size(), 20000u);
@@ -618,12 +642,10 @@ TEST(Mesh, ARetiredProductAddedWhileRunningFreesItsDataflow) {
   Must(mesh->Advance());
   EXPECT_LT(worker.HeldBytes(), before + (running - before) / 10);
   // Its rows left with it; built again on Use, it starts afresh.
-  Table again = Must(Must(mesh->Use("sales.orders"))
-                         .GroupBy({"id"})
-                         .Aggregate({Sum("amount", "amount")}));
-  EXPECT_THAT(mesh->Publish(by_id, Describe("sales.by_id", Tier::kCurated))
-                  .status(),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  Table again = SumById(*mesh);
+  EXPECT_THAT(
+      mesh->Publish(by_id, Describe("sales.by_id", Tier::kCurated)).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument));
   Must(mesh->Publish(again, Describe("sales.by_id", Tier::kCurated)).status());
   Must(mesh->Advance());
   EXPECT_EQ(Must(mesh->Read("sales.by_id")).size(), 20000u);
@@ -661,23 +683,13 @@ TEST(Mesh, UseNamesWhatItCannotGive) {
 // again, it starts afresh (its first rows were not kept twice).
 TEST(Mesh, AProductRetiredInTheTimeItWasAddedStopsToo) {
   ::diffmesh::testing::TempDir dir;
-  std::string text = "id,region,amount\n";
-  for (int i = 0; i < 10000; ++i) {
-    absl::StrAppend(&text, i, i % 2 ? ",n," : ",s,", i % 10, "\n");
-  }
-  const std::string file = dir.Write("orders.csv", text);
+  const std::string file = dir.Write("orders.csv", ManyOrders(10000, 10));
   Worker worker;
   auto mesh = Must(Mesh::Open(worker, {}));
   Must(mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = file}));
   Must(mesh->Advance());
   const size_t before = worker.HeldBytes();
-  // Grouped by id: its reduce holds every order.
-  auto build = [&] {
-    return Must(Must(mesh->Use("sales.orders"))
-                    .GroupBy({"id"})
-                    .Aggregate({Sum("amount", "amount")}));
-  };
-  Must(mesh->Publish(build(), Describe("sales.by_id", Tier::kCurated))
+  Must(mesh->Publish(SumById(*mesh), Describe("sales.by_id", Tier::kCurated))
            .status());
   Must(mesh->Retire("sales.by_id"));
   Must(mesh->Advance());  // it runs once
@@ -687,7 +699,7 @@ TEST(Mesh, AProductRetiredInTheTimeItWasAddedStopsToo) {
   EXPECT_THAT(mesh->Read("sales.by_id").status(),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_LT(worker.HeldBytes(), before + (running - before) / 10);
-  Must(mesh->Publish(build(), Describe("sales.by_id", Tier::kCurated))
+  Must(mesh->Publish(SumById(*mesh), Describe("sales.by_id", Tier::kCurated))
            .status());
   Must(mesh->Advance());
   const std::vector<Row> rows = Must(mesh->Read("sales.by_id"));
@@ -699,15 +711,15 @@ TEST(Mesh, AProductRetiredInTheTimeItWasAddedStopsToo) {
 
 TEST(MeshSnapshot, SeeksCountsAndAReaderThatOutlivesTheMesh) {
   ::diffmesh::testing::TempDir dir;
-  const std::string file =
-      dir.Write("orders.csv", "id,region,amount\n1,north,10\n2,south,7\n"
-                              "3,north,1\n3,north,1\n");
+  const std::string file = dir.Write("orders.csv",
+                                     "id,region,amount\n1,north,10\n2,south,7\n"
+                                     "3,north,1\n3,north,1\n");
   std::optional<MeshReader> reader;
   {
     Worker worker;
     auto mesh = Must(Mesh::Open(worker, {}));
-    Table orders =
-        Must(mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = file}));
+    Table orders = Must(
+        mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = file}));
     Must(mesh->Publish(Must(orders.Select({"region", "amount"})),
                        Describe("sales.amounts", Tier::kCurated))
              .status());

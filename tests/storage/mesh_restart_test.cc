@@ -401,7 +401,8 @@ TEST_F(MeshRestartTest, CheckpointsKeepTheLogShortAndRestartsExact) {
       ASSERT_THAT(mesh->Refresh(), IsOk());
       // Never more than the batches since the last checkpoint, the
       // retained versions' and the checkpoint itself.
-      ASSERT_LE(Must(store->ReadSourceBatches("sales.orders")).size(), 8u + 4u + 1u)
+      ASSERT_LE(Must(store->ReadSourceBatches("sales.orders")).size(),
+                8u + 4u + 1u)
           << "round " << round;
     }
     rows_before = Must(mesh->Read("sales.orders"));

@@ -15,8 +15,8 @@
 #include <limits>
 #include <map>
 #include <memory>
-#include <random>
 #include <ostream>
+#include <random>
 #include <string>
 #include <vector>
 
