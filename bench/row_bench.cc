@@ -23,6 +23,8 @@
 #include "benchmark/benchmark.h"
 #include "catalog/row.h"
 #include "catalog/source.h"
+#include "engine/batch.h"
+#include "engine/cursor.h"
 #include "engine/graph.h"
 #include "engine/input.h"
 #include "engine/probe.h"
@@ -227,6 +229,24 @@ void BM_BytesInVector(benchmark::State& state) {
   state.counters["bytes_per_row"] = per_row;
 }
 
+// The flights rows, and with state.range(0) == 1 each with a sixth value,
+// a 48-byte remark, so that rows no longer fit inline (wide rows).
+template <class R>
+std::vector<R> MakeRows(const std::vector<Flight>& flights, bool wide) {
+  std::vector<R> rows = MakeAll<R>(flights);
+  if (wide) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::string remark(48, 'a' + static_cast<char>(i % 26));
+      if constexpr (std::is_same_v<R, Row>) {
+        rows[i].AppendString(remark);
+      } else {
+        rows[i].emplace_back(remark);
+      }
+    }
+  }
+  return rows;
+}
+
 // Bytes per row held by an arrangement (ArrangeBySelf) of 1M distinct rows
 // loaded at one time, after the load is final.
 template <class R>
@@ -234,7 +254,7 @@ void BM_BytesInTrace(benchmark::State& state) {
   std::vector<Flight> flights = Flights(1'000'000, 8);
   double per_row = 0;
   for (auto _ : state) {
-    std::vector<R> rows = MakeAll<R>(flights);
+    std::vector<R> rows = MakeRows<R>(flights, state.range(0) == 1);
     std::sort(rows.begin(), rows.end());
     rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
     size_t before = Allocated();
@@ -276,11 +296,55 @@ BENCHMARK_TEMPLATE(BM_BytesInVector, VectorRow)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(BM_BytesInTrace, Row)
     ->Name("BM_BytesInTrace/packed")
+    ->ArgName("wide")
+    ->Arg(0)
+    ->Arg(1)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(BM_BytesInTrace, VectorRow)
     ->Name("BM_BytesInTrace/vector_of_values")
+    ->ArgName("wide")
+    ->Arg(0)
     ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+// A spine's merge of two batches of 500K distinct rows each (keys only),
+// then one walk of the result with a cursor.
+void BM_MergeBatches(benchmark::State& state) {
+  std::vector<Row> rows =
+      MakeRows<Row>(Flights(1'000'000, 9), state.range(0) == 1);
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  using Builder = BatchBuilder<Row, Unit, uint64_t, int64_t>;
+  Builder even, odd;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    (i % 2 == 0 ? even : odd).Push(rows[i], Unit{}, i % 2, 1);
+  }
+  auto a = even.Build(
+      {Antichain<uint64_t>(uint64_t{0}), Antichain<uint64_t>(uint64_t{1}), {}});
+  auto b = odd.Build(
+      {Antichain<uint64_t>(uint64_t{1}), Antichain<uint64_t>(uint64_t{2}), {}});
+  size_t walked = 0;
+  for (auto _ : state) {
+    Merger<Row, Unit, uint64_t, int64_t> merger(
+        a, b, Antichain<uint64_t>(uint64_t{0}));
+    int64_t fuel = INT64_MAX;
+    merger.Work(&fuel);
+    TraceCursor<Row, Unit, uint64_t, int64_t> cursor;
+    cursor.Add(merger.Finish());
+    walked = 0;
+    for (; cursor.KeyValid(); cursor.StepKey()) {
+      walked += cursor.Key().bytes().size();
+    }
+    benchmark::DoNotOptimize(walked);
+  }
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<int64_t>(rows.size()));
+}
+BENCHMARK(BM_MergeBatches)
+    ->ArgName("wide")
+    ->Arg(0)
+    ->Arg(1)
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -164,7 +164,7 @@ void Row::AppendInt(uint8_t type_tag, int64_t i) {
   buf[0] = static_cast<uint8_t>(type_tag | n);
   uint64_t raw = static_cast<uint64_t>(i);
   std::memcpy(buf + 1, &raw, 8);
-  bytes_.insert(bytes_.end(), buf, buf + 1 + n);
+  bytes_.append(buf, 1 + n);
 }
 
 void Row::AppendDouble(double d) {
@@ -172,7 +172,7 @@ void Row::AppendDouble(double d) {
   uint8_t buf[9];
   buf[0] = 0x38;
   std::memcpy(buf + 1, &d, 8);
-  bytes_.insert(bytes_.end(), buf, buf + 9);
+  bytes_.append(buf, 9);
 }
 
 void Row::AppendString(absl::string_view s) {
@@ -189,9 +189,9 @@ void Row::AppendString(absl::string_view s) {
       length >>= 7;
     }
     buf[n++] = static_cast<uint8_t>(length);
-    bytes_.insert(bytes_.end(), buf, buf + n);
+    bytes_.append(buf, n);
   }
-  bytes_.insert(bytes_.end(), text, text + s.size());
+  bytes_.append(text, s.size());
 }
 
 void Row::push_back(const Value& v) {
@@ -286,7 +286,7 @@ absl::StatusOr<Row> Row::FromBytes(absl::string_view bytes,
     at += need;
   }
   Row row;
-  row.bytes_.assign(p, p + size);
+  row.bytes_.assign(p, size);
   return row;
 }
 

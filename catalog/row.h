@@ -38,6 +38,7 @@
 // being changed by one thread is not read by another).
 #pragma once
 
+#include <algorithm>
 #include <compare>
 #include <cstdint>
 #include <cstring>
@@ -108,10 +109,134 @@ class Datum {
   const uint8_t* p_;
 };
 
+namespace row_internal {
+
+// A Row's bytes: inline up to Row::kInlineBytes, on the heap beyond, or a
+// view of bytes someone else holds (a batch's arena). Copies and moves of a
+// view own a copy of its bytes, so only the holder of the view can outlive
+// nothing; views are made by Row::View and Row::SetView alone.
+class RowBytes {
+ public:
+  static constexpr size_t kInline = 32;
+
+  RowBytes() = default;
+  RowBytes(const RowBytes& o) { append(o.data(), o.size()); }
+  RowBytes(RowBytes&& o) noexcept { Take(o); }
+  RowBytes& operator=(const RowBytes& o) {
+    if (this != &o) assign(o.data(), o.size());
+    return *this;
+  }
+  RowBytes& operator=(RowBytes&& o) noexcept {
+    if (this != &o) {
+      Free();
+      Take(o);
+    }
+    return *this;
+  }
+  ~RowBytes() { Free(); }
+
+  // Refers to `n` bytes at `p` without copying them.
+  void SetView(const uint8_t* p, size_t n) {
+    Free();
+    view_ = p;
+    size_ = static_cast<uint32_t>(n);
+    mode_ = kViewMode;
+  }
+  bool is_view() const { return mode_ == kViewMode; }
+  size_t heap_bytes() const { return mode_ == kHeapMode ? heap_.cap : 0; }
+
+  const uint8_t* data() const {
+    return mode_ == kInlineMode ? inline_
+           : mode_ == kHeapMode ? heap_.ptr
+                                : view_;
+  }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  size_t capacity() const {
+    return mode_ == kHeapMode     ? heap_.cap
+           : mode_ == kInlineMode ? kInline
+                                  : size_;
+  }
+  const uint8_t* begin() const { return data(); }
+  const uint8_t* end() const { return data() + size_; }
+
+  void reserve(size_t n) {
+    if (mode_ != kViewMode && n <= capacity()) return;
+    Grow(std::max(n, size_t{size_}));
+  }
+  void clear() {
+    if (mode_ == kViewMode) mode_ = kInlineMode;
+    size_ = 0;
+  }
+  void push_back(uint8_t b) { append(&b, 1); }
+  void append(const uint8_t* p, size_t n) {
+    if (mode_ == kViewMode || size_ + n > capacity()) {
+      Grow(std::max(size_ + n, 2 * size_t{size_}));
+    }
+    std::memcpy(mutable_data() + size_, p, n);
+    size_ += static_cast<uint32_t>(n);
+  }
+  void assign(const uint8_t* p, size_t n) {
+    if (mode_ == kViewMode) mode_ = kInlineMode;
+    size_ = 0;
+    append(p, n);
+  }
+
+ private:
+  enum Mode : uint8_t { kInlineMode, kHeapMode, kViewMode };
+
+  uint8_t* mutable_data() { return mode_ == kInlineMode ? inline_ : heap_.ptr; }
+  // Owns at least `n` bytes of room, keeping the current bytes.
+  void Grow(size_t n) {
+    if (n <= kInline && mode_ == kViewMode) {
+      const uint8_t* p = view_;
+      std::memmove(inline_, p, size_);
+      mode_ = kInlineMode;
+      return;
+    }
+    auto* p = new uint8_t[n];
+    if (size_ > 0) std::memcpy(p, data(), size_);
+    Free();
+    heap_.ptr = p;
+    heap_.cap = n;
+    mode_ = kHeapMode;
+  }
+  void Free() {
+    if (mode_ == kHeapMode) delete[] heap_.ptr;
+    mode_ = kInlineMode;
+  }
+  void Take(RowBytes& o) {
+    if (o.mode_ == kHeapMode) {
+      heap_ = o.heap_;
+      size_ = o.size_;
+      mode_ = kHeapMode;
+      o.mode_ = kInlineMode;
+      o.size_ = 0;
+    } else {
+      size_ = 0;
+      mode_ = kInlineMode;
+      append(o.data(), o.size());
+    }
+  }
+
+  union {
+    uint8_t inline_[kInline];
+    struct {
+      uint8_t* ptr;
+      size_t cap;
+    } heap_;
+    const uint8_t* view_;
+  };
+  uint32_t size_ = 0;
+  Mode mode_ = kInlineMode;
+};
+
+}  // namespace row_internal
+
 class Row {
  public:
   // Small rows (the usual case for narrow products) need no allocation.
-  static constexpr size_t kInlineBytes = 32;
+  static constexpr size_t kInlineBytes = row_internal::RowBytes::kInline;
 
   class Iterator {
    public:
@@ -142,6 +267,15 @@ class Row {
   Row(std::initializer_list<Value> values);
   explicit Row(const std::vector<Value>& values);
 
+  // A row that refers to the `n` bytes at `p` (a canonical encoding, such
+  // as another row's bytes()) without copying them; valid while they live
+  // unchanged. A copy or move of it owns its bytes again. Batches keep
+  // their rows in one byte arena and hand out such views (engine/column.h).
+  static Row View(const uint8_t* p, size_t n) { return Row(ViewTag{}, p, n); }
+  // Makes this row such a view.
+  void SetView(const uint8_t* p, size_t n) { bytes_.SetView(p, n); }
+  bool is_view() const { return bytes_.is_view(); }
+
   // Reads a row from bytes of unknown origin (a store record, a message):
   // DataLoss naming `where` and the byte offset if they are not a
   // canonical encoding.
@@ -169,12 +303,10 @@ class Row {
   void AppendString(absl::string_view s);
   void AppendTimestamp(TimestampMicros t) { AppendInt(0x50, t.micros); }
   void push_back(const Value& v);
-  void push_back(Datum d) {
-    bytes_.insert(bytes_.end(), d.data(), d.data() + d.EncodedSize());
-  }
+  void push_back(Datum d) { bytes_.append(d.data(), d.EncodedSize()); }
   // Appends every value of `other`.
   void Extend(const Row& other) {
-    bytes_.insert(bytes_.end(), other.bytes_.begin(), other.bytes_.end());
+    bytes_.append(other.bytes_.data(), other.bytes_.size());
   }
   void clear() { bytes_.clear(); }
   // Reserves room for `bytes` encoded bytes.
@@ -184,10 +316,8 @@ class Row {
     return absl::string_view(reinterpret_cast<const char*>(bytes_.data()),
                              bytes_.size());
   }
-  // Bytes held on the heap (0 when inline).
-  size_t HeapBytes() const {
-    return bytes_.size() > kInlineBytes ? bytes_.capacity() : 0;
-  }
+  // Bytes held on the heap (0 when inline or a view).
+  size_t HeapBytes() const { return bytes_.heap_bytes(); }
   std::vector<Value> ToValues() const;
 
   // XXH3 of the bytes: the same in every process and run, so it can decide
@@ -213,8 +343,10 @@ class Row {
   }
 
  private:
+  struct ViewTag {};
+  Row(ViewTag, const uint8_t* p, size_t n) { bytes_.SetView(p, n); }
   void AppendInt(uint8_t type_tag, int64_t i);
-  absl::InlinedVector<uint8_t, kInlineBytes> bytes_;
+  row_internal::RowBytes bytes_;
 };
 
 std::string RowDebugString(const Row& row);

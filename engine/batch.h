@@ -4,7 +4,8 @@
 //   builder.Push(1, Unit{}, 0, +1);            // sorted by (key, val, time)
 //   auto batch = builder.Build({lower, upper, since});
 //
-// Layout: sorted `keys`; `key_offsets[i]..key_offsets[i+1]` index the values
+// Layout: sorted `keys` (a Column: packed rows live in one byte arena per
+// column, engine/column.h); `key_offsets[i]..key_offsets[i+1]` index the values
 // of key i in sorted `vals`; `val_offsets[j]..val_offsets[j+1]` index that
 // value's `(times, diffs)` run, read through `Updates(j)`: an empty stored
 // range means the value has exactly one update, equal to the last stored
@@ -35,6 +36,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "engine/antichain.h"
 #include "engine/check.h"
+#include "engine/column.h"
 #include "engine/difference.h"
 #include "engine/update.h"
 
@@ -56,9 +58,9 @@ struct Batch {
 
   using Offset = uint32_t;
 
-  std::vector<K> keys;
+  Column<K> keys;
   std::vector<Offset> key_offsets = {0};
-  std::vector<V> vals;
+  Column<V> vals;
   std::vector<Offset> val_offsets = {0};
   std::vector<T> times;  // uncoded form (empty when coded)
   std::vector<R> diffs;
@@ -92,7 +94,7 @@ struct Batch {
   bool empty() const { return updates == 0; }
   // Bytes allocated by the columns (capacity, not just size).
   size_t Bytes() const {
-    return keys.capacity() * sizeof(K) + vals.capacity() * sizeof(V) +
+    return keys.Bytes() + vals.Bytes() +
            (key_offsets.capacity() + val_offsets.capacity()) * sizeof(Offset) +
            times.capacity() * sizeof(T) + diffs.capacity() * sizeof(R) +
            codes.capacity() + codes16.capacity() * 2 +
@@ -117,6 +119,12 @@ class BatchBuilder {
     batch_->vals.reserve(updates);
     batch_->val_offsets.reserve(updates + 1);
     reserve_ = updates;
+  }
+  // Reserves room for merging `a` and `b`.
+  void ReserveFor(const B& a, const B& b) {
+    Reserve(a.size() + b.size());
+    batch_->keys.ReserveFor(a.keys, b.keys);
+    batch_->vals.ReserveFor(a.vals, b.vals);
   }
 
   // REQUIRES: (key, val, time) strictly greater than the previous push.
@@ -154,7 +162,8 @@ class BatchBuilder {
     auto fit = [](auto& v) {
       if (v.capacity() > v.size() + v.size() / 16 + 16) v.shrink_to_fit();
     };
-    fit(b.vals);
+    b.keys.Fit();
+    b.vals.Fit();
     fit(b.val_offsets);
     fit(b.times);
     fit(b.diffs);
@@ -321,7 +330,7 @@ class Merger {
 
   Merger(Ptr a, Ptr b, Antichain<T> since)
       : a_(std::move(a)), b_(std::move(b)), since_(std::move(since)) {
-    builder_.Reserve(a_->size() + b_->size());
+    builder_.ReserveFor(*a_, *b_);
   }
 
   // Spends up to `*fuel` units of work; returns true once the merge is done.
@@ -366,21 +375,25 @@ class Merger {
     int64_t work = 1;
     while (va < va_end || vb < vb_end) {
       run_.clear();
-      const V* val;
+      const Bt* from;  // the batch and index of the value pushed
+      size_t at;
       if (vb == vb_end || (va < va_end && x.vals[va] < y->vals[vb])) {
-        val = &x.vals[va];
+        from = &x;
+        at = va;
         AppendRun(x, va++);
       } else if (va == va_end || y->vals[vb] < x.vals[va]) {
-        val = &y->vals[vb];
+        from = y;
+        at = vb;
         AppendRun(*y, vb++);
       } else {
-        val = &x.vals[va];
+        from = &x;
+        at = va;
         AppendRun(x, va++);
         AppendRun(*y, vb++);
       }
       work += static_cast<int64_t>(run_.size());
       ConsolidatePairs(run_);  // sort by time, sum, drop zeros
-      builder_.PushRun(key, *val, run_);
+      builder_.PushRun(key, from->vals[at], run_);
     }
     return work;
   }

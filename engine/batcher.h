@@ -183,15 +183,9 @@ class Batcher {
     }
   };
 
-  // -1, 0 or 1 as a is before, with or after b.
   template <class X>
   static int Order(const X& a, const X& b) {
-    if constexpr (std::three_way_comparable<X, std::weak_ordering>) {
-      const auto c = a <=> b;
-      return c < 0 ? -1 : (c > 0 ? 1 : 0);
-    } else {
-      return a < b ? -1 : (b < a ? 1 : 0);
-    }
+    return OrderOf(a, b);
   }
   static int Compare(const Entry& a, const Entry& b) {
     if constexpr (HasSortPrefix<K>) {

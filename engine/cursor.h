@@ -29,16 +29,20 @@ class TraceCursor {
 
   void Add(Ptr batch, bool negate = false) {
     if (batch == nullptr || batch->empty()) return;
-    parts_.push_back(Part{std::move(batch), negate, 0, 0, false});
+    parts_.push_back(Part{std::move(batch), negate});
     parts_.back().val = parts_.back().batch->key_offsets[0];
     Refresh();
   }
 
-  bool KeyValid() const { return key_ != nullptr; }
-  const K& Key() const { return *key_; }
+  bool KeyValid() const { return key_part_ >= 0; }
+  // Valid until the cursor steps or seeks to another key.
+  const K& Key() const {
+    const Part& p = parts_[key_part_];
+    return *p.batch->keys.Bind(p.key, &key_slot_);
+  }
   void StepKey() {
     for (Part& p : parts_) {
-      if (AtKey(p)) {
+      if (p.at_key) {
         ++p.key;
         if (p.key < p.batch->keys.size()) p.val = p.batch->key_offsets[p.key];
       }
@@ -53,8 +57,7 @@ class TraceCursor {
       if (!p.sought) {
         // A fresh cursor: one binary search over the whole batch.
         p.sought = true;
-        p.key = std::lower_bound(keys.begin() + p.key, keys.end(), key) -
-                keys.begin();
+        p.key = LowerBound(keys, p.key, keys.size(), key);
       } else {
         // Later seeks move forward a little: gallop, then binary search.
         size_t step = 1, lo = p.key, hi = p.key + 1;
@@ -63,19 +66,22 @@ class TraceCursor {
           step <<= 1;
           hi = std::min(keys.size(), hi + step);
         }
-        p.key = std::lower_bound(keys.begin() + lo, keys.begin() + hi, key) -
-                keys.begin();
+        p.key = LowerBound(keys, lo, hi, key);
       }
       if (p.key < keys.size()) p.val = p.batch->key_offsets[p.key];
     }
     Refresh();
   }
 
-  bool ValValid() const { return val_ != nullptr; }
-  const V& Val() const { return *val_; }
+  bool ValValid() const { return val_part_ >= 0; }
+  // Valid until the cursor steps to another value or key.
+  const V& Val() const {
+    const Part& p = parts_[val_part_];
+    return *p.batch->vals.Bind(p.val, &val_slot_);
+  }
   void StepVal() {
     for (Part& p : parts_) {
-      if (AtVal(p)) ++p.val;
+      if (p.at_val) ++p.val;
     }
     RefreshVal();
   }
@@ -83,7 +89,7 @@ class TraceCursor {
   template <class F>
   void MapTimes(F&& f) const {
     for (const Part& p : parts_) {
-      if (!AtVal(p)) continue;
+      if (!p.at_val) continue;
       const auto& b = *p.batch;
       auto [lo, hi] = b.Updates(p.val);
       for (size_t i = lo; i < hi; ++i) {
@@ -110,47 +116,77 @@ class TraceCursor {
   struct Part {
     Ptr batch;
     bool negate;
-    size_t key;
-    size_t val;
-    bool sought;  // a SeekKey has positioned this part before
+    size_t key = 0;
+    size_t val = 0;
+    bool sought = false;  // a SeekKey has positioned this part before
+    bool at_key = false;  // its key is the cursor's key
+    bool at_val = false;  // ... and its value the cursor's value
   };
 
-  bool AtKey(const Part& p) const {
-    return key_ != nullptr && p.key < p.batch->keys.size() &&
-           p.batch->keys[p.key] == *key_;
-  }
-  bool AtVal(const Part& p) const {
-    return AtKey(p) && val_ != nullptr &&
-           p.val < p.batch->key_offsets[p.key + 1] &&
-           p.batch->vals[p.val] == *val_;
+  template <class Col, class X>
+  static size_t LowerBound(const Col& col, size_t lo, size_t hi, const X& x) {
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (col[mid] < x) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
   }
 
+  // Finds the least key over the parts and marks the parts holding it.
   void Refresh() {
-    key_ = nullptr;
-    for (const Part& p : parts_) {
-      if (p.key < p.batch->keys.size() &&
-          (key_ == nullptr || p.batch->keys[p.key] < *key_)) {
-        key_ = &p.batch->keys[p.key];
+    key_part_ = -1;
+    for (size_t i = 0; i < parts_.size(); ++i) {
+      Part& p = parts_[i];
+      p.at_key = p.key < p.batch->keys.size();
+      if (!p.at_key) continue;
+      if (key_part_ < 0) {
+        key_part_ = static_cast<int>(i);
+        continue;
+      }
+      const Part& best = parts_[key_part_];
+      const int order =
+          OrderOf<K>(p.batch->keys[p.key], best.batch->keys[best.key]);
+      if (order < 0) {
+        for (size_t j = 0; j < i; ++j) parts_[j].at_key = false;
+        key_part_ = static_cast<int>(i);
+      } else if (order > 0) {
+        p.at_key = false;
       }
     }
     RefreshVal();
   }
+  // Finds the least value of the current key and marks the parts holding it.
   void RefreshVal() {
-    val_ = nullptr;
-    if (key_ == nullptr) return;
-    for (const Part& p : parts_) {
-      if (!(p.key < p.batch->keys.size() && p.batch->keys[p.key] == *key_))
+    val_part_ = -1;
+    for (size_t i = 0; i < parts_.size(); ++i) {
+      Part& p = parts_[i];
+      p.at_val = p.at_key && p.val < p.batch->key_offsets[p.key + 1];
+      if (!p.at_val) continue;
+      if (val_part_ < 0) {
+        val_part_ = static_cast<int>(i);
         continue;
-      if (p.val < p.batch->key_offsets[p.key + 1] &&
-          (val_ == nullptr || p.batch->vals[p.val] < *val_)) {
-        val_ = &p.batch->vals[p.val];
+      }
+      const Part& best = parts_[val_part_];
+      const int order =
+          OrderOf<V>(p.batch->vals[p.val], best.batch->vals[best.val]);
+      if (order < 0) {
+        for (size_t j = 0; j < i; ++j) parts_[j].at_val = false;
+        val_part_ = static_cast<int>(i);
+      } else if (order > 0) {
+        p.at_val = false;
       }
     }
   }
 
   std::vector<Part> parts_;
-  const K* key_ = nullptr;
-  const V* val_ = nullptr;
+  int key_part_ = -1;  // a part at the current key, or -1 when none
+  int val_part_ = -1;
+  mutable typename Column<K>::Slot key_slot_;
+  mutable typename Column<V>::Slot val_slot_;
 };
 
 }  // namespace diffmesh

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/batch.h"
+#include "engine/column.h"
+#include "engine/cursor.h"
 #include "engine/stable_hash.h"
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
@@ -230,6 +233,120 @@ TEST(RowTest, EncodingIsCompact) {
   EXPECT_LE(flight.bytes().size(), Row::kInlineBytes);
   EXPECT_EQ(flight.HeapBytes(), 0u);
   EXPECT_LE(sizeof(Row), 40u);
+}
+
+TEST(RowTest, ViewsReferToBytesAndCopiesOwnThem) {
+  Row wide{Value(std::string(100, 'w')), Value(int64_t{42})};
+  Row narrow{Value("ORD"), Value(int64_t{7})};
+  for (const Row* original : {&wide, &narrow}) {
+    std::string bytes(original->bytes());
+    Row view =
+        Row::View(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    EXPECT_TRUE(view.is_view());
+    EXPECT_EQ(view.bytes().data(), bytes.data());  // no copy
+    EXPECT_EQ(view, *original);
+    EXPECT_EQ(view.HeapBytes(), 0u);
+    Row copy = view;  // owns its bytes
+    Row moved = std::move(view);
+    EXPECT_FALSE(copy.is_view());
+    EXPECT_FALSE(moved.is_view());
+    bytes.assign(bytes.size(), '\0');  // the viewed bytes change...
+    EXPECT_EQ(copy, *original);        // ...the copies do not
+    EXPECT_EQ(moved, *original);
+    // Appending to a view first takes its bytes.
+    Row grown =
+        Row::View(reinterpret_cast<const uint8_t*>(original->bytes().data()),
+                  original->bytes().size());
+    grown.AppendInt64(5);
+    EXPECT_FALSE(grown.is_view());
+    EXPECT_EQ(grown.size(), original->size() + 1);
+    EXPECT_EQ(grown[grown.size() - 1].as_int64(), 5);
+    EXPECT_EQ(*original, Row(original->ToValues()));  // untouched
+  }
+}
+
+TEST(RowTest, ABatchColumnKeepsRowsInOneArena) {
+  std::mt19937_64 rng(5);
+  std::vector<Row> rows;
+  for (int i = 0; i < 500; ++i) rows.emplace_back(RandomValues(rng));
+  rows.push_back(Row{Value(std::string(300, 'x'))});  // beyond inline
+  rows.push_back(Row{});                              // empty row
+  std::sort(rows.begin(), rows.end());
+  Column<Row> column;
+  size_t bytes = 0;
+  for (const Row& r : rows) {
+    column.push_back(r);
+    bytes += r.bytes().size();
+  }
+  ASSERT_EQ(column.size(), rows.size());
+  EXPECT_EQ(column.ToVector(), rows);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    Row view = column[i];
+    EXPECT_TRUE(view.is_view());
+    EXPECT_EQ(view, rows[i]);
+    Row slot;
+    EXPECT_EQ(*column.Bind(i, &slot), rows[i]);
+  }
+  column.Fit();
+  // The arena plus one offset per row: no per-row object.
+  EXPECT_LE(column.Bytes(), bytes + 4 * rows.size() + bytes / 16 + 64);
+  EXPECT_LT(column.Bytes(), rows.size() * sizeof(Row));
+}
+
+TEST(RowTest, BatchesOfRowsMergeAndReadThroughCursors) {
+  // Two batches of (Row key, Row value) updates merged by a Merger and read
+  // by a cursor over both agree with a sorted, summed list of the updates.
+  std::mt19937_64 rng(8);
+  using B = BatchBuilder<Row, Row, uint64_t, int64_t>;
+  std::vector<std::tuple<Row, Row, uint64_t, int64_t>> all;
+  auto build = [&](uint64_t time) {
+    std::vector<std::tuple<Row, Row, uint64_t, int64_t>> ups;
+    for (int i = 0; i < 300; ++i) {
+      Row key{Value(static_cast<int64_t>(rng() % 40)),
+              Value(std::string(rng() % 50, 'k'))};
+      Row val{Value(static_cast<int64_t>(rng() % 5))};
+      ups.emplace_back(key, val, time, 1);
+    }
+    std::sort(ups.begin(), ups.end());
+    B builder;
+    for (size_t i = 0; i < ups.size(); ++i) {
+      auto& [k, v, t, r] = ups[i];
+      if (i + 1 < ups.size() && std::get<0>(ups[i + 1]) == k &&
+          std::get<1>(ups[i + 1]) == v) {
+        std::get<3>(ups[i + 1]) += r;
+        continue;
+      }
+      builder.Push(k, v, t, r);
+      all.emplace_back(k, v, t, r);
+    }
+    return builder.Build({Antichain<uint64_t>(time),
+                          Antichain<uint64_t>(time + 1),
+                          Antichain<uint64_t>(uint64_t{0})});
+  };
+  auto first = build(0);
+  auto second = build(1);
+  std::sort(all.begin(), all.end());
+  auto read = [](TraceCursor<Row, Row, uint64_t, int64_t>& c) {
+    std::vector<std::tuple<Row, Row, uint64_t, int64_t>> out;
+    for (; c.KeyValid(); c.StepKey()) {
+      c.MapKeyUpdates([&](const Row& v, uint64_t t, int64_t r) {
+        out.emplace_back(c.Key(), v, t, r);
+      });
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  TraceCursor<Row, Row, uint64_t, int64_t> both;
+  both.Add(first);
+  both.Add(second);
+  EXPECT_EQ(read(both), all);
+  Merger<Row, Row, uint64_t, int64_t> merger(first, second,
+                                             Antichain<uint64_t>(uint64_t{0}));
+  int64_t fuel = 1 << 20;
+  ASSERT_TRUE(merger.Work(&fuel));
+  TraceCursor<Row, Row, uint64_t, int64_t> merged;
+  merged.Add(merger.Finish());
+  EXPECT_EQ(read(merged), all);
 }
 
 TEST(RowTest, FromBytesRoundTripsAndRefusesBadEncodings) {

@@ -57,9 +57,9 @@ TEST(ConsolidateTest, SumsEqualPairsAndDropsZeros) {
 TEST(BatchTest, BuilderLaysOutColumns) {
   Ptr b = Build({{1, 10, 0, 1}, {1, 10, 2, -1}, {1, 11, 1, 1}, {4, 10, 0, 3}},
                 0, 3);
-  EXPECT_EQ(b->keys, (std::vector<uint32_t>{1, 4}));
+  EXPECT_EQ(b->keys.ToVector(), (std::vector<uint32_t>{1, 4}));
   EXPECT_EQ(b->key_offsets, (std::vector<uint32_t>{0, 2, 3}));
-  EXPECT_EQ(b->vals, (std::vector<uint32_t>{10, 11, 10}));
+  EXPECT_EQ(b->vals.ToVector(), (std::vector<uint32_t>{10, 11, 10}));
   EXPECT_EQ(b->val_offsets, (std::vector<uint32_t>{0, 2, 3, 4}));
   EXPECT_EQ(b->times, (std::vector<uint64_t>{0, 2, 1, 0}));
   EXPECT_EQ(b->size(), 4u);
@@ -145,14 +145,14 @@ TEST(BatcherTest, SealsOnlyTimesNotBeyondUpper) {
   batcher.Push(4, 1, 1, -1);  // cancels
   Antichain<uint64_t> lower;
   auto first = batcher.Seal(Antichain<uint64_t>(2), &lower);
-  EXPECT_EQ(first->keys, (std::vector<uint32_t>{3}));
+  EXPECT_EQ(first->keys.ToVector(), (std::vector<uint32_t>{3}));
   EXPECT_EQ(first->diffs, (std::vector<int64_t>{2}));
   EXPECT_EQ(lower, Antichain<uint64_t>(0));
   EXPECT_EQ(first->description.lower, Antichain<uint64_t>(0));
   EXPECT_EQ(batcher.pending(), 1u);
   EXPECT_EQ(batcher.PendingFrontier(), Antichain<uint64_t>(2));
   auto second = batcher.Seal(Antichain<uint64_t>(3), &lower);
-  EXPECT_EQ(second->keys, (std::vector<uint32_t>{5}));
+  EXPECT_EQ(second->keys.ToVector(), (std::vector<uint32_t>{5}));
   EXPECT_EQ(second->description.lower, Antichain<uint64_t>(2));
   EXPECT_EQ(batcher.pending(), 0u);
 }
