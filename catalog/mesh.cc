@@ -1,49 +1,17 @@
 #include "catalog/mesh.h"
 
 #include <algorithm>
-#include <cctype>
-#include <limits>
 #include <mutex>
 #include <type_traits>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "catalog/publish_rules.h"
 #include "engine/graph.h"
-#include "engine/stable_hash.h"
 #include "engine/status_macros.h"
-#include "operators/distinct.h"
-#include "operators/flat_map.h"
 #include "operators/inspect.h"
-#include "operators/map.h"
-#include "operators/transitive_closure.h"
 
 namespace diffmesh {
 namespace {
-
-template <class K>
-void AddCount(std::map<K, int64_t>* m, const K& key, int64_t diff) {
-  int64_t& slot = (*m)[key];
-  slot += diff;
-  if (slot == 0) m->erase(key);
-}
-
-std::set<std::string> SearchTokens(const ProductDescriptor& d) {
-  std::set<std::string> tokens;
-  tokens.insert(absl::AsciiStrToLower(d.id));
-  AddSearchWords(d.id, &tokens);
-  AddSearchWords(d.description, &tokens);
-  for (const std::string& tag : d.tags) {
-    tokens.insert(absl::AsciiStrToLower(tag));
-    AddSearchWords(tag, &tokens);
-  }
-  for (const Field& f : d.schema.fields()) {
-    tokens.insert(absl::AsciiStrToLower(f.name));
-    AddSearchWords(f.name, &tokens);
-  }
-  return tokens;
-}
 
 void MergeReport(const RefreshReport& from, RefreshReport* into) {
   into->rows_inserted += from.rows_inserted;
@@ -63,8 +31,6 @@ Mesh::Mesh(Worker& worker, MeshOptions options)
     : worker_(worker), options_(options) {}
 
 Mesh::~Mesh() {
-  // The dataflows (and their captures) outlive the mesh; the taps do not.
-  for (auto& [id, p] : products_) p.taps->clear();
   // A worker still waiting for worker 0 to agree on a call would wait for
   // ever: it gets an error instead.
   if (feeder() && worker_.peers() > 1) group_->agreement.FeederLeft();
@@ -139,62 +105,24 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
   }
   mesh->products_graph_ = &worker.NewDataflow("mesh.products");
   mesh->catalog_graph_ = &worker.NewDataflow("mesh.catalog");
-  mesh->BuildCatalogDataflow();
+  // The dataflows outlive the mesh inside the worker; a group the mesh
+  // owns lives as long as they do.
+  mesh->catalog_ =
+      CatalogFlow(*mesh->catalog_graph_, mesh->feeder(), &mesh->group_->mu,
+                  mesh->group_->history.get(), mesh->own_group_);
+  Mesh* m = mesh.get();
+  mesh->live_ = std::make_unique<LiveDataflows>(
+      worker, mesh->products_graph_,
+      LiveDataflows::Hooks{
+          .active =
+              [m](const std::string& id) {
+                auto it = m->products_.find(id);
+                return it != m->products_.end() && it->second.active;
+              },
+          .stopped = [m](const std::string& id) { m->Stopped(id); }});
   absl::Status restored = mesh->Restore();
   if (!restored.ok()) return restored;
   return mesh;
-}
-
-void Mesh::BuildCatalogDataflow() {
-  Graph& g = *catalog_graph_;
-  MeshGroup* group = group_;
-  // The dataflows outlive the mesh inside the worker; a group the mesh
-  // owns lives as long as they do.
-  std::shared_ptr<MeshGroup> keep = own_group_;
-  auto [catalog_in, catalog] = NewInput<ProductDescriptor>(g);
-  catalog_in_ = std::move(catalog_in);
-  auto watched_catalog =
-      Inspect(catalog,
-              [group, keep](const ProductDescriptor& d, uint64_t t, int64_t r) {
-                std::lock_guard<std::mutex> lock(group->mu);
-                group->history->AddDescriptor(d, t, r);
-              });
-  probes_.push_back(ProbeStream(watched_catalog.stream));
-
-  auto tokens = Distinct(FlatMap(catalog, [](const ProductDescriptor& d) {
-    std::vector<std::pair<std::string, std::string>> out;
-    for (const std::string& token : SearchTokens(d)) {
-      out.emplace_back(token, d.id);
-    }
-    return out;
-  }));
-  auto watched_tokens = Inspect(
-      tokens, [group, keep](const std::pair<std::string, std::string>& p,
-                            uint64_t t, int64_t r) {
-        std::lock_guard<std::mutex> lock(group->mu);
-        group->history->AddToken(p, t, r);
-      });
-  probes_.push_back(ProbeStream(watched_tokens.stream));
-
-  auto [lineage_in, edges] = NewInput<LineageEdge>(g);
-  lineage_in_ = std::move(lineage_in);
-  auto watched_edges = Inspect(
-      edges, [group, keep](const LineageEdge& e, uint64_t t, int64_t r) {
-        std::lock_guard<std::mutex> lock(group->mu);
-        group->history->AddEdge(e, t, r);
-      });
-  probes_.push_back(ProbeStream(watched_edges.stream));
-
-  auto pairs = Map(edges, [](const LineageEdge& e) {
-    return std::pair<ColumnRef, ColumnRef>(e.from, e.to);
-  });
-  auto closure = Inspect(TransitiveClosure(pairs),
-                         [group, keep](const std::pair<ColumnRef, ColumnRef>& p,
-                                       uint64_t t, int64_t r) {
-                           std::lock_guard<std::mutex> lock(group->mu);
-                           group->history->AddReach(p, t, r);
-                         });
-  probes_.push_back(ProbeStream(closure.stream));
 }
 
 namespace {
@@ -252,16 +180,11 @@ absl::Status Mesh::Restore() {
     }
     versions_[sp.descriptor.VersionedId()] = std::move(sp);
   }
-  if (feeder()) {
-    for (const auto& [id, p] : products_) {
-      if (!p.active) continue;
-      catalog_in_.Insert(p.active->descriptor);
-      for (const LineageEdge& e : p.active->edges) lineage_in_.Insert(e);
-    }
+  for (const auto& [id, p] : products_) {
+    if (p.active) catalog_.Insert(p.active->descriptor, p.active->edges);
   }
   // Restored entries sit at time 0; the mesh goes on where it stopped.
-  catalog_in_.AdvanceTo(time_);
-  lineage_in_.AdvanceTo(time_);
+  catalog_.AdvanceTo(time_);
   return absl::OkStatus();
 }
 
@@ -270,7 +193,7 @@ RowCollection Mesh::Capture(const std::string& id, const RowCollection& rows,
   Product& product = products_[id];
   product.captured = true;
   product.rows_port = rows.stream.port;
-  std::shared_ptr<std::vector<Tap*>> taps = product.taps;
+  LiveDataflows::TapList taps = live_->Feeds(id);
   MeshGroup* group = group_;
   // The dataflows outlive the mesh inside the worker; a group the mesh
   // owns lives as long as they do.
@@ -291,13 +214,13 @@ RowCollection Mesh::Capture(const std::string& id, const RowCollection& rows,
         }
         // Dataflows added since read the product's changes here, at their
         // own times (a tap's input is never ahead of them: see AdvanceTaps).
-        for (Tap* tap : *taps) {
+        for (LiveDataflows::Tap* tap : *taps) {
           for (const auto& [row, t, r] : batch) tap->input.UpdateAt(row, t, r);
         }
       });
-  product.graph = rows.graph();
-  product.capture_probe = ProbeFrontier(watched.stream);
-  probes_.push_back(product.capture_probe);
+  Probe<uint64_t> capture = ProbeFrontier(watched.stream);
+  probes_.push_back(capture);
+  live_->Captured(id, rows.graph(), std::move(capture));
   products_[id].through = watched;
   if (quarantine) CaptureQuarantine(id, *quarantine);
   return watched;
@@ -496,7 +419,7 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
   const std::string vid = descriptor.VersionedId();
   Product& p = products_[id];
   Graph* graph = table.rows().graph();
-  if (!p.captured && graph != products_graph_ && graph != live_graph_) {
+  if (!p.captured && graph != products_graph_ && graph != live_->current()) {
     return absl::InvalidArgumentError(absl::StrCat(
         what,
         ": the table is not built from this mesh's products of this time "
@@ -532,14 +455,8 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
           return options_.store->PutProducts(put);
         }));
     if (replaced) versions_[replaced->descriptor.VersionedId()] = *replaced;
-    if (feeder()) {
-      if (p.active) {
-        catalog_in_.Remove(p.active->descriptor);
-        for (const LineageEdge& e : p.active->edges) lineage_in_.Remove(e);
-      }
-      catalog_in_.Insert(descriptor);
-      for (const LineageEdge& e : edges) lineage_in_.Insert(e);
-    }
+    if (p.active) catalog_.Remove(p.active->descriptor, p.active->edges);
+    catalog_.Insert(descriptor, edges);
     versions_[vid] = next;
     p.active = next;
   }
@@ -563,118 +480,38 @@ absl::StatusOr<Table> Mesh::Use(const std::string& id) {
   if (!products_graph_->sealed()) {
     return Table::FromProduct(id, *p.through, schema);
   }
-  if (live_graph_ == nullptr) {
-    // Every worker makes the same calls, so every worker adds the same
-    // dataflow here.
-    live_graph_ =
-        &worker_.NewDataflow(absl::StrCat("mesh.live.", ++live_graphs_));
-  }
-  auto [input, rows] = NewInput<Row>(*live_graph_);
-  Tap& tap = taps_.emplace_back();
-  tap.upstream = id;
-  tap.input = std::move(input);
-  tap.graph = live_graph_;
-  tap.input.AdvanceTo(time_);
-  if (feeder()) {
-    // The rows as of the last closed time; the capture feeds the changes
-    // from this time on.
+  // Every worker makes the same calls, so every worker adds the same
+  // dataflow here.
+  RowCollection rows = live_->Use(id, time_, [&](InputHandle<Row>& input) {
+    if (!feeder()) return;
     std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
-    if (const auto& products = snapshot->parts().products) {
-      if (auto found = products->find(id); found != products->end()) {
-        found->second->rows.ForEach(
-            [&](const Row& row, int64_t n) { tap.input.Update(row, n); });
-      }
+    if (const ProductRows* found = snapshot->Find(id)) {
+      found->rows.ForEach(
+          [&](const Row& row, int64_t n) { input.Update(row, n); });
     }
-  }
-  p.taps->push_back(&tap);
+  });
   return Table::FromProduct(id, rows, schema);
 }
 
-void Mesh::MaybeStop(Graph* graph) {
-  if (graph == nullptr || graph == products_graph_ || graph == live_graph_ ||
-      std::find(stopping_.begin(), stopping_.end(), graph) != stopping_.end()) {
-    return;
-  }
-  for (const auto& [id, p] : products_) {
-    if (p.graph == graph && p.active) return;
-  }
-  for (const Tap& tap : taps_) {
-    if (tap.graph != graph && !tap.input.closed() &&
-        products_[tap.upstream].graph == graph) {
-      return;  // another dataflow reads its products
+void Mesh::Stopped(const std::string& id) {
+  Product& p = products_[id];
+  if (feeder()) {
+    // Its rows leave with it, at this time (published again, it starts
+    // afresh from Use).
+    std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
+    if (const ProductRows* found = snapshot->Find(id)) {
+      std::lock_guard<std::mutex> lock(group_->mu);
+      found->rows.ForEach([&](const Row& row, int64_t n) {
+        group_->history->AddRow(id, row, time_, -n);
+      });
+      found->quarantine.ForEach([&](const Row& row, int64_t n) {
+        group_->history->AddQuarantine(id, row, time_, -n);
+      });
     }
   }
-  std::vector<Graph*> upstream;
-  for (Tap& tap : taps_) {
-    if (tap.graph != graph) continue;
-    std::vector<Tap*>& feeding = *products_[tap.upstream].taps;
-    feeding.erase(std::remove(feeding.begin(), feeding.end(), &tap),
-                  feeding.end());
-    tap.input.Close();
-    upstream.push_back(products_[tap.upstream].graph);
-  }
-  std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
-  for (auto& entry : products_) {
-    // Not a structured binding: lambdas below capture the id (clang-14).
-    const std::string& id = entry.first;
-    Product& p = entry.second;
-    if (p.graph != graph) continue;
-    if (feeder() && snapshot->parts().products != nullptr) {
-      // Its rows leave with it, at this time (published again, it starts
-      // afresh from Use).
-      auto found = snapshot->parts().products->find(id);
-      if (found != snapshot->parts().products->end()) {
-        std::lock_guard<std::mutex> lock(group_->mu);
-        found->second->rows.ForEach([&](const Row& row, int64_t n) {
-          group_->history->AddRow(id, row, time_, -n);
-        });
-        found->second->quarantine.ForEach([&](const Row& row, int64_t n) {
-          group_->history->AddQuarantine(id, row, time_, -n);
-        });
-      }
-    }
-    p.captured = false;
-    p.rows_port = nullptr;
-    p.through.reset();
-    p.graph = nullptr;
-    p.taps->clear();
-  }
-  stopping_.push_back(graph);
-  std::erase(running_live_, graph);
-  // A retired product that only this dataflow read stops now too.
-  for (Graph* g : upstream) MaybeStop(g);
-}
-
-void Mesh::DropStopped() {
-  for (auto it = stopping_.begin(); it != stopping_.end();) {
-    Graph* graph = *it;
-    if (!graph->Complete()) {
-      ++it;
-      continue;
-    }
-    probes_.erase(std::remove_if(probes_.begin(), probes_.end(),
-                                 [&](const Probe<uint64_t>& probe) {
-                                   return probe.graph() == graph;
-                                 }),
-                  probes_.end());
-    taps_.remove_if([&](const Tap& tap) { return tap.graph == graph; });
-    worker_.DropDataflow(graph);
-    it = stopping_.erase(it);
-  }
-}
-
-bool Mesh::AdvanceTaps(uint64_t next, int* advanced) {
-  bool waiting = false;
-  for (Tap& tap : taps_) {
-    if (tap.input.closed() || !(tap.input.time() < next)) continue;
-    if (products_[tap.upstream].capture_probe.LessThan(next)) {
-      waiting = true;
-    } else {
-      tap.input.AdvanceTo(next);
-      if (advanced != nullptr) ++*advanced;
-    }
-  }
-  return waiting;
+  p.captured = false;
+  p.rows_port = nullptr;
+  p.through.reset();
 }
 
 const StoredProduct* Mesh::Newest(const std::string& id) const {
@@ -718,10 +555,7 @@ absl::Status Mesh::UpdateDescriptor(ProductDescriptor descriptor) {
         if (options_.store == nullptr) return absl::OkStatus();
         return options_.store->PutProduct(next);
       }));
-  if (feeder()) {
-    catalog_in_.Remove(now);
-    catalog_in_.Insert(descriptor);
-  }
+  catalog_.Replace(now, descriptor);
   versions_[descriptor.VersionedId()] = next;
   p.active = std::move(next);
   return absl::OkStatus();
@@ -739,15 +573,12 @@ absl::Status Mesh::Retire(const std::string& id) {
     if (options_.store == nullptr) return absl::OkStatus();
     return options_.store->PutProduct(retired);
   }));
-  if (feeder()) {
-    catalog_in_.Remove(p.active->descriptor);
-    for (const LineageEdge& e : p.active->edges) lineage_in_.Remove(e);
-  }
+  catalog_.Remove(p.active->descriptor, p.active->edges);
   versions_[retired.descriptor.VersionedId()] = retired;
   p.active.reset();
   // A product added while running takes its dataflow with it once nothing
   // else there or downstream of it is active.
-  MaybeStop(p.graph);
+  live_->MaybeStopProductOf(id);
   return absl::OkStatus();
 }
 
@@ -765,23 +596,18 @@ absl::Status Mesh::Advance() {
     DM_RETURN_IF_ERROR(Start(&ignored));
   }
   const uint64_t next = time_ + 1;
-  catalog_in_.AdvanceTo(next);
-  lineage_in_.AdvanceTo(next);
+  catalog_.AdvanceTo(next);
   sources_.AdvanceTo(next);
   // Dataflows added while the mesh runs take each product's changes of
   // this time once its capture has seen all of them.
   // A dataflow whose products were all retired in the time it was added
   // (so its rows were not in the history yet) stops now.
-  for (Graph* graph : std::vector<Graph*>(running_live_)) MaybeStop(graph);
-  if (live_graph_ != nullptr) {
-    // This time's new dataflow starts now (and takes no more operators),
-    // also when nothing was published from it.
-    running_live_.push_back(live_graph_);
-    live_graph_ = nullptr;
-    worker_.Step();
-  }
+  // This time's new dataflow starts now, also when nothing was published
+  // from it.
+  if (live_->StartTime()) worker_.Step();
   auto unfinished = [&] {
-    const bool taps_waiting = AdvanceTaps(next);
+    const bool taps_waiting = live_->AdvanceTaps(next);
+    if (catalog_.Behind(next)) return true;
     for (const auto& probe : probes_) {
       if (probe.LessThan(next)) return true;
     }
@@ -791,7 +617,7 @@ absl::Status Mesh::Advance() {
   // A single worker reports a stall when a step did nothing; a tap that
   // could advance only then is no stall.
   for (int advanced = 0; !finished; advanced = 0) {
-    AdvanceTaps(next, &advanced);
+    live_->AdvanceTaps(next, &advanced);
     if (advanced == 0) break;
     finished = worker_.StepWhile(unfinished);
   }
@@ -799,7 +625,7 @@ absl::Status Mesh::Advance() {
     return absl::InternalError(
         absl::StrCat("the mesh's dataflows stalled at time ", time_));
   }
-  DropStopped();
+  live_->DropStopped(&probes_);
   if (worker_.TakeDiffOverflow()) {
     std::lock_guard<std::mutex> lock(group_->mu);
     group_->diff_overflow = true;

@@ -95,8 +95,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "catalog/catalog_flow.h"
 #include "catalog/descriptor.h"
 #include "catalog/lineage.h"
+#include "catalog/live_dataflows.h"
 #include "catalog/mesh_history.h"
 #include "catalog/mesh_reader.h"
 #include "catalog/mesh_snapshot.h"
@@ -275,24 +277,12 @@ class Mesh {
   std::vector<MeshChange> TakeChanges();
 
  private:
-  // An input of a dataflow added while the mesh runs, fed with the changes
-  // of a product as its capture sees them (at their own times).
-  struct Tap {
-    std::string upstream;
-    InputHandle<Row> input;
-    Graph* graph = nullptr;  // the dataflow it feeds
-  };
   // Per worker: what this worker's copy of the mesh knows about a product.
   struct Product {
     std::optional<StoredProduct> active;   // nullopt once retired
     bool captured = false;                 // its rows are captured
     const void* rows_port = nullptr;       // from this stream
     std::optional<RowCollection> through;  // the rows past the capture
-    Graph* graph = nullptr;                // where its rows are computed
-    Probe<uint64_t> capture_probe;         // its capture's frontier
-    // The taps its capture feeds (shared with the capture's callback).
-    std::shared_ptr<std::vector<Tap*>> taps =
-        std::make_shared<std::vector<Tap*>>();
   };
 
   Mesh(Worker& worker, MeshOptions options);
@@ -311,7 +301,6 @@ class Mesh {
   SourceStatus StatusAsRead(const std::string& id) const;
   // Replays the sources' logs and reads their files; at the first Advance.
   absl::Status Start(RefreshReport* report);
-  void BuildCatalogDataflow();
   // Captures the product's rows into the group; returns them as they pass
   // through the capture, for the tables built on the product.
   RowCollection Capture(const std::string& id, const RowCollection& rows,
@@ -326,15 +315,10 @@ class Mesh {
   const StoredProduct* Newest(const std::string& id) const;
   // Reads see the last closed time: time() - 1.
   uint64_t ReadTime() const;
-  // Stops the dataflow `graph` (added while running) once every product
-  // it computes is retired and no other dataflow reads them: its taps
-  // close, its products' rows leave the history, and it is freed when
-  // complete (DropStopped).
-  void MaybeStop(Graph* graph);
-  void DropStopped();
-  // Advances to `next` every tap whose product's capture has passed it
-  // (counted in *advanced); returns whether some tap still waits.
-  bool AdvanceTaps(uint64_t next, int* advanced = nullptr);
+  // Product `id`, computed by a dataflow added while running that stops
+  // now (LiveDataflows), leaves: its rows leave the history at this time,
+  // and published again it is built anew on Use.
+  void Stopped(const std::string& id);
 
   Worker& worker_;
   MeshOptions options_;
@@ -346,21 +330,13 @@ class Mesh {
   uint64_t time_ = 0;
   bool started_ = false;
 
-  InputHandle<ProductDescriptor> catalog_in_;
-  InputHandle<LineageEdge> lineage_in_;
-  std::vector<Probe<uint64_t>> probes_;
+  CatalogFlow catalog_;
+  std::vector<Probe<uint64_t>> probes_;  // the captures'
 
   std::map<std::string, Product> products_;
   std::map<std::string, StoredProduct> versions_;  // by VersionedId()
   MeshSources sources_;
-  std::list<Tap> taps_;          // stable addresses, for the captures
-  Graph* live_graph_ = nullptr;  // this time's new dataflow, if any
-  int live_graphs_ = 0;
-  // Dataflows added while running that have run, not stopped yet.
-  std::vector<Graph*> running_live_;
-  // Dataflows added while running whose products are all retired: no
-  // longer fed, freed once complete (at an Advance).
-  std::vector<Graph*> stopping_;
+  std::unique_ptr<LiveDataflows> live_;
 };
 
 }  // namespace diffmesh

@@ -93,10 +93,12 @@ class MeshSnapshot {
   std::vector<DataVersion> DataVersions(const std::string& id) const;
   std::vector<Row> Quarantine(const std::string& id) const;
 
+  // The product's captured rows, or null if they are not captured in
+  // this run.
+  const ProductRows* Find(const std::string& id) const;
   const Parts& parts() const { return parts_; }
 
  private:
-  const ProductRows* Find(const std::string& id) const;
   Parts parts_;
 };
 

@@ -116,6 +116,7 @@ class BatchBuilder {
   // Reserves room for up to `updates` updates (an upper bound is fine: the
   // batch is shrunk to fit when built).
   void Reserve(size_t updates) {
+    batch_->keys.Expect(updates);
     batch_->vals.reserve(updates);
     batch_->val_offsets.reserve(updates + 1);
     reserve_ = updates;

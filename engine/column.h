@@ -21,6 +21,7 @@
 // as a batch holds fewer than 2^32 values (engine/batch.h).
 #pragma once
 
+#include <algorithm>
 #include <compare>
 #include <concepts>
 #include <cstdint>
@@ -68,6 +69,8 @@ class Column {
 
   void push_back(const X& x) { v_.push_back(x); }
   void reserve(size_t n) { v_.reserve(n); }
+  // At most `n` values will come (a hint; a vector grows as it goes).
+  void Expect(size_t) {}
   // Reserves room for merging `a` and `b` (a vector grows as it goes: a
   // merge that consolidates keeps fewer values than its inputs hold).
   void ReserveFor(const Column&, const Column&) {}
@@ -106,10 +109,17 @@ class Column<X> {
     const auto* p = reinterpret_cast<const uint8_t*>(b.data());
     DM_CHECK_MSG(bytes_.size() + b.size() < UINT32_MAX,
                  "a batch column exceeds 2^32 bytes");
+    if (bytes_.size() + b.size() > bytes_.capacity()) Grow(b.size());
     bytes_.insert(bytes_.end(), p, p + b.size());
     ends_.push_back(static_cast<uint32_t>(bytes_.size()));
   }
-  void reserve(size_t n) { ends_.reserve(n); }
+  // Room for `n` values, and the arena is sized for about `n` at the first
+  // values' average bytes (Fit trims an over-estimate).
+  void reserve(size_t n) {
+    ends_.reserve(n);
+    Expect(n);
+  }
+  void Expect(size_t n) { expect_ = n; }
   void ReserveFor(const Column& a, const Column& b) {
     ends_.reserve(a.size() + b.size());
     bytes_.reserve(a.bytes_.size() + b.bytes_.size());
@@ -134,9 +144,22 @@ class Column<X> {
 
  private:
   size_t Begin(size_t i) const { return i == 0 ? 0 : ends_[i - 1]; }
+  // Room for `n` more bytes: doubling, or, when more values are expected,
+  // the bytes they take at the average so far plus an eighth.
+  void Grow(size_t n) {
+    const size_t need = bytes_.size() + n;
+    size_t want = std::max(need, 2 * bytes_.capacity());
+    const size_t count = ends_.size() + 1;
+    if (expect_ > count) {
+      const size_t estimate = need / count * expect_;
+      want = std::max(want, estimate + estimate / 8);
+    }
+    bytes_.reserve(want);
+  }
 
   std::vector<uint8_t> bytes_;
   std::vector<uint32_t> ends_;
+  size_t expect_ = 0;  // values reserve() expects
 };
 
 }  // namespace diffmesh

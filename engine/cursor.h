@@ -10,6 +10,10 @@
 // flipped. That is how a reader subtracts batches it has not yet received
 // from a shared trace (engine/trace.h).
 //
+// Key() and Val() return references that stay valid until the cursor
+// moves to another key (value): for a column kept as a byte arena they
+// are views the cursor binds (engine/column.h); copy what must outlive that.
+//
 // Costs: SeekKey gallops forward in each batch, O(log distance) per batch;
 // every other step is O(number of batches).
 #pragma once

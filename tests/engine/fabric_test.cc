@@ -130,7 +130,9 @@ TEST(DoorbellTest, NoWakeUpIsLost) {
     seen = a.Seen();
   }
   other.join();
-  EXPECT_GE(a.sleeps() + b.sleeps(), uint64_t{2 * kRounds});
+  // Most rounds sleep (a ring that comes before its waiter looks needs no
+  // sleep, which a busy machine makes happen now and then).
+  EXPECT_GE(a.sleeps() + b.sleeps(), uint64_t{kRounds});
   EXPECT_EQ(a.late_wakeups() + b.late_wakeups(), 0u);
 }
 

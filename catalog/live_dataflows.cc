@@ -1,0 +1,128 @@
+#include "catalog/live_dataflows.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/graph.h"
+
+namespace diffmesh {
+
+LiveDataflows::LiveDataflows(Worker& worker, Graph* products_graph, Hooks hooks)
+    : worker_(worker),
+      products_graph_(products_graph),
+      hooks_(std::move(hooks)) {}
+
+LiveDataflows::~LiveDataflows() {
+  for (auto& [id, p] : products_) p.taps->clear();
+}
+
+LiveDataflows::TapList LiveDataflows::Feeds(const std::string& id) {
+  return products_[id].taps;
+}
+
+void LiveDataflows::Captured(const std::string& id, Graph* graph,
+                             Probe<uint64_t> capture) {
+  Product& p = products_[id];
+  p.graph = graph;
+  p.capture = std::move(capture);
+}
+
+RowCollection LiveDataflows::Use(
+    const std::string& id, uint64_t time,
+    const std::function<void(InputHandle<Row>&)>& load) {
+  if (current_ == nullptr) {
+    current_ = &worker_.NewDataflow(absl::StrCat("mesh.live.", ++made_));
+  }
+  auto [input, rows] = NewInput<Row>(*current_);
+  Tap& tap = taps_.emplace_back();
+  tap.upstream = id;
+  tap.input = std::move(input);
+  tap.graph = current_;
+  tap.input.AdvanceTo(time);
+  // The rows as of the last closed time; the capture feeds the changes
+  // from `time` on.
+  load(tap.input);
+  products_[id].taps->push_back(&tap);
+  return rows;
+}
+
+void LiveDataflows::MaybeStopProductOf(const std::string& id) {
+  auto it = products_.find(id);
+  if (it != products_.end()) MaybeStop(it->second.graph);
+}
+
+void LiveDataflows::MaybeStop(Graph* graph) {
+  if (graph == nullptr || graph == products_graph_ || graph == current_ ||
+      std::find(stopping_.begin(), stopping_.end(), graph) != stopping_.end()) {
+    return;
+  }
+  for (const auto& [id, p] : products_) {
+    if (p.graph == graph && hooks_.active(id)) return;
+  }
+  for (const Tap& tap : taps_) {
+    if (tap.graph != graph && !tap.input.closed() &&
+        products_[tap.upstream].graph == graph) {
+      return;  // another dataflow reads its products
+    }
+  }
+  std::vector<Graph*> upstream;
+  for (Tap& tap : taps_) {
+    if (tap.graph != graph) continue;
+    std::vector<Tap*>& feeding = *products_[tap.upstream].taps;
+    feeding.erase(std::remove(feeding.begin(), feeding.end(), &tap),
+                  feeding.end());
+    tap.input.Close();
+    upstream.push_back(products_[tap.upstream].graph);
+  }
+  for (auto& [id, p] : products_) {
+    if (p.graph != graph) continue;
+    hooks_.stopped(id);
+    p.graph = nullptr;
+    p.taps->clear();
+  }
+  stopping_.push_back(graph);
+  std::erase(running_, graph);
+  // A retired product that only this dataflow read stops now too.
+  for (Graph* g : upstream) MaybeStop(g);
+}
+
+bool LiveDataflows::StartTime() {
+  for (Graph* graph : std::vector<Graph*>(running_)) MaybeStop(graph);
+  if (current_ == nullptr) return false;
+  running_.push_back(current_);
+  current_ = nullptr;
+  return true;
+}
+
+bool LiveDataflows::AdvanceTaps(uint64_t next, int* advanced) {
+  bool waiting = false;
+  for (Tap& tap : taps_) {
+    if (tap.input.closed() || !(tap.input.time() < next)) continue;
+    if (products_[tap.upstream].capture.LessThan(next)) {
+      waiting = true;
+    } else {
+      tap.input.AdvanceTo(next);
+      if (advanced != nullptr) ++*advanced;
+    }
+  }
+  return waiting;
+}
+
+void LiveDataflows::DropStopped(std::vector<Probe<uint64_t>>* probes) {
+  for (auto it = stopping_.begin(); it != stopping_.end();) {
+    Graph* graph = *it;
+    if (!graph->Complete()) {
+      ++it;
+      continue;
+    }
+    std::erase_if(*probes, [&](const Probe<uint64_t>& probe) {
+      return probe.graph() == graph;
+    });
+    taps_.remove_if([&](const Tap& tap) { return tap.graph == graph; });
+    worker_.DropDataflow(graph);
+    it = stopping_.erase(it);
+  }
+}
+
+}  // namespace diffmesh

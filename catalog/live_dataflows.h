@@ -1,0 +1,108 @@
+// LiveDataflows: the dataflows a mesh adds while it runs (Mesh::Use after
+// the first Advance), and their stopping.
+//
+// A time in which products are used gets one new dataflow ("mesh.live.N");
+// each product used there is a tap: an input of that dataflow, loaded with
+// the product's rows as of the last closed time and from then on fed the
+// product's changes, at their own times, by the product's capture. A tap
+// advances to a time once the capture has passed it (AdvanceTaps), so the
+// new dataflow never runs ahead of what it reads.
+//
+// A dataflow stops once every product it computes is retired and no other
+// dataflow reads them: its taps close, each of its products is handed to
+// the `stopped` hook (the mesh takes its rows out of the history), a
+// retired upstream product that only it read stops too, and the dataflow is
+// freed once complete (DropStopped). Every worker makes the same calls, so
+// every worker adds and stops the same dataflows.
+//
+// Thread-safety: one worker's thread; the captures' callbacks (same
+// thread) read the tap lists.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catalog/row.h"
+#include "catalog/table.h"
+#include "engine/collection.h"
+#include "engine/input.h"
+#include "engine/probe.h"
+
+namespace diffmesh {
+
+class Graph;
+class Worker;
+
+class LiveDataflows {
+ public:
+  struct Tap {
+    std::string upstream;
+    InputHandle<Row> input;
+    Graph* graph = nullptr;  // the dataflow it feeds
+  };
+  // The taps a product's capture feeds; shared with the capture's callback.
+  using TapList = std::shared_ptr<std::vector<Tap*>>;
+  struct Hooks {
+    // Whether product `id` is active.
+    std::function<bool(const std::string&)> active;
+    // Product `id`, computed by a dataflow that stops now, leaves.
+    std::function<void(const std::string&)> stopped;
+  };
+
+  LiveDataflows(Worker& worker, Graph* products_graph, Hooks hooks);
+  // The captures outlive this (inside the worker); the taps do not.
+  ~LiveDataflows();
+  LiveDataflows(const LiveDataflows&) = delete;
+  LiveDataflows& operator=(const LiveDataflows&) = delete;
+
+  // The taps product `id`'s capture is to feed.
+  TapList Feeds(const std::string& id);
+  // Product `id` is computed in `graph`; `capture` is its capture's
+  // frontier.
+  void Captured(const std::string& id, Graph* graph, Probe<uint64_t> capture);
+  // This time's new dataflow, or null when nothing was used yet this time.
+  Graph* current() const { return current_; }
+  // A tap on product `id` in this time's new dataflow (made now if
+  // needed), at `time`; `load` puts the product's current rows in it.
+  RowCollection Use(const std::string& id, uint64_t time,
+                    const std::function<void(InputHandle<Row>&)>& load);
+  // Stops the dataflow computing product `id` if it can (see above).
+  void MaybeStopProductOf(const std::string& id);
+  // At an Advance, before it steps: a dataflow whose products were all
+  // retired in the time it was added stops; this time's new dataflow
+  // starts (it takes no more operators). Returns whether one started.
+  bool StartTime();
+  // Advances to `next` every tap whose product's capture has passed it
+  // (counted in *advanced); returns whether some tap still waits.
+  bool AdvanceTaps(uint64_t next, int* advanced = nullptr);
+  // Frees the stopped dataflows that completed, and their probes in
+  // `*probes`.
+  void DropStopped(std::vector<Probe<uint64_t>>* probes);
+
+ private:
+  struct Product {
+    Graph* graph = nullptr;  // where its rows are computed
+    Probe<uint64_t> capture;
+    TapList taps = std::make_shared<std::vector<Tap*>>();
+  };
+  void MaybeStop(Graph* graph);
+
+  Worker& worker_;
+  Graph* products_graph_;
+  Hooks hooks_;
+  std::map<std::string, Product> products_;
+  std::list<Tap> taps_;       // stable addresses, for the captures
+  Graph* current_ = nullptr;  // this time's new dataflow, if any
+  int made_ = 0;
+  // Added while running, have run, not stopped yet.
+  std::vector<Graph*> running_;
+  // Stopped: no longer fed, freed once complete.
+  std::vector<Graph*> stopping_;
+};
+
+}  // namespace diffmesh
