@@ -164,7 +164,7 @@ void Row::AppendInt(uint8_t type_tag, int64_t i) {
   buf[0] = static_cast<uint8_t>(type_tag | n);
   uint64_t raw = static_cast<uint64_t>(i);
   std::memcpy(buf + 1, &raw, 8);
-  bytes_.append(buf, 1 + n);
+  bytes_.append_from<9>(buf, 1 + n);
 }
 
 void Row::AppendDouble(double d) {
@@ -172,7 +172,7 @@ void Row::AppendDouble(double d) {
   uint8_t buf[9];
   buf[0] = 0x38;
   std::memcpy(buf + 1, &d, 8);
-  bytes_.append(buf, 9);
+  bytes_.append_from<9>(buf, 9);
 }
 
 void Row::AppendString(absl::string_view s) {

@@ -120,10 +120,16 @@ class RowBytes {
   static constexpr size_t kInline = 32;
 
   RowBytes() = default;
-  RowBytes(const RowBytes& o) { append(o.data(), o.size()); }
+  RowBytes(const RowBytes& o) { CopyFrom(o); }
   RowBytes(RowBytes&& o) noexcept { Take(o); }
   RowBytes& operator=(const RowBytes& o) {
-    if (this != &o) assign(o.data(), o.size());
+    if (this != &o) {
+      if (o.mode_ == kInlineMode && mode_ != kHeapMode) {
+        CopyFrom(o);  // no room to keep
+      } else {
+        assign(o.data(), o.size());
+      }
+    }
     return *this;
   }
   RowBytes& operator=(RowBytes&& o) noexcept {
@@ -170,11 +176,27 @@ class RowBytes {
   }
   void push_back(uint8_t b) { append(&b, 1); }
   void append(const uint8_t* p, size_t n) {
+    if (mode_ == kInlineMode && size_ + n <= kInline) {
+      std::memcpy(inline_ + size_, p, n);
+      size_ += static_cast<uint32_t>(n);
+      return;
+    }
     if (mode_ == kViewMode || size_ + n > capacity()) {
       Grow(std::max(size_ + n, 2 * size_t{size_}));
     }
     std::memcpy(mutable_data() + size_, p, n);
     size_ += static_cast<uint32_t>(n);
+  }
+  // append(p, n) where p holds kMax readable bytes (n <= kMax): inline, a
+  // fixed-size copy of all kMax.
+  template <size_t kMax>
+  void append_from(const uint8_t* p, size_t n) {
+    if (mode_ == kInlineMode && size_ + kMax <= kInline) {
+      std::memcpy(inline_ + size_, p, kMax);
+      size_ += static_cast<uint32_t>(n);
+      return;
+    }
+    append(p, n);
   }
   void assign(const uint8_t* p, size_t n) {
     if (mode_ == kViewMode) mode_ = kInlineMode;
@@ -205,6 +227,21 @@ class RowBytes {
     if (mode_ == kHeapMode) delete[] heap_.ptr;
     mode_ = kInlineMode;
   }
+  // REQUIRES: this holds no heap bytes.
+  void CopyFrom(const RowBytes& o) {
+    if (o.mode_ == kInlineMode) {
+      // The whole inline buffer: a fixed-size copy, cheaper than the
+      // exact one.
+      std::memcpy(inline_, o.inline_, kInline);
+      size_ = o.size_;
+      mode_ = kInlineMode;
+    } else {
+      size_ = 0;
+      mode_ = kInlineMode;
+      append(o.data(), o.size());
+    }
+  }
+  // REQUIRES: this holds no heap bytes.
   void Take(RowBytes& o) {
     if (o.mode_ == kHeapMode) {
       heap_ = o.heap_;
@@ -213,9 +250,7 @@ class RowBytes {
       o.mode_ = kInlineMode;
       o.size_ = 0;
     } else {
-      size_ = 0;
-      mode_ = kInlineMode;
-      append(o.data(), o.size());
+      CopyFrom(o);
     }
   }
 
