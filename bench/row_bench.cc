@@ -24,6 +24,7 @@
 #include "catalog/row.h"
 #include "catalog/source.h"
 #include "engine/batch.h"
+#include "engine/batcher.h"
 #include "engine/cursor.h"
 #include "engine/graph.h"
 #include "engine/input.h"
@@ -341,6 +342,32 @@ void BM_MergeBatches(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() *
                           static_cast<int64_t>(rows.size()));
 }
+// 1M rows pushed into a batcher (unsorted, each twice with +1 and once
+// more with -1 at a later time, so blocks cancel and merge), then sealed.
+void BM_BatcherSeal(benchmark::State& state) {
+  std::vector<Row> rows =
+      MakeRows<Row>(Flights(1'000'000, 10), state.range(0) == 1);
+  size_t sealed = 0;
+  for (auto _ : state) {
+    Batcher<Row, Unit, uint64_t, int64_t> batcher;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      batcher.Push(rows[i], Unit{}, 0, 1);
+      if (i % 2 == 0) batcher.Push(rows[i], Unit{}, 1, -1);
+    }
+    Antichain<uint64_t> lower;
+    sealed = batcher.Seal(Antichain<uint64_t>(uint64_t{2}), &lower)->size();
+    benchmark::DoNotOptimize(sealed);
+  }
+  state.counters["sealed"] = static_cast<double>(sealed);
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<int64_t>(rows.size() * 3 / 2));
+}
+BENCHMARK(BM_BatcherSeal)
+    ->ArgName("wide")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond);
+
 BENCHMARK(BM_MergeBatches)
     ->ArgName("wide")
     ->Arg(0)

@@ -22,6 +22,13 @@
 // does): entries then carry the prefixes and compare them before the
 // whole keys or values, so most comparisons are of two integers.
 //
+// A key or value type that packs into bytes (engine/column.h: catalog's
+// Row) is not held as one object per update: each block keeps the bytes of
+// its keys and values back to back in one arena, and an entry holds an
+// (offset, size) into it, so a block is two allocations however wide its
+// rows, and sorting moves small entries. Merging chains copies the bytes
+// into the output blocks' arenas.
+//
 // Invariants: sealed batches are contiguous: each batch's lower is the
 // previous batch's upper.
 #pragma once
@@ -43,6 +50,51 @@ concept HasSortPrefix = requires(const X& x) {
   { x.SortPrefix() } -> std::convertible_to<uint64_t>;
 };
 
+namespace batcher_internal {
+
+// How a batcher's block holds a key or a value: the value itself...
+template <class X>
+struct Held {
+  using Stored = X;
+  static Stored Put(X&& x, std::vector<uint8_t>*) { return std::move(x); }
+  static const X& Get(const Stored& s, const std::vector<uint8_t>&) {
+    return s;
+  }
+  static Stored Move(Stored& s, const std::vector<uint8_t>&,
+                     std::vector<uint8_t>*) {
+    return std::move(s);
+  }
+};
+
+// ... or, for a type that packs into bytes, its place in the block's arena.
+template <PacksIntoBytes X>
+struct Held<X> {
+  struct Stored {
+    uint64_t offset = 0;
+    uint64_t size = 0;
+  };
+  static Stored Put(const X& x, std::vector<uint8_t>* arena) {
+    const auto b = x.bytes();
+    const auto* p = reinterpret_cast<const uint8_t*>(b.data());
+    Stored s{arena->size(), b.size()};
+    arena->insert(arena->end(), p, p + b.size());
+    return s;
+  }
+  static X Get(const Stored& s, const std::vector<uint8_t>& arena) {
+    return X::View(arena.data() + s.offset, s.size);
+  }
+  // Copies the bytes from one block's arena to another's.
+  static Stored Move(const Stored& s, const std::vector<uint8_t>& from,
+                     std::vector<uint8_t>* to) {
+    Stored out{to->size(), s.size};
+    to->insert(to->end(), from.data() + s.offset,
+               from.data() + s.offset + s.size);
+    return out;
+  }
+};
+
+}  // namespace batcher_internal
+
 template <class K, class V, class T, class R>
 class Batcher {
  public:
@@ -51,20 +103,22 @@ class Batcher {
   Batcher() : lower_(Antichain<T>(Minimum<T>())) {}
 
   void Push(K key, V val, T time, R diff) {
-    if (open_.size() == kBlock) CloseBlock();
-    if (open_.capacity() == 0) {
+    if (open_.entries.size() == kBlock) CloseBlock();
+    if (open_.entries.capacity() == 0) {
       // Small inputs stay small; a block is never reallocated once full.
-      open_.reserve(chains_.empty() ? 64 : kBlock);
+      open_.entries.reserve(chains_.empty() ? 64 : kBlock);
     }
     open_frontier_.Insert(time);
-    Entry& e = open_.emplace_back(
-        Entry{std::move(key), std::move(val), std::move(time), diff, {}});
-    if constexpr (HasSortPrefix<K>) e.prefix.key = e.key.SortPrefix();
-    if constexpr (HasSortPrefix<V>) e.prefix.val = e.val.SortPrefix();
+    Prefix prefix{};
+    if constexpr (HasSortPrefix<K>) prefix.key = key.SortPrefix();
+    if constexpr (HasSortPrefix<V>) prefix.val = val.SortPrefix();
+    open_.entries.push_back(Entry{HeldK::Put(std::move(key), &open_.arena),
+                                  HeldV::Put(std::move(val), &open_.arena),
+                                  std::move(time), diff, prefix});
   }
 
   Ptr Seal(const Antichain<T>& upper, Antichain<T>* batch_lower) {
-    if (!open_.empty()) CloseBlock();
+    if (!open_.entries.empty()) CloseBlock();
     while (chains_.size() > 1) MergeLastTwo();
     BatchBuilder<K, V, T, R> builder;
     builder.Reserve(pending());
@@ -74,7 +128,7 @@ class Batcher {
       for (ChainReader r(chains_[0]); r.Valid(); r.Next()) {
         Entry& e = r.Get();
         if (upper.LessEqual(e.time)) {
-          kept.Push(std::move(e));
+          kept.Push(e, r.arena());
           continue;
         }
         if constexpr (TotallyOrdered<T>) {
@@ -84,7 +138,8 @@ class Batcher {
         } else {
           batch_lower->Insert(e.time);
         }
-        builder.Push(e.key, e.val, e.time, e.diff);
+        builder.Push(HeldK::Get(e.key, r.arena()), HeldV::Get(e.val, r.arena()),
+                     e.time, e.diff);
       }
       chains_.clear();
     }
@@ -103,19 +158,19 @@ class Batcher {
     return result;
   }
   size_t pending() const {
-    size_t n = open_.size();
+    size_t n = open_.entries.size();
     for (const Chain& c : chains_) n += c.size;
     return n;
   }
   size_t PendingBytes() const {
-    size_t n = open_.capacity();
+    size_t n = open_.Bytes();
     for (const Chain& c : chains_)
-      for (const Block& b : c.blocks) n += b.capacity();
-    return n * sizeof(Entry);
+      for (const Block& b : c.blocks) n += b.Bytes();
+    return n;
   }
   const Antichain<T>& lower() const { return lower_; }
   // Nothing is pending (Seal would build an empty batch).
-  bool empty() const { return open_.empty() && chains_.empty(); }
+  bool empty() const { return open_.entries.empty() && chains_.empty(); }
   // Moves the lower bound to `upper` when there is nothing to seal: what
   // Seal does, without building an empty batch. REQUIRES: empty().
   void Skip(const Antichain<T>& upper) { lower_ = upper; }
@@ -125,16 +180,24 @@ class Batcher {
     uint64_t key = 0, val = 0;
   };
   struct NoPrefixes {};
+  using Prefix = std::conditional_t<HasSortPrefix<K> || HasSortPrefix<V>,
+                                    Prefixes, NoPrefixes>;
+  using HeldK = batcher_internal::Held<K>;
+  using HeldV = batcher_internal::Held<V>;
   struct Entry {
-    K key;
-    V val;
+    typename HeldK::Stored key;
+    typename HeldV::Stored val;
     T time;
     R diff;
-    [[no_unique_address]] std::conditional_t<
-        HasSortPrefix<K> || HasSortPrefix<V>, Prefixes, NoPrefixes>
-        prefix;
+    [[no_unique_address]] Prefix prefix;
   };
-  using Block = std::vector<Entry>;
+  struct Block {
+    std::vector<Entry> entries;
+    std::vector<uint8_t> arena;  // packed keys' and values' bytes
+    size_t Bytes() const {
+      return entries.capacity() * sizeof(Entry) + arena.capacity();
+    }
+  };
   struct Chain {
     std::vector<Block> blocks;  // sorted, consolidated across blocks
     size_t size = 0;
@@ -146,7 +209,11 @@ class Batcher {
    public:
     explicit ChainReader(Chain& c) : c_(&c) { Skip(); }
     bool Valid() const { return block_ < c_->blocks.size(); }
-    Entry& Get() { return c_->blocks[block_][pos_]; }
+    Entry& Get() { return c_->blocks[block_].entries[pos_]; }
+    // The arena of Get()'s block.
+    const std::vector<uint8_t>& arena() const {
+      return c_->blocks[block_].arena;
+    }
     void Next() {
       ++pos_;
       Skip();
@@ -154,8 +221,9 @@ class Batcher {
 
    private:
     void Skip() {
-      while (block_ < c_->blocks.size() && pos_ == c_->blocks[block_].size()) {
-        Block().swap(c_->blocks[block_++]);
+      while (block_ < c_->blocks.size() &&
+             pos_ == c_->blocks[block_].entries.size()) {
+        c_->blocks[block_++] = Block();
         pos_ = 0;
       }
     }
@@ -167,18 +235,21 @@ class Batcher {
   struct ChainWriter {
     Chain chain;
     Block current;
-    void Push(Entry&& e) {
-      if (current.capacity() == 0) current.reserve(kBlock);
+    // Appends `e`, held in a block whose arena is `from`.
+    void Push(Entry& e, const std::vector<uint8_t>& from) {
+      if (current.entries.capacity() == 0) current.entries.reserve(kBlock);
       chain.frontier.Insert(e.time);
-      current.push_back(std::move(e));
+      current.entries.push_back(Entry{HeldK::Move(e.key, from, &current.arena),
+                                      HeldV::Move(e.val, from, &current.arena),
+                                      std::move(e.time), e.diff, e.prefix});
       ++chain.size;
-      if (current.size() == kBlock) {
+      if (current.entries.size() == kBlock) {
         chain.blocks.push_back(std::move(current));
         current = {};
       }
     }
     Chain Finish() {
-      if (!current.empty()) chain.blocks.push_back(std::move(current));
+      if (!current.entries.empty()) chain.blocks.push_back(std::move(current));
       return std::move(chain);
     }
   };
@@ -187,34 +258,49 @@ class Batcher {
   static int Order(const X& a, const X& b) {
     return OrderOf(a, b);
   }
-  static int Compare(const Entry& a, const Entry& b) {
+  // Compares entries held in blocks whose arenas are `aa` and `ba`.
+  static int Compare(const Entry& a, const std::vector<uint8_t>& aa,
+                     const Entry& b, const std::vector<uint8_t>& ba) {
     if constexpr (HasSortPrefix<K>) {
       if (a.prefix.key != b.prefix.key) {
         return a.prefix.key < b.prefix.key ? -1 : 1;
       }
     }
-    if (int c = Order(a.key, b.key)) return c;
+    if (int c = Order<K>(HeldK::Get(a.key, aa), HeldK::Get(b.key, ba))) {
+      return c;
+    }
     if constexpr (HasSortPrefix<V>) {
       if (a.prefix.val != b.prefix.val) {
         return a.prefix.val < b.prefix.val ? -1 : 1;
       }
     }
-    if (int c = Order(a.val, b.val)) return c;
+    if (int c = Order<V>(HeldV::Get(a.val, aa), HeldV::Get(b.val, ba))) {
+      return c;
+    }
     return a.time < b.time ? -1 : (b.time < a.time ? 1 : 0);
-  }
-  static bool Less(const Entry& a, const Entry& b) { return Compare(a, b) < 0; }
-  static bool Same(const Entry& a, const Entry& b) {
-    return a.time == b.time && a.key == b.key && a.val == b.val;
   }
 
   void CloseBlock() {
-    std::sort(open_.begin(), open_.end(), Less);
-    CoalesceSorted(open_, Same, [](Entry& e) -> R& { return e.diff; });
+    const std::vector<uint8_t>& arena = open_.arena;
+    std::sort(open_.entries.begin(), open_.entries.end(),
+              [&](const Entry& a, const Entry& b) {
+                return Compare(a, arena, b, arena) < 0;
+              });
+    // Entries that differ only in their diffs are now neighbours; their
+    // bytes stay in the arena unused until the block is merged or sealed.
+    CoalesceSorted(
+        open_.entries,
+        [&](const Entry& a, const Entry& b) {
+          return a.time == b.time &&
+                 HeldK::Get(a.key, arena) == HeldK::Get(b.key, arena) &&
+                 HeldV::Get(a.val, arena) == HeldV::Get(b.val, arena);
+        },
+        [](Entry& e) -> R& { return e.diff; });
     Chain c;
-    c.size = open_.size();
+    c.size = open_.entries.size();
     c.frontier = std::move(open_frontier_);
-    open_frontier_ = Antichain<T>();
-    if (!open_.empty()) c.blocks.push_back(std::move(open_));
+    open_frontier_.clear();
+    if (!open_.entries.empty()) c.blocks.push_back(std::move(open_));
     open_ = {};
     chains_.push_back(std::move(c));
     while (chains_.size() > 1 &&
@@ -233,22 +319,22 @@ class Batcher {
     while (ra.Valid() && rb.Valid()) {
       Entry& x = ra.Get();
       Entry& y = rb.Get();
-      const int c = Compare(x, y);
+      const int c = Compare(x, ra.arena(), y, rb.arena());
       if (c < 0) {
-        out.Push(std::move(x));
+        out.Push(x, ra.arena());
         ra.Next();
       } else if (c > 0) {
-        out.Push(std::move(y));
+        out.Push(y, rb.arena());
         rb.Next();
       } else {
         AddDiff(x.diff, y.diff);
-        if (!IsZero(x.diff)) out.Push(std::move(x));
+        if (!IsZero(x.diff)) out.Push(x, ra.arena());
         ra.Next();
         rb.Next();
       }
     }
-    for (; ra.Valid(); ra.Next()) out.Push(std::move(ra.Get()));
-    for (; rb.Valid(); rb.Next()) out.Push(std::move(rb.Get()));
+    for (; ra.Valid(); ra.Next()) out.Push(ra.Get(), ra.arena());
+    for (; rb.Valid(); rb.Next()) out.Push(rb.Get(), rb.arena());
     chains_.back() = out.Finish();
   }
 

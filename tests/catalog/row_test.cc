@@ -8,11 +8,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/batch.h"
+#include "engine/batcher.h"
 #include "engine/column.h"
 #include "engine/cursor.h"
 #include "engine/stable_hash.h"
@@ -347,6 +350,49 @@ TEST(RowTest, BatchesOfRowsMergeAndReadThroughCursors) {
   TraceCursor<Row, Row, uint64_t, int64_t> merged;
   merged.Add(merger.Finish());
   EXPECT_EQ(read(merged), all);
+}
+
+TEST(RowTest, ABatcherOfRowsSealsWhatAMapSums) {
+  // Many updates of (Row key, Row value) -- narrow and wide rows, repeats
+  // and cancellations across blocks, times beyond the seal kept -- sealed
+  // twice; each batch holds exactly the summed updates of its times.
+  std::mt19937_64 rng(21);
+  Batcher<Row, Row, uint64_t, int64_t> batcher;
+  std::map<std::tuple<Row, Row, uint64_t>, int64_t> sum;
+  for (int i = 0; i < 60000; ++i) {
+    Row key{Value(static_cast<int64_t>(rng() % 500)),
+            Value(std::string(rng() % 3 == 0 ? 40 : 2, 'a' + rng() % 3))};
+    Row val{Value(static_cast<int64_t>(rng() % 3))};
+    const uint64_t time = rng() % 4;
+    const int64_t diff = rng() % 2 == 0 ? 1 : -1;
+    sum[{key, val, time}] += diff;
+    batcher.Push(key, val, time, diff);
+  }
+  auto read = [](const auto& batch) {
+    std::map<std::tuple<Row, Row, uint64_t>, int64_t> out;
+    TraceCursor<Row, Row, uint64_t, int64_t> c;
+    c.Add(batch);
+    for (; c.KeyValid(); c.StepKey()) {
+      c.MapKeyUpdates([&](const Row& v, uint64_t t, int64_t r) {
+        EXPECT_TRUE(out.emplace(std::make_tuple(c.Key(), v, t), r).second);
+      });
+    }
+    return out;
+  };
+  auto expect = [&](uint64_t lo, uint64_t hi) {
+    std::map<std::tuple<Row, Row, uint64_t>, int64_t> out;
+    for (const auto& [k, r] : sum) {
+      if (std::get<2>(k) >= lo && std::get<2>(k) < hi && r != 0) out[k] = r;
+    }
+    return out;
+  };
+  Antichain<uint64_t> lower;
+  EXPECT_EQ(read(batcher.Seal(Antichain<uint64_t>(uint64_t{2}), &lower)),
+            expect(0, 2));
+  EXPECT_EQ(batcher.pending(), expect(2, 4).size());
+  EXPECT_EQ(read(batcher.Seal(Antichain<uint64_t>(uint64_t{4}), &lower)),
+            expect(2, 4));
+  EXPECT_TRUE(batcher.empty());
 }
 
 TEST(RowTest, FromBytesRoundTripsAndRefusesBadEncodings) {
