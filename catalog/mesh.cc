@@ -38,40 +38,12 @@ Mesh::~Mesh() {
 
 bool Mesh::feeder() const { return worker_.index() == 0; }
 
-namespace {
-
-// An agreement's value carrying `status`.
-template <class T>
-T Failed(const absl::Status& status) {
-  if constexpr (std::is_same_v<T, absl::Status>) {
-    return status;
-  } else {
-    T value;
-    value.status = status;
-    return value;
-  }
-}
-
-}  // namespace
-
 template <class T>
 T Mesh::Agree(const std::string& what, const std::function<T()>& compute) {
   const int peers = worker_.peers();
   if (peers == 1) return compute();
-  const uint64_t number = agreements_++;
-  WorkerAgreement& agreement = group_->agreement;
-  if (feeder()) {
-    if (absl::Status failed = agreement.Failure(); !failed.ok()) {
-      return Failed<T>(failed);
-    }
-    T value = compute();
-    agreement.Publish(number, what, std::make_shared<const T>(value));
-    return value;
-  }
-  absl::StatusOr<std::shared_ptr<const void>> taken =
-      agreement.Take(worker_.index(), peers, number, what);
-  if (!taken.ok()) return Failed<T>(taken.status());
-  return *static_cast<const T*>(taken->get());
+  return group_->agreement.Agree<T>(worker_.index(), peers, agreements_++, what,
+                                    compute);
 }
 
 absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,

@@ -14,10 +14,12 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -40,7 +42,39 @@ class WorkerAgreement {
   // Worker 0's mesh is gone: a worker still waiting is told.
   void FeederLeft();
 
+  // Call `number`, named `what`, on worker `worker` of `peers`: worker 0
+  // runs `compute` and publishes its result, every other worker takes it;
+  // a divergent call (or a worker 0 that left) gives every worker the
+  // error. T is absl::Status or has a `status` member.
+  template <class T>
+  T Agree(int worker, int peers, uint64_t number, const std::string& what,
+          const std::function<T()>& compute) {
+    if (worker == 0) {
+      if (absl::Status failed = Failure(); !failed.ok()) {
+        return Failed<T>(failed);
+      }
+      T value = compute();
+      Publish(number, what, std::make_shared<const T>(value));
+      return value;
+    }
+    absl::StatusOr<std::shared_ptr<const void>> taken =
+        Take(worker, peers, number, what);
+    if (!taken.ok()) return Failed<T>(taken.status());
+    return *static_cast<const T*>(taken->get());
+  }
+
  private:
+  // A value of T carrying `status`.
+  template <class T>
+  static T Failed(const absl::Status& status) {
+    if constexpr (std::is_same_v<T, absl::Status>) {
+      return status;
+    } else {
+      T value;
+      value.status = status;
+      return value;
+    }
+  }
   struct Call {
     std::shared_ptr<const void> value;
     std::string what;

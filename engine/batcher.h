@@ -254,10 +254,6 @@ class Batcher {
     }
   };
 
-  template <class X>
-  static int Order(const X& a, const X& b) {
-    return OrderOf(a, b);
-  }
   // Compares entries held in blocks whose arenas are `aa` and `ba`.
   static int Compare(const Entry& a, const std::vector<uint8_t>& aa,
                      const Entry& b, const std::vector<uint8_t>& ba) {
@@ -266,7 +262,7 @@ class Batcher {
         return a.prefix.key < b.prefix.key ? -1 : 1;
       }
     }
-    if (int c = Order<K>(HeldK::Get(a.key, aa), HeldK::Get(b.key, ba))) {
+    if (int c = OrderOf<K>(HeldK::Get(a.key, aa), HeldK::Get(b.key, ba))) {
       return c;
     }
     if constexpr (HasSortPrefix<V>) {
@@ -274,7 +270,7 @@ class Batcher {
         return a.prefix.val < b.prefix.val ? -1 : 1;
       }
     }
-    if (int c = Order<V>(HeldV::Get(a.val, aa), HeldV::Get(b.val, ba))) {
+    if (int c = OrderOf<V>(HeldV::Get(a.val, aa), HeldV::Get(b.val, ba))) {
       return c;
     }
     return a.time < b.time ? -1 : (b.time < a.time ? 1 : 0);

@@ -140,50 +140,42 @@ class TraceCursor {
     return lo;
   }
 
-  // Finds the least key over the parts and marks the parts holding it.
-  void Refresh() {
-    key_part_ = -1;
+  // Marks (`Part::*mark`) the parts that are `eligible` and at the least
+  // `element` among those; returns one of them, or -1 when none is.
+  template <class Eligible, class Element>
+  int MarkLeast(bool Part::*mark, Eligible eligible, Element element) {
+    int least = -1;
     for (size_t i = 0; i < parts_.size(); ++i) {
       Part& p = parts_[i];
-      p.at_key = p.key < p.batch->keys.size();
-      if (!p.at_key) continue;
-      if (key_part_ < 0) {
-        key_part_ = static_cast<int>(i);
-        continue;
+      p.*mark = eligible(p);
+      if (!(p.*mark)) continue;
+      if (least >= 0) {
+        const int order = OrderOf(element(p), element(parts_[least]));
+        if (order > 0) {
+          p.*mark = false;
+          continue;
+        }
+        if (order == 0) continue;
+        for (size_t j = 0; j < i; ++j) parts_[j].*mark = false;
       }
-      const Part& best = parts_[key_part_];
-      const int order =
-          OrderOf<K>(p.batch->keys[p.key], best.batch->keys[best.key]);
-      if (order < 0) {
-        for (size_t j = 0; j < i; ++j) parts_[j].at_key = false;
-        key_part_ = static_cast<int>(i);
-      } else if (order > 0) {
-        p.at_key = false;
-      }
+      least = static_cast<int>(i);
     }
+    return least;
+  }
+  void Refresh() {
+    key_part_ = MarkLeast(
+        &Part::at_key,
+        [](const Part& p) { return p.key < p.batch->keys.size(); },
+        [](const Part& p) -> decltype(auto) { return p.batch->keys[p.key]; });
     RefreshVal();
   }
-  // Finds the least value of the current key and marks the parts holding it.
   void RefreshVal() {
-    val_part_ = -1;
-    for (size_t i = 0; i < parts_.size(); ++i) {
-      Part& p = parts_[i];
-      p.at_val = p.at_key && p.val < p.batch->key_offsets[p.key + 1];
-      if (!p.at_val) continue;
-      if (val_part_ < 0) {
-        val_part_ = static_cast<int>(i);
-        continue;
-      }
-      const Part& best = parts_[val_part_];
-      const int order =
-          OrderOf<V>(p.batch->vals[p.val], best.batch->vals[best.val]);
-      if (order < 0) {
-        for (size_t j = 0; j < i; ++j) parts_[j].at_val = false;
-        val_part_ = static_cast<int>(i);
-      } else if (order > 0) {
-        p.at_val = false;
-      }
-    }
+    val_part_ = MarkLeast(
+        &Part::at_val,
+        [](const Part& p) {
+          return p.at_key && p.val < p.batch->key_offsets[p.key + 1];
+        },
+        [](const Part& p) -> decltype(auto) { return p.batch->vals[p.val]; });
   }
 
   std::vector<Part> parts_;
