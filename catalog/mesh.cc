@@ -28,7 +28,13 @@ void MergeReport(const RefreshReport& from, RefreshReport* into) {
 }  // namespace
 
 Mesh::Mesh(Worker& worker, MeshOptions options)
-    : worker_(worker), options_(options) {}
+    : worker_(worker),
+      options_(options),
+      versions_(options.store, &catalog_,
+                [this](const std::string& what,
+                       const std::function<absl::Status()>& write) {
+                  return Agree<absl::Status>(what, write);
+                }) {}
 
 Mesh::~Mesh() {
   // A worker still waiting for worker 0 to agree on a call would wait for
@@ -88,8 +94,7 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
       LiveDataflows::Hooks{
           .active =
               [m](const std::string& id) {
-                auto it = m->products_.find(id);
-                return it != m->products_.end() && it->second.active;
+                return m->versions_.Active(id) != nullptr;
               },
           .stopped = [m](const std::string& id) { m->Stopped(id); }});
   absl::Status restored = mesh->Restore();
@@ -133,28 +138,7 @@ absl::Status Mesh::Restore() {
     std::lock_guard<std::mutex> lock(group_->mu);
     group_->history->ForgetBefore(time_);
   }
-  for (StoredProduct& sp : restored.products) {
-    const std::string id = sp.descriptor.id;
-    if (sp.active) {
-      Product& p = products_[id];
-      if (p.active) {
-        // A store written before a new version and the old one's
-        // retirement went into one write may hold both active after a
-        // crash: the newer one is.
-        if (sp.descriptor.version < p.active->descriptor.version) {
-          sp.active = false;
-          versions_[sp.descriptor.VersionedId()] = std::move(sp);
-          continue;
-        }
-        versions_[p.active->descriptor.VersionedId()].active = false;
-      }
-      p.active = sp;
-    }
-    versions_[sp.descriptor.VersionedId()] = std::move(sp);
-  }
-  for (const auto& [id, p] : products_) {
-    if (p.active) catalog_.Insert(p.active->descriptor, p.active->edges);
-  }
+  versions_.Restore(std::move(restored.products));
   // Restored entries sit at time 0; the mesh goes on where it stopped.
   catalog_.AdvanceTo(time_);
   return absl::OkStatus();
@@ -162,7 +146,7 @@ absl::Status Mesh::Restore() {
 
 RowCollection Mesh::Capture(const std::string& id, const RowCollection& rows,
                             const std::optional<RowCollection>& quarantine) {
-  Product& product = products_[id];
+  Computed& product = computed_[id];
   product.captured = true;
   product.rows_port = rows.stream.port;
   LiveDataflows::TapList taps = live_->Feeds(id);
@@ -193,7 +177,7 @@ RowCollection Mesh::Capture(const std::string& id, const RowCollection& rows,
   Probe<uint64_t> capture = ProbeFrontier(watched.stream);
   probes_.push_back(capture);
   live_->Captured(id, rows.graph(), std::move(capture));
-  products_[id].through = watched;
+  product.through = watched;
   if (quarantine) CaptureQuarantine(id, *quarantine);
   return watched;
 }
@@ -240,9 +224,8 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
   if (!options.schema) {
     if (descriptor.schema.size() > 0) {
       options.schema = descriptor.schema;
-    } else if (auto p = products_.find(id);
-               p != products_.end() && p->second.active) {
-      options.schema = p->second.active->descriptor.schema;
+    } else if (const StoredProduct* active = versions_.Active(id)) {
+      options.schema = active->descriptor.schema;
     }
   }
   std::unique_ptr<FileSource> files;
@@ -250,43 +233,16 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
   OpenedSource opened =
       Agree<OpenedSource>(absl::StrCat("Source(", id, ")"), [&] {
         OpenedSource o;
-        absl::StatusOr<std::unique_ptr<FileSource>> source =
-            FileSource::Open(options);
-        if (!source.ok()) {
-          o.status = absl::Status(
-              source.status().code(),
-              absl::StrCat("source ", id, ": ", source.status().message()));
+        absl::StatusOr<MeshSources::Opened> found =
+            MeshSources::Open(id, options, descriptor.schema, options_.store);
+        if (!found.ok()) {
+          o.status = found.status();
           return o;
         }
-        files = *std::move(source);
-        o.schema = files->schema();
-        if (options_.store == nullptr) return o;
-        absl::StatusOr<std::vector<SourceBatch>> batches =
-            options_.store->ReadSourceBatches(id);
-        if (!batches.ok()) {
-          o.status = batches.status();
-          return o;
-        }
-        logged = *std::move(batches);
-        const Schema& schema =
-            descriptor.schema.size() > 0 ? descriptor.schema : o.schema;
-        for (const SourceBatch& batch : logged) {
-          o.after_log = std::max(o.after_log, batch.time + 1);
-          for (const auto& [row, diff] : batch.updates) {
-            if (absl::Status fits = schema.Validate(row); !fits.ok()) {
-              // Not corruption: the log holds rows of another schema (the
-              // source's schema changed between runs), which cannot be
-              // replayed.
-              o.status = absl::FailedPreconditionError(absl::StrCat(
-                  "source ", id,
-                  ": its log holds rows of another schema (at "
-                  "time ",
-                  batch.time, ": ", fits.message(),
-                  "); a source's schema cannot change across a restart"));
-              return o;
-            }
-          }
-        }
+        o.schema = found->schema;
+        o.after_log = found->after_log;
+        files = std::move(found->files);
+        logged = std::move(found->logged);
         return o;
       });
   DM_RETURN_IF_ERROR(opened.status);
@@ -383,13 +339,12 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
                                     ProductDescriptor descriptor) {
   const std::string id = descriptor.id;
   const std::string what = absl::StrCat("publish ", descriptor.VersionedId());
-  DM_ASSIGN_OR_RETURN(
-      PublishPlan plan,
-      PlanPublish(table, std::move(descriptor), Newest(id), versions_));
+  DM_ASSIGN_OR_RETURN(PublishPlan plan,
+                      PlanPublish(table, std::move(descriptor),
+                                  versions_.Newest(id), versions_.versions()));
   descriptor = std::move(plan.descriptor);
   const std::vector<LineageEdge>& edges = plan.edges;
-  const std::string vid = descriptor.VersionedId();
-  Product& p = products_[id];
+  Computed& p = computed_[id];
   Graph* graph = table.rows().graph();
   if (!p.captured && graph != products_graph_ && graph != live_->current()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -411,44 +366,22 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
                      "computation is fixed once published"));
   }
 
-  StoredProduct next{descriptor, edges, true};
-  if (!p.active || !(*p.active == next)) {
-    std::optional<StoredProduct> replaced;
-    if (p.active && p.active->descriptor.version != descriptor.version) {
-      replaced = *p.active;
-      replaced->active = false;
-    }
-    DM_RETURN_IF_ERROR(
-        Agree<absl::Status>(absl::StrCat("Publish(", id, ")"), [&] {
-          if (options_.store == nullptr) return absl::OkStatus();
-          // The new version and the old one's retirement, together.
-          std::vector<StoredProduct> put = {next};
-          if (replaced) put.push_back(*replaced);
-          return options_.store->PutProducts(put);
-        }));
-    if (replaced) versions_[replaced->descriptor.VersionedId()] = *replaced;
-    if (p.active) catalog_.Remove(p.active->descriptor, p.active->edges);
-    catalog_.Insert(descriptor, edges);
-    versions_[vid] = next;
-    p.active = next;
-  }
+  DM_RETURN_IF_ERROR(versions_.Activate({descriptor, edges, true}));
   if (!p.captured) Capture(id, table.rows(), table.quarantine());
   return Table::FromProduct(id, *p.through, descriptor.schema);
 }
 
 absl::StatusOr<Table> Mesh::Use(const std::string& id) {
-  auto it = products_.find(id);
-  if (it == products_.end() || !it->second.active) {
-    return absl::NotFoundError(absl::StrCat("no active product ", id));
-  }
-  Product& p = it->second;
+  DM_ASSIGN_OR_RETURN(const StoredProduct* active,
+                      versions_.ActiveOrNotFound(id));
+  Computed& p = computed_[id];
   if (!p.captured) {
     return absl::FailedPreconditionError(
         absl::StrCat("product ", id,
                      " is in the catalog but not computed in this run "
                      "(declare it)"));
   }
-  const Schema& schema = p.active->descriptor.schema;
+  const Schema& schema = active->descriptor.schema;
   if (!products_graph_->sealed()) {
     return Table::FromProduct(id, *p.through, schema);
   }
@@ -466,7 +399,7 @@ absl::StatusOr<Table> Mesh::Use(const std::string& id) {
 }
 
 void Mesh::Stopped(const std::string& id) {
-  Product& p = products_[id];
+  Computed& p = computed_[id];
   if (feeder()) {
     // Its rows leave with it, at this time (published again, it starts
     // afresh from Use).
@@ -486,68 +419,12 @@ void Mesh::Stopped(const std::string& id) {
   p.through.reset();
 }
 
-const StoredProduct* Mesh::Newest(const std::string& id) const {
-  const StoredProduct* newest = nullptr;
-  for (auto it = versions_.lower_bound(id + "@");
-       it != versions_.end() && it->second.descriptor.id == id; ++it) {
-    if (newest == nullptr ||
-        newest->descriptor.version < it->second.descriptor.version) {
-      newest = &it->second;
-    }
-  }
-  return newest;
-}
-
 absl::Status Mesh::UpdateDescriptor(ProductDescriptor descriptor) {
-  auto it = products_.find(descriptor.id);
-  if (it == products_.end() || !it->second.active) {
-    return absl::NotFoundError(
-        absl::StrCat("no active product ", descriptor.id));
-  }
-  Product& p = it->second;
-  const ProductDescriptor now = p.active->descriptor;
-  if (descriptor.version != now.version) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "update ", descriptor.VersionedId(), ": the active version is ",
-        now.version.ToString(), "; publish a table for a new version"));
-  }
-  if (descriptor.schema.size() == 0) {
-    descriptor.schema = now.schema;
-  } else if (!(descriptor.schema == now.schema)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("update ", descriptor.VersionedId(),
-                     ": the schema of a published version cannot change"));
-  }
-  descriptor.upstream = now.upstream;
-  DM_RETURN_IF_ERROR(ValidateDescriptor(descriptor));
-  StoredProduct next{descriptor, p.active->edges, true};
-  if (next == *p.active) return absl::OkStatus();
-  DM_RETURN_IF_ERROR(Agree<absl::Status>(
-      absl::StrCat("UpdateDescriptor(", descriptor.id, ")"), [&] {
-        if (options_.store == nullptr) return absl::OkStatus();
-        return options_.store->PutProduct(next);
-      }));
-  catalog_.Replace(now, descriptor);
-  versions_[descriptor.VersionedId()] = next;
-  p.active = std::move(next);
-  return absl::OkStatus();
+  return versions_.Update(std::move(descriptor));
 }
 
 absl::Status Mesh::Retire(const std::string& id) {
-  auto it = products_.find(id);
-  if (it == products_.end() || !it->second.active) {
-    return absl::NotFoundError(absl::StrCat("no active product ", id));
-  }
-  Product& p = it->second;
-  StoredProduct retired = *p.active;
-  retired.active = false;
-  DM_RETURN_IF_ERROR(Agree<absl::Status>(absl::StrCat("Retire(", id, ")"), [&] {
-    if (options_.store == nullptr) return absl::OkStatus();
-    return options_.store->PutProduct(retired);
-  }));
-  catalog_.Remove(p.active->descriptor, p.active->edges);
-  versions_[retired.descriptor.VersionedId()] = retired;
-  p.active.reset();
+  DM_RETURN_IF_ERROR(versions_.Retire(id));
   // A product added while running takes its dataflow with it once nothing
   // else there or downstream of it is active.
   live_->MaybeStopProductOf(id);
@@ -655,11 +532,9 @@ std::vector<ProductDescriptor> Mesh::Catalog() const {
 
 absl::StatusOr<ProductDescriptor> Mesh::Descriptor(
     const std::string& id) const {
-  auto it = products_.find(id);
-  if (it == products_.end() || !it->second.active) {
-    return absl::NotFoundError(absl::StrCat("no active product ", id));
-  }
-  return it->second.active->descriptor;
+  DM_ASSIGN_OR_RETURN(const StoredProduct* active,
+                      versions_.ActiveOrNotFound(id));
+  return active->descriptor;
 }
 
 std::vector<std::string> Mesh::Search(const std::string& query) const {
@@ -677,11 +552,9 @@ std::vector<ColumnRef> Mesh::Upstream(const ColumnRef& node) const {
 }
 
 absl::StatusOr<std::vector<Row>> Mesh::Read(const std::string& id) const {
-  auto it = products_.find(id);
-  if (it == products_.end() || !it->second.active) {
-    return absl::NotFoundError(absl::StrCat("no active product ", id));
-  }
-  if (!it->second.captured) {
+  DM_RETURN_IF_ERROR(versions_.ActiveOrNotFound(id).status());
+  auto it = computed_.find(id);
+  if (it == computed_.end() || !it->second.captured) {
     return absl::FailedPreconditionError(
         absl::StrCat("product ", id,
                      " is in the catalog but not computed "
@@ -695,8 +568,8 @@ absl::StatusOr<std::vector<Row>> Mesh::Read(const std::string& id) const {
 
 absl::StatusOr<std::vector<Row>> Mesh::ReadAsOf(const std::string& id,
                                                 int data_version) const {
-  auto it = products_.find(id);
-  if (it == products_.end() || !it->second.captured) {
+  auto it = computed_.find(id);
+  if (it == computed_.end() || !it->second.captured) {
     return absl::NotFoundError(absl::StrCat("no data of product ", id));
   }
   std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();

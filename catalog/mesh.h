@@ -104,6 +104,7 @@
 #include "catalog/mesh_snapshot.h"
 #include "catalog/mesh_sources.h"
 #include "catalog/mesh_store.h"
+#include "catalog/product_versions.h"
 #include "catalog/source.h"
 #include "catalog/source_health.h"
 #include "catalog/subscription.h"
@@ -277,9 +278,8 @@ class Mesh {
   std::vector<MeshChange> TakeChanges();
 
  private:
-  // Per worker: what this worker's copy of the mesh knows about a product.
-  struct Product {
-    std::optional<StoredProduct> active;   // nullopt once retired
+  // Per worker: how this worker computes a product in this run.
+  struct Computed {
     bool captured = false;                 // its rows are captured
     const void* rows_port = nullptr;       // from this stream
     std::optional<RowCollection> through;  // the rows past the capture
@@ -311,8 +311,6 @@ class Mesh {
   // Polls every source on worker 0 (MeshSources::Poll, recording each
   // source's status); the outcome on every worker.
   absl::Status FeedAll(RefreshReport* report);
-  // The highest stored version of `id`, or null.
-  const StoredProduct* Newest(const std::string& id) const;
   // Reads see the last closed time: time() - 1.
   uint64_t ReadTime() const;
   // Product `id`, computed by a dataflow added while running that stops
@@ -333,8 +331,8 @@ class Mesh {
   CatalogFlow catalog_;
   std::vector<Probe<uint64_t>> probes_;  // the captures'
 
-  std::map<std::string, Product> products_;
-  std::map<std::string, StoredProduct> versions_;  // by VersionedId()
+  ProductVersions versions_;
+  std::map<std::string, Computed> computed_;
   MeshSources sources_;
   std::unique_ptr<LiveDataflows> live_;
 };

@@ -1,5 +1,6 @@
 #include "catalog/mesh_sources.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +8,38 @@
 #include "engine/status_macros.h"
 
 namespace diffmesh {
+
+absl::StatusOr<MeshSources::Opened> MeshSources::Open(
+    const std::string& id, const SourceOptions& options, const Schema& declared,
+    MeshStore* store) {
+  Opened o;
+  absl::StatusOr<std::unique_ptr<FileSource>> source =
+      FileSource::Open(options);
+  if (!source.ok()) {
+    return absl::Status(
+        source.status().code(),
+        absl::StrCat("source ", id, ": ", source.status().message()));
+  }
+  o.files = *std::move(source);
+  o.schema = o.files->schema();
+  if (store == nullptr) return o;
+  DM_ASSIGN_OR_RETURN(o.logged, store->ReadSourceBatches(id));
+  const Schema& schema = declared.size() > 0 ? declared : o.schema;
+  for (const SourceBatch& batch : o.logged) {
+    o.after_log = std::max(o.after_log, batch.time + 1);
+    for (const auto& [row, diff] : batch.updates) {
+      if (absl::Status fits = schema.Validate(row); !fits.ok()) {
+        // Not corruption: the log holds rows of another schema (the
+        // source's schema changed between runs), which cannot be replayed.
+        return absl::FailedPreconditionError(absl::StrCat(
+            "source ", id, ": its log holds rows of another schema (at time ",
+            batch.time, ": ", fits.message(),
+            "); a source's schema cannot change across a restart"));
+      }
+    }
+  }
+  return o;
+}
 
 std::vector<std::string> MeshSources::Ids() const {
   std::vector<std::string> ids;

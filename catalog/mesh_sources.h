@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "catalog/mesh_store.h"
 #include "catalog/row.h"
 #include "catalog/source.h"
@@ -44,6 +45,24 @@ class MeshSources {
   // error naming the source); returns nothing, records the status.
   using Health =
       std::function<void(const std::string& id, const absl::Status& status)>;
+
+  // What opening source `id` finds on worker 0: its files and their
+  // schema, the batches the store logged for it (to replay), and 1 + the
+  // time of the latest of them (0: none).
+  struct Opened {
+    std::unique_ptr<FileSource> files;
+    Schema schema;
+    std::vector<SourceBatch> logged;
+    uint64_t after_log = 0;
+  };
+  // Opens the files (FileSource::Open's errors, naming the source) and
+  // reads the log from `store` (may be null; its errors as they come). A
+  // log whose rows do not fit `declared` (the descriptor's schema, or the
+  // files' when empty) is FailedPrecondition: a source's schema cannot
+  // change across a restart.
+  static absl::StatusOr<Opened> Open(const std::string& id,
+                                     const SourceOptions& options,
+                                     const Schema& declared, MeshStore* store);
 
   bool Contains(const std::string& id) const { return sources_.count(id) > 0; }
   std::vector<std::string> Ids() const;

@@ -40,23 +40,38 @@ bool Subscription::Wants(MeshStream stream, const std::string& id) const {
              options_.streams.end();
 }
 
-size_t Subscription::Count(const MeshUpdate& u) const {
-  size_t n = 0;
+template <class Block, class Item>
+void Subscription::ForEachWanted(const MeshUpdate& u, Block block,
+                                 Item item) const {
   for (const MeshUpdate::ProductDelta& p : u.products) {
-    if (p.rows && Wants(MeshStream::kProductRows, p.id)) n += p.rows->size();
+    if (p.rows && Wants(MeshStream::kProductRows, p.id))
+      block(MeshStream::kProductRows, p.id, *p.rows);
+  }
+  for (const MeshUpdate::ProductDelta& p : u.products) {
     if (p.quarantine && Wants(MeshStream::kQuarantine, p.id))
-      n += p.quarantine->size();
+      block(MeshStream::kQuarantine, p.id, *p.quarantine);
   }
   if (u.catalog) {
     for (const auto& [d, diff] : *u.catalog)
-      n += Wants(MeshStream::kCatalog, d.id) ? 1 : 0;
+      if (Wants(MeshStream::kCatalog, d.id))
+        item(MeshStream::kCatalog, d.id, diff, d);
   }
   if (u.lineage) {
     for (const auto& [e, diff] : *u.lineage)
-      n += Wants(MeshStream::kLineage, e.to.product) ? 1 : 0;
+      if (Wants(MeshStream::kLineage, e.to.product))
+        item(MeshStream::kLineage, e.to.product, diff, e);
   }
   for (const auto& [s, diff] : u.sources)
-    n += Wants(MeshStream::kSourceStatus, s.id) ? 1 : 0;
+    if (Wants(MeshStream::kSourceStatus, s.id))
+      item(MeshStream::kSourceStatus, s.id, diff, s);
+}
+
+size_t Subscription::Count(const MeshUpdate& u) const {
+  size_t n = 0;
+  ForEachWanted(
+      u,
+      [&](MeshStream, const std::string&, const auto& run) { n += run.size(); },
+      [&](MeshStream, const std::string&, int64_t, const auto&) { ++n; });
   return n;
 }
 
@@ -64,34 +79,15 @@ MeshEvents Subscription::Events(const MeshUpdate& u) const {
   MeshEvents out;
   out.time = u.time;
   auto add = [&](MeshStream stream, const std::string& id, int64_t diff,
-                 auto record) {
-    out.events.push_back({u.time, stream, id, diff, std::move(record)});
+                 const auto& record) {
+    out.events.push_back({u.time, stream, id, diff, record});
   };
-  for (const MeshUpdate::ProductDelta& p : u.products) {
-    if (p.rows && Wants(MeshStream::kProductRows, p.id)) {
-      for (const auto& [row, diff] : *p.rows)
-        add(MeshStream::kProductRows, p.id, diff, row);
-    }
-  }
-  for (const MeshUpdate::ProductDelta& p : u.products) {
-    if (p.quarantine && Wants(MeshStream::kQuarantine, p.id)) {
-      for (const auto& [row, diff] : *p.quarantine)
-        add(MeshStream::kQuarantine, p.id, diff, row);
-    }
-  }
-  if (u.catalog) {
-    for (const auto& [d, diff] : *u.catalog)
-      if (Wants(MeshStream::kCatalog, d.id))
-        add(MeshStream::kCatalog, d.id, diff, d);
-  }
-  if (u.lineage) {
-    for (const auto& [e, diff] : *u.lineage)
-      if (Wants(MeshStream::kLineage, e.to.product))
-        add(MeshStream::kLineage, e.to.product, diff, e);
-  }
-  for (const auto& [s, diff] : u.sources)
-    if (Wants(MeshStream::kSourceStatus, s.id))
-      add(MeshStream::kSourceStatus, s.id, diff, s);
+  ForEachWanted(
+      u,
+      [&](MeshStream stream, const std::string& id, const auto& run) {
+        for (const auto& [row, diff] : run) add(stream, id, diff, row);
+      },
+      add);
   return out;
 }
 

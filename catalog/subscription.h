@@ -129,6 +129,11 @@ class Subscription {
         closed_next_(from) {}
   size_t Count(const MeshUpdate& update) const;
   MeshEvents Events(const MeshUpdate& update) const;
+  // The one filter both walk: block(stream, id, run) for each wanted
+  // product delta, item(stream, id, diff, record) for each wanted catalog,
+  // lineage and source status change.
+  template <class Block, class Item>
+  void ForEachWanted(const MeshUpdate& update, Block block, Item item) const;
 
   const SubscribeOptions options_;
   const uint64_t from_;  // times before it are not delivered
