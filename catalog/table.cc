@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/graph.h"
+#include "engine/status_macros.h"
 #include "operators/combine.h"
 #include "operators/concat.h"
 #include "operators/filter.h"
@@ -216,6 +217,22 @@ absl::StatusOr<Table> Table::FromProduct(const std::string& product,
     sources.push_back({{{product, f.name}, TransformKind::kDirect}});
   }
   return Table(std::move(rows), *std::move(valid), std::move(sources), {}, {});
+}
+
+absl::StatusOr<Table> Table::Computed(const Table& from, RowCollection rows,
+                                      Schema schema, TransformKind kind) {
+  DM_RETURN_IF_ERROR(from.CheckBuildable("Computed"));
+  absl::StatusOr<Schema> valid = Schema::Make(schema.fields());
+  if (!valid.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Computed: ", valid.status().message()));
+  }
+  std::vector<int> all(from.schema_.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  std::vector<std::vector<ColumnSource>> sources(valid->size(),
+                                                 from.SourcesOf(all, kind));
+  return Table(std::move(rows), *std::move(valid), std::move(sources),
+               from.table_sources_, from.WithQuarantine({}));
 }
 
 std::vector<std::string> Table::UpstreamProducts() const {

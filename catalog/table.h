@@ -97,6 +97,15 @@ class Table {
   static absl::StatusOr<Table> FromProduct(const std::string& product,
                                            RowCollection rows, Schema schema);
 
+  // Rows that an operator outside this class computes from `from`'s rows
+  // (governance/'s metrics, say): every output column is computed from
+  // every column of `from` with transform `kind`, and `from`'s filter and
+  // join-key sources and quarantine carry over. REQUIRES: `rows` is built
+  // on `from`'s dataflow (CheckBuildable's rules); InvalidArgument for a bad
+  // `schema`.
+  static absl::StatusOr<Table> Computed(const Table& from, RowCollection rows,
+                                        Schema schema, TransformKind kind);
+
   const RowCollection& rows() const { return rows_; }
   const Schema& schema() const { return schema_; }
   // Per column, its sources (sorted, unique).

@@ -3,7 +3,7 @@
 #   cmake --install build --prefix /opt/diffmesh
 #   find_package(diffmesh) ... target_link_libraries(app diffmesh::diffmesh)
 # or one layer and what it needs: diffmesh::engine, diffmesh::operators,
-# diffmesh::catalog, diffmesh::storage.
+# diffmesh::catalog, diffmesh::storage, diffmesh::governance.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -12,15 +12,15 @@ set(DIFFMESH_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/diffmesh)
 
 # Everything a program needs, in one target.
 add_library(diffmesh INTERFACE)
-target_link_libraries(diffmesh INTERFACE diffmesh_storage diffmesh_catalog
-                                         diffmesh_operators)
+target_link_libraries(diffmesh INTERFACE diffmesh_governance diffmesh_storage
+                                         diffmesh_catalog diffmesh_operators)
 
 install(TARGETS diffmesh diffmesh_engine diffmesh_operators diffmesh_schemas
-                diffmesh_catalog diffmesh_storage
+                diffmesh_catalog diffmesh_storage diffmesh_governance
         EXPORT diffmeshTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${DIFFMESH_INSTALL_INCLUDEDIR})
-foreach(layer engine operators catalog storage)
+foreach(layer engine operators catalog storage governance)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${layer}/
           DESTINATION ${DIFFMESH_INSTALL_INCLUDEDIR}/${layer}
           FILES_MATCHING PATTERN "*.h")

@@ -115,20 +115,30 @@ class ArrangeOperator : public OperatorBase {
   uint64_t dropped_seq_ = 0;  // sequence numbers once the trace is dropped
 };
 
-template <class Split, class D, class T, class R>
-auto ArrangeWith(const Collection<D, T, R>& input, std::string name) {
+// `route(key)` names the worker that owns a key (KeyHash by default).
+template <class Split, class D, class T, class R, class Route>
+auto ArrangeWith(const Collection<D, T, R>& input, std::string name,
+                 Route route) {
   using Op = ArrangeOperator<D, Split, T, R>;
   // On several workers each key's updates go to the worker that owns it
   // first, so every worker's trace holds exactly its keys.
   Collection<D, T, R> owned = input;
   if (input.graph()->peers() > 1) {
-    owned =
-        Exchange(input, [](const D& d) { return KeyHash(Split::KeyOf(d)); });
+    owned = Exchange(input, [route](const D& d) {
+      return static_cast<uint64_t>(route(Split::KeyOf(d)));
+    });
   }
   auto* op =
       input.graph()->template AddOperator<Op>(std::move(name), owned.stream);
   return Arranged<typename Split::Key, typename Split::Val, T, R>{
       {input.graph(), &op->out}, op->trace};
+}
+
+template <class Split, class D, class T, class R>
+auto ArrangeWith(const Collection<D, T, R>& input, std::string name) {
+  return ArrangeWith<Split>(
+      input, std::move(name),
+      [](const typename Split::Key& k) { return KeyHash(k); });
 }
 
 // Turns batches back into updates: f(key, val) -> record.
@@ -187,6 +197,17 @@ template <class K, class T, class R>
 Arranged<K, Unit, T, R> ArrangeBySelf(const Collection<K, T, R>& input) {
   return internal::ArrangeWith<internal::SelfKeyed<K>>(input,
                                                        "arrange_by_self");
+}
+
+// ArrangeBySelf with the owning worker of a key chosen by `route(key)`
+// (a uint64_t, taken modulo the workers): keys that must meet on one worker
+// (e.g. every value of one column, sorted after its column) route alike.
+// Every worker must route a key alike (a stable hash: engine/stable_hash.h).
+template <class K, class T, class R, class Route>
+Arranged<K, Unit, T, R> ArrangeBySelfRouted(const Collection<K, T, R>& input,
+                                            std::string name, Route route) {
+  return internal::ArrangeWith<internal::SelfKeyed<K>>(input, std::move(name),
+                                                       std::move(route));
 }
 
 // The records of an arrangement, made by f(key, val).
