@@ -17,6 +17,7 @@
 #include "engine/stable_hash.h"
 #include "engine/status_macros.h"
 #include "governance/double_double.h"
+#include "governance/log_histogram.h"
 #include "governance/value_order.h"
 #include "operators/arrange.h"
 #include "operators/concat.h"
@@ -51,6 +52,7 @@ struct ColumnState {
   int64_t nans = 0;
   int64_t positive_infinities = 0;
   int64_t negative_infinities = 0;
+  LogHistogram histogram;        // every non-NaN number, for the quantiles
   std::optional<Value> extreme;  // min (ascending) or max (reversed)
 };
 
@@ -161,6 +163,7 @@ class ProfileOperator : public OperatorBase {
         if (Numeric(type)) {
           const double x = AsNumber(value);
           state.numbers += ev.diff;
+          state.histogram.Add(x, ev.diff);
           if (std::isnan(x)) {
             state.nans += ev.diff;
           } else if (std::isinf(x)) {
@@ -248,8 +251,16 @@ class ProfileOperator : public OperatorBase {
             MetricRow(name, "stddev", std::sqrt(std::max(0.0, variance))));
       }
     }
+    for (const auto& [q, metric] : kQuantiles) {
+      if (std::optional<double> v = s.histogram.Quantile(q)) {
+        rows.push_back(MetricRow(name, metric, *v));
+      }
+    }
     return rows;
   }
+
+  static constexpr std::pair<double, const char*> kQuantiles[] = {
+      {0.5, "p50"}, {0.9, "p90"}, {0.99, "p99"}};
 
   static void Emit(std::vector<Row> was, std::vector<Row> now, uint64_t time,
                    MetricUpdates* output) {

@@ -1,5 +1,6 @@
 #include "governance/profile.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "catalog/mesh.h"
 #include "governance/double_double.h"
+#include "governance/log_histogram.h"
 #include "governance/value_order.h"
 #include "gtest/gtest.h"
 #include "operators/map.h"
@@ -81,6 +83,46 @@ TEST(DoubleDoubleTest, VarianceOfLargeValuesWithASmallSpreadKeepsItsDigits) {
   EXPECT_NEAR(dd_mean.value(), static_cast<double>(mean), 1e-6);
   const double naive = (naive_squares - naive_sum * naive_sum / n) / (n - 1);
   EXPECT_GT(std::abs(naive - two_pass), 0.1 * two_pass);
+}
+
+TEST(LogHistogramTest, QuantilesAreWithinTheBoundOfTheExactRankValue) {
+  // Values over twelve decades, both signs, with retractions.
+  std::mt19937_64 rng(5);
+  std::multiset<double> exact;
+  LogHistogram h;
+  std::vector<double> added;
+  for (int i = 0; i < 20000; ++i) {
+    double x =
+        std::pow(10.0, std::uniform_real_distribution<double>(-6, 6)(rng));
+    if (rng() % 5 == 0) x = -x;
+    if (rng() % 50 == 0) x = 0;
+    exact.insert(x);
+    h.Add(x, +1);
+    added.push_back(x);
+  }
+  for (int i = 0; i < 5000; ++i) {
+    const double x = added[rng() % added.size()];
+    if (auto it = exact.find(x); it != exact.end()) {
+      exact.erase(it);
+      h.Add(x, -1);
+    }
+  }
+  ASSERT_EQ(h.count(), static_cast<int64_t>(exact.size()));
+  const std::vector<double> sorted(exact.begin(), exact.end());
+  for (double q : {0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 1.0}) {
+    const double want = sorted[static_cast<size_t>(
+        std::floor(q * static_cast<double>(sorted.size() - 1)))];
+    const double got = *h.Quantile(q);
+    EXPECT_LE(std::abs(got - want),
+              LogHistogram::kRelativeError * std::abs(want))
+        << "q=" << q << " want " << want << " got " << got;
+  }
+  // The bound is tight enough to matter: a bucket is not one value.
+  EXPECT_NE(LogHistogram::ValueOf(LogHistogram::BucketOf(1.0)), 1.0);
+  EXPECT_EQ(LogHistogram::ValueOf(LogHistogram::BucketOf(
+                std::numeric_limits<double>::infinity())),
+            std::numeric_limits<double>::infinity());
+  EXPECT_FALSE(LogHistogram().Quantile(0.5).has_value());
 }
 
 TEST(ValueOrderTest, ReversedValuesSortInReverseAndComeBack) {
@@ -230,6 +272,27 @@ Multiset<Row> FromScratch(const Multiset<Row>& rows) {
                            : v.as_double();
       sum += static_cast<long double>(x) * count;
       n += count;
+    }
+    // Quantiles: the bucket value of the element at rank floor(q (n - 1))
+    // of the non-NaN numbers.
+    std::vector<double> sorted;
+    for (const auto& [v, count] : values) {
+      const double x = type == ValueType::kInt64
+                           ? static_cast<double>(v.as_int64())
+                           : v.as_double();
+      if (std::isnan(x)) continue;
+      for (int64_t i = 0; i < count; ++i) sorted.push_back(x);
+    }
+    std::sort(sorted.begin(), sorted.end());
+    if (!sorted.empty()) {
+      for (auto [q, metric] : {std::pair<double, const char*>{0.5, "p50"},
+                               {0.9, "p90"},
+                               {0.99, "p99"}}) {
+        const double at = sorted[static_cast<size_t>(
+            std::floor(q * static_cast<double>(sorted.size() - 1)))];
+        out[MetricRow(name, metric,
+                      LogHistogram::ValueOf(LogHistogram::BucketOf(at)))] += 1;
+      }
     }
     const long double mean = sum / n;
     out[RoundMetric(MetricRow(name, "sum", static_cast<double>(sum)))] += 1;
