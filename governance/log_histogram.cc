@@ -1,5 +1,6 @@
 #include "governance/log_histogram.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
@@ -18,39 +19,46 @@ int32_t LogHistogram::BucketOf(double x) {
   return x > 0 ? bucket : -bucket;
 }
 
-double LogHistogram::ValueOf(int32_t bucket) {
-  if (bucket == 0) return 0;
+std::pair<double, double> LogHistogram::BoundsOf(int32_t bucket) {
+  if (bucket == 0) return {0, 0};
   const uint64_t index =
       static_cast<uint64_t>(bucket > 0 ? bucket : -bucket) - 1;
   const double lower = std::bit_cast<double>(index << kDroppedBits);
-  // The infinities' bucket holds only them.
-  const double upper = std::bit_cast<double>((index + 1) << kDroppedBits);
-  // The infinities' bucket holds only them; the top finite bucket's upper
-  // bound is infinite.
-  const double value = std::isinf(lower) || !std::isfinite(upper)
-                           ? lower
-                           : lower + (upper - lower) / 2;
-  return bucket > 0 ? value : -value;
+  double upper = std::bit_cast<double>((index + 1) << kDroppedBits);
+  // The infinities' bucket holds only them (the next bits are a NaN).
+  if (std::isinf(lower) || std::isnan(upper)) upper = lower;
+  if (bucket > 0) return {lower, upper};
+  return {-upper, -lower};
 }
 
 void LogHistogram::Add(double x, int64_t times) {
   if (std::isnan(x) || times == 0) return;
-  auto [it, fresh] = buckets_.try_emplace(BucketOf(x), 0);
-  it->second += times;
-  if (it->second == 0) buckets_.erase(it);
+  auto it = buckets_.try_emplace(BucketOf(x)).first;
+  it->second.count += times;
+  if (std::isfinite(x)) it->second.sum.AddProduct(times, x);
+  if (it->second.count == 0) buckets_.erase(it);
   count_ += times;
 }
 
 std::optional<double> LogHistogram::Quantile(double q) const {
-  if (count_ <= 0) return std::nullopt;
+  if (count_ <= 0 || buckets_.empty()) return std::nullopt;
   const int64_t rank =
       static_cast<int64_t>(std::floor(q * static_cast<double>(count_ - 1)));
   int64_t seen = 0;
-  for (const auto& [bucket, n] : buckets_) {
-    seen += n;
-    if (seen > rank) return ValueOf(bucket);
+  auto at = std::prev(buckets_.end());
+  for (auto it = buckets_.begin(); it != buckets_.end(); ++it) {
+    seen += it->second.count;
+    if (seen > rank) {
+      at = it;
+      break;
+    }
   }
-  return ValueOf(buckets_.rbegin()->first);
+  const auto [lower, upper] = BoundsOf(at->first);
+  if (std::isinf(lower) && lower == upper) return lower;
+  // The mean of the bucket's values, kept inside it.
+  const double mean =
+      (at->second.sum / static_cast<double>(at->second.count)).value();
+  return std::clamp(mean, std::min(lower, upper), std::max(lower, upper));
 }
 
 }  // namespace diffmesh

@@ -26,7 +26,8 @@
 //               "p50", "p90", "p99"  approximate quantiles of the
 //                            non-NaN numbers of an int64 or double column:
 //                            the value at rank floor(q * (n - 1)), within
-//                            0.8% (governance/log_histogram.h)
+//                            1.6%, and exact where the values near it are
+//                            one value (governance/log_histogram.h)
 // A product with no rows has no metric rows; a metric that does not apply
 // (min of a column with only nulls, stddev of one value) has no row.
 //

@@ -117,11 +117,22 @@ TEST(LogHistogramTest, QuantilesAreWithinTheBoundOfTheExactRankValue) {
               LogHistogram::kRelativeError * std::abs(want))
         << "q=" << q << " want " << want << " got " << got;
   }
-  // The bound is tight enough to matter: a bucket is not one value.
-  EXPECT_NE(LogHistogram::ValueOf(LogHistogram::BucketOf(1.0)), 1.0);
-  EXPECT_EQ(LogHistogram::ValueOf(LogHistogram::BucketOf(
-                std::numeric_limits<double>::infinity())),
-            std::numeric_limits<double>::infinity());
+  // A bucket stands for the mean of its values: exact for one value,
+  // within the bound for several.
+  LogHistogram few;
+  few.Add(1.0, 2);
+  few.Add(3.0, 1);
+  EXPECT_EQ(*few.Quantile(0.5), 1.0);
+  EXPECT_EQ(*few.Quantile(1.0), 3.0);
+  few.Add(1.01, 2);  // the bucket of 1.0: [1, 1 + 1/64)
+  EXPECT_DOUBLE_EQ(*few.Quantile(0.5), 1.005);
+  few.Add(1.01, -2);
+  EXPECT_EQ(*few.Quantile(0.5), 1.0);
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(LogHistogram::BoundsOf(LogHistogram::BucketOf(inf)),
+            std::make_pair(inf, inf));
+  few.Add(inf, 5);
+  EXPECT_EQ(*few.Quantile(1.0), inf);
   EXPECT_FALSE(LogHistogram().Quantile(0.5).has_value());
 }
 
@@ -234,7 +245,10 @@ double Rounded(double v) {
 
 Row RoundMetric(const Row& metric) {
   const std::string name(metric[1].as_string());
-  if (name != "sum" && name != "mean" && name != "stddev") return metric;
+  if (name != "sum" && name != "mean" && name != "stddev" && name != "p50" &&
+      name != "p90" && name != "p99") {
+    return metric;
+  }
   return MetricRow(metric[0].as_string(), name, Rounded(metric[2].as_double()));
 }
 
@@ -290,8 +304,18 @@ Multiset<Row> FromScratch(const Multiset<Row>& rows) {
                                {0.99, "p99"}}) {
         const double at = sorted[static_cast<size_t>(
             std::floor(q * static_cast<double>(sorted.size() - 1)))];
-        out[MetricRow(name, metric,
-                      LogHistogram::ValueOf(LogHistogram::BucketOf(at)))] += 1;
+        // The mean of the values in its bucket.
+        const int32_t bucket = LogHistogram::BucketOf(at);
+        long double in_bucket = 0;
+        int64_t n_bucket = 0;
+        for (double x : sorted) {
+          if (LogHistogram::BucketOf(x) != bucket) continue;
+          in_bucket += x;
+          ++n_bucket;
+        }
+        const double estimate =
+            std::isinf(at) ? at : static_cast<double>(in_bucket / n_bucket);
+        out[RoundMetric(MetricRow(name, metric, estimate))] += 1;
       }
     }
     const long double mean = sum / n;

@@ -1,0 +1,135 @@
+#include "tools/cli/profile_command.h"
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/temp_dir.h"
+
+namespace diffmesh {
+namespace {
+
+using Json = nlohmann::json;
+
+std::vector<Json> Lines(const std::string& text) {
+  std::vector<Json> docs;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    docs.push_back(Json::parse(line));
+  }
+  return docs;
+}
+
+class ProfileCommandTest : public ::testing::Test {
+ protected:
+  absl::Status Run(ProfileArgs args) {
+    out_.str("");
+    progress_.str("");
+    return RunProfile(args, out_, progress_);
+  }
+  testing::TempDir dir_;
+  std::ostringstream out_, progress_;
+};
+
+TEST_F(ProfileCommandTest, PrintsTheProfileAndThenOnlyWhatChanged) {
+  const std::string v1 = dir_.Write("v1.csv",
+                                    "id,region,amount\n"
+                                    "1,north,10\n"
+                                    "2,south,250.5\n"
+                                    "3,north,\n"
+                                    "x,broken\n");
+  const std::string v2 = dir_.Write("v2.csv",
+                                    "id,region,amount\n"
+                                    "1,north,10\n"
+                                    "2,south,250.5\n"
+                                    "3,north,\n"
+                                    "x,broken\n"
+                                    "4,east,7\n");
+  const std::string v3 = dir_.Write("v3.csv",
+                                    "id,region,amount\n"
+                                    "1,north,10\n");
+  ASSERT_TRUE(Run({.file = v1, .then = {v2, v3}}).ok());
+  std::vector<Json> docs = Lines(out_.str());
+  ASSERT_EQ(docs.size(), 3u) << out_.str();
+
+  const Json& first = docs[0];
+  EXPECT_EQ(first["version"], 0);
+  EXPECT_EQ(first["file"], v1);
+  // Every record is a row or quarantined: none is dropped.
+  EXPECT_EQ(first["rows"], 3);
+  EXPECT_EQ(first["quarantined"], 1);
+  const Json& amount = first["columns"]["amount"];
+  EXPECT_EQ(amount["type"], "double");
+  EXPECT_EQ(amount["nulls"], 1);
+  EXPECT_EQ(amount["distinct"], 2);
+  EXPECT_EQ(amount["min"], 10.0);
+  EXPECT_EQ(amount["max"], 250.5);
+  EXPECT_EQ(amount["mean"], 130.25);
+  EXPECT_EQ(amount["p50"], 10.0);
+  EXPECT_EQ(first["columns"]["region"]["max"], "south");
+  EXPECT_FALSE(first["columns"]["region"].contains("mean"));
+  EXPECT_EQ(first["columns"]["id"]["min"], 1);
+  EXPECT_TRUE(first["columns"]["id"]["min"].is_number_integer());
+  EXPECT_EQ(first["checks"], Json::array());
+
+  // An appended row: only what it changed.
+  const Json& second = docs[1];
+  EXPECT_EQ(second["version"], 1);
+  EXPECT_EQ(second["rows"], 4);
+  EXPECT_FALSE(second.contains("quarantined"));
+  EXPECT_EQ(second["columns"]["amount"]["min"], 7.0);
+  EXPECT_FALSE(second["columns"]["amount"].contains("max"));
+  EXPECT_FALSE(second["columns"]["amount"].contains("nulls"));
+  EXPECT_EQ(second["columns"]["region"]["distinct"], 3);
+
+  // Rows retracted: what no longer applies is null.
+  const Json& third = docs[2];
+  EXPECT_EQ(third["rows"], 1);
+  EXPECT_EQ(third["quarantined"], 0);
+  EXPECT_TRUE(third["columns"]["amount"]["stddev"].is_null());
+  EXPECT_EQ(third["columns"]["amount"]["max"], 10.0);
+  // Progress goes elsewhere, and says what was read.
+  EXPECT_NE(progress_.str().find("3 rows, 1 quarantined"), std::string::npos)
+      << progress_.str();
+  EXPECT_NE(progress_.str().find("version 1"), std::string::npos);
+}
+
+TEST_F(ProfileCommandTest, JsonFilesAndTheTableFormat) {
+  const std::string file =
+      dir_.Write("movies.json",
+                 R"([{"title": "A", "gross": 10, "rating": 7.5},
+          {"title": "B", "gross": null, "rating": 6},
+          {"title": "C", "gross": 30, "rating": null}])");
+  ASSERT_TRUE(Run({.file = file, .format = "table"}).ok());
+  const std::string table = out_.str();
+  EXPECT_NE(table.find("version 0: " + file + ", 3 rows, 0 quarantined"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("gross"), std::string::npos);
+  ASSERT_TRUE(Run({.file = file}).ok());
+  const Json doc = Json::parse(out_.str());
+  EXPECT_EQ(doc["columns"]["gross"]["mean"], 20.0);
+  EXPECT_EQ(doc["columns"]["gross"]["nulls"], 1);
+  EXPECT_EQ(doc["columns"]["rating"]["max"], 7.5);
+}
+
+TEST_F(ProfileCommandTest, BadInputIsAClearError) {
+  const std::string csv = dir_.Write("a.csv", "x\n1\n");
+  const std::string json = dir_.Write("b.json", "[]");
+  const std::string text = dir_.Write("c.txt", "x\n");
+  absl::Status missing = Run({.file = dir_.path() + "/nope.csv"});
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.message().find("nope.csv"), std::string::npos);
+  absl::Status mixed = Run({.file = csv, .then = {json}});
+  EXPECT_EQ(mixed.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(mixed.message().find("same type"), std::string::npos);
+  EXPECT_EQ(Run({.file = text}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Run({.file = csv, .format = "xml"}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(out_.str().empty());
+}
+
+}  // namespace
+}  // namespace diffmesh

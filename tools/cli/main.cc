@@ -1,0 +1,46 @@
+// diffmesh: the command-line program.
+//
+//   diffmesh profile FILE [--then FILE2 ...] [--format json|table]
+//
+// Exit status: 0 on success, 1 for an error (printed to stderr with what
+// and where), 2 for bad arguments.
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "tools/cli/profile_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"diffmesh: a data mesh on a differential dataflow engine"};
+  app.require_subcommand(1);
+
+  diffmesh::ProfileArgs profile;
+  CLI::App* profile_cmd = app.add_subcommand(
+      "profile",
+      "Quality metrics of a CSV, JSON or JSON Lines file, and of each later "
+      "version of it (--then), kept incrementally");
+  profile_cmd->add_option("file", profile.file, "the file to profile")
+      ->required();
+  profile_cmd->add_option(
+      "--then", profile.then,
+      "later versions of the file, in order: only what changed is printed");
+  profile_cmd
+      ->add_option("--format", profile.format,
+                   "json (one line per version) "
+                   "or table")
+      ->check(CLI::IsMember({"json", "table"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (profile_cmd->parsed()) {
+    absl::Status status = diffmesh::RunProfile(profile, std::cout, std::cerr);
+    if (!status.ok()) {
+      std::cerr << "diffmesh profile: " << status.message() << std::endl;
+      return 1;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,52 @@
+// `diffmesh profile`: a file's quality metrics, and how they move as later
+// versions of the file arrive.
+//
+//   diffmesh profile flights.csv --then flights-v2.csv --then flights-v3.csv
+//
+// The file is read as a data product (catalog/source.h: CSV, JSON, JSON
+// Lines by extension, types inferred, bad records quarantined) and its
+// metrics are governance's Profile (governance/profile.h), kept by the
+// engine. Each --then file is the next version of the same file: the
+// profile's copy of the file becomes it (by appending the new bytes when
+// it extends the previous version, so an append is read as one), the
+// source finds the exact difference, and only the metrics it changed are
+// printed.
+//
+// Output (--format json, the default): one JSON document per line and
+// version,
+//   {"version": 0, "file": F, "rows": N, "quarantined": Q,
+//    "columns": {NAME: {"type": T, "nulls": N, "distinct": D, "min": X,
+//                       "max": X, "sum": X, "mean": X, "stddev": X,
+//                       "p50": X, "p90": X, "p99": X}},
+//    "checks": []}
+// with numeric fields only where they apply (ProfileColumns' rules); min
+// and max are numbers for numeric columns, text otherwise (timestamps as
+// ISO 8601); NaN and infinities, which JSON lacks, are the strings "NaN",
+// "Infinity" and "-Infinity". A later version holds "version", "file" and
+// only what changed: a field that no longer applies is null. --format
+// table prints the same for a person. Progress (what is read, rows per
+// second) goes to `progress`, never to `out`.
+// Thread compatibility: one call at a time per stream.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace diffmesh {
+
+struct ProfileArgs {
+  std::string file;
+  std::vector<std::string> then;  // later versions, in order
+  std::string format = "json";    // or "table"
+};
+
+// NotFound for a file that is missing, InvalidArgument for a bad format or
+// a later version of another file type; the source's errors (naming the
+// file and line) as they come.
+absl::Status RunProfile(const ProfileArgs& args, std::ostream& out,
+                        std::ostream& progress);
+
+}  // namespace diffmesh
