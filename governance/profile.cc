@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/arrangement.h"
 #include "engine/graph.h"
@@ -281,35 +282,54 @@ class ProfileOperator : public OperatorBase {
   std::map<int, ColumnState> columns_;
 };
 
-// Every row as its (column, value) keys; `reversed`: the values reversed.
-RowCollection Keys(const RowCollection& rows, bool reversed) {
+// Every row as its (column, value) keys, counted per time within each
+// message: a column holds far fewer distinct values than rows, so the
+// arrangements sort the distinct keys, not every cell.
+RowCollection Keys(const RowCollection& rows) {
   return internal::Unary<Row, int64_t>(
-      rows, reversed ? "profile.reversed_keys" : "profile.keys",
-      [reversed](std::vector<Update<Row, uint64_t, int64_t>>&& in,
-                 std::vector<Update<Row, uint64_t, int64_t>>* out) {
+      rows, "profile.keys",
+      [](std::vector<Update<Row, uint64_t, int64_t>>&& in,
+         std::vector<Update<Row, uint64_t, int64_t>>* out) {
+        absl::flat_hash_map<std::pair<uint64_t, Row>, int64_t> counts;
         for (const auto& u : in) {
           int64_t c = 0;
           for (Datum d : u.data) {
             Row key;
             key.AppendInt64(c++);
-            if (reversed) {
-              AppendReversed(d, &key);
-            } else {
-              key.push_back(d);
-            }
-            out->push_back({std::move(key), u.time, u.diff});
+            key.push_back(d);
+            counts[{u.time, std::move(key)}] += u.diff;
           }
+        }
+        out->reserve(counts.size());
+        for (auto& [at, diff] : counts) {
+          if (diff != 0) out->push_back({std::move(at.second), at.first, diff});
         }
       });
 }
 
-RowCollection ProfileDirection(const RowCollection& rows, const Schema& schema,
-                               bool reversed) {
+// The same keys with their values reversed (governance/value_order.h).
+RowCollection Reversed(const RowCollection& keys) {
+  return internal::Unary<Row, int64_t>(
+      keys, "profile.reversed_keys",
+      [](std::vector<Update<Row, uint64_t, int64_t>>&& in,
+         std::vector<Update<Row, uint64_t, int64_t>>* out) {
+        out->reserve(in.size());
+        for (const auto& u : in) {
+          Row key;
+          key.push_back(u.data[0]);
+          AppendReversed(u.data[1], &key);
+          out->push_back({std::move(key), u.time, u.diff});
+        }
+      });
+}
+
+RowCollection Metrics(const RowCollection& keys, const Schema& schema,
+                      bool reversed) {
   // Every value of a column on one worker: the key's first value routes.
   KeyArrangement arranged = ArrangeBySelfRouted(
-      Keys(rows, reversed), reversed ? "profile.reversed" : "profile.values",
+      keys, reversed ? "profile.reversed" : "profile.values",
       [](const Row& key) { return StableHash(key[0].as_int64()); });
-  Graph* graph = rows.graph();
+  Graph* graph = keys.graph();
   auto* op = graph->AddOperator<ProfileOperator>(
       reversed ? "profile.max" : "profile.metrics", arranged, schema, reversed);
   return RowCollection{{graph, &op->out}};
@@ -380,9 +400,10 @@ absl::StatusOr<Table> Profile(const Table& product) {
         "Profile: the dataflow has already run; profile a product before "
         "the mesh's first Advance, or Mesh::Use(id) after it");
   }
+  const RowCollection keys = Keys(product.rows());
   RowCollection metrics =
-      Concat(ProfileDirection(product.rows(), product.schema(), false),
-             ProfileDirection(product.rows(), product.schema(), true));
+      Concat(Metrics(keys, product.schema(), false),
+             Metrics(Reversed(keys), product.schema(), true));
   return Table::Computed(product, metrics, MetricsSchema(),
                          TransformKind::kAggregate);
 }
