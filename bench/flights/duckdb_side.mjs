@@ -8,6 +8,14 @@
 // Measurements (wall times, each the median of --runs runs unless noted):
 //   summarize_csv FILE         SUMMARIZE SELECT * FROM read_csv(FILE): reads and
 //                              profiles every column
+//   summarize FILE             SUMMARIZE of a CSV or JSON file (by extension), as
+//                              summarize_csv
+//   check_profile FILE PROFILE the exact count, nulls, min, max, mean and sample
+//                              stddev of every column of FILE (CSV or JSON),
+//                              against the first JSON document of PROFILE (the
+//                              output of `diffmesh profile FILE`); prints
+//                              `checked N`, `mismatches M`, `skipped K` (columns
+//                              whose types differ), each mismatch on stderr
 //   load_durable FILE          fresh database file in a new temporary directory,
 //                              CREATE TABLE flights AS SELECT * FROM read_csv(FILE),
 //                              CHECKPOINT, close (open to close is timed); prints
@@ -134,11 +142,84 @@ async function reportThreads(conn) {
   out('threads', await scalar(conn, "SELECT current_setting('threads')"));
 }
 
+// The DuckDB reader of FILE, by its extension.
+function readerOf(file) {
+  return /\.(json|jsonl|ndjson)$/.test(file) ? 'read_json' : 'read_csv';
+}
+
+// The metrics both sides compute, compared: equal counts and extremes, means
+// and deviations within 1e-9 relative.
+function close9(a, b) {
+  return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
 const measurements = {
+  async summarize([file], opts) {
+    return measurements.summarize_csv([file], opts);
+  },
+
+  async check_profile([file, profileFile], opts) {
+    const doc = JSON.parse(fs.readFileSync(profileFile, 'utf8').split('\n')[0]);
+    const db = await open(':memory:', opts);
+    await db.conn.run(`CREATE TEMP TABLE t AS SELECT * FROM ${readerOf(file)}(${sqlString(file)})`);
+    const described = (await db.conn.runAndReadAll('DESCRIBE t')).getRowObjectsJS();
+    let checked = 0, mismatches = 0, skipped = 0;
+    const miss = (what, ours, theirs) => {
+      mismatches++;
+      log(`mismatch: ${what}: diffmesh ${JSON.stringify(ours)}, DuckDB ${JSON.stringify(theirs)}`);
+    };
+    const total = Number(await scalar(db.conn, 'SELECT count(*) FROM t'));
+    checked++;
+    if (doc.rows !== total) miss('rows', doc.rows, total);
+    for (const { column_name: name, column_type: type } of described) {
+      const ours = doc.columns[name];
+      const numeric = /INT|DOUBLE|FLOAT|DECIMAL|REAL|NUMERIC/.test(type);
+      const kind = numeric ? 'number' : /TIMESTAMP|DATE/.test(type) ? 'timestamp'
+        : type === 'VARCHAR' ? 'string' : type === 'BOOLEAN' ? 'bool' : 'other';
+      const ourKind = !ours ? 'none' : ['int64', 'double'].includes(ours.type) ? 'number'
+        : ours.type;
+      if (kind !== ourKind) {
+        skipped++;
+        log(`skipped ${name}: DuckDB ${type}, diffmesh ${ours ? ours.type : 'no column'}`);
+        continue;
+      }
+      const q = `"${name.replaceAll('"', '""')}"`;
+      const stats = (await db.conn.runAndReadAll(
+        `SELECT count(${q}) AS nn, min(${q})::VARCHAR AS lo, max(${q})::VARCHAR AS hi` +
+        (numeric ? `, avg(${q})::DOUBLE AS mean, stddev_samp(${q})::DOUBLE AS sd` : '') +
+        ' FROM t')).getRowObjectsJS()[0];
+      const nulls = total - Number(stats.nn);
+      checked++;
+      if (ours.nulls !== nulls) miss(`${name}.nulls`, ours.nulls, nulls);
+      for (const [key, theirs] of [['min', stats.lo], ['max', stats.hi]]) {
+        if (theirs === null) continue;
+        checked++;
+        let mine = ours[key];
+        if (kind === 'timestamp') mine = String(mine).replace('T', ' ').replace(/Z$/, '');
+        const same = numeric ? Number(mine) === Number(theirs) : String(mine) === String(theirs);
+        if (!same) miss(`${name}.${key}`, ours[key], theirs);
+      }
+      if (!numeric) continue;
+      for (const [key, theirs] of [['mean', stats.mean], ['stddev', stats.sd]]) {
+        checked++;
+        const mine = ours[key];
+        if (theirs === null || theirs === undefined) {
+          if (mine !== undefined && mine !== null) miss(`${name}.${key}`, mine, theirs);
+        } else if (typeof mine !== 'number' || !close9(mine, theirs)) {
+          miss(`${name}.${key}`, mine, theirs);
+        }
+      }
+    }
+    close(db);
+    out('checked', checked);
+    out('mismatches', mismatches);
+    out('skipped', skipped);
+  },
+
   async summarize_csv([file], opts) {
     const db = await open(':memory:', opts);
     await reportThreads(db.conn);
-    const sql = `SUMMARIZE SELECT * FROM read_csv(${sqlString(file)})`;
+    const sql = `SUMMARIZE SELECT * FROM ${readerOf(file)}(${sqlString(file)})`;
     let rows = 0;
     const seconds = await timeRuns(opts.runs, `summarize ${path.basename(file)}`, async () => {
       const reader = await db.conn.runAndReadAll(sql);
