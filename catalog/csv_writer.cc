@@ -19,28 +19,32 @@ void AppendText(absl::string_view text, std::string* out) {
 }
 
 void AppendValue(Datum d, std::string* out) {
-  switch (d.type()) {
-    case ValueType::kNull:
-      return;
-    case ValueType::kBool:
-      out->append(d.as_bool() ? "true" : "false");
-      return;
-    case ValueType::kInt64:
-      absl::StrAppend(out, d.as_int64());
-      return;
-    case ValueType::kDouble:
-      out->append(FormatDouble(d.as_double()));
-      return;
-    case ValueType::kString:
-      AppendText(d.as_string(), out);
-      return;
-    case ValueType::kTimestamp:
-      out->append(FormatTimestamp(d.as_timestamp()));
-      return;
+  if (d.type() == ValueType::kString) {
+    AppendText(d.as_string(), out);
+  } else {
+    out->append(ValueText(d));
   }
 }
 
 }  // namespace
+
+std::string ValueText(Datum d) {
+  switch (d.type()) {
+    case ValueType::kNull:
+      return "";
+    case ValueType::kBool:
+      return d.as_bool() ? "true" : "false";
+    case ValueType::kInt64:
+      return absl::StrCat(d.as_int64());
+    case ValueType::kDouble:
+      return FormatDouble(d.as_double());
+    case ValueType::kString:
+      return std::string(d.as_string());
+    case ValueType::kTimestamp:
+      return FormatTimestamp(d.as_timestamp());
+  }
+  return "";
+}
 
 std::string WriteCsv(const Schema& schema, const std::vector<Row>& rows) {
   std::string out;

@@ -29,4 +29,8 @@ namespace diffmesh {
 // REQUIRES: every row has one value per field of `schema`.
 std::string WriteCsv(const Schema& schema, const std::vector<Row>& rows);
 
+// A value's text as a field holds it, before any quoting ("" for null):
+// also what contracts compare values by and metrics show them as.
+std::string ValueText(Datum d);
+
 }  // namespace diffmesh

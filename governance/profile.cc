@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "catalog/csv_writer.h"
 #include "engine/arrangement.h"
 #include "engine/graph.h"
 #include "engine/port.h"
@@ -362,31 +363,28 @@ Row ValueMetricRow(absl::string_view column, absl::string_view metric,
   Row row;
   row.AppendString(column);
   row.AppendString(metric);
-  switch (value.type()) {
-    case ValueType::kNull:
-      row.AppendNull();
-      row.AppendNull();
-      return row;
-    case ValueType::kBool:
-      row.AppendDouble(value.as_bool() ? 1 : 0);
-      row.AppendString(value.as_bool() ? "true" : "false");
-      return row;
+  const Row held{value};
+  const Datum d = held[0];
+  switch (d.type()) {
     case ValueType::kInt64:
-      row.AppendDouble(static_cast<double>(value.as_int64()));
-      row.AppendString(absl::StrCat(value.as_int64()));
-      return row;
+      row.AppendDouble(static_cast<double>(d.as_int64()));
+      break;
     case ValueType::kDouble:
-      row.AppendDouble(value.as_double());
-      row.AppendString(FormatDouble(value.as_double()));
-      return row;
+      row.AppendDouble(d.as_double());
+      break;
+    case ValueType::kBool:
+      row.AppendDouble(d.as_bool() ? 1 : 0);
+      break;
     case ValueType::kTimestamp:
-      row.AppendDouble(static_cast<double>(value.as_timestamp().micros));
-      row.AppendString(FormatTimestamp(value.as_timestamp()));
-      return row;
-    case ValueType::kString:
+      row.AppendDouble(static_cast<double>(d.as_timestamp().micros));
+      break;
+    default:
       row.AppendNull();
-      row.AppendString(value.as_string());
-      return row;
+  }
+  if (d.is_null()) {
+    row.AppendNull();
+  } else {
+    row.AppendString(ValueText(d));
   }
   return row;
 }

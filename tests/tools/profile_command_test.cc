@@ -27,8 +27,11 @@ class ProfileCommandTest : public ::testing::Test {
   absl::Status Run(ProfileArgs args) {
     out_.str("");
     progress_.str("");
-    return RunProfile(args, out_, progress_);
+    absl::StatusOr<ProfileOutcome> outcome = RunProfile(args, out_, progress_);
+    if (outcome.ok()) outcome_ = *outcome;
+    return outcome.status();
   }
+  ProfileOutcome outcome_;
   testing::TempDir dir_;
   std::ostringstream out_, progress_;
 };
@@ -129,6 +132,102 @@ TEST_F(ProfileCommandTest, BadInputIsAClearError) {
   EXPECT_EQ(Run({.file = csv, .format = "xml"}).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(out_.str().empty());
+}
+
+TEST_F(ProfileCommandTest, AContractsChecksAreVerdictsThatFollowTheVersions) {
+  const std::string v1 = dir_.Write("v1.csv",
+                                    "id,unit\n"
+                                    "1,kg\n"
+                                    "2,pounds\n"
+                                    "2,stone\n");
+  const std::string v2 = dir_.Write("v2.csv",
+                                    "id,unit\n"
+                                    "1,kg\n"
+                                    "2,pounds\n");
+  const std::string contract = dir_.Write("c.yaml", R"(apiVersion: v3.1.0
+kind: DataContract
+id: units
+version: 1.0.0
+status: active
+schema:
+  - name: lines
+    properties:
+      - name: id
+        logicalType: integer
+        unique: true
+      - name: unit
+        logicalType: string
+        quality:
+          - metric: invalidValues
+            arguments:
+              validValues: [kg, pounds]
+            mustBe: 0
+            severity: warning
+          - type: text
+            description: Units as the supplier writes them.
+    quality:
+      - metric: rowCount
+        mustBeGreaterThan: 0
+)");
+  ASSERT_TRUE(Run({.file = v1, .then = {v2}, .contract = contract}).ok());
+  std::vector<Json> docs = Lines(out_.str());
+  ASSERT_EQ(docs.size(), 2u);
+  const Json& checks = docs[0]["checks"];
+  ASSERT_EQ(checks.size(), 4u) << checks.dump();
+  // Sorted by id; the text rule listed as not enforced.
+  EXPECT_EQ(checks[0]["id"], "lines.id.unique");
+  EXPECT_EQ(checks[0]["passed"], false);
+  EXPECT_EQ(checks[0]["observed"], 1.0);
+  EXPECT_EQ(checks[0]["expected"], "= 0");
+  EXPECT_EQ(checks[0]["severity"], "error");
+  EXPECT_EQ(checks[1]["id"], "lines.rowCount");
+  EXPECT_EQ(checks[1]["passed"], true);
+  EXPECT_EQ(checks[2]["id"], "lines.unit.invalidValues");
+  EXPECT_EQ(checks[2]["passed"], false);
+  EXPECT_EQ(checks[3]["enforced"], false);
+  // The fix: only the checks that changed.
+  const Json& fixed = docs[1]["checks"];
+  ASSERT_EQ(fixed.size(), 3u) << fixed.dump();
+  for (const Json& c : fixed) EXPECT_EQ(c["passed"], true) << c.dump();
+  EXPECT_EQ(outcome_.failing_error_checks, 0);
+
+  // Without the fix the error check fails at the last version.
+  ASSERT_TRUE(Run({.file = v1, .contract = contract}).ok());
+  EXPECT_EQ(outcome_.failing_error_checks, 1);
+
+  // A contract the product cannot hold, or one with an error, is refused.
+  const std::string wrong = dir_.Write("w.yaml", R"(apiVersion: v3.1.0
+kind: DataContract
+id: w
+version: 1.0.0
+status: active
+schema:
+  - name: lines
+    properties:
+      - name: id
+        logicalType: string
+)");
+  absl::Status s = Run({.file = v1, .contract = wrong});
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("property 'id' is string but the column is int64"),
+            std::string::npos)
+      << s.message();
+  const std::string typo = dir_.Write("t.yaml", R"(apiVersion: v3.1.0
+kind: DataContract
+id: t
+version: 1.0.0
+status: active
+schema:
+  - name: lines
+    propertys: []
+)");
+  s = Run({.file = v1, .contract = typo});
+  EXPECT_NE(
+      s.message().find("unknown key 'propertys' (did you mean 'properties'?)"),
+      std::string::npos)
+      << s.message();
+  EXPECT_EQ(Run({.file = v1, .contract = dir_.path() + "/none.yaml"}).code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 // diffmesh: the command-line program.
 //
 //   diffmesh profile FILE [--then FILE2 ...] [--format json|table]
+//                    [--contract CONTRACT.yaml [--object NAME]
+//                     [--allow-unenforced]]
 //
 // Exit status: 0 on success, 1 for an error (printed to stderr with what
-// and where), 2 for bad arguments.
+// and where), 2 for bad arguments, 3 when a check of severity "error"
+// fails at the last version (the output is complete).
 #include <iostream>
 
 #include "CLI/CLI.hpp"
@@ -28,6 +31,14 @@ int main(int argc, char** argv) {
                    "json (one line per version) "
                    "or table")
       ->check(CLI::IsMember({"json", "table"}));
+  profile_cmd->add_option("--contract", profile.contract,
+                          "an ODCS v3 data contract (YAML) to check");
+  profile_cmd->add_option(
+      "--object", profile.object,
+      "the contract's schema object to check, when it has several");
+  profile_cmd->add_flag("--allow-unenforced", profile.allow_unenforced,
+                        "list sql and custom rules as not enforced instead "
+                        "of refusing the contract");
 
   try {
     app.parse(argc, argv);
@@ -36,10 +47,17 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (profile_cmd->parsed()) {
-    absl::Status status = diffmesh::RunProfile(profile, std::cout, std::cerr);
-    if (!status.ok()) {
-      std::cerr << "diffmesh profile: " << status.message() << std::endl;
+    absl::StatusOr<diffmesh::ProfileOutcome> outcome =
+        diffmesh::RunProfile(profile, std::cout, std::cerr);
+    if (!outcome.ok()) {
+      std::cerr << "diffmesh profile: " << outcome.status().message()
+                << std::endl;
       return 1;
+    }
+    if (outcome->failing_error_checks > 0) {
+      std::cerr << "diffmesh profile: " << outcome->failing_error_checks
+                << " check(s) of severity error fail" << std::endl;
+      return 3;
     }
   }
   return 0;

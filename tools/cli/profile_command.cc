@@ -10,6 +10,7 @@
 #include <iomanip>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -21,6 +22,8 @@
 #include "catalog/mesh.h"
 #include "engine/graph.h"
 #include "engine/status_macros.h"
+#include "governance/checks.h"
+#include "governance/contract.h"
 #include "governance/profile.h"
 #include "nlohmann/json.hpp"
 
@@ -33,6 +36,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr char kData[] = "profile.data";
 constexpr char kMetrics[] = "profile.metrics";
+constexpr char kChecks[] = "profile.checks";
 
 // A number as JSON: NaN and the infinities as strings.
 Json Number(double v) {
@@ -67,7 +71,7 @@ Json MetricValue(const Row& metric, ValueType type) {
 
 // The whole profile of one version, as JSON (without version and file).
 Json Document(const Schema& schema, const std::vector<Row>& metrics,
-              int64_t quarantined) {
+              const std::vector<Row>& verdicts, int64_t quarantined) {
   Json doc;
   doc["rows"] = 0;
   doc["quarantined"] = quarantined;
@@ -99,7 +103,18 @@ Json Document(const Schema& schema, const std::vector<Row>& metrics,
     }
   }
   doc["columns"] = std::move(columns);
+  // One entry per verdict (VerdictSchema), sorted by check id.
+  std::map<std::string, Json> checks;
+  for (const Row& v : verdicts) {
+    const std::string id(v[0].as_string());
+    checks[id] = {{"id", id},
+                  {"passed", v[4].as_bool()},
+                  {"observed", Number(v[5].as_double())},
+                  {"expected", std::string(v[6].as_string())},
+                  {"severity", std::string(v[3].as_string())}};
+  }
   doc["checks"] = Json::array();
+  for (auto& [id, check] : checks) doc["checks"].push_back(std::move(check));
   return doc;
 }
 
@@ -123,7 +138,15 @@ Json Changes(const Json& was, const Json& now) {
     if (!changed.empty()) columns[column] = std::move(changed);
   }
   if (!columns.empty()) out["columns"] = std::move(columns);
-  if (was["checks"] != now["checks"]) out["checks"] = now["checks"];
+  // The checks whose verdict or observation changed.
+  Json checks = Json::array();
+  for (const Json& check : now["checks"]) {
+    const bool same =
+        std::any_of(was["checks"].begin(), was["checks"].end(),
+                    [&](const Json& before) { return before == check; });
+    if (!same) checks.push_back(check);
+  }
+  if (!checks.empty()) out["checks"] = std::move(checks);
   return out;
 }
 
@@ -136,6 +159,21 @@ std::string Text(const Json& v) {
   return v.dump();
 }
 
+void PrintChecks(const Json& doc, std::ostream& out) {
+  if (!doc.contains("checks") || doc["checks"].empty()) return;
+  out << "  checks:\n";
+  for (const Json& c : doc["checks"]) {
+    if (c.contains("enforced")) {
+      out << "    " << Text(c["id"]) << ": not enforced (" << Text(c["kind"])
+          << ")\n";
+      continue;
+    }
+    out << "    " << (c["passed"].get<bool>() ? "pass " : "FAIL ")
+        << Text(c["id"]) << ": " << Text(c["observed"]) << ", expected "
+        << Text(c["expected"]) << " (" << Text(c["severity"]) << ")\n";
+  }
+}
+
 void PrintTable(const Json& doc, bool whole, std::ostream& out) {
   out << "version " << doc["version"].get<int>() << ": " << Text(doc["file"]);
   if (doc.contains("rows")) out << ", " << Text(doc["rows"]) << " rows";
@@ -143,7 +181,8 @@ void PrintTable(const Json& doc, bool whole, std::ostream& out) {
     out << ", " << Text(doc["quarantined"]) << " quarantined";
   out << "\n";
   if (!doc.contains("columns")) {
-    if (!whole) out << "  (no metric changed)\n";
+    if (!whole && !doc.contains("checks")) out << "  (no metric changed)\n";
+    PrintChecks(doc, out);
     return;
   }
   const std::vector<std::string> heads = {"type", "nulls", "distinct", "min",
@@ -161,6 +200,7 @@ void PrintTable(const Json& doc, bool whole, std::ostream& out) {
     }
     out << "\n";
   }
+  PrintChecks(doc, out);
 }
 
 // A private directory for the profile's copy of the file, removed at the
@@ -246,10 +286,32 @@ double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+// The contract of `args`, read and matched to the product's schema; null
+// without one.
+absl::StatusOr<std::optional<AttachedContract>> ReadContract(
+    const ProfileArgs& args, const Schema& schema) {
+  if (args.contract.empty()) return std::optional<AttachedContract>();
+  std::ifstream in(args.contract, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat(args.contract, ": cannot read the contract"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  DM_ASSIGN_OR_RETURN(
+      DataContract contract,
+      ParseContract(text.str(), args.contract,
+                    {.allow_unenforced = args.allow_unenforced}));
+  DM_ASSIGN_OR_RETURN(AttachedContract attached,
+                      Attach(contract, schema, args.object));
+  return std::optional<AttachedContract>(std::move(attached));
+}
+
 }  // namespace
 
-absl::Status RunProfile(const ProfileArgs& args, std::ostream& out,
-                        std::ostream& progress) {
+absl::StatusOr<ProfileOutcome> RunProfile(const ProfileArgs& args,
+                                          std::ostream& out,
+                                          std::ostream& progress) {
   if (args.format != "json" && args.format != "table") {
     return absl::InvalidArgumentError(
         absl::StrCat("--format is json or table, got '", args.format, "'"));
@@ -299,8 +361,17 @@ absl::Status RunProfile(const ProfileArgs& args, std::ostream& out,
   described.id = kMetrics;
   described.owner = "diffmesh-profile";
   DM_RETURN_IF_ERROR(mesh->Publish(metrics, described).status());
-
   const Schema schema = mesh->Descriptor(kData)->schema;
+  DM_ASSIGN_OR_RETURN(std::optional<AttachedContract> contract,
+                      ReadContract(args, schema));
+  if (contract) {
+    DM_ASSIGN_OR_RETURN(Table verdicts, Checks(*table, *contract));
+    ProductDescriptor checks;
+    checks.id = kChecks;
+    checks.owner = "diffmesh-profile";
+    DM_RETURN_IF_ERROR(mesh->Publish(verdicts, checks).status());
+  }
+
   const uintmax_t bytes = fs::file_size(copy);
   progress << "diffmesh profile: reading " << args.file << " ("
            << absl::StrFormat("%.1f", bytes / 1048576.0) << " MiB, "
@@ -309,7 +380,11 @@ absl::Status RunProfile(const ProfileArgs& args, std::ostream& out,
   DM_RETURN_IF_ERROR(mesh->Advance());
   auto read = [&]() -> absl::StatusOr<Json> {
     DM_ASSIGN_OR_RETURN(std::vector<Row> rows, mesh->Read(kMetrics));
-    return Document(schema, rows, mesh->QuarantineCount(kData));
+    std::vector<Row> verdicts;
+    if (contract) {
+      DM_ASSIGN_OR_RETURN(verdicts, mesh->Read(kChecks));
+    }
+    return Document(schema, rows, verdicts, mesh->QuarantineCount(kData));
   };
   DM_ASSIGN_OR_RETURN(Json now, read());
   {
@@ -334,7 +409,15 @@ absl::Status RunProfile(const ProfileArgs& args, std::ostream& out,
     }
     out.flush();
   };
-  emit(now, 0, args.file, true);
+  Json first = now;
+  if (contract) {
+    for (const QualityRule& r : contract->contract.rules) {
+      if (r.enforced) continue;
+      first["checks"].push_back(
+          {{"id", r.id}, {"kind", r.kind}, {"enforced", false}});
+    }
+  }
+  emit(first, 0, args.file, true);
   for (size_t v = 1; v < files.size(); ++v) {
     start = Clock::now();
     DM_RETURN_IF_ERROR(Become(copy, files[v - 1], files[v]));
@@ -360,7 +443,13 @@ absl::Status RunProfile(const ProfileArgs& args, std::ostream& out,
     emit(Changes(now, next), static_cast<int>(v), files[v], false);
     now = std::move(next);
   }
-  return absl::OkStatus();
+  ProfileOutcome outcome;
+  for (const Json& c : now["checks"]) {
+    if (c["severity"] == "error" && !c["passed"].get<bool>()) {
+      ++outcome.failing_error_checks;
+    }
+  }
+  return outcome;
 }
 
 }  // namespace diffmesh

@@ -18,12 +18,17 @@
 //    "columns": {NAME: {"type": T, "nulls": N, "distinct": D, "min": X,
 //                       "max": X, "sum": X, "mean": X, "stddev": X,
 //                       "p50": X, "p90": X, "p99": X}},
-//    "checks": []}
+//    "checks": [{"id": S, "passed": B, "observed": X, "expected": S,
+//                "severity": S}]}
 // with numeric fields only where they apply (ProfileColumns' rules); min
 // and max are numbers for numeric columns, text otherwise (timestamps as
 // ISO 8601); NaN and infinities, which JSON lacks, are the strings "NaN",
 // "Infinity" and "-Infinity". A later version holds "version", "file" and
-// only what changed: a field that no longer applies is null. --format
+// only what changed: a field that no longer applies is null, and only the
+// checks whose verdict or observation changed. With a contract, checks
+// hold one entry per enforced rule (sorted by id) and, at version 0, the
+// rules kept but not enforced as {"id", "kind", "enforced": false}; without
+// one, checks is empty. --format
 // table prints the same for a person. Progress (what is read, rows per
 // second) goes to `progress`, never to `out`.
 // Thread compatibility: one call at a time per stream.
@@ -34,6 +39,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace diffmesh {
 
@@ -41,12 +47,25 @@ struct ProfileArgs {
   std::string file;
   std::vector<std::string> then;  // later versions, in order
   std::string format = "json";    // or "table"
+  // An ODCS data contract (governance/contract.h) whose rules are checked
+  // at every version; `object` names its schema object when it has
+  // several.
+  std::string contract;
+  std::string object;
+  bool allow_unenforced = false;  // list sql/custom rules, not refuse
 };
 
-// NotFound for a file that is missing, InvalidArgument for a bad format or
+struct ProfileOutcome {
+  // Checks of severity "error" that fail at the last version.
+  int failing_error_checks = 0;
+};
+
+// NotFound for a file that is missing, InvalidArgument for a bad format, a
+// contract the reader refuses (its path and line) or
 // a later version of another file type; the source's errors (naming the
 // file and line) as they come.
-absl::Status RunProfile(const ProfileArgs& args, std::ostream& out,
-                        std::ostream& progress);
+absl::StatusOr<ProfileOutcome> RunProfile(const ProfileArgs& args,
+                                          std::ostream& out,
+                                          std::ostream& progress);
 
 }  // namespace diffmesh

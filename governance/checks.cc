@@ -1,0 +1,394 @@
+#include "governance/checks.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "catalog/csv_writer.h"
+#include "engine/graph.h"
+#include "engine/port.h"
+#include "engine/status_macros.h"
+#include "operators/concat.h"
+#include "operators/count.h"
+#include "operators/exchange.h"
+#include "operators/internal/unary.h"
+#include "re2/re2.h"
+
+namespace diffmesh {
+namespace {
+
+using Updates = std::vector<Update<Row, uint64_t, int64_t>>;
+
+// The rule a count is for; kRows counts the product's rows.
+constexpr int64_t kRows = -1;
+
+Row RuleKey(int64_t rule) {
+  Row key;
+  key.AppendInt64(rule);
+  return key;
+}
+
+bool Fits(const std::string& logical, ValueType type) {
+  if (logical.empty()) return true;
+  if (logical == "string") return type == ValueType::kString;
+  if (logical == "integer") return type == ValueType::kInt64;
+  if (logical == "number")
+    return type == ValueType::kInt64 || type == ValueType::kDouble;
+  if (logical == "boolean") return type == ValueType::kBool;
+  if (logical == "date" || logical == "timestamp")
+    return type == ValueType::kTimestamp;
+  return false;  // time, object, array
+}
+
+// Whether a row counts for one per-row rule (null, missing, invalid).
+class RowRule {
+ public:
+  RowRule(int64_t index, const QualityRule& rule, int column, ValueType type)
+      : index_(index), metric_(rule.metric), column_(column) {
+    const bool numeric =
+        type == ValueType::kInt64 || type == ValueType::kDouble;
+    const auto& values = rule.metric == RuleMetric::kMissingValues
+                             ? rule.missing_values
+                             : rule.valid_values;
+    for (const ContractValue& v : values) {
+      if (v.is_null) {
+        null_listed_ = true;
+        continue;
+      }
+      texts_.insert(v.text);
+      char* end = nullptr;
+      const double x = std::strtod(v.text.c_str(), &end);
+      if (numeric && !v.text.empty() && *end == '\0') numbers_.push_back(x);
+    }
+    listed_ = !values.empty();
+    if (rule.pattern) pattern_ = std::make_shared<RE2>(*rule.pattern);
+  }
+
+  int64_t index() const { return index_; }
+
+  bool Counts(const Row& row) const {
+    const Datum d = row[column_];
+    switch (metric_) {
+      case RuleMetric::kNullValues:
+        return d.is_null();
+      case RuleMetric::kMissingValues:
+        return d.is_null() ? null_listed_ : Listed(d);
+      case RuleMetric::kInvalidValues:
+        if (d.is_null()) return false;
+        if (listed_ && !Listed(d)) return true;
+        return pattern_ != nullptr &&
+               !RE2::PartialMatch(ValueText(d), *pattern_);
+      default:
+        return false;
+    }
+  }
+
+ private:
+  bool Listed(Datum d) const {
+    if (texts_.contains(ValueText(d))) return true;
+    if (numbers_.empty()) return false;
+    const double x =
+        d.type() == ValueType::kInt64
+            ? static_cast<double>(d.as_int64())
+            : (d.type() == ValueType::kDouble ? d.as_double() : std::nan(""));
+    return std::find(numbers_.begin(), numbers_.end(), x) != numbers_.end();
+  }
+
+  int64_t index_;
+  RuleMetric metric_;
+  int column_;
+  absl::flat_hash_set<std::string> texts_;
+  std::vector<double> numbers_;
+  bool null_listed_ = false;
+  bool listed_ = false;
+  std::shared_ptr<RE2> pattern_;
+};
+
+// The verdict rows of every enforced rule, from the counts; on worker 0,
+// where the counts are gathered. It holds a capability at the start until
+// the first verdicts are out (so they exist before any count arrives), and
+// one at each time whose counts wait for their time to be complete.
+class VerdictOperator : public OperatorBase {
+ public:
+  using Counts =
+      std::vector<Update<std::pair<Row, int64_t>, uint64_t, int64_t>>;
+
+  VerdictOperator(const Collection<std::pair<Row, int64_t>>& counts,
+                  AttachedContract contract)
+      : OperatorBase("checks.verdicts"),
+        in(counts.graph(), counts.graph()->NextOperatorIndex()),
+        out(counts.graph(), counts.graph()->NextOperatorIndex()),
+        contract_(std::move(contract)),
+        gathers_(counts.graph()->worker_index() == 0) {
+    counts.stream.port->Connect(&in);
+    if (gathers_) out.SetCapabilities(Antichain<uint64_t>{0});
+  }
+
+  void Run() override {
+    Message<uint64_t, Counts> message;
+    while (in.Pull(&message)) {
+      for (auto& u : message.payload) pending_[u.time].push_back(std::move(u));
+    }
+    const Antichain<uint64_t>& frontier = in.frontier();
+    auto complete = [&](uint64_t t) { return !frontier.LessEqual(t); };
+    Updates output;
+    if (gathers_ && !started_ &&
+        (frontier.empty() || !frontier.LessEqual(0) || !pending_.empty())) {
+      // The first verdicts, from no rows, at the start.
+      started_ = true;
+      Emit({}, Verdicts(), 0, &output);
+    }
+    while (started_ && !pending_.empty() && complete(pending_.begin()->first)) {
+      const uint64_t t = pending_.begin()->first;
+      const std::vector<Row> was = Verdicts();
+      for (const auto& u : pending_.begin()->second) {
+        const int64_t rule = u.data.first[0].as_int64();
+        counts_[rule] += u.diff > 0 ? u.data.second : -u.data.second;
+      }
+      pending_.erase(pending_.begin());
+      Emit(was, Verdicts(), t, &output);
+    }
+    if (!output.empty()) {
+      // Sent at the least time it holds, which a capability covers.
+      uint64_t least = output.front().time;
+      for (const auto& u : output) least = std::min(least, u.time);
+      out.Send({Antichain<uint64_t>{least}, std::move(output)});
+    }
+    Antichain<uint64_t> caps;
+    if (gathers_ && !started_) caps.Insert(0);
+    if (!pending_.empty()) caps.Insert(pending_.begin()->first);
+    out.SetCapabilities(caps);
+  }
+
+  InputPort<uint64_t, Counts> in;
+  OutputPort<uint64_t, Updates> out;
+
+ private:
+  int64_t Count(int64_t rule) const {
+    auto it = counts_.find(rule);
+    return it == counts_.end() ? 0 : it->second;
+  }
+
+  std::vector<Row> Verdicts() const {
+    std::vector<Row> rows;
+    const int64_t total = Count(kRows);
+    const auto& rules = contract_.contract.rules;
+    for (size_t i = 0; i < rules.size(); ++i) {
+      const QualityRule& r = rules[i];
+      if (!r.enforced) continue;
+      double observed = static_cast<double>(
+          r.metric == RuleMetric::kRowCount ? total
+                                            : Count(static_cast<int64_t>(i)));
+      if (r.percent) {
+        observed =
+            total == 0 ? 0 : 100.0 * observed / static_cast<double>(total);
+      }
+      Row row;
+      row.AppendString(r.id);
+      if (r.property.empty()) {
+        row.AppendNull();
+      } else {
+        row.AppendString(r.property);
+      }
+      row.AppendString(RuleMetricName(r.metric));
+      row.AppendString(r.severity);
+      row.AppendBool(r.Passes(observed));
+      row.AppendDouble(observed);
+      row.AppendString(r.Expected());
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  static void Emit(std::vector<Row> was, std::vector<Row> now, uint64_t time,
+                   Updates* output) {
+    std::sort(was.begin(), was.end());
+    std::sort(now.begin(), now.end());
+    std::vector<Row> gone, came;
+    std::set_difference(was.begin(), was.end(), now.begin(), now.end(),
+                        std::back_inserter(gone));
+    std::set_difference(now.begin(), now.end(), was.begin(), was.end(),
+                        std::back_inserter(came));
+    for (Row& r : gone) output->push_back({std::move(r), time, -1});
+    for (Row& r : came) output->push_back({std::move(r), time, +1});
+  }
+
+  AttachedContract contract_;
+  bool gathers_;
+  bool started_ = false;
+  std::map<uint64_t, Counts> pending_;
+  std::map<int64_t, int64_t> counts_;
+};
+
+}  // namespace
+
+absl::StatusOr<AttachedContract> Attach(const DataContract& contract,
+                                        const Schema& schema,
+                                        const std::string& object) {
+  const ContractObject* found = nullptr;
+  for (const ContractObject& o : contract.objects) {
+    if (object.empty() ? contract.objects.size() == 1 : o.name == object) {
+      found = &o;
+    }
+  }
+  if (found == nullptr) {
+    return absl::NotFoundError(
+        object.empty() ? absl::StrCat("contract ", contract.id, " has ",
+                                      contract.objects.size(),
+                                      " schema objects; name the one to check")
+                       : absl::StrCat("contract ", contract.id,
+                                      " has no schema object ", object));
+  }
+  AttachedContract a;
+  a.object = found->name;
+  for (const ContractProperty& p : found->properties) {
+    std::optional<int> at = schema.FieldIndex(p.name);
+    if (!at) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("contract ", contract.id, ": ", p.where, ": property '",
+                       p.name, "' is not a column of the product"));
+    }
+    const ValueType type = schema.fields()[*at].type;
+    if (!Fits(p.logical_type, type)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "contract ", contract.id, ": ", p.where, ": property '", p.name,
+          "' is ", p.logical_type, " but the column is ", ValueTypeName(type)));
+    }
+  }
+  // Only the rules of the object checked.
+  a.contract = contract;
+  a.contract.rules.clear();
+  for (const QualityRule& r : contract.rules) {
+    if (r.object != found->name) continue;
+    int column = -1;
+    if (!r.property.empty()) column = *schema.FieldIndex(r.property);
+    std::vector<int> keys;
+    if (r.metric == RuleMetric::kDuplicateValues) {
+      if (column >= 0) keys.push_back(column);
+      for (const std::string& name : r.properties) {
+        std::optional<int> at = schema.FieldIndex(name);
+        if (!at) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("contract ", contract.id, ": ", r.where, ": '", name,
+                           "' is not a column of the product"));
+        }
+        keys.push_back(*at);
+      }
+    }
+    a.contract.rules.push_back(r);
+    a.column.push_back(column);
+    a.key_columns.push_back(std::move(keys));
+  }
+  return a;
+}
+
+const Schema& VerdictSchema() {
+  static const Schema* schema = new Schema({
+      {"check", ValueType::kString, /*nullable=*/false},
+      {"property", ValueType::kString},
+      {"metric", ValueType::kString, /*nullable=*/false},
+      {"severity", ValueType::kString, /*nullable=*/false},
+      {"passed", ValueType::kBool, /*nullable=*/false},
+      {"observed", ValueType::kDouble, /*nullable=*/false},
+      {"expected", ValueType::kString, /*nullable=*/false},
+  });
+  return *schema;
+}
+
+absl::StatusOr<Table> Checks(const Table& product,
+                             const AttachedContract& contract) {
+  if (product.rows().graph() == nullptr) {
+    return absl::InvalidArgumentError("Checks: an empty Table");
+  }
+  if (product.rows().graph()->sealed()) {
+    return absl::FailedPreconditionError(
+        "Checks: the dataflow has already run; check a product before the "
+        "mesh's first Advance, or Mesh::Use(id) after it");
+  }
+  const auto& rules = contract.contract.rules;
+  std::vector<RowRule> row_rules;
+  std::vector<std::pair<int64_t, std::vector<int>>> key_rules;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const QualityRule& r = rules[i];
+    if (!r.enforced) continue;
+    const int64_t index = static_cast<int64_t>(i);
+    switch (r.metric) {
+      case RuleMetric::kNullValues:
+      case RuleMetric::kMissingValues:
+      case RuleMetric::kInvalidValues:
+        row_rules.emplace_back(
+            index, r, contract.column[i],
+            product.schema().fields()[contract.column[i]].type);
+        break;
+      case RuleMetric::kDuplicateValues:
+        key_rules.emplace_back(index, contract.key_columns[i]);
+        break;
+      case RuleMetric::kRowCount:
+        break;  // the rows' count
+    }
+  }
+  const RowCollection& rows = product.rows();
+  // Each row: the row counter and every per-row rule it counts for.
+  RowCollection counted = internal::Unary<Row, int64_t>(
+      rows, "checks.rows", [row_rules](Updates&& in, Updates* out) {
+        for (const auto& u : in) {
+          out->push_back({RuleKey(kRows), u.time, u.diff});
+          for (const RowRule& r : row_rules) {
+            if (r.Counts(u.data))
+              out->push_back({RuleKey(r.index()), u.time, u.diff});
+          }
+        }
+      });
+  std::vector<RowCollection> parts = {counted};
+  if (!key_rules.empty()) {
+    // Each row's key for every duplicates rule (none with a null in it);
+    // a key held c times counts c - 1.
+    RowCollection keys = internal::Unary<Row, int64_t>(
+        rows, "checks.keys", [key_rules](Updates&& in, Updates* out) {
+          for (const auto& u : in) {
+            for (const auto& [rule, columns] : key_rules) {
+              Row key = RuleKey(rule);
+              bool has_null = false;
+              for (int c : columns) {
+                const Datum d = u.data[c];
+                has_null = has_null || d.is_null();
+                key.push_back(d);
+              }
+              if (!has_null) out->push_back({std::move(key), u.time, u.diff});
+            }
+          }
+        });
+    auto held = CountTotal(keys);
+    parts.push_back(internal::Unary<Row, int64_t>(
+        held, "checks.duplicates",
+        [](std::vector<Update<std::pair<Row, int64_t>, uint64_t, int64_t>>&& in,
+           Updates* out) {
+          for (const auto& u : in) {
+            const int64_t extra = u.data.second - 1;
+            if (extra != 0) {
+              out->push_back({RuleKey(u.data.first[0].as_int64()), u.time,
+                              u.diff * extra});
+            }
+          }
+        }));
+  }
+  auto counts = CountTotal(ConcatMany(parts));
+  Graph* graph = rows.graph();
+  if (graph->peers() > 1) {
+    // Every rule's count meets on worker 0.
+    counts = Exchange(counts, [](const auto&) { return uint64_t{0}; });
+  }
+  auto* op = graph->AddOperator<VerdictOperator>(counts, contract);
+  RowCollection verdicts{{graph, &op->out}};
+  return Table::Computed(product, verdicts, VerdictSchema(),
+                         TransformKind::kAggregate);
+}
+
+}  // namespace diffmesh
