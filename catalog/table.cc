@@ -429,6 +429,10 @@ absl::StatusOr<Table> Table::Mask(const std::string& column, ValueFn fn) const {
   fields[at].description =
       absl::StrCat(fields[at].description,
                    fields[at].description.empty() ? "" : " ", "(masked)");
+  // A masked value no longer holds what the tags classified (pii, ...):
+  // they stay behind, and a published product declares them anew if the
+  // masked column still needs them.
+  fields[at].tags.clear();
   return Table(kept, Schema(std::move(fields)), std::move(sources),
                table_sources_, WithQuarantine({refused}));
 }

@@ -136,8 +136,9 @@ class Table {
   absl::StatusOr<Table> Filter(const std::vector<std::string>& inputs,
                                Predicate predicate) const;
   // Replaces `column` by fn(column), a declared masking transform (e.g. a
-  // hash of an email). The type stays; a wrong-typed result quarantines
-  // the row. Nulls are passed to fn as well.
+  // hash of an email). The type stays; the column's tags (pii, ...) do
+  // not: the masked value no longer holds what they classified. A
+  // wrong-typed result quarantines the row. Nulls are passed to fn as well.
   absl::StatusOr<Table> Mask(const std::string& column, ValueFn fn) const;
   // Inner equi-join on pairs (left column, right column) of equal types.
   // Output: every left column, then the right columns that are not join
