@@ -15,6 +15,7 @@
 #include "engine/graph.h"
 #include "engine/port.h"
 #include "engine/status_macros.h"
+#include "governance/row_changes.h"
 #include "operators/concat.h"
 #include "operators/count.h"
 #include "operators/exchange.h"
@@ -143,7 +144,7 @@ class VerdictOperator : public OperatorBase {
         (frontier.empty() || !frontier.LessEqual(0) || !pending_.empty())) {
       // The first verdicts, from no rows, at the start.
       started_ = true;
-      Emit({}, Verdicts(), 0, &output);
+      AppendRowChanges({}, Verdicts(), 0, &output);
     }
     while (started_ && !pending_.empty() && complete(pending_.begin()->first)) {
       const uint64_t t = pending_.begin()->first;
@@ -153,7 +154,7 @@ class VerdictOperator : public OperatorBase {
         counts_[rule] += u.diff > 0 ? u.data.second : -u.data.second;
       }
       pending_.erase(pending_.begin());
-      Emit(was, Verdicts(), t, &output);
+      AppendRowChanges(was, Verdicts(), t, &output);
     }
     if (!output.empty()) {
       // Sent at the least time it holds, which a capability covers.
@@ -205,19 +206,6 @@ class VerdictOperator : public OperatorBase {
       rows.push_back(std::move(row));
     }
     return rows;
-  }
-
-  static void Emit(std::vector<Row> was, std::vector<Row> now, uint64_t time,
-                   Updates* output) {
-    std::sort(was.begin(), was.end());
-    std::sort(now.begin(), now.end());
-    std::vector<Row> gone, came;
-    std::set_difference(was.begin(), was.end(), now.begin(), now.end(),
-                        std::back_inserter(gone));
-    std::set_difference(now.begin(), now.end(), was.begin(), was.end(),
-                        std::back_inserter(came));
-    for (Row& r : gone) output->push_back({std::move(r), time, -1});
-    for (Row& r : came) output->push_back({std::move(r), time, +1});
   }
 
   AttachedContract contract_;

@@ -20,6 +20,7 @@
 #include "engine/status_macros.h"
 #include "governance/double_double.h"
 #include "governance/log_histogram.h"
+#include "governance/row_changes.h"
 #include "governance/value_order.h"
 #include "operators/arrange.h"
 #include "operators/concat.h"
@@ -184,7 +185,7 @@ class ProfileOperator : public OperatorBase {
         // of retracted values is dropped with them).
         state = ColumnState{};
       }
-      Emit(was, Metrics(c, state), time, output);
+      AppendRowChanges(was, Metrics(c, state), time, output);
     }
   }
 
@@ -263,19 +264,6 @@ class ProfileOperator : public OperatorBase {
 
   static constexpr std::pair<double, const char*> kQuantiles[] = {
       {0.5, "p50"}, {0.9, "p90"}, {0.99, "p99"}};
-
-  static void Emit(std::vector<Row> was, std::vector<Row> now, uint64_t time,
-                   MetricUpdates* output) {
-    std::sort(was.begin(), was.end());
-    std::sort(now.begin(), now.end());
-    std::vector<Row> gone, came;
-    std::set_difference(was.begin(), was.end(), now.begin(), now.end(),
-                        std::back_inserter(gone));
-    std::set_difference(now.begin(), now.end(), was.begin(), was.end(),
-                        std::back_inserter(came));
-    for (Row& r : gone) output->push_back({std::move(r), time, -1});
-    for (Row& r : came) output->push_back({std::move(r), time, +1});
-  }
 
   TraceReader<Row, Unit, uint64_t, int64_t> reader_;
   Schema schema_;

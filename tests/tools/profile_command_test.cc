@@ -118,6 +118,24 @@ TEST_F(ProfileCommandTest, JsonFilesAndTheTableFormat) {
   EXPECT_EQ(doc["columns"]["rating"]["max"], 7.5);
 }
 
+TEST_F(ProfileCommandTest, KeysCountTheirDuplicates) {
+  const std::string v1 =
+      dir_.Write("k1.csv", "a,b\n1,x\n1,x\n1,y\n2,x\n,x\n,x\n");
+  const std::string v2 = dir_.Write("k2.csv", "a,b\n1,x\n1,y\n2,x\n,x\n,x\n");
+  ASSERT_TRUE(Run({.file = v1, .then = {v2}, .keys = {"a", "b"}}).ok());
+  std::vector<Json> docs = Lines(out_.str());
+  ASSERT_EQ(docs.size(), 2u);
+  // (1,x) twice: one duplicate; keys with a null are not counted.
+  EXPECT_EQ(docs[0]["duplicates"], 1);
+  EXPECT_EQ(docs[1]["duplicates"], 0);
+  ASSERT_TRUE(Run({.file = v1, .keys = {"a"}}).ok());
+  EXPECT_EQ(Json::parse(out_.str())["duplicates"], 2);
+  absl::Status bad = Run({.file = v1, .keys = {"c"}});
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("--key c: no such column"), std::string::npos)
+      << bad.message();
+}
+
 TEST_F(ProfileCommandTest, BadInputIsAClearError) {
   const std::string csv = dir_.Write("a.csv", "x\n1\n");
   const std::string json = dir_.Write("b.json", "[]");

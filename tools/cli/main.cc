@@ -1,6 +1,7 @@
 // diffmesh: the command-line program.
 //
-//   diffmesh profile FILE [--then FILE2 ...] [--format json|table]
+//   diffmesh profile FILE [--then FILE2 ...] [--format json|table] [--key
+//   COL]...
 //                    [--contract CONTRACT.yaml [--object NAME]
 //                     [--allow-unenforced]]
 //
@@ -31,6 +32,9 @@ int main(int argc, char** argv) {
                    "json (one line per version) "
                    "or table")
       ->check(CLI::IsMember({"json", "table"}));
+  profile_cmd->add_option("--key", profile.keys,
+                          "a key column (repeat for several): report the "
+                          "rows that duplicate another's key");
   profile_cmd->add_option("--contract", profile.contract,
                           "an ODCS v3 data contract (YAML) to check");
   profile_cmd->add_option(

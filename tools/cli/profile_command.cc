@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "catalog/mesh.h"
 #include "engine/graph.h"
 #include "engine/status_macros.h"
@@ -37,6 +38,7 @@ using Clock = std::chrono::steady_clock;
 constexpr char kData[] = "profile.data";
 constexpr char kMetrics[] = "profile.metrics";
 constexpr char kChecks[] = "profile.checks";
+constexpr char kKeys[] = "profile.keys";
 
 // A number as JSON: NaN and the infinities as strings.
 Json Number(double v) {
@@ -71,10 +73,12 @@ Json MetricValue(const Row& metric, ValueType type) {
 
 // The whole profile of one version, as JSON (without version and file).
 Json Document(const Schema& schema, const std::vector<Row>& metrics,
-              const std::vector<Row>& verdicts, int64_t quarantined) {
+              const std::vector<Row>& verdicts, int64_t quarantined,
+              std::optional<int64_t> duplicates) {
   Json doc;
   doc["rows"] = 0;
   doc["quarantined"] = quarantined;
+  if (duplicates) doc["duplicates"] = *duplicates;
   Json columns = Json::object();
   for (const Field& f : schema.fields()) {
     columns[f.name] = {{"type", ValueTypeName(f.type)}};
@@ -121,8 +125,8 @@ Json Document(const Schema& schema, const std::vector<Row>& metrics,
 // What changed from `was` to `now`: changed fields, null for removed ones.
 Json Changes(const Json& was, const Json& now) {
   Json out = Json::object();
-  for (const char* key : {"rows", "quarantined"}) {
-    if (was[key] != now[key]) out[key] = now[key];
+  for (const char* key : {"rows", "quarantined", "duplicates"}) {
+    if (now.contains(key) && was[key] != now[key]) out[key] = now[key];
   }
   Json columns = Json::object();
   for (const auto& [column, fields] : now["columns"].items()) {
@@ -371,6 +375,34 @@ absl::StatusOr<ProfileOutcome> RunProfile(const ProfileArgs& args,
     checks.owner = "diffmesh-profile";
     DM_RETURN_IF_ERROR(mesh->Publish(verdicts, checks).status());
   }
+  if (!args.keys.empty()) {
+    // The duplicates over the key: a check of its own, read for its count.
+    AttachedContract duplicates;
+    QualityRule rule;
+    rule.id = "duplicates";
+    rule.metric = RuleMetric::kDuplicateValues;
+    rule.properties = args.keys;
+    std::vector<int> columns;
+    for (const std::string& key : args.keys) {
+      std::optional<int> at = schema.FieldIndex(key);
+      if (!at) {
+        std::vector<std::string> names;
+        for (const Field& f : schema.fields()) names.push_back(f.name);
+        return absl::InvalidArgumentError(
+            absl::StrCat("--key ", key, ": no such column in ", args.file,
+                         " (columns: ", absl::StrJoin(names, ", "), ")"));
+      }
+      columns.push_back(*at);
+    }
+    duplicates.contract.rules = {rule};
+    duplicates.column = {-1};
+    duplicates.key_columns = {columns};
+    DM_ASSIGN_OR_RETURN(Table counted, Checks(*table, duplicates));
+    ProductDescriptor keys;
+    keys.id = kKeys;
+    keys.owner = "diffmesh-profile";
+    DM_RETURN_IF_ERROR(mesh->Publish(counted, keys).status());
+  }
 
   const uintmax_t bytes = fs::file_size(copy);
   progress << "diffmesh profile: reading " << args.file << " ("
@@ -384,7 +416,15 @@ absl::StatusOr<ProfileOutcome> RunProfile(const ProfileArgs& args,
     if (contract) {
       DM_ASSIGN_OR_RETURN(verdicts, mesh->Read(kChecks));
     }
-    return Document(schema, rows, verdicts, mesh->QuarantineCount(kData));
+    std::optional<int64_t> duplicates;
+    if (!args.keys.empty()) {
+      DM_ASSIGN_OR_RETURN(std::vector<Row> counted, mesh->Read(kKeys));
+      if (!counted.empty()) {
+        duplicates = static_cast<int64_t>(counted[0][5].as_double());
+      }
+    }
+    return Document(schema, rows, verdicts, mesh->QuarantineCount(kData),
+                    duplicates);
   };
   DM_ASSIGN_OR_RETURN(Json now, read());
   {

@@ -14,7 +14,7 @@
 //
 // Output (--format json, the default): one JSON document per line and
 // version,
-//   {"version": 0, "file": F, "rows": N, "quarantined": Q,
+//   {"version": 0, "file": F, "rows": N, "quarantined": Q, ["duplicates": D,]
 //    "columns": {NAME: {"type": T, "nulls": N, "distinct": D, "min": X,
 //                       "max": X, "sum": X, "mean": X, "stddev": X,
 //                       "p50": X, "p90": X, "p99": X}},
@@ -47,6 +47,9 @@ struct ProfileArgs {
   std::string file;
   std::vector<std::string> then;  // later versions, in order
   std::string format = "json";    // or "table"
+  // Key columns: "duplicates" counts the rows whose key another row also
+  // holds, beyond the first (keys with a null are not counted).
+  std::vector<std::string> keys;
   // An ODCS data contract (governance/contract.h) whose rules are checked
   // at every version; `object` names its schema object when it has
   // several.
