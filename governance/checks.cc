@@ -144,17 +144,16 @@ class VerdictOperator : public OperatorBase {
         (frontier.empty() || !frontier.LessEqual(0) || !pending_.empty())) {
       // The first verdicts, from no rows, at the start.
       started_ = true;
-      AppendRowChanges({}, Verdicts(), 0, &output);
+      Settle(0, &output);
     }
     while (started_ && !pending_.empty() && complete(pending_.begin()->first)) {
       const uint64_t t = pending_.begin()->first;
-      const std::vector<Row> was = Verdicts();
       for (const auto& u : pending_.begin()->second) {
         const int64_t rule = u.data.first[0].as_int64();
         counts_[rule] += u.diff > 0 ? u.data.second : -u.data.second;
       }
       pending_.erase(pending_.begin());
-      AppendRowChanges(was, Verdicts(), t, &output);
+      Settle(t, &output);
     }
     if (!output.empty()) {
       // Sent at the least time it holds, which a capability covers.
@@ -177,7 +176,16 @@ class VerdictOperator : public OperatorBase {
     return it == counts_.end() ? 0 : it->second;
   }
 
-  std::vector<Row> Verdicts() const {
+  // The verdicts as of time `t` replace the last ones emitted.
+  void Settle(uint64_t t, Updates* output) {
+    std::vector<Row> now = Verdicts(t);
+    AppendRowChanges(emitted_, now, t, output);
+    emitted_ = std::move(now);
+  }
+
+  // Every verdict from the counts; a rule whose outcome changes (or that
+  // is new) at `t` is so since `t`.
+  std::vector<Row> Verdicts(uint64_t t) {
     std::vector<Row> rows;
     const int64_t total = Count(kRows);
     const auto& rules = contract_.contract.rules;
@@ -203,6 +211,10 @@ class VerdictOperator : public OperatorBase {
       row.AppendBool(r.Passes(observed));
       row.AppendDouble(observed);
       row.AppendString(r.Expected());
+      const bool passed = r.Passes(observed);
+      auto [at, fresh] = outcome_.try_emplace(i, passed, t);
+      if (!fresh && at->second.first != passed) at->second = {passed, t};
+      row.AppendInt64(static_cast<int64_t>(at->second.second));
       rows.push_back(std::move(row));
     }
     return rows;
@@ -213,6 +225,9 @@ class VerdictOperator : public OperatorBase {
   bool started_ = false;
   std::map<uint64_t, Counts> pending_;
   std::map<int64_t, int64_t> counts_;
+  std::vector<Row> emitted_;
+  // Per rule: whether it passes, and since when.
+  std::map<size_t, std::pair<bool, uint64_t>> outcome_;
 };
 
 }  // namespace
@@ -286,6 +301,7 @@ const Schema& VerdictSchema() {
       {"passed", ValueType::kBool, /*nullable=*/false},
       {"observed", ValueType::kDouble, /*nullable=*/false},
       {"expected", ValueType::kString, /*nullable=*/false},
+      {"since", ValueType::kInt64, /*nullable=*/false},
   });
   return *schema;
 }

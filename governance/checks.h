@@ -8,11 +8,13 @@
 //   mesh->Publish(verdicts, {.id = "sales.orders_checks", ...});
 //
 // A verdict is a row of VerdictSchema(): (check, property, metric,
-// severity, passed, observed, expected), one per enforced rule, at every
-// time -- also while the product is empty (rowCount mustBeGreaterThan 0
-// fails then). A failing verdict is a live violation: it is retracted when
-// the data is fixed. `observed` is in the rule's unit (rows, or percent of
-// the rows; percent of no rows is 0).
+// severity, passed, observed, expected, since), one per enforced rule, at
+// every time -- also while the product is empty (rowCount
+// mustBeGreaterThan 0 fails then). A failing verdict is a live violation:
+// it is retracted when the data is fixed. `observed` is in the rule's unit
+// (rows, or percent of the rows; percent of no rows is 0); `since` is the
+// engine time the rule began to pass or fail as it does now (a violation's
+// start), which a change of `observed` alone does not move.
 //
 // What each metric counts (a row counted as often as it is present):
 //   nullValues       rows whose property is null
@@ -64,7 +66,7 @@ absl::StatusOr<AttachedContract> Attach(const DataContract& contract,
                                         const std::string& object = "");
 
 // (check string, property string nullable, metric string, severity string,
-// passed bool, observed double, expected string).
+// passed bool, observed double, expected string, since int64).
 const Schema& VerdictSchema();
 
 // The verdicts of `contract`'s enforced rules over `product`, kept live.

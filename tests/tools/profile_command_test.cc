@@ -206,7 +206,13 @@ schema:
   // The fix: only the checks that changed.
   const Json& fixed = docs[1]["checks"];
   ASSERT_EQ(fixed.size(), 3u) << fixed.dump();
-  for (const Json& c : fixed) EXPECT_EQ(c["passed"], true) << c.dump();
+  for (const Json& c : fixed) {
+    EXPECT_EQ(c["passed"], true) << c.dump();
+    // The row count only changed its observation: it has passed since 0.
+    EXPECT_EQ(c["since_version"], c["id"] == "lines.rowCount" ? 0 : 1)
+        << c.dump();
+  }
+  EXPECT_EQ(checks[1]["since_version"], 0);
   EXPECT_EQ(outcome_.failing_error_checks, 0);
 
   // Without the fix the error check fails at the last version.

@@ -115,7 +115,9 @@ Json Document(const Schema& schema, const std::vector<Row>& metrics,
                   {"passed", v[4].as_bool()},
                   {"observed", Number(v[5].as_double())},
                   {"expected", std::string(v[6].as_string())},
-                  {"severity", std::string(v[3].as_string())}};
+                  {"severity", std::string(v[3].as_string())},
+                  // Each version is one engine time, from 0.
+                  {"since_version", v[7].as_int64()}};
   }
   doc["checks"] = Json::array();
   for (auto& [id, check] : checks) doc["checks"].push_back(std::move(check));

@@ -19,7 +19,7 @@
 //                       "max": X, "sum": X, "mean": X, "stddev": X,
 //                       "p50": X, "p90": X, "p99": X}},
 //    "checks": [{"id": S, "passed": B, "observed": X, "expected": S,
-//                "severity": S}]}
+//                "severity": S, "since_version": V}]}
 // with numeric fields only where they apply (ProfileColumns' rules); min
 // and max are numbers for numeric columns, text otherwise (timestamps as
 // ISO 8601); NaN and infinities, which JSON lacks, are the strings "NaN",
@@ -28,7 +28,8 @@
 // checks whose verdict or observation changed. With a contract, checks
 // hold one entry per enforced rule (sorted by id) and, at version 0, the
 // rules kept but not enforced as {"id", "kind", "enforced": false}; without
-// one, checks is empty. --format
+// one, checks is empty. since_version: the version from which the check
+// has passed (or failed) without a break. --format
 // table prints the same for a person. Progress (what is read, rows per
 // second) goes to `progress`, never to `out`.
 // Thread compatibility: one call at a time per stream.
