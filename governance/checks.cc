@@ -13,12 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "catalog/csv_writer.h"
 #include "engine/graph.h"
-#include "engine/port.h"
 #include "engine/status_macros.h"
-#include "governance/row_changes.h"
+#include "governance/counted_rows.h"
 #include "operators/concat.h"
 #include "operators/count.h"
-#include "operators/exchange.h"
 #include "operators/internal/unary.h"
 #include "re2/re2.h"
 
@@ -112,123 +110,49 @@ class RowRule {
   std::shared_ptr<RE2> pattern_;
 };
 
-// The verdict rows of every enforced rule, from the counts; on worker 0,
-// where the counts are gathered. It holds a capability at the start until
-// the first verdicts are out (so they exist before any count arrives), and
-// one at each time whose counts wait for their time to be complete.
-class VerdictOperator : public OperatorBase {
- public:
-  using Counts =
-      std::vector<Update<std::pair<Row, int64_t>, uint64_t, int64_t>>;
-
-  VerdictOperator(const Collection<std::pair<Row, int64_t>>& counts,
-                  AttachedContract contract)
-      : OperatorBase("checks.verdicts"),
-        in(counts.graph(), counts.graph()->NextOperatorIndex()),
-        out(counts.graph(), counts.graph()->NextOperatorIndex()),
-        contract_(std::move(contract)),
-        gathers_(counts.graph()->worker_index() == 0) {
-    counts.stream.port->Connect(&in);
-    if (gathers_) out.SetCapabilities(Antichain<uint64_t>{0});
-  }
-
-  void Run() override {
-    Message<uint64_t, Counts> message;
-    while (in.Pull(&message)) {
-      for (auto& u : message.payload) pending_[u.time].push_back(std::move(u));
+// The verdict rows of every enforced rule, from the counts (kRows: the
+// product's rows). `outcome` keeps, per rule, whether it passes and since
+// when: a rule whose outcome changes (or that is new) at `t` is so since
+// `t`.
+std::vector<Row> Verdicts(
+    const std::vector<QualityRule>& rules, uint64_t t,
+    const CountsByName& counts,
+    std::map<size_t, std::pair<bool, uint64_t>>* outcome) {
+  auto count = [&](int64_t name) {
+    auto it = counts.find(name);
+    return it == counts.end() ? int64_t{0} : it->second;
+  };
+  std::vector<Row> rows;
+  const int64_t total = count(kRows);
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const QualityRule& r = rules[i];
+    if (!r.enforced) continue;
+    double observed = static_cast<double>(r.metric == RuleMetric::kRowCount
+                                              ? total
+                                              : count(static_cast<int64_t>(i)));
+    if (r.percent) {
+      observed = total == 0 ? 0 : 100.0 * observed / static_cast<double>(total);
     }
-    const Antichain<uint64_t>& frontier = in.frontier();
-    auto complete = [&](uint64_t t) { return !frontier.LessEqual(t); };
-    Updates output;
-    if (gathers_ && !started_ &&
-        (frontier.empty() || !frontier.LessEqual(0) || !pending_.empty())) {
-      // The first verdicts, from no rows, at the start.
-      started_ = true;
-      Settle(0, &output);
+    const bool passed = r.Passes(observed);
+    auto [at, fresh] = outcome->try_emplace(i, passed, t);
+    if (!fresh && at->second.first != passed) at->second = {passed, t};
+    Row row;
+    row.AppendString(r.id);
+    if (r.property.empty()) {
+      row.AppendNull();
+    } else {
+      row.AppendString(r.property);
     }
-    while (started_ && !pending_.empty() && complete(pending_.begin()->first)) {
-      const uint64_t t = pending_.begin()->first;
-      for (const auto& u : pending_.begin()->second) {
-        const int64_t rule = u.data.first[0].as_int64();
-        counts_[rule] += u.diff > 0 ? u.data.second : -u.data.second;
-      }
-      pending_.erase(pending_.begin());
-      Settle(t, &output);
-    }
-    if (!output.empty()) {
-      // Sent at the least time it holds, which a capability covers.
-      uint64_t least = output.front().time;
-      for (const auto& u : output) least = std::min(least, u.time);
-      out.Send({Antichain<uint64_t>{least}, std::move(output)});
-    }
-    Antichain<uint64_t> caps;
-    if (gathers_ && !started_) caps.Insert(0);
-    if (!pending_.empty()) caps.Insert(pending_.begin()->first);
-    out.SetCapabilities(caps);
+    row.AppendString(RuleMetricName(r.metric));
+    row.AppendString(r.severity);
+    row.AppendBool(passed);
+    row.AppendDouble(observed);
+    row.AppendString(r.Expected());
+    row.AppendInt64(static_cast<int64_t>(at->second.second));
+    rows.push_back(std::move(row));
   }
-
-  InputPort<uint64_t, Counts> in;
-  OutputPort<uint64_t, Updates> out;
-
- private:
-  int64_t Count(int64_t rule) const {
-    auto it = counts_.find(rule);
-    return it == counts_.end() ? 0 : it->second;
-  }
-
-  // The verdicts as of time `t` replace the last ones emitted.
-  void Settle(uint64_t t, Updates* output) {
-    std::vector<Row> now = Verdicts(t);
-    AppendRowChanges(emitted_, now, t, output);
-    emitted_ = std::move(now);
-  }
-
-  // Every verdict from the counts; a rule whose outcome changes (or that
-  // is new) at `t` is so since `t`.
-  std::vector<Row> Verdicts(uint64_t t) {
-    std::vector<Row> rows;
-    const int64_t total = Count(kRows);
-    const auto& rules = contract_.contract.rules;
-    for (size_t i = 0; i < rules.size(); ++i) {
-      const QualityRule& r = rules[i];
-      if (!r.enforced) continue;
-      double observed = static_cast<double>(
-          r.metric == RuleMetric::kRowCount ? total
-                                            : Count(static_cast<int64_t>(i)));
-      if (r.percent) {
-        observed =
-            total == 0 ? 0 : 100.0 * observed / static_cast<double>(total);
-      }
-      Row row;
-      row.AppendString(r.id);
-      if (r.property.empty()) {
-        row.AppendNull();
-      } else {
-        row.AppendString(r.property);
-      }
-      row.AppendString(RuleMetricName(r.metric));
-      row.AppendString(r.severity);
-      row.AppendBool(r.Passes(observed));
-      row.AppendDouble(observed);
-      row.AppendString(r.Expected());
-      const bool passed = r.Passes(observed);
-      auto [at, fresh] = outcome_.try_emplace(i, passed, t);
-      if (!fresh && at->second.first != passed) at->second = {passed, t};
-      row.AppendInt64(static_cast<int64_t>(at->second.second));
-      rows.push_back(std::move(row));
-    }
-    return rows;
-  }
-
-  AttachedContract contract_;
-  bool gathers_;
-  bool started_ = false;
-  std::map<uint64_t, Counts> pending_;
-  std::map<int64_t, int64_t> counts_;
-  std::vector<Row> emitted_;
-  // Per rule: whether it passes, and since when.
-  std::map<size_t, std::pair<bool, uint64_t>> outcome_;
-};
+  return rows;
+}
 
 }  // namespace
 
@@ -383,14 +307,13 @@ absl::StatusOr<Table> Checks(const Table& product,
           }
         }));
   }
-  auto counts = CountTotal(ConcatMany(parts));
-  Graph* graph = rows.graph();
-  if (graph->peers() > 1) {
-    // Every rule's count meets on worker 0.
-    counts = Exchange(counts, [](const auto&) { return uint64_t{0}; });
-  }
-  auto* op = graph->AddOperator<VerdictOperator>(counts, contract);
-  RowCollection verdicts{{graph, &op->out}};
+  auto outcome =
+      std::make_shared<std::map<size_t, std::pair<bool, uint64_t>>>();
+  RowCollection verdicts =
+      CountedRows(CountTotal(ConcatMany(parts)), "checks.verdicts",
+                  [rules, outcome](uint64_t t, const CountsByName& counts) {
+                    return Verdicts(rules, t, counts, outcome.get());
+                  });
   return Table::Computed(product, verdicts, VerdictSchema(),
                          TransformKind::kAggregate);
 }
