@@ -56,6 +56,7 @@ struct ColumnState {
   int64_t positive_infinities = 0;
   int64_t negative_infinities = 0;
   LogHistogram histogram;        // every non-NaN number, for the quantiles
+  int64_t rows_change = 0;       // at the last time the rows' count moved
   std::optional<Value> extreme;  // min (ascending) or max (reversed)
 };
 
@@ -150,6 +151,7 @@ class ProfileOperator : public OperatorBase {
     for (size_t e = 0; e < events.size();) {
       const uint64_t time = events[e].time;
       const std::vector<Row> was = Metrics(c, state);
+      const int64_t rows_before = state.rows;
       for (; e < events.size() && events[e].time == time; ++e) {
         const Event& ev = events[e];
         if (reversed_) continue;  // only the maximum moves here
@@ -180,6 +182,8 @@ class ProfileOperator : public OperatorBase {
         }
       }
       state.extreme = Extreme(c, type, time);
+      if (state.rows != rows_before)
+        state.rows_change = state.rows - rows_before;
       if (!reversed_ && state.rows == 0) {
         // Nothing of the column is left: start afresh (the sums' residue
         // of retracted values is dropped with them).
@@ -223,7 +227,10 @@ class ProfileOperator : public OperatorBase {
       return rows;
     }
     if (s.rows == 0) return rows;
-    if (c == 0) rows.push_back(MetricRow("", "rows", s.rows));
+    if (c == 0) {
+      rows.push_back(MetricRow("", "rows", s.rows));
+      rows.push_back(MetricRow("", "rows_change", s.rows_change));
+    }
     rows.push_back(MetricRow(name, "nulls", s.nulls));
     rows.push_back(MetricRow(name, "distinct", s.distinct));
     if (s.extreme) rows.push_back(ValueMetricRow(name, "min", *s.extreme));

@@ -10,6 +10,9 @@
 // The metrics are rows of MetricsSchema(): (column, metric, value, text).
 //   column ""   "rows"      the product's rows (each row counted as often
 //                            as it is present)
+//               "rows_change"  how the rows' count moved at the last time
+//                            it moved (the volume change between the
+//                            data versions on either side of it)
 //   column c    "nulls"     rows whose c is null
 //               "distinct"  distinct non-null values of c
 //               "min"/"max" the least / greatest non-null value of c, in the

@@ -12,10 +12,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "catalog/mesh.h"
+#include "engine/probe.h"
 #include "governance/double_double.h"
 #include "governance/log_histogram.h"
 #include "governance/value_order.h"
 #include "gtest/gtest.h"
+#include "operators/filter.h"
+#include "operators/inspect.h"
 #include "operators/map.h"
 #include "tests/operators/oracle.h"
 #include "tests/temp_dir.h"
@@ -346,13 +349,55 @@ TEST(ProfileOracle, MetricsAtEveryTimeMatchAFromScratchProfile) {
         Table table = *Table::FromProduct("test.p", rows, TestSchema());
         absl::StatusOr<Table> metrics = Profile(table);
         EXPECT_TRUE(metrics.ok()) << metrics.status();
-        return Map(metrics->rows(),
-                   [](const Row& r) { return RoundMetric(r); });
+        // rows_change depends on history: RowsChangeIsTheLastMove checks it.
+        auto current = Filter(metrics->rows(), [](const Row& r) {
+          return r[1].as_string() != "rows_change";
+        });
+        return Map(current, [](const Row& r) { return RoundMetric(r); });
       },
       [](const Multiset<Row>& rows, const Multiset<Row>&) {
         return FromScratch(rows);
       },
       GenRow, GenRow, options);
+}
+
+TEST(ProfileTest, RowsChangeIsTheLastMove) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("profile");
+  auto [input, rows] = NewInput<Row>(graph);
+  Table table = *Table::FromProduct("test.p", rows, TestSchema());
+  std::map<Row, int64_t> held;
+  auto out = Inspect(Profile(table)->rows(),
+                     [&](const Row& r, uint64_t, int64_t n) { held[r] += n; });
+  auto probe = ProbeFrontier(out.stream);
+  std::mt19937_64 rng(3);
+  std::vector<Row> added;
+  auto step = [&](uint64_t t, int add, int remove) {
+    for (int i = 0; i < add; ++i) {
+      added.push_back(GenRow(rng));
+      input.UpdateAt(added.back(), t, 1);
+    }
+    for (int i = 0; i < remove; ++i) {
+      input.UpdateAt(added.back(), t, -1);
+      added.pop_back();
+    }
+    input.AdvanceTo(t + 1);
+    worker.StepWhile([&] { return probe.LessThan(t + 1); });
+    double change = 0;
+    int found = 0;
+    for (const auto& [r, n] : held) {
+      if (n != 0 && r[1].as_string() == "rows_change") {
+        change = r[2].as_double();
+        ++found;
+      }
+    }
+    EXPECT_EQ(found, 1);
+    return change;
+  };
+  EXPECT_EQ(step(0, 5, 0), 5);
+  EXPECT_EQ(step(1, 3, 0), 3);
+  EXPECT_EQ(step(2, 0, 2), -2);
+  EXPECT_EQ(step(3, 0, 0), -2);  // no change: the last move stays
 }
 
 TEST(ProfileTest, TheMetricsTableIsAnAggregateOfEveryColumn) {

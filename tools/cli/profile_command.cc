@@ -48,7 +48,8 @@ Json Number(double v) {
 }
 
 bool IsCount(const std::string& metric) {
-  return metric == "nulls" || metric == "distinct" || metric == "rows";
+  return metric == "nulls" || metric == "distinct" || metric == "rows" ||
+         metric == "rows_change";
 }
 
 // A metric row's value as JSON, given its column's type.
@@ -92,7 +93,9 @@ Json Document(const Schema& schema, const std::vector<Row>& metrics,
     const std::string column(m[0].as_string());
     const std::string name(m[1].as_string());
     if (column.empty()) {
-      if (name == "rows") doc["rows"] = MetricValue(m, ValueType::kInt64);
+      if (name == "rows" || name == "rows_change") {
+        doc[name] = MetricValue(m, ValueType::kInt64);
+      }
       continue;
     }
     std::optional<int> at = schema.FieldIndex(column);
@@ -127,7 +130,7 @@ Json Document(const Schema& schema, const std::vector<Row>& metrics,
 // What changed from `was` to `now`: changed fields, null for removed ones.
 Json Changes(const Json& was, const Json& now) {
   Json out = Json::object();
-  for (const char* key : {"rows", "quarantined", "duplicates"}) {
+  for (const char* key : {"rows", "rows_change", "quarantined", "duplicates"}) {
     if (now.contains(key) && was[key] != now[key]) out[key] = now[key];
   }
   Json columns = Json::object();

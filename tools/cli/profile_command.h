@@ -15,6 +15,7 @@
 // Output (--format json, the default): one JSON document per line and
 // version,
 //   {"version": 0, "file": F, "rows": N, "quarantined": Q, ["duplicates": D,]
+//    "rows_change": C,
 //    "columns": {NAME: {"type": T, "nulls": N, "distinct": D, "min": X,
 //                       "max": X, "sum": X, "mean": X, "stddev": X,
 //                       "p50": X, "p90": X, "p99": X}},
