@@ -18,7 +18,10 @@ mkdir -p "$work/run"
 got=$("$work/build/consumer" "$work/run")
 want='(7, 1, 30)
 (8, 2, 25)
-inserted 1'
+inserted 1
+("", "rows", 4, null)
+("amount", "max", 30, "30")
+orders.status.invalidValues passed yes'
 if [ "$got" != "$want" ]; then
   echo "package: the consumer printed" >&2
   echo "$got" >&2
@@ -26,4 +29,4 @@ if [ "$got" != "$want" ]; then
   echo "$want" >&2
   exit 1
 fi
-echo "package: find_package(diffmesh) from an install builds and runs the README example"
+echo "package: find_package(diffmesh) from an install builds and runs the README example, with governance"

@@ -1,6 +1,7 @@
 // The README's data-product example as a program of its own, built against
 // the installed package: a durable mesh over a CSV file, a count per
-// customer of paid orders, then an appended order and a Refresh.
+// customer of paid orders, then an appended order and a Refresh; with the
+// orders' metrics and a data contract's check (governance) beside them.
 //   consumer DIR   (writes DIR/orders.csv and the store DIR/store)
 #include <cstdio>
 #include <fstream>
@@ -9,6 +10,8 @@
 #include "catalog/mesh.h"
 #include "engine/graph.h"
 #include "engine/status_macros.h"
+#include "governance/checks.h"
+#include "governance/profile.h"
 #include "storage/rocks_mesh_store.h"
 
 using namespace diffmesh;
@@ -36,12 +39,56 @@ absl::Status Run(const std::string& dir) {
   revenue.owner = "finance";
   revenue.tier = Tier::kCurated;
   DM_RETURN_IF_ERROR(mesh->Publish(by_customer, revenue).status());
+  // Governance: the orders' metrics, and a contract's check on them.
+  DM_ASSIGN_OR_RETURN(Table metrics, Profile(orders));
+  ProductDescriptor quality;
+  quality.id = "sales.orders_quality";
+  quality.owner = "quality";
+  DM_RETURN_IF_ERROR(mesh->Publish(metrics, quality).status());
+  DM_ASSIGN_OR_RETURN(DataContract contract, ParseContract(R"(
+apiVersion: v3.1.0
+kind: DataContract
+id: orders
+version: 1.0.0
+status: active
+schema:
+  - name: orders
+    properties:
+      - name: status
+        logicalType: string
+        quality:
+          - metric: invalidValues
+            arguments:
+              pattern: '^(paid|open)$'
+            mustBe: 0
+)",
+                                                           "orders.yaml"));
+  DM_ASSIGN_OR_RETURN(AttachedContract attached,
+                      Attach(contract, orders.schema()));
+  DM_ASSIGN_OR_RETURN(Table verdicts, Checks(orders, attached));
+  ProductDescriptor checks;
+  checks.id = "sales.orders_checks";
+  checks.owner = "quality";
+  DM_RETURN_IF_ERROR(mesh->Publish(verdicts, checks).status());
   DM_RETURN_IF_ERROR(mesh->Advance());
   std::ofstream(csv, std::ios::app) << "4,8,paid,20\n";
   DM_ASSIGN_OR_RETURN(RefreshReport report, mesh->Refresh());
   DM_ASSIGN_OR_RETURN(std::vector<Row> rows, mesh->Read("finance.revenue"));
   for (const Row& row : rows) std::printf("%s\n", RowDebugString(row).c_str());
   std::printf("inserted %lld\n", static_cast<long long>(report.rows_inserted));
+  DM_ASSIGN_OR_RETURN(std::vector<Row> measured,
+                      mesh->Read("sales.orders_quality"));
+  for (const Row& m : measured) {
+    if (m[1] == Value("rows") ||
+        (m[0] == Value("amount") && m[1] == Value("max")))
+      std::printf("%s\n", RowDebugString(m).c_str());
+  }
+  DM_ASSIGN_OR_RETURN(std::vector<Row> verdict,
+                      mesh->Read("sales.orders_checks"));
+  for (const Row& v : verdict) {
+    std::printf("%s passed %s\n", std::string(v[0].as_string()).c_str(),
+                v[4].as_bool() ? "yes" : "no");
+  }
   return absl::OkStatus();
 }
 
