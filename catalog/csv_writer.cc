@@ -22,28 +22,38 @@ void AppendValue(Datum d, std::string* out) {
   if (d.type() == ValueType::kString) {
     AppendText(d.as_string(), out);
   } else {
-    out->append(ValueText(d));
+    AppendValueText(d, out);
   }
 }
 
 }  // namespace
 
-std::string ValueText(Datum d) {
+void AppendValueText(Datum d, std::string* out) {
   switch (d.type()) {
     case ValueType::kNull:
-      return "";
+      return;
     case ValueType::kBool:
-      return d.as_bool() ? "true" : "false";
+      out->append(d.as_bool() ? "true" : "false");
+      return;
     case ValueType::kInt64:
-      return absl::StrCat(d.as_int64());
+      absl::StrAppend(out, d.as_int64());
+      return;
     case ValueType::kDouble:
-      return FormatDouble(d.as_double());
+      out->append(FormatDouble(d.as_double()));
+      return;
     case ValueType::kString:
-      return std::string(d.as_string());
+      absl::StrAppend(out, d.as_string());
+      return;
     case ValueType::kTimestamp:
-      return FormatTimestamp(d.as_timestamp());
+      out->append(FormatTimestamp(d.as_timestamp()));
+      return;
   }
-  return "";
+}
+
+std::string ValueText(Datum d) {
+  std::string out;
+  AppendValueText(d, &out);
+  return out;
 }
 
 std::string WriteCsv(const Schema& schema, const std::vector<Row>& rows) {

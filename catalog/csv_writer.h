@@ -32,5 +32,7 @@ std::string WriteCsv(const Schema& schema, const std::vector<Row>& rows);
 // A value's text as a field holds it, before any quoting ("" for null):
 // also what contracts compare values by and metrics show them as.
 std::string ValueText(Datum d);
+// The same, appended to `out`.
+void AppendValueText(Datum d, std::string* out);
 
 }  // namespace diffmesh

@@ -78,20 +78,21 @@ class RowRule {
       case RuleMetric::kNullValues:
         return d.is_null();
       case RuleMetric::kMissingValues:
-        return d.is_null() ? null_listed_ : Listed(d);
-      case RuleMetric::kInvalidValues:
+        return d.is_null() ? null_listed_ : Listed(d, ValueText(d));
+      case RuleMetric::kInvalidValues: {
         if (d.is_null()) return false;
-        if (listed_ && !Listed(d)) return true;
-        return pattern_ != nullptr &&
-               !RE2::PartialMatch(ValueText(d), *pattern_);
+        const std::string text = ValueText(d);  // once, for both tests
+        if (listed_ && !Listed(d, text)) return true;
+        return pattern_ != nullptr && !RE2::PartialMatch(text, *pattern_);
+      }
       default:
         return false;
     }
   }
 
  private:
-  bool Listed(Datum d) const {
-    if (texts_.contains(ValueText(d))) return true;
+  bool Listed(Datum d, const std::string& text) const {
+    if (texts_.contains(text)) return true;
     if (numbers_.empty()) return false;
     const double x =
         d.type() == ValueType::kInt64
