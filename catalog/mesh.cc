@@ -8,7 +8,6 @@
 #include "catalog/publish_rules.h"
 #include "engine/graph.h"
 #include "engine/status_macros.h"
-#include "operators/inspect.h"
 
 namespace diffmesh {
 namespace {
@@ -97,6 +96,9 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
                 return m->versions_.Active(id) != nullptr;
               },
           .stopped = [m](const std::string& id) { m->Stopped(id); }});
+  mesh->captures_ = std::make_unique<ProductCaptures>(
+      &mesh->group_->mu, mesh->group_->history.get(), mesh->own_group_,
+      mesh->live_.get());
   absl::Status restored = mesh->Restore();
   if (!restored.ok()) return restored;
   return mesh;
@@ -142,56 +144,6 @@ absl::Status Mesh::Restore() {
   // Restored entries sit at time 0; the mesh goes on where it stopped.
   catalog_.AdvanceTo(time_);
   return absl::OkStatus();
-}
-
-RowCollection Mesh::Capture(const std::string& id, const RowCollection& rows,
-                            const std::optional<RowCollection>& quarantine) {
-  Computed& product = computed_[id];
-  product.captured = true;
-  product.rows_port = rows.stream.port;
-  LiveDataflows::TapList taps = live_->Feeds(id);
-  MeshGroup* group = group_;
-  // The dataflows outlive the mesh inside the worker; a group the mesh
-  // owns lives as long as they do.
-  std::shared_ptr<MeshGroup> keep = own_group_;
-  {
-    std::lock_guard<std::mutex> lock(group->mu);
-    group->history->Declare(id);
-  }
-  // The rows pass through the capture to the tables built on the
-  // published product, and the probe reads only the frontier: a product
-  // read by one table hands its rows on without a copy.
-  auto watched = InspectBatch(
-      rows, [group, keep, id,
-             taps](const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
-        {
-          std::lock_guard<std::mutex> lock(group->mu);
-          group->history->AddRows(id, batch);
-        }
-        // Dataflows added since read the product's changes here, at their
-        // own times (a tap's input is never ahead of them: see AdvanceTaps).
-        for (LiveDataflows::Tap* tap : *taps) {
-          for (const auto& [row, t, r] : batch) tap->input.UpdateAt(row, t, r);
-        }
-      });
-  Probe<uint64_t> capture = ProbeFrontier(watched.stream);
-  probes_.push_back(capture);
-  live_->Captured(id, rows.graph(), std::move(capture));
-  product.through = watched;
-  if (quarantine) CaptureQuarantine(id, *quarantine);
-  return watched;
-}
-
-void Mesh::CaptureQuarantine(const std::string& id,
-                             const RowCollection& quarantine) {
-  MeshGroup* group = group_;
-  std::shared_ptr<MeshGroup> keep = own_group_;  // see Capture
-  auto watched = Inspect(
-      quarantine, [group, keep, id](const Row& row, uint64_t t, int64_t r) {
-        std::lock_guard<std::mutex> lock(group->mu);
-        group->history->AddQuarantine(id, row, t, r);
-      });
-  probes_.push_back(ProbeStream(watched.stream));
 }
 
 namespace {
@@ -259,7 +211,7 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
   if (!table.ok()) return table.status();
   absl::StatusOr<Table> published = Publish(*table, descriptor);
   if (!published.ok()) return published.status();
-  CaptureQuarantine(id, quarantine);
+  captures_->CaptureQuarantine(id, quarantine);
   sources_.Add(id, std::move(files), std::move(rows_in),
                std::move(quarantine_in), std::move(logged));
   return published;
@@ -344,7 +296,7 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
                                   versions_.Newest(id), versions_.versions()));
   descriptor = std::move(plan.descriptor);
   const std::vector<LineageEdge>& edges = plan.edges;
-  Computed& p = computed_[id];
+  ProductCaptures::Computed& p = captures_->At(id);
   Graph* graph = table.rows().graph();
   if (!p.captured && graph != products_graph_ && graph != live_->current()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -367,14 +319,14 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
   }
 
   DM_RETURN_IF_ERROR(versions_.Activate({descriptor, edges, true}));
-  if (!p.captured) Capture(id, table.rows(), table.quarantine());
+  if (!p.captured) captures_->Capture(id, table.rows(), table.quarantine());
   return Table::FromProduct(id, *p.through, descriptor.schema);
 }
 
 absl::StatusOr<Table> Mesh::Use(const std::string& id) {
   DM_ASSIGN_OR_RETURN(const StoredProduct* active,
                       versions_.ActiveOrNotFound(id));
-  Computed& p = computed_[id];
+  ProductCaptures::Computed& p = captures_->At(id);
   if (!p.captured) {
     return absl::FailedPreconditionError(
         absl::StrCat("product ", id,
@@ -399,24 +351,9 @@ absl::StatusOr<Table> Mesh::Use(const std::string& id) {
 }
 
 void Mesh::Stopped(const std::string& id) {
-  Computed& p = computed_[id];
-  if (feeder()) {
-    // Its rows leave with it, at this time (published again, it starts
-    // afresh from Use).
-    std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
-    if (const ProductRows* found = snapshot->Find(id)) {
-      std::lock_guard<std::mutex> lock(group_->mu);
-      found->rows.ForEach([&](const Row& row, int64_t n) {
-        group_->history->AddRow(id, row, time_, -n);
-      });
-      found->quarantine.ForEach([&](const Row& row, int64_t n) {
-        group_->history->AddQuarantine(id, row, time_, -n);
-      });
-    }
-  }
-  p.captured = false;
-  p.rows_port = nullptr;
-  p.through.reset();
+  std::shared_ptr<const MeshSnapshot> snapshot;
+  if (feeder()) snapshot = Snapshot();
+  captures_->Stopped(id, snapshot.get(), time_);
 }
 
 absl::Status Mesh::UpdateDescriptor(ProductDescriptor descriptor) {
@@ -457,10 +394,7 @@ absl::Status Mesh::Advance() {
   auto unfinished = [&] {
     const bool taps_waiting = live_->AdvanceTaps(next);
     if (catalog_.Behind(next)) return true;
-    for (const auto& probe : probes_) {
-      if (probe.LessThan(next)) return true;
-    }
-    return taps_waiting;
+    return captures_->Behind(next) || taps_waiting;
   };
   bool finished = worker_.StepWhile(unfinished);
   // A single worker reports a stall when a step did nothing; a tap that
@@ -474,7 +408,7 @@ absl::Status Mesh::Advance() {
     return absl::InternalError(
         absl::StrCat("the mesh's dataflows stalled at time ", time_));
   }
-  live_->DropStopped(&probes_);
+  live_->DropStopped(captures_->probes());
   if (worker_.TakeDiffOverflow()) {
     std::lock_guard<std::mutex> lock(group_->mu);
     group_->diff_overflow = true;
@@ -553,8 +487,7 @@ std::vector<ColumnRef> Mesh::Upstream(const ColumnRef& node) const {
 
 absl::StatusOr<std::vector<Row>> Mesh::Read(const std::string& id) const {
   DM_RETURN_IF_ERROR(versions_.ActiveOrNotFound(id).status());
-  auto it = computed_.find(id);
-  if (it == computed_.end() || !it->second.captured) {
+  if (!captures_->captured(id)) {
     return absl::FailedPreconditionError(
         absl::StrCat("product ", id,
                      " is in the catalog but not computed "
@@ -568,8 +501,7 @@ absl::StatusOr<std::vector<Row>> Mesh::Read(const std::string& id) const {
 
 absl::StatusOr<std::vector<Row>> Mesh::ReadAsOf(const std::string& id,
                                                 int data_version) const {
-  auto it = computed_.find(id);
-  if (it == computed_.end() || !it->second.captured) {
+  if (!captures_->captured(id)) {
     return absl::NotFoundError(absl::StrCat("no data of product ", id));
   }
   std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();

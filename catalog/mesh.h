@@ -104,6 +104,7 @@
 #include "catalog/mesh_snapshot.h"
 #include "catalog/mesh_sources.h"
 #include "catalog/mesh_store.h"
+#include "catalog/product_captures.h"
 #include "catalog/product_versions.h"
 #include "catalog/source.h"
 #include "catalog/source_health.h"
@@ -278,13 +279,6 @@ class Mesh {
   std::vector<MeshChange> TakeChanges();
 
  private:
-  // Per worker: how this worker computes a product in this run.
-  struct Computed {
-    bool captured = false;                 // its rows are captured
-    const void* rows_port = nullptr;       // from this stream
-    std::optional<RowCollection> through;  // the rows past the capture
-  };
-
   Mesh(Worker& worker, MeshOptions options);
   bool feeder() const;
   // Runs `compute` on worker 0 and gives every worker its result: the one
@@ -301,13 +295,6 @@ class Mesh {
   SourceStatus StatusAsRead(const std::string& id) const;
   // Replays the sources' logs and reads their files; at the first Advance.
   absl::Status Start(RefreshReport* report);
-  // Captures the product's rows into the group; returns them as they pass
-  // through the capture, for the tables built on the product.
-  RowCollection Capture(const std::string& id, const RowCollection& rows,
-                        const std::optional<RowCollection>& quarantine);
-  // Quarantine rows of `id` (a table's, or a source's) into the group.
-  void CaptureQuarantine(const std::string& id,
-                         const RowCollection& quarantine);
   // Polls every source on worker 0 (MeshSources::Poll, recording each
   // source's status); the outcome on every worker.
   absl::Status FeedAll(RefreshReport* report);
@@ -329,12 +316,11 @@ class Mesh {
   bool started_ = false;
 
   CatalogFlow catalog_;
-  std::vector<Probe<uint64_t>> probes_;  // the captures'
 
   ProductVersions versions_;
-  std::map<std::string, Computed> computed_;
   MeshSources sources_;
   std::unique_ptr<LiveDataflows> live_;
+  std::unique_ptr<ProductCaptures> captures_;
 };
 
 }  // namespace diffmesh
