@@ -34,9 +34,15 @@ std::set<std::string> SearchTokens(const ProductDescriptor& d) {
 
 }  // namespace
 
-CatalogFlow::CatalogFlow(Graph& g, bool feeds, std::mutex* mu,
-                         MeshHistory* history, std::shared_ptr<const void> keep)
+CatalogFlow::CatalogFlow(Graph& g, Graph& products, bool feeds,
+                         std::mutex* mu, MeshHistory* history,
+                         std::shared_ptr<const void> keep)
     : feeds_(feeds) {
+  auto [metadata_descriptors, descriptors] = NewInput<ProductDescriptor>(products);
+  auto [metadata_edges, lineage] = NewInput<LineageEdge>(products);
+  metadata_descriptors_ = std::move(metadata_descriptors);
+  metadata_edges_ = std::move(metadata_edges);
+  metadata_ = {descriptors, lineage};
   // Each output's changes go to the history under the lock.
   auto into_history = [mu, history, keep](auto add) {
     return [mu, history, keep, add](const auto& record, uint64_t t, int64_t r) {
@@ -88,26 +94,39 @@ void CatalogFlow::Insert(const ProductDescriptor& descriptor,
                          const std::vector<LineageEdge>& edges) {
   if (!feeds_) return;
   descriptors_.Insert(descriptor);
-  for (const LineageEdge& e : edges) edges_.Insert(e);
+  metadata_descriptors_.Insert(descriptor);
+  for (const LineageEdge& e : edges) {
+    edges_.Insert(e);
+    metadata_edges_.Insert(e);
+  }
 }
 
 void CatalogFlow::Remove(const ProductDescriptor& descriptor,
                          const std::vector<LineageEdge>& edges) {
   if (!feeds_) return;
   descriptors_.Remove(descriptor);
-  for (const LineageEdge& e : edges) edges_.Remove(e);
+  metadata_descriptors_.Remove(descriptor);
+  for (const LineageEdge& e : edges) {
+    edges_.Remove(e);
+    metadata_edges_.Remove(e);
+  }
 }
 
 void CatalogFlow::Replace(const ProductDescriptor& before,
                           const ProductDescriptor& after) {
   if (!feeds_) return;
-  descriptors_.Remove(before);
-  descriptors_.Insert(after);
+  for (InputHandle<ProductDescriptor>* in :
+       {&descriptors_, &metadata_descriptors_}) {
+    in->Remove(before);
+    in->Insert(after);
+  }
 }
 
 void CatalogFlow::AdvanceTo(uint64_t time) {
   descriptors_.AdvanceTo(time);
   edges_.AdvanceTo(time);
+  metadata_descriptors_.AdvanceTo(time);
+  metadata_edges_.AdvanceTo(time);
 }
 
 bool CatalogFlow::Behind(uint64_t time) const {

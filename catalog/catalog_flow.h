@@ -13,6 +13,11 @@
 // others Insert, Remove and Replace do nothing, and the flow computes its
 // share of what worker 0 fed.
 //
+// The same descriptors and edges also go into a second dataflow (the
+// products'), as MeshMetadata, so that layers above the catalog
+// (governance/) compute on them next to the products' rows, at the same
+// times.
+//
 // Thread-safety: one worker's thread; the history is written under `mu`.
 #pragma once
 
@@ -24,6 +29,7 @@
 
 #include "catalog/descriptor.h"
 #include "catalog/lineage.h"
+#include "engine/collection.h"
 #include "engine/input.h"
 #include "engine/probe.h"
 
@@ -32,13 +38,20 @@ namespace diffmesh {
 class Graph;
 class MeshHistory;
 
+// The catalog's inputs as collections of the products' dataflow.
+struct MeshMetadata {
+  Collection<ProductDescriptor> descriptors;  // active product versions
+  Collection<LineageEdge> edges;              // their lineage edges
+};
+
 class CatalogFlow {
  public:
   CatalogFlow() = default;
   // Builds the dataflow in `graph`. `keep` is held by its operators (which
   // live as long as the worker): it keeps `mu` and `history` alive.
-  CatalogFlow(Graph& graph, bool feeds, std::mutex* mu, MeshHistory* history,
-              std::shared_ptr<const void> keep);
+  // `products` is the dataflow metadata() is built in.
+  CatalogFlow(Graph& graph, Graph& products, bool feeds, std::mutex* mu,
+              MeshHistory* history, std::shared_ptr<const void> keep);
 
   // A product version's descriptor and lineage edges, in or out.
   void Insert(const ProductDescriptor& descriptor,
@@ -50,11 +63,15 @@ class CatalogFlow {
   void AdvanceTo(uint64_t time);
   // Whether some output has not yet passed `time`.
   bool Behind(uint64_t time) const;
+  const MeshMetadata& metadata() const { return metadata_; }
 
  private:
   bool feeds_ = false;
   InputHandle<ProductDescriptor> descriptors_;
   InputHandle<LineageEdge> edges_;
+  InputHandle<ProductDescriptor> metadata_descriptors_;
+  InputHandle<LineageEdge> metadata_edges_;
+  MeshMetadata metadata_;
   std::vector<Probe<uint64_t>> probes_;
 };
 

@@ -85,7 +85,8 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
   // The dataflows outlive the mesh inside the worker; a group the mesh
   // owns lives as long as they do.
   mesh->catalog_ =
-      CatalogFlow(*mesh->catalog_graph_, mesh->feeder(), &mesh->group_->mu,
+      CatalogFlow(*mesh->catalog_graph_, *mesh->products_graph_,
+                  mesh->feeder(), &mesh->group_->mu,
                   mesh->group_->history.get(), mesh->own_group_);
   Mesh* m = mesh.get();
   mesh->live_ = std::make_unique<LiveDataflows>(
@@ -321,6 +322,14 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
   DM_RETURN_IF_ERROR(versions_.Activate({descriptor, edges, true}));
   if (!p.captured) captures_->Capture(id, table.rows(), table.quarantine());
   return Table::FromProduct(id, *p.through, descriptor.schema);
+}
+
+absl::StatusOr<MeshMetadata> Mesh::Metadata() const {
+  if (products_graph_->sealed()) {
+    return absl::FailedPreconditionError(
+        "the mesh's metadata can be built on before the first Advance only");
+  }
+  return catalog_.metadata();
 }
 
 absl::StatusOr<Table> Mesh::Use(const std::string& id) {

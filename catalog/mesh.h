@@ -200,6 +200,12 @@ class Mesh {
   // "Products added while the mesh runs"). NotFound if `id` is not active,
   // FailedPrecondition if its rows are not computed in this run.
   absl::StatusOr<Table> Use(const std::string& id);
+  // The catalog's descriptors and lineage edges as collections of the
+  // products' dataflow, to compute on next to the products' rows (as
+  // governance/ does): they change at the same engine times as the
+  // catalog, and what is built on them and published is a product like
+  // any other. FailedPrecondition after the first Advance.
+  absl::StatusOr<MeshMetadata> Metadata() const;
   // Changes the metadata (owner, tier, description, tags) of the active
   // version of descriptor.id: the catalog retracts the old descriptor and
   // inserts the new. The version and the schema (when given) must be the

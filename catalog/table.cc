@@ -219,6 +219,16 @@ absl::StatusOr<Table> Table::FromProduct(const std::string& product,
   return Table(std::move(rows), *std::move(valid), std::move(sources), {}, {});
 }
 
+absl::StatusOr<Table> Table::FromMetadata(RowCollection rows, Schema schema) {
+  absl::StatusOr<Schema> valid = Schema::Make(schema.fields());
+  if (!valid.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("FromMetadata: ", valid.status().message()));
+  }
+  std::vector<std::vector<ColumnSource>> sources(valid->size());
+  return Table(std::move(rows), *std::move(valid), std::move(sources), {}, {});
+}
+
 absl::StatusOr<Table> Table::Computed(const Table& from, RowCollection rows,
                                       Schema schema, TransformKind kind) {
   DM_RETURN_IF_ERROR(from.CheckBuildable("Computed"));

@@ -97,6 +97,11 @@ class Table {
   static absl::StatusOr<Table> FromProduct(const std::string& product,
                                            RowCollection rows, Schema schema);
 
+  // Rows computed from no product's rows (the mesh's metadata, as
+  // governance/'s tiers are): no column lineage. InvalidArgument for a bad
+  // `schema`.
+  static absl::StatusOr<Table> FromMetadata(RowCollection rows, Schema schema);
+
   // Rows that an operator outside this class computes from `from`'s rows
   // (governance/'s metrics, say): every output column is computed from
   // every column of `from` with transform `kind`, and `from`'s filter and
