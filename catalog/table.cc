@@ -245,6 +245,12 @@ absl::StatusOr<Table> Table::Computed(const Table& from, RowCollection rows,
                from.table_sources_, from.WithQuarantine({}));
 }
 
+Table Table::WithRows(RowCollection rows) const {
+  Table out = *this;
+  out.rows_ = std::move(rows);
+  return out;
+}
+
 std::vector<std::string> Table::UpstreamProducts() const {
   std::set<std::string> products;
   for (const auto& sources : column_sources_) {

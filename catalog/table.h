@@ -111,6 +111,11 @@ class Table {
   static absl::StatusOr<Table> Computed(const Table& from, RowCollection rows,
                                         Schema schema, TransformKind kind);
 
+  // This table over other rows, computed from its own with no change of
+  // schema or meaning (a hold on checks, say): the same columns, lineage
+  // and quarantine. REQUIRES: `rows` is built on this table's rows.
+  Table WithRows(RowCollection rows) const;
+
   const RowCollection& rows() const { return rows_; }
   const Schema& schema() const { return schema_; }
   // Per column, its sources (sorted, unique).
