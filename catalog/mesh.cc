@@ -332,6 +332,16 @@ absl::StatusOr<MeshMetadata> Mesh::Metadata() const {
   return catalog_.metadata();
 }
 
+absl::Status Mesh::AdvanceWith(std::function<void(uint64_t)> advance_to) {
+  if (products_graph_->sealed()) {
+    return absl::FailedPreconditionError(
+        "inputs can join the mesh's dataflow before the first Advance only");
+  }
+  advance_to(time_);
+  advance_with_.push_back(std::move(advance_to));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Table> Mesh::Use(const std::string& id) {
   DM_ASSIGN_OR_RETURN(const StoredProduct* active,
                       versions_.ActiveOrNotFound(id));
@@ -393,6 +403,7 @@ absl::Status Mesh::Advance() {
   const uint64_t next = time_ + 1;
   catalog_.AdvanceTo(next);
   sources_.AdvanceTo(next);
+  for (const auto& advance_to : advance_with_) advance_to(next);
   // Dataflows added while the mesh runs take each product's changes of
   // this time once its capture has seen all of them.
   // A dataflow whose products were all retired in the time it was added

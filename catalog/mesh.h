@@ -41,14 +41,16 @@
 //
 // Products and versions. Publish(table, descriptor) validates the
 // descriptor, fills in its schema (from the table, when the descriptor has
-// none; the field descriptions and tags may come from the descriptor) and
-// its upstream products (from the table's lineage), and records lineage
-// edges into the product: product -> product (direct) and column -> column
-// with the transform kind. `id@MAJOR.MINOR` binds the schema forever:
-// publishing the same version with another schema is refused, and so is a
+// none: the columns and their descriptions, not the tags they hold through
+// lineage, which governance/classification.h carries live) and its
+// upstream products (from the table's lineage), and records lineage edges
+// into the product: product -> product (direct) and column -> column with
+// the transform kind. `id@MAJOR.MINOR` binds the columns forever:
+// publishing the same version with other columns is refused, and so is a
 // new minor version that is incompatible with the previous version of the
 // same major (CheckCompatible) or a version older than the newest. Metadata
-// (owner, tier, description, tags) may change under the same version
+// (owner, tier, description, tags, and the columns' descriptions and
+// classification tags) may change under the same version
 // (UpdateDescriptor); the catalog retracts the old descriptor and inserts
 // the new. Retire(id) retracts the product from the catalog and the lineage.
 //
@@ -206,12 +208,20 @@ class Mesh {
   // catalog, and what is built on them and published is a product like
   // any other. FailedPrecondition after the first Advance.
   absl::StatusOr<MeshMetadata> Metadata() const;
+  // Inputs that layers above add to the products' dataflow (governance/'s
+  // access policy, say) advance with the mesh: `advance_to(time())` is
+  // called now, and `advance_to(t)` at each Advance with the time it opens,
+  // before the dataflows run; what is put into them between two Advances
+  // happens at the time the second closes. Every worker registers its own.
+  // FailedPrecondition after the first Advance.
+  absl::Status AdvanceWith(std::function<void(uint64_t)> advance_to);
   // Changes the metadata (owner, tier, description, tags) of the active
   // version of descriptor.id: the catalog retracts the old descriptor and
-  // inserts the new. The version and the schema (when given) must be the
-  // active one's; the lineage stays. NotFound if the product is not active,
-  // FailedPrecondition for another version or schema, InvalidArgument for a
-  // bad descriptor.
+  // inserts the new. The version must be the active one's, and the schema
+  // (when given) must have its columns (SameColumns: only the columns'
+  // descriptions and tags may change); the lineage stays. NotFound if the
+  // product is not active, FailedPrecondition for another version or
+  // other columns, InvalidArgument for a bad descriptor.
   absl::Status UpdateDescriptor(ProductDescriptor descriptor);
   // NotFound if `id` is not active.
   absl::Status Retire(const std::string& id);
@@ -327,6 +337,7 @@ class Mesh {
   MeshSources sources_;
   std::unique_ptr<LiveDataflows> live_;
   std::unique_ptr<ProductCaptures> captures_;
+  std::vector<std::function<void(uint64_t)>> advance_with_;
 };
 
 }  // namespace diffmesh

@@ -92,10 +92,11 @@ absl::Status ProductVersions::Update(ProductDescriptor descriptor) {
   }
   if (descriptor.schema.size() == 0) {
     descriptor.schema = now.schema;
-  } else if (!(descriptor.schema == now.schema)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("update ", descriptor.VersionedId(),
-                     ": the schema of a published version cannot change"));
+  } else if (!SameColumns(descriptor.schema, now.schema)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "update ", descriptor.VersionedId(),
+        ": the columns of a published version cannot change (only their "
+        "descriptions and tags)"));
   }
   descriptor.upstream = now.upstream;
   DM_RETURN_IF_ERROR(ValidateDescriptor(descriptor));

@@ -12,7 +12,7 @@ namespace {
 
 // The descriptor's columns are the table's: same names and types, and a
 // column the descriptor says is never null is never null in the table.
-bool SameColumns(const Schema& descriptor, const Schema& table) {
+bool FitsTable(const Schema& descriptor, const Schema& table) {
   if (descriptor.size() != table.size()) return false;
   for (size_t i = 0; i < descriptor.size(); ++i) {
     const Field& d = descriptor.fields()[i];
@@ -32,9 +32,16 @@ absl::StatusOr<PublishPlan> PlanPublish(
     const std::map<std::string, StoredProduct>& versions) {
   const std::string id = descriptor.id;
   const std::string what = absl::StrCat("publish ", descriptor.VersionedId());
+  const std::vector<std::string> upstream = table.UpstreamProducts();
   if (descriptor.schema.size() == 0) {
-    descriptor.schema = table.schema();
-  } else if (!SameColumns(descriptor.schema, table.schema())) {
+    // A product declares its own tags; what its columns hold through
+    // lineage is the classification's to carry (and to take back).
+    std::vector<Field> fields = table.schema().fields();
+    if (upstream != std::vector<std::string>{id}) {
+      for (Field& f : fields) f.tags.clear();
+    }
+    descriptor.schema = Schema(std::move(fields));
+  } else if (!FitsTable(descriptor.schema, table.schema())) {
     std::vector<std::string> want, have;
     for (const Field& f : descriptor.schema.fields()) {
       want.push_back(absl::StrCat(f.name, ":", ValueTypeName(f.type),
@@ -49,7 +56,6 @@ absl::StatusOr<PublishPlan> PlanPublish(
         ") are not the table's (", absl::StrJoin(have, ", "), ")"));
   }
   std::vector<LineageEdge> edges;
-  const std::vector<std::string> upstream = table.UpstreamProducts();
   if (newest != nullptr && upstream == std::vector<std::string>{id}) {
     // The table is the product itself (what Publish returned): publishing
     // it again keeps the lineage the product was built with.
@@ -84,10 +90,10 @@ absl::StatusOr<PublishPlan> PlanPublish(
                      newest->descriptor.version.ToString()));
   }
   if (auto same = versions.find(vid); same != versions.end()) {
-    if (!(same->second.descriptor.schema == descriptor.schema)) {
+    if (!SameColumns(same->second.descriptor.schema, descriptor.schema)) {
       return absl::FailedPreconditionError(absl::StrCat(
           what,
-          ": this version is already published with another schema; "
+          ": this version is already published with other columns; "
           "versions are immutable (publish a new version)"));
     }
   } else if (newest != nullptr) {

@@ -60,4 +60,16 @@ absl::Status Schema::Validate(const Row& row) const {
   return absl::OkStatus();
 }
 
+bool SameColumns(const Schema& a, const Schema& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const Field& x = a.fields()[i];
+    const Field& y = b.fields()[i];
+    if (x.name != y.name || x.type != y.type || x.nullable != y.nullable) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace diffmesh

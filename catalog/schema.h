@@ -32,6 +32,11 @@ struct Field {
   friend bool operator==(const Field&, const Field&) = default;
 };
 
+class Schema;
+// The same column names, types and nullability, in the same order (the
+// descriptions and tags may differ).
+bool SameColumns(const Schema& a, const Schema& b);
+
 class Schema {
  public:
   Schema() = default;

@@ -1,0 +1,308 @@
+#include "governance/mesh_governance.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/graph.h"
+#include "engine/status_macros.h"
+#include "governance/classification.h"
+#include "governance/gate.h"
+#include "governance/tiers.h"
+#include "operators/filter.h"
+#include "operators/flat_map.h"
+#include "operators/map.h"
+
+namespace diffmesh {
+namespace {
+
+// The verdicts with their product in front.
+const Schema& ChecksSchema() {
+  static const Schema* schema = [] {
+    std::vector<Field> fields = {{"product", ValueType::kString, false}};
+    for (const Field& f : VerdictSchema().fields()) fields.push_back(f);
+    return new Schema(std::move(fields));
+  }();
+  return *schema;
+}
+
+ProductDescriptor Describe(const std::string& id, const std::string& owner,
+                           std::string description) {
+  ProductDescriptor d;
+  d.id = id;
+  d.owner = owner;
+  d.description = std::move(description);
+  return d;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<MeshGovernance>> MeshGovernance::Open(
+    Mesh& mesh, GovernanceOptions options) {
+  DM_ASSIGN_OR_RETURN(MeshMetadata metadata, mesh.Metadata());
+  std::unique_ptr<MeshGovernance> gov(
+      new MeshGovernance(mesh, std::move(options)));
+  ProductDescriptor probe = Describe(gov->ProductId("checks"), "x", "");
+  probe.schema = ChecksSchema();
+  if (absl::Status valid = ValidateDescriptor(probe); !valid.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "governance domain '", gov->options_.domain, "': ", valid.message()));
+  }
+  gov->metadata_ = metadata;
+  Graph& graph = *metadata.descriptors.graph();
+  gov->feeds_ = graph.worker_index() == 0;
+  for (PolicyInput* in : {&gov->roles_, &gov->clearances_, &gov->grants_}) {
+    auto [handle, collection] =
+        NewInput<std::pair<std::string, std::string>>(graph);
+    in->input = std::move(handle);
+    in->collection = collection;
+  }
+  MeshGovernance* g = gov.get();
+  DM_RETURN_IF_ERROR(mesh.AdvanceWith([g](uint64_t t) {
+    for (PolicyInput* in : {&g->roles_, &g->clearances_, &g->grants_}) {
+      in->input.AdvanceTo(t);
+    }
+  }));
+  return gov;
+}
+
+std::string MeshGovernance::ProductId(const std::string& name) const {
+  return absl::StrCat(options_.domain, ".", name);
+}
+
+absl::Status MeshGovernance::CheckDeclaring(const char* what) const {
+  if (published_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": the governance products are published; declare contracts "
+              "before Publish"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MeshGovernance::AddChecks(const std::string& id,
+                                       const Table& table,
+                                       const Table& verdicts,
+                                       const DataContract& contract) {
+  RowCollection rows = Map(verdicts.rows(), [id](const Row& v) {
+    Row row;
+    row.AppendString(id);
+    for (const Datum d : v) row.push_back(d);
+    return row;
+  });
+  // Verdicts count rows; they hold no value of the product, so their
+  // lineage is of the kind that carries no classification.
+  DM_ASSIGN_OR_RETURN(Table checks, Table::Computed(table, rows, ChecksSchema(),
+                                                    TransformKind::kFilter));
+  checks_.push_back(std::move(checks));
+  contracts_[id] = contract.id;
+  for (const ContractRole& r : contract.roles) {
+    if (absl::StrContains(absl::AsciiStrToLower(r.access), "read") &&
+        !grants_.present.count({r.role, id})) {
+      DM_RETURN_IF_ERROR(Grant(r.role, id));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MeshGovernance::Attach(const std::string& id,
+                                    const DataContract& contract,
+                                    const std::string& object) {
+  const std::string what = absl::StrCat("attach contract ", contract.id, " to ", id);
+  DM_RETURN_IF_ERROR(CheckDeclaring(what.c_str()));
+  if (contracts_.count(id)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": ", id, " already has contract ", contracts_[id]));
+  }
+  DM_ASSIGN_OR_RETURN(Table table, mesh_.Use(id));
+  absl::StatusOr<AttachedContract> attached =
+      diffmesh::Attach(contract, table.schema(), object);
+  if (!attached.ok()) {
+    return absl::Status(attached.status().code(),
+                        absl::StrCat(what, ": ", attached.status().message()));
+  }
+  DM_ASSIGN_OR_RETURN(Table verdicts, Checks(table, *attached));
+  return AddChecks(id, table, verdicts, contract);
+}
+
+absl::StatusOr<Table> MeshGovernance::PublishChecked(
+    const Table& table, ProductDescriptor descriptor,
+    const DataContract& contract, CheckedOptions options) {
+  const std::string id = descriptor.id;
+  const std::string what =
+      absl::StrCat("publish ", id, " with contract ", contract.id);
+  DM_RETURN_IF_ERROR(CheckDeclaring(what.c_str()));
+  if (contracts_.count(id)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": ", id, " already has contract ", contracts_[id]));
+  }
+  absl::StatusOr<AttachedContract> attached =
+      diffmesh::Attach(contract, table.schema(), options.object);
+  if (!attached.ok()) {
+    return absl::Status(attached.status().code(),
+                        absl::StrCat(what, ": ", attached.status().message()));
+  }
+  DM_ASSIGN_OR_RETURN(Table verdicts, Checks(table, *attached));
+  Table rows = table;
+  if (options.hold) {
+    DM_ASSIGN_OR_RETURN(rows, HoldWhileFailing(table, verdicts));
+  }
+  DM_ASSIGN_OR_RETURN(Table published,
+                      mesh_.Publish(rows, std::move(descriptor)));
+  DM_RETURN_IF_ERROR(AddChecks(id, table, verdicts, contract));
+  return published;
+}
+
+absl::Status MeshGovernance::Publish() {
+  if (published_) {
+    return absl::FailedPreconditionError(
+        "the governance products are already published");
+  }
+  const Collection<ProductDescriptor>& descriptors = metadata_.descriptors;
+  const Collection<LineageEdge>& edges = metadata_.edges;
+  auto publish = [&](const Table& table, const std::string& name,
+                     const std::string& description) {
+    return mesh_.Publish(table, Describe(ProductId(name), options_.owner,
+                                         description));
+  };
+
+  // Checks and violations.
+  Table checks;
+  if (checks_.empty()) {
+    DM_ASSIGN_OR_RETURN(
+        checks, Table::FromMetadata(
+                    FlatMap(descriptors,
+                            [](const ProductDescriptor&) {
+                              return std::vector<Row>();
+                            }),
+                    ChecksSchema()));
+  } else {
+    checks = checks_[0];
+    for (size_t i = 1; i < checks_.size(); ++i) {
+      DM_ASSIGN_OR_RETURN(checks, checks.Union(checks_[i]));
+    }
+  }
+  DM_RETURN_IF_ERROR(publish(checks, "checks",
+                             "Every enforced contract rule's verdict")
+                         .status());
+  DM_ASSIGN_OR_RETURN(Table failing,
+                      checks.Filter({"passed"}, [](const Row& in) {
+                        return !in[0].as_bool();
+                      }));
+  DM_ASSIGN_OR_RETURN(Table violations,
+                      failing.Select({"product", "check", "property", "metric",
+                                      "severity", "observed", "expected",
+                                      "since"}));
+  DM_RETURN_IF_ERROR(
+      publish(violations, "violations", "The failing contract rules")
+          .status());
+
+  // Tiers.
+  auto contracts = FlatMap(
+      descriptors, [attached = contracts_](const ProductDescriptor& d) {
+        std::vector<std::pair<std::string, std::string>> out;
+        auto it = attached.find(d.id);
+        if (it != attached.end()) out.emplace_back(d.id, it->second);
+        return out;
+      });
+  auto failing_errors = FlatMap(checks.rows(), [](const Row& v) {
+    // (product, check, property, metric, severity, passed, ...)
+    std::vector<std::pair<std::string, std::string>> out;
+    if (!v[5].as_bool() && v[4].as_string() == "error") {
+      out.emplace_back(std::string(v[0].as_string()),
+                       std::string(v[1].as_string()));
+    }
+    return out;
+  });
+  Collection<TierStatus> tiers = Tiers({.descriptors = descriptors,
+                                        .edges = edges,
+                                        .contracts = contracts,
+                                        .failing_checks = failing_errors});
+  DM_ASSIGN_OR_RETURN(Table tier_table,
+                      Table::FromMetadata(TierRows(tiers), TierSchema()));
+  DM_RETURN_IF_ERROR(
+      publish(tier_table, "tiers", "The tier each product holds, and why")
+          .status());
+
+  // Classification and access.
+  Collection<ColumnTag> held =
+      PropagateClassification(DeclaredTags(descriptors), edges);
+  DM_ASSIGN_OR_RETURN(
+      Table tags,
+      Table::FromMetadata(Map(held,
+                              [](const ColumnTag& t) {
+                                Row row;
+                                row.AppendString(t.column.product);
+                                row.AppendString(t.column.column);
+                                row.AppendString(t.tag);
+                                return row;
+                              }),
+                          Schema({{"product", ValueType::kString, false},
+                                  {"column", ValueType::kString, false},
+                                  {"tag", ValueType::kString, false}})));
+  DM_RETURN_IF_ERROR(publish(tags, "classification",
+                             "Every tag every column holds, declared or "
+                             "carried along lineage")
+                         .status());
+  Collection<AccessEntry> access = Access({.descriptors = descriptors,
+                                           .tags = held,
+                                           .roles = roles_.collection,
+                                           .clearances = clearances_.collection,
+                                           .grants = grants_.collection},
+                                          options_.access);
+  DM_ASSIGN_OR_RETURN(Table decisions,
+                      Table::FromMetadata(AccessRows(access), AccessSchema()));
+  DM_RETURN_IF_ERROR(publish(decisions, "access",
+                             "What each principal may see of each column")
+                         .status());
+  published_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status MeshGovernance::Change(PolicyInput& in, const std::string& a,
+                                    const std::string& b, bool add) {
+  if (a.empty() || b.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a ", in.what, " needs two non-empty names"));
+  }
+  const std::pair<std::string, std::string> fact(a, b);
+  if (add == (in.present.count(fact) > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(in.what, " (", a, ", ", b, ") is ",
+                     add ? "already there" : "not there"));
+  }
+  if (add) {
+    in.present.insert(fact);
+  } else {
+    in.present.erase(fact);
+  }
+  if (feeds_) in.input.Update(fact, add ? 1 : -1);
+  return absl::OkStatus();
+}
+
+absl::Status MeshGovernance::AddRole(const std::string& principal,
+                                     const std::string& role) {
+  return Change(roles_, principal, role, true);
+}
+absl::Status MeshGovernance::RemoveRole(const std::string& principal,
+                                        const std::string& role) {
+  return Change(roles_, principal, role, false);
+}
+absl::Status MeshGovernance::AddClearance(const std::string& principal,
+                                          const std::string& tag) {
+  return Change(clearances_, principal, tag, true);
+}
+absl::Status MeshGovernance::RemoveClearance(const std::string& principal,
+                                             const std::string& tag) {
+  return Change(clearances_, principal, tag, false);
+}
+absl::Status MeshGovernance::Grant(const std::string& role,
+                                   const std::string& pattern) {
+  return Change(grants_, role, pattern, true);
+}
+absl::Status MeshGovernance::Revoke(const std::string& role,
+                                    const std::string& pattern) {
+  return Change(grants_, role, pattern, false);
+}
+
+}  // namespace diffmesh

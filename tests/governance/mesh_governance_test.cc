@@ -1,0 +1,271 @@
+// MeshGovernance: checks, violations, tiers, classification and access of
+// a live mesh, as products of the mesh, moving with its data and policy.
+#include "governance/mesh_governance.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "catalog/csv_writer.h"
+#include "engine/check.h"
+#include "engine/graph.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
+
+namespace diffmesh {
+namespace {
+
+using ::diffmesh::testing::IsOk;
+using ::diffmesh::testing::StatusIs;
+using ::diffmesh::testing::TempDir;
+using ::testing::HasSubstr;
+
+template <class T>
+T Must(absl::StatusOr<T> v) {
+  DM_CHECK_MSG(v.ok(), v.status().ToString().c_str());
+  return *std::move(v);
+}
+void Must(absl::Status s) { DM_CHECK_MSG(s.ok(), s.ToString().c_str()); }
+
+using Key = std::pair<std::string, std::string>;
+Key K(const std::string& a, const std::string& b = "") { return {a, b}; }
+
+ProductDescriptor Describe(const std::string& id, const std::string& owner,
+                           Tier tier) {
+  ProductDescriptor d;
+  d.id = id;
+  d.owner = owner;
+  d.tier = tier;
+  return d;
+}
+
+constexpr char kFlightsContract[] = R"(apiVersion: v3.1.0
+kind: DataContract
+id: flights
+version: 1.0.0
+status: active
+schema:
+  - name: flights
+    properties:
+      - name: delay
+        logicalType: integer
+        quality:
+          - id: delay_known
+            metric: nullValues
+            mustBe: 0
+roles:
+  - role: analyst
+    access: read
+)";
+
+constexpr char kDelaysContract[] = R"(apiVersion: v3.1.0
+kind: DataContract
+id: delays
+version: 1.0.0
+status: active
+schema:
+  - name: delays
+    properties:
+      - name: origin
+        logicalType: string
+        quality:
+          - id: known_airport
+            metric: invalidValues
+            arguments:
+              validValues: [JFK, LAX, SFO]
+            mustBe: 0
+)";
+
+DataContract Contract(const char* yaml) {
+  return Must(ParseContract(yaml, "contract.yaml"));
+}
+
+struct Demo {
+  TempDir dir;
+  Worker worker;
+  std::unique_ptr<Mesh> mesh;
+  std::unique_ptr<MeshGovernance> gov;
+  std::string flights_file;
+
+  Demo() {
+    flights_file = dir.Write("flights.csv",
+                             "id,origin,delay\n1,JFK,10\n2,LAX,30\n3,JFK,20\n");
+    const std::string customers = dir.Write(
+        "customers.csv", "id,email,country\n1,a@x.org,NL\n2,b@y.org,DE\n");
+    mesh = Must(Mesh::Open(worker, {}));
+    gov = Must(MeshGovernance::Open(*mesh));
+    const Schema flights_schema({{"id", ValueType::kInt64},
+                                 {"origin", ValueType::kString},
+                                 {"delay", ValueType::kInt64}});
+    Table flights = Must(mesh->Source(
+        Describe("ops.flights", "ops-team", Tier::kCurated),
+        {.path = flights_file, .schema = flights_schema}));
+    Must(gov->Attach("ops.flights", Contract(kFlightsContract)));
+    Table by_origin = Must(flights.GroupBy({"origin"}).Aggregate(
+        {Count("flights"), Mean("delay", "mean_delay")}));
+    Must(gov->PublishChecked(
+        by_origin, Describe("ops.delays", "ops-team", Tier::kAuthoritative),
+        Contract(kDelaysContract)));
+    ProductDescriptor customers_d =
+        Describe("crm.customers", "crm-team", Tier::kRaw);
+    customers_d.schema =
+        Schema({{"id", ValueType::kInt64},
+                {"email", ValueType::kString, true, "", {"pii"}},
+                {"country", ValueType::kString}});
+    Table people =
+        Must(mesh->Source(customers_d, {.path = customers}));
+    Table emails = Must(people.Select({"id", "email"}));
+    Must(mesh->Publish(emails, Describe("crm.emails", "crm-team", Tier::kRaw)));
+    Table masked = Must(people.Mask("email", [](const Value& v) {
+      return v.is_null() ? v : Value(std::string("***"));
+    }));
+    Must(mesh->Publish(masked,
+                       Describe("crm.contacts", "crm-team", Tier::kRaw)));
+    Must(gov->AddRole("ana", "analyst"));
+    Must(gov->AddRole("bob", "analyst"));
+    Must(gov->AddClearance("bob", "pii"));
+    Must(gov->AddRole("cy", "guest"));
+    Must(gov->Grant("analyst", "crm.*"));
+    Must(gov->Publish());
+  }
+
+  // (first column, second column) -> the rest, as text.
+  std::map<std::pair<std::string, std::string>, std::string> Rows(
+      const std::string& name, int keys = 2) {
+    std::map<std::pair<std::string, std::string>, std::string> out;
+    for (const Row& r : Must(mesh->Read(gov->ProductId(name)))) {
+      std::vector<std::string> parts;
+      for (const Datum d : r) parts.push_back(d.is_null() ? "null" : ValueText(d));
+      std::string rest;
+      for (size_t i = keys; i < parts.size(); ++i) {
+        rest += (rest.empty() ? "" : "|") + parts[i];
+      }
+      out[{parts[0], keys > 1 ? parts[1] : ""}] = rest;
+    }
+    return out;
+  }
+  std::string Access(const std::string& principal, const std::string& product,
+                     const std::string& column) {
+    for (const Row& r : Must(mesh->Read(gov->ProductId("access")))) {
+      if (r[0].as_string() == principal && r[1].as_string() == product &&
+          r[2].as_string() == column) {
+        return std::string(r[3].as_string());
+      }
+    }
+    return "none";
+  }
+};
+
+TEST(MeshGovernance, TiersChecksClassificationAndAccessAreProducts) {
+  Demo d;
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  auto tiers = d.Rows("tiers", 1);
+  EXPECT_EQ(tiers[K("ops.flights")], "curated|curated|null");
+  EXPECT_EQ(tiers[K("ops.delays")], "authoritative|authoritative|null");
+  EXPECT_EQ(tiers[K("crm.customers")], "raw|raw|null");
+  EXPECT_THAT(d.Rows("violations"), ::testing::IsEmpty());
+  EXPECT_EQ(d.Rows("checks").size(), 2u);
+  auto tags = d.Rows("classification", 3);
+  EXPECT_TRUE(tags.count(K("crm.customers", "email")));
+  EXPECT_TRUE(tags.count(K("crm.emails", "email")));
+  EXPECT_FALSE(tags.count(K("crm.contacts", "email")));  // masked
+  // No governance product holds a tag: verdicts count, they do not copy.
+  for (const auto& [key, rest] : tags) {
+    EXPECT_FALSE(absl::StartsWith(key.first, "governance.")) << key.first;
+  }
+  EXPECT_EQ(d.Access("ana", "crm.emails", "email"), "mask");
+  EXPECT_EQ(d.Access("ana", "crm.emails", "id"), "allow");
+  EXPECT_EQ(d.Access("bob", "crm.emails", "email"), "allow");
+  EXPECT_EQ(d.Access("ana", "crm.contacts", "email"), "allow");
+  EXPECT_EQ(d.Access("cy", "crm.emails", "id"), "deny");
+  // The flights contract's role grants analysts its product.
+  EXPECT_EQ(d.Access("ana", "ops.flights", "delay"), "allow");
+  EXPECT_EQ(d.Access("ana", "ops.delays", "origin"), "deny");
+}
+
+TEST(MeshGovernance, ViolationsAndTiersMoveWithTheData) {
+  Demo d;
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  const auto delays_before = Must(d.mesh->Read("ops.delays"));
+  // An unknown airport: the delays check fails, its product is held and
+  // drops to curated; a null delay: the flights check fails (flights is
+  // not held: it was attached, not published checked).
+  d.dir.Write("flights.csv",
+              "id,origin,delay\n1,JFK,10\n2,LAX,30\n3,JFK,20\n4,XXX,5\n5,SFO,\n");
+  ASSERT_THAT(d.mesh->Refresh().status(), IsOk());
+  auto violations = d.Rows("violations");
+  ASSERT_EQ(violations.size(), 2u);
+  EXPECT_THAT(violations[K("ops.delays", "known_airport")],
+              HasSubstr("error|1.0|= 0"));
+  EXPECT_TRUE(violations.count(K("ops.flights", "delay_known")));
+  EXPECT_EQ(d.Rows("tiers", 1)[K("ops.delays")],
+            "authoritative|curated|error check known_airport fails");
+  EXPECT_EQ(Must(d.mesh->Read("ops.delays")), delays_before);
+  EXPECT_EQ(Must(d.mesh->Read("ops.flights")).size(), 5u);
+  // Fixed: the violations are retracted, the tier recovers, the held
+  // product catches up.
+  d.dir.Write("flights.csv",
+              "id,origin,delay\n1,JFK,10\n2,LAX,30\n3,JFK,20\n4,SFO,5\n");
+  ASSERT_THAT(d.mesh->Refresh().status(), IsOk());
+  EXPECT_THAT(d.Rows("violations"), ::testing::IsEmpty());
+  EXPECT_EQ(d.Rows("tiers", 1)[K("ops.delays")],
+            "authoritative|authoritative|null");
+  EXPECT_EQ(Must(d.mesh->Read("ops.delays")).size(), 3u);
+}
+
+TEST(MeshGovernance, PolicyAndTagsChangeDecisionsLive) {
+  Demo d;
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  EXPECT_EQ(d.Access("ana", "crm.emails", "email"), "mask");
+  ASSERT_THAT(d.gov->AddClearance("ana", "pii"), IsOk());
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  EXPECT_EQ(d.Access("ana", "crm.emails", "email"), "allow");
+  ASSERT_THAT(d.gov->RemoveRole("ana", "analyst"), IsOk());
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  EXPECT_EQ(d.Access("ana", "crm.emails", "email"), "deny");
+  // A tag taken away at the source: no longer carried downstream.
+  ProductDescriptor untagged = Must(d.mesh->Descriptor("crm.customers"));
+  untagged.schema = Schema({{"id", ValueType::kInt64},
+                            {"email", ValueType::kString},
+                            {"country", ValueType::kString}});
+  ASSERT_THAT(d.mesh->UpdateDescriptor(untagged), IsOk());
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  EXPECT_FALSE(d.Rows("classification", 3).count(K("crm.emails", "email")));
+  // The policy refuses what changes nothing.
+  EXPECT_THAT(d.gov->RemoveRole("ana", "analyst"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(d.gov->Grant("analyst", "crm.*"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(MeshGovernance, DeclaringAfterPublishOrAdvanceIsRefused) {
+  Demo d;
+  EXPECT_THAT(d.gov->Attach("crm.customers", Contract(kFlightsContract)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(d.gov->Publish(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  EXPECT_THAT(MeshGovernance::Open(*d.mesh).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(MeshGovernance, AttachRefusesAContractThatDoesNotFit) {
+  TempDir dir;
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  auto gov = Must(MeshGovernance::Open(*mesh));
+  Must(mesh->Source(Describe("a.b", "o", Tier::kRaw),
+                    {.path = dir.Write("b.csv", "x\n1\n")}));
+  absl::Status attached = gov->Attach("a.b", Contract(kFlightsContract));
+  EXPECT_THAT(attached, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(attached.message(), HasSubstr("delay"));
+  EXPECT_THAT(gov->Attach("a.none", Contract(kFlightsContract)),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace diffmesh
