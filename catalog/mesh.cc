@@ -342,6 +342,23 @@ absl::Status Mesh::AdvanceWith(std::function<void(uint64_t)> advance_to) {
   return absl::OkStatus();
 }
 
+absl::Status Mesh::EnforceAccess(const std::string& id) {
+  DM_ASSIGN_OR_RETURN(const StoredProduct* active,
+                      versions_.ActiveOrNotFound(id));
+  if (!captures_->At(id).captured) {
+    return absl::NotFoundError(absl::StrCat(
+        "access product ", id, " is not computed in this run"));
+  }
+  absl::Status shaped = CheckAccessSchema(active->descriptor.schema);
+  if (!shaped.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("access product ", id, ": ", shaped.message()));
+  }
+  std::lock_guard<std::mutex> lock(group_->mu);
+  group_->history->SetAccessProduct(id);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Table> Mesh::Use(const std::string& id) {
   DM_ASSIGN_OR_RETURN(const StoredProduct* active,
                       versions_.ActiveOrNotFound(id));

@@ -215,6 +215,13 @@ class Mesh {
   // happens at the time the second closes. Every worker registers its own.
   // FailedPrecondition after the first Advance.
   absl::Status AdvanceWith(std::function<void(uint64_t)> advance_to);
+  // Reads for principals (MeshSnapshot::ReadAs, subscriptions with a
+  // principal) follow the decisions in product `id`'s rows from the next
+  // Advance on (catalog/column_access.h); governance/'s MeshGovernance
+  // names its access product here. NotFound if `id` is not an active
+  // product computed in this run; InvalidArgument for a product that is
+  // not shaped as an access product.
+  absl::Status EnforceAccess(const std::string& id);
   // Changes the metadata (owner, tier, description, tags) of the active
   // version of descriptor.id: the catalog retracts the old descriptor and
   // inserts the new. The version must be the active one's, and the schema

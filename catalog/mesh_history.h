@@ -77,6 +77,9 @@ class MeshHistory {
                 int64_t diff);
   // A source's status changed at the open time (old: -1, new: +1).
   void AddSourceStatus(const SourceStatus& status, int64_t diff);
+  // The product whose rows decide reads for principals, from the next
+  // snapshot on (MeshSnapshot::Parts::access_product).
+  void SetAccessProduct(const std::string& id) { now_.access_product = id; }
   // Marks `id`'s rows as captured in this run (Read finds them, empty, from
   // the next snapshot on).
   void Declare(const std::string& id);

@@ -56,11 +56,14 @@ class MeshReader {
       uint64_t time, absl::Duration timeout) const {
     return board_->WaitFor(time, timeout);
   }
-  // See catalog/subscription.h.
+  // See catalog/subscription.h. A principal's subscription starts from
+  // the latest snapshot's view: FailedPrecondition before the first closed
+  // time, InvalidArgument without a product id, for streams other than
+  // rows or for a `from` after the next time, Aborted when `from` is older
+  // than the last change of the access product (resume from ReadAs's
+  // snapshot instead), and ViewFor's errors.
   absl::StatusOr<std::shared_ptr<Subscription>> Subscribe(
-      SubscribeOptions options) const {
-    return hub_->Subscribe(std::move(options));
-  }
+      SubscribeOptions options) const;
 
  private:
   std::shared_ptr<SnapshotBoard> board_;

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/status_macros.h"
 
 namespace diffmesh {
 
@@ -196,6 +197,46 @@ absl::StatusOr<std::vector<Row>> MeshSnapshot::ReadAsOf(
       absl::StrCat(id, " has no retained data version ", data_version,
                    " (retained: ", p->versions.front().first.number, " to ",
                    p->versions.back().first.number, ")"));
+}
+
+absl::StatusOr<ProductView> MeshSnapshot::ViewFor(
+    const std::string& principal, const std::string& id) const {
+  DM_ASSIGN_OR_RETURN(ProductDescriptor descriptor, Descriptor(id));
+  if (parts_.access_product.empty()) {
+    ProductView all;
+    all.columns.assign(descriptor.schema.size(), ColumnVisibility::kShown);
+    all.schema = descriptor.schema;
+    return all;
+  }
+  const ProductRows* access = Find(parts_.access_product);
+  if (access == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the access product ", parts_.access_product,
+                     " has no rows as of time ", parts_.time));
+  }
+  return ViewFromEntries(AccessEntries(access->rows, principal, id), principal,
+                         descriptor);
+}
+
+absl::StatusOr<MeshSnapshot::VisibleRows> MeshSnapshot::ReadAs(
+    const std::string& principal, const std::string& id,
+    int data_version) const {
+  DM_ASSIGN_OR_RETURN(ProductView view, ViewFor(principal, id));
+  std::vector<Row> rows;
+  if (data_version > 0) {
+    DM_ASSIGN_OR_RETURN(rows, ReadAsOf(id, data_version));
+  } else {
+    DM_ASSIGN_OR_RETURN(rows, Read(id));
+  }
+  VisibleRows out{view.schema, {}};
+  if (view.shows_all()) {
+    out.rows = std::move(rows);
+    return out;
+  }
+  out.rows.reserve(rows.size());
+  for (const Row& row : rows) out.rows.push_back(view.Project(row));
+  std::sort(out.rows.begin(), out.rows.end());
+  return out;
 }
 
 std::vector<DataVersion> MeshSnapshot::DataVersions(

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "catalog/column_access.h"
 #include "catalog/counted_runs.h"
 #include "catalog/descriptor.h"
 #include "catalog/lineage.h"
@@ -60,6 +61,9 @@ class MeshSnapshot {
     CountedRuns<std::pair<std::string, std::string>> search;  // (token, id)
     CountedRuns<std::pair<ColumnRef, ColumnRef>> closure;     // (from, to)
     CountedRuns<std::pair<ColumnRef, ColumnRef>> reverse;     // (to, from)
+    // The product whose rows decide ReadAs (catalog/column_access.h);
+    // empty: every principal sees everything.
+    std::string access_product;
   };
   explicit MeshSnapshot(Parts parts) : parts_(std::move(parts)) {}
 
@@ -92,6 +96,28 @@ class MeshSnapshot {
                                             int data_version) const;
   std::vector<DataVersion> DataVersions(const std::string& id) const;
   std::vector<Row> Quarantine(const std::string& id) const;
+
+  // Reads for a principal. The reads above are the mesh's own (its
+  // program's); a server reads for the principal it serves with these,
+  // which apply the access product's decisions at this snapshot's time
+  // (catalog/column_access.h; Mesh::EnforceAccess names the product).
+  struct VisibleRows {
+    Schema schema;           // the columns the principal sees
+    std::vector<Row> rows;   // projected, sorted
+  };
+  // Product `id`'s rows as `principal` sees them, now or, for a
+  // data_version > 0, as of that retained version (under today's
+  // decisions). Errors: those of Read and ReadAsOf; NotFound for a product
+  // not in the catalog; PermissionDenied when the principal may see no
+  // column of it.
+  absl::StatusOr<VisibleRows> ReadAs(const std::string& principal,
+                                     const std::string& id,
+                                     int data_version = 0) const;
+  // What `principal` sees of product `id`: every column without an access
+  // product. Errors as ReadAs; FailedPrecondition when the access
+  // product's rows are not there.
+  absl::StatusOr<ProductView> ViewFor(const std::string& principal,
+                                      const std::string& id) const;
 
   // The product's captured rows, or null if they are not captured in
   // this run.

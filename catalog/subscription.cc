@@ -1,7 +1,9 @@
 #include "catalog/subscription.h"
 
 #include <algorithm>
+#include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace diffmesh {
@@ -34,6 +36,10 @@ size_t MeshUpdate::size() const {
 }
 
 bool Subscription::Wants(MeshStream stream, const std::string& id) const {
+  if (watch_ && stream == MeshStream::kProductRows &&
+      !watch_->access_product.empty() && id == watch_->access_product) {
+    return true;  // followed for changes of the view, never given
+  }
   if (!options_.id.empty() && id != options_.id) return false;
   return options_.streams.empty() ||
          std::find(options_.streams.begin(), options_.streams.end(), stream) !=
@@ -91,6 +97,64 @@ MeshEvents Subscription::Events(const MeshUpdate& u) const {
   return out;
 }
 
+absl::StatusOr<MeshEvents> Subscription::WatchedEvents(const MeshUpdate& u) {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  AccessWatch& w = *watch_;
+  const std::string& id = w.product.id;
+  auto changed = [&](const std::string& what) {
+    return absl::AbortedError(absl::StrCat(
+        what, " changed at time ", u.time, ": read ", id,
+        " again (ReadAs) and subscribe from that snapshot's time + 1"));
+  };
+  if (u.catalog) {
+    for (const auto& [d, diff] : *u.catalog) {
+      if (d.id == id && diff > 0 && !SameColumns(d.schema, w.product.schema)) {
+        return changed(absl::StrCat("the columns of ", id));
+      }
+    }
+  }
+  const Row prefix{Value(options_.principal), Value(id)};
+  MeshEvents out;
+  out.time = u.time;
+  for (const MeshUpdate::ProductDelta& p : u.products) {
+    if (!p.rows || w.access_product.empty() || p.id != w.access_product) {
+      continue;
+    }
+    bool touched = false;
+    std::map<Row, int64_t> entries;
+    for (const Row& e : w.entries) ++entries[e];
+    for (const auto& [row, diff] : *p.rows) {
+      if (!absl::StartsWith(row.bytes(), prefix.bytes())) continue;
+      touched = true;
+      if ((entries[row] += diff) == 0) entries.erase(row);
+    }
+    if (!touched) continue;
+    std::vector<Row> now;
+    for (const auto& [e, n] : entries) {
+      for (int64_t i = 0; i < n; ++i) now.push_back(e);
+    }
+    absl::StatusOr<ProductView> view =
+        ViewFromEntries(now, options_.principal, w.product);
+    if (!view.ok() || !(*view == w.view)) {
+      return changed(
+          absl::StrCat("the access of ", options_.principal, " to ", id));
+    }
+    w.entries = std::move(now);
+  }
+  for (const MeshUpdate::ProductDelta& p : u.products) {
+    if (!p.rows || p.id != id) continue;
+    std::map<Row, int64_t> seen;
+    for (const auto& [row, diff] : *p.rows) seen[w.view.Project(row)] += diff;
+    for (auto& [row, diff] : seen) {
+      if (diff != 0) {
+        out.events.push_back(
+            {u.time, MeshStream::kProductRows, id, diff, std::move(row)});
+      }
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<MeshEvents> Subscription::Next(absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   auto ready = [&] {
@@ -111,9 +175,18 @@ absl::StatusOr<MeshEvents> Subscription::Next(absl::Duration timeout) {
   pending_.pop_front();
   lock.unlock();
   // Built outside the lock: the publisher is not held up by a consumer.
-  MeshEvents events = Events(*update);
+  const size_t counted = Count(*update);
+  absl::StatusOr<MeshEvents> events =
+      watch_ ? WatchedEvents(*update) : Events(*update);
   lock.lock();
-  pending_events_ -= events.events.size();
+  if (!events.ok()) {
+    // The principal's view changed: nothing more from this subscription.
+    if (fell_behind_.ok()) fell_behind_ = events.status();
+    pending_.clear();
+    pending_events_ = 0;
+    return events.status();
+  }
+  pending_events_ -= std::min(pending_events_, counted);
   taken_next_ = std::max(taken_next_, update->time + 1);
   return events;
 }
@@ -126,10 +199,14 @@ uint64_t Subscription::next_time() const {
 SubscriptionHub::~SubscriptionHub() { Close(); }
 
 absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
-    SubscribeOptions options) {
+    SubscribeOptions options, std::optional<AccessWatch> watch) {
   if (options.max_pending_events == 0) {
     return absl::InvalidArgumentError(
         "a subscription needs max_pending_events >= 1");
+  }
+  if (!options.principal.empty() != watch.has_value()) {
+    return absl::InvalidArgumentError(
+        "a principal's subscription is made by a MeshReader (or the mesh)");
   }
   std::lock_guard<std::mutex> lock(mu_);
   const uint64_t next = any_closed_ ? closed_ + 1 : 0;
@@ -140,7 +217,8 @@ absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
         dropped_through_ + 1,
         "); read a snapshot and subscribe from its time + 1"));
   }
-  std::shared_ptr<Subscription> sub(new Subscription(std::move(options), from));
+  std::shared_ptr<Subscription> sub(
+      new Subscription(std::move(options), from, std::move(watch)));
   for (const auto& update : log_) {
     if (update->time >= from) Deliver(*sub, update);
   }

@@ -21,6 +21,15 @@
 // A slow consumer: events wait in its buffer up to max_pending_events;
 // beyond that it is told it fell behind (ResourceExhausted from then on,
 // naming the time to resume from) instead of the mesh growing memory.
+// A principal's subscription (SubscribeOptions::principal, through
+// MeshReader or Mesh::Subscribe) follows one product's rows as the
+// principal sees them (MeshSnapshot::ReadAs): each row projected, hidden
+// columns left out, masked values hidden, consolidated. The view is the
+// one of the snapshot it starts from; when the principal's access to the
+// product (or the product's columns) changes at time t, the subscription
+// gives every time before t and then Aborted naming t: the consumer reads
+// the product again (ReadAs) and subscribes from that snapshot's time + 1,
+// so a consumer that applies the events always holds what ReadAs gives.
 // Thread-safety: Subscription and SubscriptionHub are thread-safe.
 #pragma once
 
@@ -38,6 +47,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "catalog/column_access.h"
 #include "catalog/counted_runs.h"
 #include "catalog/descriptor.h"
 #include "catalog/lineage.h"
@@ -102,6 +112,18 @@ struct SubscribeOptions {
   // Events waiting to be taken before the subscription is dropped as
   // fallen behind (>= 1).
   size_t max_pending_events = size_t{1} << 20;
+  // Set: the rows of product `id` as this principal sees them (above);
+  // streams must be empty or rows alone.
+  std::string principal;
+};
+
+// What a principal's subscription follows: its view of the product and
+// the access product's entries that decide it (MeshReader fills it in).
+struct AccessWatch {
+  std::string access_product;  // empty: no access product, all shown
+  ProductDescriptor product;
+  std::vector<Row> entries;  // AccessEntries(principal, product)
+  ProductView view;
 };
 
 class Subscription {
@@ -122,13 +144,17 @@ class Subscription {
 
  private:
   friend class SubscriptionHub;
-  Subscription(SubscribeOptions options, uint64_t from)
+  Subscription(SubscribeOptions options, uint64_t from,
+               std::optional<AccessWatch> watch)
       : options_(std::move(options)),
         from_(from),
         taken_next_(from),
-        closed_next_(from) {}
+        closed_next_(from),
+        watch_(std::move(watch)) {}
   size_t Count(const MeshUpdate& update) const;
   MeshEvents Events(const MeshUpdate& update) const;
+  // A principal's events; Aborted when the view changed at this time.
+  absl::StatusOr<MeshEvents> WatchedEvents(const MeshUpdate& update);
   // The one filter both walk: block(stream, id, run) for each wanted
   // product delta, item(stream, id, diff, record) for each wanted catalog,
   // lineage and source status change.
@@ -143,8 +169,11 @@ class Subscription {
   size_t pending_events_ = 0;
   uint64_t taken_next_;       // 1 + the last time taken
   uint64_t closed_next_;      // 1 + the hub's closed time when last told
-  absl::Status fell_behind_;  // set once
+  absl::Status fell_behind_;  // set once (also when access changed)
   bool hub_closed_ = false;
+  // A principal's subscription; changed by the consumer taking events.
+  std::mutex watch_mu_;
+  std::optional<AccessWatch> watch_;
 };
 
 // The publishing side, owned by the mesh's workers (MeshGroup).
@@ -156,7 +185,7 @@ class SubscriptionHub {
   // OutOfRange when `from` is older than what the hub still holds;
   // InvalidArgument for bad options.
   absl::StatusOr<std::shared_ptr<Subscription>> Subscribe(
-      SubscribeOptions options);
+      SubscribeOptions options, std::optional<AccessWatch> watch = {});
   // Time `update.time` is closed on every worker: hands it to every
   // subscription that wants some of it and keeps it for resumes.
   // REQUIRES: times increase from call to call.

@@ -255,6 +255,9 @@ absl::Status MeshGovernance::Publish() {
   DM_RETURN_IF_ERROR(publish(decisions, "access",
                              "What each principal may see of each column")
                          .status());
+  if (options_.enforce_access) {
+    DM_RETURN_IF_ERROR(mesh_.EnforceAccess(ProductId("access")));
+  }
   published_ = true;
   return absl::OkStatus();
 }

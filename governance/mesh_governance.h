@@ -24,6 +24,9 @@
 //                   declared or carried along lineage -- classification.h
 //   access          (principal, product, column, decision, reason) --
 //                   access.h
+// With options.enforce_access, the access product decides what reads for
+// a principal see (MeshSnapshot::ReadAs, subscriptions with a principal):
+// denied columns left out, masked values hidden, no column: denied.
 // A product with an attached contract counts as having one for its tier;
 // its failing error checks hold authoritative back. A contract's roles
 // with read access become grants of that role on the product.
@@ -60,6 +63,8 @@ struct GovernanceOptions {
   std::string domain = "governance";  // of the products it publishes
   std::string owner = "governance";   // their owner
   AccessOptions access;
+  // Reads for principals follow the access product (Mesh::EnforceAccess).
+  bool enforce_access = true;
 };
 
 struct CheckedOptions {

@@ -267,5 +267,81 @@ TEST(MeshGovernance, AttachRefusesAContractThatDoesNotFit) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+std::vector<std::string> Emails(const MeshSnapshot::VisibleRows& seen) {
+  std::vector<std::string> out;
+  const int at = *seen.schema.FieldIndex("email");
+  for (const Row& r : seen.rows) out.push_back(std::string(r[at].as_string()));
+  return out;
+}
+
+TEST(MeshGovernance, ReadsForAPrincipalFollowTheDecisions) {
+  Demo d;
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  std::shared_ptr<const MeshSnapshot> s = d.mesh->Snapshot();
+  auto ana = Must(s->ReadAs("ana", "crm.emails"));
+  EXPECT_EQ(Emails(ana), (std::vector<std::string>{"***", "***"}));
+  auto bob = Must(s->ReadAs("bob", "crm.emails"));
+  EXPECT_EQ(Emails(bob), (std::vector<std::string>{"a@x.org", "b@y.org"}));
+  EXPECT_THAT(s->ReadAs("cy", "crm.emails").status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(s->ReadAs("", "crm.emails").status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  // As of a version: under today's decisions.
+  auto old = Must(s->ReadAs("ana", "crm.emails", 1));
+  EXPECT_EQ(Emails(old), (std::vector<std::string>{"***", "***"}));
+  // The owner's own reads are not filtered.
+  EXPECT_EQ(Must(d.mesh->Read("crm.emails")).size(), 2u);
+  ASSERT_THAT(d.gov->RemoveRole("ana", "analyst"), IsOk());
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  EXPECT_THAT(d.mesh->Snapshot()->ReadAs("ana", "crm.emails").status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  // The snapshot taken before keeps its decisions.
+  EXPECT_TRUE(s->ReadAs("ana", "crm.emails").ok());
+}
+
+TEST(MeshGovernance, APrincipalsSubscriptionStopsWhenAccessChanges) {
+  Demo d;
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  auto sub = Must(d.mesh->Subscribe({.id = "crm.emails", .principal = "ana"}));
+  d.dir.Write("customers.csv",
+              "id,email,country\n1,a@x.org,NL\n2,b@y.org,DE\n3,c@z.org,FR\n");
+  ASSERT_THAT(d.mesh->Refresh().status(), IsOk());
+  MeshEvents events = Must(sub->TryNext());
+  ASSERT_EQ(events.events.size(), 1u);
+  EXPECT_EQ(events.events[0].row(),
+            (Row{Value(int64_t{3}), Value(std::string("***"))}));
+  // Cleared for pii at the next time: the subscription ends there.
+  ASSERT_THAT(d.gov->AddClearance("ana", "pii"), IsOk());
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  const uint64_t changed = d.mesh->time() - 1;
+  absl::StatusOr<MeshEvents> next = sub->TryNext();
+  EXPECT_THAT(next.status(), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(next.status().message(),
+              HasSubstr("changed at time " + std::to_string(changed)));
+  // Again from a snapshot: the emails in clear, and what follows.
+  std::shared_ptr<const MeshSnapshot> s = d.mesh->Snapshot();
+  EXPECT_EQ(Emails(Must(s->ReadAs("ana", "crm.emails"))),
+            (std::vector<std::string>{"a@x.org", "b@y.org", "c@z.org"}));
+  auto again = Must(d.mesh->Subscribe(
+      {.id = "crm.emails", .from = s->time() + 1, .principal = "ana"}));
+  d.dir.Write("customers.csv", "id,email,country\n1,a@x.org,NL\n");
+  ASSERT_THAT(d.mesh->Refresh().status(), IsOk());
+  MeshEvents gone = Must(again->TryNext());
+  ASSERT_EQ(gone.events.size(), 2u);
+  EXPECT_EQ(gone.events[0].diff, -1);
+  EXPECT_EQ(gone.events[0].row()[1].as_string(), "b@y.org");
+  // A resume from before the change is refused.
+  EXPECT_THAT(d.mesh->Subscribe({.id = "crm.emails",
+                                 .from = changed,
+                                 .principal = "ana"})
+                  .status(),
+              StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(d.mesh->Subscribe({.principal = "ana"}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(d.mesh->Subscribe({.id = "crm.emails", .principal = "cy"})
+                  .status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
 }  // namespace
 }  // namespace diffmesh
