@@ -7,7 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "engine/graph.h"
 #include "engine/status_macros.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "governance/classification.h"
+#include "governance/freshness.h"
 #include "governance/gate.h"
 #include "governance/tiers.h"
 #include "operators/filter.h"
@@ -58,8 +61,24 @@ absl::StatusOr<std::unique_ptr<MeshGovernance>> MeshGovernance::Open(
     in->input = std::move(handle);
     in->collection = collection;
   }
+  auto [now_input, now] = NewInput<int64_t>(graph);
+  gov->now_input_ = std::move(now_input);
+  gov->now_ = now;
+  if (!gov->options_.clock) {
+    gov->options_.clock = [] { return absl::ToUnixMicros(absl::Now()); };
+  }
   MeshGovernance* g = gov.get();
   DM_RETURN_IF_ERROR(mesh.AdvanceWith([g](uint64_t t) {
+    if (g->feeds_) {
+      // The clock as read now is the value at the time that closes.
+      const int64_t now = g->options_.clock();
+      if (now != g->last_now_) {
+        if (g->last_now_) g->now_input_.Update(*g->last_now_, -1);
+        g->now_input_.Update(now, 1);
+        g->last_now_ = now;
+      }
+    }
+    g->now_input_.AdvanceTo(t);
     for (PolicyInput* in : {&g->roles_, &g->clearances_, &g->grants_}) {
       in->input.AdvanceTo(t);
     }
@@ -105,6 +124,25 @@ absl::Status MeshGovernance::AddChecks(const std::string& id,
   return absl::OkStatus();
 }
 
+absl::StatusOr<Table> MeshGovernance::Verdicts(const Table& table,
+                                               const DataContract& contract,
+                                               const std::string& object,
+                                               const std::string& what) {
+  auto named = [&](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
+  };
+  absl::StatusOr<AttachedContract> attached =
+      diffmesh::Attach(contract, table.schema(), object);
+  if (!attached.ok()) return named(attached.status());
+  absl::StatusOr<std::vector<FreshnessRule>> freshness =
+      FreshnessRules(*attached, table.schema());
+  if (!freshness.ok()) return named(freshness.status());
+  DM_ASSIGN_OR_RETURN(Table verdicts, Checks(table, *attached));
+  if (freshness->empty()) return verdicts;
+  DM_ASSIGN_OR_RETURN(Table fresh, FreshnessChecks(table, *freshness, now_));
+  return verdicts.Union(fresh);
+}
+
 absl::Status MeshGovernance::Attach(const std::string& id,
                                     const DataContract& contract,
                                     const std::string& object) {
@@ -115,13 +153,7 @@ absl::Status MeshGovernance::Attach(const std::string& id,
         what, ": ", id, " already has contract ", contracts_[id]));
   }
   DM_ASSIGN_OR_RETURN(Table table, mesh_.Use(id));
-  absl::StatusOr<AttachedContract> attached =
-      diffmesh::Attach(contract, table.schema(), object);
-  if (!attached.ok()) {
-    return absl::Status(attached.status().code(),
-                        absl::StrCat(what, ": ", attached.status().message()));
-  }
-  DM_ASSIGN_OR_RETURN(Table verdicts, Checks(table, *attached));
+  DM_ASSIGN_OR_RETURN(Table verdicts, Verdicts(table, contract, object, what));
   return AddChecks(id, table, verdicts, contract);
 }
 
@@ -136,13 +168,8 @@ absl::StatusOr<Table> MeshGovernance::PublishChecked(
     return absl::FailedPreconditionError(absl::StrCat(
         what, ": ", id, " already has contract ", contracts_[id]));
   }
-  absl::StatusOr<AttachedContract> attached =
-      diffmesh::Attach(contract, table.schema(), options.object);
-  if (!attached.ok()) {
-    return absl::Status(attached.status().code(),
-                        absl::StrCat(what, ": ", attached.status().message()));
-  }
-  DM_ASSIGN_OR_RETURN(Table verdicts, Checks(table, *attached));
+  DM_ASSIGN_OR_RETURN(Table verdicts,
+                      Verdicts(table, contract, options.object, what));
   Table rows = table;
   if (options.hold) {
     DM_ASSIGN_OR_RETURN(rows, HoldWhileFailing(table, verdicts));

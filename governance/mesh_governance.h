@@ -14,7 +14,8 @@
 //
 // Products (in options.domain, "governance" by default), published by
 // Publish() and then read, read as of a version and subscribed to like any:
-//   checks          every enforced rule's verdict: (product, check,
+//   checks          every enforced rule's verdict, and every freshness
+//                   SLA's (freshness.h, against options.clock): (product, check,
 //                   property, metric, severity, passed, observed, expected,
 //                   since) -- checks.h
 //   violations      the failing ones: (product, check, property, metric,
@@ -42,7 +43,10 @@
 // Thread-safety: one caller, the mesh's worker thread.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -65,6 +69,9 @@ struct GovernanceOptions {
   AccessOptions access;
   // Reads for principals follow the access product (Mesh::EnforceAccess).
   bool enforce_access = true;
+  // Now, in microseconds since the epoch, read at each Advance for the
+  // contracts' freshness SLAs (freshness.h); none: the wall clock.
+  std::function<int64_t()> clock;
 };
 
 struct CheckedOptions {
@@ -126,6 +133,11 @@ class MeshGovernance {
   absl::Status Change(PolicyInput& input, const std::string& a,
                       const std::string& b, bool add);
   absl::Status CheckDeclaring(const char* what) const;
+  // The verdicts of `contract`'s rules and freshness SLAs over `table`.
+  absl::StatusOr<Table> Verdicts(const Table& table,
+                                 const DataContract& contract,
+                                 const std::string& object,
+                                 const std::string& what);
   absl::Status AddChecks(const std::string& id, const Table& table,
                          const Table& verdicts, const DataContract& contract);
 
@@ -135,6 +147,10 @@ class MeshGovernance {
   bool published_ = false;
   MeshMetadata metadata_;
   PolicyInput roles_{"role"}, clearances_{"clearance"}, grants_{"grant"};
+  // The clock, as one value of the products' dataflow at every time.
+  InputHandle<int64_t> now_input_;
+  Collection<int64_t> now_;
+  std::optional<int64_t> last_now_;
   // product id -> contract id, and every product's verdicts with the
   // product in front.
   std::map<std::string, std::string> contracts_;

@@ -12,6 +12,7 @@
 #include "catalog/csv_writer.h"
 #include "engine/check.h"
 #include "engine/graph.h"
+#include "engine/runtime.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
@@ -85,6 +86,44 @@ DataContract Contract(const char* yaml) {
   return Must(ParseContract(yaml, "contract.yaml"));
 }
 
+// The demo's products and policy, declared on `mesh` and `gov`.
+void Declare(Mesh* mesh, MeshGovernance* gov, const std::string& flights_file,
+             const std::string& customers) {
+  const Schema flights_schema({{"id", ValueType::kInt64},
+                               {"origin", ValueType::kString},
+                               {"delay", ValueType::kInt64}});
+  Table flights = Must(mesh->Source(
+      Describe("ops.flights", "ops-team", Tier::kCurated),
+      {.path = flights_file, .schema = flights_schema}));
+  Must(gov->Attach("ops.flights", Contract(kFlightsContract)));
+  Table by_origin = Must(flights.GroupBy({"origin"}).Aggregate(
+      {Count("flights"), Mean("delay", "mean_delay")}));
+  Must(gov->PublishChecked(
+      by_origin, Describe("ops.delays", "ops-team", Tier::kAuthoritative),
+      Contract(kDelaysContract)));
+  ProductDescriptor customers_d =
+      Describe("crm.customers", "crm-team", Tier::kRaw);
+  customers_d.schema =
+      Schema({{"id", ValueType::kInt64},
+              {"email", ValueType::kString, true, "", {"pii"}},
+              {"country", ValueType::kString}});
+  Table people =
+      Must(mesh->Source(customers_d, {.path = customers}));
+  Table emails = Must(people.Select({"id", "email"}));
+  Must(mesh->Publish(emails, Describe("crm.emails", "crm-team", Tier::kRaw)));
+  Table masked = Must(people.Mask("email", [](const Value& v) {
+    return v.is_null() ? v : Value(std::string("***"));
+  }));
+  Must(mesh->Publish(masked,
+                     Describe("crm.contacts", "crm-team", Tier::kRaw)));
+  Must(gov->AddRole("ana", "analyst"));
+  Must(gov->AddRole("bob", "analyst"));
+  Must(gov->AddClearance("bob", "pii"));
+  Must(gov->AddRole("cy", "guest"));
+  Must(gov->Grant("analyst", "crm.*"));
+  Must(gov->Publish());
+}
+
 struct Demo {
   TempDir dir;
   Worker worker;
@@ -99,39 +138,7 @@ struct Demo {
         "customers.csv", "id,email,country\n1,a@x.org,NL\n2,b@y.org,DE\n");
     mesh = Must(Mesh::Open(worker, {}));
     gov = Must(MeshGovernance::Open(*mesh));
-    const Schema flights_schema({{"id", ValueType::kInt64},
-                                 {"origin", ValueType::kString},
-                                 {"delay", ValueType::kInt64}});
-    Table flights = Must(mesh->Source(
-        Describe("ops.flights", "ops-team", Tier::kCurated),
-        {.path = flights_file, .schema = flights_schema}));
-    Must(gov->Attach("ops.flights", Contract(kFlightsContract)));
-    Table by_origin = Must(flights.GroupBy({"origin"}).Aggregate(
-        {Count("flights"), Mean("delay", "mean_delay")}));
-    Must(gov->PublishChecked(
-        by_origin, Describe("ops.delays", "ops-team", Tier::kAuthoritative),
-        Contract(kDelaysContract)));
-    ProductDescriptor customers_d =
-        Describe("crm.customers", "crm-team", Tier::kRaw);
-    customers_d.schema =
-        Schema({{"id", ValueType::kInt64},
-                {"email", ValueType::kString, true, "", {"pii"}},
-                {"country", ValueType::kString}});
-    Table people =
-        Must(mesh->Source(customers_d, {.path = customers}));
-    Table emails = Must(people.Select({"id", "email"}));
-    Must(mesh->Publish(emails, Describe("crm.emails", "crm-team", Tier::kRaw)));
-    Table masked = Must(people.Mask("email", [](const Value& v) {
-      return v.is_null() ? v : Value(std::string("***"));
-    }));
-    Must(mesh->Publish(masked,
-                       Describe("crm.contacts", "crm-team", Tier::kRaw)));
-    Must(gov->AddRole("ana", "analyst"));
-    Must(gov->AddRole("bob", "analyst"));
-    Must(gov->AddClearance("bob", "pii"));
-    Must(gov->AddRole("cy", "guest"));
-    Must(gov->Grant("analyst", "crm.*"));
-    Must(gov->Publish());
+    Declare(mesh.get(), gov.get(), flights_file, customers);
   }
 
   // (first column, second column) -> the rest, as text.
@@ -341,6 +348,163 @@ TEST(MeshGovernance, APrincipalsSubscriptionStopsWhenAccessChanges) {
   EXPECT_THAT(d.mesh->Subscribe({.id = "crm.emails", .principal = "cy"})
                   .status(),
               StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+constexpr char kFreshContract[] = R"(apiVersion: v3.1.0
+kind: DataContract
+id: events
+version: 1.0.0
+status: active
+schema:
+  - name: events
+    properties:
+      - name: at
+        logicalType: timestamp
+slaProperties:
+  - property: latency
+    value: 1
+    unit: h
+    element: events.at
+  - property: retention
+    value: 1
+    unit: y
+)";
+
+TEST(MeshGovernance, FreshnessFollowsTheClockAndTheNewestValue) {
+  TempDir dir;
+  const std::string file =
+      dir.Write("events.csv", "id,at\n1,2026-12-01T10:00:00Z\n");
+  const int64_t ten = 1796119200000000;  // 2026-12-01T10:00:00Z
+  int64_t now = ten + 30 * 60 * int64_t{1000000};  // half an hour later
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  auto gov = Must(MeshGovernance::Open(*mesh, {.clock = [&] { return now; }}));
+  Must(mesh->Source(
+      Describe("ops.events", "ops", Tier::kRaw),
+      {.path = file,
+       .schema = Schema({{"id", ValueType::kInt64},
+                         {"at", ValueType::kTimestamp}})}));
+  Must(gov->Attach("ops.events", Must(ParseContract(kFreshContract, "e.yaml"))));
+  Must(gov->Publish());
+  auto check = [&] {
+    for (const Row& r : Must(mesh->Read("governance.checks"))) {
+      if (r[3].as_string() == "freshness") return r;
+    }
+    return Row();
+  };
+  ASSERT_THAT(mesh->Refresh().status(), IsOk());
+  Row verdict = check();
+  ASSERT_EQ(verdict.size(), 9u);
+  EXPECT_EQ(verdict[1].as_string(), "events.at.freshness");
+  EXPECT_TRUE(verdict[5].as_bool());
+  EXPECT_DOUBLE_EQ(verdict[6].as_double(), 0.5);  // hours
+  EXPECT_EQ(verdict[7].as_string(), "<= 1 h");
+  // Two hours on: stale, a violation since this time.
+  now = ten + 2 * 3600 * int64_t{1000000};
+  ASSERT_THAT(mesh->Advance(), IsOk());
+  const uint64_t stale_at = mesh->time() - 1;
+  verdict = check();
+  EXPECT_FALSE(verdict[5].as_bool());
+  EXPECT_DOUBLE_EQ(verdict[6].as_double(), 2.0);
+  EXPECT_EQ(verdict[8].as_int64(), static_cast<int64_t>(stale_at));
+  EXPECT_EQ(Must(mesh->Read("governance.violations")).size(), 1u);
+  // A newer event: fresh again.
+  dir.Write("events.csv",
+            "id,at\n1,2026-12-01T10:00:00Z\n2,2026-12-01T11:45:00Z\n");
+  ASSERT_THAT(mesh->Refresh().status(), IsOk());
+  verdict = check();
+  EXPECT_TRUE(verdict[5].as_bool());
+  EXPECT_DOUBLE_EQ(verdict[6].as_double(), 0.25);
+  EXPECT_TRUE(Must(mesh->Read("governance.violations")).empty());
+}
+
+TEST(MeshGovernance, FreshnessRulesRefuseWhatTheyCannotCheck) {
+  TempDir dir;
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  auto gov = Must(MeshGovernance::Open(*mesh));
+  Must(mesh->Source(Describe("ops.events", "ops", Tier::kRaw),
+                    {.path = dir.Write("e.csv", "id,at\n1,x\n"),
+                     .schema = Schema({{"id", ValueType::kInt64},
+                                       {"at", ValueType::kString}})}));
+  auto attach = [&](const std::string& from, const std::string& to) {
+    // The product's column is a string: so is the contract's property.
+    std::string yaml = kFreshContract;
+    const std::string ts = "logicalType: timestamp";
+    yaml.replace(yaml.find(ts), ts.size(), "logicalType: string");
+    if (!from.empty()) yaml.replace(yaml.find(from), from.size(), to);
+    return gov->Attach("ops.events", Must(ParseContract(yaml, "e.yaml")));
+  };
+  absl::Status not_timestamp = attach("", "");
+  EXPECT_THAT(not_timestamp, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(not_timestamp.message(), HasSubstr("not a timestamp column"));
+  EXPECT_THAT(not_timestamp.message(), HasSubstr("slaProperties[0]"));
+  absl::Status unit = attach("unit: h", "unit: fortnight");
+  EXPECT_THAT(unit, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(unit.message(), HasSubstr("unknown unit 'fortnight'"));
+  absl::Status value = attach("value: 1\n    unit: h", "value: soon\n    unit: h");
+  EXPECT_THAT(value.message(), HasSubstr("not a positive number"));
+}
+
+// Every governance product, as text, after each step of a run on
+// `workers` workers.
+std::vector<std::map<std::string, std::vector<std::string>>> RunOn(
+    int workers) {
+  TempDir dir;
+  const std::string flights = dir.Write(
+      "flights.csv", "id,origin,delay\n1,JFK,10\n2,LAX,30\n3,JFK,20\n");
+  const std::string customers = dir.Write(
+      "customers.csv", "id,email,country\n1,a@x.org,NL\n2,b@y.org,DE\n");
+  MeshGroup group;
+  std::vector<std::map<std::string, std::vector<std::string>>> steps;
+  absl::Status status = Runtime::Execute(workers, [&](Worker& worker) {
+    auto mesh = Must(Mesh::Open(worker, {.group = &group}));
+    auto gov = Must(MeshGovernance::Open(*mesh));
+    Declare(mesh.get(), gov.get(), flights, customers);
+    auto record = [&] {
+      if (worker.index() != 0) return;
+      std::map<std::string, std::vector<std::string>> now;
+      for (const char* name :
+           {"checks", "violations", "tiers", "classification", "access"}) {
+        for (const Row& r : Must(mesh->Read(gov->ProductId(name)))) {
+          now[name].push_back(RowDebugString(r));
+        }
+      }
+      for (const Row& r : Must(mesh->Read("ops.delays"))) {
+        now["ops.delays"].push_back(RowDebugString(r));
+      }
+      steps.push_back(std::move(now));
+    };
+    Must(mesh->Refresh().status());
+    record();
+    // Every worker edits nothing itself: worker 0 reads the files.
+    if (worker.index() == 0) {
+      dir.Write("flights.csv",
+                "id,origin,delay\n1,JFK,10\n2,LAX,30\n4,XXX,5\n5,SFO,\n");
+    }
+    Must(mesh->Refresh().status());
+    record();
+    Must(gov->AddClearance("ana", "pii"));
+    Must(gov->Revoke("analyst", "crm.*"));
+    Must(mesh->Advance());
+    record();
+  });
+  EXPECT_THAT(status, IsOk());
+  return steps;
+}
+
+TEST(MeshGovernance, SeveralWorkersAgreeWithOne) {
+  const auto one = RunOn(1);
+  ASSERT_EQ(one.size(), 3u);
+  EXPECT_FALSE(one[1].at("violations").empty());
+  for (int workers : {2, 3}) {
+    const auto many = RunOn(workers);
+    ASSERT_EQ(many.size(), one.size());
+    for (size_t step = 0; step < one.size(); ++step) {
+      EXPECT_EQ(many[step], one[step])
+          << "step " << step << " on " << workers << " workers";
+    }
+  }
 }
 
 }  // namespace

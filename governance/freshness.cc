@@ -1,0 +1,173 @@
+#include "governance/freshness.h"
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "engine/graph.h"
+#include "engine/status_macros.h"
+#include "governance/counted_rows.h"
+#include "governance/profile.h"
+#include "operators/concat.h"
+#include "operators/flat_map.h"
+#include "operators/map.h"
+
+namespace diffmesh {
+namespace {
+
+std::optional<double> UnitMicros(std::string unit) {
+  unit = absl::AsciiStrToLower(unit);
+  static const std::map<std::string, double> units = {
+      {"s", 1e6},         {"sec", 1e6},       {"second", 1e6},
+      {"seconds", 1e6},   {"m", 60e6},        {"min", 60e6},
+      {"minute", 60e6},   {"minutes", 60e6},  {"h", 3600e6},
+      {"hr", 3600e6},     {"hour", 3600e6},   {"hours", 3600e6},
+      {"d", 86400e6},     {"day", 86400e6},   {"days", 86400e6},
+      {"w", 604800e6},    {"week", 604800e6}, {"weeks", 604800e6}};
+  auto it = units.find(unit);
+  if (it == units.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<FreshnessRule>> FreshnessRules(
+    const AttachedContract& attached, const Schema& schema) {
+  std::vector<FreshnessRule> rules;
+  const DataContract& c = attached.contract;
+  for (size_t i = 0; i < c.sla.size(); ++i) {
+    const SlaProperty& p = c.sla[i];
+    const std::string kind = absl::AsciiStrToLower(p.property);
+    if (kind != "latency" && kind != "freshness") continue;
+    std::string column = p.element;
+    if (const size_t dot = column.find('.'); dot != std::string::npos) {
+      if (column.substr(0, dot) != attached.object) continue;  // another's
+      column = column.substr(dot + 1);
+    }
+    if (column.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(p.where, ": ", p.property,
+                       " needs an element (the timestamp column it is "
+                       "about) to be checked"));
+    }
+    double value = 0;
+    if (!absl::SimpleAtod(p.value, &value) || !(value > 0) ||
+        !std::isfinite(value)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          p.where, ": ", p.property, " value '", p.value,
+          "' is not a positive number"));
+    }
+    std::optional<double> unit = UnitMicros(p.unit);
+    if (!unit) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          p.where, ": unknown unit '", p.unit,
+          "' (s, m, h, d, w or their long names)"));
+    }
+    std::optional<int> at = schema.FieldIndex(column);
+    if (!at || schema.fields()[*at].type != ValueType::kTimestamp) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          p.where, ": ", p.property, " element '", column, "' is not ",
+          at ? "a timestamp column" : "a column", " of the product"));
+    }
+    FreshnessRule r;
+    r.id = absl::StrCat(attached.object, ".", column, ".freshness");
+    r.column = column;
+    r.max_age_micros = static_cast<int64_t>(value * *unit);
+    r.unit_micros = *unit;
+    r.expected = absl::StrCat("<= ", p.value, " ", p.unit);
+    rules.push_back(std::move(r));
+  }
+  return rules;
+}
+
+absl::StatusOr<Table> FreshnessChecks(const Table& product,
+                                      const std::vector<FreshnessRule>& rules,
+                                      const Collection<int64_t>& now) {
+  if (product.rows().graph() == nullptr) {
+    return absl::InvalidArgumentError("FreshnessChecks: an empty Table");
+  }
+  if (product.rows().graph()->sealed()) {
+    return absl::FailedPreconditionError(
+        "FreshnessChecks: the dataflow has already run; build on "
+        "Mesh::Use(id)");
+  }
+  // Named values for CountedRows, each replaced by retracting the old: 0
+  // is now, 1 + k the newest value of the k-th column read, each plus one
+  // (so that a missing name, read as 0, means none).
+  using Named = std::pair<Row, int64_t>;
+  std::vector<std::string> columns;
+  std::map<std::string, int64_t> name_of;
+  for (const FreshnessRule& r : rules) {
+    if (name_of.emplace(r.column, static_cast<int64_t>(columns.size() + 1))
+            .second) {
+      columns.push_back(r.column);
+    }
+  }
+  Collection<Named> named = Map(now, [](const int64_t& t) {
+    return Named(Row{Value(int64_t{0})}, t + 1);
+  });
+  if (!columns.empty()) {
+    // The newest values: one Profile's maxima over the columns read.
+    DM_ASSIGN_OR_RETURN(Table read, product.Select(columns));
+    DM_ASSIGN_OR_RETURN(Table metrics, Profile(read));
+    named = Concat(named, FlatMap(metrics.rows(), [name_of](const Row& m) {
+                     // (column, metric, value, text)
+                     std::vector<Named> out;
+                     if (m[1].as_string() != "max" || m[2].is_null()) return out;
+                     auto it = name_of.find(std::string(m[0].as_string()));
+                     if (it != name_of.end()) {
+                       out.emplace_back(
+                           Row{Value(it->second)},
+                           static_cast<int64_t>(m[2].as_double()) + 1);
+                     }
+                     return out;
+                   }));
+  }
+  // Per rule: its outcome and the time it began.
+  auto since = std::make_shared<std::map<size_t, std::pair<bool, uint64_t>>>();
+  RowCollection verdicts = CountedRows(
+      named, "freshness",
+      [rules, name_of, since](uint64_t t, const CountsByName& counts) {
+        auto get = [&](int64_t name) -> std::optional<int64_t> {
+          auto it = counts.find(name);
+          if (it == counts.end() || it->second == 0) return std::nullopt;
+          return it->second - 1;
+        };
+        const std::optional<int64_t> clock = get(0);
+        std::vector<Row> rows;
+        for (size_t i = 0; i < rules.size(); ++i) {
+          const FreshnessRule& r = rules[i];
+          const std::optional<int64_t> newest = get(name_of.at(r.column));
+          double observed = std::numeric_limits<double>::infinity();
+          bool passed = false;
+          if (clock && newest) {
+            const int64_t age = *clock - *newest;
+            observed = static_cast<double>(age) / r.unit_micros;
+            passed = age <= r.max_age_micros;
+          }
+          auto [at, fresh] = since->try_emplace(i, passed, t);
+          if (!fresh && at->second.first != passed) at->second = {passed, t};
+          Row row;
+          row.AppendString(r.id);
+          row.AppendString(r.column);
+          row.AppendString("freshness");
+          row.AppendString("error");
+          row.AppendBool(passed);
+          row.AppendDouble(observed);
+          row.AppendString(r.expected);
+          row.AppendInt64(static_cast<int64_t>(at->second.second));
+          rows.push_back(std::move(row));
+        }
+        return rows;
+      });
+  return Table::Computed(product, verdicts, VerdictSchema(),
+                         TransformKind::kAggregate);
+}
+
+}  // namespace diffmesh

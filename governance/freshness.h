@@ -1,0 +1,60 @@
+// Freshness: a contract's latency (or freshness) SLA as a live check --
+// how old the newest value of a timestamp column is, against a clock.
+//
+//   DM_ASSIGN_OR_RETURN(std::vector<FreshnessRule> rules,
+//                       FreshnessRules(contract, product.schema()));
+//   DM_ASSIGN_OR_RETURN(Table verdicts, FreshnessChecks(product, rules, now));
+//
+// An slaProperties entry with property latency (the standard's name) or
+// freshness (datacontract-cli's), a positive number value, a unit (s, sec,
+// second(s), m, min, minute(s), h, hr, hour(s), d, day(s), w, week(s)) and
+// an element naming a timestamp column (property, or object.property of
+// the attached object) becomes a rule: age = now - the column's newest
+// value must be at most value x unit. Entries for other objects are not
+// this product's; other properties (retention, frequency, ...) are not
+// freshness rules.
+//
+// Verdicts are rows of VerdictSchema() (checks.h): check = the entry's id
+// or "<object>.<column>.freshness", metric "freshness", severity error,
+// observed = the age in the SLA's unit (+inf while the column has no
+// value), expected "<= value unit", since = when the outcome began. They
+// change when the newest value or the clock moves: the newest value is a
+// Profile maximum (O(k log n) per change of k rows), the clock one value.
+// Thread-safety: like Table (the dataflow's worker thread).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "catalog/schema.h"
+#include "catalog/table.h"
+#include "engine/collection.h"
+#include "governance/checks.h"
+
+namespace diffmesh {
+
+struct FreshnessRule {
+  std::string id;
+  std::string column;
+  int64_t max_age_micros = 0;
+  double unit_micros = 1e6;  // observed ages are given in this unit
+  std::string expected;      // "<= 4 d"
+};
+
+// The attached object's freshness rules. InvalidArgument naming the
+// entry's YAML path for a value that is not a positive number, an unknown
+// unit or a missing element; FailedPrecondition for an element that is not
+// a timestamp column of `schema`.
+absl::StatusOr<std::vector<FreshnessRule>> FreshnessRules(
+    const AttachedContract& contract, const Schema& schema);
+
+// Verdicts of `rules` over `product` against `now` (microseconds since
+// the epoch; the collection holds one value at every time). Present from
+// time 0. FailedPrecondition if the dataflow has run.
+absl::StatusOr<Table> FreshnessChecks(const Table& product,
+                                      const std::vector<FreshnessRule>& rules,
+                                      const Collection<int64_t>& now);
+
+}  // namespace diffmesh
