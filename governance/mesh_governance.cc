@@ -12,6 +12,7 @@
 #include "governance/classification.h"
 #include "governance/freshness.h"
 #include "governance/gate.h"
+#include "governance/profile.h"
 #include "governance/tiers.h"
 #include "operators/filter.h"
 #include "operators/flat_map.h"
@@ -20,14 +21,48 @@
 namespace diffmesh {
 namespace {
 
-// The verdicts with their product in front.
+// `schema` with a product column in front.
+Schema WithProduct(const Schema& schema) {
+  std::vector<Field> fields = {{"product", ValueType::kString, false}};
+  for (const Field& f : schema.fields()) fields.push_back(f);
+  return Schema(std::move(fields));
+}
+
 const Schema& ChecksSchema() {
-  static const Schema* schema = [] {
-    std::vector<Field> fields = {{"product", ValueType::kString, false}};
-    for (const Field& f : VerdictSchema().fields()) fields.push_back(f);
-    return new Schema(std::move(fields));
-  }();
+  static const Schema* schema = new Schema(WithProduct(VerdictSchema()));
   return *schema;
+}
+
+const Schema& ProductMetricsSchema() {
+  static const Schema* schema = new Schema(WithProduct(MetricsSchema()));
+  return *schema;
+}
+
+// `rows` with `id` in front of each row.
+RowCollection Prefixed(const RowCollection& rows, const std::string& id) {
+  return Map(rows, [id](const Row& r) {
+    Row row;
+    row.AppendString(id);
+    for (const Datum d : r) row.push_back(d);
+    return row;
+  });
+}
+
+// The union of `parts` (of `schema`), or an empty table of `schema` in the
+// metadata's dataflow when there are none.
+absl::StatusOr<Table> UnionOf(const std::vector<Table>& parts,
+                              const Schema& schema,
+                              const Collection<ProductDescriptor>& any) {
+  if (parts.empty()) {
+    return Table::FromMetadata(
+        FlatMap(any, [](const ProductDescriptor&) { return std::vector<Row>(); }),
+        schema);
+  }
+  Table all = parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) {
+    DM_ASSIGN_OR_RETURN(all, all.Union(parts[i]));
+  }
+  return all;
 }
 
 ProductDescriptor Describe(const std::string& id, const std::string& owner,
@@ -103,16 +138,11 @@ absl::Status MeshGovernance::AddChecks(const std::string& id,
                                        const Table& table,
                                        const Table& verdicts,
                                        const DataContract& contract) {
-  RowCollection rows = Map(verdicts.rows(), [id](const Row& v) {
-    Row row;
-    row.AppendString(id);
-    for (const Datum d : v) row.push_back(d);
-    return row;
-  });
   // Verdicts count rows; they hold no value of the product, so their
   // lineage is of the kind that carries no classification.
-  DM_ASSIGN_OR_RETURN(Table checks, Table::Computed(table, rows, ChecksSchema(),
-                                                    TransformKind::kFilter));
+  DM_ASSIGN_OR_RETURN(Table checks,
+                      Table::Computed(table, Prefixed(verdicts.rows(), id),
+                                      ChecksSchema(), TransformKind::kFilter));
   checks_.push_back(std::move(checks));
   contracts_[id] = contract.id;
   for (const ContractRole& r : contract.roles) {
@@ -180,6 +210,25 @@ absl::StatusOr<Table> MeshGovernance::PublishChecked(
   return published;
 }
 
+absl::Status MeshGovernance::Profile(const std::string& id) {
+  const std::string what = absl::StrCat("profile ", id);
+  DM_RETURN_IF_ERROR(CheckDeclaring(what.c_str()));
+  if (profiled_.count(id)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": already profiled"));
+  }
+  DM_ASSIGN_OR_RETURN(Table table, mesh_.Use(id));
+  DM_ASSIGN_OR_RETURN(Table profile, diffmesh::Profile(table));
+  // Metrics hold values of the product (min, max): they keep its lineage.
+  DM_ASSIGN_OR_RETURN(Table metrics,
+                      Table::Computed(table, Prefixed(profile.rows(), id),
+                                      ProductMetricsSchema(),
+                                      TransformKind::kAggregate));
+  metrics_.push_back(std::move(metrics));
+  profiled_.insert(id);
+  return absl::OkStatus();
+}
+
 absl::Status MeshGovernance::Publish() {
   if (published_) {
     return absl::FailedPreconditionError(
@@ -193,22 +242,14 @@ absl::Status MeshGovernance::Publish() {
                                          description));
   };
 
-  // Checks and violations.
-  Table checks;
-  if (checks_.empty()) {
-    DM_ASSIGN_OR_RETURN(
-        checks, Table::FromMetadata(
-                    FlatMap(descriptors,
-                            [](const ProductDescriptor&) {
-                              return std::vector<Row>();
-                            }),
-                    ChecksSchema()));
-  } else {
-    checks = checks_[0];
-    for (size_t i = 1; i < checks_.size(); ++i) {
-      DM_ASSIGN_OR_RETURN(checks, checks.Union(checks_[i]));
-    }
-  }
+  // Metrics, checks and violations.
+  DM_ASSIGN_OR_RETURN(Table metrics,
+                      UnionOf(metrics_, ProductMetricsSchema(), descriptors));
+  DM_RETURN_IF_ERROR(
+      publish(metrics, "metrics", "The profiled products' quality metrics")
+          .status());
+  DM_ASSIGN_OR_RETURN(Table checks,
+                      UnionOf(checks_, ChecksSchema(), descriptors));
   DM_RETURN_IF_ERROR(publish(checks, "checks",
                              "Every enforced contract rule's verdict")
                          .status());

@@ -18,6 +18,8 @@
 //                   SLA's (freshness.h, against options.clock): (product, check,
 //                   property, metric, severity, passed, observed, expected,
 //                   since) -- checks.h
+//   metrics         the profiled products' metrics: (product, column,
+//                   metric, value, text) -- profile.h
 //   violations      the failing ones: (product, check, property, metric,
 //                   severity, observed, expected, since)
 //   tiers           (product, declared, tier, reason) -- tiers.h
@@ -100,6 +102,10 @@ class MeshGovernance {
                                        ProductDescriptor descriptor,
                                        const DataContract& contract,
                                        CheckedOptions options = {});
+  // Profiles active product `id` (profile.h): its metrics join
+  // <domain>.metrics. Errors: Mesh::Use's; FailedPrecondition after
+  // Publish or for a product already profiled.
+  absl::Status Profile(const std::string& id);
   // Publishes the governance products. Once; FailedPrecondition again.
   absl::Status Publish();
 
@@ -155,6 +161,8 @@ class MeshGovernance {
   // product in front.
   std::map<std::string, std::string> contracts_;
   std::vector<Table> checks_;
+  std::vector<Table> metrics_;  // with the product in front
+  std::set<std::string> profiled_;
 };
 
 }  // namespace diffmesh

@@ -96,6 +96,7 @@ void Declare(Mesh* mesh, MeshGovernance* gov, const std::string& flights_file,
       Describe("ops.flights", "ops-team", Tier::kCurated),
       {.path = flights_file, .schema = flights_schema}));
   Must(gov->Attach("ops.flights", Contract(kFlightsContract)));
+  Must(gov->Profile("ops.flights"));
   Table by_origin = Must(flights.GroupBy({"origin"}).Aggregate(
       {Count("flights"), Mean("delay", "mean_delay")}));
   Must(gov->PublishChecked(
@@ -177,6 +178,18 @@ TEST(MeshGovernance, TiersChecksClassificationAndAccessAreProducts) {
   EXPECT_EQ(tiers[K("crm.customers")], "raw|raw|null");
   EXPECT_THAT(d.Rows("violations"), ::testing::IsEmpty());
   EXPECT_EQ(d.Rows("checks").size(), 2u);
+  // (product, column, metric, value, text)
+  bool max_seen = false;
+  for (const Row& r : Must(d.mesh->Read("governance.metrics"))) {
+    if (r[0].as_string() == "ops.flights" && r[1].as_string() == "delay" &&
+        r[2].as_string() == "max") {
+      EXPECT_EQ(r[3].as_double(), 30);
+      max_seen = true;
+    }
+  }
+  EXPECT_TRUE(max_seen);
+  EXPECT_THAT(d.gov->Profile("ops.flights"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   auto tags = d.Rows("classification", 3);
   EXPECT_TRUE(tags.count(K("crm.customers", "email")));
   EXPECT_TRUE(tags.count(K("crm.emails", "email")));
@@ -465,7 +478,8 @@ std::vector<std::map<std::string, std::vector<std::string>>> RunOn(
       if (worker.index() != 0) return;
       std::map<std::string, std::vector<std::string>> now;
       for (const char* name :
-           {"checks", "violations", "tiers", "classification", "access"}) {
+           {"metrics", "checks", "violations", "tiers", "classification",
+            "access"}) {
         for (const Row& r : Must(mesh->Read(gov->ProductId(name)))) {
           now[name].push_back(RowDebugString(r));
         }
