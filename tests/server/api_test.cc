@@ -1,0 +1,161 @@
+// The read API answered from a governed mesh's snapshot.
+#include "server/api.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/governance/demo_mesh.h"
+#include "tests/status_matchers.h"
+
+namespace diffmesh {
+namespace {
+
+using ::diffmesh::testing::Demo;
+using ::diffmesh::testing::IsOk;
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+struct Answer {
+  int status;
+  Json body;
+};
+
+Answer Get(const MeshSnapshot& s, const std::string& path,
+           std::map<std::string, std::string> params = {},
+           const std::string& principal = "") {
+  ApiResponse r = HandleApi(
+      s, {.path = path, .params = std::move(params), .principal = principal});
+  return {r.status, Json::parse(r.body)};
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_THAT(demo.mesh->Advance(), IsOk()); }
+  std::shared_ptr<const MeshSnapshot> Snapshot() {
+    return demo.mesh->Snapshot();
+  }
+  Demo demo;
+};
+
+TEST_F(ApiTest, ProductsAndSearch) {
+  Answer all = Get(*Snapshot(), "/api/products");
+  ASSERT_EQ(all.status, 200);
+  std::vector<std::string> ids;
+  for (const Json& p : all.body["products"]) ids.push_back(p["id"]);
+  EXPECT_THAT(ids, ::testing::Contains("ops.delays"));
+  EXPECT_THAT(ids, ::testing::Contains("governance.tiers"));
+  Answer found = Get(*Snapshot(), "/api/products", {{"q", "delays"}});
+  ASSERT_EQ(found.body["products"].size(), 1u);
+  const Json& delays = found.body["products"][0];
+  EXPECT_EQ(delays["id"], "ops.delays");
+  EXPECT_EQ(delays["tier"]["declared"], "authoritative");
+  EXPECT_EQ(delays["tier"]["held"], "authoritative");
+}
+
+TEST_F(ApiTest, AProductWithTierSchemaVersionsAndChecks) {
+  Answer a = Get(*Snapshot(), "/api/products/ops.delays");
+  ASSERT_EQ(a.status, 200);
+  EXPECT_EQ(a.body["owner"], "ops-team");
+  EXPECT_EQ(a.body["upstream"], Json::array({"ops.flights"}));
+  EXPECT_EQ(a.body["schema"][0]["name"], "origin");
+  EXPECT_EQ(a.body["versions"].size(), 1u);
+  ASSERT_EQ(a.body["checks"].size(), 1u);
+  EXPECT_EQ(a.body["checks"][0]["check"], "known_airport");
+  EXPECT_EQ(a.body["checks"][0]["passed"], true);
+  // A failing check: the tier says why.
+  demo.dir.Write("flights.csv", "id,origin,delay\n1,XXX,10\n");
+  ASSERT_THAT(demo.mesh->Refresh().status(), IsOk());
+  a = Get(*Snapshot(), "/api/products/ops.delays");
+  EXPECT_EQ(a.body["tier"]["held"], "curated");
+  EXPECT_EQ(a.body["tier"]["reason"], "error check known_airport fails");
+  Answer v = Get(*Snapshot(), "/api/violations");
+  ASSERT_EQ(v.status, 200);
+  ASSERT_EQ(v.body["violations"].size(), 1u);
+  EXPECT_EQ(v.body["violations"][0]["product"], "ops.delays");
+  EXPECT_EQ(v.body["violations"][0]["observed"], 1.0);
+}
+
+TEST_F(ApiTest, RowsFollowThePrincipalsAccess) {
+  Answer ana = Get(*Snapshot(), "/api/products/crm.emails/rows", {}, "ana");
+  ASSERT_EQ(ana.status, 200);
+  EXPECT_EQ(ana.body["columns"], Json::array({"id", "email"}));
+  EXPECT_EQ(ana.body["rows"][0], Json::array({1, "***"}));
+  Answer bob = Get(*Snapshot(), "/api/products/crm.emails/rows",
+                   {{"limit", "1"}}, "bob");
+  EXPECT_EQ(bob.body["rows"], Json::array({Json::array({1, "a@x.org"})}));
+  EXPECT_EQ(bob.body["total"], 2);
+  EXPECT_EQ(bob.body["truncated"], true);
+  Answer anonymous = Get(*Snapshot(), "/api/products/crm.emails/rows");
+  EXPECT_EQ(anonymous.status, 403);
+  EXPECT_EQ(anonymous.body["error"]["code"], "PERMISSION_DENIED");
+  Answer old = Get(*Snapshot(), "/api/products/crm.emails/rows",
+                   {{"as_of", "1"}}, "bob");
+  EXPECT_EQ(old.status, 200);
+  EXPECT_EQ(Get(*Snapshot(), "/api/products/crm.emails/rows",
+                {{"as_of", "9"}}, "bob")
+                .status,
+            404);
+}
+
+TEST_F(ApiTest, LineageIsAMarquezShapedGraph) {
+  Answer up = Get(*Snapshot(), "/api/lineage",
+                  {{"node", "ops.delays"}, {"direction", "upstream"}});
+  ASSERT_EQ(up.status, 200);
+  std::map<std::string, Json> nodes;
+  for (const Json& n : up.body["graph"]) nodes[n["id"]] = n;
+  ASSERT_TRUE(nodes.count("dataset:ops.flights"));
+  ASSERT_TRUE(nodes.count("dataset:ops.delays"));
+  EXPECT_FALSE(nodes.count("dataset:crm.emails"));
+  EXPECT_EQ(nodes["dataset:ops.delays"]["type"], "DATASET");
+  EXPECT_EQ(nodes["dataset:ops.delays"]["inEdges"][0]["origin"],
+            "dataset:ops.flights");
+  EXPECT_EQ(nodes["dataset:ops.flights"]["outEdges"][0]["destination"],
+            "dataset:ops.delays");
+  // A column, downstream: the email goes to the copy and (masked) to the
+  // contacts, one step.
+  Answer column = Get(*Snapshot(), "/api/lineage",
+                      {{"node", "crm.customers.email"},
+                       {"direction", "downstream"},
+                       {"depth", "1"}});
+  ASSERT_EQ(column.status, 200);
+  std::map<std::string, Json> fields;
+  for (const Json& n : column.body["graph"]) fields[n["id"]] = n;
+  EXPECT_TRUE(fields.count("datasetField:crm.emails:email"));
+  ASSERT_TRUE(fields.count("datasetField:crm.contacts:email"));
+  EXPECT_EQ(fields["datasetField:crm.contacts:email"]["inEdges"][0]
+                  ["transformation"],
+            "masking");
+}
+
+TEST_F(ApiTest, BadRequestsGetClearErrors) {
+  auto status_of = [&](const std::string& path,
+                       std::map<std::string, std::string> params = {}) {
+    return Get(*Snapshot(), path, std::move(params)).status;
+  };
+  EXPECT_EQ(status_of("/api/products/no.such"), 404);
+  EXPECT_EQ(status_of("/api/nothing"), 404);
+  EXPECT_EQ(status_of("/elsewhere"), 404);
+  EXPECT_EQ(status_of("/api/products/crm.emails/rows", {{"limit", "-1"}}), 400);
+  EXPECT_EQ(status_of("/api/products/crm.emails/rows", {{"limit", "ten"}}),
+            400);
+  EXPECT_EQ(status_of("/api/lineage"), 400);
+  EXPECT_EQ(status_of("/api/lineage", {{"node", "ops.delays"},
+                                       {"direction", "sideways"}}),
+            400);
+  EXPECT_EQ(status_of("/api/lineage", {{"node", "ops.delays.nope"}}), 404);
+  Answer limit = Get(*Snapshot(), "/api/products/crm.emails/rows",
+                     {{"limit", "ten"}});
+  EXPECT_THAT(limit.body["error"]["message"].get<std::string>(),
+              HasSubstr("limit"));
+  ApiResponse post = HandleApi(*Snapshot(), {.method = "POST",
+                                             .path = "/api/products"});
+  EXPECT_EQ(post.status, 405);
+  // Before the first closed time.
+  EXPECT_EQ(Get(MeshSnapshot(MeshSnapshot::Parts{}), "/api/products").status,
+            409);
+}
+
+}  // namespace
+}  // namespace diffmesh
