@@ -41,6 +41,13 @@ bool Subscription::Wants(MeshStream stream, const std::string& id) const {
     return true;  // followed for changes of the view, never given
   }
   if (!options_.id.empty() && id != options_.id) return false;
+  if ((stream == MeshStream::kProductRows ||
+       stream == MeshStream::kQuarantine) &&
+      !options_.rows_of.empty() &&
+      std::find(options_.rows_of.begin(), options_.rows_of.end(), id) ==
+          options_.rows_of.end()) {
+    return false;
+  }
   return options_.streams.empty() ||
          std::find(options_.streams.begin(), options_.streams.end(), stream) !=
              options_.streams.end();

@@ -107,6 +107,9 @@ struct MeshUpdate {
 struct SubscribeOptions {
   std::vector<MeshStream> streams;  // empty: every stream
   std::string id;                   // empty: every product and source
+  // With no id: the products whose rows and quarantine are given (empty:
+  // every product's); the other streams are given for every product.
+  std::vector<std::string> rows_of;
   // The first time wanted; none: the next time to close.
   std::optional<uint64_t> from;
   // Events waiting to be taken before the subscription is dropped as

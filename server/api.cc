@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -37,6 +38,9 @@ int HttpStatus(absl::StatusCode code) {
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kAborted:
       return 409;
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kUnavailable:
+      return 503;
     default:
       return 500;
   }
@@ -387,6 +391,78 @@ ApiResponse HandleApi(const MeshSnapshot& snapshot, const ApiRequest& request,
   }
   return ErrorResponse(
       absl::NotFoundError(absl::StrCat("no endpoint ", request.path)));
+}
+
+namespace {
+
+const char* kEventProducts[] = {"metrics", "checks", "violations", "tiers"};
+
+}  // namespace
+
+absl::StatusOr<EventCursor> ParseEventId(absl::string_view text) {
+  std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
+  EventCursor c;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &c.time) ||
+      !absl::SimpleAtoi(parts[1], &c.seq) || c.seq < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "event id '", text, "' is not TIME:SEQ (two whole numbers)"));
+  }
+  return c;
+}
+
+SubscribeOptions EventSubscription(const ApiOptions& options,
+                                   std::optional<EventCursor> resume) {
+  SubscribeOptions s;
+  s.streams = {MeshStream::kCatalog, MeshStream::kLineage,
+               MeshStream::kProductRows};
+  for (const char* name : kEventProducts) {
+    s.rows_of.push_back(absl::StrCat(options.governance_domain, ".", name));
+  }
+  if (resume) s.from = resume->time;
+  return s;
+}
+
+std::string EventStreamText(const MeshEvents& events,
+                            const ApiOptions& options,
+                            std::optional<EventCursor> after) {
+  std::string out;
+  const std::string prefix = absl::StrCat(options.governance_domain, ".");
+  int64_t seq = 0;
+  for (const MeshEvent& e : events.events) {
+    const int64_t at = seq++;
+    if (after && after->time == events.time && at <= after->seq) continue;
+    std::string kind;
+    Json record;
+    switch (e.stream) {
+      case MeshStream::kCatalog:
+        kind = "catalog";
+        record = DescriptorJson(e.descriptor());
+        record["schema"] = SchemaJson(e.descriptor().schema);
+        break;
+      case MeshStream::kLineage:
+        kind = "lineage";
+        record = {{"from", NodeId(e.edge().from)},
+                  {"to", NodeId(e.edge().to)},
+                  {"transformation", TransformKindName(e.edge().kind)}};
+        break;
+      case MeshStream::kProductRows: {
+        kind = absl::StartsWith(e.id, prefix) ? e.id.substr(prefix.size())
+                                               : std::string("rows");
+        record = Json::array();
+        for (const Datum v : e.row()) record.push_back(DatumJson(v));
+        break;
+      }
+      default:
+        continue;
+    }
+    Json data = {{"time", e.time},
+                 {"diff", e.diff},
+                 {"product", e.id},
+                 {"record", std::move(record)}};
+    absl::StrAppend(&out, "id: ", events.time, ":", at, "\nevent: ", kind,
+                    "\ndata: ", Dump(data), "\n\n");
+  }
+  return out;
 }
 
 }  // namespace diffmesh

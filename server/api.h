@@ -32,7 +32,8 @@
 // id from ApiOptions::governance_domain; without them those parts are empty.
 // Errors: a JSON body {"error": {"code": "NOT_FOUND", "message": ...}}
 // with 400 (bad parameter), 403 (no access), 404 (no such product or
-// path), 405 (not GET), 409 (nothing closed yet) or 500.
+// path), 405 (not GET), 409 (nothing closed yet), 503 (too many event
+// streams) or 500.
 // Thread-safety: a pure function of its arguments; call it from any
 // thread.
 #pragma once
@@ -40,7 +41,12 @@
 #include <map>
 #include <string>
 
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "catalog/mesh_snapshot.h"
+#include "catalog/subscription.h"
 
 namespace diffmesh {
 
@@ -65,5 +71,29 @@ ApiResponse HandleApi(const MeshSnapshot& snapshot, const ApiRequest& request,
 
 // {"error": {"code": ..., "message": ...}} with the HTTP status of `status`.
 ApiResponse ErrorResponse(const absl::Status& status);
+
+// The event stream (GET /api/events, Server-Sent Events): the changes of
+// the catalog, the lineage and the governance products metrics, checks,
+// violations and tiers, each closed time's together, as
+//   id: TIME:SEQ          (SEQ: the event's place in its time, from 0)
+//   event: catalog | lineage | metrics | checks | violations | tiers
+//   data: {"time": T, "diff": +1|-1, "product": ID, "record": ...}
+// with a descriptor, an edge ({"from", "to", "transformation"}) or a row
+// (an array of values) as record. A client that reconnects with
+// `Last-Event-ID: TIME:SEQ` gets every event after that one exactly once.
+struct EventCursor {
+  uint64_t time = 0;
+  int64_t seq = -1;  // -1: from the start of `time`
+};
+// "TIME:SEQ"; InvalidArgument otherwise.
+absl::StatusOr<EventCursor> ParseEventId(absl::string_view text);
+// What the stream subscribes to: from `resume`'s time, or the next.
+SubscribeOptions EventSubscription(const ApiOptions& options,
+                                   std::optional<EventCursor> resume);
+// One closed time's events as stream text, leaving out those at or before
+// `after` (when it is of this time).
+std::string EventStreamText(const MeshEvents& events,
+                            const ApiOptions& options,
+                            std::optional<EventCursor> after);
 
 }  // namespace diffmesh

@@ -1,11 +1,18 @@
 #include "server/mesh_server.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <exception>
+#include <memory>
+#include <optional>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "httplib.h"
 
 namespace diffmesh {
@@ -16,6 +23,9 @@ struct MeshServer::State {
   httplib::Server http;
   std::thread serving;
   int port = 0;
+  std::atomic<int> event_clients{0};
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> listened{false};  // the accept loop has ended
 
   State(MeshReader r, ServerOptions o)
       : reader(std::move(r)), options(std::move(o)) {}
@@ -38,10 +48,63 @@ absl::StatusOr<std::unique_ptr<MeshServer>> MeshServer::Start(
   }
   auto state = std::make_unique<State>(std::move(reader), std::move(options));
   State* s = state.get();
-  const int threads = s->options.threads;
+  const int threads = s->options.threads + std::max(0, s->options.max_event_clients);
   s->http.new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<size_t>(threads));
   };
+  s->http.Get("/api/events", [s](const httplib::Request& req,
+                                 httplib::Response& res) {
+    std::optional<EventCursor> resume;
+    if (req.has_header("Last-Event-ID")) {
+      absl::StatusOr<EventCursor> cursor =
+          ParseEventId(req.get_header_value("Last-Event-ID"));
+      if (!cursor.ok()) return Reply(res, ErrorResponse(cursor.status()));
+      resume = *cursor;
+    }
+    if (s->event_clients.fetch_add(1) >= s->options.max_event_clients) {
+      --s->event_clients;
+      return Reply(res, ErrorResponse(absl::ResourceExhaustedError(
+                            absl::StrCat("more than ",
+                                         s->options.max_event_clients,
+                                         " event streams are open"))));
+    }
+    SubscribeOptions options = EventSubscription(s->options.api, resume);
+    options.max_pending_events = s->options.max_pending_events;
+    absl::StatusOr<std::shared_ptr<Subscription>> sub =
+        s->reader.Subscribe(std::move(options));
+    if (!sub.ok()) {
+      --s->event_clients;
+      return Reply(res, ErrorResponse(sub.status()));
+    }
+    res.set_header("Cache-Control", "no-cache");
+    auto quiet_since = std::make_shared<absl::Time>(absl::Now());
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [s, sub = *sub, resume, quiet_since](size_t, httplib::DataSink& sink) {
+          if (s->stopping) return false;
+          absl::StatusOr<MeshEvents> next = sub->Next(absl::Milliseconds(250));
+          std::string text;
+          if (next.ok()) {
+            text = EventStreamText(*next, s->options.api, resume);
+          } else if (absl::IsDeadlineExceeded(next.status())) {
+            // A comment now and then keeps proxies and clients from
+            // timing the stream out.
+            if (absl::Now() - *quiet_since < absl::Seconds(15)) return true;
+            text = ": keep-alive\n\n";
+          } else {
+            // Fell behind, or the mesh closed: said once, then the end.
+            text = absl::StrCat("event: error\ndata: ",
+                                ErrorResponse(next.status()).body, "\n\n");
+            sink.write(text.data(), text.size());
+            sink.done();
+            return false;
+          }
+          if (text.empty()) return true;
+          *quiet_since = absl::Now();
+          return sink.write(text.data(), text.size());
+        },
+        [s](bool) { --s->event_clients; });
+  });
   s->http.Get(R"(/api/.*)", [s](const httplib::Request& req,
                                 httplib::Response& res) {
     ApiRequest request;
@@ -107,7 +170,15 @@ absl::StatusOr<std::unique_ptr<MeshServer>> MeshServer::Start(
         absl::StrCat("cannot listen on ", host, ":", s->options.port,
                      " (in use, or not an address of this machine)"));
   }
-  s->serving = std::thread([s] { s->http.listen_after_bind(); });
+  s->serving = std::thread([s] {
+    s->http.listen_after_bind();
+    s->listened = true;
+  });
+  // Running before Start returns: a stop() before the accept loop begins
+  // would be lost, and Stop would wait forever.
+  while (!s->http.is_running() && !s->listened) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return std::unique_ptr<MeshServer>(new MeshServer(std::move(state)));
 }
 
@@ -118,7 +189,10 @@ MeshServer::~MeshServer() { Stop(); }
 
 int MeshServer::port() const { return state_->port; }
 
+int MeshServer::event_clients() const { return state_->event_clients; }
+
 void MeshServer::Stop() {
+  state_->stopping = true;
   if (state_->serving.joinable()) {
     state_->http.stop();
     state_->serving.join();

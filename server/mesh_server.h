@@ -11,7 +11,10 @@
 // Bearer TOKEN` reads as the token's principal (401 for a token not in
 // ServerOptions::tokens); without one, as the anonymous principal, whom an
 // enforced access product shows nothing it is not granted to "anyone".
-// Every answer is JSON, errors included; nothing a request holds makes
+// GET /api/events is a Server-Sent Events stream (server/api.h:
+// EventStreamText) that resumes after `Last-Event-ID`; a stream whose
+// client falls behind, or that cannot resume, gets an `error` event and
+// ends. Every other answer is JSON, errors included; nothing a request holds makes
 // the server fail (an exception in a handler is a 500).
 // Thread-safety: Start, Stop and the destructor from one thread; requests
 // are served concurrently.
@@ -32,7 +35,13 @@ struct ServerOptions {
   int port = 8080;  // 0: any free port (see MeshServer::port)
   std::map<std::string, std::string> tokens;  // bearer token -> principal
   ApiOptions api;
-  int threads = 8;  // requests served at once
+  int threads = 8;  // requests served at once, besides event streams
+  // Event streams (GET /api/events) open at once; more get 503. Each holds
+  // a thread of its own while it is open.
+  int max_event_clients = 32;
+  // Events waiting for a slow event-stream client before it is told so
+  // (an `error` event) and cut off.
+  size_t max_pending_events = size_t{1} << 16;
 };
 
 class MeshServer {
@@ -46,6 +55,8 @@ class MeshServer {
   MeshServer& operator=(const MeshServer&) = delete;
 
   int port() const;
+  // Event streams open now.
+  int event_clients() const;
   // Stops accepting and waits for the requests being served.
   void Stop();
 

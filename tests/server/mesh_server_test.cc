@@ -1,7 +1,15 @@
 // The read API over HTTP on a loopback port, with bearer tokens.
 #include "server/mesh_server.h"
 
+#include <functional>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 
 #include "gtest/gtest.h"
 #include "httplib.h"
@@ -71,6 +79,86 @@ TEST(MeshServer, APortInUseIsAClearError) {
   EXPECT_THAT(second.status(), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(MeshServer::Start(demo.mesh->Reader(), {.threads = 0}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// The stream's events as (id, kind, data) from its text.
+struct Sse {
+  std::string id, kind;
+  Json data;
+};
+std::vector<Sse> ParseSse(const std::string& text) {
+  std::vector<Sse> out;
+  for (absl::string_view block : absl::StrSplit(text, "\n\n")) {
+    Sse e;
+    for (absl::string_view line : absl::StrSplit(block, '\n')) {
+      if (absl::ConsumePrefix(&line, "id: ")) e.id = std::string(line);
+      if (absl::ConsumePrefix(&line, "event: ")) e.kind = std::string(line);
+      if (absl::ConsumePrefix(&line, "data: ")) e.data = Json::parse(line);
+    }
+    if (!e.kind.empty()) out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// Reads the stream until `done` holds for what came.
+std::string Stream(int port, httplib::Headers headers,
+                   std::function<bool(const std::string&)> done) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(10, 0);
+  std::string text;
+  client.Get("/api/events", headers,
+             [&](const char* data, size_t n) {
+               text.append(data, n);
+               return !done(text);
+             });
+  return text;
+}
+
+TEST(MeshServer, EventsStreamAndResumeAfterADroppedConnection) {
+  Demo demo;
+  ASSERT_THAT(demo.mesh->Advance(), IsOk());
+  auto server = Must(MeshServer::Start(demo.mesh->Reader(), {.port = 0}));
+  const uint64_t changed_at = demo.mesh->time();
+  std::string first;
+  std::thread reader([&] {
+    first = Stream(server->port(), {}, [](const std::string& t) {
+      return absl::StrContains(t, "event: violations");
+    });
+  });
+  // Wait for the stream to be open, then break a check.
+  for (int i = 0; i < 200 && server->event_clients() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  demo.dir.Write("flights.csv", "id,origin,delay\n1,XXX,10\n");
+  ASSERT_THAT(demo.mesh->Refresh().status(), IsOk());
+  reader.join();
+  std::vector<Sse> events = ParseSse(first);
+  ASSERT_FALSE(events.empty());
+  bool violation = false;
+  for (const Sse& e : events) {
+    EXPECT_EQ(e.data["time"], changed_at);
+    violation = violation || (e.kind == "violations" &&
+                              e.data["product"] == "governance.violations" &&
+                              e.data["diff"] == 1);
+  }
+  EXPECT_TRUE(violation);
+  // Dropped after the first event: a reconnect gets the rest of that time,
+  // each once, ids in order.
+  const std::string after = events[0].id;
+  std::string rest_text = Stream(
+      server->port(), {{"Last-Event-ID", after}}, [&](const std::string& t) {
+        return ParseSse(t).size() + 1 >= events.size();
+      });
+  std::vector<Sse> rest = ParseSse(rest_text);
+  ASSERT_EQ(rest.size() + 1, events.size());
+  for (size_t i = 0; i < rest.size(); ++i) {
+    EXPECT_EQ(rest[i].id, events[i + 1].id);
+    EXPECT_EQ(rest[i].data, events[i + 1].data);
+  }
+  httplib::Client client("127.0.0.1", server->port());
+  auto bad = client.Get("/api/events", {{"Last-Event-ID", "soon"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
 }
 
 }  // namespace
