@@ -34,11 +34,11 @@ std::set<std::string> SearchTokens(const ProductDescriptor& d) {
 
 }  // namespace
 
-CatalogFlow::CatalogFlow(Graph& g, Graph& products, bool feeds,
-                         std::mutex* mu, MeshHistory* history,
-                         std::shared_ptr<const void> keep)
+CatalogFlow::CatalogFlow(Graph& g, Graph& products, bool feeds, std::mutex* mu,
+                         MeshHistory* history, std::shared_ptr<const void> keep)
     : feeds_(feeds) {
-  auto [metadata_descriptors, descriptors] = NewInput<ProductDescriptor>(products);
+  auto [metadata_descriptors, descriptors] =
+      NewInput<ProductDescriptor>(products);
   auto [metadata_edges, lineage] = NewInput<LineageEdge>(products);
   metadata_descriptors_ = std::move(metadata_descriptors);
   metadata_edges_ = std::move(metadata_edges);

@@ -46,8 +46,7 @@ absl::Status CheckAccessSchema(const Schema& schema) {
     if (schema.fields()[i].type != ValueType::kString) {
       return absl::InvalidArgumentError(absl::StrCat(
           "an access product's column ", i + 1, " (", names[i],
-          ") must be a string, not ",
-          ValueTypeName(schema.fields()[i].type)));
+          ") must be a string, not ", ValueTypeName(schema.fields()[i].type)));
     }
   }
   return absl::OkStatus();
@@ -85,9 +84,9 @@ absl::StatusOr<ProductView> ViewFromEntries(const std::vector<Row>& entries,
     } else if (text == "deny") {
       v = ColumnVisibility::kHidden;
     } else {
-      return absl::DataLossError(absl::StrCat(
-          "access to ", product.id, " for ", principal, ": decision '", text,
-          "' is not allow, mask or deny"));
+      return absl::DataLossError(absl::StrCat("access to ", product.id, " for ",
+                                              principal, ": decision '", text,
+                                              "' is not allow, mask or deny"));
     }
     // Two rows for one column: the more restrictive holds.
     auto [at, fresh] = decided.emplace(std::string(e[2].as_string()), v);
@@ -104,16 +103,15 @@ absl::StatusOr<ProductView> ViewFromEntries(const std::vector<Row>& entries,
     Field seen = f;
     if (v == ColumnVisibility::kMasked) {
       seen.nullable = seen.nullable || f.type != ValueType::kString;
-      seen.description = absl::StrCat(f.description,
-                                      f.description.empty() ? "" : " ",
-                                      "(masked)");
+      seen.description = absl::StrCat(
+          f.description, f.description.empty() ? "" : " ", "(masked)");
     }
     fields.push_back(std::move(seen));
   }
   if (fields.empty()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        principal.empty() ? "an anonymous reader" : principal,
-        " may see no column of ", product.id));
+    return absl::PermissionDeniedError(
+        absl::StrCat(principal.empty() ? "an anonymous reader" : principal,
+                     " may see no column of ", product.id));
   }
   view.schema = Schema(std::move(fields));
   return view;

@@ -84,10 +84,9 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
   mesh->catalog_graph_ = &worker.NewDataflow("mesh.catalog");
   // The dataflows outlive the mesh inside the worker; a group the mesh
   // owns lives as long as they do.
-  mesh->catalog_ =
-      CatalogFlow(*mesh->catalog_graph_, *mesh->products_graph_,
-                  mesh->feeder(), &mesh->group_->mu,
-                  mesh->group_->history.get(), mesh->own_group_);
+  mesh->catalog_ = CatalogFlow(*mesh->catalog_graph_, *mesh->products_graph_,
+                               mesh->feeder(), &mesh->group_->mu,
+                               mesh->group_->history.get(), mesh->own_group_);
   Mesh* m = mesh.get();
   mesh->live_ = std::make_unique<LiveDataflows>(
       worker, mesh->products_graph_,
@@ -346,8 +345,8 @@ absl::Status Mesh::EnforceAccess(const std::string& id) {
   DM_ASSIGN_OR_RETURN(const StoredProduct* active,
                       versions_.ActiveOrNotFound(id));
   if (!captures_->At(id).captured) {
-    return absl::NotFoundError(absl::StrCat(
-        "access product ", id, " is not computed in this run"));
+    return absl::NotFoundError(
+        absl::StrCat("access product ", id, " is not computed in this run"));
   }
   absl::Status shaped = CheckAccessSchema(active->descriptor.schema);
   if (!shaped.ok()) {

@@ -62,9 +62,9 @@ absl::StatusOr<std::shared_ptr<Subscription>> MeshReader::Subscribe(
   const uint64_t next = latest->time() + 1;
   const uint64_t from = options.from.value_or(next);
   if (from > next) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "a principal's subscription starts at time ", next,
-        " at the latest, not ", from));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a principal's subscription starts at time ", next,
+                     " at the latest, not ", from));
   }
   const std::string& access = latest->parts().access_product;
   if (from < next && !access.empty()) {

@@ -199,8 +199,8 @@ absl::StatusOr<std::vector<Row>> MeshSnapshot::ReadAsOf(
                    p->versions.back().first.number, ")"));
 }
 
-absl::StatusOr<ProductView> MeshSnapshot::ViewFor(
-    const std::string& principal, const std::string& id) const {
+absl::StatusOr<ProductView> MeshSnapshot::ViewFor(const std::string& principal,
+                                                  const std::string& id) const {
   DM_ASSIGN_OR_RETURN(ProductDescriptor descriptor, Descriptor(id));
   if (parts_.access_product.empty()) {
     ProductView all;

@@ -102,8 +102,8 @@ class MeshSnapshot {
   // which apply the access product's decisions at this snapshot's time
   // (catalog/column_access.h; Mesh::EnforceAccess names the product).
   struct VisibleRows {
-    Schema schema;           // the columns the principal sees
-    std::vector<Row> rows;   // projected, sorted
+    Schema schema;          // the columns the principal sees
+    std::vector<Row> rows;  // projected, sorted
   };
   // Product `id`'s rows as `principal` sees them, now or, for a
   // data_version > 0, as of that retained version (under today's

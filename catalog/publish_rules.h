@@ -10,10 +10,10 @@
 // types, and a never-null column never null in the table); otherwise it is
 // the table's, without the columns' tags (a product declares its own; what
 // its columns hold through lineage is governance/classification.h's to
-// carry), unless the table is the product itself. Lineage: product -> product (direct) for every upstream
-// product, column -> column with the transform kind, and the lineage a
-// product was built with when the table is the product itself.
-// `id@MAJOR.MINOR` binds the columns forever (SameColumns: their
+// carry), unless the table is the product itself. Lineage: product -> product
+// (direct) for every upstream product, column -> column with the transform
+// kind, and the lineage a product was built with when the table is the product
+// itself. `id@MAJOR.MINOR` binds the columns forever (SameColumns: their
 // descriptions and tags may change); a new minor version must be
 // compatible with the newest of its major (CheckCompatible); no version
 // older than the newest.

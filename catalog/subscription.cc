@@ -178,11 +178,11 @@ absl::StatusOr<MeshEvents> Subscription::Next(absl::Duration timeout) {
     return absl::DeadlineExceededError(absl::StrCat(
         "no events from time ", std::max(taken_next_, closed_next_), " yet"));
   }
-  std::shared_ptr<const MeshUpdate> update = std::move(pending_.front());
+  std::shared_ptr<const MeshUpdate> update = std::move(pending_.front().first);
+  const size_t counted = pending_.front().second;
   pending_.pop_front();
   lock.unlock();
   // Built outside the lock: the publisher is not held up by a consumer.
-  const size_t counted = Count(*update);
   absl::StatusOr<MeshEvents> events =
       watch_ ? WatchedEvents(*update) : Events(*update);
   lock.lock();
@@ -257,7 +257,7 @@ void SubscriptionHub::Deliver(Subscription& sub,
     sub.pending_.clear();
     sub.pending_events_ = 0;
   } else {
-    sub.pending_.push_back(update);
+    sub.pending_.emplace_back(update, n);
     sub.pending_events_ += n;
   }
   sub.ready_.notify_all();

@@ -168,7 +168,8 @@ class Subscription {
   const uint64_t from_;  // times before it are not delivered
   mutable std::mutex mu_;
   std::condition_variable ready_;
-  std::deque<std::shared_ptr<const MeshUpdate>> pending_;
+  // Each waiting update with the number of events it holds for us.
+  std::deque<std::pair<std::shared_ptr<const MeshUpdate>, size_t>> pending_;
   size_t pending_events_ = 0;
   uint64_t taken_next_;       // 1 + the last time taken
   uint64_t closed_next_;      // 1 + the hub's closed time when last told

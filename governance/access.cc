@@ -70,8 +70,8 @@ void Decide(const ColumnFacts& c, const Policy& policy,
     const bool owns = c.owner == principal || roles.count(c.owner) > 0;
     bool granted = false;
     for (const auto& [role, pattern] : policy.grants) {
-      granted = granted ||
-                (roles.count(role) > 0 && GrantCovers(pattern, c.column.product));
+      granted = granted || (roles.count(role) > 0 &&
+                            GrantCovers(pattern, c.column.product));
     }
     if (owns) {
       e.reason = "owner";
@@ -113,8 +113,8 @@ const char* AccessDecisionName(AccessDecision decision) {
 }
 
 absl::StatusOr<AccessDecision> ParseAccessDecision(absl::string_view text) {
-  for (AccessDecision d : {AccessDecision::kAllow, AccessDecision::kMask,
-                           AccessDecision::kDeny}) {
+  for (AccessDecision d :
+       {AccessDecision::kAllow, AccessDecision::kMask, AccessDecision::kDeny}) {
     if (text == AccessDecisionName(d)) return d;
   }
   return absl::InvalidArgumentError(absl::StrCat(
@@ -134,21 +134,22 @@ Collection<AccessEntry> Access(const AccessInputs& in, AccessOptions options) {
   using Pair = std::pair<std::string, std::string>;
   auto facts_of = [](const NamePairs& pairs, int kind) {
     return Map(pairs, [kind](const Pair& p) {
-      return std::pair<uint64_t, PolicyFact>(0, PolicyFact{kind, p.first, p.second});
+      return std::pair<uint64_t, PolicyFact>(
+          0, PolicyFact{kind, p.first, p.second});
     });
   };
   // The whole policy as one value (it is small; every decision reads it).
-  auto policy = Reduce<PolicyFacts>(
-      Concat(Concat(facts_of(in.roles, kRole),
-                    facts_of(in.clearances, kClearance)),
-             facts_of(in.grants, kGrant)),
-      [](const uint64_t&, const auto& input, auto* output) {
-        PolicyFacts facts;
-        for (const auto& [fact, n] : input) {
-          if (n > 0) facts.push_back(fact);
-        }
-        output->push_back({std::move(facts), 1});
-      });
+  auto policy =
+      Reduce<PolicyFacts>(Concat(Concat(facts_of(in.roles, kRole),
+                                        facts_of(in.clearances, kClearance)),
+                                 facts_of(in.grants, kGrant)),
+                          [](const uint64_t&, const auto& input, auto* output) {
+                            PolicyFacts facts;
+                            for (const auto& [fact, n] : input) {
+                              if (n > 0) facts.push_back(fact);
+                            }
+                            output->push_back({std::move(facts), 1});
+                          });
 
   // Each column's tags, and each column of each product with its owner.
   auto tags_of = Reduce<std::vector<std::string>>(
@@ -175,11 +176,11 @@ Collection<AccessEntry> Access(const AccessInputs& in, AccessOptions options) {
         return std::pair<uint64_t, ColumnFacts>(0, ColumnFacts{c, owner, tags});
       });
   auto untagged = Map(
-      Antijoin(columns, Distinct(Map(tags_of, [](const auto& p) {
-                 return p.first;
-               }))),
+      Antijoin(columns,
+               Distinct(Map(tags_of, [](const auto& p) { return p.first; }))),
       [](const std::pair<ColumnRef, std::string>& p) {
-        return std::pair<uint64_t, ColumnFacts>(0, ColumnFacts{p.first, p.second, {}});
+        return std::pair<uint64_t, ColumnFacts>(
+            0, ColumnFacts{p.first, p.second, {}});
       });
   auto decided = JoinCore(
       ArrangeByKey(Concat(tagged, untagged)), ArrangeByKey(policy),
@@ -189,9 +190,8 @@ Collection<AccessEntry> Access(const AccessInputs& in, AccessOptions options) {
         Decide(c, Policy(facts), options, &out);
         return out;
       });
-  return FlatMap(decided, [](const std::vector<AccessEntry>& entries) {
-    return entries;
-  });
+  return FlatMap(
+      decided, [](const std::vector<AccessEntry>& entries) { return entries; });
 }
 
 const Schema& AccessSchema() {

@@ -24,12 +24,12 @@ namespace {
 std::optional<double> UnitMicros(std::string unit) {
   unit = absl::AsciiStrToLower(unit);
   static const std::map<std::string, double> units = {
-      {"s", 1e6},         {"sec", 1e6},       {"second", 1e6},
-      {"seconds", 1e6},   {"m", 60e6},        {"min", 60e6},
-      {"minute", 60e6},   {"minutes", 60e6},  {"h", 3600e6},
-      {"hr", 3600e6},     {"hour", 3600e6},   {"hours", 3600e6},
-      {"d", 86400e6},     {"day", 86400e6},   {"days", 86400e6},
-      {"w", 604800e6},    {"week", 604800e6}, {"weeks", 604800e6}};
+      {"s", 1e6},       {"sec", 1e6},       {"second", 1e6},
+      {"seconds", 1e6}, {"m", 60e6},        {"min", 60e6},
+      {"minute", 60e6}, {"minutes", 60e6},  {"h", 3600e6},
+      {"hr", 3600e6},   {"hour", 3600e6},   {"hours", 3600e6},
+      {"d", 86400e6},   {"day", 86400e6},   {"days", 86400e6},
+      {"w", 604800e6},  {"week", 604800e6}, {"weeks", 604800e6}};
   auto it = units.find(unit);
   if (it == units.end()) return std::nullopt;
   return it->second;
@@ -59,15 +59,15 @@ absl::StatusOr<std::vector<FreshnessRule>> FreshnessRules(
     double value = 0;
     if (!absl::SimpleAtod(p.value, &value) || !(value > 0) ||
         !std::isfinite(value)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          p.where, ": ", p.property, " value '", p.value,
-          "' is not a positive number"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(p.where, ": ", p.property, " value '", p.value,
+                       "' is not a positive number"));
     }
     std::optional<double> unit = UnitMicros(p.unit);
     if (!unit) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          p.where, ": unknown unit '", p.unit,
-          "' (s, m, h, d, w or their long names)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(p.where, ": unknown unit '", p.unit,
+                       "' (s, m, h, d, w or their long names)"));
     }
     std::optional<int> at = schema.FieldIndex(column);
     if (!at || schema.fields()[*at].type != ValueType::kTimestamp) {
@@ -116,18 +116,18 @@ absl::StatusOr<Table> FreshnessChecks(const Table& product,
     // The newest values: one Profile's maxima over the columns read.
     DM_ASSIGN_OR_RETURN(Table read, product.Select(columns));
     DM_ASSIGN_OR_RETURN(Table metrics, Profile(read));
-    named = Concat(named, FlatMap(metrics.rows(), [name_of](const Row& m) {
-                     // (column, metric, value, text)
-                     std::vector<Named> out;
-                     if (m[1].as_string() != "max" || m[2].is_null()) return out;
-                     auto it = name_of.find(std::string(m[0].as_string()));
-                     if (it != name_of.end()) {
-                       out.emplace_back(
-                           Row{Value(it->second)},
-                           static_cast<int64_t>(m[2].as_double()) + 1);
-                     }
-                     return out;
-                   }));
+    named =
+        Concat(named, FlatMap(metrics.rows(), [name_of](const Row& m) {
+                 // (column, metric, value, text)
+                 std::vector<Named> out;
+                 if (m[1].as_string() != "max" || m[2].is_null()) return out;
+                 auto it = name_of.find(std::string(m[0].as_string()));
+                 if (it != name_of.end()) {
+                   out.emplace_back(Row{Value(it->second)},
+                                    static_cast<int64_t>(m[2].as_double()) + 1);
+                 }
+                 return out;
+               }));
   }
   // Per rule: its outcome and the time it began.
   auto since = std::make_shared<std::map<size_t, std::pair<bool, uint64_t>>>();

@@ -35,7 +35,8 @@ class HoldOperator : public OperatorBase {
   void Run() override {
     Message<uint64_t, Updates> rows;
     while (rows_in.Pull(&rows)) {
-      for (auto& u : rows.payload) pending_[u.time].rows.push_back(std::move(u));
+      for (auto& u : rows.payload)
+        pending_[u.time].rows.push_back(std::move(u));
     }
     Message<uint64_t, Signals> signals;
     while (failing_in.Pull(&signals)) {
@@ -120,9 +121,8 @@ absl::StatusOr<Table> HoldWhileFailing(const Table& product,
   // Each failing blocking verdict, once per worker.
   const uint64_t peers = static_cast<uint64_t>(graph->peers());
   Collection<uint64_t> failing = FlatMap(
-      verdicts.rows(),
-      [s = *severity, p = *passed, blocking = std::move(blocking),
-       peers](const Row& v) {
+      verdicts.rows(), [s = *severity, p = *passed,
+                        blocking = std::move(blocking), peers](const Row& v) {
         std::vector<uint64_t> to;
         const Datum sev = v[s];
         const Datum ok = v[p];

@@ -38,8 +38,9 @@ namespace diffmesh {
 // same schema and lineage as `product`. InvalidArgument if `verdicts` has
 // no string `severity` and bool `passed` column, FailedPrecondition if the
 // two are of different dataflows or the dataflow has run.
-absl::StatusOr<Table> HoldWhileFailing(
-    const Table& product, const Table& verdicts,
-    std::vector<std::string> blocking = {"error"});
+absl::StatusOr<Table> HoldWhileFailing(const Table& product,
+                                       const Table& verdicts,
+                                       std::vector<std::string> blocking = {
+                                           "error"});
 
 }  // namespace diffmesh

@@ -5,10 +5,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "engine/graph.h"
-#include "engine/status_macros.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "engine/graph.h"
+#include "engine/status_macros.h"
 #include "governance/classification.h"
 #include "governance/freshness.h"
 #include "governance/gate.h"
@@ -55,7 +55,8 @@ absl::StatusOr<Table> UnionOf(const std::vector<Table>& parts,
                               const Collection<ProductDescriptor>& any) {
   if (parts.empty()) {
     return Table::FromMetadata(
-        FlatMap(any, [](const ProductDescriptor&) { return std::vector<Row>(); }),
+        FlatMap(any,
+                [](const ProductDescriptor&) { return std::vector<Row>(); }),
         schema);
   }
   Table all = parts[0];
@@ -128,8 +129,9 @@ std::string MeshGovernance::ProductId(const std::string& name) const {
 absl::Status MeshGovernance::CheckDeclaring(const char* what) const {
   if (published_) {
     return absl::FailedPreconditionError(absl::StrCat(
-        what, ": the governance products are published; declare contracts "
-              "before Publish"));
+        what,
+        ": the governance products are published; declare contracts "
+        "before Publish"));
   }
   return absl::OkStatus();
 }
@@ -176,11 +178,12 @@ absl::StatusOr<Table> MeshGovernance::Verdicts(const Table& table,
 absl::Status MeshGovernance::Attach(const std::string& id,
                                     const DataContract& contract,
                                     const std::string& object) {
-  const std::string what = absl::StrCat("attach contract ", contract.id, " to ", id);
+  const std::string what =
+      absl::StrCat("attach contract ", contract.id, " to ", id);
   DM_RETURN_IF_ERROR(CheckDeclaring(what.c_str()));
   if (contracts_.count(id)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        what, ": ", id, " already has contract ", contracts_[id]));
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": ", id, " already has contract ", contracts_[id]));
   }
   DM_ASSIGN_OR_RETURN(Table table, mesh_.Use(id));
   DM_ASSIGN_OR_RETURN(Table verdicts, Verdicts(table, contract, object, what));
@@ -195,8 +198,8 @@ absl::StatusOr<Table> MeshGovernance::PublishChecked(
       absl::StrCat("publish ", id, " with contract ", contract.id);
   DM_RETURN_IF_ERROR(CheckDeclaring(what.c_str()));
   if (contracts_.count(id)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        what, ": ", id, " already has contract ", contracts_[id]));
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": ", id, " already has contract ", contracts_[id]));
   }
   DM_ASSIGN_OR_RETURN(Table verdicts,
                       Verdicts(table, contract, options.object, what));
@@ -220,10 +223,10 @@ absl::Status MeshGovernance::Profile(const std::string& id) {
   DM_ASSIGN_OR_RETURN(Table table, mesh_.Use(id));
   DM_ASSIGN_OR_RETURN(Table profile, diffmesh::Profile(table));
   // Metrics hold values of the product (min, max): they keep its lineage.
-  DM_ASSIGN_OR_RETURN(Table metrics,
-                      Table::Computed(table, Prefixed(profile.rows(), id),
-                                      ProductMetricsSchema(),
-                                      TransformKind::kAggregate));
+  DM_ASSIGN_OR_RETURN(
+      Table metrics,
+      Table::Computed(table, Prefixed(profile.rows(), id),
+                      ProductMetricsSchema(), TransformKind::kAggregate));
   metrics_.push_back(std::move(metrics));
   profiled_.insert(id);
   return absl::OkStatus();
@@ -238,8 +241,8 @@ absl::Status MeshGovernance::Publish() {
   const Collection<LineageEdge>& edges = metadata_.edges;
   auto publish = [&](const Table& table, const std::string& name,
                      const std::string& description) {
-    return mesh_.Publish(table, Describe(ProductId(name), options_.owner,
-                                         description));
+    return mesh_.Publish(
+        table, Describe(ProductId(name), options_.owner, description));
   };
 
   // Metrics, checks and violations.
@@ -250,24 +253,23 @@ absl::Status MeshGovernance::Publish() {
           .status());
   DM_ASSIGN_OR_RETURN(Table checks,
                       UnionOf(checks_, ChecksSchema(), descriptors));
-  DM_RETURN_IF_ERROR(publish(checks, "checks",
-                             "Every enforced contract rule's verdict")
-                         .status());
+  DM_RETURN_IF_ERROR(
+      publish(checks, "checks", "Every enforced contract rule's verdict")
+          .status());
   DM_ASSIGN_OR_RETURN(Table failing,
                       checks.Filter({"passed"}, [](const Row& in) {
                         return !in[0].as_bool();
                       }));
-  DM_ASSIGN_OR_RETURN(Table violations,
-                      failing.Select({"product", "check", "property", "metric",
-                                      "severity", "observed", "expected",
-                                      "since"}));
+  DM_ASSIGN_OR_RETURN(
+      Table violations,
+      failing.Select({"product", "check", "property", "metric", "severity",
+                      "observed", "expected", "since"}));
   DM_RETURN_IF_ERROR(
-      publish(violations, "violations", "The failing contract rules")
-          .status());
+      publish(violations, "violations", "The failing contract rules").status());
 
   // Tiers.
-  auto contracts = FlatMap(
-      descriptors, [attached = contracts_](const ProductDescriptor& d) {
+  auto contracts =
+      FlatMap(descriptors, [attached = contracts_](const ProductDescriptor& d) {
         std::vector<std::pair<std::string, std::string>> out;
         auto it = attached.find(d.id);
         if (it != attached.end()) out.emplace_back(d.id, it->second);
@@ -320,9 +322,9 @@ absl::Status MeshGovernance::Publish() {
                                           options_.access);
   DM_ASSIGN_OR_RETURN(Table decisions,
                       Table::FromMetadata(AccessRows(access), AccessSchema()));
-  DM_RETURN_IF_ERROR(publish(decisions, "access",
-                             "What each principal may see of each column")
-                         .status());
+  DM_RETURN_IF_ERROR(
+      publish(decisions, "access", "What each principal may see of each column")
+          .status());
   if (options_.enforce_access) {
     DM_RETURN_IF_ERROR(mesh_.EnforceAccess(ProductId("access")));
   }

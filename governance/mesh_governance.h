@@ -15,9 +15,9 @@
 // Products (in options.domain, "governance" by default), published by
 // Publish() and then read, read as of a version and subscribed to like any:
 //   checks          every enforced rule's verdict, and every freshness
-//                   SLA's (freshness.h, against options.clock): (product, check,
-//                   property, metric, severity, passed, observed, expected,
-//                   since) -- checks.h
+//                   SLA's (freshness.h, against options.clock): (product,
+//                   check, property, metric, severity, passed, observed,
+//                   expected, since) -- checks.h
 //   metrics         the profiled products' metrics: (product, column,
 //                   metric, value, text) -- profile.h
 //   violations      the failing ones: (product, check, property, metric,

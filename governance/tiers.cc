@@ -32,10 +32,11 @@ Keyed Ids(const Collection<ProductDescriptor>& descriptors) {
   });
 }
 
-Collection<std::pair<Id, Fact>> Reasons(const Collection<std::pair<Id, Unit>>& ids,
-                                        Tier allows, std::string text) {
+Collection<std::pair<Id, Fact>> Reasons(
+    const Collection<std::pair<Id, Unit>>& ids, Tier allows, std::string text) {
   return Map(ids, [allows, text](const std::pair<Id, Unit>& p) {
-    return std::pair<Id, Fact>(p.first, Fact{1, static_cast<int>(allows), text});
+    return std::pair<Id, Fact>(p.first,
+                               Fact{1, static_cast<int>(allows), text});
   });
 }
 
@@ -51,8 +52,10 @@ Collection<TierStatus> Tiers(const TierInputs& in) {
   auto wants_authoritative =
       Distinct(Map(at_least(Tier::kAuthoritative),
                    [](const ProductDescriptor& d) { return d.id; }));
-  auto with_contract = Distinct(Map(
-      in.contracts, [](const std::pair<Id, std::string>& c) { return c.first; }));
+  auto with_contract =
+      Distinct(Map(in.contracts, [](const std::pair<Id, std::string>& c) {
+        return c.first;
+      }));
 
   // Curated: an owner and a contract.
   auto with_owner = Ids(Filter(wants_curated, [](const ProductDescriptor& d) {
@@ -63,8 +66,9 @@ Collection<TierStatus> Tiers(const TierInputs& in) {
   }));
   auto no_contract = Antijoin(Ids(wants_curated), with_contract);
   // The products that hold curated or above.
-  auto curated = Distinct(Map(Semijoin(with_owner, with_contract),
-                              [](const std::pair<Id, Unit>& p) { return p.first; }));
+  auto curated =
+      Distinct(Map(Semijoin(with_owner, with_contract),
+                   [](const std::pair<Id, Unit>& p) { return p.first; }));
 
   // Authoritative: no failing error check, every upstream curated.
   auto failing = Map(
@@ -75,39 +79,40 @@ Collection<TierStatus> Tiers(const TierInputs& in) {
                           absl::StrCat("error check ", f.second, " fails")});
       });
   // (upstream, product) for authoritative products.
-  auto upstream = Distinct(Map(
-      Filter(in.edges,
-             [](const LineageEdge& e) {
-               return e.from.is_product() && e.to.is_product() &&
-                      e.from.product != e.to.product;
-             }),
-      [](const LineageEdge& e) {
-        return std::pair<Id, Id>(e.to.product, e.from.product);
-      }));
+  auto upstream =
+      Distinct(Map(Filter(in.edges,
+                          [](const LineageEdge& e) {
+                            return e.from.is_product() && e.to.is_product() &&
+                                   e.from.product != e.to.product;
+                          }),
+                   [](const LineageEdge& e) {
+                     return std::pair<Id, Id>(e.to.product, e.from.product);
+                   }));
   auto upstream_of_authoritative = Map(
-      Semijoin(upstream, wants_authoritative),
-      [](const std::pair<Id, Id>& p) { return std::pair<Id, Id>(p.second, p.first); });
-  auto below_curated = Map(
-      Antijoin(upstream_of_authoritative, curated),
-      [](const std::pair<Id, Id>& p) {
-        return std::pair<Id, Fact>(
-            p.second, Fact{1, static_cast<int>(Tier::kCurated),
-                           absl::StrCat("upstream ", p.first,
-                                        " is below curated")});
+      Semijoin(upstream, wants_authoritative), [](const std::pair<Id, Id>& p) {
+        return std::pair<Id, Id>(p.second, p.first);
       });
+  auto below_curated =
+      Map(Antijoin(upstream_of_authoritative, curated),
+          [](const std::pair<Id, Id>& p) {
+            return std::pair<Id, Fact>(
+                p.second,
+                Fact{1, static_cast<int>(Tier::kCurated),
+                     absl::StrCat("upstream ", p.first, " is below curated")});
+          });
 
   auto declared = Map(in.descriptors, [](const ProductDescriptor& d) {
     return std::pair<Id, Fact>(d.id, Fact{0, static_cast<int>(d.tier), ""});
   });
   auto facts = Concat(
-      Concat(Concat(declared, Reasons(no_owner, Tier::kRaw, "no owner")),
-             Concat(Reasons(no_contract, Tier::kRaw,
-                            "no data contract attached"),
-                    failing)),
+      Concat(
+          Concat(declared, Reasons(no_owner, Tier::kRaw, "no owner")),
+          Concat(Reasons(no_contract, Tier::kRaw, "no data contract attached"),
+                 failing)),
       below_curated);
   using Out = std::tuple<int, int, std::string>;  // declared, held, reason
-  auto held = Reduce<Out>(
-      facts, [](const Id&, const auto& input, auto* output) {
+  auto held =
+      Reduce<Out>(facts, [](const Id&, const auto& input, auto* output) {
         // Sorted by fact: the declaration (kind 0) first, if any.
         const Fact& first = input.front().first;
         if (std::get<0>(first) != 0) return;  // retired: no status

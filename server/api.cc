@@ -100,7 +100,8 @@ Json DescriptorJson(const ProductDescriptor& d) {
 Json GovernanceRows(const MeshSnapshot& s, const ApiOptions& options,
                     const std::string& name, const std::string& id) {
   Json out = Json::array();
-  const std::string product = absl::StrCat(options.governance_domain, ".", name);
+  const std::string product =
+      absl::StrCat(options.governance_domain, ".", name);
   absl::StatusOr<ProductDescriptor> d = s.Descriptor(product);
   if (!d.ok()) return out;
   absl::StatusOr<std::vector<Row>> rows =
@@ -123,8 +124,8 @@ Json GovernanceRows(const MeshSnapshot& s, const ApiOptions& options,
 
 Json TierJson(const MeshSnapshot& s, const ApiOptions& options,
               const ProductDescriptor& d) {
-  Json tier = {{"declared", TierName(d.tier)}, {"held", nullptr},
-               {"reason", nullptr}};
+  Json tier = {
+      {"declared", TierName(d.tier)}, {"held", nullptr}, {"reason", nullptr}};
   Json rows = GovernanceRows(s, options, "tiers", d.id);
   if (!rows.empty()) {
     tier["held"] = rows[0].value("tier", Json());
@@ -234,8 +235,9 @@ ColumnRef ParseNode(const std::string& node) {
 }
 
 std::string NodeId(const ColumnRef& c) {
-  return c.is_product() ? absl::StrCat("dataset:", c.product)
-                        : absl::StrCat("datasetField:", c.product, ":", c.column);
+  return c.is_product()
+             ? absl::StrCat("dataset:", c.product)
+             : absl::StrCat("datasetField:", c.product, ":", c.column);
 }
 
 ApiResponse Lineage(const MeshSnapshot& s, const ApiRequest& r,
@@ -249,9 +251,8 @@ ApiResponse Lineage(const MeshSnapshot& s, const ApiRequest& r,
   absl::StatusOr<ProductDescriptor> d = s.Descriptor(start.product);
   if (!d.ok()) return ErrorResponse(d.status());
   if (!start.is_product() && !d->schema.FieldIndex(start.column)) {
-    return ErrorResponse(absl::NotFoundError(
-        absl::StrCat("product ", start.product, " has no column '",
-                     start.column, "'")));
+    return ErrorResponse(absl::NotFoundError(absl::StrCat(
+        "product ", start.product, " has no column '", start.column, "'")));
   }
   bool up = true, down = true;
   if (auto dir = r.params.find("direction"); dir != r.params.end()) {
@@ -260,9 +261,9 @@ ApiResponse Lineage(const MeshSnapshot& s, const ApiRequest& r,
     } else if (dir->second == "downstream") {
       up = false;
     } else if (dir->second != "both") {
-      return ErrorResponse(absl::InvalidArgumentError(absl::StrCat(
-          "parameter direction='", dir->second,
-          "' is not upstream, downstream or both")));
+      return ErrorResponse(absl::InvalidArgumentError(
+          absl::StrCat("parameter direction='", dir->second,
+                       "' is not upstream, downstream or both")));
     }
   }
   absl::StatusOr<int> depth = IntParam(r, "depth", kDefaultDepth, 0, 1000);
@@ -323,7 +324,8 @@ ApiResponse Lineage(const MeshSnapshot& s, const ApiRequest& r,
           p.ok()) {
         data["owner"] = p->owner;
         data["tier"] = TierJson(s, options, *p);
-        data["violations"] = GovernanceRows(s, options, "violations", c.product).size();
+        data["violations"] =
+            GovernanceRows(s, options, "violations", c.product).size();
       }
     } else {
       data["column"] = c.column;
@@ -382,9 +384,9 @@ ApiResponse HandleApi(const MeshSnapshot& snapshot, const ApiRequest& request,
     if (parts[4] == "quality") return Quality(snapshot, parts[3], options);
   }
   if (what == "violations" && parts.size() == 3) {
-    return Ok({{"time", snapshot.time()},
-               {"violations",
-                GovernanceRows(snapshot, options, "violations", "")}});
+    return Ok(
+        {{"time", snapshot.time()},
+         {"violations", GovernanceRows(snapshot, options, "violations", "")}});
   }
   if (what == "lineage" && parts.size() == 3) {
     return Lineage(snapshot, request, options);
@@ -422,8 +424,7 @@ SubscribeOptions EventSubscription(const ApiOptions& options,
   return s;
 }
 
-std::string EventStreamText(const MeshEvents& events,
-                            const ApiOptions& options,
+std::string EventStreamText(const MeshEvents& events, const ApiOptions& options,
                             std::optional<EventCursor> after) {
   std::string out;
   const std::string prefix = absl::StrCat(options.governance_domain, ".");
@@ -447,7 +448,7 @@ std::string EventStreamText(const MeshEvents& events,
         break;
       case MeshStream::kProductRows: {
         kind = absl::StartsWith(e.id, prefix) ? e.id.substr(prefix.size())
-                                               : std::string("rows");
+                                              : std::string("rows");
         record = Json::array();
         for (const Datum v : e.row()) record.push_back(DatumJson(v));
         break;

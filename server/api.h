@@ -39,9 +39,8 @@
 #pragma once
 
 #include <map>
-#include <string>
-
 #include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -92,8 +91,7 @@ SubscribeOptions EventSubscription(const ApiOptions& options,
                                    std::optional<EventCursor> resume);
 // One closed time's events as stream text, leaving out those at or before
 // `after` (when it is of this time).
-std::string EventStreamText(const MeshEvents& events,
-                            const ApiOptions& options,
+std::string EventStreamText(const MeshEvents& events, const ApiOptions& options,
                             std::optional<EventCursor> after);
 
 }  // namespace diffmesh

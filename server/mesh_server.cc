@@ -48,7 +48,8 @@ absl::StatusOr<std::unique_ptr<MeshServer>> MeshServer::Start(
   }
   auto state = std::make_unique<State>(std::move(reader), std::move(options));
   State* s = state.get();
-  const int threads = s->options.threads + std::max(0, s->options.max_event_clients);
+  const int threads =
+      s->options.threads + std::max(0, s->options.max_event_clients);
   s->http.new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<size_t>(threads));
   };
@@ -63,10 +64,9 @@ absl::StatusOr<std::unique_ptr<MeshServer>> MeshServer::Start(
     }
     if (s->event_clients.fetch_add(1) >= s->options.max_event_clients) {
       --s->event_clients;
-      return Reply(res, ErrorResponse(absl::ResourceExhaustedError(
-                            absl::StrCat("more than ",
-                                         s->options.max_event_clients,
-                                         " event streams are open"))));
+      return Reply(res, ErrorResponse(absl::ResourceExhaustedError(absl::StrCat(
+                            "more than ", s->options.max_event_clients,
+                            " event streams are open"))));
     }
     SubscribeOptions options = EventSubscription(s->options.api, resume);
     options.max_pending_events = s->options.max_pending_events;
@@ -105,48 +105,48 @@ absl::StatusOr<std::unique_ptr<MeshServer>> MeshServer::Start(
         },
         [s](bool) { --s->event_clients; });
   });
-  s->http.Get(R"(/api/.*)", [s](const httplib::Request& req,
-                                httplib::Response& res) {
-    ApiRequest request;
-    request.method = "GET";
-    request.path = req.path;
-    for (const auto& [key, value] : req.params) request.params[key] = value;
-    if (req.has_header("Authorization")) {
-      const std::string auth = req.get_header_value("Authorization");
-      constexpr absl::string_view kBearer = "Bearer ";
-      auto token = s->options.tokens.end();
-      if (absl::StartsWith(auth, kBearer)) {
-        token = s->options.tokens.find(auth.substr(kBearer.size()));
-      }
-      if (token == s->options.tokens.end()) {
-        Reply(res, ErrorResponse(absl::UnauthenticatedError(
-                       "unknown bearer token (or not 'Bearer TOKEN')")));
-        return;
-      }
-      request.principal = token->second;
-    }
-    Reply(res, HandleApi(*s->reader.Latest(), request, s->options.api));
-  });
+  s->http.Get(
+      R"(/api/.*)", [s](const httplib::Request& req, httplib::Response& res) {
+        ApiRequest request;
+        request.method = "GET";
+        request.path = req.path;
+        for (const auto& [key, value] : req.params) request.params[key] = value;
+        if (req.has_header("Authorization")) {
+          const std::string auth = req.get_header_value("Authorization");
+          constexpr absl::string_view kBearer = "Bearer ";
+          auto token = s->options.tokens.end();
+          if (absl::StartsWith(auth, kBearer)) {
+            token = s->options.tokens.find(auth.substr(kBearer.size()));
+          }
+          if (token == s->options.tokens.end()) {
+            Reply(res, ErrorResponse(absl::UnauthenticatedError(
+                           "unknown bearer token (or not 'Bearer TOKEN')")));
+            return;
+          }
+          request.principal = token->second;
+        }
+        Reply(res, HandleApi(*s->reader.Latest(), request, s->options.api));
+      });
   auto refuse = [](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, ErrorResponse(absl::UnimplementedError(absl::StrCat(
-                   req.method, " ", req.path, ": the API is read-only (GET)"))));
+    Reply(res,
+          ErrorResponse(absl::UnimplementedError(absl::StrCat(
+              req.method, " ", req.path, ": the API is read-only (GET)"))));
   };
   s->http.Post(R"(/.*)", refuse);
   s->http.Put(R"(/.*)", refuse);
   s->http.Delete(R"(/.*)", refuse);
   s->http.Patch(R"(/.*)", refuse);
-  s->http.set_error_handler([](const httplib::Request& req,
-                               httplib::Response& res) {
-    if (!res.body.empty()) return;  // a handler's own answer
-    Reply(res, ErrorResponse(absl::Status(
-                   res.status == 404 ? absl::StatusCode::kNotFound
-                                     : absl::StatusCode::kInvalidArgument,
-                   absl::StrCat("no endpoint ", req.path, " (HTTP ",
-                                res.status, ")"))));
-  });
+  s->http.set_error_handler(
+      [](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return;  // a handler's own answer
+        Reply(res, ErrorResponse(absl::Status(
+                       res.status == 404 ? absl::StatusCode::kNotFound
+                                         : absl::StatusCode::kInvalidArgument,
+                       absl::StrCat("no endpoint ", req.path, " (HTTP ",
+                                    res.status, ")"))));
+      });
   s->http.set_exception_handler([](const httplib::Request& req,
-                                   httplib::Response& res,
-                                   std::exception_ptr) {
+                                   httplib::Response& res, std::exception_ptr) {
     Reply(res, ErrorResponse(absl::InternalError(
                    absl::StrCat("serving ", req.path, " failed"))));
   });

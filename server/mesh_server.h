@@ -14,10 +14,10 @@
 // GET /api/events is a Server-Sent Events stream (server/api.h:
 // EventStreamText) that resumes after `Last-Event-ID`; a stream whose
 // client falls behind, or that cannot resume, gets an `error` event and
-// ends. Every other answer is JSON, errors included; nothing a request holds makes
-// the server fail (an exception in a handler is a 500).
-// Thread-safety: Start, Stop and the destructor from one thread; requests
-// are served concurrently.
+// ends. Every other answer is JSON, errors included; nothing a request holds
+// makes the server fail (an exception in a handler is a 500). Thread-safety:
+// Start, Stop and the destructor from one thread; requests are served
+// concurrently.
 #pragma once
 
 #include <map>

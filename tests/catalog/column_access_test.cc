@@ -28,8 +28,9 @@ Row Entry(const std::string& column, const std::string& decision) {
 }
 
 TEST(ColumnAccess, ProjectShowsMasksAndLeavesOut) {
-  const std::vector<Row> entries = {Entry("id", "allow"), Entry("email", "mask"),
-                                    Entry("age", "mask"), Entry("notes", "deny")};
+  const std::vector<Row> entries = {
+      Entry("id", "allow"), Entry("email", "mask"), Entry("age", "mask"),
+      Entry("notes", "deny")};
   absl::StatusOr<ProductView> view = ViewFromEntries(entries, "ana", Product());
   ASSERT_TRUE(view.ok()) << view.status();
   ASSERT_EQ(view->schema.size(), 3u);
@@ -56,17 +57,16 @@ TEST(ColumnAccess, MissingColumnsAreHiddenAndNothingLeftIsDenied) {
   EXPECT_THAT(ViewFromEntries({}, "", Product()).status(),
               StatusIs(absl::StatusCode::kPermissionDenied));
   // Two entries for one column: the more restrictive.
-  view = ViewFromEntries({Entry("id", "allow"), Entry("email", "allow"),
-                          Entry("email", "deny")},
-                         "ana", Product());
+  view = ViewFromEntries(
+      {Entry("id", "allow"), Entry("email", "allow"), Entry("email", "deny")},
+      "ana", Product());
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->schema.size(), 1u);
 }
 
 TEST(ColumnAccess, BadDecisionsAndSchemasAreRefused) {
-  EXPECT_THAT(
-      ViewFromEntries({Entry("id", "peek")}, "ana", Product()).status(),
-      StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(ViewFromEntries({Entry("id", "peek")}, "ana", Product()).status(),
+              StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(CheckAccessSchema(Schema({{"principal", ValueType::kString}})),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(CheckAccessSchema(Schema({{"principal", ValueType::kString},

@@ -163,10 +163,12 @@ Multiset<AccessEntry> Evaluate(const Multiset<ProductDescriptor>& descriptors,
 Collection<AccessEntry> Build(const Collection<ProductDescriptor>& descriptors,
                               const Collection<AccessFact>& facts) {
   auto of_kind = [&](AccessFact::Kind kind) {
-    return Filter(facts, [kind](const AccessFact& f) { return f.kind == kind; });
+    return Filter(facts,
+                  [kind](const AccessFact& f) { return f.kind == kind; });
   };
   auto pairs = [&](AccessFact::Kind kind) {
-    return Map(of_kind(kind), [](const AccessFact& f) { return std::pair(f.a, f.b); });
+    return Map(of_kind(kind),
+               [](const AccessFact& f) { return std::pair(f.a, f.b); });
   };
   auto tags = Map(of_kind(AccessFact::kTag), [](const AccessFact& f) {
     return ColumnTag{{f.a, f.b}, f.c};
@@ -198,8 +200,8 @@ TEST(AccessTest, GrantPatterns) {
 }
 
 TEST(AccessTest, DecisionNamesRoundTrip) {
-  for (AccessDecision d : {AccessDecision::kAllow, AccessDecision::kMask,
-                           AccessDecision::kDeny}) {
+  for (AccessDecision d :
+       {AccessDecision::kAllow, AccessDecision::kMask, AccessDecision::kDeny}) {
     EXPECT_EQ(*ParseAccessDecision(AccessDecisionName(d)), d);
   }
   EXPECT_FALSE(ParseAccessDecision("hide").ok());

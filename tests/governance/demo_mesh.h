@@ -29,8 +29,8 @@ inline void Must(absl::Status s) { DM_CHECK_MSG(s.ok(), s.ToString().c_str()); }
 using Key = std::pair<std::string, std::string>;
 inline Key K(const std::string& a, const std::string& b = "") { return {a, b}; }
 
-inline ProductDescriptor Describe(const std::string& id, const std::string& owner,
-                           Tier tier) {
+inline ProductDescriptor Describe(const std::string& id,
+                                  const std::string& owner, Tier tier) {
   ProductDescriptor d;
   d.id = id;
   d.owner = owner;
@@ -80,36 +80,35 @@ inline DataContract Contract(const char* yaml) {
 }
 
 // The demo's products and policy, declared on `mesh` and `gov`.
-inline void Declare(Mesh* mesh, MeshGovernance* gov, const std::string& flights_file,
-             const std::string& customers) {
+inline void Declare(Mesh* mesh, MeshGovernance* gov,
+                    const std::string& flights_file,
+                    const std::string& customers) {
   const Schema flights_schema({{"id", ValueType::kInt64},
                                {"origin", ValueType::kString},
                                {"delay", ValueType::kInt64}});
-  Table flights = Must(mesh->Source(
-      Describe("ops.flights", "ops-team", Tier::kCurated),
-      {.path = flights_file, .schema = flights_schema}));
+  Table flights =
+      Must(mesh->Source(Describe("ops.flights", "ops-team", Tier::kCurated),
+                        {.path = flights_file, .schema = flights_schema}));
   Must(gov->Attach("ops.flights", Contract(kFlightsContract)));
   Must(gov->Profile("ops.flights"));
-  Table by_origin = Must(flights.GroupBy({"origin"}).Aggregate(
-      {Count("flights"), Mean("delay", "mean_delay")}));
+  Table by_origin =
+      Must(flights.GroupBy({"origin"})
+               .Aggregate({Count("flights"), Mean("delay", "mean_delay")}));
   Must(gov->PublishChecked(
       by_origin, Describe("ops.delays", "ops-team", Tier::kAuthoritative),
       Contract(kDelaysContract)));
   ProductDescriptor customers_d =
       Describe("crm.customers", "crm-team", Tier::kRaw);
-  customers_d.schema =
-      Schema({{"id", ValueType::kInt64},
-              {"email", ValueType::kString, true, "", {"pii"}},
-              {"country", ValueType::kString}});
-  Table people =
-      Must(mesh->Source(customers_d, {.path = customers}));
+  customers_d.schema = Schema({{"id", ValueType::kInt64},
+                               {"email", ValueType::kString, true, "", {"pii"}},
+                               {"country", ValueType::kString}});
+  Table people = Must(mesh->Source(customers_d, {.path = customers}));
   Table emails = Must(people.Select({"id", "email"}));
   Must(mesh->Publish(emails, Describe("crm.emails", "crm-team", Tier::kRaw)));
   Table masked = Must(people.Mask("email", [](const Value& v) {
     return v.is_null() ? v : Value(std::string("***"));
   }));
-  Must(mesh->Publish(masked,
-                     Describe("crm.contacts", "crm-team", Tier::kRaw)));
+  Must(mesh->Publish(masked, Describe("crm.contacts", "crm-team", Tier::kRaw)));
   Must(gov->AddRole("ana", "analyst"));
   Must(gov->AddRole("bob", "analyst"));
   Must(gov->AddClearance("bob", "pii"));
@@ -141,7 +140,8 @@ struct Demo {
     std::map<std::pair<std::string, std::string>, std::string> out;
     for (const Row& r : Must(mesh->Read(gov->ProductId(name)))) {
       std::vector<std::string> parts;
-      for (const Datum d : r) parts.push_back(d.is_null() ? "null" : ValueText(d));
+      for (const Datum d : r)
+        parts.push_back(d.is_null() ? "null" : ValueText(d));
       std::string rest;
       for (size_t i = keys; i < parts.size(); ++i) {
         rest += (rest.empty() ? "" : "|") + parts[i];

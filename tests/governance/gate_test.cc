@@ -26,6 +26,7 @@
 #include "governance/checks.h"
 #include "gtest/gtest.h"
 #include "operators/inspect.h"
+#include "tests/governance/demo_mesh.h"
 #include "tests/operators/oracle.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
@@ -33,16 +34,14 @@
 namespace diffmesh {
 namespace {
 
+using ::diffmesh::testing::Contract;
+using ::diffmesh::testing::Describe;
 using ::diffmesh::testing::IsOk;
+using ::diffmesh::testing::kFlightsContract;
+using ::diffmesh::testing::Must;
 using ::diffmesh::testing::StatusIs;
 using ::diffmesh::testing::TempDir;
 using testing::Multiset;
-
-template <class T>
-T Must(absl::StatusOr<T> v) {
-  DM_CHECK_MSG(v.ok(), v.status().ToString().c_str());
-  return *std::move(v);
-}
 
 const Schema& RowsSchema() {
   static const Schema* schema = new Schema({{"k", ValueType::kInt64}});
@@ -73,9 +72,9 @@ std::string Show(const Multiset<Row>& m) {
 
 // One seed on `workers` workers; false after the first mismatch.
 bool RunSeed(uint64_t seed, int workers) {
-  const std::string where = "hold on " + std::to_string(workers) +
-                            " worker(s); reproduce with DIFFMESH_SEED=" +
-                            std::to_string(seed);
+  const std::string where =
+      "hold on " + std::to_string(workers) +
+      " worker(s); reproduce with DIFFMESH_SEED=" + std::to_string(seed);
   constexpr uint64_t kRounds = 14;
   std::mutex mu;
   std::vector<Update<Row, uint64_t, int64_t>> output;
@@ -142,10 +141,12 @@ bool RunSeed(uint64_t seed, int workers) {
         for (uint64_t at = 0; at <= t; ++at) {
           Multiset<Row> rows_at, verdicts_at;
           for (const auto& [when, m] : sent_rows) {
-            if (when <= at) for (const auto& [r, k] : m) rows_at[r] += k;
+            if (when <= at)
+              for (const auto& [r, k] : m) rows_at[r] += k;
           }
           for (const auto& [when, m] : sent_verdicts) {
-            if (when <= at) for (const auto& [r, k] : m) verdicts_at[r] += k;
+            if (when <= at)
+              for (const auto& [r, k] : m) verdicts_at[r] += k;
           }
           int64_t failing = 0;
           for (const auto& [v, k] : verdicts_at) {
@@ -159,8 +160,8 @@ bool RunSeed(uint64_t seed, int workers) {
         }
         got = testing::DropZeros(got);
         if (got != want) {
-          ADD_FAILURE() << "mismatch at time " << t << " after round "
-                        << round << "\n  got:  " << Show(got)
+          ADD_FAILURE() << "mismatch at time " << t << " after round " << round
+                        << "\n  got:  " << Show(got)
                         << "\n  want: " << Show(want) << "\n  " << where;
           ok = false;
           return;
@@ -194,77 +195,56 @@ TEST(HoldTest, RefusesVerdictsWithoutSeverityAndPassed) {
   EXPECT_THAT(held.status().message(), ::testing::HasSubstr("'severity'"));
 }
 
-ProductDescriptor Describe(const std::string& id) {
-  ProductDescriptor d;
-  d.id = id;
-  d.owner = "team";
-  return d;
-}
-
-constexpr char kContract[] = R"(apiVersion: v3.1.0
-kind: DataContract
-id: orders
-version: 1.0.0
-status: active
-schema:
-  - name: orders
-    properties:
-      - name: amount
-        logicalType: integer
-        quality:
-          - metric: nullValues
-            mustBe: 0
-)";
-
 // A product downstream of the held one never holds a row of a version
 // that failed, and catches up at once when the data is fixed.
 TEST(HoldTest, DownstreamNeverSeesAFailedVersion) {
   TempDir dir;
-  const std::string file = dir.Write("orders.csv", "id,amount\n1,10\n2,20\n");
+  const std::string file = dir.Write("orders.csv", "id,delay\n1,10\n2,20\n");
   Worker worker;
   auto mesh = Must(Mesh::Open(worker, {}));
-  Table orders = Must(mesh->Source(
-      Describe("sales.orders"),
-      {.path = file,
-       .schema = Schema({{"id", ValueType::kInt64},
-                         {"amount", ValueType::kInt64}})}));
+  Table orders =
+      Must(mesh->Source(Describe("sales.orders", "team", Tier::kRaw),
+                        {.path = file,
+                         .schema = Schema({{"id", ValueType::kInt64},
+                                           {"delay", ValueType::kInt64}})}));
   AttachedContract contract =
-      Must(Attach(Must(ParseContract(kContract, "orders.yaml")),
-                  orders.schema()));
+      Must(Attach(Contract(kFlightsContract), orders.schema()));
   Table verdicts = Must(Checks(orders, contract));
   Table held = Must(HoldWhileFailing(orders, verdicts));
-  Must(mesh->Publish(verdicts, Describe("sales.orders_checks")));
-  Table checked = Must(mesh->Publish(held, Describe("sales.orders_checked")));
-  Table big = Must(checked.Filter({"amount"}, [](const Row& in) {
+  Must(mesh->Publish(verdicts,
+                     Describe("sales.orders_checks", "team", Tier::kRaw)));
+  Table checked = Must(mesh->Publish(
+      held, Describe("sales.orders_checked", "team", Tier::kRaw)));
+  Table big = Must(checked.Filter({"delay"}, [](const Row& in) {
     return in[0].is_null() || in[0].as_int64() >= 15;
   }));
-  Must(mesh->Publish(big, Describe("sales.big_orders")));
+  Must(mesh->Publish(big, Describe("sales.big_orders", "team", Tier::kRaw)));
   ASSERT_THAT(mesh->Refresh().status(), IsOk());
-  auto amounts = [&](const std::string& id) {
+  auto delays = [&](const std::string& id) {
     std::vector<std::string> out;
     for (const Row& r : Must(mesh->Read(id))) out.push_back(RowDebugString(r));
     return out;
   };
-  EXPECT_EQ(amounts("sales.big_orders").size(), 1u);
-  // A null amount: the check fails; the held products keep version 1.
-  dir.Write("orders.csv", "id,amount\n1,10\n2,20\n3,\n4,40\n");
+  EXPECT_EQ(delays("sales.big_orders").size(), 1u);
+  // A null delay: the check fails; the held products keep version 1.
+  dir.Write("orders.csv", "id,delay\n1,10\n2,20\n3,\n4,40\n");
   ASSERT_THAT(mesh->Refresh().status(), IsOk());
   EXPECT_EQ(Must(mesh->Read("sales.orders")).size(), 4u);
   EXPECT_EQ(Must(mesh->Read("sales.orders_checked")).size(), 2u);
-  EXPECT_EQ(amounts("sales.big_orders").size(), 1u);
+  EXPECT_EQ(delays("sales.big_orders").size(), 1u);
   EXPECT_EQ(mesh->DataVersions("sales.big_orders").size(), 1u);
-  dir.Write("orders.csv", "id,amount\n1,10\n2,20\n3,\n4,40\n5,50\n");
+  dir.Write("orders.csv", "id,delay\n1,10\n2,20\n3,\n4,40\n5,50\n");
   ASSERT_THAT(mesh->Refresh().status(), IsOk());
   EXPECT_EQ(mesh->DataVersions("sales.big_orders").size(), 1u);
   // Fixed: everything since the last passing version, in one version.
-  dir.Write("orders.csv", "id,amount\n1,10\n2,20\n3,30\n4,40\n5,50\n");
+  dir.Write("orders.csv", "id,delay\n1,10\n2,20\n3,30\n4,40\n5,50\n");
   ASSERT_THAT(mesh->Refresh().status(), IsOk());
   EXPECT_EQ(Must(mesh->Read("sales.orders_checked")).size(), 5u);
-  EXPECT_EQ(amounts("sales.big_orders").size(), 4u);
+  EXPECT_EQ(delays("sales.big_orders").size(), 4u);
   const std::vector<DataVersion> versions =
       mesh->DataVersions("sales.big_orders");
   ASSERT_EQ(versions.size(), 2u);
-  // No version of the downstream product ever held the null amount.
+  // No version of the downstream product ever held the null delay.
   for (const DataVersion& v : versions) {
     for (const Row& r : Must(mesh->ReadAsOf("sales.big_orders", v.number))) {
       EXPECT_FALSE(r[1].is_null()) << RowDebugString(r);

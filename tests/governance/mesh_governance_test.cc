@@ -15,8 +15,8 @@
 #include "engine/runtime.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/status_matchers.h"
 #include "tests/governance/demo_mesh.h"
+#include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
 
 namespace diffmesh {
@@ -28,11 +28,11 @@ using ::diffmesh::testing::TempDir;
 using ::testing::HasSubstr;
 
 using testing::Contract;
-using testing::kFlightsContract;
 using testing::Declare;
 using testing::Demo;
 using testing::Describe;
 using testing::K;
+using testing::kFlightsContract;
 using testing::Must;
 
 TEST(MeshGovernance, TiersChecksClassificationAndAccessAreProducts) {
@@ -81,8 +81,9 @@ TEST(MeshGovernance, ViolationsAndTiersMoveWithTheData) {
   // An unknown airport: the delays check fails, its product is held and
   // drops to curated; a null delay: the flights check fails (flights is
   // not held: it was attached, not published checked).
-  d.dir.Write("flights.csv",
-              "id,origin,delay\n1,JFK,10\n2,LAX,30\n3,JFK,20\n4,XXX,5\n5,SFO,\n");
+  d.dir.Write(
+      "flights.csv",
+      "id,origin,delay\n1,JFK,10\n2,LAX,30\n3,JFK,20\n4,XXX,5\n5,SFO,\n");
   ASSERT_THAT(d.mesh->Refresh().status(), IsOk());
   auto violations = d.Rows("violations");
   ASSERT_EQ(violations.size(), 2u);
@@ -133,7 +134,8 @@ TEST(MeshGovernance, DeclaringAfterPublishOrAdvanceIsRefused) {
   Demo d;
   EXPECT_THAT(d.gov->Attach("crm.customers", Contract(kFlightsContract)),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(d.gov->Publish(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(d.gov->Publish(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   ASSERT_THAT(d.mesh->Advance(), IsOk());
   EXPECT_THAT(MeshGovernance::Open(*d.mesh).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition));
@@ -217,16 +219,16 @@ TEST(MeshGovernance, APrincipalsSubscriptionStopsWhenAccessChanges) {
   EXPECT_EQ(gone.events[0].diff, -1);
   EXPECT_EQ(gone.events[0].row()[1].as_string(), "b@y.org");
   // A resume from before the change is refused.
-  EXPECT_THAT(d.mesh->Subscribe({.id = "crm.emails",
-                                 .from = changed,
-                                 .principal = "ana"})
-                  .status(),
-              StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(
+      d.mesh
+          ->Subscribe({.id = "crm.emails", .from = changed, .principal = "ana"})
+          .status(),
+      StatusIs(absl::StatusCode::kAborted));
   EXPECT_THAT(d.mesh->Subscribe({.principal = "ana"}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(d.mesh->Subscribe({.id = "crm.emails", .principal = "cy"})
-                  .status(),
-              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(
+      d.mesh->Subscribe({.id = "crm.emails", .principal = "cy"}).status(),
+      StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 constexpr char kFreshContract[] = R"(apiVersion: v3.1.0
@@ -253,17 +255,17 @@ TEST(MeshGovernance, FreshnessFollowsTheClockAndTheNewestValue) {
   TempDir dir;
   const std::string file =
       dir.Write("events.csv", "id,at\n1,2026-12-01T10:00:00Z\n");
-  const int64_t ten = 1796119200000000;  // 2026-12-01T10:00:00Z
+  const int64_t ten = 1796119200000000;            // 2026-12-01T10:00:00Z
   int64_t now = ten + 30 * 60 * int64_t{1000000};  // half an hour later
   Worker worker;
   auto mesh = Must(Mesh::Open(worker, {}));
   auto gov = Must(MeshGovernance::Open(*mesh, {.clock = [&] { return now; }}));
-  Must(mesh->Source(
-      Describe("ops.events", "ops", Tier::kRaw),
-      {.path = file,
-       .schema = Schema({{"id", ValueType::kInt64},
-                         {"at", ValueType::kTimestamp}})}));
-  Must(gov->Attach("ops.events", Must(ParseContract(kFreshContract, "e.yaml"))));
+  Must(mesh->Source(Describe("ops.events", "ops", Tier::kRaw),
+                    {.path = file,
+                     .schema = Schema({{"id", ValueType::kInt64},
+                                       {"at", ValueType::kTimestamp}})}));
+  Must(
+      gov->Attach("ops.events", Must(ParseContract(kFreshContract, "e.yaml"))));
   Must(gov->Publish());
   auto check = [&] {
     for (const Row& r : Must(mesh->Read("governance.checks"))) {
@@ -321,7 +323,8 @@ TEST(MeshGovernance, FreshnessRulesRefuseWhatTheyCannotCheck) {
   absl::Status unit = attach("unit: h", "unit: fortnight");
   EXPECT_THAT(unit, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(unit.message(), HasSubstr("unknown unit 'fortnight'"));
-  absl::Status value = attach("value: 1\n    unit: h", "value: soon\n    unit: h");
+  absl::Status value =
+      attach("value: 1\n    unit: h", "value: soon\n    unit: h");
   EXPECT_THAT(value.message(), HasSubstr("not a positive number"));
 }
 
@@ -343,9 +346,8 @@ std::vector<std::map<std::string, std::vector<std::string>>> RunOn(
     auto record = [&] {
       if (worker.index() != 0) return;
       std::map<std::string, std::vector<std::string>> now;
-      for (const char* name :
-           {"metrics", "checks", "violations", "tiers", "classification",
-            "access"}) {
+      for (const char* name : {"metrics", "checks", "violations", "tiers",
+                               "classification", "access"}) {
         for (const Row& r : Must(mesh->Read(gov->ProductId(name)))) {
           now[name].push_back(RowDebugString(r));
         }

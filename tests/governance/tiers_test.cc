@@ -109,7 +109,8 @@ Multiset<TierStatus> Evaluate(const Multiset<ProductDescriptor>& descriptors,
   Multiset<TierStatus> out;
   for (const auto& [p, ds] : of) {
     Tier declared = Tier::kAuthoritative;
-    for (const ProductDescriptor* d : ds) declared = std::min(declared, d->tier);
+    for (const ProductDescriptor* d : ds)
+      declared = std::min(declared, d->tier);
     std::set<std::pair<Tier, std::string>> reasons;  // (allows, text)
     for (const ProductDescriptor* d : ds) {
       if (d->tier >= Tier::kCurated && d->owner.empty()) {
@@ -126,7 +127,8 @@ Multiset<TierStatus> Evaluate(const Multiset<ProductDescriptor>& descriptors,
           reasons.insert({Tier::kCurated, "error check " + f.b + " fails"});
         }
         if (f.kind == GovFact::kEdge && f.b == p && f.a != p && !curated(f.a)) {
-          reasons.insert({Tier::kCurated, "upstream " + f.a + " is below curated"});
+          reasons.insert(
+              {Tier::kCurated, "upstream " + f.a + " is below curated"});
         }
       }
     }
@@ -144,8 +146,9 @@ Multiset<TierStatus> Evaluate(const Multiset<ProductDescriptor>& descriptors,
 Collection<TierStatus> Build(const Collection<ProductDescriptor>& descriptors,
                              const Collection<GovFact>& facts) {
   auto of_kind = [&](GovFact::Kind kind) {
-    return Map(Filter(facts, [kind](const GovFact& f) { return f.kind == kind; }),
-               [](const GovFact& f) { return std::pair(f.a, f.b); });
+    return Map(
+        Filter(facts, [kind](const GovFact& f) { return f.kind == kind; }),
+        [](const GovFact& f) { return std::pair(f.a, f.b); });
   };
   auto edges = Map(of_kind(GovFact::kEdge),
                    [](const std::pair<std::string, std::string>& e) {
@@ -176,8 +179,10 @@ TEST(TiersTest, DowngradeCarriesItsReasonAndRecovers) {
   auto out = Inspect(Build(descriptors, facts),
                      [&](const TierStatus& s, uint64_t, int64_t r) {
                        diffs.push_back({s, r});
-                       if (r > 0) now[s.product] = {s, r};
-                       else if (now[s.product].first == s) now.erase(s.product);
+                       if (r > 0)
+                         now[s.product] = {s, r};
+                       else if (now[s.product].first == s)
+                         now.erase(s.product);
                      });
   auto probe = ProbeFrontier(out.stream);
   uint64_t time = 0;
@@ -187,7 +192,8 @@ TEST(TiersTest, DowngradeCarriesItsReasonAndRecovers) {
     facts_in.AdvanceTo(time);
     worker.StepWhile([&] { return probe.LessThan(time); });
   };
-  ProductDescriptor raw{.id = "ops.flights", .owner = "ana",
+  ProductDescriptor raw{.id = "ops.flights",
+                        .owner = "ana",
                         .tier = Tier::kCurated,
                         .schema = Schema({{"x", ValueType::kInt64}})};
   ProductDescriptor metrics = raw;

@@ -93,10 +93,10 @@ TEST_F(ApiTest, RowsFollowThePrincipalsAccess) {
   Answer old = Get(*Snapshot(), "/api/products/crm.emails/rows",
                    {{"as_of", "1"}}, "bob");
   EXPECT_EQ(old.status, 200);
-  EXPECT_EQ(Get(*Snapshot(), "/api/products/crm.emails/rows",
-                {{"as_of", "9"}}, "bob")
-                .status,
-            404);
+  EXPECT_EQ(
+      Get(*Snapshot(), "/api/products/crm.emails/rows", {{"as_of", "9"}}, "bob")
+          .status,
+      404);
 }
 
 TEST_F(ApiTest, LineageIsAMarquezShapedGraph) {
@@ -124,9 +124,9 @@ TEST_F(ApiTest, LineageIsAMarquezShapedGraph) {
   for (const Json& n : column.body["graph"]) fields[n["id"]] = n;
   EXPECT_TRUE(fields.count("datasetField:crm.emails:email"));
   ASSERT_TRUE(fields.count("datasetField:crm.contacts:email"));
-  EXPECT_EQ(fields["datasetField:crm.contacts:email"]["inEdges"][0]
-                  ["transformation"],
-            "masking");
+  EXPECT_EQ(
+      fields["datasetField:crm.contacts:email"]["inEdges"][0]["transformation"],
+      "masking");
 }
 
 TEST_F(ApiTest, BadRequestsGetClearErrors) {
@@ -141,16 +141,16 @@ TEST_F(ApiTest, BadRequestsGetClearErrors) {
   EXPECT_EQ(status_of("/api/products/crm.emails/rows", {{"limit", "ten"}}),
             400);
   EXPECT_EQ(status_of("/api/lineage"), 400);
-  EXPECT_EQ(status_of("/api/lineage", {{"node", "ops.delays"},
-                                       {"direction", "sideways"}}),
+  EXPECT_EQ(status_of("/api/lineage",
+                      {{"node", "ops.delays"}, {"direction", "sideways"}}),
             400);
   EXPECT_EQ(status_of("/api/lineage", {{"node", "ops.delays.nope"}}), 404);
-  Answer limit = Get(*Snapshot(), "/api/products/crm.emails/rows",
-                     {{"limit", "ten"}});
+  Answer limit =
+      Get(*Snapshot(), "/api/products/crm.emails/rows", {{"limit", "ten"}});
   EXPECT_THAT(limit.body["error"]["message"].get<std::string>(),
               HasSubstr("limit"));
-  ApiResponse post = HandleApi(*Snapshot(), {.method = "POST",
-                                             .path = "/api/products"});
+  ApiResponse post =
+      HandleApi(*Snapshot(), {.method = "POST", .path = "/api/products"});
   EXPECT_EQ(post.status, 405);
   // Before the first closed time.
   EXPECT_EQ(Get(MeshSnapshot(MeshSnapshot::Parts{}), "/api/products").status,

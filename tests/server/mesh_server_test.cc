@@ -10,7 +10,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
@@ -74,8 +73,7 @@ TEST(MeshServer, ServesTheApiWithTokens) {
 TEST(MeshServer, APortInUseIsAClearError) {
   Demo demo;
   auto first = Must(MeshServer::Start(demo.mesh->Reader(), {.port = 0}));
-  auto second =
-      MeshServer::Start(demo.mesh->Reader(), {.port = first->port()});
+  auto second = MeshServer::Start(demo.mesh->Reader(), {.port = first->port()});
   EXPECT_THAT(second.status(), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(MeshServer::Start(demo.mesh->Reader(), {.threads = 0}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument));
@@ -106,11 +104,10 @@ std::string Stream(int port, httplib::Headers headers,
   httplib::Client client("127.0.0.1", port);
   client.set_read_timeout(10, 0);
   std::string text;
-  client.Get("/api/events", headers,
-             [&](const char* data, size_t n) {
-               text.append(data, n);
-               return !done(text);
-             });
+  client.Get("/api/events", headers, [&](const char* data, size_t n) {
+    text.append(data, n);
+    return !done(text);
+  });
   return text;
 }
 

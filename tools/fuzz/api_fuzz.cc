@@ -67,15 +67,18 @@ const MeshSnapshot& Snapshot() {
          {describe("governance.access", access, {}), 1}});
     parts.lineage = RunsOf<LineageEdge>(
         {{{{"crm.people", ""}, {"crm.copy", ""}, TransformKind::kDirect}, 1},
-         {{{"crm.people", "email"}, {"crm.copy", "email"},
-           TransformKind::kMasking}, 1},
+         {{{"crm.people", "email"},
+           {"crm.copy", "email"},
+           TransformKind::kMasking},
+          1},
          {{{"crm.copy", "id"}, {"crm.people", "id"}, TransformKind::kFilter},
           1}});
     auto products = std::make_shared<MeshSnapshot::Products>();
     auto rows = std::make_shared<ProductRows>();
     rows->rows = RunsOf<Row>(
         {{Row{Value(int64_t{1}), Value(std::string("a@x.org\xff")),
-              Value(TimestampMicros{5}), Value(0.5)}, 2},
+              Value(TimestampMicros{5}), Value(0.5)},
+          2},
          {Row{Value(int64_t{2}), Value(), Value(), Value(-1.0 / 0.0)}, 1}});
     rows->versions.push_back({DataVersion{1, 2}, rows->rows});
     (*products)["crm.people"] = rows;
@@ -118,8 +121,9 @@ void FuzzApi(absl::string_view bytes) {
   nlohmann::json body = nlohmann::json::parse(answer.body, nullptr, false);
   FUZZ_CHECK(!body.is_discarded() && body.is_object(),
              "the answer is not a JSON object");
-  FUZZ_CHECK((s != 200) == (body.contains("error") && body["error"].is_object()),
-             "an error without an error body, or the reverse");
+  FUZZ_CHECK(
+      (s != 200) == (body.contains("error") && body["error"].is_object()),
+      "an error without an error body, or the reverse");
   FUZZ_CHECK(HandleApi(Snapshot(), request).body == answer.body,
              "the same request answered twice differently");
 }
