@@ -46,6 +46,9 @@ struct Policy {
           grants.emplace_back(a, b);
       }
     }
+    // The anonymous reader (the empty name) holds no role but "anyone".
+    roles[""];
+    clearances[""];
     for (auto& [principal, held] : roles) held.insert("anyone");
   }
 };

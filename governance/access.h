@@ -23,8 +23,10 @@
 //      mask for a tag not listed there. The column's decision is the most
 //      restrictive (deny over mask over allow); its reason names the tags.
 //      A column with no restricting tag is allowed.
-// A principal is any name that has a role or a clearance. Every principal
-// also holds the role "anyone", so grants to "anyone" are public.
+// A principal is any name that has a role or a clearance, and the
+// anonymous reader, the empty name (decided once there is any policy
+// fact). Every principal also holds the role "anyone", so grants to
+// "anyone" are public: they are all the anonymous reader gets.
 //
 // Costs: the decisions are the product of principals and columns, kept by
 // key (principal, product, column): a tag change recomputes one column's

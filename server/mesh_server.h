@@ -4,8 +4,8 @@
 //
 //   DM_ASSIGN_OR_RETURN(auto server, MeshServer::Start(mesh->Reader(),
 //       {.port = 8080, .tokens = {{"s3cret", "ana"}}}));
-//   // curl -H 'Authorization: Bearer s3cret' \
-//   //      127.0.0.1:8080/api/products/crm.emails/rows
+//   // curl -H 'Authorization: Bearer s3cret'
+//   //      127.0.0.1:8080/api/products/crm.emails/rows   (one line)
 //
 // Binds 127.0.0.1 unless told otherwise. A request with `Authorization:
 // Bearer TOKEN` reads as the token's principal (401 for a token not in

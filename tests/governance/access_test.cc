@@ -118,6 +118,13 @@ Multiset<AccessEntry> Evaluate(const Multiset<ProductDescriptor>& descriptors,
         break;
     }
   }
+  // Any policy fact: the anonymous reader is decided too.
+  for (const auto& [f, n] : facts) {
+    if (n > 0 && f.kind != AccessFact::kTag) {
+      roles[""];
+      cleared[""];
+    }
+  }
   auto covers = [](const std::string& pattern, const std::string& id) {
     if (pattern == "*" || pattern == id) return true;
     return pattern.size() > 2 && pattern.substr(pattern.size() - 2) == ".*" &&

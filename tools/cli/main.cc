@@ -4,14 +4,24 @@
 //   COL]...
 //                    [--contract CONTRACT.yaml [--object NAME]
 //                     [--allow-unenforced]]
+//   diffmesh demo [--port 8080] [--host H] [--data-dir DIR] [--speed X]
+//                 [--for DURATION] [--sample DIR | --generate]
 //
 // Exit status: 0 on success, 1 for an error (printed to stderr with what
 // and where), 2 for bad arguments, 3 when a check of severity "error"
 // fails at the last version (the output is complete).
+#include <atomic>
+#include <csignal>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "tools/cli/demo_command.h"
 #include "tools/cli/profile_command.h"
+
+namespace {
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop.store(true); }
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"diffmesh: a data mesh on a differential dataflow engine"};
@@ -44,11 +54,43 @@ int main(int argc, char** argv) {
                         "list sql and custom rules as not enforced instead "
                         "of refusing the contract");
 
+  diffmesh::DemoArgs demo;
+  CLI::App* demo_cmd = app.add_subcommand(
+      "demo",
+      "A live data mesh on public sample data (vega-datasets), served over "
+      "HTTP while a replay of flights drives its time");
+  demo_cmd->add_option("--port", demo.port, "the HTTP port (0: any free one)")
+      ->check(CLI::Range(0, 65535));
+  demo_cmd->add_option("--host", demo.host, "the address to bind");
+  demo_cmd->add_option("--data-dir", demo.data_dir,
+                       "where the store, the source files and the sample are");
+  demo_cmd->add_option("--sample", demo.sample_dir,
+                       "the vega-datasets data directory (default: "
+                       "DATA_DIR/sample)");
+  demo_cmd->add_flag("--generate", demo.generate,
+                     "use generated data of the sample's shapes");
+  demo_cmd->add_option("--speed", demo.speed,
+                       "replay steps (simulated hours) per second; 0: no "
+                       "pause");
+  demo_cmd->add_option("--for", demo.for_duration,
+                       "stop after this long (90s, 10m, 1h); default: at "
+                       "Ctrl-C");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
+  }
+  if (demo_cmd->parsed()) {
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    absl::Status status = diffmesh::RunDemo(demo, std::cout, g_stop);
+    if (!status.ok()) {
+      std::cerr << "diffmesh demo: " << status.message() << std::endl;
+      return 1;
+    }
+    return 0;
   }
   if (profile_cmd->parsed()) {
     absl::StatusOr<diffmesh::ProfileOutcome> outcome =
