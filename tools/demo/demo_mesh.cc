@@ -130,16 +130,6 @@ schema:
         required: true
 )";
 
-ProductDescriptor Describe(std::string id, Tier tier, std::string owner,
-                           std::string description) {
-  ProductDescriptor d;
-  d.id = std::move(id);
-  d.tier = tier;
-  d.owner = std::move(owner);
-  d.description = std::move(description);
-  return d;
-}
-
 // An airport code of up to four ASCII characters as a node id (0: none).
 uint32_t Node(absl::string_view code) {
   if (code.empty() || code.size() > 4) return 0;
@@ -322,9 +312,11 @@ absl::Status DemoMesh::Declare() {
   Mesh& mesh = *mesh_;
   MeshGovernance& gov = *gov_;
   // aviation
-  ProductDescriptor airports_d =
-      Describe("aviation.airports_raw", Tier::kRaw, "aviation-team",
-               "Airports of the FAA's list, as published");
+  ProductDescriptor airports_d = ProductDescriptor{
+      .id = "aviation.airports_raw",
+      .owner = "aviation-team",
+      .tier = Tier::kRaw,
+      .description = "Airports of the FAA's list, as published"};
   airports_d.schema = Schema({{"iata", ValueType::kString, false, "code"},
                               {"name", ValueType::kString},
                               {"city", ValueType::kString},
@@ -342,14 +334,19 @@ absl::Status DemoMesh::Declare() {
   DM_ASSIGN_OR_RETURN(us, us.Select({"iata", "name", "city", "state"}));
   DM_ASSIGN_OR_RETURN(
       Table airports,
-      mesh.Publish(us, Describe("aviation.airports", Tier::kCurated,
-                                "aviation-team", "Airports in the USA")));
+      mesh.Publish(us,
+                   ProductDescriptor{.id = "aviation.airports",
+                                     .owner = "aviation-team",
+                                     .tier = Tier::kCurated,
+                                     .description = "Airports in the USA"}));
   DM_RETURN_IF_ERROR(gov.Profile("aviation.airports"));
 
   // network
-  ProductDescriptor routes_d =
-      Describe("network.routes_raw", Tier::kRaw, "network-team",
-               "Routes flown in 2008 with their number of flights");
+  ProductDescriptor routes_d = ProductDescriptor{
+      .id = "network.routes_raw",
+      .owner = "network-team",
+      .tier = Tier::kRaw,
+      .description = "Routes flown in 2008 with their number of flights"};
   routes_d.schema = Schema({{"origin", ValueType::kString, false},
                             {"destination", ValueType::kString, false},
                             {"count", ValueType::kInt64}});
@@ -362,15 +359,21 @@ absl::Status DemoMesh::Declare() {
                               {"hops", ValueType::kInt64, false}}),
                       TransformKind::kDerived));
   DM_RETURN_IF_ERROR(
-      mesh.Publish(reach,
-                   Describe("network.reachable", Tier::kCurated, "network-team",
-                            "Airports reachable from ORD, fewest hops"))
+      mesh.Publish(
+              reach,
+              ProductDescriptor{
+                  .id = "network.reachable",
+                  .owner = "network-team",
+                  .tier = Tier::kCurated,
+                  .description = "Airports reachable from ORD, fewest hops"})
           .status());
 
   // operations
-  ProductDescriptor flights_d =
-      Describe("operations.flights_raw", Tier::kRaw, "operations-team",
-               "Flights as reported, hour by hour, with corrections");
+  ProductDescriptor flights_d = ProductDescriptor{
+      .id = "operations.flights_raw",
+      .owner = "operations-team",
+      .tier = Tier::kRaw,
+      .description = "Flights as reported, hour by hour, with corrections"};
   flights_d.schema = Schema({{"date", ValueType::kTimestamp, false},
                              {"delay", ValueType::kInt64, true, "minutes"},
                              {"distance", ValueType::kInt64, false, "miles"},
@@ -393,10 +396,13 @@ absl::Status DemoMesh::Declare() {
       }));
   DM_ASSIGN_OR_RETURN(
       Table flights,
-      mesh.Publish(known, Describe("operations.flights", Tier::kCurated,
-                                   "operations-team",
-                                   "Flights with a known delay; on_time is "
-                                   "1 for at most 15 minutes late")));
+      mesh.Publish(
+          known, ProductDescriptor{.id = "operations.flights",
+                                   .owner = "operations-team",
+                                   .tier = Tier::kCurated,
+                                   .description =
+                                       "Flights with a known delay; on_time is "
+                                       "1 for at most 15 minutes late"}));
   DM_ASSIGN_OR_RETURN(
       DataContract curated_contract,
       ParseContract(kCuratedFlightsContract, "flights_curated.odcs.yaml"));
@@ -407,8 +413,11 @@ absl::Status DemoMesh::Declare() {
           .Aggregate({Count("flights"), Mean("delay", "mean_delay"),
                       Max("delay", "max_delay")}));
   DM_RETURN_IF_ERROR(
-      mesh.Publish(by_route, Describe("operations.route_delays", Tier::kCurated,
-                                      "operations-team", "Delays per route"))
+      mesh.Publish(by_route,
+                   ProductDescriptor{.id = "operations.route_delays",
+                                     .owner = "operations-team",
+                                     .tier = Tier::kCurated,
+                                     .description = "Delays per route"})
           .status());
   DM_ASSIGN_OR_RETURN(
       Table by_origin,
@@ -420,8 +429,11 @@ absl::Status DemoMesh::Declare() {
   DM_RETURN_IF_ERROR(
       gov.PublishChecked(
              by_origin,
-             Describe("operations.on_time", Tier::kAuthoritative,
-                      "operations-team", "On-time flights per origin airport"),
+             ProductDescriptor{
+                 .id = "operations.on_time",
+                 .owner = "operations-team",
+                 .tier = Tier::kAuthoritative,
+                 .description = "On-time flights per origin airport"},
              on_time_contract)
           .status());
 
@@ -429,8 +441,11 @@ absl::Status DemoMesh::Declare() {
   DM_ASSIGN_OR_RETURN(
       Table movies,
       mesh.Source(
-          Describe("entertainment.movies_raw", Tier::kRaw, "entertainment-team",
-                   "Movies with grosses and ratings, as collected"),
+          ProductDescriptor{
+              .id = "entertainment.movies_raw",
+              .owner = "entertainment-team",
+              .tier = Tier::kRaw,
+              .description = "Movies with grosses and ratings, as collected"},
           {.path = live_ + "/movies.json"}));
   DM_ASSIGN_OR_RETURN(DataContract movies_contract,
                       ParseContract(kMoviesContract, "movies.odcs.yaml"));
@@ -442,15 +457,19 @@ absl::Status DemoMesh::Declare() {
                       }));
   DM_ASSIGN_OR_RETURN(top, top.Select({"Title", "Director", "IMDB Rating"}));
   DM_RETURN_IF_ERROR(
-      mesh.Publish(top, Describe("entertainment.top_movies", Tier::kCurated,
-                                 "entertainment-team",
-                                 "Movies rated 8 or more on IMDB"))
+      mesh.Publish(top, ProductDescriptor{.id = "entertainment.top_movies",
+                                          .owner = "entertainment-team",
+                                          .tier = Tier::kCurated,
+                                          .description =
+                                              "Movies rated 8 or more on IMDB"})
           .status());
 
   // crm
-  ProductDescriptor customers_d =
-      Describe("crm.customers_raw", Tier::kRaw, "crm-team",
-               "Customers and their home airport (generated)");
+  ProductDescriptor customers_d = ProductDescriptor{
+      .id = "crm.customers_raw",
+      .owner = "crm-team",
+      .tier = Tier::kRaw,
+      .description = "Customers and their home airport (generated)"};
   customers_d.schema =
       Schema({{"customer_id", ValueType::kInt64, false},
               {"name", ValueType::kString},
@@ -469,8 +488,11 @@ absl::Status DemoMesh::Declare() {
                          : s.substr(0, 1) + "***" + s.substr(at));
       }));
   DM_RETURN_IF_ERROR(
-      mesh.Publish(masked, Describe("crm.customers", Tier::kCurated, "crm-team",
-                                    "Customers, email masked"))
+      mesh.Publish(masked,
+                   ProductDescriptor{.id = "crm.customers",
+                                     .owner = "crm-team",
+                                     .tier = Tier::kCurated,
+                                     .description = "Customers, email masked"})
           .status());
 
   // The policy.
@@ -497,9 +519,12 @@ absl::Status DemoMesh::AddArrivals() {
   return mesh_
       ->Publish(
           by_destination,
-          Describe("operations.arrivals", Tier::kCurated, "operations-team",
-                   "Arrivals and their mean delay per destination "
-                   "(added while the mesh ran)"))
+          ProductDescriptor{.id = "operations.arrivals",
+                            .owner = "operations-team",
+                            .tier = Tier::kCurated,
+                            .description =
+                                "Arrivals and their mean delay per destination "
+                                "(added while the mesh ran)"})
       .status();
 }
 
