@@ -1,6 +1,7 @@
 #include "catalog/mesh.h"
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <type_traits>
 
@@ -250,10 +251,9 @@ absl::Status Mesh::FeedAll(RefreshReport* report) {
             group_->history->AddSourceStatus(change.before, -1);
             group_->history->AddSourceStatus(change.after, +1);
           }
-          if (!status.ok()) {
-            out->failing_sources.push_back(
-                *group_->source_health.Find(id, time_));
-          }
+          const SourceStatus& now = *group_->source_health.Find(id, time_);
+          group_->history->NoteSource(now);
+          if (!status.ok()) out->failing_sources.push_back(now);
         },
         out);
     return f;
@@ -416,6 +416,7 @@ absl::Status Mesh::Advance() {
     RefreshReport ignored;
     DM_RETURN_IF_ERROR(Start(&ignored));
   }
+  const auto round_start = std::chrono::steady_clock::now();
   const uint64_t next = time_ + 1;
   catalog_.AdvanceTo(next);
   sources_.AdvanceTo(next);
@@ -462,6 +463,10 @@ absl::Status Mesh::Advance() {
             " (a join or sum of counts beyond 2^63): the products computed "
             "since are wrong"));
       }
+      group_->history->AddRound(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                        round_start)
+              .count());
       group_->history->Close(
           time_, group_->record_changes ? &group_->changes : nullptr);
     }

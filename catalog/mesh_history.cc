@@ -69,6 +69,13 @@ void MeshHistory::AddSourceStatus(const SourceStatus& status, int64_t diff) {
   open_sources_.emplace_back(status, diff);
 }
 
+void MeshHistory::NoteSource(const SourceStatus& status) {
+  auto [it, added] = sources_.try_emplace(status.id, status);
+  if (!added && it->second == status) return;
+  it->second = status;
+  sources_changed_ = true;
+}
+
 void MeshHistory::Declare(const std::string& id) {
   auto [it, added] = products_.try_emplace(id);
   if (added) it->second.changed = true;
@@ -147,6 +154,11 @@ void MeshHistory::Close(uint64_t time, std::vector<MeshChange>* changes) {
     now_.closure = now_.closure.With(std::move(delta));
     now_.reverse = now_.reverse.With(std::move(reversed));
   });
+  if (sources_changed_) {
+    now_.sources =
+        std::make_shared<const std::map<std::string, SourceStatus>>(sources_);
+    sources_changed_ = false;
+  }
   if (!open_sources_.empty()) {
     UpdateAt(&updates, time).sources = std::move(open_sources_);
     open_sources_.clear();

@@ -77,6 +77,11 @@ class MeshHistory {
                 int64_t diff);
   // A source's status changed at the open time (old: -1, new: +1).
   void AddSourceStatus(const SourceStatus& status, int64_t diff);
+  // A source's status as of the open time's poll (every poll; the
+  // snapshot's copy changes only when one did).
+  void NoteSource(const SourceStatus& status);
+  // The round that closes at the next Close took `seconds`.
+  void AddRound(double seconds) { now_.rounds.Add(seconds); }
   // The product whose rows decide reads for principals, from the next
   // snapshot on (MeshSnapshot::Parts::access_product).
   void SetAccessProduct(const std::string& id) { now_.access_product = id; }
@@ -121,6 +126,8 @@ class MeshHistory {
   TimedChanges<std::pair<ColumnRef, ColumnRef>> open_closure_;
   std::vector<std::pair<SourceStatus, int64_t>> open_sources_;
   MeshSnapshot::Parts now_;
+  std::map<std::string, SourceStatus> sources_;
+  bool sources_changed_ = false;
   std::shared_ptr<SnapshotBoard> board_;
   std::shared_ptr<SubscriptionHub> hub_;
 };

@@ -39,6 +39,45 @@ std::vector<Row> ExpandRows(const CountedRuns<Row>& rows) {
   return out;
 }
 
+absl::Status MeshSnapshot::NotComputed(const std::string& id) const {
+  return absl::NotFoundError(absl::StrCat("no rows of product ", id,
+                                          " as of time ", parts_.time,
+                                          " (not computed in this run)"));
+}
+
+void RoundStats::Add(double seconds) {
+  size_t i = 0;
+  while (i < kBounds.size() && seconds > kBounds[i]) ++i;
+  ++counts[i];
+  ++count;
+  sum_seconds += seconds;
+}
+
+std::vector<SourceStatus> MeshSnapshot::SourceStatuses() const {
+  std::vector<SourceStatus> out;
+  if (parts_.sources == nullptr) return out;
+  for (const auto& [id, status] : *parts_.sources) out.push_back(status);
+  return out;
+}
+
+std::optional<SourceStatus> MeshSnapshot::SourceStatusOf(
+    const std::string& id) const {
+  if (parts_.sources == nullptr) return std::nullopt;
+  auto it = parts_.sources->find(id);
+  if (it == parts_.sources->end()) return std::nullopt;
+  return it->second;
+}
+
+absl::StatusOr<std::pair<int64_t, int64_t>> MeshSnapshot::RowCounts(
+    const std::string& id) const {
+  const ProductRows* p = Find(id);
+  if (p == nullptr) return NotComputed(id);
+  std::pair<int64_t, int64_t> counts(0, 0);
+  p->rows.ForEach([&](const Row&, int64_t n) { counts.first += n; });
+  p->quarantine.ForEach([&](const Row&, int64_t n) { counts.second += n; });
+  return counts;
+}
+
 const ProductRows* MeshSnapshot::Find(const std::string& id) const {
   if (parts_.products == nullptr) return nullptr;
   auto it = parts_.products->find(id);
@@ -138,22 +177,14 @@ std::vector<ColumnRef> MeshSnapshot::Upstream(const ColumnRef& node) const {
 absl::StatusOr<std::vector<Row>> MeshSnapshot::Read(
     const std::string& id) const {
   const ProductRows* p = Find(id);
-  if (p == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no rows of product ", id,
-                                            " as of time ", parts_.time,
-                                            " (not computed in this run)"));
-  }
+  if (p == nullptr) return NotComputed(id);
   return ExpandRows(p->rows);
 }
 
 absl::StatusOr<std::vector<Row>> MeshSnapshot::ReadPrefix(
     const std::string& id, const Row& prefix) const {
   const ProductRows* p = Find(id);
-  if (p == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no rows of product ", id,
-                                            " as of time ", parts_.time,
-                                            " (not computed in this run)"));
-  }
+  if (p == nullptr) return NotComputed(id);
   // Rows sort column by column and a prefix first, so the rows that start
   // with `prefix`'s values follow it, together; their bytes start with its
   // bytes (the encoding is canonical and self-delimiting).
@@ -172,11 +203,7 @@ absl::StatusOr<std::vector<Row>> MeshSnapshot::ReadPrefix(
 absl::StatusOr<int64_t> MeshSnapshot::Count(const std::string& id,
                                             const Row& row) const {
   const ProductRows* p = Find(id);
-  if (p == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no rows of product ", id,
-                                            " as of time ", parts_.time,
-                                            " (not computed in this run)"));
-  }
+  if (p == nullptr) return NotComputed(id);
   return p->rows.Count(row);
 }
 

@@ -15,9 +15,11 @@
 // Thread-safety: immutable; any number of threads may read one at once.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -29,12 +31,27 @@
 #include "catalog/descriptor.h"
 #include "catalog/lineage.h"
 #include "catalog/row.h"
+#include "catalog/source_health.h"
 
 namespace diffmesh {
 
 struct DataVersion {
   int number = 0;     // 1, 2, ...
   uint64_t time = 0;  // the engine time whose changes it includes, last
+};
+
+// How long the mesh's rounds took (each Advance, timed on worker 0 from
+// its start to the close of its time), cumulative since the mesh opened:
+// a histogram with fixed bucket bounds, in seconds.
+struct RoundStats {
+  static constexpr std::array<double, 10> kBounds = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5};
+  // counts[i]: rounds that took at most kBounds[i] and more than the bound
+  // before; counts[kBounds.size()]: the rest.
+  std::array<uint64_t, kBounds.size() + 1> counts{};
+  uint64_t count = 0;
+  double sum_seconds = 0;
+  void Add(double seconds);
 };
 
 // One product's captured rows as of a time, with its retained versions.
@@ -64,6 +81,9 @@ class MeshSnapshot {
     // The product whose rows decide ReadAs (catalog/column_access.h);
     // empty: every principal sees everything.
     std::string access_product;
+    // Every source's status as of the last poll, by product id.
+    std::shared_ptr<const std::map<std::string, SourceStatus>> sources;
+    RoundStats rounds;
   };
   explicit MeshSnapshot(Parts parts) : parts_(std::move(parts)) {}
 
@@ -121,10 +141,23 @@ class MeshSnapshot {
 
   // The product's captured rows, or null if they are not captured in
   // this run.
+  // Every source's status as of this time's poll, by id; nullopt for an
+  // id that is not a source's.
+  std::vector<SourceStatus> SourceStatuses() const;
+  std::optional<SourceStatus> SourceStatusOf(const std::string& id) const;
+  const RoundStats& rounds() const { return parts_.rounds; }
+  // Rows of product `id` (counted with multiplicity), its quarantined rows;
+  // NotFound as Read. Walks the product's rows: O(rows).
+  absl::StatusOr<std::pair<int64_t, int64_t>> RowCounts(
+      const std::string& id) const;
+
   const ProductRows* Find(const std::string& id) const;
   const Parts& parts() const { return parts_; }
 
  private:
+  // NotFound: product `id` has no rows here.
+  absl::Status NotComputed(const std::string& id) const;
+
   Parts parts_;
 };
 

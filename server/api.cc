@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -182,6 +184,17 @@ ApiResponse Product(const MeshSnapshot& s, const std::string& id,
   }
   p["versions"] = std::move(versions);
   p["checks"] = GovernanceRows(s, options, "checks", id);
+  p["source"] = nullptr;  // not a source
+  if (std::optional<SourceStatus> st = s.SourceStatusOf(id)) {
+    p["source"] = {{"state", st->status.ok() ? "ok" : "failing"},
+                   {"since", st->since},
+                   {"failed_polls", st->failed_polls}};
+    if (!st->status.ok()) {
+      p["source"]["error"] = {
+          {"code", absl::StatusCodeToString(st->status.code())},
+          {"message", std::string(st->status.message())}};
+    }
+  }
   p["quarantined"] = s.Quarantine(id).size();
   p["time"] = s.time();
   return Ok(p);
@@ -393,6 +406,115 @@ ApiResponse HandleApi(const MeshSnapshot& snapshot, const ApiRequest& request,
   }
   return ErrorResponse(
       absl::NotFoundError(absl::StrCat("no endpoint ", request.path)));
+}
+
+namespace {
+
+// A Prometheus label value: backslash, double quote and line feed escaped.
+std::string Label(absl::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void Family(std::string* out, const char* name, const char* type,
+            const char* help) {
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type,
+                  "\n");
+}
+
+}  // namespace
+
+std::string MetricsText(const MeshSnapshot& s, const ServingStats& serving,
+                        const ApiOptions& options) {
+  std::string out;
+  Family(&out, "diffmesh_mesh_time", "gauge",
+         "The engine time of the last closed snapshot.");
+  absl::StrAppend(&out, "diffmesh_mesh_time ", s.empty() ? 0 : s.time(), "\n");
+  const std::vector<ProductDescriptor> catalog =
+      s.empty() ? std::vector<ProductDescriptor>() : s.Catalog();
+  Family(&out, "diffmesh_products", "gauge", "Active products in the catalog.");
+  absl::StrAppend(&out, "diffmesh_products ", catalog.size(), "\n");
+  std::string rows, quarantined;
+  for (const ProductDescriptor& d : catalog) {
+    absl::StatusOr<std::pair<int64_t, int64_t>> n = s.RowCounts(d.id);
+    if (!n.ok()) continue;
+    absl::StrAppend(&rows, "diffmesh_product_rows{product=\"", Label(d.id),
+                    "\"} ", n->first, "\n");
+    absl::StrAppend(&quarantined,
+                    "diffmesh_product_quarantined_rows{product=\"", Label(d.id),
+                    "\"} ", n->second, "\n");
+  }
+  Family(&out, "diffmesh_product_rows", "gauge", "Rows of each product.");
+  out += rows;
+  Family(&out, "diffmesh_product_quarantined_rows", "gauge",
+         "Rows of each product refused into its quarantine.");
+  out += quarantined;
+  // Failing checks, by product and severity, from the violations product.
+  std::map<std::pair<std::string, std::string>, int64_t> failing;
+  std::map<std::string, int64_t> by_severity = {{"error", 0}, {"warning", 0}};
+  if (!s.empty()) {
+    for (const Json& v :
+         GovernanceRows(s, options, "violations", std::string())) {
+      const std::string product = v.value("product", std::string());
+      const std::string severity = v.value("severity", std::string());
+      ++failing[{product, severity}];
+      ++by_severity[severity];
+    }
+  }
+  Family(&out, "diffmesh_check_failures", "gauge",
+         "Checks failing now, by product and severity.");
+  for (const auto& [key, n] : failing) {
+    absl::StrAppend(&out, "diffmesh_check_failures{product=\"",
+                    Label(key.first), "\",severity=\"", Label(key.second),
+                    "\"} ", n, "\n");
+  }
+  Family(&out, "diffmesh_violations_open", "gauge",
+         "Open violations (failing checks), by severity.");
+  for (const auto& [severity, n] : by_severity) {
+    absl::StrAppend(&out, "diffmesh_violations_open{severity=\"",
+                    Label(severity), "\"} ", n, "\n");
+  }
+  const std::vector<SourceStatus> sources = s.SourceStatuses();
+  Family(&out, "diffmesh_source_up", "gauge",
+         "1 when a source's last poll read its files, 0 when it failed.");
+  for (const SourceStatus& st : sources) {
+    absl::StrAppend(&out, "diffmesh_source_up{source=\"", Label(st.id), "\"} ",
+                    st.status.ok() ? 1 : 0, "\n");
+  }
+  Family(&out, "diffmesh_source_failed_polls", "gauge",
+         "Polls of a source failed in a row (0 when it reads).");
+  for (const SourceStatus& st : sources) {
+    absl::StrAppend(&out, "diffmesh_source_failed_polls{source=\"",
+                    Label(st.id), "\"} ", st.failed_polls, "\n");
+  }
+  const RoundStats& r = s.rounds();
+  Family(&out, "diffmesh_round_duration_seconds", "histogram",
+         "How long the mesh's rounds (Advance, from its start to the close "
+         "of its time) took.");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < RoundStats::kBounds.size(); ++i) {
+    cumulative += r.counts[i];
+    absl::StrAppend(&out, "diffmesh_round_duration_seconds_bucket{le=\"",
+                    RoundStats::kBounds[i], "\"} ", cumulative, "\n");
+  }
+  absl::StrAppend(&out, "diffmesh_round_duration_seconds_bucket{le=\"+Inf\"} ",
+                  r.count, "\n");
+  absl::StrAppend(&out, "diffmesh_round_duration_seconds_sum ", r.sum_seconds,
+                  "\ndiffmesh_round_duration_seconds_count ", r.count, "\n");
+  Family(&out, "diffmesh_sse_clients", "gauge",
+         "Event streams (GET /api/events) open now.");
+  absl::StrAppend(&out, "diffmesh_sse_clients ", serving.event_clients, "\n");
+  return out;
 }
 
 namespace {

@@ -12,7 +12,10 @@
 //                                every word (Mesh::Search)
 //   /api/products/{id}           descriptor, schema, upstream, data
 //                                versions, tier (declared, held, reason),
-//                                checks
+//                                checks, and for a source its status
+//                                ("source": {"state": "ok"|"failing",
+//                                "since", "failed_polls", "error"}; null
+//                                for a computed product)
 //   /api/products/{id}/rows?limit=N&as_of=V
 //                                the rows the principal sees (ReadAs): at
 //                                most N (100 by default, 10000 at most), now
@@ -67,6 +70,26 @@ struct ApiOptions {
 
 ApiResponse HandleApi(const MeshSnapshot& snapshot, const ApiRequest& request,
                       const ApiOptions& options = {});
+
+// What the server itself counts, for MetricsText.
+struct ServingStats {
+  int event_clients = 0;  // event streams open now
+};
+
+// GET /metrics: the Prometheus text exposition (format 0.0.4) of the mesh
+// as of `snapshot`, names diffmesh_* in base units:
+//   diffmesh_mesh_time, diffmesh_products                      gauges
+//   diffmesh_product_rows{product}, ..._quarantined_rows{product}
+//   diffmesh_check_failures{product,severity}, diffmesh_violations_open
+//   {severity} (from the governance violations product, when there is one)
+//   diffmesh_source_up{source} (1/0), diffmesh_source_failed_polls{source}
+//   diffmesh_round_duration_seconds                            histogram
+//   diffmesh_sse_clients                                       gauge
+// Label values are escaped as the format says. Costs: the rows of every
+// product are walked once (a scrape is O(rows in the mesh)).
+std::string MetricsText(const MeshSnapshot& snapshot,
+                        const ServingStats& serving,
+                        const ApiOptions& options = {});
 
 // {"error": {"code": ..., "message": ...}} with the HTTP status of `status`.
 ApiResponse ErrorResponse(const absl::Status& status);

@@ -105,6 +105,12 @@ absl::StatusOr<std::unique_ptr<MeshServer>> MeshServer::Start(
         },
         [s](bool) { --s->event_clients; });
   });
+  s->http.Get("/metrics", [s](const httplib::Request&, httplib::Response& res) {
+    res.set_content(
+        MetricsText(*s->reader.Latest(),
+                    {.event_clients = s->event_clients.load()}, s->options.api),
+        "text/plain; version=0.0.4; charset=utf-8");
+  });
   s->http.Get(
       R"(/api/.*)", [s](const httplib::Request& req, httplib::Response& res) {
         ApiRequest request;

@@ -11,6 +11,8 @@
 // Bearer TOKEN` reads as the token's principal (401 for a token not in
 // ServerOptions::tokens); without one, as the anonymous principal, whom an
 // enforced access product shows nothing it is not granted to "anyone".
+// GET /metrics is the Prometheus text exposition (server/api.h:
+// MetricsText; no token needed: counts only, no rows).
 // GET /api/events is a Server-Sent Events stream (server/api.h:
 // EventStreamText) that resumes after `Last-Event-ID`; a stream whose
 // client falls behind, or that cannot resume, gets an `error` event and

@@ -1,8 +1,16 @@
 // The read API answered from a governed mesh's snapshot.
 #include "server/api.h"
 
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
 #include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -75,6 +83,79 @@ TEST_F(ApiTest, AProductWithTierSchemaVersionsAndChecks) {
   ASSERT_EQ(v.body["violations"].size(), 1u);
   EXPECT_EQ(v.body["violations"][0]["product"], "ops.delays");
   EXPECT_EQ(v.body["violations"][0]["observed"], 1.0);
+}
+
+// "name{labels}" -> value, from the Prometheus text; each family's HELP
+// and TYPE come before its samples.
+std::map<std::string, std::string> Samples(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::set<std::string> typed;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    if (absl::StartsWith(line, "# TYPE ")) {
+      std::vector<std::string> f = absl::StrSplit(line, ' ');
+      typed.insert(f[2]);
+      continue;
+    }
+    if (absl::StartsWith(line, "#")) continue;
+    const size_t space = line.rfind(' ');
+    const std::string name(line.substr(0, space));
+    std::string family = name.substr(0, name.find('{'));
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      if (absl::EndsWith(family, suffix) && !typed.count(family)) {
+        family = family.substr(0, family.size() - strlen(suffix));
+      }
+    }
+    EXPECT_TRUE(typed.count(family)) << "no TYPE before " << line;
+    out[name] = std::string(line.substr(space + 1));
+  }
+  return out;
+}
+
+TEST_F(ApiTest, MetricsTellRowsViolationsSourcesAndRounds) {
+  auto m = Samples(MetricsText(*Snapshot(), {.event_clients = 3}));
+  EXPECT_EQ(m["diffmesh_mesh_time"], absl::StrCat(Snapshot()->time()));
+  EXPECT_EQ(m["diffmesh_products"], absl::StrCat(Snapshot()->Catalog().size()));
+  EXPECT_EQ(m["diffmesh_product_rows{product=\"ops.flights\"}"], "3");
+  EXPECT_EQ(m["diffmesh_product_rows{product=\"ops.delays\"}"], "2");
+  EXPECT_EQ(m["diffmesh_violations_open{severity=\"error\"}"], "0");
+  EXPECT_EQ(m["diffmesh_source_up{source=\"ops.flights\"}"], "1");
+  EXPECT_EQ(m["diffmesh_sse_clients"], "3");
+  // One round per Advance so far; every round falls in some bucket.
+  EXPECT_EQ(m["diffmesh_round_duration_seconds_count"], "1");
+  EXPECT_EQ(m["diffmesh_round_duration_seconds_bucket{le=\"+Inf\"}"], "1");
+
+  // A check fails: it is counted by product and severity.
+  demo.dir.Write("flights.csv", "id,origin,delay\n1,XXX,10\n");
+  ASSERT_THAT(demo.mesh->Refresh().status(), IsOk());
+  m = Samples(MetricsText(*Snapshot(), {}));
+  EXPECT_EQ(m["diffmesh_product_rows{product=\"ops.flights\"}"], "1");
+  EXPECT_EQ(m["diffmesh_violations_open{severity=\"error\"}"], "1");
+  EXPECT_EQ(
+      m["diffmesh_check_failures{product=\"ops.delays\",severity=\"error\"}"],
+      "1");
+  EXPECT_EQ(m["diffmesh_round_duration_seconds_count"], "2");
+
+  // The file vanishes: the source is down, keeps its rows, says why.
+  std::filesystem::remove(demo.flights_file);
+  ASSERT_THAT(demo.mesh->Refresh().status(), IsOk());
+  m = Samples(MetricsText(*Snapshot(), {}));
+  EXPECT_EQ(m["diffmesh_source_up{source=\"ops.flights\"}"], "0");
+  EXPECT_EQ(m["diffmesh_source_failed_polls{source=\"ops.flights\"}"], "1");
+  EXPECT_EQ(m["diffmesh_product_rows{product=\"ops.flights\"}"], "1");
+  Answer a = Get(*Snapshot(), "/api/products/ops.flights");
+  EXPECT_EQ(a.body["source"]["state"], "failing");
+  EXPECT_EQ(a.body["source"]["failed_polls"], 1);
+  EXPECT_EQ(a.body["source"]["error"]["code"], "NOT_FOUND");
+  EXPECT_TRUE(
+      Get(*Snapshot(), "/api/products/ops.delays").body["source"].is_null());
+  demo.dir.Write("flights.csv", "id,origin,delay\n1,JFK,10\n");
+  ASSERT_THAT(demo.mesh->Refresh().status(), IsOk());
+  m = Samples(MetricsText(*Snapshot(), {}));
+  EXPECT_EQ(m["diffmesh_source_up{source=\"ops.flights\"}"], "1");
+  EXPECT_EQ(m["diffmesh_violations_open{severity=\"error\"}"], "0");
+  EXPECT_EQ(
+      Get(*Snapshot(), "/api/products/ops.flights").body["source"]["state"],
+      "ok");
 }
 
 TEST_F(ApiTest, RowsFollowThePrincipalsAccess) {

@@ -60,6 +60,15 @@ TEST(MeshServer, ServesTheApiWithTokens) {
   EXPECT_EQ(elsewhere->status, 404);
   EXPECT_TRUE(Json::parse(elsewhere->body).contains("error"));
 
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_TRUE(absl::StartsWith(metrics->get_header_value("Content-Type"),
+                               "text/plain; version=0.0.4"));
+  EXPECT_TRUE(absl::StrContains(metrics->body, "\ndiffmesh_sse_clients 0\n"));
+  EXPECT_TRUE(absl::StrContains(
+      metrics->body, "diffmesh_product_rows{product=\"ops.flights\"} 3\n"));
+
   // The server reads the latest snapshot: a change shows up.
   demo.dir.Write("flights.csv", "id,origin,delay\n1,XXX,10\n");
   ASSERT_THAT(demo.mesh->Refresh().status(), IsOk());
