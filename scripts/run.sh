@@ -18,6 +18,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   esac
 done
 bash scripts/demo-data.sh "$data_dir" || true
+bash scripts/npm-deps.sh || echo "run: the dashboard's graph libraries could not be installed; the API still runs" >&2
 bash scripts/build.sh --target diffmesh_program
 [ ${#given[@]} -gt 0 ] || set -- --data-dir "$data_dir" "$@"
 exec "${BUILD_DIR:-build}/tools/cli/diffmesh" demo "$@"

@@ -9,6 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# The dashboard's libraries and the browser test's (chromium, playwright-core).
+bash scripts/npm-deps.sh --browser
 if [ -n "${DIFFMESH_SANITIZE:-}" ]; then export BUILD_DIR="${BUILD_DIR:-build-$DIFFMESH_SANITIZE}"; fi
 if [ "${DIFFMESH_SANITIZE:-}" = thread ]; then
   export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp ${TSAN_OPTIONS:-}"

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -105,6 +106,18 @@ absl::StatusOr<std::unique_ptr<MeshServer>> MeshServer::Start(
         },
         [s](bool) { --s->event_clients; });
   });
+  if (!s->options.dashboard_dir.empty()) {
+    const std::string& dir = s->options.dashboard_dir;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(dir + "/index.html", ec)) {
+      return absl::NotFoundError(
+          absl::StrCat("dashboard directory ", dir, " has no index.html"));
+    }
+    if (std::filesystem::is_directory(dir + "/node_modules", ec)) {
+      s->http.set_mount_point("/vendor", dir + "/node_modules");
+    }
+    s->http.set_mount_point("/", dir);
+  }
   s->http.Get("/metrics", [s](const httplib::Request&, httplib::Response& res) {
     res.set_content(
         MetricsText(*s->reader.Latest(),

@@ -44,12 +44,17 @@ struct ServerOptions {
   // Events waiting for a slow event-stream client before it is told so
   // (an `error` event) and cut off.
   size_t max_pending_events = size_t{1} << 16;
+  // The dashboard (server/dashboard: index.html, app.js, style.css, and
+  // the graph libraries npm installs into its node_modules), served at /
+  // with node_modules at /vendor; empty: no dashboard.
+  std::string dashboard_dir;
 };
 
 class MeshServer {
  public:
   // Binds and starts serving. Unavailable naming host:port when it cannot
-  // bind; InvalidArgument for threads < 1.
+  // bind; InvalidArgument for threads < 1; NotFound for a dashboard_dir
+  // without index.html.
   static absl::StatusOr<std::unique_ptr<MeshServer>> Start(
       MeshReader reader, ServerOptions options);
   ~MeshServer();  // stops

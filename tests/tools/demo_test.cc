@@ -142,6 +142,8 @@ void ExpectMatches(DemoMesh& demo, const Sample& sample) {
               PerAirport(flights, 4, false))
         << "at step " << demo.steps_done();
   }
+  // Every record of the log is a row: none quarantined.
+  EXPECT_EQ(demo.mesh().QuarantineCount("operations.flights_raw"), 0);
   int64_t raw = 0;
   for (const auto& [f, n] : flights) raw += n;
   absl::StatusOr<std::vector<Row>> rows =

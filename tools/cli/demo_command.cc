@@ -1,6 +1,7 @@
 #include "tools/cli/demo_command.h"
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 #include <utility>
 
@@ -62,6 +63,14 @@ size_t Violations(demo::DemoMesh& d) {
 
 }  // namespace
 
+const char* DefaultDashboardDir() {
+#ifdef DIFFMESH_DASHBOARD_DIR
+  return DIFFMESH_DASHBOARD_DIR;
+#else
+  return "";
+#endif
+}
+
 absl::Status RunDemo(const DemoArgs& args, std::ostream& out,
                      const std::atomic<bool>& stop) {
   if (!(args.speed >= 0)) {
@@ -111,6 +120,7 @@ absl::Status RunDemo(const DemoArgs& args, std::ostream& out,
   options.host = args.host;
   options.port = args.port;
   options.tokens = demo::DemoTokens();
+  options.dashboard_dir = args.dashboard_dir;
   absl::StatusOr<std::unique_ptr<MeshServer>> server =
       MeshServer::Start(mesh->mesh().Reader(), options);
   if (!server.ok()) {
@@ -120,6 +130,15 @@ absl::Status RunDemo(const DemoArgs& args, std::ostream& out,
   }
   const std::string url =
       absl::StrCat("http://", args.host, ":", (*server)->port());
+  if (!args.dashboard_dir.empty()) {
+    out << "dashboard: open " << url << "/" << std::endl;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(args.dashboard_dir + "/node_modules",
+                                       ec)) {
+      out << "  (its graph libraries are missing: run `npm ci` in "
+          << args.dashboard_dir << "; bash scripts/run.sh does)" << std::endl;
+    }
+  }
   out << "serving " << url << "/api/products   (tokens: "
       << "Authorization: Bearer analyst-token reads as ana, "
          "steward-token as sam)"
@@ -138,8 +157,25 @@ absl::Status RunDemo(const DemoArgs& args, std::ostream& out,
     if (args.speed > 0) Pause(1.0 / args.speed, stop);
   }
   if (mesh->done() && !over()) {
-    out << "the replay is over; serving until stopped (Ctrl-C)" << std::endl;
-    while (!over()) Pause(0.2, stop);
+    out << "the replay is over; serving and watching the files in "
+        << mesh->live_dir() << " until stopped (Ctrl-C)" << std::endl;
+    size_t failing = 0;
+    while (!over()) {
+      Pause(0.5, stop);
+      DM_ASSIGN_OR_RETURN(RefreshReport r, mesh->mesh().Refresh());
+      const bool failing_changed = r.failing_sources.size() != failing;
+      failing = r.failing_sources.size();
+      if (r.rows_inserted + r.rows_retracted + r.quarantine_changes > 0 ||
+          failing_changed) {
+        out << absl::StrFormat(
+                   "[files] +%d -%d rows, %d quarantine changes, %d failing "
+                   "sources  violations %d  time %d",
+                   r.rows_inserted, r.rows_retracted, r.quarantine_changes,
+                   r.failing_sources.size(), Violations(*mesh),
+                   mesh->mesh().time())
+            << std::endl;
+      }
+    }
   }
   (*server)->Stop();
   out << absl::StrFormat(

@@ -14,7 +14,10 @@
 // fast as the mesh goes). It stops at Ctrl-C, SIGTERM or after --for
 // (a duration: 90s, 10m, 1h), with the store consistent; running again
 // continues the replay where it stopped. When the replay is over the mesh
-// keeps serving until stopped.
+// keeps serving until stopped and keeps watching its files (every 0.5 s),
+// so an edit of a file in <data-dir>/live shows at once. The dashboard
+// (--dashboard, the source tree's server/dashboard by default) is served
+// at the same address.
 // Thread compatibility: one call at a time.
 #pragma once
 
@@ -34,7 +37,12 @@ struct DemoArgs {
   bool generate = false;     // generated data even when the sample is there
   double speed = 2;          // replay steps per second; 0: no pause
   std::string for_duration;  // empty: until stopped
+  // The dashboard's directory (server/dashboard); empty: none.
+  std::string dashboard_dir;
 };
+
+// The source tree's server/dashboard, where the build found it.
+const char* DefaultDashboardDir();
 
 // Runs the demo until `stop` turns true or --for has passed. Errors: a bad
 // --for or --speed (InvalidArgument), a port that cannot be bound

@@ -72,6 +72,9 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--speed", demo.speed,
                        "replay steps (simulated hours) per second; 0: no "
                        "pause");
+  demo.dashboard_dir = diffmesh::DefaultDashboardDir();
+  demo_cmd->add_option("--dashboard", demo.dashboard_dir,
+                       "the dashboard's directory (empty: no dashboard)");
   demo_cmd->add_option("--for", demo.for_duration,
                        "stop after this long (90s, 10m, 1h); default: at "
                        "Ctrl-C");

@@ -374,11 +374,12 @@ absl::Status DemoMesh::Declare() {
       .owner = "operations-team",
       .tier = Tier::kRaw,
       .description = "Flights as reported, hour by hour, with corrections"};
-  flights_d.schema = Schema({{"date", ValueType::kTimestamp, false},
-                             {"delay", ValueType::kInt64, true, "minutes"},
-                             {"distance", ValueType::kInt64, false, "miles"},
-                             {"origin", ValueType::kString, false},
-                             {"destination", ValueType::kString, false}});
+  flights_d.schema = Schema(
+      {{"date", ValueType::kTimestamp, false},
+       {"delay", ValueType::kInt64, true, "minutes"},
+       {"distance", ValueType::kInt64, true, "miles; the contract requires it"},
+       {"origin", ValueType::kString, false},
+       {"destination", ValueType::kString, false}});
   DM_ASSIGN_OR_RETURN(Table flights_raw,
                       mesh.Source(flights_d, {.path = flights_log_}));
   DM_ASSIGN_OR_RETURN(DataContract flights_contract,

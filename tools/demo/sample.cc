@@ -169,10 +169,13 @@ Sample GenerateSample(uint64_t seed, int flights) {
   for (int i = 0; i < flights; ++i) {
     const int hour =
         static_cast<int>(static_cast<int64_t>(i) * hours / flights);
-    const int day = hour / 24;
+    // Day of the year to month and day (2001 is not a leap year).
+    static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int day = (hour / 24) % 365, month = 0;
+    while (day >= kDays[month]) day -= kDays[month++];
     Flight f;
-    f.date = absl::StrFormat("2001/%02d/%02d %02d:%02d", 1 + day / 31,
-                             1 + day % 31, hour % 24, pick(60));
+    f.date = absl::StrFormat("2001/%02d/%02d %02d:%02d", month + 1, day + 1,
+                             hour % 24, pick(60));
     const auto& [a, b] = route_list[pick(static_cast<int>(route_list.size()))];
     f.origin = codes[a];
     f.destination = codes[b];
