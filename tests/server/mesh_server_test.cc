@@ -1,6 +1,7 @@
 // The read API over HTTP on a loopback port, with bearer tokens.
 #include "server/mesh_server.h"
 
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <thread>
@@ -77,6 +78,36 @@ TEST(MeshServer, ServesTheApiWithTokens) {
   EXPECT_EQ(Json::parse(violations->body)["violations"].size(), 1u);
   server->Stop();
   EXPECT_FALSE(client.Get("/api/products"));
+}
+
+TEST(MeshServer, ServesTheDashboardDirectory) {
+  Demo demo;
+  ASSERT_THAT(demo.mesh->Advance(), IsOk());
+  EXPECT_THAT(MeshServer::Start(demo.mesh->Reader(),
+                                {.port = 0, .dashboard_dir = demo.dir.path()})
+                  .status(),
+              StatusIs(absl::StatusCode::kNotFound));
+  demo.dir.Write("index.html", "<title>mesh</title>");
+  std::filesystem::create_directories(demo.dir.path() + "/node_modules/lib");
+  demo.dir.Write("node_modules/lib/lib.js", "var lib = 1;");
+  auto server = Must(MeshServer::Start(
+      demo.mesh->Reader(), {.port = 0, .dashboard_dir = demo.dir.path()}));
+  httplib::Client client("127.0.0.1", server->port());
+  auto page = client.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->body, "<title>mesh</title>");
+  auto lib = client.Get("/vendor/lib/lib.js");
+  ASSERT_TRUE(lib);
+  EXPECT_EQ(lib->body, "var lib = 1;");
+  // The API is still the API, and a missing file a JSON 404.
+  auto products = client.Get("/api/products");
+  ASSERT_TRUE(products);
+  EXPECT_EQ(products->status, 200);
+  auto missing = client.Get("/nothing.js");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_TRUE(Json::parse(missing->body).contains("error"));
 }
 
 TEST(MeshServer, APortInUseIsAClearError) {
