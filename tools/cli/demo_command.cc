@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "engine/status_macros.h"
 #include "server/mesh_server.h"
+#include "server/openlineage.h"
 #include "tools/demo/demo_mesh.h"
 
 namespace diffmesh {
@@ -130,6 +131,15 @@ absl::Status RunDemo(const DemoArgs& args, std::ostream& out,
   }
   const std::string url =
       absl::StrCat("http://", args.host, ":", (*server)->port());
+  EmitterOptions lineage;
+  lineage.file = args.openlineage_file.empty()
+                     ? args.data_dir + "/openlineage.jsonl"
+                     : args.openlineage_file;
+  lineage.url = args.openlineage_url;
+  DM_ASSIGN_OR_RETURN(
+      auto emitter, OpenLineageEmitter::Start(mesh->mesh().Reader(), lineage));
+  out << "openlineage: a RunEvent per data version to " << lineage.file
+      << (lineage.url.empty() ? "" : " and ") << lineage.url << std::endl;
   if (!args.dashboard_dir.empty()) {
     out << "dashboard: open " << url << "/" << std::endl;
     std::error_code ec;
@@ -178,6 +188,14 @@ absl::Status RunDemo(const DemoArgs& args, std::ostream& out,
     }
   }
   (*server)->Stop();
+  emitter->Stop();
+  const EmitterStats lineage_stats = emitter->stats();
+  out << "openlineage: " << lineage_stats.events << " events";
+  if (lineage_stats.post_errors > 0) {
+    out << ", " << lineage_stats.post_errors
+        << " POSTs failed (the last: " << lineage_stats.last_error << ")";
+  }
+  out << std::endl;
   out << absl::StrFormat(
              "stopped after step %d of %d at time %d; the store in %s is "
              "consistent: run again to continue",

@@ -39,6 +39,11 @@ struct DemoArgs {
   std::string for_duration;  // empty: until stopped
   // The dashboard's directory (server/dashboard); empty: none.
   std::string dashboard_dir;
+  // OpenLineage RunEvents (server/openlineage.h), one per data version:
+  // appended to this file (empty: <data_dir>/openlineage.jsonl) and, when
+  // a URL is given, POSTed to it.
+  std::string openlineage_file;
+  std::string openlineage_url;
 };
 
 // The source tree's server/dashboard, where the build found it.

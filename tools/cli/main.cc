@@ -6,6 +6,8 @@
 //                     [--allow-unenforced]]
 //   diffmesh demo [--port 8080] [--host H] [--data-dir DIR] [--speed X]
 //                 [--for DURATION] [--sample DIR | --generate]
+//                 [--dashboard DIR] [--openlineage-file F]
+//                 [--openlineage-url URL]
 //
 // Exit status: 0 on success, 1 for an error (printed to stderr with what
 // and where), 2 for bad arguments, 3 when a check of severity "error"
@@ -75,6 +77,12 @@ int main(int argc, char** argv) {
   demo.dashboard_dir = diffmesh::DefaultDashboardDir();
   demo_cmd->add_option("--dashboard", demo.dashboard_dir,
                        "the dashboard's directory (empty: no dashboard)");
+  demo_cmd->add_option("--openlineage-file", demo.openlineage_file,
+                       "OpenLineage events, JSON Lines (default: "
+                       "DATA_DIR/openlineage.jsonl)");
+  demo_cmd->add_option("--openlineage-url", demo.openlineage_url,
+                       "POST each OpenLineage event here too "
+                       "(http://host:port/api/v1/lineage)");
   demo_cmd->add_option("--for", demo.for_duration,
                        "stop after this long (90s, 10m, 1h); default: at "
                        "Ctrl-C");
