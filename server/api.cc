@@ -14,11 +14,55 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
+#include "server/governance_rows.h"
 
 namespace diffmesh {
-namespace {
 
 using Json = nlohmann::json;
+
+Json DatumJson(const Datum& d) {
+  if (d.is_null()) return nullptr;
+  switch (d.type()) {
+    case ValueType::kBool:
+      return d.as_bool();
+    case ValueType::kInt64:
+      return d.as_int64();
+    case ValueType::kDouble:
+      return d.as_double();  // NaN and infinities dump as null
+    case ValueType::kString:
+      return std::string(d.as_string());
+    case ValueType::kTimestamp:
+      return FormatTimestamp(d.as_timestamp());
+    default:
+      return nullptr;
+  }
+}
+
+Json GovernanceRows(const MeshSnapshot& s, const std::string& domain,
+                    const std::string& name, const std::string& id) {
+  Json out = Json::array();
+  const std::string product = absl::StrCat(domain, ".", name);
+  absl::StatusOr<ProductDescriptor> d = s.Descriptor(product);
+  if (!d.ok()) return out;
+  absl::StatusOr<std::vector<Row>> rows =
+      id.empty() ? s.Read(product) : s.ReadPrefix(product, Row{Value(id)});
+  if (!rows.ok()) return out;
+  const std::vector<Field>& fields = d->schema.fields();
+  for (const Row& row : *rows) {
+    Json object = Json::object();
+    size_t c = 0;
+    for (const Datum v : row) {
+      if (c < fields.size() && !(c == 0 && !id.empty())) {
+        object[fields[c].name] = DatumJson(v);
+      }
+      ++c;
+    }
+    out.push_back(std::move(object));
+  }
+  return out;
+}
+
+namespace {
 
 constexpr int kDefaultLimit = 100;
 constexpr int kMaxLimit = 10000;
@@ -56,24 +100,6 @@ std::string Dump(const Json& body) {
 
 ApiResponse Ok(const Json& body) { return {200, Dump(body)}; }
 
-Json DatumJson(const Datum& d) {
-  if (d.is_null()) return nullptr;
-  switch (d.type()) {
-    case ValueType::kBool:
-      return d.as_bool();
-    case ValueType::kInt64:
-      return d.as_int64();
-    case ValueType::kDouble:
-      return d.as_double();  // NaN and infinities dump as null
-    case ValueType::kString:
-      return std::string(d.as_string());
-    case ValueType::kTimestamp:
-      return FormatTimestamp(d.as_timestamp());
-    default:
-      return nullptr;
-  }
-}
-
 Json SchemaJson(const Schema& schema) {
   Json fields = Json::array();
   for (const Field& f : schema.fields()) {
@@ -99,36 +125,12 @@ Json DescriptorJson(const ProductDescriptor& d) {
 
 // The rows of governance product `name` that start with `id`, with that
 // first column left out, as objects named by the product's columns.
-Json GovernanceRows(const MeshSnapshot& s, const ApiOptions& options,
-                    const std::string& name, const std::string& id) {
-  Json out = Json::array();
-  const std::string product =
-      absl::StrCat(options.governance_domain, ".", name);
-  absl::StatusOr<ProductDescriptor> d = s.Descriptor(product);
-  if (!d.ok()) return out;
-  absl::StatusOr<std::vector<Row>> rows =
-      id.empty() ? s.Read(product) : s.ReadPrefix(product, Row{Value(id)});
-  if (!rows.ok()) return out;
-  const std::vector<Field>& fields = d->schema.fields();
-  for (const Row& row : *rows) {
-    Json object = Json::object();
-    size_t c = 0;
-    for (const Datum v : row) {
-      if (c < fields.size() && !(c == 0 && !id.empty())) {
-        object[fields[c].name] = DatumJson(v);
-      }
-      ++c;
-    }
-    out.push_back(std::move(object));
-  }
-  return out;
-}
 
 Json TierJson(const MeshSnapshot& s, const ApiOptions& options,
               const ProductDescriptor& d) {
   Json tier = {
       {"declared", TierName(d.tier)}, {"held", nullptr}, {"reason", nullptr}};
-  Json rows = GovernanceRows(s, options, "tiers", d.id);
+  Json rows = GovernanceRows(s, options.governance_domain, "tiers", d.id);
   if (!rows.empty()) {
     tier["held"] = rows[0].value("tier", Json());
     tier["reason"] = rows[0].value("reason", Json());
@@ -183,7 +185,7 @@ ApiResponse Product(const MeshSnapshot& s, const std::string& id,
     versions.push_back({{"number", v.number}, {"time", v.time}});
   }
   p["versions"] = std::move(versions);
-  p["checks"] = GovernanceRows(s, options, "checks", id);
+  p["checks"] = GovernanceRows(s, options.governance_domain, "checks", id);
   p["source"] = nullptr;  // not a source
   if (std::optional<SourceStatus> st = s.SourceStatusOf(id)) {
     p["source"] = {{"state", st->status.ok() ? "ok" : "failing"},
@@ -232,10 +234,11 @@ ApiResponse Quality(const MeshSnapshot& s, const std::string& id,
   if (absl::StatusOr<ProductDescriptor> d = s.Descriptor(id); !d.ok()) {
     return ErrorResponse(d.status());
   }
-  return Ok({{"id", id},
-             {"time", s.time()},
-             {"metrics", GovernanceRows(s, options, "metrics", id)},
-             {"checks", GovernanceRows(s, options, "checks", id)}});
+  return Ok(
+      {{"id", id},
+       {"time", s.time()},
+       {"metrics", GovernanceRows(s, options.governance_domain, "metrics", id)},
+       {"checks", GovernanceRows(s, options.governance_domain, "checks", id)}});
 }
 
 // "ops.flights" or "ops.flights.delay" (a product id has one dot).
@@ -337,8 +340,9 @@ ApiResponse Lineage(const MeshSnapshot& s, const ApiRequest& r,
           p.ok()) {
         data["owner"] = p->owner;
         data["tier"] = TierJson(s, options, *p);
-        data["violations"] =
-            GovernanceRows(s, options, "violations", c.product).size();
+        data["violations"] = GovernanceRows(s, options.governance_domain,
+                                            "violations", c.product)
+                                 .size();
       }
     } else {
       data["column"] = c.column;
@@ -399,7 +403,8 @@ ApiResponse HandleApi(const MeshSnapshot& snapshot, const ApiRequest& request,
   if (what == "violations" && parts.size() == 3) {
     return Ok(
         {{"time", snapshot.time()},
-         {"violations", GovernanceRows(snapshot, options, "violations", "")}});
+         {"violations", GovernanceRows(snapshot, options.governance_domain,
+                                       "violations", "")}});
   }
   if (what == "lineage" && parts.size() == 3) {
     return Lineage(snapshot, request, options);
@@ -463,8 +468,8 @@ std::string MetricsText(const MeshSnapshot& s, const ServingStats& serving,
   std::map<std::pair<std::string, std::string>, int64_t> failing;
   std::map<std::string, int64_t> by_severity = {{"error", 0}, {"warning", 0}};
   if (!s.empty()) {
-    for (const Json& v :
-         GovernanceRows(s, options, "violations", std::string())) {
+    for (const Json& v : GovernanceRows(s, options.governance_domain,
+                                        "violations", std::string())) {
       const std::string product = v.value("product", std::string());
       const std::string severity = v.value("severity", std::string());
       ++failing[{product, severity}];

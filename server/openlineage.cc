@@ -20,6 +20,7 @@
 #include "engine/stable_hash.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
+#include "server/governance_rows.h"
 
 namespace diffmesh {
 namespace {
@@ -42,54 +43,18 @@ std::string RunId(const std::string& id, int version) {
                          lo & 0xFFFFFFFFFFFFULL);
 }
 
-// The rows of governance product `name` that start with `id`, as objects.
-std::vector<Json> GovernanceRows(const MeshSnapshot& s,
-                                 const OpenLineageOptions& o,
-                                 const std::string& name,
-                                 const std::string& id) {
-  std::vector<Json> out;
-  const std::string product = absl::StrCat(o.governance_domain, ".", name);
-  absl::StatusOr<ProductDescriptor> d = s.Descriptor(product);
-  if (!d.ok()) return out;
-  absl::StatusOr<std::vector<Row>> rows = s.ReadPrefix(product, Row{Value(id)});
-  if (!rows.ok()) return out;
-  const std::vector<Field>& fields = d->schema.fields();
-  for (const Row& row : *rows) {
-    Json object = Json::object();
-    size_t c = 0;
-    for (const Datum v : row) {
-      if (c < fields.size()) {
-        if (v.is_null()) {
-          object[fields[c].name] = nullptr;
-        } else if (v.type() == ValueType::kInt64) {
-          object[fields[c].name] = v.as_int64();
-        } else if (v.type() == ValueType::kDouble) {
-          object[fields[c].name] = v.as_double();
-        } else if (v.type() == ValueType::kBool) {
-          object[fields[c].name] = v.as_bool();
-        } else {
-          object[fields[c].name] = ValueText(v);
-        }
-      }
-      ++c;
-    }
-    out.push_back(std::move(object));
-  }
-  return out;
-}
-
 // dataQualityMetrics of product `id` from the governance metrics; null when
 // it is not profiled.
 Json QualityMetrics(const MeshSnapshot& s, const OpenLineageOptions& o,
                     const std::string& id) {
-  std::vector<Json> rows = GovernanceRows(s, o, "metrics", id);
+  Json rows = GovernanceRows(s, o.governance_domain, "metrics", id);
   if (rows.empty()) return nullptr;
   Json facet = Facet(o, kOpenLineageQualityMetricsFacet);
   Json columns = Json::object();
   for (const Json& r : rows) {
     const std::string column = r.value("column", std::string());
     const std::string metric = r.value("metric", std::string());
-    const Json& value = r["value"];
+    const Json value = r.value("value", Json());
     if (!value.is_number()) continue;
     const double v = value.get<double>();
     if (column.empty()) {
@@ -123,7 +88,7 @@ Json QualityMetrics(const MeshSnapshot& s, const OpenLineageOptions& o,
 // dataQualityAssertions of product `id`: its checks; null without any.
 Json QualityAssertions(const MeshSnapshot& s, const OpenLineageOptions& o,
                        const std::string& id) {
-  std::vector<Json> rows = GovernanceRows(s, o, "checks", id);
+  Json rows = GovernanceRows(s, o.governance_domain, "checks", id);
   if (rows.empty()) return nullptr;
   Json facet = Facet(o, kOpenLineageQualityAssertionsFacet);
   Json assertions = Json::array();
