@@ -242,7 +242,12 @@ absl::StatusOr<std::unique_ptr<DemoMesh>> DemoMesh::Open(
                       Mesh::Open(demo->worker_, {.store = demo->store_.get(),
                                                  .record_changes = false}));
   demo->restored_ = demo->mesh_->time() > 0;
-  DM_ASSIGN_OR_RETURN(demo->gov_, MeshGovernance::Open(*demo->mesh_));
+  DM_ASSIGN_OR_RETURN(
+      demo->gov_,
+      MeshGovernance::Open(
+          *demo->mesh_,
+          // pii is hidden from whoever is not cleared for it.
+          {.access = {.uncleared = {{"pii", AccessDecision::kDeny}}}}));
   DM_RETURN_IF_ERROR(demo->Declare());
   const auto start = std::chrono::steady_clock::now();
   DM_ASSIGN_OR_RETURN(RefreshReport load, demo->mesh_->Refresh());

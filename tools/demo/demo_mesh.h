@@ -22,7 +22,8 @@
 //                  customers (email masked) [curated]
 //   governance     checks, metrics, violations, tiers, classification and
 //                  access (governance/mesh_governance.h)
-// Principals: "ana" (analyst: reads everything, pii masked or hidden),
+// Principals: "ana" (analyst: reads everything but pii columns, which are
+// hidden from whoever is not cleared for pii),
 // "sam" (steward: cleared for pii); anonymous readers see the public
 // domains (aviation, network, entertainment, governance).
 //
