@@ -34,6 +34,7 @@ steps=$(sed -n 's/^stopped after step \([0-9]*\) of .*consistent.*/\1/p' "$dir/o
 cat "$dir/out2"
 grep -q "^restored from the store at time [0-9]*; the replay continues at step $((steps + 1)) of" "$dir/out2"
 grep -q "^\[step $((steps + 1))/" "$dir/out2"
+grep -q '^caught up with the files in' "$dir/out2"
 
 "$program" demo --data-dir "$dir/other" --port 0 --speed 0 --for 1s > "$dir/out3"
 grep -q 'airports.csv: not found.*using generated data' "$dir/out3"

@@ -108,15 +108,24 @@ absl::Status RunDemo(const DemoArgs& args, std::ostream& out,
                                   mesh->steps_done() + 1, mesh->steps_total()))
         << std::endl;
   }
-  out << absl::StrFormat(
-             "loaded %d rows in %.2f s (%.0f rows/s); %d products in the "
-             "catalog",
-             mesh->loaded_rows(), mesh->load_seconds(),
-             mesh->load_seconds() > 0
-                 ? mesh->loaded_rows() / mesh->load_seconds()
-                 : 0.0,
-             mesh->mesh().Catalog().size())
-      << std::endl;
+  if (mesh->restored()) {
+    out << absl::StrFormat(
+               "caught up with the files in %.2f s: %d rows changed since "
+               "the last run; %d products in the catalog",
+               mesh->load_seconds(), mesh->loaded_rows(),
+               mesh->mesh().Catalog().size())
+        << std::endl;
+  } else {
+    out << absl::StrFormat(
+               "loaded %d rows in %.2f s (%.0f rows/s); %d products in the "
+               "catalog",
+               mesh->loaded_rows(), mesh->load_seconds(),
+               mesh->load_seconds() > 0
+                   ? mesh->loaded_rows() / mesh->load_seconds()
+                   : 0.0,
+               mesh->mesh().Catalog().size())
+        << std::endl;
+  }
   ServerOptions options;
   options.host = args.host;
   options.port = args.port;
