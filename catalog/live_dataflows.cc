@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/graph.h"
+#include "operators/inspect.h"
 
 namespace diffmesh {
 
@@ -33,6 +34,7 @@ RowCollection LiveDataflows::Use(
     const std::function<void(InputHandle<Row>&)>& load) {
   if (current_ == nullptr) {
     current_ = &worker_.NewDataflow(absl::StrCat("mesh.live.", ++made_));
+    current_->set_start_time(time);
   }
   auto [input, rows] = NewInput<Row>(*current_);
   Tap& tap = taps_.emplace_back();
@@ -59,6 +61,9 @@ void LiveDataflows::MaybeStop(Graph* graph) {
   }
   for (const auto& [id, p] : products_) {
     if (p.graph == graph && hooks_.active(id)) return;
+  }
+  for (const auto& [n, feed] : feeds_) {
+    if (feed.graph == graph && feed.fed != nullptr) return;  // gathered
   }
   for (const Tap& tap : taps_) {
     if (tap.graph != graph && !tap.input.closed() &&
@@ -97,6 +102,19 @@ bool LiveDataflows::StartTime() {
 
 bool LiveDataflows::AdvanceTaps(uint64_t next, int* advanced) {
   bool waiting = false;
+  for (auto& [n, gather] : gathers_) {
+    if (!(gather.input.time() < next)) continue;
+    bool behind = false;
+    for (const Feed* feed : gather.feeds) {
+      behind = behind || feed->probe.LessThan(next);
+    }
+    if (behind) {
+      waiting = true;
+    } else {
+      gather.input.AdvanceTo(next);
+      if (advanced != nullptr) ++*advanced;
+    }
+  }
   for (Tap& tap : taps_) {
     if (tap.input.closed() || !(tap.input.time() < next)) continue;
     if (products_[tap.upstream].capture.LessThan(next)) {
@@ -120,9 +138,55 @@ void LiveDataflows::DropStopped(std::vector<Probe<uint64_t>>* probes) {
       return probe.graph() == graph;
     });
     taps_.remove_if([&](const Tap& tap) { return tap.graph == graph; });
+    std::erase_if(feeds_,
+                  [&](const auto& feed) { return feed.second.graph == graph; });
     worker_.DropDataflow(graph);
     it = stopping_.erase(it);
   }
+}
+
+int LiveDataflows::NewGather(InputHandle<Row> input) {
+  const int n = ++gathers_made_;
+  gathers_[n].input = std::move(input);
+  return n;
+}
+
+int LiveDataflows::Gather(int gather, const RowCollection& rows) {
+  const int n = ++feeds_made_;
+  Feed& feed = feeds_[n];
+  feed.graph = rows.graph();
+  feed.into = &gathers_.at(gather);
+  feed.fed = std::make_shared<std::map<Row, int64_t>>();
+  // The gather is not past the times the table starts at: it waits for
+  // the table's probe (AdvanceTaps).
+  auto watched = InspectBatch(
+      rows, [fed = std::weak_ptr<std::map<Row, int64_t>>(feed.fed),
+             input = &feed.into->input](
+                const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
+        std::shared_ptr<std::map<Row, int64_t>> held = fed.lock();
+        if (held == nullptr) return;  // ungathered
+        for (const auto& [row, t, r] : batch) {
+          // A dataflow added at time T starts there (Graph::start_time);
+          // were anything earlier, it is its state as of T.
+          input->UpdateAt(row, std::max(t, input->time()), r);
+          if (((*held)[row] += r) == 0) held->erase(row);
+        }
+      });
+  feed.probe = ProbeFrontier(watched.stream);
+  feed.into->feeds.push_back(&feed);
+  return n;
+}
+
+bool LiveDataflows::Ungather(int n) {
+  auto it = feeds_.find(n);
+  if (it == feeds_.end() || it->second.fed == nullptr) return false;
+  Feed& feed = it->second;
+  GatherInput& gather = *feed.into;
+  for (const auto& [row, count] : *feed.fed) gather.input.Update(row, -count);
+  feed.fed.reset();
+  std::erase(gather.feeds, &feed);
+  MaybeStop(feed.graph);
+  return true;
 }
 
 }  // namespace diffmesh

@@ -15,6 +15,12 @@
 // freed once complete (DropStopped). Every worker makes the same calls, so
 // every worker adds and stops the same dataflows.
 //
+// Gathers go the other way: an input of the products' dataflow (made
+// before it runs) fed with tables of dataflows added while running, at the
+// same engine times. A gather advances to a time once every table feeding
+// it has passed it (AdvanceTaps); a fed table keeps its dataflow running
+// until it is ungathered, which takes its rows out again.
+//
 // Thread-safety: one worker's thread; the captures' callbacks (same
 // thread) read the tap lists.
 #pragma once
@@ -84,6 +90,18 @@ class LiveDataflows {
   // `*probes`.
   void DropStopped(std::vector<Probe<uint64_t>>* probes);
 
+  // A gather of the products' dataflow: `input` (at the mesh's time) is
+  // fed from now on. Returns its number.
+  int NewGather(InputHandle<Row> input);
+  // Feeds `rows` (of this time's new dataflow, not started yet) into
+  // gather `gather`, from the time they start at. Returns the feed's
+  // number. REQUIRES: `gather` was made, current() is `rows`' graph.
+  int Gather(int gather, const RowCollection& rows);
+  // Takes feed `feed`'s rows out of its gather at the gather's time, and
+  // lets its dataflow stop. Whether there was such a feed.
+  bool Ungather(int feed);
+  bool has_gather(int gather) const { return gathers_.count(gather) > 0; }
+
  private:
   struct Product {
     Graph* graph = nullptr;  // where its rows are computed
@@ -91,6 +109,19 @@ class LiveDataflows {
     TapList taps = std::make_shared<std::vector<Tap*>>();
   };
   void MaybeStop(Graph* graph);
+  struct Feed;
+  struct GatherInput {
+    InputHandle<Row> input;
+    std::vector<Feed*> feeds;  // the active ones
+  };
+  struct Feed {
+    Graph* graph = nullptr;
+    GatherInput* into = nullptr;
+    Probe<uint64_t> probe;
+    // The rows it fed (Row -> count), to take out; null once ungathered
+    // (the dataflow may still pass updates: they are dropped).
+    std::shared_ptr<std::map<Row, int64_t>> fed;
+  };
 
   Worker& worker_;
   Graph* products_graph_;
@@ -103,6 +134,10 @@ class LiveDataflows {
   std::vector<Graph*> running_;
   // Stopped: no longer fed, freed once complete.
   std::vector<Graph*> stopping_;
+  std::map<int, GatherInput> gathers_;
+  std::map<int, Feed> feeds_;
+  int gathers_made_ = 0;
+  int feeds_made_ = 0;
 };
 
 }  // namespace diffmesh

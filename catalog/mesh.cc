@@ -341,6 +341,44 @@ absl::Status Mesh::AdvanceWith(std::function<void(uint64_t)> advance_to) {
   return absl::OkStatus();
 }
 
+bool Mesh::running() const { return products_graph_->sealed(); }
+
+absl::StatusOr<Mesh::NewGathered> Mesh::NewGather() {
+  if (products_graph_->sealed()) {
+    return absl::FailedPreconditionError(
+        "a gather joins the mesh's dataflow before the first Advance only");
+  }
+  auto [input, rows] = NewInput<Row>(*products_graph_);
+  input.AdvanceTo(time_);
+  return NewGathered{.gather = live_->NewGather(std::move(input)),
+                     .rows = rows};
+}
+
+absl::StatusOr<int> Mesh::Gather(int gather, const Table& table) {
+  if (!live_->has_gather(gather)) {
+    return absl::NotFoundError(absl::StrCat("no gather ", gather));
+  }
+  if (!products_graph_->sealed()) {
+    return absl::FailedPreconditionError(
+        "gather: the mesh has not run yet; build on its products' own "
+        "tables before the first Advance");
+  }
+  if (table.rows().graph() == nullptr ||
+      table.rows().graph() != live_->current()) {
+    return absl::InvalidArgumentError(
+        "gather: the table is not built on Use in this time (after an "
+        "Advance, build on Use(id) again)");
+  }
+  return live_->Gather(gather, table.rows());
+}
+
+absl::Status Mesh::Ungather(int feed) {
+  if (!live_->Ungather(feed)) {
+    return absl::NotFoundError(absl::StrCat("no gathered feed ", feed));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Mesh::EnforceAccess(const std::string& id) {
   DM_ASSIGN_OR_RETURN(const StoredProduct* active,
                       versions_.ActiveOrNotFound(id));

@@ -77,6 +77,14 @@
 // Published again, such a product is built anew on Use (its old table is
 // refused: InvalidArgument).
 //
+// Gathers: the other way, a collection of the products' dataflow fed with
+// tables built on Use while the mesh runs, at the same engine times (so
+// what is built on it sees them in the time they change; governance/
+// gathers the verdicts of contracts attached while running). NewGather
+// makes one before the first Advance; Gather(gather, table) feeds it a
+// table from then on and keeps the table's dataflow running; Ungather
+// takes the table's rows out again, at the current time.
+//
 // REQUIRES: the worker (and the group) outlive the mesh.
 // Thread compatibility: one caller per Mesh, on its worker's thread; what
 // Snapshot(), Reader() and Subscribe() hand out is thread-safe.
@@ -215,6 +223,22 @@ class Mesh {
   // happens at the time the second closes. Every worker registers its own.
   // FailedPrecondition after the first Advance.
   absl::Status AdvanceWith(std::function<void(uint64_t)> advance_to);
+  // A gather (see "Gathers"): its number and its rows, a collection of the
+  // products' dataflow. FailedPrecondition after the first Advance.
+  struct NewGathered {
+    int gather = 0;
+    RowCollection rows;
+  };
+  absl::StatusOr<NewGathered> NewGather();
+  // Feeds `table`'s rows into gather `gather` from this time on; returns
+  // the feed's number, for Ungather. NotFound for no such gather;
+  // FailedPrecondition before the first Advance (build on the products'
+  // own tables then); InvalidArgument for a table that is not built on
+  // Use in this time.
+  absl::StatusOr<int> Gather(int gather, const Table& table);
+  // Takes feed `feed`'s rows out of its gather at the current time.
+  // NotFound for no such feed (or one taken out already).
+  absl::Status Ungather(int feed);
   // Reads for principals (MeshSnapshot::ReadAs, subscriptions with a
   // principal) follow the decisions in product `id`'s rows from the next
   // Advance on (catalog/column_access.h); governance/'s MeshGovernance
@@ -248,6 +272,8 @@ class Mesh {
   // late; every worker returns the same).
   absl::Status Advance();
   uint64_t time() const { return time_; }
+  // Whether the first Advance has begun (the products' dataflow runs).
+  bool running() const;
 
   // The active descriptors, by id, as the catalog dataflow computed them at
   // the last Advance.

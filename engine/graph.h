@@ -111,6 +111,12 @@ class Graph {
   int NextOperatorIndex() const { return static_cast<int>(operators_.size()); }
   // The graph has run: no operator may be added any more.
   bool sealed() const { return sealed_; }
+  // For dataflows over uint64_t times: the least time their data may have
+  // (0, or the time a dataflow added to a running mesh starts at; its
+  // inputs start there). An operator that emits something before any input
+  // arrives emits it at this time. REQUIRES for the setter: not sealed.
+  uint64_t start_time() const { return start_time_; }
+  void set_start_time(uint64_t time) { start_time_ = time; }
   // Frees every operator and what it holds. REQUIRES: Complete(). The
   // graph stays, empty and sealed: its streams and probes still read as
   // finished, and nothing may be added.
@@ -189,6 +195,7 @@ class Graph {
   ProgressTracker tracker_;
   bool released_ = false;
   bool sealed_ = false;
+  uint64_t start_time_ = 0;
   Fabric* fabric_ = nullptr;
   int worker_ = 0;
   int dataflow_ = 0;

@@ -26,9 +26,10 @@ class CountedRowsOperator : public OperatorBase {
         in(counts.graph(), counts.graph()->NextOperatorIndex()),
         out(counts.graph(), counts.graph()->NextOperatorIndex()),
         rows_of_(std::move(rows_of)),
-        gathers_(counts.graph()->worker_index() == 0) {
+        gathers_(counts.graph()->worker_index() == 0),
+        start_(counts.graph()->start_time()) {
     counts.stream.port->Connect(&in);
-    if (gathers_) out.SetCapabilities(Antichain<uint64_t>{0});
+    if (gathers_) out.SetCapabilities(Antichain<uint64_t>{start_});
   }
 
   void Run() override {
@@ -40,10 +41,11 @@ class CountedRowsOperator : public OperatorBase {
     auto complete = [&](uint64_t t) { return !frontier.LessEqual(t); };
     Updates output;
     if (gathers_ && !started_ &&
-        (frontier.empty() || !frontier.LessEqual(0) || !pending_.empty())) {
+        (frontier.empty() || !frontier.LessEqual(start_) ||
+         !pending_.empty())) {
       // The first rows, from no counts, at the start.
       started_ = true;
-      Settle(0, &output);
+      Settle(start_, &output);
     }
     while (started_ && !pending_.empty() && complete(pending_.begin()->first)) {
       const uint64_t t = pending_.begin()->first;
@@ -63,7 +65,7 @@ class CountedRowsOperator : public OperatorBase {
       out.Send({Antichain<uint64_t>{least}, std::move(output)});
     }
     Antichain<uint64_t> caps;
-    if (gathers_ && !started_) caps.Insert(0);
+    if (gathers_ && !started_) caps.Insert(start_);
     if (!pending_.empty()) caps.Insert(pending_.begin()->first);
     out.SetCapabilities(caps);
   }
@@ -81,6 +83,7 @@ class CountedRowsOperator : public OperatorBase {
 
   RowsOfCounts rows_of_;
   bool gathers_;
+  uint64_t start_;  // the dataflow's
   bool started_ = false;
   std::map<uint64_t, Counts> pending_;
   CountsByName counts_;

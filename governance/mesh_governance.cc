@@ -14,6 +14,7 @@
 #include "governance/gate.h"
 #include "governance/profile.h"
 #include "governance/tiers.h"
+#include "operators/antijoin.h"
 #include "operators/filter.h"
 #include "operators/flat_map.h"
 #include "operators/map.h"
@@ -66,6 +67,12 @@ absl::StatusOr<Table> UnionOf(const std::vector<Table>& parts,
   return all;
 }
 
+// A contract as the second half of a (product, contract) fact: its id and
+// version (which ids hold no space, the fact splits on).
+std::string ContractFact(const DataContract& c) {
+  return absl::StrCat(c.id, " ", c.version);
+}
+
 ProductDescriptor Describe(const std::string& id, const std::string& owner,
                            std::string description) {
   ProductDescriptor d;
@@ -91,7 +98,8 @@ absl::StatusOr<std::unique_ptr<MeshGovernance>> MeshGovernance::Open(
   gov->metadata_ = metadata;
   Graph& graph = *metadata.descriptors.graph();
   gov->feeds_ = graph.worker_index() == 0;
-  for (PolicyInput* in : {&gov->roles_, &gov->clearances_, &gov->grants_}) {
+  for (PolicyInput* in : {&gov->roles_, &gov->clearances_, &gov->grants_,
+                          &gov->contract_facts_}) {
     auto [handle, collection] =
         NewInput<std::pair<std::string, std::string>>(graph);
     in->input = std::move(handle);
@@ -100,26 +108,49 @@ absl::StatusOr<std::unique_ptr<MeshGovernance>> MeshGovernance::Open(
   auto [now_input, now] = NewInput<int64_t>(graph);
   gov->now_input_ = std::move(now_input);
   gov->now_ = now;
+  auto [superseded_input, superseded] = NewInput<std::string>(graph);
+  gov->superseded_input_ = std::move(superseded_input);
+  gov->superseded_ = superseded;
+  DM_ASSIGN_OR_RETURN(Mesh::NewGathered gathered, mesh.NewGather());
+  gov->gather_ = gathered.gather;
+  gov->gathered_ = gathered.rows;
   if (!gov->options_.clock) {
     gov->options_.clock = [] { return absl::ToUnixMicros(absl::Now()); };
   }
   MeshGovernance* g = gov.get();
   DM_RETURN_IF_ERROR(mesh.AdvanceWith([g](uint64_t t) {
-    if (g->feeds_) {
-      // The clock as read now is the value at the time that closes.
-      const int64_t now = g->options_.clock();
-      if (now != g->last_now_) {
-        if (g->last_now_) g->now_input_.Update(*g->last_now_, -1);
-        g->now_input_.Update(now, 1);
-        g->last_now_ = now;
-      }
-    }
-    g->now_input_.AdvanceTo(t);
-    for (PolicyInput* in : {&g->roles_, &g->clearances_, &g->grants_}) {
+    g->TickClocks(t);
+    g->superseded_input_.AdvanceTo(t);
+    for (PolicyInput* in :
+         {&g->roles_, &g->clearances_, &g->grants_, &g->contract_facts_}) {
       in->input.AdvanceTo(t);
     }
   }));
   return gov;
+}
+
+void MeshGovernance::TickClocks(uint64_t t) {
+  // The clock as read now is the value at the time that closes, in the
+  // products' dataflow and in every dataflow added for a contract.
+  std::optional<int64_t> now;
+  if (feeds_) now = options_.clock();
+  auto tick = [&](InputHandle<int64_t>& input, std::optional<int64_t>& last) {
+    if (now && now != last) {
+      if (last) input.Update(*last, -1);
+      input.Update(*now, 1);
+      last = now;
+    }
+    input.AdvanceTo(t);
+  };
+  tick(now_input_, last_now_);
+  for (auto& [id, clock] : live_clocks_) tick(clock.input, clock.last);
+}
+
+std::optional<std::string> MeshGovernance::ContractOf(
+    const std::string& id) const {
+  auto it = contracts_.find(id);
+  if (it == contracts_.end()) return std::nullopt;
+  return it->second.contract;
 }
 
 std::string MeshGovernance::ProductId(const std::string& name) const {
@@ -136,43 +167,146 @@ absl::Status MeshGovernance::CheckDeclaring(const char* what) const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> MeshGovernance::Declaring(const std::string& what) const {
+  if (!published_ && !mesh_.running()) return true;
+  if (published_ && mesh_.running()) return false;
+  if (!published_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": the mesh runs but the governance products were never "
+              "published (Publish before the first Advance)"));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      what,
+      ": the governance products are published and the mesh has not run "
+      "yet; change contracts before Publish or after the first Advance"));
+}
+
 absl::Status MeshGovernance::AddChecks(const std::string& id,
                                        const Table& table,
-                                       const Table& verdicts,
-                                       const DataContract& contract) {
+                                       const Table& verdicts) {
   // Verdicts count rows; they hold no value of the product, so their
   // lineage is of the kind that carries no classification.
   DM_ASSIGN_OR_RETURN(Table checks,
                       Table::Computed(table, Prefixed(verdicts.rows(), id),
                                       ChecksSchema(), TransformKind::kFilter));
-  checks_.push_back(std::move(checks));
-  contracts_[id] = contract.id;
+  checks_.insert_or_assign(id, std::move(checks));
+  return absl::OkStatus();
+}
+
+absl::Status MeshGovernance::Record(const std::string& id,
+                                    const DataContract& contract,
+                                    Contracted* old, Contracted* now) {
+  if (old != nullptr) {
+    DM_RETURN_IF_ERROR(Change(contract_facts_, id, old->fact, false));
+  }
+  now->fact = ContractFact(contract);
+  DM_RETURN_IF_ERROR(Change(contract_facts_, id, now->fact, true));
+  std::set<std::pair<std::string, std::string>> wanted;
   for (const ContractRole& r : contract.roles) {
-    if (absl::StrContains(absl::AsciiStrToLower(r.access), "read") &&
-        !grants_.present.count({r.role, id})) {
-      DM_RETURN_IF_ERROR(Grant(r.role, id));
+    if (absl::StrContains(absl::AsciiStrToLower(r.access), "read")) {
+      wanted.insert({r.role, id});
     }
+  }
+  if (old != nullptr) {
+    for (const auto& grant : old->grants) {
+      if (wanted.count(grant)) {
+        now->grants.insert(grant);  // still the contract's
+      } else if (grants_.present.count(grant)) {
+        DM_RETURN_IF_ERROR(Revoke(grant.first, grant.second));
+      }
+    }
+  }
+  for (const auto& grant : wanted) {
+    if (grants_.present.count(grant)) continue;  // the policy's, or kept
+    DM_RETURN_IF_ERROR(Grant(grant.first, grant.second));
+    now->grants.insert(grant);
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<Table> MeshGovernance::Verdicts(const Table& table,
-                                               const DataContract& contract,
-                                               const std::string& object,
-                                               const std::string& what) {
+absl::StatusOr<MeshGovernance::Matched> MeshGovernance::Match(
+    const DataContract& contract, const Schema& schema,
+    const std::string& object, const std::string& what) {
   auto named = [&](const absl::Status& s) {
     return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
   };
   absl::StatusOr<AttachedContract> attached =
-      diffmesh::Attach(contract, table.schema(), object);
+      diffmesh::Attach(contract, schema, object);
   if (!attached.ok()) return named(attached.status());
   absl::StatusOr<std::vector<FreshnessRule>> freshness =
-      FreshnessRules(*attached, table.schema());
+      FreshnessRules(*attached, schema);
   if (!freshness.ok()) return named(freshness.status());
-  DM_ASSIGN_OR_RETURN(Table verdicts, Checks(table, *attached));
-  if (freshness->empty()) return verdicts;
-  DM_ASSIGN_OR_RETURN(Table fresh, FreshnessChecks(table, *freshness, now_));
+  return Matched{std::move(*attached), std::move(*freshness)};
+}
+
+absl::StatusOr<Table> MeshGovernance::Verdicts(const Table& table,
+                                               const Matched& matched,
+                                               const Collection<int64_t>& now) {
+  DM_ASSIGN_OR_RETURN(Table verdicts, Checks(table, matched.attached));
+  if (matched.freshness.empty()) return verdicts;
+  DM_ASSIGN_OR_RETURN(Table fresh,
+                      FreshnessChecks(table, matched.freshness, now));
   return verdicts.Union(fresh);
+}
+
+absl::Status MeshGovernance::TakeOut(const std::string& id, Contracted& old) {
+  if (old.feed) {
+    DM_RETURN_IF_ERROR(mesh_.Ungather(*old.feed));
+    old.feed.reset();
+    live_clocks_.erase(id);  // closes its input
+  }
+  if (old.built_in) {
+    if (!published_) {
+      checks_.erase(id);
+    } else if (feeds_) {
+      superseded_input_.Update(id, 1);
+    }
+    old.built_in = false;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MeshGovernance::Build(const std::string& id,
+                                   const DataContract& contract,
+                                   const std::string& object,
+                                   const std::string& what) {
+  DM_ASSIGN_OR_RETURN(const bool declaring, Declaring(what));
+  // Everything that can be refused is, before anything is built.
+  DM_ASSIGN_OR_RETURN(Table table, mesh_.Use(id));
+  DM_ASSIGN_OR_RETURN(Matched matched,
+                      Match(contract, table.schema(), object, what));
+  auto found = contracts_.find(id);
+  Contracted* old = found == contracts_.end() ? nullptr : &found->second;
+  Contracted now{.contract = contract.id};
+  if (declaring) {
+    DM_ASSIGN_OR_RETURN(Table verdicts, Verdicts(table, matched, now_));
+    if (old != nullptr) DM_RETURN_IF_ERROR(TakeOut(id, *old));
+    DM_RETURN_IF_ERROR(AddChecks(id, table, verdicts));
+    now.built_in = true;
+  } else {
+    // A dataflow added to the running mesh: the product's rows from now
+    // on, and the clock for its SLAs.
+    std::optional<LiveClock> clock;
+    Collection<int64_t> clock_rows;
+    if (!matched.freshness.empty()) {
+      auto [input, rows] = NewInput<int64_t>(*table.rows().graph());
+      input.AdvanceTo(mesh_.time());
+      clock.emplace(LiveClock{std::move(input), std::nullopt});
+      clock_rows = rows;
+    }
+    DM_ASSIGN_OR_RETURN(Table verdicts, Verdicts(table, matched, clock_rows));
+    DM_ASSIGN_OR_RETURN(
+        Table checks,
+        Table::Computed(table, Prefixed(verdicts.rows(), id), ChecksSchema(),
+                        TransformKind::kFilter));
+    DM_ASSIGN_OR_RETURN(const int feed, mesh_.Gather(gather_, checks));
+    if (old != nullptr) DM_RETURN_IF_ERROR(TakeOut(id, *old));
+    now.feed = feed;
+    if (clock) live_clocks_.insert_or_assign(id, std::move(*clock));
+  }
+  DM_RETURN_IF_ERROR(Record(id, contract, old, &now));
+  contracts_.insert_or_assign(id, std::move(now));
+  return absl::OkStatus();
 }
 
 absl::Status MeshGovernance::Attach(const std::string& id,
@@ -180,14 +314,55 @@ absl::Status MeshGovernance::Attach(const std::string& id,
                                     const std::string& object) {
   const std::string what =
       absl::StrCat("attach contract ", contract.id, " to ", id);
-  DM_RETURN_IF_ERROR(CheckDeclaring(what.c_str()));
-  if (contracts_.count(id)) {
+  if (auto it = contracts_.find(id); it != contracts_.end()) {
     return absl::FailedPreconditionError(
-        absl::StrCat(what, ": ", id, " already has contract ", contracts_[id]));
+        absl::StrCat(what, ": ", id, " already has contract ",
+                     it->second.contract, " (Replace swaps it)"));
   }
-  DM_ASSIGN_OR_RETURN(Table table, mesh_.Use(id));
-  DM_ASSIGN_OR_RETURN(Table verdicts, Verdicts(table, contract, object, what));
-  return AddChecks(id, table, verdicts, contract);
+  return Build(id, contract, object, what);
+}
+
+absl::Status MeshGovernance::Replace(const std::string& id,
+                                     const DataContract& contract,
+                                     const std::string& object) {
+  const std::string what =
+      absl::StrCat("replace the contract of ", id, " with ", contract.id);
+  auto it = contracts_.find(id);
+  if (it == contracts_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat(what, ": ", id, " has no contract (Attach one)"));
+  }
+  if (it->second.held) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": ", id,
+        " is held by its contract's checks, which are built into its rows; "
+        "its contract cannot change while it is published"));
+  }
+  return Build(id, contract, object, what);
+}
+
+absl::Status MeshGovernance::Detach(const std::string& id) {
+  const std::string what = absl::StrCat("detach the contract of ", id);
+  auto it = contracts_.find(id);
+  if (it == contracts_.end()) {
+    return absl::NotFoundError(absl::StrCat(what, ": it has none"));
+  }
+  if (it->second.held) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": ", id,
+        " is held by its contract's checks, which are built into its rows"));
+  }
+  DM_RETURN_IF_ERROR(Declaring(what).status());
+  Contracted& old = it->second;
+  DM_RETURN_IF_ERROR(TakeOut(id, old));
+  DM_RETURN_IF_ERROR(Change(contract_facts_, id, old.fact, false));
+  for (const auto& grant : old.grants) {
+    if (grants_.present.count(grant)) {
+      DM_RETURN_IF_ERROR(Revoke(grant.first, grant.second));
+    }
+  }
+  contracts_.erase(it);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Table> MeshGovernance::PublishChecked(
@@ -197,19 +372,24 @@ absl::StatusOr<Table> MeshGovernance::PublishChecked(
   const std::string what =
       absl::StrCat("publish ", id, " with contract ", contract.id);
   DM_RETURN_IF_ERROR(CheckDeclaring(what.c_str()));
-  if (contracts_.count(id)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, ": ", id, " already has contract ", contracts_[id]));
+  if (auto it = contracts_.find(id); it != contracts_.end()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": ", id, " already has contract ", it->second.contract));
   }
-  DM_ASSIGN_OR_RETURN(Table verdicts,
-                      Verdicts(table, contract, options.object, what));
+  DM_ASSIGN_OR_RETURN(Matched matched,
+                      Match(contract, table.schema(), options.object, what));
+  DM_ASSIGN_OR_RETURN(Table verdicts, Verdicts(table, matched, now_));
   Table rows = table;
   if (options.hold) {
     DM_ASSIGN_OR_RETURN(rows, HoldWhileFailing(table, verdicts));
   }
   DM_ASSIGN_OR_RETURN(Table published,
                       mesh_.Publish(rows, std::move(descriptor)));
-  DM_RETURN_IF_ERROR(AddChecks(id, table, verdicts, contract));
+  DM_RETURN_IF_ERROR(AddChecks(id, table, verdicts));
+  Contracted now{.contract = contract.id, .held = options.hold,
+                 .built_in = true};
+  DM_RETURN_IF_ERROR(Record(id, contract, nullptr, &now));
+  contracts_.insert_or_assign(id, std::move(now));
   return published;
 }
 
@@ -251,8 +431,23 @@ absl::Status MeshGovernance::Publish() {
   DM_RETURN_IF_ERROR(
       publish(metrics, "metrics", "The profiled products' quality metrics")
           .status());
-  DM_ASSIGN_OR_RETURN(Table checks,
-                      UnionOf(checks_, ChecksSchema(), descriptors));
+  // The verdicts built in (but not those of contracts replaced since),
+  // and those gathered from the dataflows of contracts attached while
+  // running.
+  std::vector<Table> built_in;
+  for (const auto& [id, table] : checks_) built_in.push_back(table);
+  DM_ASSIGN_OR_RETURN(Table built,
+                      UnionOf(built_in, ChecksSchema(), descriptors));
+  auto by_product = Map(built.rows(), [](const Row& r) {
+    return std::pair<std::string, Row>(std::string(r[0].as_string()), r);
+  });
+  RowCollection kept = Map(Antijoin(by_product, superseded_),
+                           [](const std::pair<std::string, Row>& p) {
+                             return p.second;
+                           });
+  DM_ASSIGN_OR_RETURN(Table gathered,
+                      Table::FromMetadata(gathered_, ChecksSchema()));
+  DM_ASSIGN_OR_RETURN(Table checks, built.WithRows(kept).Union(gathered));
   DM_RETURN_IF_ERROR(
       publish(checks, "checks", "Every enforced contract rule's verdict")
           .status());
@@ -268,13 +463,6 @@ absl::Status MeshGovernance::Publish() {
       publish(violations, "violations", "The failing contract rules").status());
 
   // Tiers.
-  auto contracts =
-      FlatMap(descriptors, [attached = contracts_](const ProductDescriptor& d) {
-        std::vector<std::pair<std::string, std::string>> out;
-        auto it = attached.find(d.id);
-        if (it != attached.end()) out.emplace_back(d.id, it->second);
-        return out;
-      });
   auto failing_errors = FlatMap(checks.rows(), [](const Row& v) {
     // (product, check, property, metric, severity, passed, ...)
     std::vector<std::pair<std::string, std::string>> out;
@@ -286,13 +474,35 @@ absl::Status MeshGovernance::Publish() {
   });
   Collection<TierStatus> tiers = Tiers({.descriptors = descriptors,
                                         .edges = edges,
-                                        .contracts = contracts,
+                                        .contracts = contract_facts_.collection,
                                         .failing_checks = failing_errors});
   DM_ASSIGN_OR_RETURN(Table tier_table,
                       Table::FromMetadata(TierRows(tiers), TierSchema()));
   DM_RETURN_IF_ERROR(
       publish(tier_table, "tiers", "The tier each product holds, and why")
           .status());
+
+  // The contracts in force.
+  DM_ASSIGN_OR_RETURN(
+      Table contract_table,
+      Table::FromMetadata(
+          Map(contract_facts_.collection,
+              [](const std::pair<std::string, std::string>& f) {
+                const size_t space = f.second.rfind(' ');
+                Row row;
+                row.AppendString(f.first);
+                row.AppendString(f.second.substr(0, space));
+                row.AppendString(space == std::string::npos
+                                     ? std::string()
+                                     : f.second.substr(space + 1));
+                return row;
+              }),
+          Schema({{"product", ValueType::kString, false},
+                  {"contract", ValueType::kString, false},
+                  {"version", ValueType::kString, false}})));
+  DM_RETURN_IF_ERROR(publish(contract_table, "contracts",
+                             "The data contract each product is under")
+                         .status());
 
   // Classification and access.
   Collection<ColumnTag> held =

@@ -26,6 +26,11 @@ async function getJson(url) {
   return body;
 }
 
+// An observed value as people read it: at most three decimals.
+function number(x) {
+  return typeof x === 'number' ? String(Math.round(x * 1000) / 1000) : String(x);
+}
+
 function make(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -172,7 +177,7 @@ function renderLists() {
     ? [make('li', { class: 'muted' }, 'none')]
     : state.violations.map((x) => make('li', { class: x.severity, onclick: () => select(x.product) },
       make('span', { class: `badge ${x.severity}` }, x.severity), ` ${x.product}: ${x.check}`,
-      make('span', { class: 'muted' }, ` observed ${x.observed}, expected ${x.expected}`)))));
+      make('span', { class: 'muted' }, ` observed ${number(x.observed)}, expected ${x.expected}`)))));
   el('time').textContent = state.time === null ? '' : `time ${state.time}`;
 }
 
@@ -232,7 +237,7 @@ async function renderProduct() {
       p.source.error ? ` ${p.source.error.code}: ${p.source.error.message}` : '')
     : null;
   pane.hidden = false;
-  pane.replaceChildren(
+  pane.replaceChildren(...[
     make('h2', {}, p.id, ' ', make('span', { class: `tier ${p.tier.held || p.tier.declared}` }, p.tier.held || p.tier.declared)),
     make('p', {}, p.description || '', make('br'), make('span', { class: 'muted' },
       `owner ${p.owner}; declared ${p.tier.declared}${p.tier.reason ? `; held lower: ${p.tier.reason}` : ''}; `
@@ -242,23 +247,24 @@ async function renderProduct() {
     table(['column', 'type', 'nullable', 'classification'],
       p.schema.map((f) => [f.name, f.type, f.nullable ? 'yes' : 'no', tagsOf(f.name).join(', ')])),
     make('h2', {}, 'Checks'),
+    p.contract ? make('p', { id: 'contract' }, `contract ${p.contract.contract} ${p.contract.version}`) : null,
     quality.checks.length === 0 ? make('p', { class: 'muted' }, 'no contract checks')
       : table(['check', 'severity', 'result', 'observed', 'expected'],
         quality.checks.map((c) => [c.check, c.severity,
           make('span', { class: c.passed ? 'pass' : 'fail' }, c.passed ? 'pass' : 'fail'),
-          String(c.observed), String(c.expected)])),
+          number(c.observed), String(c.expected)])),
     make('h2', {}, 'Metrics'),
     quality.metrics.length === 0 ? make('p', { class: 'muted' }, 'not profiled')
       : table(['column', 'metric', 'value', 'recent'],
         quality.metrics.map((m) => [m.column || '(rows)', m.metric,
-          m.value === null ? (m.text || '') : String(Math.round(m.value * 1000) / 1000),
+          m.value === null ? (m.text || '') : number(m.value),
           sparkline(state.history.get(`${p.id}/${m.column}/${m.metric}`) || []) || ''])),
     make('h2', {}, 'Access'),
     access === null ? make('p', { class: 'muted' }, 'no access decisions readable')
       : table(['principal', 'column', 'decision', 'reason'],
         access.rows.filter((r) => r[1] === p.id)
           .map((r) => [r[0] === '' ? '(anonymous)' : r[0], r[2], r[3], r[4]])),
-  );
+  ].filter((child) => child !== null));
 }
 
 function select(id) {

@@ -70,18 +70,21 @@ try {
   if (tier !== '#b8860b') fail(`operations.on_time is drawn ${tier}, not as authoritative`);
   const movies = await page.getAttribute('#products li[data-id="entertainment.movies_raw"]', 'data-violations');
   if (!(Number(movies) > 0)) fail(`entertainment.movies_raw shows ${movies} violations, expected some`);
-  const before = await page.getAttribute('#products li[data-id="operations.flights_raw"]', 'data-violations');
-  if (before !== '0') fail(`operations.flights_raw shows ${before} violations before the change`);
+  // The contract tightened during the replay fails on the generated data
+  // (more than 1% of the delays unknown).
+  const before = Number(await page.getAttribute('#products li[data-id="operations.flights_raw"]', 'data-violations'));
+  if (!(before > 0)) fail(`operations.flights_raw shows ${before} violations, expected the tightened contract's`);
   await waitFor('the event stream', () => page.textContent('#status').then((t) => t === 'live'), 20);
 
   // A flight without a distance breaks the contract's `required`.
   const t0 = Date.now();
   fs.appendFileSync(path.join(dataDir, 'live', 'flights.changes.csv'), '1,2001/12/31 23:00,5,,ORD,JFK\n');
-  await waitFor('the violation badge on operations.flights_raw', () => page.evaluate(() => {
+  await waitFor('the violation badge on operations.flights_raw', () => page.evaluate((before) => {
     const li = document.querySelector('#products li[data-id="operations.flights_raw"]');
     const node = window.dashboard.cy.getElementById('operations.flights_raw');
-    return li && li.dataset.violations === '1' && li.querySelector('.badge') && node.data('violations') === 1;
-  }), 15);
+    return li && li.dataset.violations === String(before + 1) && li.querySelector('.badge')
+      && node.data('violations') === before + 1;
+  }, before), 15);
   const latency = Date.now() - t0;
   console.log(`file change -> badge on the dashboard: ${latency} ms`);
 
@@ -92,6 +95,8 @@ try {
     return pane && !pane.hidden && pane.textContent.includes('operations.flights_raw')
       && pane.querySelector('.fail') !== null && pane.textContent.includes('distance');
   }), 10);
+  const contract = await page.textContent('#contract');
+  if (contract !== 'contract operations-flights 1.1.0') fail(`the product page says '${contract}', not the tightened contract`);
   const shot = path.join(outDir, 'dashboard.png');
   await page.screenshot({ path: shot, fullPage: false });
   console.log(`screenshot: ${shot}`);

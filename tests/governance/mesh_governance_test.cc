@@ -3,6 +3,8 @@
 #include "governance/mesh_governance.h"
 
 #include <map>
+#include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <tuple>
@@ -15,6 +17,7 @@
 #include "engine/runtime.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/governance/checks_oracle.h"
 #include "tests/governance/demo_mesh.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
@@ -32,6 +35,7 @@ using testing::Declare;
 using testing::Demo;
 using testing::Describe;
 using testing::K;
+using testing::kDelaysContract;
 using testing::kFlightsContract;
 using testing::Must;
 
@@ -328,6 +332,223 @@ TEST(MeshGovernance, FreshnessRulesRefuseWhatTheyCannotCheck) {
   EXPECT_THAT(value.message(), HasSubstr("not a positive number"));
 }
 
+// The flights contract, tightened: a limit on the rows, and the analysts'
+// read role dropped.
+constexpr char kStrictFlightsContract[] = R"(apiVersion: v3.1.0
+kind: DataContract
+id: flights_strict
+version: 1.0.0
+status: active
+schema:
+  - name: flights
+    properties:
+      - name: delay
+        logicalType: integer
+        quality:
+          - id: delay_known
+            metric: nullValues
+            mustBe: 0
+    quality:
+      - id: few_flights
+        metric: rowCount
+        mustBeLessThan: 3
+)";
+
+TEST(MeshGovernance, AContractTightenedWhileRunningTakesEffectAtTheNextTime) {
+  Demo d;
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  EXPECT_EQ(d.Access("ana", "ops.flights", "delay"), "allow");
+  const auto checks_before = d.Rows("checks");
+  ASSERT_THAT(d.gov->Replace("ops.flights", Contract(kStrictFlightsContract)),
+              IsOk());
+  EXPECT_EQ(d.gov->ContractOf("ops.flights"), "flights_strict");
+  // Nothing moves before the Advance.
+  EXPECT_EQ(d.Rows("checks"), checks_before);
+  const uint64_t replaced_at = d.mesh->time();
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  auto checks = d.Rows("checks");
+  ASSERT_EQ(checks.size(), 3u);
+  EXPECT_THAT(checks[K("ops.flights", "few_flights")],
+              HasSubstr("|rowCount|error|false|3.0|< 3|"));
+  EXPECT_THAT(checks[K("ops.flights", "few_flights")],
+              ::testing::EndsWith("|" + std::to_string(replaced_at)));
+  EXPECT_TRUE(checks.count(K("ops.flights", "delay_known")));
+  EXPECT_TRUE(checks.count(K("ops.delays", "known_airport")));
+  auto violations = d.Rows("violations");
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_TRUE(violations.count(K("ops.flights", "few_flights")));
+  // The old contract's role made the grant; the new one has none.
+  EXPECT_EQ(d.Access("ana", "ops.flights", "delay"), "deny");
+
+  // Kept live from the data: two flights pass, a null delay fails.
+  d.dir.Write("flights.csv", "id,origin,delay\n1,JFK,10\n2,LAX,\n");
+  ASSERT_THAT(d.mesh->Refresh().status(), IsOk());
+  violations = d.Rows("violations");
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_TRUE(violations.count(K("ops.flights", "delay_known")));
+
+  // Detached: its verdicts go, and with them its tier.
+  ASSERT_THAT(d.gov->Detach("ops.flights"), IsOk());
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  checks = d.Rows("checks");
+  EXPECT_EQ(checks.size(), 1u);
+  EXPECT_TRUE(checks.count(K("ops.delays", "known_airport")));
+  EXPECT_THAT(d.Rows("violations"), ::testing::IsEmpty());
+  EXPECT_EQ(d.Rows("tiers", 1)[K("ops.flights")],
+            "curated|raw|no data contract attached");
+  EXPECT_EQ(d.gov->ContractOf("ops.flights"), std::nullopt);
+
+  // Attached again while running: the original contract and its grant.
+  ASSERT_THAT(d.gov->Attach("ops.flights", Contract(kFlightsContract)),
+              IsOk());
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  checks = d.Rows("checks");
+  EXPECT_EQ(checks.size(), 2u);
+  EXPECT_THAT(checks[K("ops.flights", "delay_known")],
+              HasSubstr("|false|1.0|"));
+  EXPECT_EQ(d.Rows("tiers", 1)[K("ops.flights")], "curated|curated|null");
+  EXPECT_EQ(d.Access("ana", "ops.flights", "delay"), "allow");
+}
+
+TEST(MeshGovernance, ContractChangesThatCannotBeAreRefusedAndChangeNothing) {
+  Demo d;
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  const auto checks = d.Rows("checks");
+  // Held by its checks: the hold is built into its rows.
+  absl::Status held = d.gov->Replace("ops.delays", Contract(kFlightsContract));
+  EXPECT_THAT(held, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(held.message(), HasSubstr("held by its contract's checks"));
+  EXPECT_THAT(d.gov->Detach("ops.delays"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(d.gov->Replace("crm.customers", Contract(kFlightsContract)),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(d.gov->Detach("crm.customers"),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(d.gov->Attach("ops.flights", Contract(kFlightsContract)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  // A contract that does not fit the product: named, and nothing changes.
+  std::string yaml = kDelaysContract;
+  yaml.replace(yaml.find("name: origin"), 12, "name: gate");
+  absl::Status misfit =
+      d.gov->Replace("ops.flights", Must(ParseContract(yaml, "gate.yaml")));
+  EXPECT_THAT(misfit, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(misfit.message(),
+              HasSubstr("replace the contract of ops.flights"));
+  EXPECT_THAT(misfit.message(), HasSubstr("gate"));
+  EXPECT_EQ(d.gov->ContractOf("ops.flights"), "flights");
+  ASSERT_THAT(d.mesh->Advance(), IsOk());
+  EXPECT_EQ(d.Rows("checks"), checks);
+}
+
+// A product's contract attached, replaced and detached at random times
+// over random changes of its rows: at every time, its verdicts are those
+// of its contract of that time computed from its rows, its violations the
+// failing ones, and its tier says whether it is under contract.
+void CheckContractsSwappedWhileRunning(uint64_t seed) {
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  std::mt19937_64 rng(seed);
+  TempDir dir;
+  auto write = [&] {
+    std::vector<Row> rows;
+    const size_t n = rng() % 9;
+    for (size_t i = 0; i < n; ++i) rows.push_back(testing::GenRow(rng));
+    dir.Write("p.csv", WriteCsv(testing::ProductSchema(), rows));
+  };
+  write();
+  std::string tightened = testing::kContract;
+  tightened.replace(tightened.find("version: 1.0.0"), 14, "version: 1.1.0");
+  tightened.replace(tightened.find("[2, 6]"), 6, "[2, 3]");
+  tightened.replace(tightened.find("[a, b, 'N/A']"), 13, "[a]");
+  const std::string loose = R"(apiVersion: v3.1.0
+kind: DataContract
+id: loose
+version: 1.0.0
+status: active
+schema:
+  - name: p
+    properties:
+      - name: s
+        quality:
+          - metric: nullValues
+            mustBeLessThan: 50
+            unit: percent
+)";
+  const std::vector<DataContract> contracts = {
+      Must(ParseContract(testing::kContract, "c.yaml")),
+      Must(ParseContract(tightened, "c.yaml")),
+      Must(ParseContract(loose, "c.yaml"))};
+
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  auto gov = Must(MeshGovernance::Open(*mesh));
+  Must(mesh->Source(Describe("t.p", "owner", Tier::kCurated),
+                    {.path = dir.path() + "/p.csv",
+                     .schema = testing::ProductSchema()}));
+  std::optional<size_t> current = 0;
+  Must(gov->Attach("t.p", contracts[0]));
+  Must(gov->Publish());
+  uint64_t since_floor = 0;
+  for (int round = 0; round < 24; ++round) {
+    SCOPED_TRACE(::testing::Message() << "round " << round);
+    if (round > 0) {
+      const int op = static_cast<int>(rng() % 4);
+      const size_t pick = rng() % contracts.size();
+      if (op == 0 && current) {
+        ASSERT_THAT(gov->Replace("t.p", contracts[pick]), IsOk());
+        current = pick;
+        since_floor = mesh->time();
+      } else if (op == 1) {
+        if (current) {
+          ASSERT_THAT(gov->Detach("t.p"), IsOk());
+          current.reset();
+        } else {
+          ASSERT_THAT(gov->Attach("t.p", contracts[pick]), IsOk());
+          current = pick;
+          since_floor = mesh->time();
+        }
+      }
+      if (rng() % 3 != 0) write();
+    }
+    ASSERT_THAT(mesh->Refresh().status(), IsOk());
+    testing::Multiset<Row> rows;
+    for (const Row& r : Must(mesh->Read("t.p"))) rows[r] += 1;
+    testing::Multiset<Row> expected;
+    if (current) {
+      expected = testing::FromScratch(
+          rows, Must(Attach(contracts[*current], testing::ProductSchema())));
+    }
+    testing::Multiset<Row> got;
+    std::map<std::string, int64_t> failing, violations;
+    for (const Row& v : Must(mesh->Read("governance.checks"))) {
+      if (v[0].as_string() != "t.p") continue;
+      Row out;
+      for (int c = 1; c < 8; ++c) out.push_back(v[c]);
+      got[out] += 1;
+      EXPECT_GE(static_cast<uint64_t>(v[8].as_int64()), since_floor);
+      EXPECT_LT(static_cast<uint64_t>(v[8].as_int64()), mesh->time());
+    }
+    EXPECT_EQ(got, expected);
+    for (const auto& [v, n] : expected) {
+      if (!v[4].as_bool()) failing[ValueText(v[0])] += n;
+    }
+    for (const Row& v : Must(mesh->Read("governance.violations"))) {
+      if (v[0].as_string() == "t.p") violations[ValueText(v[1])] += 1;
+    }
+    EXPECT_EQ(violations, failing);
+    for (const Row& t : Must(mesh->Read("governance.tiers"))) {
+      if (t[0].as_string() != "t.p") continue;
+      EXPECT_EQ(t[2].as_string(), current ? "curated" : "raw");
+    }
+  }
+}
+
+TEST(MeshGovernanceOracle, ContractsSwappedWhileRunningMatchTheirRules) {
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    CheckContractsSwappedWhileRunning(seed);
+    if (::testing::Test::HasFailure()) break;
+  }
+}
+
 // Every governance product, as text, after each step of a run on
 // `workers` workers.
 std::vector<std::map<std::string, std::vector<std::string>>> RunOn(
@@ -370,6 +591,15 @@ std::vector<std::map<std::string, std::vector<std::string>>> RunOn(
     Must(gov->Revoke("analyst", "crm.*"));
     Must(mesh->Advance());
     record();
+    // A contract tightened while running, then the data it checks.
+    Must(gov->Replace("ops.flights", Contract(kStrictFlightsContract)));
+    Must(mesh->Advance());
+    record();
+    if (worker.index() == 0) {
+      dir.Write("flights.csv", "id,origin,delay\n1,JFK,10\n2,LAX,\n");
+    }
+    Must(mesh->Refresh().status());
+    record();
   });
   EXPECT_THAT(status, IsOk());
   return steps;
@@ -377,8 +607,9 @@ std::vector<std::map<std::string, std::vector<std::string>>> RunOn(
 
 TEST(MeshGovernance, SeveralWorkersAgreeWithOne) {
   const auto one = RunOn(1);
-  ASSERT_EQ(one.size(), 3u);
+  ASSERT_EQ(one.size(), 5u);
   EXPECT_FALSE(one[1].at("violations").empty());
+  EXPECT_NE(one[3].at("checks"), one[2].at("checks"));
   for (int workers : {2, 3}) {
     const auto many = RunOn(workers);
     ASSERT_EQ(many.size(), one.size());

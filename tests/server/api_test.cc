@@ -72,6 +72,10 @@ TEST_F(ApiTest, AProductWithTierSchemaVersionsAndChecks) {
   ASSERT_EQ(a.body["checks"].size(), 1u);
   EXPECT_EQ(a.body["checks"][0]["check"], "known_airport");
   EXPECT_EQ(a.body["checks"][0]["passed"], true);
+  EXPECT_EQ(a.body["contract"],
+            Json({{"contract", "delays"}, {"version", "1.0.0"}}));
+  EXPECT_TRUE(
+      Get(*Snapshot(), "/api/products/crm.customers").body["contract"].is_null());
   // A failing check: the tier says why.
   demo.dir.Write("flights.csv", "id,origin,delay\n1,XXX,10\n");
   ASSERT_THAT(demo.mesh->Refresh().status(), IsOk());

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -152,11 +154,52 @@ void ExpectMatches(DemoMesh& demo, const Sample& sample) {
   EXPECT_EQ(static_cast<int64_t>(rows->size()), raw);
 }
 
+// operations.flights_raw's verdicts: check -> (passed, observed).
+std::map<std::string, std::string> FlightsChecks(Mesh& mesh) {
+  std::map<std::string, std::string> out;
+  absl::StatusOr<std::vector<Row>> checks = mesh.Read("governance.checks");
+  EXPECT_THAT(checks.status(), IsOk());
+  if (!checks.ok()) return out;
+  // (product, check, property, metric, severity, passed, observed, ...)
+  for (const Row& r : *checks) {
+    if (r[0].as_string() != "operations.flights_raw") continue;
+    out[std::string(r[1].as_string())] =
+        absl::StrCat(r[5].as_bool(), "|", r[6].as_double());
+  }
+  return out;
+}
+
+// The tightened contract's verdicts, from the product's rows.
+void ExpectTightenedVerdicts(Mesh& mesh,
+                             const std::map<std::string, std::string>& got) {
+  absl::StatusOr<std::vector<Row>> rows = mesh.Read("operations.flights_raw");
+  ASSERT_THAT(rows.status(), IsOk());
+  ASSERT_FALSE(rows->empty());
+  // (date, delay, distance, origin, destination)
+  double nulls = 0, long_delays = 0;
+  for (const Row& r : *rows) {
+    if (r[1].is_null()) {
+      ++nulls;
+    } else if (std::abs(r[1].as_int64()) > 99) {
+      ++long_delays;
+    }
+  }
+  const double n = static_cast<double>(rows->size());
+  auto verdict = [&](double percent) {
+    return absl::StrCat(percent < 1, "|", percent);
+  };
+  EXPECT_EQ(got.at("delay_mostly_known"), verdict(100 * nulls / n));
+  EXPECT_EQ(got.at("long_delays_rare"), verdict(100 * long_delays / n));
+  // The generated sample leaves 1 in 40 delays unknown: a violation.
+  EXPECT_TRUE(absl::StartsWith(got.at("delay_mostly_known"), "0|"));
+}
+
 TEST(DemoMeshTest, ProductsMatchADirectComputationAcrossARestart) {
   TempDir dir;
   const Sample sample = GenerateSample(7, 3000);
   const std::vector<ReplayStep> replay = Replay(sample.flights);
   ASSERT_GT(replay.size(), 60u);
+  std::map<std::string, std::string> tightened;
   {
     auto demo = DemoMesh::Open(dir.path(), sample);
     ASSERT_THAT(demo.status(), IsOk());
@@ -192,8 +235,21 @@ TEST(DemoMeshTest, ProductsMatchADirectComputationAcrossARestart) {
     EXPECT_TRUE((*demo)->restored());
     EXPECT_EQ((*demo)->steps_done(), 30u);
     ExpectMatches(**demo, sample);
-    for (int i = 0; i < 8; ++i) ASSERT_THAT((*demo)->Next().status(), IsOk());
+    EXPECT_EQ(FlightsChecks((*demo)->mesh()).count("long_delays_rare"), 0u);
+    for (size_t s = 31; s <= 38; ++s) {
+      absl::StatusOr<StepReport> r = (*demo)->Next();
+      ASSERT_THAT(r.status(), IsOk());
+      EXPECT_EQ(r->contract_tightened, s == kTightenStep);
+    }
     ExpectMatches(**demo, sample);
+    tightened = FlightsChecks((*demo)->mesh());
+    ExpectTightenedVerdicts((*demo)->mesh(), tightened);
+  }
+  {
+    // Restored past the tightening: the tightened contract from the start.
+    auto demo = DemoMesh::Open(dir.path(), sample);
+    ASSERT_THAT(demo.status(), IsOk());
+    EXPECT_EQ(FlightsChecks((*demo)->mesh()), tightened);
   }
   // Another sample cannot continue this one's log.
   EXPECT_THAT(DemoMesh::Open(dir.path(), GenerateSample(8, 3000)).status(),

@@ -168,10 +168,13 @@ absl::Status RunDemo(const DemoArgs& args, std::ostream& out,
     DM_ASSIGN_OR_RETURN(demo::StepReport r, mesh->Next());
     out << absl::StrFormat(
                "[step %d/%d] %s:00  +%d flights  %d corrected  %d retracted  "
-               "refresh %.1f ms  violations %d  time %d%s",
+               "refresh %.1f ms  violations %d  time %d%s%s",
                r.step, mesh->steps_total(), r.hour, r.added, r.corrected,
                r.retracted, r.refresh_ms, Violations(*mesh), r.time,
-               r.product_added ? "  (operations.arrivals added)" : "")
+               r.product_added ? "  (operations.arrivals added)" : "",
+               r.contract_tightened
+                   ? "  (operations.flights_raw contract tightened to 1.1.0)"
+                   : "")
         << std::endl;
     if (args.speed > 0) Pause(1.0 / args.speed, stop);
   }

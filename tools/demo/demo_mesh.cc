@@ -90,6 +90,40 @@ schema:
         required: true
 )";
 
+// The flights contract as tightened at step kTightenStep: delays must be
+// known for 99% of the flights (not 95%), and fewer than 1% of the flights
+// may be more than 99 minutes late.
+constexpr char kTightenedFlightsContract[] = R"(apiVersion: v3.1.0
+kind: DataContract
+id: operations-flights
+version: 1.1.0
+status: active
+domain: operations
+schema:
+  - name: flights_raw
+    properties:
+      - name: origin
+        logicalType: string
+        required: true
+      - name: delay
+        logicalType: integer
+        quality:
+          - id: delay_mostly_known
+            metric: nullValues
+            mustBeLessThan: 1
+            unit: percent
+          - id: long_delays_rare
+            description: at most 99 minutes late, for 99% of the flights
+            metric: invalidValues
+            arguments:
+              pattern: '^-?[0-9]{1,2}$'
+            mustBeLessThan: 1
+            unit: percent
+      - name: distance
+        logicalType: integer
+        required: true
+)";
+
 constexpr char kCuratedFlightsContract[] = R"(apiVersion: v3.1.0
 kind: DataContract
 id: operations-flights-curated
@@ -129,6 +163,12 @@ schema:
         logicalType: integer
         required: true
 )";
+
+absl::StatusOr<DataContract> FlightsContract(bool tightened) {
+  return tightened ? ParseContract(kTightenedFlightsContract,
+                                   "flights.odcs.yaml (1.1.0)")
+                   : ParseContract(kFlightsContract, "flights.odcs.yaml");
+}
 
 // An airport code of up to four ASCII characters as a node id (0: none).
 uint32_t Node(absl::string_view code) {
@@ -387,8 +427,9 @@ absl::Status DemoMesh::Declare() {
        {"destination", ValueType::kString, false}});
   DM_ASSIGN_OR_RETURN(Table flights_raw,
                       mesh.Source(flights_d, {.path = flights_log_}));
+  // A restored run past the tightening starts with the tightened contract.
   DM_ASSIGN_OR_RETURN(DataContract flights_contract,
-                      ParseContract(kFlightsContract, "flights.odcs.yaml"));
+                      FlightsContract(done_ >= kTightenStep));
   DM_RETURN_IF_ERROR(gov.Attach("operations.flights_raw", flights_contract));
   DM_RETURN_IF_ERROR(gov.Profile("operations.flights_raw"));
   DM_ASSIGN_OR_RETURN(Table known,
@@ -554,6 +595,12 @@ absl::StatusOr<StepReport> DemoMesh::Next() {
   report.added = step.added;
   report.corrected = step.corrected;
   report.retracted = step.retracted;
+  if (done_ == kTightenStep) {
+    // In the same time as this hour's flights.
+    DM_ASSIGN_OR_RETURN(DataContract tightened, FlightsContract(true));
+    DM_RETURN_IF_ERROR(gov_->Replace("operations.flights_raw", tightened));
+    report.contract_tightened = true;
+  }
   const auto start = std::chrono::steady_clock::now();
   DM_RETURN_IF_ERROR(mesh_->Refresh().status());
   report.refresh_ms = std::chrono::duration<double, std::milli>(

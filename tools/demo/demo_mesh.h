@@ -15,7 +15,10 @@
 //                  and profile -> flights (known delays, on_time flag)
 //                  [curated] -> route_delays [curated], on_time per origin
 //                  [authoritative, checked]; arrivals per destination is
-//                  added to the running mesh at step kArrivalsStep
+//                  added to the running mesh at step kArrivalsStep, and
+//                  the flights_raw contract is tightened at step
+//                  kTightenStep (delays known for 99%, long delays rare:
+//                  violations on the real data)
 //   entertainment  movies_raw [raw] with a contract whose checks fail on
 //                  the real data -> top_movies [curated]
 //   crm            customers_raw (generated; email classified pii) [raw] ->
@@ -53,6 +56,9 @@ namespace diffmesh::demo {
 
 // The step at which operations.arrivals joins the running mesh.
 inline constexpr size_t kArrivalsStep = 24;
+// The step at which operations.flights_raw's contract is tightened
+// (MeshGovernance::Replace, in the same time as that hour's flights).
+inline constexpr size_t kTightenStep = 36;
 
 // Bearer tokens of the demo's principals (token -> principal).
 const std::map<std::string, std::string>& DemoTokens();
@@ -64,6 +70,7 @@ struct StepReport {
   double refresh_ms = 0;
   uint64_t time = 0;           // the mesh's time after the step
   bool product_added = false;  // operations.arrivals joined at this step
+  bool contract_tightened = false;  // at this step (kTightenStep)
 };
 
 class DemoMesh {
