@@ -70,6 +70,7 @@ template <class K>
 CountedRuns<K> CountedRuns<K>::With(RunPtr delta) const {
   CountedRuns out = *this;
   if (delta == nullptr || delta->empty()) return out;
+  for (const auto& entry : *delta) out.total_ += entry.second;
   out.runs_.push_back(std::move(delta));
   // Merges the newest run into the one before while it is at least half
   // its size: the runs' sizes fall geometrically.

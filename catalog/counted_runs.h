@@ -21,7 +21,7 @@
 // Costs: With(delta) is amortized O(|delta| log n) (merges of runs of
 // similar size make new runs; the old ones stay for whoever holds them);
 // ForEach is O(n log r) for r runs; ForEachFrom seeks each run, O(r log n),
-// then costs what it visits; Count(key) is O(r log n).
+// then costs what it visits; Count(key) is O(r log n); total() is O(1).
 // Thread-safety: a CountedRuns value is immutable; copies may be read from
 // any thread at once. TimedChanges is thread-compatible (one caller).
 #pragma once
@@ -91,6 +91,8 @@ class CountedRuns {
   // The count of `key` (0 when absent).
   int64_t Count(const K& key) const;
 
+  // The sum of the counts (a product's rows), kept as deltas come: O(1).
+  int64_t total() const { return total_; }
   // Keys held, counting a key once per run it is in (an upper bound on the
   // distinct keys).
   size_t stored() const;
@@ -100,6 +102,7 @@ class CountedRuns {
  private:
   static size_t LowerBound(const Run& run, const K& key);
   std::vector<RunPtr> runs_;  // oldest (largest) first
+  int64_t total_ = 0;
 };
 
 template <class K>

@@ -600,7 +600,9 @@ std::vector<Row> Mesh::Quarantine(const std::string& id) const {
 }
 
 int64_t Mesh::QuarantineCount(const std::string& id) const {
-  return static_cast<int64_t>(Quarantine(id).size());
+  absl::StatusOr<std::pair<int64_t, int64_t>> counts =
+      Snapshot()->RowCounts(id);
+  return counts.ok() ? counts->second : 0;
 }
 
 std::vector<MeshChange> Mesh::TakeChanges() {

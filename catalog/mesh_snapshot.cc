@@ -72,10 +72,7 @@ absl::StatusOr<std::pair<int64_t, int64_t>> MeshSnapshot::RowCounts(
     const std::string& id) const {
   const ProductRows* p = Find(id);
   if (p == nullptr) return NotComputed(id);
-  std::pair<int64_t, int64_t> counts(0, 0);
-  p->rows.ForEach([&](const Row&, int64_t n) { counts.first += n; });
-  p->quarantine.ForEach([&](const Row&, int64_t n) { counts.second += n; });
-  return counts;
+  return std::pair<int64_t, int64_t>(p->rows.total(), p->quarantine.total());
 }
 
 const ProductRows* MeshSnapshot::Find(const std::string& id) const {

@@ -147,7 +147,7 @@ class MeshSnapshot {
   std::optional<SourceStatus> SourceStatusOf(const std::string& id) const;
   const RoundStats& rounds() const { return parts_.rounds; }
   // Rows of product `id` (counted with multiplicity), its quarantined rows;
-  // NotFound as Read. Walks the product's rows: O(rows).
+  // NotFound as Read. O(1) (CountedRuns::total).
   absl::StatusOr<std::pair<int64_t, int64_t>> RowCounts(
       const std::string& id) const;
 

@@ -76,6 +76,9 @@ TEST(CountedRunsOracle, RandomChangesEveryTimeAndEveryOlderValue) {
       for (const auto& [k, d] : later) oracle[k] += d;
       for (const auto& [value, expected] : kept) {
         ASSERT_EQ(Contents(value), Contents(expected));
+        int64_t total = 0;
+        for (const auto& [k, n] : expected) total += n;
+        ASSERT_EQ(value.total(), total);
       }
     }
   }
