@@ -29,7 +29,10 @@ std::optional<double> UnitMicros(std::string unit) {
       {"minute", 60e6}, {"minutes", 60e6},  {"h", 3600e6},
       {"hr", 3600e6},   {"hour", 3600e6},   {"hours", 3600e6},
       {"d", 86400e6},   {"day", 86400e6},   {"days", 86400e6},
-      {"w", 604800e6},  {"week", 604800e6}, {"weeks", 604800e6}};
+      {"w", 604800e6},  {"week", 604800e6}, {"weeks", 604800e6},
+      {"mo", 2592000e6}, {"month", 2592000e6}, {"months", 2592000e6},
+      {"y", 31536000e6}, {"yr", 31536000e6}, {"year", 31536000e6},
+      {"years", 31536000e6}};
   auto it = units.find(unit);
   if (it == units.end()) return std::nullopt;
   return it->second;
@@ -44,7 +47,10 @@ absl::StatusOr<std::vector<FreshnessRule>> FreshnessRules(
   for (size_t i = 0; i < c.sla.size(); ++i) {
     const SlaProperty& p = c.sla[i];
     const std::string kind = absl::AsciiStrToLower(p.property);
-    if (kind != "latency" && kind != "freshness") continue;
+    const bool retention = kind == "retention";
+    if (kind != "latency" && kind != "freshness" && !retention) continue;
+    // Retention without an element describes the data set.
+    if (retention && p.element.empty()) continue;
     std::string column = p.element;
     if (const size_t dot = column.find('.'); dot != std::string::npos) {
       if (column.substr(0, dot) != attached.object) continue;  // another's
@@ -67,7 +73,7 @@ absl::StatusOr<std::vector<FreshnessRule>> FreshnessRules(
     if (!unit) {
       return absl::InvalidArgumentError(
           absl::StrCat(p.where, ": unknown unit '", p.unit,
-                       "' (s, m, h, d, w or their long names)"));
+                       "' (s, m, h, d, w, mo, y or their long names)"));
     }
     std::optional<int> at = schema.FieldIndex(column);
     if (!at || schema.fields()[*at].type != ValueType::kTimestamp) {
@@ -76,8 +82,10 @@ absl::StatusOr<std::vector<FreshnessRule>> FreshnessRules(
           at ? "a timestamp column" : "a column", " of the product"));
     }
     FreshnessRule r;
-    r.id = absl::StrCat(attached.object, ".", column, ".freshness");
+    r.id = absl::StrCat(attached.object, ".", column,
+                        retention ? ".retention" : ".freshness");
     r.column = column;
+    r.oldest = retention;
     r.max_age_micros = static_cast<int64_t>(value * *unit);
     r.unit_micros = *unit;
     r.expected = absl::StrCat("<= ", p.value, " ", p.unit);
@@ -98,8 +106,8 @@ absl::StatusOr<Table> FreshnessChecks(const Table& product,
         "Mesh::Use(id)");
   }
   // Named values for CountedRows, each replaced by retracting the old: 0
-  // is now, 1 + k the newest value of the k-th column read, each plus one
-  // (so that a missing name, read as 0, means none).
+  // is now, 1 + k the newest value of the k-th column read, -(1 + k) its
+  // oldest, each plus one (so that a missing name, read as 0, means none).
   using Named = std::pair<Row, int64_t>;
   std::vector<std::string> columns;
   std::map<std::string, int64_t> name_of;
@@ -113,17 +121,21 @@ absl::StatusOr<Table> FreshnessChecks(const Table& product,
     return Named(Row{Value(int64_t{0})}, t + 1);
   });
   if (!columns.empty()) {
-    // The newest values: one Profile's maxima over the columns read.
+    // The newest and oldest values: one Profile's maxima and minima over
+    // the columns read.
     DM_ASSIGN_OR_RETURN(Table read, product.Select(columns));
     DM_ASSIGN_OR_RETURN(Table metrics, Profile(read));
     named =
         Concat(named, FlatMap(metrics.rows(), [name_of](const Row& m) {
                  // (column, metric, value, text)
                  std::vector<Named> out;
-                 if (m[1].as_string() != "max" || m[2].is_null()) return out;
+                 const bool max = m[1].as_string() == "max";
+                 if ((!max && m[1].as_string() != "min") || m[2].is_null()) {
+                   return out;
+                 }
                  auto it = name_of.find(std::string(m[0].as_string()));
                  if (it != name_of.end()) {
-                   out.emplace_back(Row{Value(it->second)},
+                   out.emplace_back(Row{Value(max ? it->second : -it->second)},
                                     static_cast<int64_t>(m[2].as_double()) + 1);
                  }
                  return out;
@@ -143,11 +155,15 @@ absl::StatusOr<Table> FreshnessChecks(const Table& product,
         std::vector<Row> rows;
         for (size_t i = 0; i < rules.size(); ++i) {
           const FreshnessRule& r = rules[i];
-          const std::optional<int64_t> newest = get(name_of.at(r.column));
+          const int64_t name = name_of.at(r.column);
+          const std::optional<int64_t> value = get(r.oldest ? -name : name);
           double observed = std::numeric_limits<double>::infinity();
           bool passed = false;
-          if (clock && newest) {
-            const int64_t age = *clock - *newest;
+          if (r.oldest && !value) {
+            observed = 0;  // no rows: none kept too long
+            passed = true;
+          } else if (clock && value) {
+            const int64_t age = *clock - *value;
             observed = static_cast<double>(age) / r.unit_micros;
             passed = age <= r.max_age_micros;
           }
@@ -156,7 +172,7 @@ absl::StatusOr<Table> FreshnessChecks(const Table& product,
           Row row;
           row.AppendString(r.id);
           row.AppendString(r.column);
-          row.AppendString("freshness");
+          row.AppendString(r.oldest ? "retention" : "freshness");
           row.AppendString("error");
           row.AppendBool(passed);
           row.AppendDouble(observed);

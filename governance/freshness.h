@@ -1,5 +1,6 @@
 // Freshness: a contract's latency (or freshness) SLA as a live check --
-// how old the newest value of a timestamp column is, against a clock.
+// how old the newest value of a timestamp column is, against a clock --
+// and its retention SLA: how old the oldest value is.
 //
 //   DM_ASSIGN_OR_RETURN(std::vector<FreshnessRule> rules,
 //                       FreshnessRules(contract, product.schema()));
@@ -7,19 +8,25 @@
 //
 // An slaProperties entry with property latency (the standard's name) or
 // freshness (datacontract-cli's), a positive number value, a unit (s, sec,
-// second(s), m, min, minute(s), h, hr, hour(s), d, day(s), w, week(s)) and
-// an element naming a timestamp column (property, or object.property of
-// the attached object) becomes a rule: age = now - the column's newest
-// value must be at most value x unit. Entries for other objects are not
-// this product's; other properties (retention, frequency, ...) are not
-// freshness rules.
+// second(s), m, min, minute(s), h, hr, hour(s), d, day(s), w, week(s),
+// mo, month(s) = 30 days, y, yr, year(s) = 365 days) and an element naming
+// a timestamp column (property, or object.property of the attached object)
+// becomes a rule: age = now - the column's newest value must be at most
+// value x unit. An entry with property retention and an element is the
+// same rule about the column's oldest value: rows older than the retention
+// period should be gone (without an element, retention describes the data
+// set and is not checked). Entries for other objects are not this
+// product's; other properties (frequency, ...) are not checked here.
 //
-// Verdicts are rows of VerdictSchema() (checks.h): check = the entry's id
-// or "<object>.<column>.freshness", metric "freshness", severity error,
-// observed = the age in the SLA's unit (+inf while the column has no
-// value), expected "<= value unit", since = when the outcome began. They
-// change when the newest value or the clock moves: the newest value is a
-// Profile maximum (O(k log n) per change of k rows), the clock one value.
+// Verdicts are rows of VerdictSchema() (checks.h): check =
+// "<object>.<column>.freshness" (or .retention), metric "freshness" (or
+// "retention"), severity error, observed = the age in the SLA's unit
+// (+inf while the column has no value, failing; a retention rule passes
+// then, observed 0), expected "<= value unit", since =
+// when the outcome began. They change when the newest (oldest) value or
+// the clock moves: those are a Profile's maximum and minimum (O(k log n)
+// per change of k rows; the minimum moves back exactly when the oldest row
+// leaves), the clock one value.
 // Thread-safety: like Table (the dataflow's worker thread).
 #pragma once
 
@@ -38,6 +45,7 @@ namespace diffmesh {
 struct FreshnessRule {
   std::string id;
   std::string column;
+  bool oldest = false;  // retention: about the column's oldest value
   int64_t max_age_micros = 0;
   double unit_micros = 1e6;  // observed ages are given in this unit
   std::string expected;      // "<= 4 d"

@@ -303,6 +303,77 @@ TEST(MeshGovernance, FreshnessFollowsTheClockAndTheNewestValue) {
   EXPECT_TRUE(Must(mesh->Read("governance.violations")).empty());
 }
 
+// Retention on a timestamp column: rows older than the period should be
+// gone.
+constexpr char kRetentionContract[] = R"(apiVersion: v3.1.0
+kind: DataContract
+id: events
+version: 1.0.0
+status: active
+schema:
+  - name: events
+    properties:
+      - name: at
+        logicalType: timestamp
+slaProperties:
+  - property: retention
+    value: 2
+    unit: days
+    element: at
+)";
+
+TEST(MeshGovernance, RetentionFollowsTheOldestValue) {
+  TempDir dir;
+  const std::string file = dir.Write(
+      "events.csv",
+      "id,at\n1,2026-11-28T10:00:00Z\n2,2026-12-01T10:00:00Z\n");
+  const int64_t day = 86400 * int64_t{1000000};
+  const int64_t ten = 1796119200000000;  // 2026-12-01T10:00:00Z
+  int64_t now = ten + day / 2;
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  auto gov = Must(MeshGovernance::Open(*mesh, {.clock = [&] { return now; }}));
+  Must(mesh->Source(Describe("ops.events", "ops", Tier::kRaw),
+                    {.path = file,
+                     .schema = Schema({{"id", ValueType::kInt64},
+                                       {"at", ValueType::kTimestamp}})}));
+  Must(gov->Attach("ops.events",
+                   Must(ParseContract(kRetentionContract, "e.yaml"))));
+  Must(gov->Publish());
+  auto check = [&] {
+    for (const Row& r : Must(mesh->Read("governance.checks"))) {
+      if (r[3].as_string() == "retention") return r;
+    }
+    return Row();
+  };
+  // The oldest event is three and a half days old: kept too long.
+  ASSERT_THAT(mesh->Refresh().status(), IsOk());
+  Row verdict = check();
+  ASSERT_EQ(verdict.size(), 9u);
+  EXPECT_EQ(verdict[1].as_string(), "events.at.retention");
+  EXPECT_FALSE(verdict[5].as_bool());
+  EXPECT_DOUBLE_EQ(verdict[6].as_double(), 3.5);  // days
+  EXPECT_EQ(verdict[7].as_string(), "<= 2 days");
+  EXPECT_EQ(Must(mesh->Read("governance.violations")).size(), 1u);
+  // It is removed: the oldest moves back to the next one.
+  dir.Write("events.csv", "id,at\n2,2026-12-01T10:00:00Z\n");
+  ASSERT_THAT(mesh->Refresh().status(), IsOk());
+  verdict = check();
+  EXPECT_TRUE(verdict[5].as_bool());
+  EXPECT_DOUBLE_EQ(verdict[6].as_double(), 0.5);
+  EXPECT_TRUE(Must(mesh->Read("governance.violations")).empty());
+  // Time passes: that one too.
+  now = ten + 3 * day;
+  ASSERT_THAT(mesh->Advance(), IsOk());
+  EXPECT_FALSE(check()[5].as_bool());
+  // No rows: nothing is kept too long.
+  dir.Write("events.csv", "id,at\n");
+  ASSERT_THAT(mesh->Refresh().status(), IsOk());
+  verdict = check();
+  EXPECT_TRUE(verdict[5].as_bool());
+  EXPECT_EQ(verdict[6].as_double(), 0);
+}
+
 TEST(MeshGovernance, FreshnessRulesRefuseWhatTheyCannotCheck) {
   TempDir dir;
   Worker worker;
