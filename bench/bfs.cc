@@ -172,7 +172,8 @@ int main(int argc, char** argv) {
 
   auto timer = Clock::now();
   diffmesh::Runtime::Run(
-      static_cast<int>(workers), [&](diffmesh::Worker& worker) {
+      static_cast<int>(workers),
+      [&](diffmesh::Worker& worker) {
         const bool leader = worker.index() == 0;
         BfsDataflow flow(worker, inspect);
         EdgeGenerator adds(static_cast<uint32_t>(nodes)),
@@ -247,7 +248,8 @@ int main(int argc, char** argv) {
                       recompute_seconds[recompute_seconds.size() / 2],
                       recompute_seconds.size());
         }
-      });
+      },
+      {.pin_workers = true, .tune_allocator = true});
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   std::printf("peak RSS: %.1f MiB\n", usage.ru_maxrss / 1024.0);

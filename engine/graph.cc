@@ -2,7 +2,6 @@
 
 #include "engine/check.h"
 #include "engine/difference.h"
-#include "engine/memory.h"
 
 namespace diffmesh {
 
@@ -151,12 +150,11 @@ bool Graph::Exert(int64_t fuel) {
   return more;
 }
 
-Worker::Worker() { TuneAllocator(); }
+Worker::Worker() = default;
 
 Worker::Worker(Fabric* fabric, int index) : fabric_(fabric), index_(index) {
   DM_CHECK_MSG(index >= 0 && index < fabric->peers(),
                "worker index out of range");
-  TuneAllocator();
 }
 
 Graph& Worker::NewDataflow(std::string name) {

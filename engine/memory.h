@@ -16,9 +16,12 @@ namespace diffmesh {
 // live peak; with 32 MiB it stays at the live peak). Memory freed below the
 // peak is kept for the next step rather than returned.
 //
-// Called once per process by the first Worker; a no-op afterwards and on C
-// libraries other than glibc. Set DIFFMESH_SYSTEM_MALLOC=1 to leave the
-// allocator as configured by the environment (e.g. GLIBC_TUNABLES).
+// Process-wide, so opt-in: a program calls it (the benchmark drivers and
+// the diffmesh program do), or asks Runtime for it
+// (RuntimeOptions::tune_allocator). Once per process; a no-op afterwards
+// and on C libraries other than glibc. DIFFMESH_SYSTEM_MALLOC=1 turns it off
+// where a program asked for it (the allocator stays as the environment
+// configures it, e.g. GLIBC_TUNABLES).
 void TuneAllocator();
 
 }  // namespace diffmesh

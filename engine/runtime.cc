@@ -11,6 +11,7 @@
 
 #include "engine/check.h"
 #include "engine/fabric.h"
+#include "engine/memory.h"
 #include "tbb/task_arena.h"
 
 namespace diffmesh {
@@ -45,9 +46,11 @@ void RunWorker(Fabric* fabric, int index,
 
 }  // namespace
 
-void Runtime::Run(int workers, const std::function<void(Worker&)>& body) {
+void Runtime::Run(int workers, const std::function<void(Worker&)>& body,
+                  const RuntimeOptions& options) {
   DM_CHECK_MSG(workers >= 1 && workers <= kMaxWorkers,
                "worker count out of range");
+  if (options.tune_allocator) TuneAllocator();
   auto fabric = std::make_unique<Fabric>(workers);
   // The CPUs the caller may run on: the workers are spread over them, and
   // the caller gets its mask back at the end.
@@ -62,7 +65,8 @@ void Runtime::Run(int workers, const std::function<void(Worker&)>& body) {
   // an operator (reading a file, sorting) would get one CPU.
   (void)tbb::this_task_arena::max_concurrency();
   const char* pin_env = std::getenv("DIFFMESH_PIN_WORKERS");
-  const bool pin = static_cast<int>(cpus.size()) >= workers &&
+  const bool pin = options.pin_workers &&
+                   static_cast<int>(cpus.size()) >= workers &&
                    !(pin_env != nullptr && std::strcmp(pin_env, "0") == 0);
   std::vector<std::thread> threads;
   threads.reserve(workers - 1);

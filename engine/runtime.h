@@ -29,14 +29,22 @@
 // worker's peer never scheduled. oneTBB stays available for data-parallel
 // work inside an operator.
 //
-// Placement: when the calling thread may run on at least as many CPUs as
-// there are workers, worker i is pinned to the i-th of them (the caller gets
-// its own mask back when Execute returns). A worker that the kernel moves
-// between cores loses its caches, and two workers spinning for each other's
-// messages on one core take turns instead of running. oneTBB's pool is
-// sized from the caller's CPUs before any worker is pinned, so data-parallel
-// work inside an operator still uses them all. Set DIFFMESH_PIN_WORKERS=0
-// to leave placement to the kernel.
+// Process-wide settings are opt-in (RuntimeOptions), as a library should:
+// by default the kernel places the workers and the C library's allocator
+// keeps its settings.
+//
+// Placement (pin_workers): when the calling thread may run on at least as
+// many CPUs as there are workers, worker i is pinned to the i-th of them
+// (the caller gets its own mask back when Execute returns). A worker that
+// the kernel moves between cores loses its caches, and two workers spinning
+// for each other's messages on one core take turns instead of running.
+// oneTBB's pool is sized from the caller's CPUs before any worker is
+// pinned, so data-parallel work inside an operator still uses them all.
+// DIFFMESH_PIN_WORKERS=0 turns pinning off where a program asked for it.
+//
+// Allocator (tune_allocator): TuneAllocator (engine/memory.h) before the
+// workers start; it changes malloc's settings for the whole process.
+// The benchmark drivers and the diffmesh program ask for both.
 #pragma once
 
 #include <functional>
@@ -48,6 +56,11 @@
 #include "engine/graph.h"
 
 namespace diffmesh {
+
+struct RuntimeOptions {
+  bool pin_workers = false;     // worker i on the caller's i-th CPU
+  bool tune_allocator = false;  // TuneAllocator(), process-wide
+};
 
 class Runtime {
  public:
@@ -61,6 +74,11 @@ class Runtime {
   // its inputs are closed).
   template <class Body>
   static absl::Status Execute(int workers, Body&& body) {
+    return Execute(workers, RuntimeOptions{}, std::forward<Body>(body));
+  }
+  template <class Body>
+  static absl::Status Execute(int workers, const RuntimeOptions& options,
+                              Body&& body) {
     if (workers < 1 || workers > kMaxWorkers) {
       return absl::InvalidArgumentError(
           "workers must be between 1 and 256, got " + std::to_string(workers));
@@ -68,9 +86,12 @@ class Runtime {
     if constexpr (std::is_same_v<std::invoke_result_t<Body&, Worker&>,
                                  absl::Status>) {
       std::vector<absl::Status> statuses(static_cast<size_t>(workers));
-      Run(workers, [&](Worker& worker) {
-        statuses[static_cast<size_t>(worker.index())] = body(worker);
-      });
+      Run(
+          workers,
+          [&](Worker& worker) {
+            statuses[static_cast<size_t>(worker.index())] = body(worker);
+          },
+          options);
       for (size_t w = 0; w < statuses.size(); ++w) {
         if (!statuses[w].ok()) {
           return absl::Status(statuses[w].code(),
@@ -80,14 +101,15 @@ class Runtime {
       }
       return absl::OkStatus();
     } else {
-      Run(workers, body);
+      Run(workers, body, options);
       return absl::OkStatus();
     }
   }
   // Execute for a count the caller has checked (a program that validates
   // its own arguments needs no Status machinery linked in).
   // REQUIRES: 1 <= workers <= kMaxWorkers.
-  static void Run(int workers, const std::function<void(Worker&)>& body);
+  static void Run(int workers, const std::function<void(Worker&)>& body,
+                  const RuntimeOptions& options = {});
 };
 
 }  // namespace diffmesh

@@ -101,7 +101,8 @@ int RunGraphExample(int argc, char** argv, bool needs_roots, Build build) {
 
   std::mutex output_mutex;
   std::vector<LogUpdate> output;  // from every worker
-  auto status = Runtime::Execute(args.workers, [&](Worker& worker) {
+  auto status = Runtime::Execute(args.workers, {.pin_workers = true},
+                                 [&](Worker& worker) {
     Graph& graph = worker.NewDataflow(argv[0]);
     auto [roots_in, roots_coll] = NewInput<graphs::Node>(graph);
     auto [edges_in, edges_coll] = NewInput<graphs::Edge>(graph);

@@ -121,10 +121,10 @@ std::vector<int> ThreadCpus() {
   return cpus;
 }
 
-// With at least as many CPUs as workers, each worker runs on a CPU of its
-// own and the caller gets its mask back; DIFFMESH_PIN_WORKERS=0 leaves the
-// workers where the kernel puts them.
-TEST(RuntimeTest, WorkersArePinnedToDistinctCpus) {
+// Asked to pin, with at least as many CPUs as workers, each worker runs on
+// a CPU of its own and the caller gets its mask back; DIFFMESH_PIN_WORKERS=0
+// leaves the workers where the kernel puts them, and so does the default.
+TEST(RuntimeTest, WorkersArePinnedToDistinctCpusWhenAsked) {
   const std::vector<int> caller = ThreadCpus();
   ASSERT_FALSE(caller.empty());
   const int workers = std::min<int>(2, static_cast<int>(caller.size()));
@@ -134,7 +134,7 @@ TEST(RuntimeTest, WorkersArePinnedToDistinctCpus) {
     std::lock_guard<std::mutex> lock(mutex);
     placed[worker.index()] = ThreadCpus();
   };
-  ASSERT_TRUE(Runtime::Execute(workers, record).ok());
+  ASSERT_TRUE(Runtime::Execute(workers, {.pin_workers = true}, record).ok());
   ASSERT_EQ(placed.size(), static_cast<size_t>(workers));
   for (int i = 0; i < workers; ++i) {
     EXPECT_EQ(placed[i], std::vector<int>{caller[i]}) << "worker " << i;
@@ -143,10 +143,16 @@ TEST(RuntimeTest, WorkersArePinnedToDistinctCpus) {
 
   ASSERT_EQ(setenv("DIFFMESH_PIN_WORKERS", "0", 1), 0);
   placed.clear();
-  ASSERT_TRUE(Runtime::Execute(workers, record).ok());
+  ASSERT_TRUE(Runtime::Execute(workers, {.pin_workers = true}, record).ok());
   unsetenv("DIFFMESH_PIN_WORKERS");
   for (int i = 0; i < workers; ++i) {
     EXPECT_EQ(placed[i], caller) << "worker " << i;
+  }
+
+  placed.clear();
+  ASSERT_TRUE(Runtime::Execute(workers, record).ok());
+  for (int i = 0; i < workers; ++i) {
+    EXPECT_EQ(placed[i], caller) << "worker " << i << ", by default";
   }
 }
 
@@ -158,7 +164,7 @@ TEST(RuntimeTest, PinnedWorkersLeaveOneTbbEveryCpu) {
   if (caller.size() < 2) GTEST_SKIP() << "one CPU: nothing is pinned";
   int concurrency = 0;
   std::vector<int> placed;
-  ASSERT_TRUE(Runtime::Execute(1, [&](Worker&) {
+  ASSERT_TRUE(Runtime::Execute(1, {.pin_workers = true}, [&](Worker&) {
                 placed = ThreadCpus();
                 concurrency = tbb::this_task_arena::max_concurrency();
               }).ok());

@@ -17,6 +17,7 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "engine/memory.h"
 #include "tools/cli/demo_command.h"
 #include "tools/cli/profile_command.h"
 
@@ -26,6 +27,8 @@ void OnSignal(int) { g_stop.store(true); }
 }  // namespace
 
 int main(int argc, char** argv) {
+  // This program's choice: malloc tuned for the engine (engine/memory.h).
+  diffmesh::TuneAllocator();
   CLI::App app{"diffmesh: a data mesh on a differential dataflow engine"};
   app.require_subcommand(1);
 
