@@ -20,9 +20,11 @@
 //
 // Verdicts are rows of VerdictSchema() (checks.h): check =
 // "<object>.<column>.freshness" (or .retention), metric "freshness" (or
-// "retention"), severity error, observed = the age in the SLA's unit
-// (+inf while the column has no value, failing; a retention rule passes
-// then, observed 0), expected "<= value unit", since =
+// "retention"), severity error, observed = the age in the SLA's unit,
+// rounded to hundredths so that a verdict changes about every hundredth
+// of the unit rather than at every Advance (pass or fail is decided on the
+// exact age; +inf while the column has no value, failing; a retention
+// rule passes then, observed 0), expected "<= value unit", since =
 // when the outcome began. They change when the newest (oldest) value or
 // the clock moves: those are a Profile's maximum and minimum (O(k log n)
 // per change of k rows; the minimum moves back exactly when the oldest row

@@ -301,6 +301,16 @@ TEST(MeshGovernance, FreshnessFollowsTheClockAndTheNewestValue) {
   EXPECT_TRUE(verdict[5].as_bool());
   EXPECT_DOUBLE_EQ(verdict[6].as_double(), 0.25);
   EXPECT_TRUE(Must(mesh->Read("governance.violations")).empty());
+  // The age is kept in hundredths of the unit (36 s of an hour): a second
+  // later the checks have no new version; a minute later they have.
+  const size_t versions = mesh->DataVersions("governance.checks").size();
+  now += 1000000;
+  ASSERT_THAT(mesh->Advance(), IsOk());
+  EXPECT_EQ(mesh->DataVersions("governance.checks").size(), versions);
+  now += 60 * 1000000;
+  ASSERT_THAT(mesh->Advance(), IsOk());
+  EXPECT_DOUBLE_EQ(check()[6].as_double(), 0.27);
+  EXPECT_GT(mesh->DataVersions("governance.checks").size(), versions);
 }
 
 // Retention on a timestamp column: rows older than the period should be
