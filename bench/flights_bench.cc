@@ -44,7 +44,6 @@ namespace {
 // The figures in bench/README.md are measured with pinned workers.
 constexpr RuntimeOptions kPinned{.pin_workers = true};
 
-
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point since) {

@@ -39,7 +39,6 @@ namespace {
 // The figures in bench/README.md are measured with pinned workers.
 constexpr RuntimeOptions kPinned{.pin_workers = true};
 
-
 using Pair = std::pair<uint32_t, uint32_t>;
 constexpr size_t kPerSide = 500'000;
 constexpr uint32_t kKeys = 100'000;

@@ -101,38 +101,38 @@ int RunGraphExample(int argc, char** argv, bool needs_roots, Build build) {
 
   std::mutex output_mutex;
   std::vector<LogUpdate> output;  // from every worker
-  auto status = Runtime::Execute(args.workers, {.pin_workers = true},
-                                 [&](Worker& worker) {
-    Graph& graph = worker.NewDataflow(argv[0]);
-    auto [roots_in, roots_coll] = NewInput<graphs::Node>(graph);
-    auto [edges_in, edges_coll] = NewInput<graphs::Edge>(graph);
-    auto result = Inspect(build(roots_coll, edges_coll),
-                          [&](const auto& d, uint64_t t, int64_t r) {
-                            std::lock_guard<std::mutex> lock(output_mutex);
-                            output.push_back({t, r, ToFields(d)});
-                          });
-    auto probe = ProbeStream(result.stream);
-    // This worker's share of the updates.
-    const size_t peers = worker.peers(), me = worker.index();
-    size_t n = 0;
-    auto mine = [&] { return n++ % peers == me; };
-    for (const auto& [time, updates] : by_time) {
-      roots_in.AdvanceTo(time);
-      edges_in.AdvanceTo(time);
-      for (const LogUpdate* u : updates.first) {
-        if (mine()) roots_in.Update(u->fields[0], u->diff);
-      }
-      for (const LogUpdate* u : updates.second) {
-        if (mine()) edges_in.Update({u->fields[0], u->fields[1]}, u->diff);
-      }
-      roots_in.AdvanceTo(time + 1);
-      edges_in.AdvanceTo(time + 1);
-      worker.StepWhile([&] { return probe.LessThan(time + 1); });
-    }
-    roots_in.Close();
-    edges_in.Close();
-    worker.StepWhile([&] { return !probe.Done(); });
-  });
+  auto status = Runtime::Execute(
+      args.workers, {.pin_workers = true}, [&](Worker& worker) {
+        Graph& graph = worker.NewDataflow(argv[0]);
+        auto [roots_in, roots_coll] = NewInput<graphs::Node>(graph);
+        auto [edges_in, edges_coll] = NewInput<graphs::Edge>(graph);
+        auto result = Inspect(build(roots_coll, edges_coll),
+                              [&](const auto& d, uint64_t t, int64_t r) {
+                                std::lock_guard<std::mutex> lock(output_mutex);
+                                output.push_back({t, r, ToFields(d)});
+                              });
+        auto probe = ProbeStream(result.stream);
+        // This worker's share of the updates.
+        const size_t peers = worker.peers(), me = worker.index();
+        size_t n = 0;
+        auto mine = [&] { return n++ % peers == me; };
+        for (const auto& [time, updates] : by_time) {
+          roots_in.AdvanceTo(time);
+          edges_in.AdvanceTo(time);
+          for (const LogUpdate* u : updates.first) {
+            if (mine()) roots_in.Update(u->fields[0], u->diff);
+          }
+          for (const LogUpdate* u : updates.second) {
+            if (mine()) edges_in.Update({u->fields[0], u->fields[1]}, u->diff);
+          }
+          roots_in.AdvanceTo(time + 1);
+          edges_in.AdvanceTo(time + 1);
+          worker.StepWhile([&] { return probe.LessThan(time + 1); });
+        }
+        roots_in.Close();
+        edges_in.Close();
+        worker.StepWhile([&] { return !probe.Done(); });
+      });
   if (!status.ok()) {
     std::fprintf(stderr, "%s\n", status.ToString().c_str());
     return 2;

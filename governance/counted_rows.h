@@ -9,9 +9,9 @@
 // The counts meet on worker 0, which emits `rows_of(time, counts)` at the
 // start (the dataflow's Graph::start_time(); every count 0, before any
 // arrives: so a row exists while the input is empty) and again at every
-// time some count changes, as the difference from what it emitted last. A name missing from the map has
-// count 0. Other workers emit nothing. `rows_of` may keep state across
-// calls (it is called once per time, in time order).
+// time some count changes, as the difference from what it emitted last. A name
+// missing from the map has count 0. Other workers emit nothing. `rows_of` may
+// keep state across calls (it is called once per time, in time order).
 // Thread-safety: like the engine's operators (the dataflow's worker thread).
 #pragma once
 

@@ -24,14 +24,14 @@ namespace {
 std::optional<double> UnitMicros(std::string unit) {
   unit = absl::AsciiStrToLower(unit);
   static const std::map<std::string, double> units = {
-      {"s", 1e6},       {"sec", 1e6},       {"second", 1e6},
-      {"seconds", 1e6}, {"m", 60e6},        {"min", 60e6},
-      {"minute", 60e6}, {"minutes", 60e6},  {"h", 3600e6},
-      {"hr", 3600e6},   {"hour", 3600e6},   {"hours", 3600e6},
-      {"d", 86400e6},   {"day", 86400e6},   {"days", 86400e6},
-      {"w", 604800e6},  {"week", 604800e6}, {"weeks", 604800e6},
-      {"mo", 2592000e6}, {"month", 2592000e6}, {"months", 2592000e6},
-      {"y", 31536000e6}, {"yr", 31536000e6}, {"year", 31536000e6},
+      {"s", 1e6},           {"sec", 1e6},         {"second", 1e6},
+      {"seconds", 1e6},     {"m", 60e6},          {"min", 60e6},
+      {"minute", 60e6},     {"minutes", 60e6},    {"h", 3600e6},
+      {"hr", 3600e6},       {"hour", 3600e6},     {"hours", 3600e6},
+      {"d", 86400e6},       {"day", 86400e6},     {"days", 86400e6},
+      {"w", 604800e6},      {"week", 604800e6},   {"weeks", 604800e6},
+      {"mo", 2592000e6},    {"month", 2592000e6}, {"months", 2592000e6},
+      {"y", 31536000e6},    {"yr", 31536000e6},   {"year", 31536000e6},
       {"years", 31536000e6}};
   auto it = units.find(unit);
   if (it == units.end()) return std::nullopt;

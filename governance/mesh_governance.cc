@@ -171,9 +171,10 @@ absl::StatusOr<bool> MeshGovernance::Declaring(const std::string& what) const {
   if (!published_ && !mesh_.running()) return true;
   if (published_ && mesh_.running()) return false;
   if (!published_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        what, ": the mesh runs but the governance products were never "
-              "published (Publish before the first Advance)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(what,
+                     ": the mesh runs but the governance products were never "
+                     "published (Publish before the first Advance)"));
   }
   return absl::FailedPreconditionError(absl::StrCat(
       what,
@@ -296,9 +297,8 @@ absl::Status MeshGovernance::Build(const std::string& id,
     }
     DM_ASSIGN_OR_RETURN(Table verdicts, Verdicts(table, matched, clock_rows));
     DM_ASSIGN_OR_RETURN(
-        Table checks,
-        Table::Computed(table, Prefixed(verdicts.rows(), id), ChecksSchema(),
-                        TransformKind::kFilter));
+        Table checks, Table::Computed(table, Prefixed(verdicts.rows(), id),
+                                      ChecksSchema(), TransformKind::kFilter));
     DM_ASSIGN_OR_RETURN(const int feed, mesh_.Gather(gather_, checks));
     if (old != nullptr) DM_RETURN_IF_ERROR(TakeOut(id, *old));
     now.feed = feed;
@@ -386,8 +386,8 @@ absl::StatusOr<Table> MeshGovernance::PublishChecked(
   DM_ASSIGN_OR_RETURN(Table published,
                       mesh_.Publish(rows, std::move(descriptor)));
   DM_RETURN_IF_ERROR(AddChecks(id, table, verdicts));
-  Contracted now{.contract = contract.id, .held = options.hold,
-                 .built_in = true};
+  Contracted now{
+      .contract = contract.id, .held = options.hold, .built_in = true};
   DM_RETURN_IF_ERROR(Record(id, contract, nullptr, &now));
   contracts_.insert_or_assign(id, std::move(now));
   return published;
@@ -441,10 +441,9 @@ absl::Status MeshGovernance::Publish() {
   auto by_product = Map(built.rows(), [](const Row& r) {
     return std::pair<std::string, Row>(std::string(r[0].as_string()), r);
   });
-  RowCollection kept = Map(Antijoin(by_product, superseded_),
-                           [](const std::pair<std::string, Row>& p) {
-                             return p.second;
-                           });
+  RowCollection kept =
+      Map(Antijoin(by_product, superseded_),
+          [](const std::pair<std::string, Row>& p) { return p.second; });
   DM_ASSIGN_OR_RETURN(Table gathered,
                       Table::FromMetadata(gathered_, ChecksSchema()));
   DM_ASSIGN_OR_RETURN(Table checks, built.WithRows(kept).Union(gathered));
@@ -485,21 +484,21 @@ absl::Status MeshGovernance::Publish() {
   // The contracts in force.
   DM_ASSIGN_OR_RETURN(
       Table contract_table,
-      Table::FromMetadata(
-          Map(contract_facts_.collection,
-              [](const std::pair<std::string, std::string>& f) {
-                const size_t space = f.second.rfind(' ');
-                Row row;
-                row.AppendString(f.first);
-                row.AppendString(f.second.substr(0, space));
-                row.AppendString(space == std::string::npos
-                                     ? std::string()
-                                     : f.second.substr(space + 1));
-                return row;
-              }),
-          Schema({{"product", ValueType::kString, false},
-                  {"contract", ValueType::kString, false},
-                  {"version", ValueType::kString, false}})));
+      Table::FromMetadata(Map(contract_facts_.collection,
+                              [](const std::pair<std::string, std::string>& f) {
+                                const size_t space = f.second.rfind(' ');
+                                Row row;
+                                row.AppendString(f.first);
+                                row.AppendString(f.second.substr(0, space));
+                                row.AppendString(
+                                    space == std::string::npos
+                                        ? std::string()
+                                        : f.second.substr(space + 1));
+                                return row;
+                              }),
+                          Schema({{"product", ValueType::kString, false},
+                                  {"contract", ValueType::kString, false},
+                                  {"version", ValueType::kString, false}})));
   DM_RETURN_IF_ERROR(publish(contract_table, "contracts",
                              "The data contract each product is under")
                          .status());

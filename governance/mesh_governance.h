@@ -245,7 +245,7 @@ class MeshGovernance {
   int gather_ = 0;
   RowCollection gathered_;
   std::map<std::string, LiveClock> live_clocks_;  // by product
-  std::vector<Table> metrics_;  // with the product in front
+  std::vector<Table> metrics_;                    // with the product in front
   std::set<std::string> profiled_;
 };
 

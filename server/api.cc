@@ -187,8 +187,7 @@ ApiResponse Product(const MeshSnapshot& s, const std::string& id,
   p["versions"] = std::move(versions);
   p["checks"] = GovernanceRows(s, options.governance_domain, "checks", id);
   // {contract, version}, or null for a product under none.
-  Json contract =
-      GovernanceRows(s, options.governance_domain, "contracts", id);
+  Json contract = GovernanceRows(s, options.governance_domain, "contracts", id);
   p["contract"] = contract.empty() ? Json() : contract[0];
   p["source"] = nullptr;  // not a source
   if (std::optional<SourceStatus> st = s.SourceStatusOf(id)) {

@@ -97,7 +97,7 @@ inline Row GenRow(std::mt19937_64& rng) {
 
 // The verdicts computed directly from the rows, without `since`.
 inline Multiset<Row> FromScratch(const Multiset<Row>& rows,
-                          const AttachedContract& contract) {
+                                 const AttachedContract& contract) {
   int64_t total = 0;
   for (const auto& [row, n] : rows) total += n;
   Multiset<Row> out;

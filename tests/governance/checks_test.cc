@@ -26,12 +26,12 @@ std::string Show(const Row& row) { return RowDebugString(row); }
 
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FromScratch;
 using testing::GenRow;
+using ::testing::HasSubstr;
 using testing::kContract;
-using testing::ProductSchema;
 using testing::Multiset;
+using testing::ProductSchema;
 
 AttachedContract TestContract() {
   absl::StatusOr<DataContract> c = ParseContract(kContract, "test.yaml");

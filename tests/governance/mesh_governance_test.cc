@@ -335,8 +335,7 @@ slaProperties:
 TEST(MeshGovernance, RetentionFollowsTheOldestValue) {
   TempDir dir;
   const std::string file = dir.Write(
-      "events.csv",
-      "id,at\n1,2026-11-28T10:00:00Z\n2,2026-12-01T10:00:00Z\n");
+      "events.csv", "id,at\n1,2026-11-28T10:00:00Z\n2,2026-12-01T10:00:00Z\n");
   const int64_t day = 86400 * int64_t{1000000};
   const int64_t ten = 1796119200000000;  // 2026-12-01T10:00:00Z
   int64_t now = ten + day / 2;
@@ -480,8 +479,7 @@ TEST(MeshGovernance, AContractTightenedWhileRunningTakesEffectAtTheNextTime) {
   EXPECT_EQ(d.gov->ContractOf("ops.flights"), std::nullopt);
 
   // Attached again while running: the original contract and its grant.
-  ASSERT_THAT(d.gov->Attach("ops.flights", Contract(kFlightsContract)),
-              IsOk());
+  ASSERT_THAT(d.gov->Attach("ops.flights", Contract(kFlightsContract)), IsOk());
   ASSERT_THAT(d.mesh->Advance(), IsOk());
   checks = d.Rows("checks");
   EXPECT_EQ(checks.size(), 2u);
@@ -562,9 +560,9 @@ schema:
   Worker worker;
   auto mesh = Must(Mesh::Open(worker, {}));
   auto gov = Must(MeshGovernance::Open(*mesh));
-  Must(mesh->Source(Describe("t.p", "owner", Tier::kCurated),
-                    {.path = dir.path() + "/p.csv",
-                     .schema = testing::ProductSchema()}));
+  Must(mesh->Source(
+      Describe("t.p", "owner", Tier::kCurated),
+      {.path = dir.path() + "/p.csv", .schema = testing::ProductSchema()}));
   std::optional<size_t> current = 0;
   Must(gov->Attach("t.p", contracts[0]));
   Must(gov->Publish());

@@ -74,8 +74,9 @@ TEST_F(ApiTest, AProductWithTierSchemaVersionsAndChecks) {
   EXPECT_EQ(a.body["checks"][0]["passed"], true);
   EXPECT_EQ(a.body["contract"],
             Json({{"contract", "delays"}, {"version", "1.0.0"}}));
-  EXPECT_TRUE(
-      Get(*Snapshot(), "/api/products/crm.customers").body["contract"].is_null());
+  EXPECT_TRUE(Get(*Snapshot(), "/api/products/crm.customers")
+                  .body["contract"]
+                  .is_null());
   // A failing check: the tier says why.
   demo.dir.Write("flights.csv", "id,origin,delay\n1,XXX,10\n");
   ASSERT_THAT(demo.mesh->Refresh().status(), IsOk());

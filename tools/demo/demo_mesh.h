@@ -68,8 +68,8 @@ struct StepReport {
   std::string hour;
   int added = 0, corrected = 0, retracted = 0;
   double refresh_ms = 0;
-  uint64_t time = 0;           // the mesh's time after the step
-  bool product_added = false;  // operations.arrivals joined at this step
+  uint64_t time = 0;                // the mesh's time after the step
+  bool product_added = false;       // operations.arrivals joined at this step
   bool contract_tightened = false;  // at this step (kTightenStep)
 };
 
