@@ -195,17 +195,19 @@ absl::Status MeshGovernance::AddChecks(const std::string& id,
 }
 
 absl::Status MeshGovernance::Record(const std::string& id,
-                                    const DataContract& contract,
+                                    const DataContract* contract,
                                     Contracted* old, Contracted* now) {
   if (old != nullptr) {
     DM_RETURN_IF_ERROR(Change(contract_facts_, id, old->fact, false));
   }
-  now->fact = ContractFact(contract);
-  DM_RETURN_IF_ERROR(Change(contract_facts_, id, now->fact, true));
   std::set<std::pair<std::string, std::string>> wanted;
-  for (const ContractRole& r : contract.roles) {
-    if (absl::StrContains(absl::AsciiStrToLower(r.access), "read")) {
-      wanted.insert({r.role, id});
+  if (contract != nullptr) {
+    now->fact = ContractFact(*contract);
+    DM_RETURN_IF_ERROR(Change(contract_facts_, id, now->fact, true));
+    for (const ContractRole& r : contract->roles) {
+      if (absl::StrContains(absl::AsciiStrToLower(r.access), "read")) {
+        wanted.insert({r.role, id});
+      }
     }
   }
   if (old != nullptr) {
@@ -304,7 +306,7 @@ absl::Status MeshGovernance::Build(const std::string& id,
     now.feed = feed;
     if (clock) live_clocks_.insert_or_assign(id, std::move(*clock));
   }
-  DM_RETURN_IF_ERROR(Record(id, contract, old, &now));
+  DM_RETURN_IF_ERROR(Record(id, &contract, old, &now));
   contracts_.insert_or_assign(id, std::move(now));
   return absl::OkStatus();
 }
@@ -355,12 +357,8 @@ absl::Status MeshGovernance::Detach(const std::string& id) {
   DM_RETURN_IF_ERROR(Declaring(what).status());
   Contracted& old = it->second;
   DM_RETURN_IF_ERROR(TakeOut(id, old));
-  DM_RETURN_IF_ERROR(Change(contract_facts_, id, old.fact, false));
-  for (const auto& grant : old.grants) {
-    if (grants_.present.count(grant)) {
-      DM_RETURN_IF_ERROR(Revoke(grant.first, grant.second));
-    }
-  }
+  Contracted none;
+  DM_RETURN_IF_ERROR(Record(id, nullptr, &old, &none));
   contracts_.erase(it);
   return absl::OkStatus();
 }
@@ -388,7 +386,7 @@ absl::StatusOr<Table> MeshGovernance::PublishChecked(
   DM_RETURN_IF_ERROR(AddChecks(id, table, verdicts));
   Contracted now{
       .contract = contract.id, .held = options.hold, .built_in = true};
-  DM_RETURN_IF_ERROR(Record(id, contract, nullptr, &now));
+  DM_RETURN_IF_ERROR(Record(id, &contract, nullptr, &now));
   contracts_.insert_or_assign(id, std::move(now));
   return published;
 }

@@ -214,9 +214,10 @@ class MeshGovernance {
                      const std::string& object, const std::string& what);
   // Takes product `id`'s current verdicts out (at the next Advance).
   absl::Status TakeOut(const std::string& id, Contracted& old);
-  // The contract facts and grants for `contract` on `id`, replacing those
-  // of `old` (if any).
-  absl::Status Record(const std::string& id, const DataContract& contract,
+  // The contract facts and grants for `contract` on `id` (none: the
+  // product is no longer under contract), replacing those of `old` (if
+  // any).
+  absl::Status Record(const std::string& id, const DataContract* contract,
                       Contracted* old, Contracted* now);
   absl::Status AddChecks(const std::string& id, const Table& table,
                          const Table& verdicts);
