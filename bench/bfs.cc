@@ -2,7 +2,7 @@
 // examples/bfs.rs. Isolates incremental maintenance of breadth-first
 // distances on a random graph under a stream of single-edge changes.
 //
-//   build/bench/bfs NODES EDGES BATCH ROUNDS [inspect|recompute] [-w N]
+//   build/bench/bfs NODES EDGES BATCH ROUNDS [inspect|recompute|bytes] [-w N]
 //
 // `-w N` (or `--workers N`) runs N workers; as in the reference driver,
 // worker 0 generates and inserts every edge and every change, and the
@@ -18,7 +18,9 @@
 // nanoseconds (from flush until the probe passes the round). `inspect` also
 // prints the consolidated changes of the distance histogram; `recompute`
 // additionally times each of the first 5 rounds' graphs computed from
-// scratch, for the incremental speed-up. Ends with total elapsed and peak
+// scratch, for the incremental speed-up; `bytes` samples worker 0's held
+// bytes by part at every step and prints them as they were when the heap
+// was at its fullest (bench/byte_watch.h). Ends with total elapsed and peak
 // resident memory. With several workers it also prints the progress batches
 // worker 0 sent per round (the coordination messages of the protocol).
 #include <sys/resource.h>
@@ -33,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/byte_watch.h"
 #include "bench/isaac64.h"
 #include "engine/graph.h"
 #include "engine/input.h"
@@ -97,8 +100,12 @@ struct BfsDataflow {
         });
     probe = diffmesh::ProbeStream(shown.stream);
   }
-  void Settle(uint64_t time) {
-    worker.StepWhile([&] { return probe.LessThan(time); });
+  void Settle(uint64_t time, diffmesh::bench::ByteWatch* watch = nullptr,
+              const char* where = "") {
+    worker.StepWhile([&] {
+      if (watch != nullptr) watch->Sample(where);
+      return probe.LessThan(time);
+    });
   }
 };
 
@@ -117,7 +124,7 @@ double Recompute(const std::vector<Edge>& graph_edges) {
 
 int Usage(const char* argv0) {
   std::fprintf(
-      stderr, "usage: %s NODES EDGES BATCH ROUNDS [inspect|recompute] [-w N]\n",
+      stderr, "usage: %s NODES EDGES BATCH ROUNDS [inspect|recompute|bytes] [-w N]\n",
       argv0);
   return 2;
 }
@@ -135,7 +142,7 @@ bool ParseCount(const char* s, uint64_t* out) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> positional;
-  bool inspect = false, recompute = false;
+  bool inspect = false, recompute = false, bytes = false;
   uint64_t workers = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -156,6 +163,8 @@ int main(int argc, char** argv) {
       inspect = true;
     } else if (a == "recompute") {
       recompute = true;
+    } else if (a == "bytes") {
+      bytes = true;
     } else {
       positional.push_back(a);
     }
@@ -176,6 +185,9 @@ int main(int argc, char** argv) {
       [&](diffmesh::Worker& worker) {
         const bool leader = worker.index() == 0;
         BfsDataflow flow(worker, inspect);
+        diffmesh::bench::ByteWatch watch(worker);
+        diffmesh::bench::ByteWatch* watching =
+            bytes && leader ? &watch : nullptr;
         EdgeGenerator adds(static_cast<uint32_t>(nodes)),
             removes(static_cast<uint32_t>(nodes));
         if (leader) flow.roots.Insert(0);
@@ -196,7 +208,8 @@ int main(int argc, char** argv) {
         }
         flow.edges.AdvanceTo(1);
         flow.edges.Flush();
-        flow.Settle(1);
+        if (watching) watching->Sample("loaded");
+        flow.Settle(1, watching, "load");
         if (leader) std::printf("%.6fs\tstable\n", Seconds(timer));
         uint64_t batches_at_stable = flow.graph.progress_batches_sent();
 
@@ -218,7 +231,7 @@ int main(int argc, char** argv) {
           }
           flow.edges.Flush();
           auto round_start = Clock::now();
-          flow.Settle(flow.edges.time());
+          flow.Settle(flow.edges.time(), watching, "rounds");
           auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                         Clock::now() - round_start)
                         .count();
@@ -236,6 +249,7 @@ int main(int argc, char** argv) {
         }
         if (!leader) return;
         std::printf("finished; elapsed: %.6fs\n", Seconds(timer));
+        if (watching) watching->Print(stdout);
         if (workers > 1 && rounds > 0) {
           std::printf("progress batches sent by worker 0: %.1f per round\n",
                       static_cast<double>(flow.graph.progress_batches_sent() -

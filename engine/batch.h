@@ -5,13 +5,15 @@
 //   auto batch = builder.Build({lower, upper, since});
 //
 // Layout: sorted `keys` (a Column: packed rows live in one byte arena per
-// column, engine/column.h); `key_offsets[i]..key_offsets[i+1]` index the values
-// of key i in sorted `vals`; `val_offsets[j]..val_offsets[j+1]` index that
-// value's `(times, diffs)` run, read through `Updates(j)`: an empty stored
-// range means the value has exactly one update, equal to the last stored
-// update before it (a bulk load at one time with diff 1 stores its time and
-// diff once). Offsets are 32-bit; a batch holds fewer than 2^32 values and
-// stored updates. A batch whose stored (time, diff) pairs take at most 256
+// column, engine/column.h); key i's values in sorted `vals` are
+// `ValBegin(i)..ValEnd(i)` (`key_offsets[i]..key_offsets[i+1]`, or just value
+// i when every key has exactly one value: then `key_offsets` is empty);
+// value j's `(times, diffs)` run is read through `Updates(j)`. When every
+// value has exactly one update `val_offsets` is empty and value j's update
+// is stored at j; otherwise `val_offsets[j]..val_offsets[j+1]` index the run,
+// and an empty stored range means the value has exactly one update, equal to
+// the last stored update before it. Offsets are 32-bit; a batch holds fewer
+// than 2^32 values and stored updates. A batch whose stored (time, diff) pairs take at most 256
 // (65,536) distinct values -- the usual case: a batch spans few times, and
 // diffs are mostly small -- keeps them as one (two) byte codes per update
 // indexing a dictionary; otherwise as the `times` and `diffs` columns. Read
@@ -38,6 +40,7 @@
 #include "engine/check.h"
 #include "engine/column.h"
 #include "engine/difference.h"
+#include "engine/held_bytes.h"
 #include "engine/update.h"
 
 namespace diffmesh {
@@ -59,9 +62,9 @@ struct Batch {
   using Offset = uint32_t;
 
   Column<K> keys;
-  std::vector<Offset> key_offsets = {0};
+  std::vector<Offset> key_offsets;  // empty: key i has value i alone
   Column<V> vals;
-  std::vector<Offset> val_offsets = {0};
+  std::vector<Offset> val_offsets;  // empty: value j has update j alone
   std::vector<T> times;  // uncoded form (empty when coded)
   std::vector<R> diffs;
   std::vector<uint8_t> codes;     // coded form: index into dict, or
@@ -84,14 +87,36 @@ struct Batch {
     return coded() ? Coded(i).second : diffs[i];
   }
 
+  // The positions in `vals` of key i's values.
+  size_t ValBegin(size_t i) const {
+    return key_offsets.empty() ? i : key_offsets[i];
+  }
+  size_t ValEnd(size_t i) const {
+    return key_offsets.empty() ? i + 1 : key_offsets[i + 1];
+  }
   // The positions in `times`/`diffs` of value j's updates.
   std::pair<size_t, size_t> Updates(size_t j) const {
+    if (val_offsets.empty()) return {j, j + 1};
     size_t lo = val_offsets[j], hi = val_offsets[j + 1];
     return {lo == hi ? lo - 1 : lo, hi};
   }
 
   size_t size() const { return updates; }  // number of updates
   bool empty() const { return updates == 0; }
+  // Adds the batch's columns to `parts` (engine/held_bytes.h); they sum to
+  // Bytes().
+  void AddBytesTo(HeldByteParts* parts) const {
+    parts->keys += keys.Bytes();
+    parts->vals += vals.Bytes();
+    parts->key_offsets += key_offsets.capacity() * sizeof(Offset);
+    parts->val_offsets += val_offsets.capacity() * sizeof(Offset);
+    parts->times += times.capacity() * sizeof(T);
+    parts->diffs += diffs.capacity() * sizeof(R);
+    parts->codes += codes.capacity() + codes16.capacity() * 2;
+    parts->dict += dict.capacity() * sizeof(std::pair<T, R>);
+    parts->updates += updates;
+    parts->batches += 1;
+  }
   // Bytes allocated by the columns (capacity, not just size).
   size_t Bytes() const {
     return keys.Bytes() + vals.Bytes() +
@@ -118,7 +143,6 @@ class BatchBuilder {
   void Reserve(size_t updates) {
     batch_->keys.Expect(updates);
     batch_->vals.reserve(updates);
-    batch_->val_offsets.reserve(updates + 1);
     reserve_ = updates;
   }
   // Reserves room for merging `a` and `b`.
@@ -136,8 +160,21 @@ class BatchBuilder {
       b.keys.push_back(key);
       b.vals.push_back(val);
     } else if (!(b.vals.back() == val)) {
+      if (b.key_offsets.empty()) {
+        // The current key has a second value: from here on keys index
+        // their values through offsets (each earlier key had one).
+        b.key_offsets.reserve(std::max(reserve_, b.keys.size()) + 1);
+        for (size_t i = 0; i < b.keys.size(); ++i)
+          b.key_offsets.push_back(static_cast<typename B::Offset>(i));
+      }
       CloseVal();
       b.vals.push_back(val);
+    } else if (b.val_offsets.empty() && Stored() == b.vals.size()) {
+      // The current value has a second update: from here on values index
+      // their runs through offsets (each earlier value had one update).
+      b.val_offsets.reserve(std::max(reserve_, b.vals.size()) + 1);
+      for (size_t j = 0; j < b.vals.size(); ++j)
+        b.val_offsets.push_back(static_cast<typename B::Offset>(j));
     }
     PushUpdate(time, diff);
     ++b.updates;
@@ -165,6 +202,7 @@ class BatchBuilder {
     };
     b.keys.Fit();
     b.vals.Fit();
+    fit(b.key_offsets);
     fit(b.val_offsets);
     fit(b.times);
     fit(b.diffs);
@@ -292,14 +330,16 @@ class BatchBuilder {
   }
 
   // Ends the last value's run; a run of one update equal to the update
-  // stored before it is elided (see the layout above).
+  // stored before it is elided (see the layout above). Nothing to do while
+  // every value has one update (no offsets).
   void CloseVal() {
     B& b = *batch_;
+    DM_CHECK_MSG(Stored() < UINT32_MAX, "batch exceeds 2^32 updates");
+    if (b.val_offsets.empty()) return;
     size_t start = b.val_offsets.back(), end = Stored();
     if (end == start + 1 && start > 0 && SameUpdate(start, start - 1)) {
       PopUpdate();
     }
-    DM_CHECK_MSG(Stored() < UINT32_MAX, "batch exceeds 2^32 updates");
     b.val_offsets.push_back(static_cast<typename B::Offset>(Stored()));
   }
   // Ends the last key's last value run, if any.
@@ -308,6 +348,7 @@ class BatchBuilder {
     if (b.keys.empty()) return;
     CloseVal();
     DM_CHECK_MSG(b.vals.size() < UINT32_MAX, "batch exceeds 2^32 values");
+    if (b.key_offsets.empty()) return;  // every key so far has one value
     b.key_offsets.push_back(static_cast<typename B::Offset>(b.vals.size()));
   }
 
@@ -367,11 +408,11 @@ class Merger {
   // Emits key `ka` of `x` merged with key `kb` of `y` (if any); returns work.
   int64_t CopyKey(const Bt& x, size_t ka, const Bt* y, size_t kb) {
     const K& key = x.keys[ka];
-    size_t va = x.key_offsets[ka], va_end = x.key_offsets[ka + 1];
+    size_t va = x.ValBegin(ka), va_end = x.ValEnd(ka);
     size_t vb = 0, vb_end = 0;
     if (y != nullptr) {
-      vb = y->key_offsets[kb];
-      vb_end = y->key_offsets[kb + 1];
+      vb = y->ValBegin(kb);
+      vb_end = y->ValEnd(kb);
     }
     int64_t work = 1;
     while (va < va_end || vb < vb_end) {

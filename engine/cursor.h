@@ -34,7 +34,7 @@ class TraceCursor {
   void Add(Ptr batch, bool negate = false) {
     if (batch == nullptr || batch->empty()) return;
     parts_.push_back(Part{std::move(batch), negate});
-    parts_.back().val = parts_.back().batch->key_offsets[0];
+    parts_.back().val = parts_.back().batch->ValBegin(0);
     Refresh();
   }
 
@@ -48,7 +48,7 @@ class TraceCursor {
     for (Part& p : parts_) {
       if (p.at_key) {
         ++p.key;
-        if (p.key < p.batch->keys.size()) p.val = p.batch->key_offsets[p.key];
+        if (p.key < p.batch->keys.size()) p.val = p.batch->ValBegin(p.key);
       }
     }
     Refresh();
@@ -72,7 +72,7 @@ class TraceCursor {
         }
         p.key = LowerBound(keys, lo, hi, key);
       }
-      if (p.key < keys.size()) p.val = p.batch->key_offsets[p.key];
+      if (p.key < keys.size()) p.val = p.batch->ValBegin(p.key);
     }
     Refresh();
   }
@@ -115,6 +115,11 @@ class TraceCursor {
   }
 
   size_t num_batches() const { return parts_.size(); }
+  // Calls f(const Batch&) for every batch the cursor reads.
+  template <class F>
+  void ForEachBatch(F&& f) const {
+    for (const Part& p : parts_) f(*p.batch);
+  }
 
  private:
   struct Part {
@@ -173,7 +178,7 @@ class TraceCursor {
     val_part_ = MarkLeast(
         &Part::at_val,
         [](const Part& p) {
-          return p.at_key && p.val < p.batch->key_offsets[p.key + 1];
+          return p.at_key && p.val < p.batch->ValEnd(p.key);
         },
         [](const Part& p) -> decltype(auto) { return p.batch->vals[p.val]; });
   }

@@ -1,5 +1,7 @@
 #include "engine/graph.h"
 
+#include <algorithm>
+
 #include "engine/check.h"
 #include "engine/difference.h"
 
@@ -212,6 +214,15 @@ size_t Graph::HeldBytes() const {
   size_t total = 0;
   for (const auto& op : operators_) total += op->HeldBytes();
   return total;
+}
+
+void Graph::AddHeldBytes(HeldByteParts* parts) const {
+  for (const auto& op : operators_) op->AddHeldBytes(parts);
+  parts->queued += static_cast<size_t>(std::max<int64_t>(queued_bytes_, 0));
+}
+
+void Worker::AddHeldBytes(HeldByteParts* parts) const {
+  for (const auto& graph : graphs_) graph->AddHeldBytes(parts);
 }
 
 size_t Worker::HeldBytes() const {

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "engine/fabric.h"
+#include "engine/held_bytes.h"
 #include "engine/progress.h"
 #include "engine/progress_exchange.h"
 #include "engine/summary.h"
@@ -71,6 +72,10 @@ class OperatorBase {
   // Bytes of state the operator holds (traces it owns, buffered updates),
   // for introspection; 0 for stateless operators.
   virtual size_t HeldBytes() const { return 0; }
+  // HeldBytes by part (engine/held_bytes.h); by default all of it as other.
+  virtual void AddHeldBytes(HeldByteParts* parts) const {
+    parts->other += HeldBytes();
+  }
   // Whether Run reads input frontiers. An operator that only forwards the
   // messages it pulls returns false: the graph then applies progress lazily
   // around it (see Graph::Step).
@@ -177,6 +182,11 @@ class Graph {
   size_t num_operators() const { return operators_.size(); }
   // The bytes of state every operator holds (OperatorBase::HeldBytes).
   size_t HeldBytes() const;
+  // HeldBytes by part, plus the messages waiting at operator inputs.
+  void AddHeldBytes(HeldByteParts* parts) const;
+  // Payload bytes delivered to operator inputs and not yet pulled (kept by
+  // InputPort: a vector payload counts its capacity).
+  void AddQueuedBytes(int64_t bytes) { queued_bytes_ += bytes; }
   const OperatorBase& op(int i) const { return *operators_[i]; }
 
  private:
@@ -196,6 +206,7 @@ class Graph {
   bool released_ = false;
   bool sealed_ = false;
   uint64_t start_time_ = 0;
+  int64_t queued_bytes_ = 0;
   Fabric* fabric_ = nullptr;
   int worker_ = 0;
   int dataflow_ = 0;
@@ -233,6 +244,8 @@ class Worker {
   // The bytes of state the operators of every dataflow hold: traces (with
   // the batches their readers pin), batchers, pending work.
   size_t HeldBytes() const;
+  // HeldBytes by part, plus the messages waiting at operator inputs.
+  void AddHeldBytes(HeldByteParts* parts) const;
   // Whether a diff overflowed (engine/difference.h) in an operator this
   // worker stepped since the last call; clears it.
   bool TakeDiffOverflow() {

@@ -17,6 +17,7 @@
 // emitted for a time before it is allowed.
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <utility>
 #include <vector>
@@ -34,6 +35,17 @@ struct Message {
   P payload;
 };
 
+// The bytes a payload holds directly: a vector's capacity, else its size.
+template <class P>
+int64_t PayloadBytes(const P& payload) {
+  if constexpr (requires { payload.capacity(); }) {
+    return static_cast<int64_t>(payload.capacity() *
+                                sizeof(typename P::value_type));
+  } else {
+    return static_cast<int64_t>(sizeof(P));
+  }
+}
+
 template <class T, class P>
 class InputPort {
  public:
@@ -50,6 +62,7 @@ class InputPort {
     if (queue_.empty()) return false;
     *message = std::move(queue_.front());
     queue_.pop_front();
+    graph_->AddQueuedBytes(-PayloadBytes(message->payload));
     for (const T& t : message->time) {
       graph_->ChangeTarget(target_, TimeCodec<T>::Encode(t), -1);
     }
@@ -79,6 +92,7 @@ class InputPort {
     for (const T& t : message.time) {
       graph_->ChangeTarget(target_, TimeCodec<T>::Encode(t), +1);
     }
+    graph_->AddQueuedBytes(PayloadBytes(message.payload));
     queue_.push_back(std::move(message));
     graph_->Activate(op_);
   }

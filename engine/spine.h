@@ -118,6 +118,14 @@ class Spine {
     return SumOverBatches([](const auto& b) { return b.Bytes(); },
                           [](const auto& m) { return m.output_bytes(); });
   }
+  // Adds the batches by column, and a merge's partial output as merging.
+  void AddBytesTo(HeldByteParts* parts) const {
+    for (const Level& l : levels_) {
+      if (l.a) l.a->AddBytesTo(parts);
+      if (l.b) l.b->AddBytesTo(parts);
+      if (l.merger) parts->merging += l.merger->output_bytes();
+    }
+  }
   // Whether `batch` is one of the spine's batches (or a merge's input).
   bool Holds(const Batch<K, V, T, R>* batch) const {
     for (const Level& l : levels_) {

@@ -76,6 +76,19 @@ class Trace {
   // Everything the trace keeps alive: the spine plus the pinned batches.
   size_t HeldUpdates() const { return StoredUpdates() + PinnedUpdates(); }
   size_t HeldBytes() const { return StoredBytes() + PinnedBytes(); }
+  // Whether the trace keeps `batch` alive (in its spine or for a reader).
+  bool Keeps(const Batch<K, V, T, R>* batch) const {
+    if (spine_.Holds(batch)) return true;
+    for (const auto& [s, b] : recent_) {
+      if (b.get() == batch) return true;
+    }
+    return false;
+  }
+  // HeldBytes by part: the spine's batches by column, the rest as pinned.
+  void AddBytesTo(HeldByteParts* parts) const {
+    spine_.AddBytesTo(parts);
+    parts->pinned += PinnedBytes();
+  }
   // How many batches the least advanced reader has not acknowledged.
   uint64_t UnacknowledgedBatches() const { return seq_ - OldestAcknowledged(); }
 

@@ -138,7 +138,7 @@ class ProfileOperator : public OperatorBase {
                                     const int64_t& r) { counts[i - k] += r; });
         }
       }
-      auto [lo, hi] = batch.Updates(batch.key_offsets[i]);
+      auto [lo, hi] = batch.Updates(batch.ValBegin(i));
       for (size_t u = lo; u < hi; ++u) {
         events.push_back({batch.TimeAt(u), i, batch.DiffAt(u)});
       }

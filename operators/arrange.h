@@ -105,6 +105,10 @@ class ArrangeOperator : public OperatorBase {
   size_t HeldBytes() const override {
     return (trace ? trace->HeldBytes() : 0) + batcher_.PendingBytes();
   }
+  void AddHeldBytes(HeldByteParts* parts) const override {
+    if (trace) trace->AddBytesTo(parts);
+    parts->batching += batcher_.PendingBytes();
+  }
 
   InputPort<T, PIn> in;
   OutputPort<T, POut> out;
@@ -165,7 +169,7 @@ class FlattenOperator : public OperatorBase {
       POut output;
       output.reserve(b.size());
       for (size_t k = 0; k < b.keys.size(); ++k) {
-        for (size_t v = b.key_offsets[k]; v < b.key_offsets[k + 1]; ++v) {
+        for (size_t v = b.ValBegin(k); v < b.ValEnd(k); ++v) {
           DOut d = f_(b.keys[k], b.vals[v]);
           auto [lo, hi] = b.Updates(v);
           for (size_t i = lo; i < hi; ++i) {

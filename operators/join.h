@@ -112,6 +112,33 @@ class JoinOperator : public OperatorBase {
     if (!held.empty()) graph()->Activate(index());
   }
 
+  // Queued work keeps its batches and its cursors' batches alive; those
+  // its traces no longer keep count as pinned (once each).
+  size_t HeldBytes() const override {
+    HeldByteParts parts;
+    AddHeldBytes(&parts);
+    return parts.Total();
+  }
+  void AddHeldBytes(HeldByteParts* parts) const override {
+    std::vector<const void*> seen;
+    auto count = [&](const auto& batch, const auto& reader) {
+      if ((reader.valid() && reader.trace()->Keeps(&batch)) ||
+          std::find(seen.begin(), seen.end(), &batch) != seen.end()) {
+        return;
+      }
+      seen.push_back(&batch);
+      parts->pinned += batch.Bytes();
+    };
+    for (const auto& d : todo1_) {
+      count(*d.batch, reader1_);
+      d.cursor.ForEachBatch([&](const auto& b) { count(b, reader2_); });
+    }
+    for (const auto& d : todo2_) {
+      count(*d.batch, reader2_);
+      d.cursor.ForEachBatch([&](const auto& b) { count(b, reader1_); });
+    }
+  }
+
   InputPort<T, P1> in1;
   InputPort<T, P2> in2;
   OutputPort<T, POut> out;
@@ -167,7 +194,7 @@ class JoinOperator : public OperatorBase {
       cursor.MapKeyUpdates([&](const VC& v, const TBC& t, const R& r) {
         other.emplace_back(v, ScopeTime<TBC, T>::In(t), r);
       });
-      for (size_t v = batch.key_offsets[k]; v < batch.key_offsets[k + 1]; ++v) {
+      for (size_t v = batch.ValBegin(k); v < batch.ValEnd(k); ++v) {
         auto [lo, hi] = batch.Updates(v);
         for (size_t i = lo; i < hi; ++i) {
           T bt = ScopeTime<TBB, T>::In(batch.TimeAt(i));

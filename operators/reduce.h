@@ -71,7 +71,7 @@ class ReduceOperator : public OperatorBase {
     while (in.Pull(&message)) {
       const auto& b = *message.payload.batch;
       for (size_t k = 0; k < b.keys.size(); ++k) {
-        for (size_t v = b.key_offsets[k]; v < b.key_offsets[k + 1]; ++v) {
+        for (size_t v = b.ValBegin(k); v < b.ValEnd(k); ++v) {
           auto [lo, hi] = b.Updates(v);
           for (size_t i = lo; i < hi; ++i) {
             work_.emplace_back(b.keys[k], b.TimeAt(i));
@@ -140,12 +140,20 @@ class ReduceOperator : public OperatorBase {
 
   // The output trace plus the pending-work index (its keys, roughly).
   size_t HeldBytes() const override {
-    size_t keys = 0;
-    for (const auto& [time, set] : pending_) keys += set.size();
-    return trace->HeldBytes() + keys * (sizeof(K) + 32);
+    return trace->HeldBytes() + PendingBytes();
+  }
+  void AddHeldBytes(HeldByteParts* parts) const override {
+    trace->AddBytesTo(parts);
+    parts->other += PendingBytes();
   }
 
  private:
+  size_t PendingBytes() const {
+    size_t keys = 0;
+    for (const auto& [time, set] : pending_) keys += set.size();
+    return keys * (sizeof(K) + 32);
+  }
+
   // Seals the corrections into an output batch [output_upper_, complete),
   // inserts it into the output trace and sends it on.
   void SealCorrections(const Antichain<T>& complete) {

@@ -53,7 +53,7 @@ class ReduceTotalOperator : public OperatorBase {
               [&](const Unit&, const T&, const R& r) { AddDiff(count, r); });
         }
         // Key-only: one value per key, times ascending.
-        size_t v = b.key_offsets[k];
+        size_t v = b.ValBegin(k);
         auto [lo, hi] = b.Updates(v);
         for (size_t i = lo; i < hi; ++i) {
           R before = count;

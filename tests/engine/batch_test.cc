@@ -67,32 +67,79 @@ TEST(BatchTest, BuilderLaysOutColumns) {
 }
 
 TEST(BatchTest, SingleUpdatesEqualToThePreviousAreStoredOnce) {
-  // Three values with the same single (time, diff), then one that differs,
-  // then one with two updates.
-  Ptr b = Build({{1, 10, 0, 1},
-                 {1, 11, 0, 1},
-                 {2, 5, 0, 1},
-                 {2, 6, 0, 2},
-                 {3, 1, 0, 2},
-                 {3, 1, 1, 2}},
-                0, 3);
-  EXPECT_EQ(b->size(), 6u);
-  EXPECT_EQ(b->times, (std::vector<uint64_t>{0, 0, 0, 1}));
-  EXPECT_EQ(b->diffs, (std::vector<int64_t>{1, 2, 2, 2}));
-  EXPECT_EQ(b->val_offsets, (std::vector<uint32_t>{0, 1, 1, 1, 2, 4}));
-  EXPECT_EQ(b->Updates(1), (std::pair<size_t, size_t>{0, 1}));
-  EXPECT_EQ(b->Updates(2), (std::pair<size_t, size_t>{0, 1}));
-  EXPECT_EQ(b->Updates(3), (std::pair<size_t, size_t>{1, 2}));
-  EXPECT_EQ(b->Updates(4), (std::pair<size_t, size_t>{2, 4}));
+  // A value with two updates (so runs have offsets), then two values whose
+  // single update equals the one stored before them, then one that differs.
+  std::vector<Tuple> want = {
+      {1, 10, 0, 2}, {1, 10, 1, 2}, {1, 11, 1, 2}, {2, 5, 1, 2}, {2, 6, 0, 1}};
+  Ptr b = Build(want, 0, 3);
+  EXPECT_EQ(b->size(), 5u);
+  EXPECT_EQ(b->times, (std::vector<uint64_t>{0, 1, 0}));
+  EXPECT_EQ(b->diffs, (std::vector<int64_t>{2, 2, 1}));
+  EXPECT_EQ(b->val_offsets, (std::vector<uint32_t>{0, 2, 2, 2, 3}));
+  EXPECT_EQ(b->Updates(0), (std::pair<size_t, size_t>{0, 2}));
+  EXPECT_EQ(b->Updates(1), (std::pair<size_t, size_t>{1, 2}));
+  EXPECT_EQ(b->Updates(2), (std::pair<size_t, size_t>{1, 2}));
+  EXPECT_EQ(b->Updates(3), (std::pair<size_t, size_t>{2, 3}));
   // Readers see every logical update.
   TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
   cursor.Add(b);
-  EXPECT_EQ(Contents(cursor), (std::vector<Tuple>{{1, 10, 0, 1},
-                                                  {1, 11, 0, 1},
-                                                  {2, 5, 0, 1},
-                                                  {2, 6, 0, 2},
-                                                  {3, 1, 0, 2},
-                                                  {3, 1, 1, 2}}));
+  EXPECT_EQ(Contents(cursor), want);
+}
+
+// While every key has one value and every value one update, neither has
+// offsets: key i is value i is update i. The first key with a second value
+// (value with a second update) turns the offsets on from there, and the
+// earlier keys (values) read the same.
+TEST(BatchTest, OneValuePerKeyAndOneUpdatePerValueNeedNoOffsets) {
+  std::vector<Tuple> unit;
+  for (uint32_t k = 0; k < 1000; ++k) unit.emplace_back(k, k * 7, 5, 1);
+  Ptr b = Build(unit, 0, 10);
+  EXPECT_TRUE(b->key_offsets.empty());
+  EXPECT_TRUE(b->val_offsets.empty());
+  EXPECT_TRUE(b->coded());
+  EXPECT_EQ(b->codes.size(), 1000u);  // one byte per update
+  EXPECT_EQ(b->ValBegin(7), 7u);
+  EXPECT_EQ(b->ValEnd(7), 8u);
+  EXPECT_EQ(b->Updates(7), (std::pair<size_t, size_t>{7, 8}));
+  // 4 + 4 + 1 bytes per update and a one-entry dictionary.
+  EXPECT_LE(b->Bytes(), 1000u * 9 + 1024);
+  TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
+  cursor.Add(b);
+  EXPECT_EQ(Contents(cursor), unit);
+
+  std::vector<Tuple> later = unit;
+  later.emplace_back(600, 1, 6, 1);   // key 600 gets a second value
+  later.emplace_back(800, 5600, 6, -1);  // value (800, 5600) a second update
+  std::sort(later.begin(), later.end());
+  Ptr mixed = Build(later, 0, 10);
+  EXPECT_EQ(mixed->key_offsets.size(), 1001u);
+  EXPECT_EQ(mixed->ValBegin(600), 600u);
+  EXPECT_EQ(mixed->ValEnd(600), 602u);
+  EXPECT_EQ(mixed->ValBegin(601), 602u);
+  EXPECT_EQ(mixed->val_offsets.size(), 1002u);
+  TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> mixed_cursor;
+  mixed_cursor.Add(mixed);
+  EXPECT_EQ(Contents(mixed_cursor), later);
+  // Merged with the unit batch: every layout
+  // reads the same through a merge.
+  Merger<uint32_t, uint32_t, uint64_t, int64_t> merger(
+      b, mixed, Antichain<uint64_t>(0));
+  int64_t fuel = 1 << 20;
+  ASSERT_TRUE(merger.Work(&fuel));
+  Ptr merged = merger.Finish();
+  TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> merged_cursor;
+  merged_cursor.Add(merged);
+  std::map<std::tuple<uint32_t, uint32_t, uint64_t>, int64_t> sum;
+  for (const auto& [k, v, t, r] : unit) sum[{k, v, t}] += r;
+  for (const auto& [k, v, t, r] : later) sum[{k, v, t}] += r;
+  std::vector<Tuple> expect;
+  for (const auto& [kvt, r] : sum) {
+    if (r != 0) {
+      expect.emplace_back(std::get<0>(kvt), std::get<1>(kvt),
+                          std::get<2>(kvt), r);
+    }
+  }
+  EXPECT_EQ(Contents(merged_cursor), expect);
 }
 
 TEST(BatchTest, FewDistinctTimeDiffPairsAreStoredAsCodes) {
@@ -120,11 +167,11 @@ TEST(BatchTest, FewDistinctTimeDiffPairsAreStoredAsCodes) {
   EXPECT_EQ(two_bytes->codes16.size(), 2000u);
   EXPECT_FALSE(plain->coded());
   EXPECT_EQ(plain->times.size(), 70000u);
-  // Per update 4 + 4 bytes of value and offset plus a 1-byte code (500 keys
-  // at 4 + 4 bytes, a small dictionary, some capacity slack), against 8 + 8
-  // more for a plain time and diff.
-  EXPECT_LE(one_byte->Bytes(), 2000u * 9 + 500 * 8 + 1024);
-  EXPECT_GE(plain->Bytes(), 70000u * (4 + 4 + 8 + 8));
+  // Per update 4 bytes of value and a 1-byte code, no run offsets (one
+  // update per value; 500 keys at 4 + 4 bytes, a small dictionary, some
+  // capacity slack), against 8 + 8 more for a plain time and diff.
+  EXPECT_LE(one_byte->Bytes(), 2000u * 5 + 500 * 8 + 1024);
+  EXPECT_GE(plain->Bytes(), 70000u * (4 + 8 + 8));
   std::vector<std::pair<Ptr, std::vector<Tuple>>> cases = {
       {one_byte, sorted(few)},
       {two_bytes, sorted(some)},

@@ -121,6 +121,37 @@ TEST(Smoke, DiffOverflowIsReportedByTheWorker) {
   EXPECT_TRUE(worker.TakeDiffOverflow());
 }
 
+// Held bytes by part: messages wait at the first operator's input until the
+// worker steps; then the arrangement holds the updates in sealed batches,
+// split by column, and the parts sum to HeldBytes.
+TEST(Smoke, HeldBytesSplitIntoParts) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("parts");
+  auto [input, pairs] = NewInput<std::pair<int64_t, int64_t>>(graph);
+  auto probe = ProbeStream(Count(pairs).stream);
+  constexpr int64_t kUpdates = 20000;
+  for (int64_t i = 0; i < kUpdates; ++i) input.Insert({i % 100, i});
+  input.AdvanceTo(1);
+  HeldByteParts before;
+  worker.AddHeldBytes(&before);
+  EXPECT_GE(before.queued,
+            kUpdates * sizeof(Update<std::pair<int64_t, int64_t>, uint64_t, int64_t>));
+  EXPECT_EQ(before.InBatches(), 0u);
+  ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(1); }));
+  HeldByteParts after;
+  worker.AddHeldBytes(&after);
+  EXPECT_EQ(after.queued, 0u);
+  EXPECT_EQ(after.Total() - after.queued, worker.HeldBytes());
+  // Count arranges its input (20,000 updates) and its output (100 counts).
+  EXPECT_GE(after.updates, static_cast<size_t>(kUpdates));
+  EXPECT_GE(after.keys, 100 * sizeof(std::pair<int64_t, int64_t>));
+  // Every key has one value (the pair; a count) and every value one update
+  // (distinct pairs at one time), so no batch needs offsets.
+  EXPECT_EQ(after.key_offsets, 0u);
+  EXPECT_EQ(after.val_offsets, 0u);
+  EXPECT_GT(after.codes + after.times, 0u);
+}
+
 }  // namespace
 // A dataflow is freed only once complete; then its state is gone, and its
 // probes and streams still read as finished.

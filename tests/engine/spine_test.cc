@@ -239,6 +239,16 @@ TEST(CompactionTest, AnIdleReaderPinIsCountedAndFreed) {
   const size_t pinned_bytes = flow.trace->PinnedBytes();
   EXPECT_GE(flow.worker.HeldBytes(), pinned_bytes + flow.trace->StoredBytes());
 
+  // By part: the pinned batches apart, the spine's batches by column, and
+  // the parts sum to the whole.
+  HeldByteParts parts;
+  flow.worker.AddHeldBytes(&parts);
+  EXPECT_EQ(parts.pinned, pinned_bytes);
+  EXPECT_EQ(parts.InBatches() + parts.merging, flow.trace->StoredBytes());
+  EXPECT_EQ(parts.Total() - parts.queued, flow.worker.HeldBytes());
+  EXPECT_EQ(parts.merging, 0u);  // merges done by the Exert loop
+  EXPECT_EQ(parts.updates, flow.trace->StoredUpdates());
+
   idle.Acknowledge(flow.trace->sequence());
   EXPECT_EQ(flow.trace->UnacknowledgedBatches(), 0u);
   EXPECT_EQ(flow.trace->PinnedBytes(), 0u);
