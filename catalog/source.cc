@@ -14,13 +14,24 @@
 #include "catalog/csv.h"
 #include "catalog/json.h"
 #include "catalog/table.h"
+#include "engine/runtime.h"
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
 #include "tbb/parallel_sort.h"
+#include "tbb/task_arena.h"
 #include "tbb/task_group.h"
 
 namespace diffmesh {
 namespace {
+
+// oneTBB sizes its pool once, from the CPUs of the thread that first asks:
+// ask before Runtime pins a worker, or the parse and sort below, run inside
+// a pinned worker, would get one CPU.
+[[maybe_unused]] const bool kAskOneTbbBeforePinning = [] {
+  Runtime::BeforePinning(
+      [] { (void)tbb::this_task_arena::max_concurrency(); });
+  return true;
+}();
 
 absl::Status FileError(const std::string& path, int error) {
   std::string message = absl::StrCat(path, ": ", std::strerror(error));

@@ -6,17 +6,26 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "engine/check.h"
 #include "engine/fabric.h"
 #include "engine/memory.h"
-#include "tbb/task_arena.h"
 
 namespace diffmesh {
 
 namespace {
+
+std::mutex& HooksMutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::vector<void (*)()>& Hooks() {
+  static std::vector<void (*)()> hooks;
+  return hooks;
+}
 
 // The CPUs in `mask`, in order.
 std::vector<int> CpusOf(const cpu_set_t& mask) {
@@ -46,6 +55,11 @@ void RunWorker(Fabric* fabric, int index,
 
 }  // namespace
 
+void Runtime::BeforePinning(void (*fn)()) {
+  std::lock_guard<std::mutex> lock(HooksMutex());
+  Hooks().push_back(fn);
+}
+
 void Runtime::Run(int workers, const std::function<void(Worker&)>& body,
                   const RuntimeOptions& options) {
   DM_CHECK_MSG(workers >= 1 && workers <= kMaxWorkers,
@@ -60,14 +74,18 @@ void Runtime::Run(int workers, const std::function<void(Worker&)>& body,
                              &caller_mask) == 0) {
     cpus = CpusOf(caller_mask);
   }
-  // oneTBB sizes its pool once, from the CPUs of the thread that first
-  // asks: ask now, before any worker is pinned, or data-parallel work inside
-  // an operator (reading a file, sorting) would get one CPU.
-  (void)tbb::this_task_arena::max_concurrency();
   const char* pin_env = std::getenv("DIFFMESH_PIN_WORKERS");
   const bool pin = options.pin_workers &&
                    static_cast<int>(cpus.size()) >= workers &&
                    !(pin_env != nullptr && std::strcmp(pin_env, "0") == 0);
+  if (pin) {
+    std::vector<void (*)()> hooks;
+    {
+      std::lock_guard<std::mutex> lock(HooksMutex());
+      hooks = Hooks();
+    }
+    for (void (*fn)() : hooks) fn();
+  }
   std::vector<std::thread> threads;
   threads.reserve(workers - 1);
   for (int i = 1; i < workers; ++i) {

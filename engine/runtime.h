@@ -108,6 +108,13 @@ class Runtime {
   // Execute for a count the caller has checked (a program that validates
   // its own arguments needs no Status machinery linked in).
   // REQUIRES: 1 <= workers <= kMaxWorkers.
+  // Registers `fn` to be called before Execute/Run pins its workers (with
+  // pin_workers), on the caller's thread: a library whose thread pool sizes
+  // itself from the CPUs of the first thread that asks (oneTBB; catalog/
+  // registers it) asks there, so data-parallel work inside a pinned worker
+  // still gets every CPU the caller had. Thread-safe.
+  static void BeforePinning(void (*fn)());
+
   static void Run(int workers, const std::function<void(Worker&)>& body,
                   const RuntimeOptions& options = {});
 };

@@ -3,6 +3,8 @@
 // path; a file that breaks keeps its rows.
 #include "catalog/source.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -10,6 +12,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
@@ -18,13 +21,45 @@
 #include "catalog/json.h"
 #include "catalog/table.h"
 #include "engine/check.h"
+#include "engine/runtime.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
+#include "tbb/task_arena.h"
 
 namespace diffmesh {
 namespace {
+
+std::vector<int> ThreadCpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  if (pthread_getaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
+    return cpus;
+  }
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+// A pinned worker runs on one CPU, but the sources' data-parallel work
+// inside it (oneTBB) still gets every CPU the caller had: the catalog asks
+// oneTBB before Runtime pins (Runtime::BeforePinning). ctest runs each test
+// in a process of its own, so this worker is the first in its process to
+// ask oneTBB.
+TEST(SourcesOnPinnedWorkers, OneTbbStillGetsEveryCpu) {
+  const std::vector<int> caller = ThreadCpus();
+  if (caller.size() < 2) GTEST_SKIP() << "one CPU: nothing is pinned";
+  int concurrency = 0;
+  std::vector<int> placed;
+  ASSERT_TRUE(Runtime::Execute(1, {.pin_workers = true}, [&](Worker&) {
+                placed = ThreadCpus();
+                concurrency = tbb::this_task_arena::max_concurrency();
+              }).ok());
+  EXPECT_EQ(placed, std::vector<int>{caller[0]});
+  EXPECT_EQ(concurrency, static_cast<int>(caller.size()));
+}
 
 using ::diffmesh::testing::IsOk;
 using ::diffmesh::testing::StatusIs;

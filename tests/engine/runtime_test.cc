@@ -28,7 +28,6 @@
 #include "operators/inspect.h"
 #include "operators/join.h"
 #include "operators/reduce.h"
-#include "tbb/task_arena.h"
 #include "tests/status_matchers.h"
 
 namespace diffmesh {
@@ -154,22 +153,6 @@ TEST(RuntimeTest, WorkersArePinnedToDistinctCpusWhenAsked) {
   for (int i = 0; i < workers; ++i) {
     EXPECT_EQ(placed[i], caller) << "worker " << i << ", by default";
   }
-}
-
-// A pinned worker runs on one CPU, but data-parallel work inside it (oneTBB)
-// still gets every CPU the caller had. (ctest runs each test in a process
-// of its own, so this worker is the first in its process to ask oneTBB.)
-TEST(RuntimeTest, PinnedWorkersLeaveOneTbbEveryCpu) {
-  const std::vector<int> caller = ThreadCpus();
-  if (caller.size() < 2) GTEST_SKIP() << "one CPU: nothing is pinned";
-  int concurrency = 0;
-  std::vector<int> placed;
-  ASSERT_TRUE(Runtime::Execute(1, {.pin_workers = true}, [&](Worker&) {
-                placed = ThreadCpus();
-                concurrency = tbb::this_task_arena::max_concurrency();
-              }).ok());
-  EXPECT_EQ(placed, std::vector<int>{caller[0]});
-  EXPECT_EQ(concurrency, static_cast<int>(caller.size()));
 }
 
 // Bfs over a random graph whose edges change every round; all edges enter
