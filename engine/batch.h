@@ -189,13 +189,7 @@ class BatchBuilder {
   std::shared_ptr<const B> Build(Description<T> description) {
     CloseKey();
     B& b = *batch_;
-    if (coding_) {
-      if (b.dict.size() <= 256) {
-        b.codes.assign(b.codes16.begin(), b.codes16.end());
-        std::vector<uint16_t>().swap(b.codes16);
-      }
-      index_.clear();
-    }
+    if (coding_) index_.clear();
     // Reserve() may have over-estimated: give back a large excess.
     auto fit = [](auto& v) {
       if (v.capacity() > v.size() + v.size() / 16 + 16) v.shrink_to_fit();
@@ -206,6 +200,7 @@ class BatchBuilder {
     fit(b.val_offsets);
     fit(b.times);
     fit(b.diffs);
+    fit(b.codes);
     fit(b.codes16);
     b.description = std::move(description);
     coding_ = false;
@@ -240,7 +235,8 @@ class BatchBuilder {
   }
 
   size_t Stored() const {
-    return coding_ ? batch_->codes16.size() : batch_->times.size();
+    return coding_ ? batch_->codes.size() + batch_->codes16.size()
+                   : batch_->times.size();
   }
 
   void PushUpdate(const T& time, const R& diff) {
@@ -248,7 +244,12 @@ class BatchBuilder {
     if (coding_) {
       size_t c = Code(time, diff);
       if (c < kMaxCodes) {
-        b.codes16.push_back(static_cast<uint16_t>(c));
+        if (c >= 256 && !b.codes.empty()) Widen();
+        if (b.codes16.empty() && c < 256) {
+          b.codes.push_back(static_cast<uint8_t>(c));
+        } else {
+          b.codes16.push_back(static_cast<uint16_t>(c));
+        }
         return;
       }
       Uncode();  // too many distinct pairs: plain from here on
@@ -290,23 +291,36 @@ class BatchBuilder {
     B& b = *batch_;
     tried_coding_ = true;
     coding_ = true;
-    b.codes16.reserve(std::max(reserve_, b.times.size()));
+    // kCodeAfter updates have at most 256 distinct pairs: one byte each.
+    static_assert(kCodeAfter <= 256);
+    b.codes.reserve(std::max(reserve_, b.times.size()));
     for (size_t i = 0; i < b.times.size(); ++i) {
-      b.codes16.push_back(static_cast<uint16_t>(Code(b.times[i], b.diffs[i])));
+      b.codes.push_back(static_cast<uint8_t>(Code(b.times[i], b.diffs[i])));
     }
     std::vector<T>().swap(b.times);
     std::vector<R>().swap(b.diffs);
   }
 
+  // Codes from one byte to two, at the 257th distinct pair.
+  void Widen() {
+    B& b = *batch_;
+    b.codes16.reserve(std::max(reserve_, b.codes.size()));
+    b.codes16.assign(b.codes.begin(), b.codes.end());
+    std::vector<uint8_t>().swap(b.codes);
+  }
+
   void Uncode() {
     B& b = *batch_;
+    const size_t n = Stored();
     coding_ = false;
-    b.times.reserve(std::max(reserve_, b.codes16.size()));
-    b.diffs.reserve(std::max(reserve_, b.codes16.size()));
-    for (uint16_t c : b.codes16) {
-      b.times.push_back(b.dict[c].first);
-      b.diffs.push_back(b.dict[c].second);
+    b.times.reserve(std::max(reserve_, n));
+    b.diffs.reserve(std::max(reserve_, n));
+    for (size_t i = 0; i < n; ++i) {
+      const auto& [t, r] = b.Coded(i);
+      b.times.push_back(t);
+      b.diffs.push_back(r);
     }
+    std::vector<uint8_t>().swap(b.codes);
     std::vector<uint16_t>().swap(b.codes16);
     b.dict.clear();
     b.dict.shrink_to_fit();
@@ -316,13 +330,20 @@ class BatchBuilder {
   // Whether stored updates i and j are equal.
   bool SameUpdate(size_t i, size_t j) const {
     const B& b = *batch_;
-    if (coding_) return b.codes16[i] == b.codes16[j];
+    if (coding_) {
+      return b.codes.empty() ? b.codes16[i] == b.codes16[j]
+                             : b.codes[i] == b.codes[j];
+    }
     return b.times[i] == b.times[j] && b.diffs[i] == b.diffs[j];
   }
   void PopUpdate() {
     B& b = *batch_;
     if (coding_) {
-      b.codes16.pop_back();
+      if (b.codes.empty()) {
+        b.codes16.pop_back();
+      } else {
+        b.codes.pop_back();
+      }
     } else {
       b.times.pop_back();
       b.diffs.pop_back();
