@@ -249,7 +249,10 @@ int main(int argc, char** argv) {
         }
         if (!leader) return;
         std::printf("finished; elapsed: %.6fs\n", Seconds(timer));
-        if (watching) watching->Print(stdout);
+        if (watching) {
+          watching->Print(stdout);
+          watching->PrintNow(stdout, "after the last round");
+        }
         if (workers > 1 && rounds > 0) {
           std::printf("progress batches sent by worker 0: %.1f per round\n",
                       static_cast<double>(flow.graph.progress_batches_sent() -

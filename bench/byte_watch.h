@@ -5,7 +5,8 @@
 //
 //   ByteWatch watch(worker);
 //   watch.Sample("load");          // as often as the peak may move
-//   watch.Print(stdout);
+//   watch.Print(stdout);           // the heaviest sample
+//   watch.PrintNow(stdout, "end"); // as things are now
 //
 // Thread compatibility: one per worker, on its thread. The allocator's
 // counts are the whole process's (glibc's mallinfo2).
@@ -28,33 +29,57 @@ class ByteWatch {
   explicit ByteWatch(const Worker& worker) : worker_(worker) {}
 
   void Sample(const char* where) {
-    const struct mallinfo2 info = ::mallinfo2();
-    const size_t in_use = info.uordblks + info.hblkhd;
     ++samples_;
-    if (in_use < peak_.in_use) return;
+    Peak now = Take(where);
+    if (now.in_use >= peak_.in_use) peak_ = now;
+  }
+
+  void Print(std::FILE* out) const {
+    std::fprintf(out, "bytes at the heap's peak (%s, sample %zu of %zu):",
+                 peak_.where.c_str(), peak_.sample, samples_);
+    Table(out, peak_);
+  }
+  void PrintNow(std::FILE* out, const char* where) {
+    std::fprintf(out, "bytes %s:", where);
+    Table(out, Take(where));
+  }
+
+ private:
+  struct Peak {
+    HeldByteParts parts;
+    size_t in_use = 0;
+    size_t heap_free = 0;
+    size_t resident = 0;
+    std::string where = "none";
+    size_t sample = 0;
+  };
+
+  Peak Take(const char* where) const {
+    const struct mallinfo2 info = ::mallinfo2();
     Peak p;
     worker_.AddHeldBytes(&p.parts);
-    p.in_use = in_use;
+    p.in_use = info.uordblks + info.hblkhd;
     p.heap_free = info.fordblks;
     p.resident = Resident();
     p.where = where;
     p.sample = samples_;
-    peak_ = p;
+    return p;
   }
 
-  void Print(std::FILE* out) const {
-    const HeldByteParts& h = peak_.parts;
-    const double updates = h.updates > 0 ? static_cast<double>(h.updates) : 1;
-    auto row = [&](const char* name, size_t bytes) {
-      std::fprintf(out, "  %-34s %9.1f MiB %8.2f B/update\n", name,
-                   static_cast<double>(bytes) / (1 << 20),
-                   static_cast<double>(bytes) / updates);
-    };
-    std::fprintf(out,
-                 "bytes at the heap's peak (%s, sample %zu of %zu): %zu "
-                 "updates held in %zu batches\n",
-                 peak_.where.c_str(), peak_.sample, samples_, h.updates,
+  // MiB per part, and bytes per update held in sealed batches.
+  static void Table(std::FILE* out, const Peak& at) {
+    const HeldByteParts& h = at.parts;
+    std::fprintf(out, " %zu updates held in %zu batches\n", h.updates,
                  h.batches);
+    auto row = [&](const char* name, size_t bytes) {
+      std::fprintf(out, "  %-34s %9.1f MiB", name,
+                   static_cast<double>(bytes) / (1 << 20));
+      if (h.updates > 0) {
+        std::fprintf(out, " %8.2f B/update",
+                     static_cast<double>(bytes) / static_cast<double>(h.updates));
+      }
+      std::fprintf(out, "\n");
+    };
     row("keys", h.keys);
     row("values", h.vals);
     row("key offsets", h.key_offsets);
@@ -70,23 +95,13 @@ class ByteWatch {
     row("messages waiting at inputs", h.queued);
     row("other operator state", h.other);
     row("= counted", h.Total());
-    const size_t uncounted = peak_.in_use > h.Total() ? peak_.in_use - h.Total()
+    const size_t uncounted = at.in_use > h.Total() ? at.in_use - h.Total()
                                                       : 0;
     row("heap in use, not counted above", uncounted);
-    row("heap free, kept by the allocator", peak_.heap_free);
-    row("= heap", peak_.in_use + peak_.heap_free);
-    row("resident at the sample", peak_.resident);
+    row("heap free, kept by the allocator", at.heap_free);
+    row("= heap", at.in_use + at.heap_free);
+    row("resident at the sample", at.resident);
   }
-
- private:
-  struct Peak {
-    HeldByteParts parts;
-    size_t in_use = 0;
-    size_t heap_free = 0;
-    size_t resident = 0;
-    std::string where = "none";
-    size_t sample = 0;
-  };
 
   static size_t Resident() {
     std::FILE* f = std::fopen("/proc/self/statm", "r");

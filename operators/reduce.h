@@ -123,6 +123,16 @@ class ReduceOperator : public OperatorBase {
       output_upper_ = complete;
     }
 
+    // Scratch is sized by the largest activation: a bulk load's is given
+    // back rather than kept for the small rounds after it.
+    Release(work_);
+    Release(times_);
+    Release(input_history_);
+    Release(output_history_);
+    Release(input_acc_);
+    Release(delta_);
+    Release(corrections_);
+
     Antichain<T> caps;
     for (const auto& [time, keys] : pending_) caps.Insert(time);
     out.SetCapabilities(caps);
@@ -144,10 +154,25 @@ class ReduceOperator : public OperatorBase {
   }
   void AddHeldBytes(HeldByteParts* parts) const override {
     trace->AddBytesTo(parts);
-    parts->other += PendingBytes();
+    parts->other += PendingBytes() + ScratchBytes();
   }
 
  private:
+  static constexpr size_t kKeptScratch = size_t{1} << 16;  // elements
+  template <class X>
+  static void Release(std::vector<X>& v) {
+    if (v.capacity() > kKeptScratch) std::vector<X>().swap(v);
+  }
+  template <class X>
+  static size_t BytesOf(const std::vector<X>& v) {
+    return v.capacity() * sizeof(X);
+  }
+  size_t ScratchBytes() const {
+    return BytesOf(work_) + BytesOf(times_) + BytesOf(input_history_) +
+           BytesOf(output_history_) + BytesOf(input_acc_) + BytesOf(delta_) +
+           BytesOf(corrections_);
+  }
+
   size_t PendingBytes() const {
     size_t keys = 0;
     for (const auto& [time, set] : pending_) keys += set.size();
