@@ -3,8 +3,6 @@
 // path; a file that breaks keeps its rows.
 #include "catalog/source.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -25,23 +23,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
+#include "tests/thread_cpus.h"
 #include "tests/temp_dir.h"
 #include "tbb/task_arena.h"
 
 namespace diffmesh {
 namespace {
 
-std::vector<int> ThreadCpus() {
-  std::vector<int> cpus;
-  cpu_set_t set;
-  if (pthread_getaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
-    return cpus;
-  }
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
-  }
-  return cpus;
-}
+using ::diffmesh::testing::ThreadCpus;
 
 // A pinned worker runs on one CPU, but the sources' data-parallel work
 // inside it (oneTBB) still gets every CPU the caller had: the catalog asks

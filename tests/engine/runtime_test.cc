@@ -5,8 +5,6 @@
 // worker.
 #include "engine/runtime.h"
 
-#include <pthread.h>
-#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,6 +27,7 @@
 #include "operators/join.h"
 #include "operators/reduce.h"
 #include "tests/status_matchers.h"
+#include "tests/thread_cpus.h"
 
 namespace diffmesh {
 namespace {
@@ -107,18 +106,7 @@ TEST(RuntimeTest, EveryWorkerRunsWithItsIndex) {
   EXPECT_EQ(seen, (std::vector<std::pair<int, int>>{{0, 3}, {1, 3}, {2, 3}}));
 }
 
-// The CPUs the calling thread may run on.
-std::vector<int> ThreadCpus() {
-  std::vector<int> cpus;
-  cpu_set_t set;
-  if (pthread_getaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
-    return cpus;
-  }
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
-  }
-  return cpus;
-}
+using ::diffmesh::testing::ThreadCpus;
 
 // Asked to pin, with at least as many CPUs as workers, each worker runs on
 // a CPU of its own and the caller gets its mask back; DIFFMESH_PIN_WORKERS=0
