@@ -124,7 +124,8 @@ double Recompute(const std::vector<Edge>& graph_edges) {
 
 int Usage(const char* argv0) {
   std::fprintf(
-      stderr, "usage: %s NODES EDGES BATCH ROUNDS [inspect|recompute|bytes] [-w N]\n",
+      stderr,
+      "usage: %s NODES EDGES BATCH ROUNDS [inspect|recompute|bytes] [-w N]\n",
       argv0);
   return 2;
 }

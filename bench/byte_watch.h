@@ -75,8 +75,9 @@ class ByteWatch {
       std::fprintf(out, "  %-34s %9.1f MiB", name,
                    static_cast<double>(bytes) / (1 << 20));
       if (h.updates > 0) {
-        std::fprintf(out, " %8.2f B/update",
-                     static_cast<double>(bytes) / static_cast<double>(h.updates));
+        std::fprintf(
+            out, " %8.2f B/update",
+            static_cast<double>(bytes) / static_cast<double>(h.updates));
       }
       std::fprintf(out, "\n");
     };
@@ -95,8 +96,7 @@ class ByteWatch {
     row("messages waiting at inputs", h.queued);
     row("other operator state", h.other);
     row("= counted", h.Total());
-    const size_t uncounted = at.in_use > h.Total() ? at.in_use - h.Total()
-                                                      : 0;
+    const size_t uncounted = at.in_use > h.Total() ? at.in_use - h.Total() : 0;
     row("heap in use, not counted above", uncounted);
     row("heap free, kept by the allocator", at.heap_free);
     row("= heap", at.in_use + at.heap_free);
@@ -109,8 +109,7 @@ class ByteWatch {
     unsigned long long total = 0, resident = 0;
     const int n = std::fscanf(f, "%llu %llu", &total, &resident);
     std::fclose(f);
-    return n == 2 ? resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE))
-                  : 0;
+    return n == 2 ? resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE)) : 0;
   }
 
   const Worker& worker_;

@@ -28,8 +28,7 @@ namespace {
 // ask before Runtime pins a worker, or the parse and sort below, run inside
 // a pinned worker, would get one CPU.
 [[maybe_unused]] const bool kAskOneTbbBeforePinning = [] {
-  Runtime::BeforePinning(
-      [] { (void)tbb::this_task_arena::max_concurrency(); });
+  Runtime::BeforePinning([] { (void)tbb::this_task_arena::max_concurrency(); });
   return true;
 }();
 

@@ -13,11 +13,11 @@
 // is stored at j; otherwise `val_offsets[j]..val_offsets[j+1]` index the run,
 // and an empty stored range means the value has exactly one update, equal to
 // the last stored update before it. Offsets are 32-bit; a batch holds fewer
-// than 2^32 values and stored updates. A batch whose stored (time, diff) pairs take at most 256
-// (65,536) distinct values -- the usual case: a batch spans few times, and
-// diffs are mostly small -- keeps them as one (two) byte codes per update
-// indexing a dictionary; otherwise as the `times` and `diffs` columns. Read
-// them with `TimeAt(i)` and `DiffAt(i)`.
+// than 2^32 values and stored updates. A batch whose stored (time, diff) pairs
+// take at most 256 (65,536) distinct values -- the usual case: a batch spans
+// few times, and diffs are mostly small -- keeps them as one (two) byte codes
+// per update indexing a dictionary; otherwise as the `times` and `diffs`
+// columns. Read them with `TimeAt(i)` and `DiffAt(i)`.
 //
 // Invariants: keys strictly increasing; values strictly increasing within a
 // key; times strictly increasing (by `<`) within a value, no zero diffs, no
@@ -65,7 +65,7 @@ struct Batch {
   std::vector<Offset> key_offsets;  // empty: key i has value i alone
   Column<V> vals;
   std::vector<Offset> val_offsets;  // empty: value j has update j alone
-  std::vector<T> times;  // uncoded form (empty when coded)
+  std::vector<T> times;             // uncoded form (empty when coded)
   std::vector<R> diffs;
   std::vector<uint8_t> codes;     // coded form: index into dict, or
   std::vector<uint16_t> codes16;  // this one if dict has over 256 entries

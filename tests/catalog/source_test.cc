@@ -22,10 +22,10 @@
 #include "engine/runtime.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/status_matchers.h"
-#include "tests/thread_cpus.h"
-#include "tests/temp_dir.h"
 #include "tbb/task_arena.h"
+#include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
+#include "tests/thread_cpus.h"
 
 namespace diffmesh {
 namespace {

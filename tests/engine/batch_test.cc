@@ -108,7 +108,7 @@ TEST(BatchTest, OneValuePerKeyAndOneUpdatePerValueNeedNoOffsets) {
   EXPECT_EQ(Contents(cursor), unit);
 
   std::vector<Tuple> later = unit;
-  later.emplace_back(600, 1, 6, 1);   // key 600 gets a second value
+  later.emplace_back(600, 1, 6, 1);      // key 600 gets a second value
   later.emplace_back(800, 5600, 6, -1);  // value (800, 5600) a second update
   std::sort(later.begin(), later.end());
   Ptr mixed = Build(later, 0, 10);
@@ -122,8 +122,8 @@ TEST(BatchTest, OneValuePerKeyAndOneUpdatePerValueNeedNoOffsets) {
   EXPECT_EQ(Contents(mixed_cursor), later);
   // Merged with the unit batch: every layout
   // reads the same through a merge.
-  Merger<uint32_t, uint32_t, uint64_t, int64_t> merger(
-      b, mixed, Antichain<uint64_t>(0));
+  Merger<uint32_t, uint32_t, uint64_t, int64_t> merger(b, mixed,
+                                                       Antichain<uint64_t>(0));
   int64_t fuel = 1 << 20;
   ASSERT_TRUE(merger.Work(&fuel));
   Ptr merged = merger.Finish();
@@ -135,8 +135,8 @@ TEST(BatchTest, OneValuePerKeyAndOneUpdatePerValueNeedNoOffsets) {
   std::vector<Tuple> expect;
   for (const auto& [kvt, r] : sum) {
     if (r != 0) {
-      expect.emplace_back(std::get<0>(kvt), std::get<1>(kvt),
-                          std::get<2>(kvt), r);
+      expect.emplace_back(std::get<0>(kvt), std::get<1>(kvt), std::get<2>(kvt),
+                          r);
     }
   }
   EXPECT_EQ(Contents(merged_cursor), expect);

@@ -5,7 +5,6 @@
 // worker.
 #include "engine/runtime.h"
 
-
 #include <algorithm>
 #include <atomic>
 #include <cstdint>

@@ -135,7 +135,8 @@ TEST(Smoke, HeldBytesSplitIntoParts) {
   HeldByteParts before;
   worker.AddHeldBytes(&before);
   EXPECT_GE(before.queued,
-            kUpdates * sizeof(Update<std::pair<int64_t, int64_t>, uint64_t, int64_t>));
+            kUpdates *
+                sizeof(Update<std::pair<int64_t, int64_t>, uint64_t, int64_t>));
   EXPECT_EQ(before.InBatches(), 0u);
   ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(1); }));
   HeldByteParts after;
