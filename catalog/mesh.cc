@@ -81,25 +81,23 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
               options.retained_versions, options.subscription_log_events});
     }
   }
-  mesh->products_graph_ = &worker.NewDataflow("mesh.products");
+  Mesh* m = mesh.get();
+  mesh->dataflows_ = std::make_unique<ProductDataflows>(
+      ProductDataflows::Options{.worker = &worker,
+                                .mu = &mesh->group_->mu,
+                                .history = mesh->group_->history.get(),
+                                .keep = mesh->own_group_,
+                                .feeder = mesh->feeder(),
+                                .time = &mesh->time_,
+                                .active = [m](const std::string& id) {
+                                  return m->versions_.Active(id) != nullptr;
+                                }});
   mesh->catalog_graph_ = &worker.NewDataflow("mesh.catalog");
   // The dataflows outlive the mesh inside the worker; a group the mesh
   // owns lives as long as they do.
-  mesh->catalog_ = CatalogFlow(*mesh->catalog_graph_, *mesh->products_graph_,
-                               mesh->feeder(), &mesh->group_->mu,
-                               mesh->group_->history.get(), mesh->own_group_);
-  Mesh* m = mesh.get();
-  mesh->live_ = std::make_unique<LiveDataflows>(
-      worker, mesh->products_graph_,
-      LiveDataflows::Hooks{
-          .active =
-              [m](const std::string& id) {
-                return m->versions_.Active(id) != nullptr;
-              },
-          .stopped = [m](const std::string& id) { m->Stopped(id); }});
-  mesh->captures_ = std::make_unique<ProductCaptures>(
-      &mesh->group_->mu, mesh->group_->history.get(), mesh->own_group_,
-      mesh->live_.get());
+  mesh->catalog_ = CatalogFlow(
+      *mesh->catalog_graph_, mesh->dataflows_->products_graph(), mesh->feeder(),
+      &mesh->group_->mu, mesh->group_->history.get(), mesh->own_group_);
   absl::Status restored = mesh->Restore();
   if (!restored.ok()) return restored;
   return mesh;
@@ -163,7 +161,7 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
     return absl::AlreadyExistsError(
         absl::StrCat("source ", id, " is already declared"));
   }
-  if (products_graph_->sealed()) {
+  if (running()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "source ", id, ": declare sources before the mesh's first Advance"));
   }
@@ -206,13 +204,14 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
   // on after it.
   time_ = std::max(time_, opened.after_log);
 
-  auto [rows_in, rows] = NewInput<Row>(*products_graph_);
-  auto [quarantine_in, quarantine] = NewInput<Row>(*products_graph_);
+  Graph& graph = dataflows_->products_graph();
+  auto [rows_in, rows] = NewInput<Row>(graph);
+  auto [quarantine_in, quarantine] = NewInput<Row>(graph);
   absl::StatusOr<Table> table = Table::FromProduct(id, rows, descriptor.schema);
   if (!table.ok()) return table.status();
   absl::StatusOr<Table> published = Publish(*table, descriptor);
   if (!published.ok()) return published.status();
-  captures_->CaptureQuarantine(id, quarantine);
+  dataflows_->CaptureQuarantine(id, quarantine);
   sources_.Add(id, std::move(files), std::move(rows_in),
                std::move(quarantine_in), std::move(logged));
   return published;
@@ -245,15 +244,8 @@ absl::Status Mesh::FeedAll(RefreshReport* report) {
         time_, options_.store,
         [&](const std::string& id, const absl::Status& status) {
           std::lock_guard<std::mutex> lock(group_->mu);
-          const SourceHealth::Change change =
-              group_->source_health.Record(id, status, time_);
-          if (change.changed) {
-            group_->history->AddSourceStatus(change.before, -1);
-            group_->history->AddSourceStatus(change.after, +1);
-          }
-          const SourceStatus& now = *group_->source_health.Find(id, time_);
-          group_->history->NoteSource(now);
-          if (!status.ok()) out->failing_sources.push_back(now);
+          SourceStatus now = group_->history->RecordPoll(id, status, time_);
+          if (!status.ok()) out->failing_sources.push_back(std::move(now));
         },
         out);
     return f;
@@ -262,16 +254,15 @@ absl::Status Mesh::FeedAll(RefreshReport* report) {
   return fed.status;
 }
 
-SourceStatus Mesh::StatusAsRead(const std::string& id) const {
-  const SourceStatus* s =
-      time_ == 0 ? nullptr : group_->source_health.Find(id, ReadTime());
-  return s != nullptr ? *s : SourceStatus{.id = id};
-}
-
 std::vector<SourceStatus> Mesh::SourceStatuses() const {
+  // The snapshot holds the statuses as of the last closed time; a source
+  // not polled by then is OK.
+  std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
   std::vector<SourceStatus> all;
-  std::lock_guard<std::mutex> lock(group_->mu);
-  for (const std::string& id : sources_.Ids()) all.push_back(StatusAsRead(id));
+  for (const std::string& id : sources_.Ids()) {
+    all.push_back(
+        snapshot->SourceStatusOf(id).value_or(SourceStatus{.id = id}));
+  }
   return all;
 }
 
@@ -283,8 +274,7 @@ absl::StatusOr<SourceStatus> Mesh::SourceStatusOf(const std::string& id) const {
   if (!sources_.Contains(id)) {
     return absl::NotFoundError(absl::StrCat("no source ", id));
   }
-  std::lock_guard<std::mutex> lock(group_->mu);
-  return StatusAsRead(id);
+  return Snapshot()->SourceStatusOf(id).value_or(SourceStatus{.id = id});
 }
 
 absl::StatusOr<Table> Mesh::Publish(const Table& table,
@@ -295,36 +285,14 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
                       PlanPublish(table, std::move(descriptor),
                                   versions_.Newest(id), versions_.versions()));
   descriptor = std::move(plan.descriptor);
-  const std::vector<LineageEdge>& edges = plan.edges;
-  ProductCaptures::Computed& p = captures_->At(id);
-  Graph* graph = table.rows().graph();
-  if (!p.captured && graph != products_graph_ && graph != live_->current()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what,
-        ": the table is not built from this mesh's products of this time "
-        "(after an Advance, build on Use(id) again)"));
-  }
-  if (!p.captured && graph->sealed()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        what,
-        ": a new table cannot join a running dataflow; build it on "
-        "Use(id)"));
-  }
-  if (p.captured && table.rows().stream.port != p.rows_port &&
-      table.rows().stream.port != p.through->stream.port) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, ": ", id,
-                     " is computed by another table in this run; a product's "
-                     "computation is fixed once published"));
-  }
-
-  DM_RETURN_IF_ERROR(versions_.Activate({descriptor, edges, true}));
-  if (!p.captured) captures_->Capture(id, table.rows(), table.quarantine());
-  return Table::FromProduct(id, *p.through, descriptor.schema);
+  DM_RETURN_IF_ERROR(dataflows_->CheckComputable(id, table, what));
+  DM_RETURN_IF_ERROR(versions_.Activate({descriptor, plan.edges, true}));
+  return Table::FromProduct(id, dataflows_->Compute(id, table),
+                            descriptor.schema);
 }
 
 absl::StatusOr<MeshMetadata> Mesh::Metadata() const {
-  if (products_graph_->sealed()) {
+  if (running()) {
     return absl::FailedPreconditionError(
         "the mesh's metadata can be built on before the first Advance only");
   }
@@ -332,7 +300,7 @@ absl::StatusOr<MeshMetadata> Mesh::Metadata() const {
 }
 
 absl::Status Mesh::AdvanceWith(std::function<void(uint64_t)> advance_to) {
-  if (products_graph_->sealed()) {
+  if (running()) {
     return absl::FailedPreconditionError(
         "inputs can join the mesh's dataflow before the first Advance only");
   }
@@ -341,48 +309,22 @@ absl::Status Mesh::AdvanceWith(std::function<void(uint64_t)> advance_to) {
   return absl::OkStatus();
 }
 
-bool Mesh::running() const { return products_graph_->sealed(); }
+bool Mesh::running() const { return dataflows_->running(); }
 
 absl::StatusOr<Mesh::NewGathered> Mesh::NewGather() {
-  if (products_graph_->sealed()) {
-    return absl::FailedPreconditionError(
-        "a gather joins the mesh's dataflow before the first Advance only");
-  }
-  auto [input, rows] = NewInput<Row>(*products_graph_);
-  input.AdvanceTo(time_);
-  return NewGathered{.gather = live_->NewGather(std::move(input)),
-                     .rows = rows};
+  return dataflows_->NewGather();
 }
 
 absl::StatusOr<int> Mesh::Gather(int gather, const Table& table) {
-  if (!live_->has_gather(gather)) {
-    return absl::NotFoundError(absl::StrCat("no gather ", gather));
-  }
-  if (!products_graph_->sealed()) {
-    return absl::FailedPreconditionError(
-        "gather: the mesh has not run yet; build on its products' own "
-        "tables before the first Advance");
-  }
-  if (table.rows().graph() == nullptr ||
-      table.rows().graph() != live_->current()) {
-    return absl::InvalidArgumentError(
-        "gather: the table is not built on Use in this time (after an "
-        "Advance, build on Use(id) again)");
-  }
-  return live_->Gather(gather, table.rows());
+  return dataflows_->Gather(gather, table);
 }
 
-absl::Status Mesh::Ungather(int feed) {
-  if (!live_->Ungather(feed)) {
-    return absl::NotFoundError(absl::StrCat("no gathered feed ", feed));
-  }
-  return absl::OkStatus();
-}
+absl::Status Mesh::Ungather(int feed) { return dataflows_->Ungather(feed); }
 
 absl::Status Mesh::EnforceAccess(const std::string& id) {
   DM_ASSIGN_OR_RETURN(const StoredProduct* active,
                       versions_.ActiveOrNotFound(id));
-  if (!captures_->At(id).captured) {
+  if (!dataflows_->computed(id)) {
     return absl::NotFoundError(
         absl::StrCat("access product ", id, " is not computed in this run"));
   }
@@ -399,34 +341,10 @@ absl::Status Mesh::EnforceAccess(const std::string& id) {
 absl::StatusOr<Table> Mesh::Use(const std::string& id) {
   DM_ASSIGN_OR_RETURN(const StoredProduct* active,
                       versions_.ActiveOrNotFound(id));
-  ProductCaptures::Computed& p = captures_->At(id);
-  if (!p.captured) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("product ", id,
-                     " is in the catalog but not computed in this run "
-                     "(declare it)"));
-  }
-  const Schema& schema = active->descriptor.schema;
-  if (!products_graph_->sealed()) {
-    return Table::FromProduct(id, *p.through, schema);
-  }
   // Every worker makes the same calls, so every worker adds the same
   // dataflow here.
-  RowCollection rows = live_->Use(id, time_, [&](InputHandle<Row>& input) {
-    if (!feeder()) return;
-    std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
-    if (const ProductRows* found = snapshot->Find(id)) {
-      found->rows.ForEach(
-          [&](const Row& row, int64_t n) { input.Update(row, n); });
-    }
-  });
-  return Table::FromProduct(id, rows, schema);
-}
-
-void Mesh::Stopped(const std::string& id) {
-  std::shared_ptr<const MeshSnapshot> snapshot;
-  if (feeder()) snapshot = Snapshot();
-  captures_->Stopped(id, snapshot.get(), time_);
+  DM_ASSIGN_OR_RETURN(RowCollection rows, dataflows_->Use(id));
+  return Table::FromProduct(id, rows, active->descriptor.schema);
 }
 
 absl::Status Mesh::UpdateDescriptor(ProductDescriptor descriptor) {
@@ -437,7 +355,7 @@ absl::Status Mesh::Retire(const std::string& id) {
   DM_RETURN_IF_ERROR(versions_.Retire(id));
   // A product added while running takes its dataflow with it once nothing
   // else there or downstream of it is active.
-  live_->MaybeStopProductOf(id);
+  dataflows_->Retired(id);
   return absl::OkStatus();
 }
 
@@ -459,31 +377,7 @@ absl::Status Mesh::Advance() {
   catalog_.AdvanceTo(next);
   sources_.AdvanceTo(next);
   for (const auto& advance_to : advance_with_) advance_to(next);
-  // Dataflows added while the mesh runs take each product's changes of
-  // this time once its capture has seen all of them.
-  // A dataflow whose products were all retired in the time it was added
-  // (so its rows were not in the history yet) stops now.
-  // This time's new dataflow starts now, also when nothing was published
-  // from it.
-  if (live_->StartTime()) worker_.Step();
-  auto unfinished = [&] {
-    const bool taps_waiting = live_->AdvanceTaps(next);
-    if (catalog_.Behind(next)) return true;
-    return captures_->Behind(next) || taps_waiting;
-  };
-  bool finished = worker_.StepWhile(unfinished);
-  // A single worker reports a stall when a step did nothing; a tap that
-  // could advance only then is no stall.
-  for (int advanced = 0; !finished; advanced = 0) {
-    live_->AdvanceTaps(next, &advanced);
-    if (advanced == 0) break;
-    finished = worker_.StepWhile(unfinished);
-  }
-  if (!finished) {
-    return absl::InternalError(
-        absl::StrCat("the mesh's dataflows stalled at time ", time_));
-  }
-  live_->DropStopped(captures_->probes());
+  DM_RETURN_IF_ERROR(dataflows_->Close([&] { return catalog_.Behind(next); }));
   if (worker_.TakeDiffOverflow()) {
     std::lock_guard<std::mutex> lock(group_->mu);
     group_->diff_overflow = true;
@@ -523,12 +417,10 @@ absl::Status Mesh::Advance() {
   return closed;
 }
 
-uint64_t Mesh::ReadTime() const { return time_ == 0 ? 0 : time_ - 1; }
-
 std::shared_ptr<const MeshSnapshot> Mesh::Snapshot() const {
   // By the time a worker's Advance returns, worker 0 has closed that time
   // (the Advance agreement), and it closes no later one before this worker
-  // advances again: the latest snapshot is as of ReadTime().
+  // advances again: the latest snapshot is as of time() - 1.
   return group_->history->Latest();
 }
 
@@ -566,7 +458,7 @@ std::vector<ColumnRef> Mesh::Upstream(const ColumnRef& node) const {
 
 absl::StatusOr<std::vector<Row>> Mesh::Read(const std::string& id) const {
   DM_RETURN_IF_ERROR(versions_.ActiveOrNotFound(id).status());
-  if (!captures_->captured(id)) {
+  if (!dataflows_->computed(id)) {
     return absl::FailedPreconditionError(
         absl::StrCat("product ", id,
                      " is in the catalog but not computed "
@@ -580,7 +472,7 @@ absl::StatusOr<std::vector<Row>> Mesh::Read(const std::string& id) const {
 
 absl::StatusOr<std::vector<Row>> Mesh::ReadAsOf(const std::string& id,
                                                 int data_version) const {
-  if (!captures_->captured(id)) {
+  if (!dataflows_->computed(id)) {
     return absl::NotFoundError(absl::StrCat("no data of product ", id));
   }
   std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();

@@ -108,13 +108,12 @@
 #include "catalog/catalog_flow.h"
 #include "catalog/descriptor.h"
 #include "catalog/lineage.h"
-#include "catalog/live_dataflows.h"
 #include "catalog/mesh_history.h"
 #include "catalog/mesh_reader.h"
 #include "catalog/mesh_snapshot.h"
 #include "catalog/mesh_sources.h"
 #include "catalog/mesh_store.h"
-#include "catalog/product_captures.h"
+#include "catalog/product_dataflows.h"
 #include "catalog/product_versions.h"
 #include "catalog/source.h"
 #include "catalog/source_health.h"
@@ -181,7 +180,6 @@ class MeshGroup {
   // by the first Mesh::Open.
   std::unique_ptr<MeshHistory> history;
   std::vector<MeshChange> changes;
-  SourceHealth source_health;
   bool diff_overflow = false;  // a worker's operators overflowed a diff
 };
 
@@ -225,10 +223,7 @@ class Mesh {
   absl::Status AdvanceWith(std::function<void(uint64_t)> advance_to);
   // A gather (see "Gathers"): its number and its rows, a collection of the
   // products' dataflow. FailedPrecondition after the first Advance.
-  struct NewGathered {
-    int gather = 0;
-    RowCollection rows;
-  };
+  using NewGathered = ProductDataflows::NewGathered;
   absl::StatusOr<NewGathered> NewGather();
   // Feeds `table`'s rows into gather `gather` from this time on; returns
   // the feed's number, for Ungather. NotFound for no such gather;
@@ -340,26 +335,17 @@ class Mesh {
   template <class T>
   T Agree(const std::string& what, const std::function<T()>& compute);
   absl::Status Restore();
-  // Source `id`'s status as of ReadTime(). REQUIRES: group_->mu held.
-  SourceStatus StatusAsRead(const std::string& id) const;
   // Replays the sources' logs and reads their files; at the first Advance.
   absl::Status Start(RefreshReport* report);
   // Polls every source on worker 0 (MeshSources::Poll, recording each
   // source's status); the outcome on every worker.
   absl::Status FeedAll(RefreshReport* report);
-  // Reads see the last closed time: time() - 1.
-  uint64_t ReadTime() const;
-  // Product `id`, computed by a dataflow added while running that stops
-  // now (LiveDataflows), leaves: its rows leave the history at this time,
-  // and published again it is built anew on Use.
-  void Stopped(const std::string& id);
 
   Worker& worker_;
   MeshOptions options_;
   std::shared_ptr<MeshGroup> own_group_;
   MeshGroup* group_ = nullptr;
   uint64_t agreements_ = 0;
-  Graph* products_graph_ = nullptr;
   Graph* catalog_graph_ = nullptr;
   uint64_t time_ = 0;
   bool started_ = false;
@@ -368,8 +354,7 @@ class Mesh {
 
   ProductVersions versions_;
   MeshSources sources_;
-  std::unique_ptr<LiveDataflows> live_;
-  std::unique_ptr<ProductCaptures> captures_;
+  std::unique_ptr<ProductDataflows> dataflows_;
   std::vector<std::function<void(uint64_t)>> advance_with_;
 };
 

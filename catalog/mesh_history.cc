@@ -65,15 +65,20 @@ void MeshHistory::AddReach(const std::pair<ColumnRef, ColumnRef>& from_to,
   open_closure_.Add(from_to, time, diff);
 }
 
-void MeshHistory::AddSourceStatus(const SourceStatus& status, int64_t diff) {
-  open_sources_.emplace_back(status, diff);
-}
-
-void MeshHistory::NoteSource(const SourceStatus& status) {
-  auto [it, added] = sources_.try_emplace(status.id, status);
-  if (!added && it->second == status) return;
-  it->second = status;
-  sources_changed_ = true;
+SourceStatus MeshHistory::RecordPoll(const std::string& id,
+                                     const absl::Status& status,
+                                     uint64_t time) {
+  const SourceHealth::Change change = health_.Record(id, status, time);
+  if (change.changed) {
+    open_sources_.emplace_back(change.before, -1);
+    open_sources_.emplace_back(change.after, +1);
+  }
+  auto [it, added] = sources_.try_emplace(id, change.after);
+  if (added || !(it->second == change.after)) {
+    it->second = change.after;
+    sources_changed_ = true;
+  }
+  return change.after;
 }
 
 void MeshHistory::Declare(const std::string& id) {

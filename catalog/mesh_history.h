@@ -75,11 +75,12 @@ class MeshHistory {
                 uint64_t time, int64_t diff);
   void AddReach(const std::pair<ColumnRef, ColumnRef>& from_to, uint64_t time,
                 int64_t diff);
-  // A source's status changed at the open time (old: -1, new: +1).
-  void AddSourceStatus(const SourceStatus& status, int64_t diff);
-  // A source's status as of the open time's poll (every poll; the
-  // snapshot's copy changes only when one did).
-  void NoteSource(const SourceStatus& status);
+  // Source `id` was polled at the open time `time`, with `status`:
+  // returns its status now (SourceHealth). A change of it is a change at
+  // that time (the old status retracted, the new inserted), and the next
+  // snapshot holds it.
+  SourceStatus RecordPoll(const std::string& id, const absl::Status& status,
+                          uint64_t time);
   // The round that closes at the next Close took `seconds`.
   void AddRound(double seconds) { now_.rounds.Add(seconds); }
   // The product whose rows decide reads for principals, from the next
@@ -126,6 +127,7 @@ class MeshHistory {
   TimedChanges<std::pair<ColumnRef, ColumnRef>> open_closure_;
   std::vector<std::pair<SourceStatus, int64_t>> open_sources_;
   MeshSnapshot::Parts now_;
+  SourceHealth health_;
   std::map<std::string, SourceStatus> sources_;
   bool sources_changed_ = false;
   std::shared_ptr<SnapshotBoard> board_;

@@ -13,13 +13,9 @@ std::string SourceStatus::Describe() const {
 SourceHealth::Change SourceHealth::Record(const std::string& id,
                                           const absl::Status& status,
                                           uint64_t time) {
-  std::vector<std::pair<uint64_t, SourceStatus>>& polls = polls_[id];
-  SourceStatus s;
-  if (polls.empty()) {
-    s.id = id;
-  } else {
-    s = polls.back().second;
-  }
+  auto [it, added] = now_.try_emplace(id);
+  SourceStatus& s = it->second;
+  if (added) s.id = id;
   Change change;
   if (!status.ok()) ++s.failed_polls;
   if (!(s.status == status)) {
@@ -28,28 +24,9 @@ SourceHealth::Change SourceHealth::Record(const std::string& id,
     s.status = status;
     s.since = time;
     if (status.ok()) s.failed_polls = 0;
-    change.after = s;
   }
-  if (!polls.empty() && polls.back().first == time) {
-    polls.back().second = std::move(s);  // polled again at the same time
-  } else {
-    polls.emplace_back(time, std::move(s));
-    if (polls.size() > kKeptPolls) polls.erase(polls.begin());
-  }
+  change.after = s;
   return change;
-}
-
-const SourceStatus* SourceHealth::Find(const std::string& id,
-                                       uint64_t time) const {
-  auto it = polls_.find(id);
-  if (it == polls_.end()) return nullptr;
-  const SourceStatus* found = nullptr;
-  for (const auto& [at, s] : it->second) {
-    if (at <= time) found = &s;
-  }
-  // Older than the polls kept: the oldest kept is the best known.
-  if (found == nullptr) found = &it->second.front().second;
-  return found;
 }
 
 }  // namespace diffmesh

@@ -4,16 +4,15 @@
 // sources go on, and its status says why until a poll reads it again.
 //
 //   SourceHealth health;
-//   health.Record("sales.orders", absl::NotFoundError("..."), /*time=*/7);
-//   const SourceStatus* s = health.Find("sales.orders");   // failing since 7
-//   health.Record("sales.orders", absl::OkStatus(), 9);    // recovered at 9
+//   auto c = health.Record("sales.orders", absl::NotFoundError("..."), 7);
+//   c.after.since;   // 7: failing since
+//   health.Record("sales.orders", absl::OkStatus(), 9);   // recovered at 9
 //
-// Every change of a status is a change on the stream "source <id>" (the
-// old status retracted, the new one inserted), so a subscriber sees
-// failures and recoveries.
-// Statuses are read as of a time, like the mesh's other collections: the
-// workers of a mesh may be a time apart and each reads as of its own (the
-// last few polls of each source are kept).
+// The mesh's history (catalog/mesh_history.h) keeps one: every change of a
+// status is a change on the stream "source <id>" (the old status
+// retracted, the new one inserted), so a subscriber sees failures and
+// recoveries, and every snapshot holds each source's status as of its
+// time.
 // Thread compatibility: one caller at a time (the mesh holds its lock).
 #pragma once
 
@@ -41,9 +40,9 @@ struct SourceStatus {
 class SourceHealth {
  public:
   // The outcome of a poll of source `id` at mesh time `time`: whether the
-  // status changed, and the status before and after (a first poll
-  // that succeeds changes nothing: a source is OK until a poll fails). The
-  // message matters: a different error is a change.
+  // status changed, the status before (when it did) and the status now (a
+  // first poll that succeeds changes nothing: a source is OK until a poll
+  // fails). The message matters: a different error is a change.
   struct Change {
     bool changed = false;
     SourceStatus before;
@@ -52,15 +51,8 @@ class SourceHealth {
   Change Record(const std::string& id, const absl::Status& status,
                 uint64_t time);
 
-  // The status after the last poll at or before `time`; nullptr for a
-  // source not polled by then.
-  const SourceStatus* Find(const std::string& id, uint64_t time) const;
-  // How many polls of each source are kept for reads as of a time.
-  static constexpr size_t kKeptPolls = 4;
-
  private:
-  // Each source's statuses after its last polls, by the poll's time.
-  std::map<std::string, std::vector<std::pair<uint64_t, SourceStatus>>> polls_;
+  std::map<std::string, SourceStatus> now_;  // after each source's last poll
 };
 
 }  // namespace diffmesh
