@@ -28,7 +28,22 @@ template <class K, class V, class T, class R>
 struct BatchMessage {
   BatchPtr<K, V, T, R> batch;
   uint64_t seq = 0;
+  // One of an imported trace's base batches (operators/import.h): its
+  // times may be before the message's, and read as advanced to it
+  // (AdvancedTo).
+  bool base = false;
 };
+
+// Time `t` of a base batch read in a message at time `at` (the import's
+// start): `t` when it is at or after `at`, else advanced to it -- as the
+// trace compacted up to the import would hold it.
+template <class T>
+T AdvancedTo(const T& t, const Antichain<T>& at) {
+  if (at.LessEqual(t)) return t;
+  T out = t;
+  for (const T& a : at) out = Join(out, a);
+  return out;
+}
 
 // Maps batch times TB into a scope's time T, and scope frontiers back out.
 template <class TB, class T>
@@ -70,6 +85,9 @@ struct Arranged {
 
   Stream<T, Payload> stream;
   std::shared_ptr<TraceT> trace;
+  // Set when the trace was imported from another dataflow: its contents
+  // then, which the stream sends first (readers: TraceReader(trace, base)).
+  std::shared_ptr<const ImportBase<K, V, TB, R>> base;
 
   Graph* graph() const { return stream.graph; }
 };

@@ -29,9 +29,11 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "engine/spine.h"
 
@@ -46,6 +48,7 @@ class Trace {
   uint64_t Insert(Ptr batch) {
     uint64_t seq = ++seq_;
     if (!batch->empty() && !readers_.empty()) recent_.emplace_back(seq, batch);
+    Tell(&batch, seq, batch->description.upper);
     spine_.Insert(std::move(batch));
     UpdateSince();
     return seq;
@@ -55,7 +58,34 @@ class Trace {
   // which no reader needs to see (takes no sequence number).
   void Advance(const Antichain<T>& upper) {
     spine_.AdvanceUpper(upper);
+    Tell(nullptr, seq_, upper);
     UpdateSince();
+  }
+
+  // What a dataflow that imports the trace (operators/import.h) hears of
+  // it from then on: each inserted batch with its sequence number, and the
+  // upper after it, in order. The listener calls `wake` when it gets news.
+  struct Listener {
+    struct News {
+      Ptr batch;  // null: only the upper moved
+      uint64_t seq = 0;
+      Antichain<T> upper;
+    };
+    std::deque<News> news;
+    std::function<void()> wake;
+  };
+  // Adds a listener, held weakly: dropping it unregisters it.
+  void Listen(const std::shared_ptr<Listener>& listener) {
+    listeners_.push_back(listener);
+  }
+  // The batches that hold the trace's contents now (a merge's inputs while
+  // it runs), newest first.
+  std::vector<Ptr> Batches() const {
+    TraceCursor<K, V, T, R> cursor;
+    spine_.AddTo(&cursor);
+    std::vector<Ptr> out;
+    cursor.ForEachPtr([&](const Ptr& b) { out.push_back(b); });
+    return out;
   }
 
   uint64_t sequence() const { return seq_; }
@@ -159,6 +189,22 @@ class Trace {
       recent_.pop_front();
   }
 
+  void Tell(const Ptr* batch, uint64_t seq, const Antichain<T>& upper) {
+    for (auto it = listeners_.begin(); it != listeners_.end();) {
+      std::shared_ptr<Listener> l = it->lock();
+      if (l == nullptr) {
+        it = listeners_.erase(it);
+        continue;
+      }
+      typename Listener::News& n = l->news.emplace_back();
+      if (batch != nullptr && !(*batch)->empty()) n.batch = *batch;
+      n.seq = seq;
+      n.upper = upper;
+      if (l->wake) l->wake();
+      ++it;
+    }
+  }
+
   template <class Of>
   size_t SumPinned(Of of) const {
     size_t total = 0;
@@ -173,6 +219,17 @@ class Trace {
   std::deque<std::pair<uint64_t, Ptr>> recent_;
   std::map<int, ReaderState> readers_;
   int next_reader_ = 0;
+  std::vector<std::weak_ptr<Listener>> listeners_;
+};
+
+// A trace's contents when a dataflow imported it (operators/import.h): the
+// batches that held them and the sequence number they are as of. The
+// import sends these batches first; a reader in the importing dataflow
+// reads the trace without them until it has received them.
+template <class K, class V, class T, class R>
+struct ImportBase {
+  std::vector<BatchPtr<K, V, T, R>> batches;
+  uint64_t seq = 0;
 };
 
 // A reader's hold on a shared trace. Movable, not copyable; releases its
@@ -185,12 +242,25 @@ class TraceReader {
   TraceReader() = default;
   explicit TraceReader(std::shared_ptr<TraceT> trace)
       : trace_(std::move(trace)), id_(trace_->AddReader()) {}
+  // A reader in a dataflow that imported the trace at `base` (null: not
+  // imported): it has received nothing yet.
+  TraceReader(std::shared_ptr<TraceT> trace,
+              const std::shared_ptr<const ImportBase<K, V, T, R>>& base)
+      : TraceReader(std::move(trace)) {
+    if (base == nullptr) return;
+    // The import's own reader holds every batch after base->seq.
+    trace_->readers_.at(id_).acknowledged = base->seq;
+    unreceived_ = base->batches;
+  }
   TraceReader(TraceReader&& other) noexcept
-      : trace_(std::move(other.trace_)), id_(other.id_) {}
+      : trace_(std::move(other.trace_)),
+        id_(other.id_),
+        unreceived_(std::move(other.unreceived_)) {}
   TraceReader& operator=(TraceReader&& other) noexcept {
     Release();
     trace_ = std::move(other.trace_);
     id_ = other.id_;
+    unreceived_ = std::move(other.unreceived_);
     return *this;
   }
   ~TraceReader() { Release(); }
@@ -201,19 +271,28 @@ class TraceReader {
   void Acknowledge(uint64_t seq) {
     if (trace_) trace_->Acknowledge(id_, seq);
   }
+  // The reader received `batch`, numbered `seq` (a batch message).
+  void Received(const BatchPtr<K, V, T, R>& batch, uint64_t seq) {
+    if (!unreceived_.empty()) std::erase(unreceived_, batch);
+    Acknowledge(seq);
+  }
   uint64_t acknowledged() const {
     return trace_->readers_.at(id_).acknowledged;
   }
   TraceCursor<K, V, T, R> CursorThrough(uint64_t seq) const {
     return trace_->CursorThrough(seq);
   }
-  // The trace as of the last acknowledged batch.
+  // The trace as of the last acknowledged batch (without an import's
+  // base batches not received yet).
   TraceCursor<K, V, T, R> Cursor() const {
-    return CursorThrough(acknowledged());
+    TraceCursor<K, V, T, R> cursor = CursorThrough(acknowledged());
+    for (const auto& batch : unreceived_) cursor.Add(batch, /*negate=*/true);
+    return cursor;
   }
   void Release() {
     if (trace_) trace_->RemoveReader(id_);
     trace_.reset();
+    unreceived_.clear();
   }
   bool valid() const { return trace_ != nullptr; }
   const std::shared_ptr<TraceT>& trace() const { return trace_; }
@@ -221,6 +300,7 @@ class TraceReader {
  private:
   std::shared_ptr<TraceT> trace_;
   int id_ = -1;
+  std::vector<BatchPtr<K, V, T, R>> unreceived_;  // of an import's base
 };
 
 }  // namespace diffmesh

@@ -173,7 +173,11 @@ class FlattenOperator : public OperatorBase {
           DOut d = f_(b.keys[k], b.vals[v]);
           auto [lo, hi] = b.Updates(v);
           for (size_t i = lo; i < hi; ++i) {
-            output.push_back({d, b.TimeAt(i), b.DiffAt(i)});
+            output.push_back({d,
+                              message.payload.base
+                                  ? AdvancedTo(b.TimeAt(i), message.time)
+                                  : b.TimeAt(i),
+                              b.DiffAt(i)});
           }
         }
       }

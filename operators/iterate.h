@@ -133,7 +133,8 @@ Arranged<K, V, Product<T, uint64_t>, R, TB> EnterArranged(
   using Payload = BatchMessage<K, V, TB, R>;
   using Op = internal::EnterBatchesOperator<T, Inner, Payload>;
   auto* op = outer.graph()->template AddOperator<Op>(outer.stream);
-  return Arranged<K, V, Inner, R, TB>{{outer.graph(), &op->out}, outer.trace};
+  return Arranged<K, V, Inner, R, TB>{
+      {outer.graph(), &op->out}, outer.trace, outer.base};
 }
 
 // Takes a loop's collection out to the enclosing scope: (t, i) -> t.

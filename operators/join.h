@@ -51,8 +51,8 @@ class JoinOperator : public OperatorBase {
         in1(a.graph(), a.graph()->NextOperatorIndex()),
         in2(a.graph(), a.graph()->NextOperatorIndex()),
         out(a.graph(), a.graph()->NextOperatorIndex()),
-        reader1_(a.trace),
-        reader2_(b.trace),
+        reader1_(a.trace, a.base),
+        reader2_(b.trace, b.base),
         f_(std::move(f)) {
     DM_CHECK_MSG(a.graph() == b.graph(),
                  "join of collections from different dataflows");
@@ -69,19 +69,19 @@ class JoinOperator : public OperatorBase {
     // output downstream in pieces instead of materializing it all at once.
     Message<T, P1> m1;
     while (in1.Pull(&m1)) {
+      reader1_.Received(m1.payload.batch, m1.payload.seq);
       if (reader2_.valid()) {
-        todo1_.push_back(
-            {std::move(m1.payload.batch), reader2_.Cursor(), m1.time, 0});
+        todo1_.push_back({std::move(m1.payload.batch), reader2_.Cursor(),
+                          m1.time, 0, m1.payload.base});
       }
-      reader1_.Acknowledge(m1.payload.seq);
     }
     Message<T, P2> m2;
     while (in2.Pull(&m2)) {
+      reader2_.Received(m2.payload.batch, m2.payload.seq);
       if (reader1_.valid()) {
-        todo2_.push_back(
-            {std::move(m2.payload.batch), reader1_.Cursor(), m2.time, 0});
+        todo2_.push_back({std::move(m2.payload.batch), reader1_.Cursor(),
+                          m2.time, 0, m2.payload.base});
       }
-      reader2_.Acknowledge(m2.payload.seq);
     }
     const Antichain<T>& f1 = in1.frontier();
     const Antichain<T>& f2 = in2.frontier();
@@ -156,6 +156,7 @@ class JoinOperator : public OperatorBase {
     TraceCursor<K, VC, TBC, R> cursor;
     Antichain<T> time;
     size_t next = 0;
+    bool base = false;  // an import's base batch: times advance to `time`
   };
 
   // Works off queued batches in order until the fuel runs out.
@@ -198,6 +199,7 @@ class JoinOperator : public OperatorBase {
         auto [lo, hi] = batch.Updates(v);
         for (size_t i = lo; i < hi; ++i) {
           T bt = ScopeTime<TBB, T>::In(batch.TimeAt(i));
+          if (d.base) bt = AdvancedTo(bt, d.time);
           for (const auto& [ov, ot, orr] : other) {
             output.push_back({g(key, batch.vals[v], ov), Join(bt, ot),
                               MultiplyDiff(batch.DiffAt(i), orr)});

@@ -57,7 +57,7 @@ class ReduceOperator : public OperatorBase {
         in(input.graph(), input.graph()->NextOperatorIndex()),
         out(input.graph(), input.graph()->NextOperatorIndex()),
         trace(std::make_shared<Trace<K, O, T, RO>>()),
-        input_reader_(input.trace),
+        input_reader_(input.trace, input.base),
         output_reader_(trace),
         logic_(std::move(logic)) {
     input.stream.port->Connect(&in);
@@ -74,11 +74,14 @@ class ReduceOperator : public OperatorBase {
         for (size_t v = b.ValBegin(k); v < b.ValEnd(k); ++v) {
           auto [lo, hi] = b.Updates(v);
           for (size_t i = lo; i < hi; ++i) {
-            work_.emplace_back(b.keys[k], b.TimeAt(i));
+            work_.emplace_back(b.keys[k],
+                               message.payload.base
+                                   ? AdvancedTo(b.TimeAt(i), message.time)
+                                   : b.TimeAt(i));
           }
         }
       }
-      input_reader_.Acknowledge(message.payload.seq);
+      input_reader_.Received(message.payload.batch, message.payload.seq);
       input_upper_ = b.description.upper;
     }
     const Antichain<T> frontier = in.frontier();

@@ -32,7 +32,7 @@ class ReduceTotalOperator : public OperatorBase {
       : OperatorBase(std::move(name)),
         in(input.graph(), input.graph()->NextOperatorIndex()),
         out(input.graph(), input.graph()->NextOperatorIndex()),
-        reader_(input.trace),
+        reader_(input.trace, input.base),
         step_(std::move(step)) {
     input.stream.port->Connect(&in);
     out.AddGuard(in.target());
@@ -58,10 +58,13 @@ class ReduceTotalOperator : public OperatorBase {
         for (size_t i = lo; i < hi; ++i) {
           R before = count;
           count += b.DiffAt(i);
-          step_(key, before, count, b.TimeAt(i), &output);
+          step_(key, before, count,
+                message.payload.base ? AdvancedTo(b.TimeAt(i), message.time)
+                                     : b.TimeAt(i),
+                &output);
         }
       }
-      reader_.Acknowledge(message.payload.seq);
+      reader_.Received(message.payload.batch, message.payload.seq);
       if (!output.empty())
         out.Send({std::move(message.time), std::move(output)});
     }
