@@ -6,6 +6,7 @@
 //   build/bench/operators_bench --benchmark_repetitions=5
 //   --benchmark_report_aggregates_only=true
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <random>
 #include <utility>
@@ -15,7 +16,9 @@
 #include "engine/graph.h"
 #include "engine/input.h"
 #include "engine/probe.h"
+#include "operators/arrange.h"
 #include "operators/count.h"
+#include "operators/import.h"
 #include "operators/inspect.h"
 #include "operators/join.h"
 #include "operators/reduce.h"
@@ -159,6 +162,102 @@ void BM_CountTotalLoad(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kUpdates);
 }
 BENCHMARK(BM_CountTotalLoad)->Unit(benchmark::kMillisecond);
+
+// A dataflow added next to a running one that holds 1M pairs arranged by
+// key (500K keys): the time to its first answer, a join of those pairs
+// with 1,000 new pairs. "Import" reads the running arrangement
+// (operators/import.h); "Rebuild" loads the pairs into the new dataflow and
+// arranges them again, as building it from scratch does.
+struct RunningArrangement {
+  Worker worker;
+  InputHandle<Pair> input;
+  Arranged<uint32_t, uint32_t> by_key;
+  Probe<uint64_t> own;
+  std::vector<Pair> pairs = RandomPairs(kUpdates, 500000, 7);
+  std::vector<Pair> small = RandomPairs(1000, 500000, 8);
+  uint64_t time = 1;
+  int64_t expected = 0;  // the join's size
+
+  RunningArrangement() {
+    std::map<uint32_t, int64_t> per_key;
+    for (const auto& p : pairs) ++per_key[p.first];
+    for (const auto& p : small) expected += per_key[p.first];
+    Graph& graph = worker.NewDataflow("running");
+    auto [in, coll] = NewInput<Pair>(graph);
+    input = std::move(in);
+    by_key = ArrangeByKey(coll);
+    own = ProbeStream(by_key.stream);
+    for (const auto& p : pairs) input.Insert(p);
+    input.AdvanceTo(time);
+    worker.StepWhile([&] { return own.LessThan(time); });
+  }
+
+  // Adds a dataflow whose big side `big(graph)` gives, runs it to its
+  // first answer, and (untimed) stops and drops it.
+  template <class Big>
+  int64_t FirstAnswer(benchmark::State& state, Big big) {
+    Graph& added = worker.NewDataflow("added");
+    added.set_start_time(time);
+    ImportStop stop;
+    InputHandle<Pair> big_input;
+    auto [small_in, small_coll] = NewInput<Pair>(added);
+    small_in.AdvanceTo(time);
+    for (const auto& p : small) small_in.Insert(p);
+    int64_t outputs = 0;
+    auto joined =
+        JoinCore(big(added, &stop, &big_input), ArrangeByKey(small_coll),
+                 [](uint32_t k, uint32_t a, uint32_t b) { return k + a + b; });
+    auto probe = ProbeStream(Inspect(joined, [&](auto&&, auto&&, int64_t r) {
+                               outputs += r;
+                             }).stream);
+    ++time;
+    small_in.AdvanceTo(time);
+    if (!big_input.closed()) big_input.AdvanceTo(time);
+    input.AdvanceTo(time);
+    worker.StepWhile(
+        [&] { return probe.LessThan(time) || own.LessThan(time); });
+    state.PauseTiming();
+    stop();
+    small_in.Close();
+    big_input.Close();
+    worker.StepWhile([&] { return !added.Complete(); });
+    worker.DropDataflow(&added);
+    state.ResumeTiming();
+    return outputs;
+  }
+};
+
+void BM_AddDataflowImport(benchmark::State& state) {
+  RunningArrangement running;
+  int64_t outputs = 0;
+  for (auto _ : state) {
+    outputs = running.FirstAnswer(
+        state, [&](Graph& added, ImportStop* stop, InputHandle<Pair>*) {
+          return Import(added, running.by_key, stop);
+        });
+  }
+  state.counters["outputs"] = static_cast<double>(outputs);
+  state.counters["expected"] = static_cast<double>(running.expected);
+}
+BENCHMARK(BM_AddDataflowImport)->Unit(benchmark::kMillisecond);
+
+void BM_AddDataflowRebuild(benchmark::State& state) {
+  RunningArrangement running;
+  int64_t outputs = 0;
+  for (auto _ : state) {
+    outputs = running.FirstAnswer(
+        state, [&](Graph& added, ImportStop*, InputHandle<Pair>* input) {
+          auto [in, coll] = NewInput<Pair>(added);
+          in.AdvanceTo(running.time);
+          for (const auto& p : running.pairs) in.Insert(p);
+          *input = std::move(in);
+          return ArrangeByKey(coll);
+        });
+  }
+  state.counters["outputs"] = static_cast<double>(outputs);
+  state.counters["expected"] = static_cast<double>(running.expected);
+}
+BENCHMARK(BM_AddDataflowRebuild)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace diffmesh

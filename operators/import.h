@@ -15,8 +15,18 @@
 // received, so each pair of batches meets once, as in one dataflow. The
 // import holds a reader on the trace: its batches since the import are
 // kept until the import has passed them on, and the readers of the new
-// dataflow hold back its compaction as any reader does. Dropping the new
-// dataflow releases both.
+// dataflow hold back its compaction as any reader does.
+//
+// An import follows the running dataflow for as long as it runs, so the
+// new dataflow completes only when that one does -- or when the import is
+// stopped: an ImportStop ends it (nothing more is sent and its frontier
+// empties), and the new dataflow can then complete and be dropped
+// (Worker::DropDataflow), which releases every hold on the trace.
+//
+//   ImportStop stop;
+//   auto by_key = Import(live, products_by_key, &stop);
+//   ...
+//   stop();   // then step until live.Complete(), and drop it
 //
 // REQUIRES: both dataflows are top-level (engine time uint64_t) on the
 // same worker; the running dataflow is not dropped before the new one (its
@@ -25,9 +35,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "engine/arrangement.h"
 #include "engine/graph.h"
@@ -35,6 +47,31 @@
 #include "engine/trace.h"
 
 namespace diffmesh {
+
+// Ends the imports it was given to (see above). Copyable; calling it again,
+// or after the new dataflow is gone, does nothing.
+class ImportStop {
+ public:
+  void operator()() const {
+    for (const auto& weak : imports_) {
+      if (std::shared_ptr<State> state = weak.lock()) {
+        state->stopped = true;
+        if (state->wake) state->wake();
+      }
+    }
+  }
+
+  // Shared with one import's operator.
+  struct State {
+    bool stopped = false;
+    std::function<void()> wake;
+  };
+  void Add(const std::shared_ptr<State>& state) { imports_.push_back(state); }
+
+ private:
+  std::vector<std::weak_ptr<State>> imports_;
+};
+
 namespace internal {
 
 template <class K, class V, class T, class R>
@@ -51,7 +88,8 @@ class ImportOperator : public OperatorBase {
         start_(into->start_time()),
         reader_(from.trace),
         listener_(std::make_shared<typename TraceT::Listener>()),
-        base_(std::make_shared<ImportBase<K, V, T, R>>()) {
+        base_(std::make_shared<ImportBase<K, V, T, R>>()),
+        stop_(std::make_shared<ImportStop::State>()) {
     base_->batches = from.trace->Batches();
     base_->seq = from.trace->sequence();
     upper_ = from.trace->spine().upper();
@@ -61,10 +99,20 @@ class ImportOperator : public OperatorBase {
 
   bool ReadsFrontiers() const override { return false; }
   void Run() override {
+    if (listener_ == nullptr) return;  // stopped
+    if (stop_->stopped) {
+      // No more news: the trace forgets the listener, the reader lets go.
+      listener_.reset();
+      reader_.Release();
+      base_->batches.clear();
+      out.SetCapabilities(Antichain<T>());
+      return;
+    }
     if (!listener_->wake) {
       Graph* g = graph();
       const int op = index();
       listener_->wake = [g, op] { g->Activate(op); };
+      stop_->wake = listener_->wake;
       // The base, oldest first, at the start time.
       for (auto it = base_->batches.rbegin(); it != base_->batches.rend();
            ++it) {
@@ -102,6 +150,7 @@ class ImportOperator : public OperatorBase {
 
   // The trace's contents at the import, for the new dataflow's readers.
   std::shared_ptr<const ImportBase<K, V, T, R>> base() const { return base_; }
+  const std::shared_ptr<ImportStop::State>& stop() const { return stop_; }
 
   OutputPort<T, Payload> out;
 
@@ -117,18 +166,21 @@ class ImportOperator : public OperatorBase {
   TraceReader<K, V, T, R> reader_;
   std::shared_ptr<typename TraceT::Listener> listener_;
   std::shared_ptr<ImportBase<K, V, T, R>> base_;
+  std::shared_ptr<ImportStop::State> stop_;
   Antichain<T> upper_;
 };
 
 }  // namespace internal
 
 // `from`, an arrangement of another dataflow on this worker, read in
-// dataflow `into` (see above).
+// dataflow `into` (see above); `stop`, when given, can end the import.
 template <class K, class V, class R>
 Arranged<K, V, uint64_t, R> Import(Graph& into,
-                                   const Arranged<K, V, uint64_t, R>& from) {
+                                   const Arranged<K, V, uint64_t, R>& from,
+                                   ImportStop* stop = nullptr) {
   using Op = internal::ImportOperator<K, V, uint64_t, R>;
   auto* op = into.template AddOperator<Op>(&into, from);
+  if (stop != nullptr) stop->Add(op->stop());
   return Arranged<K, V, uint64_t, R>{{&into, &op->out}, from.trace, op->base()};
 }
 

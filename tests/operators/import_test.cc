@@ -227,5 +227,44 @@ TEST(ImportOracle, AddedDataflowsMatchFromScratchAtEveryTime) {
   }
 }
 
+TEST(Import, AStoppedImportLetsItsDataflowCompleteAndReleasesTheTrace) {
+  Worker worker;
+  Graph& running = worker.NewDataflow("running");
+  auto [in, rows] = NewInput<Rec>(running);
+  Arranged<uint32_t, uint32_t> by_key = ArrangeByKey(rows);
+  auto own = ProbeStream(AsCollection(by_key).stream);
+  for (uint32_t i = 0; i < 100; ++i) in.Insert({i % 10, i});
+  in.AdvanceTo(1);
+  worker.StepWhile([&] { return own.LessEqual(0); });
+  const size_t readers = by_key.trace->NumReaders();
+
+  Graph& added = worker.NewDataflow("added");
+  added.set_start_time(1);
+  ImportStop stop;
+  Gathered<Rec> seen;
+  auto probe = ProbeStream(
+      Inspect(AsCollection(Import(added, by_key, &stop)), seen.Capture())
+          .stream);
+  EXPECT_GT(by_key.trace->NumReaders(), readers);
+  in.Insert({3, 1000});
+  in.AdvanceTo(2);
+  worker.StepWhile([&] { return probe.LessEqual(1) || own.LessEqual(1); });
+  EXPECT_EQ(seen.At(1).size(), 101u);
+  // Following a running dataflow, the added one does not complete...
+  worker.Step();
+  EXPECT_FALSE(added.Complete());
+  // ...until its import stops.
+  stop();
+  worker.StepWhile([&] { return !added.Complete(); });
+  EXPECT_TRUE(worker.DropDataflow(&added));
+  EXPECT_EQ(by_key.trace->NumReaders(), readers);
+  // The running dataflow goes on, and nothing more reaches the stopped one.
+  in.Insert({4, 2000});
+  in.AdvanceTo(3);
+  worker.StepWhile([&] { return own.LessEqual(2); });
+  EXPECT_EQ(seen.At(5).size(), 101u);
+  stop();  // again: nothing
+}
+
 }  // namespace
 }  // namespace diffmesh::testing
