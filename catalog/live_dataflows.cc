@@ -9,9 +9,11 @@
 
 namespace diffmesh {
 
-LiveDataflows::LiveDataflows(Worker& worker, Graph* products_graph, Hooks hooks)
+LiveDataflows::LiveDataflows(Worker& worker, Graph* products_graph,
+                             SharedArrangements* shared, Hooks hooks)
     : worker_(worker),
       products_graph_(products_graph),
+      shared_(shared),
       hooks_(std::move(hooks)) {}
 
 LiveDataflows::~LiveDataflows() {
@@ -29,9 +31,8 @@ void LiveDataflows::Captured(const std::string& id, Graph* graph,
   p.capture = std::move(capture);
 }
 
-RowCollection LiveDataflows::Use(
-    const std::string& id, uint64_t time,
-    const std::function<void(InputHandle<Row>&)>& load) {
+RowCollection LiveDataflows::Use(const std::string& id, uint64_t time,
+                                 std::function<void(InputHandle<Row>&)> load) {
   if (current_ == nullptr) {
     current_ = &worker_.NewDataflow(absl::StrCat("mesh.live.", ++made_));
     current_->set_start_time(time);
@@ -42,9 +43,10 @@ RowCollection LiveDataflows::Use(
   tap.input = std::move(input);
   tap.graph = current_;
   tap.input.AdvanceTo(time);
-  // The rows as of the last closed time; the capture feeds the changes
-  // from `time` on.
-  load(tap.input);
+  tap.rows = rows;
+  // The rows as of the last closed time (at StartTime); the capture feeds
+  // the changes from `time` on.
+  tap.load = std::move(load);
   products_[id].taps->push_back(&tap);
   return rows;
 }
@@ -74,12 +76,10 @@ void LiveDataflows::MaybeStop(Graph* graph) {
   std::vector<Graph*> upstream;
   for (Tap& tap : taps_) {
     if (tap.graph != graph) continue;
-    std::vector<Tap*>& feeding = *products_[tap.upstream].taps;
-    feeding.erase(std::remove(feeding.begin(), feeding.end(), &tap),
-                  feeding.end());
-    tap.input.Close();
+    CloseTap(&tap);
     upstream.push_back(products_[tap.upstream].graph);
   }
+  shared_->StopImports(graph);
   for (auto& [id, p] : products_) {
     if (p.graph != graph) continue;
     hooks_.stopped(id);
@@ -92,9 +92,26 @@ void LiveDataflows::MaybeStop(Graph* graph) {
   for (Graph* g : upstream) MaybeStop(g);
 }
 
+void LiveDataflows::CloseTap(Tap* tap) {
+  std::vector<Tap*>& feeding = *products_[tap->upstream].taps;
+  feeding.erase(std::remove(feeding.begin(), feeding.end(), tap),
+                feeding.end());
+  tap->input.Close();
+  tap->load = nullptr;
+}
+
 bool LiveDataflows::StartTime() {
   for (Graph* graph : std::vector<Graph*>(running_)) MaybeStop(graph);
   if (current_ == nullptr) return false;
+  for (Tap& tap : taps_) {
+    if (tap.graph != current_ || tap.load == nullptr) continue;
+    if (tap.rows.stream.port->connected()) {
+      tap.load(tap.input);
+      tap.load = nullptr;
+    } else {
+      CloseTap(&tap);  // nothing reads it
+    }
+  }
   running_.push_back(current_);
   current_ = nullptr;
   return true;
@@ -138,6 +155,7 @@ void LiveDataflows::DropStopped(std::vector<Probe<uint64_t>>* probes) {
       return probe.graph() == graph;
     });
     taps_.remove_if([&](const Tap& tap) { return tap.graph == graph; });
+    shared_->Forget(graph);
     std::erase_if(feeds_,
                   [&](const auto& feed) { return feed.second.graph == graph; });
     worker_.DropDataflow(graph);

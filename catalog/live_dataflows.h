@@ -6,7 +6,10 @@
 // the product's rows as of the last closed time and from then on fed the
 // product's changes, at their own times, by the product's capture. A tap
 // advances to a time once the capture has passed it (AdvanceTaps), so the
-// new dataflow never runs ahead of what it reads.
+// new dataflow never runs ahead of what it reads. A tap is loaded when its
+// dataflow starts, and only if something reads it: a table that only joins
+// the product imports the running arrangement instead
+// (catalog/shared_arrangements.h), and its tap closes unread.
 //
 // A dataflow stops once every product it computes is retired and no other
 // dataflow reads them: its taps close, each of its products is handed to
@@ -34,6 +37,7 @@
 #include <vector>
 
 #include "catalog/row.h"
+#include "catalog/shared_arrangements.h"
 #include "catalog/table.h"
 #include "engine/collection.h"
 #include "engine/input.h"
@@ -50,6 +54,10 @@ class LiveDataflows {
     std::string upstream;
     InputHandle<Row> input;
     Graph* graph = nullptr;  // the dataflow it feeds
+    RowCollection rows;      // what it feeds there
+    // Puts the product's rows as of the last closed time in, when the
+    // dataflow starts; null once done.
+    std::function<void(InputHandle<Row>&)> load;
   };
   // The taps a product's capture feeds; shared with the capture's callback.
   using TapList = std::shared_ptr<std::vector<Tap*>>;
@@ -60,7 +68,10 @@ class LiveDataflows {
     std::function<void(const std::string&)> stopped;
   };
 
-  LiveDataflows(Worker& worker, Graph* products_graph, Hooks hooks);
+  // `shared` (the arrangements tables share; it outlives this) is told
+  // when a dataflow stops and when it is freed.
+  LiveDataflows(Worker& worker, Graph* products_graph,
+                SharedArrangements* shared, Hooks hooks);
   // The captures outlive this (inside the worker); the taps do not.
   ~LiveDataflows();
   LiveDataflows(const LiveDataflows&) = delete;
@@ -74,9 +85,10 @@ class LiveDataflows {
   // This time's new dataflow, or null when nothing was used yet this time.
   Graph* current() const { return current_; }
   // A tap on product `id` in this time's new dataflow (made now if
-  // needed), at `time`; `load` puts the product's current rows in it.
+  // needed), at `time`; `load` puts the product's current rows in it when
+  // the dataflow starts, if something reads them.
   RowCollection Use(const std::string& id, uint64_t time,
-                    const std::function<void(InputHandle<Row>&)>& load);
+                    std::function<void(InputHandle<Row>&)> load);
   // Stops the dataflow computing product `id` if it can (see above).
   void MaybeStopProductOf(const std::string& id);
   // At an Advance, before it steps: a dataflow whose products were all
@@ -109,6 +121,8 @@ class LiveDataflows {
     TapList taps = std::make_shared<std::vector<Tap*>>();
   };
   void MaybeStop(Graph* graph);
+  // No longer fed nor loaded.
+  void CloseTap(Tap* tap);
   struct Feed;
   struct GatherInput {
     InputHandle<Row> input;
@@ -125,6 +139,7 @@ class LiveDataflows {
 
   Worker& worker_;
   Graph* products_graph_;
+  SharedArrangements* shared_;
   Hooks hooks_;
   std::map<std::string, Product> products_;
   std::list<Tap> taps_;       // stable addresses, for the captures

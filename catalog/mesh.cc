@@ -288,7 +288,7 @@ absl::StatusOr<Table> Mesh::Publish(const Table& table,
   DM_RETURN_IF_ERROR(dataflows_->CheckComputable(id, table, what));
   DM_RETURN_IF_ERROR(versions_.Activate({descriptor, plan.edges, true}));
   return Table::FromProduct(id, dataflows_->Compute(id, table),
-                            descriptor.schema);
+                            descriptor.schema, dataflows_->shared());
 }
 
 absl::StatusOr<MeshMetadata> Mesh::Metadata() const {
@@ -344,7 +344,8 @@ absl::StatusOr<Table> Mesh::Use(const std::string& id) {
   // Every worker makes the same calls, so every worker adds the same
   // dataflow here.
   DM_ASSIGN_OR_RETURN(RowCollection rows, dataflows_->Use(id));
-  return Table::FromProduct(id, rows, active->descriptor.schema);
+  return Table::FromProduct(id, rows, active->descriptor.schema,
+                            dataflows_->shared());
 }
 
 absl::Status Mesh::UpdateDescriptor(ProductDescriptor descriptor) {

@@ -70,7 +70,11 @@
 // Use between two Advances shares it), starting from the product's current
 // rows and fed, at the same engine times, with every later change of them;
 // tables built on it and published join that dataflow, which starts at the
-// next Advance. Nothing already computed is computed again. Once every
+// next Advance. Nothing already computed is computed again: a table built
+// on Use that joins the product on keys a table of the running dataflows
+// joined it on imports that arrangement (catalog/shared_arrangements.h)
+// rather than arranging the rows again, and the Use's rows are loaded only
+// if something else reads them. Once every
 // product of such a dataflow is retired and no other dataflow reads them,
 // it stops: it is no longer fed, its products' rows leave the history at
 // that time, and its state is freed once it is complete (at an Advance).

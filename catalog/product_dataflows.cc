@@ -9,9 +9,10 @@ namespace diffmesh {
 
 ProductDataflows::ProductDataflows(Options options)
     : options_(std::move(options)),
-      products_graph_(&options_.worker->NewDataflow("mesh.products")) {
+      products_graph_(&options_.worker->NewDataflow("mesh.products")),
+      shared_(std::make_shared<SharedArrangements>(products_graph_)) {
   live_ = std::make_unique<LiveDataflows>(
-      *options_.worker, products_graph_,
+      *options_.worker, products_graph_, shared_.get(),
       LiveDataflows::Hooks{
           .active = options_.active,
           .stopped = [this](const std::string& id) { Stopped(id); }});
@@ -73,7 +74,7 @@ absl::StatusOr<RowCollection> ProductDataflows::Use(const std::string& id) {
                      "(declare it)"));
   }
   if (!running()) return *p.through;
-  return live_->Use(id, *options_.time, [&](InputHandle<Row>& input) {
+  return live_->Use(id, *options_.time, [this, id](InputHandle<Row>& input) {
     if (!options_.feeder) return;
     std::shared_ptr<const MeshSnapshot> snapshot = options_.history->Latest();
     if (const ProductRows* found = snapshot->Find(id)) {

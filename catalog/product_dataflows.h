@@ -34,6 +34,7 @@
 #include "catalog/live_dataflows.h"
 #include "catalog/mesh_history.h"
 #include "catalog/product_captures.h"
+#include "catalog/shared_arrangements.h"
 #include "catalog/table.h"
 
 namespace diffmesh {
@@ -60,6 +61,9 @@ class ProductDataflows {
   ProductDataflows& operator=(const ProductDataflows&) = delete;
 
   Graph& products_graph() const { return *products_graph_; }
+  // The arrangements the tables built on products share (give it to
+  // Table::FromProduct).
+  const std::shared_ptr<SharedArrangements>& shared() const { return shared_; }
   // Whether the products' dataflow runs (the first Advance has begun).
   bool running() const;
 
@@ -112,6 +116,7 @@ class ProductDataflows {
 
   Options options_;
   Graph* products_graph_ = nullptr;
+  std::shared_ptr<SharedArrangements> shared_;
   std::unique_ptr<LiveDataflows> live_;
   std::unique_ptr<ProductCaptures> captures_;
 };

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "catalog/shared_arrangements.h"
 #include "engine/graph.h"
 #include "engine/status_macros.h"
 #include "operators/combine.h"
@@ -217,6 +218,16 @@ absl::StatusOr<Table> Table::FromProduct(const std::string& product,
     sources.push_back({{{product, f.name}, TransformKind::kDirect}});
   }
   return Table(std::move(rows), *std::move(valid), std::move(sources), {}, {});
+}
+
+absl::StatusOr<Table> Table::FromProduct(
+    const std::string& product, RowCollection rows, Schema schema,
+    std::shared_ptr<SharedArrangements> shared) {
+  DM_ASSIGN_OR_RETURN(Table table,
+                      FromProduct(product, std::move(rows), std::move(schema)));
+  table.product_ = product;
+  table.shared_ = std::move(shared);
+  return table;
 }
 
 absl::StatusOr<Table> Table::FromMetadata(RowCollection rows, Schema schema) {
@@ -527,13 +538,27 @@ absl::StatusOr<Table> Table::JoinOn(
       return out;
     });
   };
-  auto joined = diffmesh::Join(keyed(rows_, *left_keys, std::nullopt),
-                               keyed(right.rows_, *right_keys, right_rest));
-  auto rows = Map(joined, [](const std::pair<Row, std::pair<Row, Row>>& j) {
-    Row out = j.second.first;
-    out.Extend(j.second.second);
-    return out;
-  });
+  // A product's own rows keyed alike are arranged once per dataflow, and a
+  // dataflow added while the mesh runs imports the running one.
+  auto arranged = [&](const Table& side, const std::vector<int>& keys,
+                      const std::optional<std::vector<int>>& values) {
+    if (side.shared_ == nullptr) {
+      return ArrangeByKey(keyed(side.rows_, keys, values));
+    }
+    const SharedArrangements::Key key{side.product_, keys, values};
+    Graph* graph = side.rows_.graph();
+    if (auto found = side.shared_->Find(key, graph)) return *found;
+    auto made = ArrangeByKey(keyed(side.rows_, keys, values));
+    side.shared_->Add(key, graph, made);
+    return made;
+  };
+  auto rows = JoinCore(arranged(*this, *left_keys, std::nullopt),
+                       arranged(right, *right_keys, right_rest),
+                       [](const Row&, const Row& left, const Row& rest) {
+                         Row out = left;
+                         out.Extend(rest);
+                         return out;
+                       });
   std::vector<ColumnSource> table_sources =
       Merged(table_sources_, right.table_sources_);
   table_sources =

@@ -36,6 +36,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -80,6 +81,7 @@ AggregateSpec Max(std::string input, std::string output);
 AggregateSpec Mean(std::string input, std::string output);
 
 class GroupedTable;
+class SharedArrangements;
 
 class Table {
  public:
@@ -96,6 +98,14 @@ class Table {
   // InvalidArgument if `schema` is not valid (Schema::Make).
   static absl::StatusOr<Table> FromProduct(const std::string& product,
                                            RowCollection rows, Schema schema);
+  // The same, for a mesh's products: the arrangements of the product's rows
+  // that operations on this very table make (a join's sides, by their
+  // keys) are shared through `shared` -- made once per dataflow, and
+  // imported from the running products' dataflow into one added later
+  // (catalog/shared_arrangements.h).
+  static absl::StatusOr<Table> FromProduct(
+      const std::string& product, RowCollection rows, Schema schema,
+      std::shared_ptr<SharedArrangements> shared);
 
   // Rows computed from no product's rows (the mesh's metadata, as
   // governance/'s tiers are): no column lineage. InvalidArgument for a bad
@@ -186,6 +196,9 @@ class Table {
   std::vector<std::vector<ColumnSource>> column_sources_;
   std::vector<ColumnSource> table_sources_;
   std::vector<RowCollection> quarantine_;
+  // Set on a product's own rows only (FromProduct with sharing).
+  std::string product_;
+  std::shared_ptr<SharedArrangements> shared_;
 };
 
 class GroupedTable {

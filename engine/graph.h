@@ -266,6 +266,9 @@ class Worker {
 
   int index() const { return index_; }
   int peers() const { return fabric_ ? fabric_->peers() : 1; }
+  // The dataflows made so far, in order (a dropped one stays, empty).
+  size_t num_dataflows() const { return graphs_.size(); }
+  const Graph& dataflow(size_t i) const { return *graphs_[i]; }
 
  private:
   // Several workers, nothing to do: wait for a peer, doing maintenance

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -705,6 +706,99 @@ TEST(Mesh, AProductRetiredInTheTimeItWasAddedStopsToo) {
   const std::vector<Row> rows = Must(mesh->Read("sales.by_id"));
   ASSERT_EQ(rows.size(), 10000u);  // each order once: nothing kept twice
   EXPECT_EQ(rows[7], (Row{Value(int64_t{7}), Value(int64_t{7})}));
+}
+
+// Operators named `name` in the worker's dataflows whose name starts with
+// `prefix`.
+int CountOperators(const Worker& worker, const std::string& prefix,
+                   const std::string& name) {
+  int n = 0;
+  for (size_t d = 0; d < worker.num_dataflows(); ++d) {
+    const Graph& g = worker.dataflow(d);
+    if (!absl::StartsWith(g.name(), prefix)) continue;
+    for (size_t i = 0; i < g.num_operators(); ++i) {
+      n += g.op(static_cast<int>(i)).name() == name ? 1 : 0;
+    }
+  }
+  return n;
+}
+
+// Each order with the number of orders in its region.
+absl::StatusOr<Table> WithRegionCount(const Table& orders,
+                                      const Table& orders_again) {
+  DM_ASSIGN_OR_RETURN(
+      Table regions,
+      orders_again.GroupBy({"region"}).Aggregate({Count("in_region")}));
+  return orders.Join(regions, {"region"});
+}
+
+// A product added while running that joins a product the way a running
+// one does imports that arrangement (nothing arranged twice), gives the
+// same rows at every time after, and lets go of it once retired.
+TEST(Mesh, AProductAddedWhileRunningImportsTheRunningJoinArrangement) {
+  for (int workers : {1, 2}) {
+    SCOPED_TRACE(absl::StrCat(workers, " workers"));
+    ::diffmesh::testing::TempDir dir;
+    const std::string file = dir.Write("orders.csv", ManyOrders(3000, 50));
+    MeshGroup group;
+    absl::Status status =
+        Runtime::Execute(workers, [&](Worker& worker) -> absl::Status {
+          DM_ASSIGN_OR_RETURN(auto mesh, Mesh::Open(worker, {.group = &group}));
+          DM_ASSIGN_OR_RETURN(Table orders,
+                              mesh->Source(Describe("sales.orders", Tier::kRaw),
+                                           {.path = file}));
+          DM_ASSIGN_OR_RETURN(Table counted, WithRegionCount(orders, orders));
+          DM_RETURN_IF_ERROR(
+              mesh->Publish(counted, Describe("sales.counted", Tier::kCurated))
+                  .status());
+          DM_RETURN_IF_ERROR(mesh->Advance());
+          // The join's two sides and the aggregate's input.
+          EXPECT_EQ(CountOperators(worker, "mesh.products", "arrange_by_key"),
+                    3);
+          // Built again on Use: the orders side is imported, the regions
+          // side (a new aggregate) is arranged here.
+          DM_ASSIGN_OR_RETURN(Table used, mesh->Use("sales.orders"));
+          DM_ASSIGN_OR_RETURN(Table used_again, mesh->Use("sales.orders"));
+          DM_ASSIGN_OR_RETURN(Table again, WithRegionCount(used, used_again));
+          DM_RETURN_IF_ERROR(
+              mesh->Publish(again, Describe("live.counted", Tier::kCurated))
+                  .status());
+          EXPECT_EQ(CountOperators(worker, "mesh.live", "import"), 1);
+          EXPECT_EQ(CountOperators(worker, "mesh.live", "arrange_by_key"), 2);
+          DM_RETURN_IF_ERROR(mesh->Advance());
+          for (int round = 0; round < 4; ++round) {
+            if (round > 0) {
+              // Orders move, come and go.
+              if (worker.index() == 0) {
+                std::string text = ManyOrders(3000 - 400 * round, 50);
+                absl::StrAppend(&text, 90000 + round, ",east,", round, "\n");
+                dir.Write("orders.csv", text);
+              }
+              DM_RETURN_IF_ERROR(mesh->Refresh().status());
+            }
+            DM_ASSIGN_OR_RETURN(std::vector<Row> want,
+                                mesh->Read("sales.counted"));
+            DM_ASSIGN_OR_RETURN(std::vector<Row> got,
+                                mesh->Read("live.counted"));
+            EXPECT_EQ(got, want) << "round " << round;
+            EXPECT_EQ(got.size(), 3000u - 400 * round + (round > 0 ? 1 : 0));
+          }
+          // Retired: its dataflow stops, its import with it, and is freed.
+          DM_RETURN_IF_ERROR(mesh->Retire("live.counted"));
+          DM_RETURN_IF_ERROR(mesh->Advance());
+          DM_RETURN_IF_ERROR(mesh->Advance());
+          EXPECT_EQ(CountOperators(worker, "mesh.live", "import"), 0);
+          if (worker.index() == 0) {
+            dir.Write("orders.csv", ManyOrders(100, 50));
+          }
+          DM_RETURN_IF_ERROR(mesh->Refresh().status());
+          DM_ASSIGN_OR_RETURN(std::vector<Row> left,
+                              mesh->Read("sales.counted"));
+          EXPECT_EQ(left.size(), 100u);
+          return absl::OkStatus();
+        });
+    ASSERT_THAT(status, IsOk());
+  }
 }
 
 // ---- reads ------------------------------------------------------------------
