@@ -424,10 +424,35 @@ TEST(MeshLiveOracle, SubscriptionsAndSnapshotsOnOneToThreeWorkers) {
 
 // A product added at some time: a filter (amount >= k) of its parent (the
 // source or an earlier filter), or the revenue per region of the source.
+// Operators named `name` in the worker's dataflows whose name starts with
+// `prefix`.
+int CountOperators(const Worker& worker, const std::string& prefix,
+                   const std::string& name) {
+  int n = 0;
+  for (size_t d = 0; d < worker.num_dataflows(); ++d) {
+    const Graph& g = worker.dataflow(d);
+    if (!absl::StartsWith(g.name(), prefix)) continue;
+    for (size_t i = 0; i < g.num_operators(); ++i) {
+      n += g.op(static_cast<int>(i)).name() == name ? 1 : 0;
+    }
+  }
+  return n;
+}
+
+// Each order with the number of orders in its region.
+absl::StatusOr<Table> WithRegionCount(const Table& orders,
+                                      const Table& orders_again) {
+  DM_ASSIGN_OR_RETURN(
+      Table regions,
+      orders_again.GroupBy({"region"}).Aggregate({Count("in_region")}));
+  return orders.Join(regions, {"region"});
+}
+
 struct Added {
   std::string id;
   std::string parent;  // empty for the source
   bool group = false;
+  bool join = false;  // each row with its region's row count
   int64_t k = 0;
   bool active = true;
   Table table;  // what Publish returned (to publish it again)
@@ -457,7 +482,15 @@ std::vector<Row> Evaluate(const std::vector<Added>& added, const Added& a,
     }
   }
   std::vector<Row> out;
-  if (a.group) {
+  if (a.join) {
+    std::map<std::string, int64_t> in_region;
+    for (const Row& r : in) ++in_region[std::string(r[1].as_string())];
+    for (const Row& r : in) {
+      Row with = r;
+      with.Extend(Row{Value(in_region[std::string(r[1].as_string())])});
+      out.push_back(with);
+    }
+  } else if (a.group) {
     std::map<std::string, std::pair<int64_t, int64_t>> by_region;
     for (const Row& r : in) {
       auto& [n, sum] = by_region[std::string(r[1].as_string())];
@@ -477,6 +510,7 @@ std::vector<Row> Evaluate(const std::vector<Added>& added, const Added& a,
 }
 
 int rebuilt_total = 0;  // products rebuilt after their dataflow stopped
+int imports_total = 0;  // imports seen running, over the rounds
 
 void RunAddedOracle(int workers, uint64_t seed) {
   SCOPED_TRACE(absl::StrCat(workers, " workers, seed ", seed));
@@ -486,6 +520,7 @@ void RunAddedOracle(int workers, uint64_t seed) {
   std::mutex mu;
   int checked = 0;
   std::atomic<int> rebuilt_count{0};
+  std::atomic<int> imports{0};
   absl::Status status =
       Runtime::Execute(workers, [&](Worker& worker) -> absl::Status {
         // Every worker draws the same choices; worker 0 alone edits the file.
@@ -493,8 +528,14 @@ void RunAddedOracle(int workers, uint64_t seed) {
         DM_ASSIGN_OR_RETURN(
             auto mesh,
             Mesh::Open(worker, {.group = &group, .record_changes = false}));
+        DM_ASSIGN_OR_RETURN(
+            Table orders,
+            mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = file}));
+        // A join of the products' dataflow that products added while
+        // running (kind join, on the orders) import.
+        DM_ASSIGN_OR_RETURN(Table counted, WithRegionCount(orders, orders));
         DM_RETURN_IF_ERROR(
-            mesh->Source(Describe("sales.orders", Tier::kRaw), {.path = file})
+            mesh->Publish(counted, Describe("sales.counted", Tier::kCurated))
                 .status());
         std::vector<Added> added;
         std::vector<std::string> my_lines = orders_file.lines();
@@ -512,10 +553,14 @@ void RunAddedOracle(int workers, uint64_t seed) {
           // mesh starts).
           const int changes = static_cast<int>(rng() % 3);
           for (int c = 0; c < changes; ++c) {
-            const int what = static_cast<int>(rng() % 5);
+            const int what = static_cast<int>(rng() % 6);
             // The product's table, built anew on its parent's rows.
             auto build = [&](const Added& a) -> absl::StatusOr<Table> {
               DM_ASSIGN_OR_RETURN(Table in, mesh->Use(a.parent));
+              if (a.join) {
+                DM_ASSIGN_OR_RETURN(Table again, mesh->Use(a.parent));
+                return WithRegionCount(in, again);
+              }
               if (a.group) {
                 return in.GroupBy({"region"})
                     .Aggregate({Count("n"), Sum("amount", "revenue")});
@@ -554,13 +599,15 @@ void RunAddedOracle(int workers, uint64_t seed) {
             Added a;
             a.id = absl::StrCat("live.p", added.size());
             a.group = what == 1;
+            a.join = what == 5;
             a.k = static_cast<int64_t>(rng() % 8);
             a.parent = "sales.orders";
             std::vector<std::string> filters;
             for (const Added& p : added) {
-              if (!p.group && p.active) filters.push_back(p.id);
+              if (!p.group && !p.join && p.active) filters.push_back(p.id);
             }
-            if (!a.group && what == 2 && !filters.empty()) {
+            if (!a.group && (what == 2 || (a.join && rng() % 2 == 0)) &&
+                !filters.empty()) {
               a.parent = filters[rng() % filters.size()];
             }
             DM_ASSIGN_OR_RETURN(Table t, build(a));
@@ -569,6 +616,7 @@ void RunAddedOracle(int workers, uint64_t seed) {
             added.push_back(std::move(a));
           }
           DM_RETURN_IF_ERROR(mesh->Refresh().status());
+          imports += CountOperators(worker, "mesh.live", "import");
           const std::vector<Row> source = SourceRows(my_lines);
           for (const Added& a : added) {
             absl::StatusOr<std::vector<Row>> rows = mesh->Read(a.id);
@@ -580,6 +628,7 @@ void RunAddedOracle(int workers, uint64_t seed) {
             if (!rows.ok()) continue;
             EXPECT_EQ(*rows, Evaluate(added, a, source))
                 << a.id << " (from " << a.parent << (a.group ? ", grouped" : "")
+                << (a.join ? ", joined" : "")
                 << ", k " << a.k << ") at round " << round << " on worker "
                 << worker.index();
             std::lock_guard<std::mutex> lock(mu);
@@ -588,22 +637,27 @@ void RunAddedOracle(int workers, uint64_t seed) {
           // The catalog lists exactly the active ones.
           size_t active = 0;
           for (const Added& a : added) active += a.active ? 1 : 0;
-          EXPECT_EQ(mesh->Catalog().size(), active + 1) << "round " << round;
+          EXPECT_EQ(mesh->Catalog().size(), active + 2) << "round " << round;
         }
         return absl::OkStatus();
       });
   ASSERT_THAT(status, IsOk());
   EXPECT_GT(checked, 20);
   rebuilt_total += rebuilt_count.load();
+  imports_total += imports.load();
 }
 
 TEST(MeshLiveOracle, ProductsAddedAndRetiredWhileTheMeshRuns) {
   rebuilt_total = 0;
+  imports_total = 0;
   for (int workers = 1; workers <= 3; ++workers) {
     for (uint64_t seed = 0; seed < 6; ++seed) RunAddedOracle(workers, seed);
   }
   // Some retired products' dataflows stopped and were built again.
   EXPECT_GT(rebuilt_total, 0);
+  // Some products added while running imported the running join's
+  // arrangement of the orders.
+  EXPECT_GT(imports_total, 0);
 }
 
 // n orders: id i, region north or south, amount i % modulo.
@@ -706,30 +760,6 @@ TEST(Mesh, AProductRetiredInTheTimeItWasAddedStopsToo) {
   const std::vector<Row> rows = Must(mesh->Read("sales.by_id"));
   ASSERT_EQ(rows.size(), 10000u);  // each order once: nothing kept twice
   EXPECT_EQ(rows[7], (Row{Value(int64_t{7}), Value(int64_t{7})}));
-}
-
-// Operators named `name` in the worker's dataflows whose name starts with
-// `prefix`.
-int CountOperators(const Worker& worker, const std::string& prefix,
-                   const std::string& name) {
-  int n = 0;
-  for (size_t d = 0; d < worker.num_dataflows(); ++d) {
-    const Graph& g = worker.dataflow(d);
-    if (!absl::StartsWith(g.name(), prefix)) continue;
-    for (size_t i = 0; i < g.num_operators(); ++i) {
-      n += g.op(static_cast<int>(i)).name() == name ? 1 : 0;
-    }
-  }
-  return n;
-}
-
-// Each order with the number of orders in its region.
-absl::StatusOr<Table> WithRegionCount(const Table& orders,
-                                      const Table& orders_again) {
-  DM_ASSIGN_OR_RETURN(
-      Table regions,
-      orders_again.GroupBy({"region"}).Aggregate({Count("in_region")}));
-  return orders.Join(regions, {"region"});
 }
 
 // A product added while running that joins a product the way a running
