@@ -122,6 +122,14 @@ void CatalogFlow::Replace(const ProductDescriptor& before,
   }
 }
 
+void CatalogFlow::AddEdges(const std::vector<LineageEdge>& edges) {
+  if (!feeds_) return;
+  for (const LineageEdge& e : edges) {
+    edges_.Insert(e);
+    metadata_edges_.Insert(e);
+  }
+}
+
 void CatalogFlow::AdvanceTo(uint64_t time) {
   descriptors_.AdvanceTo(time);
   edges_.AdvanceTo(time);

@@ -352,6 +352,19 @@ absl::Status Mesh::UpdateDescriptor(ProductDescriptor descriptor) {
   return versions_.Update(std::move(descriptor));
 }
 
+absl::Status Mesh::AddLineage(const std::string& id, const Table& table) {
+  DM_ASSIGN_OR_RETURN(const StoredProduct* active,
+                      versions_.ActiveOrNotFound(id));
+  if (table.schema().size() != active->descriptor.schema.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "lineage into ", id, ": the table has ", table.schema().size(),
+        " columns, the product ", active->descriptor.schema.size()));
+  }
+  const TableLineage lineage =
+      LineageInto(table, id, active->descriptor.schema);
+  return versions_.AddLineage(id, lineage.upstream, lineage.edges);
+}
+
 absl::Status Mesh::Retire(const std::string& id) {
   DM_RETURN_IF_ERROR(versions_.Retire(id));
   // A product added while running takes its dataflow with it once nothing

@@ -255,6 +255,13 @@ class Mesh {
   absl::Status UpdateDescriptor(ProductDescriptor descriptor);
   // NotFound if `id` is not active.
   absl::Status Retire(const std::string& id);
+  // The lineage `table` gives active product `id` (its upstream products,
+  // product and column edges, as Publish records them) is added to the
+  // lineage `id` was published with: for a product that tables feed while
+  // the mesh runs (a gather's product, as governance/'s checks are when a
+  // contract is attached). The edges stay while the version is active.
+  // NotFound if `id` is not active; errors: the store's.
+  absl::Status AddLineage(const std::string& id, const Table& table);
 
   // Polls every source's files, feeds the exact differences (durable
   // first), and advances. A source whose files cannot be read (vanished,

@@ -1,5 +1,6 @@
 #include "catalog/product_versions.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -110,6 +111,38 @@ absl::Status ProductVersions::Update(ProductDescriptor descriptor) {
   catalog_->Replace(now, descriptor);
   versions_[descriptor.VersionedId()] = next;
   active_[descriptor.id] = std::move(next);
+  return absl::OkStatus();
+}
+
+absl::Status ProductVersions::AddLineage(
+    const std::string& id, const std::vector<std::string>& upstream,
+    const std::vector<LineageEdge>& edges) {
+  DM_ASSIGN_OR_RETURN(const StoredProduct* active, ActiveOrNotFound(id));
+  StoredProduct next = *active;
+  std::vector<LineageEdge> added;
+  for (const LineageEdge& e : edges) {
+    if (!std::binary_search(next.edges.begin(), next.edges.end(), e)) {
+      added.push_back(e);
+    }
+  }
+  std::vector<std::string>& up = next.descriptor.upstream;
+  for (const std::string& u : upstream) {
+    if (std::find(up.begin(), up.end(), u) == up.end()) up.push_back(u);
+  }
+  if (added.empty() && next.descriptor == active->descriptor) {
+    return absl::OkStatus();
+  }
+  next.edges.insert(next.edges.end(), added.begin(), added.end());
+  std::sort(next.edges.begin(), next.edges.end());
+  DM_RETURN_IF_ERROR(agree_(absl::StrCat("AddLineage(", id, ")"), [&] {
+    if (store_ == nullptr) return absl::OkStatus();
+    return store_->PutProduct(next);
+  }));
+  catalog_->Replace(active->descriptor, next.descriptor);
+  catalog_->AddEdges(added);
+  const std::string vid = next.descriptor.VersionedId();
+  versions_[vid] = next;
+  active_[id] = std::move(next);
   return absl::OkStatus();
 }
 

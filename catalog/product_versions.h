@@ -66,6 +66,13 @@ class ProductVersions {
   absl::Status Update(ProductDescriptor descriptor);
   // NotFound if `id` is not active; errors: the store's.
   absl::Status Retire(const std::string& id);
+  // Adds upstream products and lineage edges (into `id`) to the active
+  // version of `id`: stored, and the catalog retracts the old descriptor
+  // and inserts the new, with the new edges. Nothing new: nothing changes.
+  // NotFound if `id` is not active.
+  absl::Status AddLineage(const std::string& id,
+                          const std::vector<std::string>& upstream,
+                          const std::vector<LineageEdge>& edges);
 
  private:
   MeshStore* store_;

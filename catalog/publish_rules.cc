@@ -26,6 +26,30 @@ bool FitsTable(const Schema& descriptor, const Schema& table) {
 
 }  // namespace
 
+TableLineage LineageInto(const Table& table, const std::string& id,
+                         const Schema& schema) {
+  TableLineage out;
+  for (const std::string& up : table.UpstreamProducts()) {
+    if (up == id) continue;
+    out.upstream.push_back(up);
+    out.edges.push_back({{up, ""}, {id, ""}, TransformKind::kDirect});
+  }
+  for (size_t c = 0; c < table.schema().size(); ++c) {
+    const ColumnRef to{id, schema.fields()[c].name};
+    for (const auto* sources :
+         {&table.column_sources()[c], &table.table_sources()}) {
+      for (const ColumnSource& s : *sources) {
+        if (s.from.product == id) continue;
+        out.edges.push_back({s.from, to, s.kind});
+      }
+    }
+  }
+  std::sort(out.edges.begin(), out.edges.end());
+  out.edges.erase(std::unique(out.edges.begin(), out.edges.end()),
+                  out.edges.end());
+  return out;
+}
+
 absl::StatusOr<PublishPlan> PlanPublish(
     const Table& table, ProductDescriptor descriptor,
     const StoredProduct* newest,
@@ -62,21 +86,10 @@ absl::StatusOr<PublishPlan> PlanPublish(
     edges = newest->edges;
     descriptor.upstream = newest->descriptor.upstream;
   }
-  for (const std::string& up : upstream) {
-    if (up == id) continue;
-    descriptor.upstream.push_back(up);
-    edges.push_back({{up, ""}, {id, ""}, TransformKind::kDirect});
-  }
-  for (size_t c = 0; c < table.schema().size(); ++c) {
-    const ColumnRef to{id, descriptor.schema.fields()[c].name};
-    for (const auto* sources :
-         {&table.column_sources()[c], &table.table_sources()}) {
-      for (const ColumnSource& s : *sources) {
-        if (s.from.product == id) continue;
-        edges.push_back({s.from, to, s.kind});
-      }
-    }
-  }
+  TableLineage lineage = LineageInto(table, id, descriptor.schema);
+  descriptor.upstream.insert(descriptor.upstream.end(),
+                             lineage.upstream.begin(), lineage.upstream.end());
+  edges.insert(edges.end(), lineage.edges.begin(), lineage.edges.end());
   std::sort(edges.begin(), edges.end());
   edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
   DM_RETURN_IF_ERROR(ValidateDescriptor(descriptor));

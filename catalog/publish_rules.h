@@ -32,6 +32,16 @@
 
 namespace diffmesh {
 
+// What table `table` gives product `id` (columns named by `schema`, the
+// table's in order): its upstream products (but `id`) and the lineage
+// edges into `id`, sorted, distinct.
+struct TableLineage {
+  std::vector<std::string> upstream;
+  std::vector<LineageEdge> edges;
+};
+TableLineage LineageInto(const Table& table, const std::string& id,
+                         const Schema& schema);
+
 struct PublishPlan {
   ProductDescriptor descriptor;    // schema and upstream filled in
   std::vector<LineageEdge> edges;  // into the product, sorted, distinct

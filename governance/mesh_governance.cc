@@ -301,6 +301,8 @@ absl::Status MeshGovernance::Build(const std::string& id,
     DM_ASSIGN_OR_RETURN(
         Table checks, Table::Computed(table, Prefixed(verdicts.rows(), id),
                                       ChecksSchema(), TransformKind::kFilter));
+    // The checks product is now computed from this product too.
+    DM_RETURN_IF_ERROR(mesh_.AddLineage(ProductId("checks"), checks));
     DM_ASSIGN_OR_RETURN(const int feed, mesh_.Gather(gather_, checks));
     if (old != nullptr) DM_RETURN_IF_ERROR(TakeOut(id, *old));
     now.feed = feed;

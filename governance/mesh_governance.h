@@ -51,7 +51,9 @@
 // PublishChecked with options.hold keeps its contract (the hold is built
 // into its rows). Between Publish and the first Advance, contracts cannot
 // change. Lineage edges into the checks product are those of the
-// contracts attached before Publish.
+// contracts attached before Publish, and those of each contract attached
+// or replaced while running from then on (Mesh::AddLineage); a detached
+// contract's edges stay until the checks product's version changes.
 // The policy (roles, clearances, grants) may change at any time; a change
 // takes effect at the next Advance, as a change of the access decisions.
 // The policy is not stored: a program declares it at each start.

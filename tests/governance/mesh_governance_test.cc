@@ -2,6 +2,7 @@
 // a live mesh, as products of the mesh, moving with its data and policy.
 #include "governance/mesh_governance.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <random>
@@ -517,6 +518,50 @@ TEST(MeshGovernance, ContractChangesThatCannotBeAreRefusedAndChangeNothing) {
   EXPECT_EQ(d.gov->ContractOf("ops.flights"), "flights");
   ASSERT_THAT(d.mesh->Advance(), IsOk());
   EXPECT_EQ(d.Rows("checks"), checks);
+}
+
+// A contract attached while running: the checks product's lineage gains
+// the product it now checks (product and column edges, upstream), from
+// that time on.
+TEST(MeshGovernance, AContractAttachedWhileRunningAddsItsLineage) {
+  TempDir dir;
+  std::mt19937_64 rng(3);
+  std::vector<Row> rows;
+  for (int i = 0; i < 5; ++i) rows.push_back(testing::GenRow(rng));
+  dir.Write("p.csv", WriteCsv(testing::ProductSchema(), rows));
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  auto gov = Must(MeshGovernance::Open(*mesh));
+  Must(mesh->Source(
+      Describe("t.p", "owner", Tier::kCurated),
+      {.path = dir.path() + "/p.csv", .schema = testing::ProductSchema()}));
+  Must(gov->Publish());
+  Must(mesh->Advance());
+  const ColumnRef p{"t.p", ""};
+  const ColumnRef checks{"governance.checks", ""};
+  auto reaches = [&] {
+    const std::vector<ColumnRef> down = mesh->Downstream(p);
+    return std::find(down.begin(), down.end(), checks) != down.end();
+  };
+  EXPECT_FALSE(reaches());
+  Must(gov->Attach("t.p", Must(ParseContract(testing::kContract, "c.yaml"))));
+  Must(mesh->Advance());
+  EXPECT_TRUE(reaches());
+  const std::vector<std::string> upstream =
+      Must(mesh->Descriptor("governance.checks")).upstream;
+  EXPECT_NE(std::find(upstream.begin(), upstream.end(), "t.p"), upstream.end());
+  // Column edges too: some column of t.p feeds a column of the checks.
+  bool column_edge = false;
+  for (const LineageEdge& e : mesh->Lineage()) {
+    column_edge =
+        column_edge || (e.from.product == "t.p" && !e.from.column.empty() &&
+                        e.to.product == "governance.checks");
+  }
+  EXPECT_TRUE(column_edge);
+  // Attached again (replaced): nothing new to add, nothing breaks.
+  Must(gov->Replace("t.p", Must(ParseContract(testing::kContract, "c.yaml"))));
+  Must(mesh->Advance());
+  EXPECT_TRUE(reaches());
 }
 
 // A product's contract attached, replaced and detached at random times
