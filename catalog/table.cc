@@ -256,6 +256,20 @@ absl::StatusOr<Table> Table::Computed(const Table& from, RowCollection rows,
                from.table_sources_, from.WithQuarantine({}));
 }
 
+absl::StatusOr<Table> Table::InfluencedBy(
+    const Table& other, const std::vector<std::string>& columns,
+    TransformKind kind) const {
+  DM_ASSIGN_OR_RETURN(std::vector<int> indices,
+                      other.Indices("influenced by", columns));
+  Table out = *this;
+  out.table_sources_ = Merged(table_sources_, other.SourcesOf(indices, kind));
+  out.table_sources_ = Merged(out.table_sources_, other.table_sources_);
+  out.quarantine_ = WithQuarantine(other.quarantine_);
+  out.product_.clear();
+  out.shared_.reset();
+  return out;
+}
+
 Table Table::WithRows(RowCollection rows) const {
   Table out = *this;
   out.rows_ = std::move(rows);

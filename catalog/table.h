@@ -121,6 +121,14 @@ class Table {
   static absl::StatusOr<Table> Computed(const Table& from, RowCollection rows,
                                         Schema schema, TransformKind kind);
 
+  // This table, whose rows also depend on columns `columns` of `other`
+  // (a lookup in it, say): their sources, composed with `kind`, become
+  // table-wide sources (as a join's keys are), and `other`'s quarantine
+  // joins this one's. InvalidArgument for an unknown column.
+  absl::StatusOr<Table> InfluencedBy(const Table& other,
+                                     const std::vector<std::string>& columns,
+                                     TransformKind kind) const;
+
   // This table over other rows, computed from its own with no change of
   // schema or meaning (a hold on checks, say): the same columns, lineage
   // and quarantine. REQUIRES: `rows` is built on this table's rows.

@@ -122,8 +122,11 @@ absl::StatusOr<Table> MissingReferences(
             it == counts.end() ? 0 : static_cast<double>(it->second);
         return std::vector<Row>{MetricRow(column, "missing_references", n)};
       });
-  return Table::Computed(child, rows, MetricsSchema(),
-                         TransformKind::kAggregate);
+  // The count depends on the parent's key too (which keys exist).
+  DM_ASSIGN_OR_RETURN(
+      Table counted,
+      Table::Computed(child, rows, MetricsSchema(), TransformKind::kAggregate));
+  return counted.InfluencedBy(parent, parent_key, TransformKind::kJoinKey);
 }
 
 }  // namespace diffmesh

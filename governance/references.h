@@ -9,7 +9,8 @@
 // `parent` holds the same values in `key` (a key with a null refers to
 // nothing, as in SQL). The count is an antijoin: a change on either side
 // costs its rows (a seek each), never a pass over a product. The row
-// exists from the start, with 0 while nothing is missing.
+// exists from the start, with 0 while nothing is missing. Lineage: every
+// column of `child` (aggregate), and `parent`'s key columns (join key).
 // Thread-safety: like Table (the dataflow's worker thread).
 #pragma once
 

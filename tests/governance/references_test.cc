@@ -1,5 +1,6 @@
 #include "governance/references.h"
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -78,6 +79,29 @@ TEST(ReferencesOracle, MissingReferencesAtEveryTimeMatchAFromScratchCount) {
         return out;
       },
       GenOrder, GenCustomer, options);
+}
+
+TEST(ReferencesTest, TheCountsLineageNamesBothSides) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("references");
+  auto [a_in, a] = NewInput<Row>(graph);
+  auto [b_in, b] = NewInput<Row>(graph);
+  Table child = *Table::FromProduct("s.orders", a, Orders());
+  Table parent = *Table::FromProduct("s.customers", b, Customers());
+  Table missing = *MissingReferences(child, {"customer"}, parent, {"id"});
+  EXPECT_EQ(missing.UpstreamProducts(),
+            (std::vector<std::string>{"s.customers", "s.orders"}));
+  const ColumnSource parent_key{{"s.customers", "id"}, TransformKind::kJoinKey};
+  const std::vector<ColumnSource>& wide = missing.table_sources();
+  EXPECT_NE(std::find(wide.begin(), wide.end(), parent_key), wide.end());
+  // Not the parent's other columns.
+  for (const ColumnSource& s : wide) {
+    EXPECT_FALSE(s.from.product == "s.customers" && s.from.column != "id");
+  }
+  EXPECT_EQ(missing.InfluencedBy(parent, {"nope"}, TransformKind::kJoinKey)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ReferencesTest, BadKeysAreRefused) {
