@@ -273,6 +273,9 @@ absl::StatusOr<Table> Table::InfluencedBy(
 Table Table::WithRows(RowCollection rows) const {
   Table out = *this;
   out.rows_ = std::move(rows);
+  // Other rows than the product's own: nothing of its arrangements fits.
+  out.product_.clear();
+  out.shared_.reset();
   return out;
 }
 

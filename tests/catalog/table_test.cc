@@ -12,6 +12,7 @@ namespace diffmesh::testing {
 inline std::string Show(const Row& row) { return RowDebugString(row); }
 }  // namespace diffmesh::testing
 
+#include "catalog/shared_arrangements.h"
 #include "catalog/table.h"
 #include "engine/check.h"
 #include "engine/graph.h"
@@ -76,6 +77,42 @@ testing::OracleOptions Options() {
   testing::OracleOptions o;
   o.max_updates_per_round = 8;
   return o;
+}
+
+// ---- shared arrangements ----------------------------------------------------
+
+// A join on a product's own rows records its arrangement once per
+// dataflow; a second join on the same keys uses it; a table over other
+// rows (WithRows) or derived from them records nothing.
+TEST(TableShared, OnlyAProductsOwnRowsShareTheirJoinArrangement) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("t");
+  auto [l_in, l] = NewInput<Row>(graph);
+  auto [r_in, r] = NewInput<Row>(graph);
+  auto shared = std::make_shared<SharedArrangements>(&graph);
+  Table left = Must(Table::FromProduct("shop.left", l, LeftSchema(), shared));
+  Table right = Right(r);
+  const SharedArrangements::Key key{"shop.left", {0}, std::nullopt};
+  const SharedArrangements::Key rest{
+      "shop.left", {0}, std::vector<int>{1, 2, 3}};
+
+  // Over other rows (a hold, say) or derived: not the product's rows.
+  auto [held_in, held] = NewInput<Row>(graph);
+  Must(left.WithRows(held).Join(right, {"k"}));
+  Table filtered = Must(left.Filter({"v"}, [](const Row&) { return true; }));
+  Must(filtered.Join(right, {"k"}));
+  EXPECT_FALSE(shared->Find(key, &graph).has_value());
+
+  Must(left.Join(right, {"k"}));
+  const auto made = shared->Find(key, &graph);
+  ASSERT_TRUE(made.has_value());
+  Must(left.Join(right, {"k"}));  // the same arrangement serves it
+  EXPECT_EQ(shared->Find(key, &graph)->trace, made->trace);
+  // As the right side, other value columns: another arrangement.
+  EXPECT_FALSE(shared->Find(rest, &graph).has_value());
+  Must(right.Join(left, {"k"}));
+  EXPECT_TRUE(shared->Find(rest, &graph).has_value());
+  EXPECT_EQ(shared->imports(), 0);
 }
 
 // ---- filter, derive, mask, select -----------------------------------------
