@@ -628,9 +628,8 @@ void RunAddedOracle(int workers, uint64_t seed) {
             if (!rows.ok()) continue;
             EXPECT_EQ(*rows, Evaluate(added, a, source))
                 << a.id << " (from " << a.parent << (a.group ? ", grouped" : "")
-                << (a.join ? ", joined" : "")
-                << ", k " << a.k << ") at round " << round << " on worker "
-                << worker.index();
+                << (a.join ? ", joined" : "") << ", k " << a.k << ") at round "
+                << round << " on worker " << worker.index();
             std::lock_guard<std::mutex> lock(mu);
             ++checked;
           }
