@@ -95,10 +95,7 @@ void CatalogFlow::Insert(const ProductDescriptor& descriptor,
   if (!feeds_) return;
   descriptors_.Insert(descriptor);
   metadata_descriptors_.Insert(descriptor);
-  for (const LineageEdge& e : edges) {
-    edges_.Insert(e);
-    metadata_edges_.Insert(e);
-  }
+  AddEdges(edges);
 }
 
 void CatalogFlow::Remove(const ProductDescriptor& descriptor,

@@ -13,6 +13,11 @@
 namespace diffmesh {
 namespace {
 
+// Source `id`'s status in `snapshot`: a source not polled by then is OK.
+SourceStatus StatusIn(const MeshSnapshot& snapshot, const std::string& id) {
+  return snapshot.SourceStatusOf(id).value_or(SourceStatus{.id = id});
+}
+
 void MergeReport(const RefreshReport& from, RefreshReport* into) {
   into->rows_inserted += from.rows_inserted;
   into->rows_retracted += from.rows_retracted;
@@ -260,8 +265,7 @@ std::vector<SourceStatus> Mesh::SourceStatuses() const {
   std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
   std::vector<SourceStatus> all;
   for (const std::string& id : sources_.Ids()) {
-    all.push_back(
-        snapshot->SourceStatusOf(id).value_or(SourceStatus{.id = id}));
+    all.push_back(StatusIn(*snapshot, id));
   }
   return all;
 }
@@ -274,7 +278,7 @@ absl::StatusOr<SourceStatus> Mesh::SourceStatusOf(const std::string& id) const {
   if (!sources_.Contains(id)) {
     return absl::NotFoundError(absl::StrCat("no source ", id));
   }
-  return Snapshot()->SourceStatusOf(id).value_or(SourceStatus{.id = id});
+  return StatusIn(*Snapshot(), id);
 }
 
 absl::StatusOr<Table> Mesh::Publish(const Table& table,

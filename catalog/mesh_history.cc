@@ -68,17 +68,14 @@ void MeshHistory::AddReach(const std::pair<ColumnRef, ColumnRef>& from_to,
 SourceStatus MeshHistory::RecordPoll(const std::string& id,
                                      const absl::Status& status,
                                      uint64_t time) {
-  const SourceHealth::Change change = health_.Record(id, status, time);
-  if (change.changed) {
-    open_sources_.emplace_back(change.before, -1);
-    open_sources_.emplace_back(change.after, +1);
+  auto [it, added] = sources_.try_emplace(id, SourceStatus{.id = id});
+  const SourceStatus before = it->second;
+  if (ApplyPoll(&it->second, status, time)) {
+    open_sources_.emplace_back(before, -1);
+    open_sources_.emplace_back(it->second, +1);
   }
-  auto [it, added] = sources_.try_emplace(id, change.after);
-  if (added || !(it->second == change.after)) {
-    it->second = change.after;
-    sources_changed_ = true;
-  }
-  return change.after;
+  if (added || !(before == it->second)) sources_changed_ = true;
+  return it->second;
 }
 
 void MeshHistory::Declare(const std::string& id) {

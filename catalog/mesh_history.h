@@ -76,7 +76,7 @@ class MeshHistory {
   void AddReach(const std::pair<ColumnRef, ColumnRef>& from_to, uint64_t time,
                 int64_t diff);
   // Source `id` was polled at the open time `time`, with `status`:
-  // returns its status now (SourceHealth). A change of it is a change at
+  // returns its status now (ApplyPoll). A change of it is a change at
   // that time (the old status retracted, the new inserted), and the next
   // snapshot holds it.
   SourceStatus RecordPoll(const std::string& id, const absl::Status& status,
@@ -127,7 +127,6 @@ class MeshHistory {
   TimedChanges<std::pair<ColumnRef, ColumnRef>> open_closure_;
   std::vector<std::pair<SourceStatus, int64_t>> open_sources_;
   MeshSnapshot::Parts now_;
-  SourceHealth health_;
   std::map<std::string, SourceStatus> sources_;
   bool sources_changed_ = false;
   std::shared_ptr<SnapshotBoard> board_;

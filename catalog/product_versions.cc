@@ -104,14 +104,19 @@ absl::Status ProductVersions::Update(ProductDescriptor descriptor) {
   StoredProduct next{descriptor, active->edges, true};
   if (next == *active) return absl::OkStatus();
   DM_RETURN_IF_ERROR(
-      agree_(absl::StrCat("UpdateDescriptor(", descriptor.id, ")"), [&] {
-        if (store_ == nullptr) return absl::OkStatus();
-        return store_->PutProduct(next);
-      }));
+      Put(absl::StrCat("UpdateDescriptor(", descriptor.id, ")"), next));
   catalog_->Replace(now, descriptor);
   versions_[descriptor.VersionedId()] = next;
   active_[descriptor.id] = std::move(next);
   return absl::OkStatus();
+}
+
+absl::Status ProductVersions::Put(const std::string& what,
+                                  const StoredProduct& product) {
+  return agree_(what, [&] {
+    if (store_ == nullptr) return absl::OkStatus();
+    return store_->PutProduct(product);
+  });
 }
 
 absl::Status ProductVersions::AddLineage(
@@ -134,10 +139,7 @@ absl::Status ProductVersions::AddLineage(
   }
   next.edges.insert(next.edges.end(), added.begin(), added.end());
   std::sort(next.edges.begin(), next.edges.end());
-  DM_RETURN_IF_ERROR(agree_(absl::StrCat("AddLineage(", id, ")"), [&] {
-    if (store_ == nullptr) return absl::OkStatus();
-    return store_->PutProduct(next);
-  }));
+  DM_RETURN_IF_ERROR(Put(absl::StrCat("AddLineage(", id, ")"), next));
   catalog_->Replace(active->descriptor, next.descriptor);
   catalog_->AddEdges(added);
   const std::string vid = next.descriptor.VersionedId();
@@ -150,10 +152,7 @@ absl::Status ProductVersions::Retire(const std::string& id) {
   DM_ASSIGN_OR_RETURN(const StoredProduct* active, ActiveOrNotFound(id));
   StoredProduct retired = *active;
   retired.active = false;
-  DM_RETURN_IF_ERROR(agree_(absl::StrCat("Retire(", id, ")"), [&] {
-    if (store_ == nullptr) return absl::OkStatus();
-    return store_->PutProduct(retired);
-  }));
+  DM_RETURN_IF_ERROR(Put(absl::StrCat("Retire(", id, ")"), retired));
   catalog_->Remove(active->descriptor, active->edges);
   versions_[retired.descriptor.VersionedId()] = std::move(retired);
   active_.erase(id);

@@ -75,6 +75,9 @@ class ProductVersions {
                           const std::vector<LineageEdge>& edges);
 
  private:
+  // Stores `product` (on worker 0, agreed by all) as call `what`.
+  absl::Status Put(const std::string& what, const StoredProduct& product);
+
   MeshStore* store_;
   CatalogFlow* catalog_;
   Agree agree_;

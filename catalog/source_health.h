@@ -1,14 +1,13 @@
-// SourceHealth: whether each source of a mesh could read its files at its
+// Source health: whether each source of a mesh could read its files at its
 // last poll. A source whose poll fails (a file that vanished, a permission
 // error, a read error) keeps the rows it last read, the mesh's other
 // sources go on, and its status says why until a poll reads it again.
 //
-//   SourceHealth health;
-//   auto c = health.Record("sales.orders", absl::NotFoundError("..."), 7);
-//   c.after.since;   // 7: failing since
-//   health.Record("sales.orders", absl::OkStatus(), 9);   // recovered at 9
+//   SourceStatus s{.id = "sales.orders"};
+//   ApplyPoll(&s, absl::NotFoundError("..."), 7);   // true: failing since 7
+//   ApplyPoll(&s, absl::OkStatus(), 9);             // true: recovered at 9
 //
-// The mesh's history (catalog/mesh_history.h) keeps one: every change of a
+// The mesh's history (catalog/mesh_history.h) keeps them: every change of a
 // status is a change on the stream "source <id>" (the old status
 // retracted, the new one inserted), so a subscriber sees failures and
 // recoveries, and every snapshot holds each source's status as of its
@@ -37,22 +36,11 @@ struct SourceStatus {
   friend bool operator==(const SourceStatus&, const SourceStatus&) = default;
 };
 
-class SourceHealth {
- public:
-  // The outcome of a poll of source `id` at mesh time `time`: whether the
-  // status changed, the status before (when it did) and the status now (a
-  // first poll that succeeds changes nothing: a source is OK until a poll
-  // fails). The message matters: a different error is a change.
-  struct Change {
-    bool changed = false;
-    SourceStatus before;
-    SourceStatus after;
-  };
-  Change Record(const std::string& id, const absl::Status& status,
-                uint64_t time);
-
- private:
-  std::map<std::string, SourceStatus> now_;  // after each source's last poll
-};
+// A poll of `*s`'s source at mesh time `time` ended with `status`:
+// updates *s (its failed polls, and its status and since when the status
+// changed) and returns whether the status changed (a first poll that
+// succeeds changes nothing: a source is OK until a poll fails). The
+// message matters: a different error is a change.
+bool ApplyPoll(SourceStatus* s, const absl::Status& status, uint64_t time);
 
 }  // namespace diffmesh

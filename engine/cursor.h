@@ -120,11 +120,6 @@ class TraceCursor {
   void ForEachBatch(F&& f) const {
     for (const Part& p : parts_) f(*p.batch);
   }
-  // Calls f(const Ptr&) for every batch the cursor reads.
-  template <class F>
-  void ForEachPtr(F&& f) const {
-    for (const Part& p : parts_) f(p.batch);
-  }
 
  private:
   struct Part {

@@ -98,12 +98,18 @@ class Spine {
   const Antichain<T>& since() const { return since_; }
   const Antichain<T>& upper() const { return upper_; }
 
-  // Adds every batch (merge inputs while a merge is in progress) to `cursor`.
-  void AddTo(TraceCursor<K, V, T, R>* cursor) const {
+  // Calls f(const Ptr&) for every batch (merge inputs while a merge is in
+  // progress), newest first; some may be null.
+  template <class F>
+  void ForEachBatch(F&& f) const {
     for (auto it = levels_.rbegin(); it != levels_.rend(); ++it) {
-      cursor->Add(it->a);
-      cursor->Add(it->b);
+      f(it->a);
+      f(it->b);
     }
+  }
+  // Adds every batch to `cursor`.
+  void AddTo(TraceCursor<K, V, T, R>* cursor) const {
+    ForEachBatch([&](const Ptr& b) { cursor->Add(b); });
   }
 
   // Updates held, counting a merge in progress at its inputs plus its

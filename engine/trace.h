@@ -81,10 +81,10 @@ class Trace {
   // The batches that hold the trace's contents now (a merge's inputs while
   // it runs), newest first.
   std::vector<Ptr> Batches() const {
-    TraceCursor<K, V, T, R> cursor;
-    spine_.AddTo(&cursor);
     std::vector<Ptr> out;
-    cursor.ForEachPtr([&](const Ptr& b) { out.push_back(b); });
+    spine_.ForEachBatch([&](const Ptr& b) {
+      if (b != nullptr && !b->empty()) out.push_back(b);
+    });
     return out;
   }
 

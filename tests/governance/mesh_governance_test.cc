@@ -520,6 +520,21 @@ TEST(MeshGovernance, ContractChangesThatCannotBeAreRefusedAndChangeNothing) {
   EXPECT_EQ(d.Rows("checks"), checks);
 }
 
+// A mesh with its governance and one source, t.p, read from p.csv in
+// `dir` (testing::ProductSchema()).
+struct GovernedP {
+  Worker worker;
+  std::unique_ptr<Mesh> mesh;
+  std::unique_ptr<MeshGovernance> gov;
+  explicit GovernedP(const TempDir& dir)
+      : mesh(Must(Mesh::Open(worker, {}))),
+        gov(Must(MeshGovernance::Open(*mesh))) {
+    Must(mesh->Source(
+        Describe("t.p", "owner", Tier::kCurated),
+        {.path = dir.path() + "/p.csv", .schema = testing::ProductSchema()}));
+  }
+};
+
 // A contract attached while running: the checks product's lineage gains
 // the product it now checks (product and column edges, upstream), from
 // that time on.
@@ -529,12 +544,9 @@ TEST(MeshGovernance, AContractAttachedWhileRunningAddsItsLineage) {
   std::vector<Row> rows;
   for (int i = 0; i < 5; ++i) rows.push_back(testing::GenRow(rng));
   dir.Write("p.csv", WriteCsv(testing::ProductSchema(), rows));
-  Worker worker;
-  auto mesh = Must(Mesh::Open(worker, {}));
-  auto gov = Must(MeshGovernance::Open(*mesh));
-  Must(mesh->Source(
-      Describe("t.p", "owner", Tier::kCurated),
-      {.path = dir.path() + "/p.csv", .schema = testing::ProductSchema()}));
+  GovernedP governed(dir);
+  Mesh* mesh = governed.mesh.get();
+  MeshGovernance* gov = governed.gov.get();
   Must(gov->Publish());
   Must(mesh->Advance());
   const ColumnRef p{"t.p", ""};
@@ -602,12 +614,9 @@ schema:
       Must(ParseContract(tightened, "c.yaml")),
       Must(ParseContract(loose, "c.yaml"))};
 
-  Worker worker;
-  auto mesh = Must(Mesh::Open(worker, {}));
-  auto gov = Must(MeshGovernance::Open(*mesh));
-  Must(mesh->Source(
-      Describe("t.p", "owner", Tier::kCurated),
-      {.path = dir.path() + "/p.csv", .schema = testing::ProductSchema()}));
+  GovernedP governed(dir);
+  Mesh* mesh = governed.mesh.get();
+  MeshGovernance* gov = governed.gov.get();
   std::optional<size_t> current = 0;
   Must(gov->Attach("t.p", contracts[0]));
   Must(gov->Publish());

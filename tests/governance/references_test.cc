@@ -81,13 +81,20 @@ TEST(ReferencesOracle, MissingReferencesAtEveryTimeMatchAFromScratchCount) {
       GenOrder, GenCustomer, options);
 }
 
-TEST(ReferencesTest, TheCountsLineageNamesBothSides) {
+// Orders and customers as products of one dataflow.
+struct Sides {
   Worker worker;
   Graph& graph = worker.NewDataflow("references");
-  auto [a_in, a] = NewInput<Row>(graph);
-  auto [b_in, b] = NewInput<Row>(graph);
-  Table child = *Table::FromProduct("s.orders", a, Orders());
-  Table parent = *Table::FromProduct("s.customers", b, Customers());
+  RowCollection orders = NewInput<Row>(graph).second;
+  RowCollection customers = NewInput<Row>(graph).second;
+  Table child = *Table::FromProduct("s.orders", orders, Orders());
+  Table parent = *Table::FromProduct("s.customers", customers, Customers());
+};
+
+TEST(ReferencesTest, TheCountsLineageNamesBothSides) {
+  Sides sides;
+  const Table& child = sides.child;
+  const Table& parent = sides.parent;
   Table missing = *MissingReferences(child, {"customer"}, parent, {"id"});
   EXPECT_EQ(missing.UpstreamProducts(),
             (std::vector<std::string>{"s.customers", "s.orders"}));
@@ -105,12 +112,9 @@ TEST(ReferencesTest, TheCountsLineageNamesBothSides) {
 }
 
 TEST(ReferencesTest, BadKeysAreRefused) {
-  Worker worker;
-  Graph& graph = worker.NewDataflow("references");
-  auto [a_in, a] = NewInput<Row>(graph);
-  auto [b_in, b] = NewInput<Row>(graph);
-  Table child = *Table::FromProduct("s.orders", a, Orders());
-  Table parent = *Table::FromProduct("s.customers", b, Customers());
+  Sides sides;
+  const Table& child = sides.child;
+  const Table& parent = sides.parent;
   EXPECT_EQ(MissingReferences(child, {"nope"}, parent, {"id"}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(
