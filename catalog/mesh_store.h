@@ -13,7 +13,8 @@
 // survives a crash of the process); a call that writes several records
 // writes all of them or none, also when the process dies inside it; a record
 // that cannot be decoded is reported as DataLoss naming its key, never skipped
-// or crashed on. Thread compatibility: one caller at a time.
+// or crashed on. Thread compatibility: one caller at a time, except for
+// ReadProductChanges (any thread, any time).
 #pragma once
 
 #include <cstdint>
@@ -50,6 +51,13 @@ struct StoredProduct {
 // A batch to append to a source's log (not owned).
 struct SourceAppend {
   std::string source;
+  const SourceBatch* batch = nullptr;
+};
+
+// A product's row changes at one engine time (a data version's delta) to
+// append to its change log (not owned).
+struct ProductAppend {
+  std::string product;
   const SourceBatch* batch = nullptr;
 };
 
@@ -91,9 +99,47 @@ class MeshStore {
   // Every stored product version, ordered by (id, version).
   virtual absl::StatusOr<std::vector<StoredProduct>> ReadProducts() = 0;
 
+  // Products' change logs: the data versions a mesh keeps on disk rather
+  // than in memory (MeshOptions::versions_in_memory), for the run that
+  // wrote them. A store that keeps none returns Unimplemented from every
+  // call but CheckpointProductChanges (these defaults).
+  //
+  // Appends each product's changes to its log, all or none, as
+  // AppendSourceBatches; times never decrease within a log.
+  virtual absl::Status AppendProductChanges(
+      const std::vector<ProductAppend>& appends) {
+    (void)appends;
+    return NoProductChanges();
+  }
+  // The product's logged changes at times up to `upto`, in append order
+  // (the first may be a checkpoint: the sum of every change up to its
+  // time). An unknown product has none. Unlike every other call, this one
+  // may run on any thread while other calls run.
+  virtual absl::StatusOr<std::vector<SourceBatch>> ReadProductChanges(
+      const std::string& product, uint64_t upto) {
+    (void)product;
+    (void)upto;
+    return NoProductChanges();
+  }
+  // Folds the product's changes at times up to `upto` into one checkpoint,
+  // as CheckpointSource.
+  virtual absl::Status CheckpointProductChanges(const std::string& product,
+                                                uint64_t upto) {
+    (void)product;
+    (void)upto;
+    return absl::OkStatus();
+  }
+  // Forgets every product's changes (a new run numbers its versions anew).
+  virtual absl::Status DropProductChanges() { return NoProductChanges(); }
+
   // The next engine time the mesh will use (0 when never set).
   virtual absl::Status PutNextTime(uint64_t time) = 0;
   virtual absl::StatusOr<uint64_t> ReadNextTime() = 0;
+
+ private:
+  static absl::Status NoProductChanges() {
+    return absl::UnimplementedError("this mesh store keeps no product changes");
+  }
 };
 
 }  // namespace diffmesh

@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <system_error>
 #include <tuple>
 #include <utility>
@@ -30,6 +32,7 @@ namespace {
 
 constexpr char kCatalogFamily[] = "catalog";
 constexpr char kSourceLogFamily[] = "source_log";
+constexpr char kProductLogFamily[] = "product_log";
 constexpr char kMetaFamily[] = "meta";
 constexpr char kNextTimeKey[] = "next_time";
 constexpr char kFormatKey[] = "format";
@@ -86,18 +89,18 @@ uint64_t FromBigEndian(absl::string_view bytes) {
   return n;
 }
 
-std::string SourcePrefix(absl::string_view source) {
-  return absl::StrCat(source, absl::string_view("\0", 1));
+std::string LogPrefix(absl::string_view id) {
+  return absl::StrCat(id, absl::string_view("\0", 1));
 }
 
-std::string SourceLogKey(absl::string_view source, uint64_t sequence) {
-  return absl::StrCat(SourcePrefix(source), BigEndian(sequence));
+std::string LogKey(absl::string_view id, uint64_t sequence) {
+  return absl::StrCat(LogPrefix(id), BigEndian(sequence));
 }
 
-absl::Status CheckSourceId(const std::string& source) {
-  if (source.empty() || source.find('\0') != std::string::npos) {
+absl::Status CheckLogId(absl::string_view noun, const std::string& id) {
+  if (id.empty() || id.find('\0') != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "source id '", absl::CHexEscape(source),
+        noun, " id '", absl::CHexEscape(id),
         "' is empty or holds a 0 byte (it ends the id in log keys)"));
   }
   return absl::OkStatus();
@@ -108,31 +111,30 @@ std::string RecordName(absl::string_view family, absl::string_view key) {
   return absl::StrCat(family, " record '", absl::CHexEscape(key), "'");
 }
 
-// A source_log key split into its source and sequence number.
-struct SourceLogKeyParts {
-  absl::string_view source;
+// A log key split into its id and sequence number.
+struct LogKeyParts {
+  absl::string_view id;
   uint64_t sequence = 0;
 };
 
-absl::StatusOr<SourceLogKeyParts> ParseSourceLogKey(absl::string_view key) {
+absl::StatusOr<LogKeyParts> ParseLogKey(absl::string_view family,
+                                        absl::string_view noun,
+                                        absl::string_view key) {
   size_t end = key.find('\0');
   if (end == 0 || end == absl::string_view::npos ||
       key.size() != end + 1 + kSequenceBytes) {
     return absl::DataLossError(
-        absl::StrCat(RecordName(kSourceLogFamily, key),
-                     ": malformed key (expected a source id, a 0 byte and an "
-                     "8-byte sequence number)"));
+        absl::StrCat(RecordName(family, key), ": malformed key (expected a ",
+                     noun, " id, a 0 byte and an 8-byte sequence number)"));
   }
-  return SourceLogKeyParts{key.substr(0, end),
-                           FromBigEndian(key.substr(end + 1))};
+  return LogKeyParts{key.substr(0, end), FromBigEndian(key.substr(end + 1))};
 }
 
 // A record name that also says which batch the raw key stands for.
-std::string SourceRecordName(absl::string_view key,
-                             const SourceLogKeyParts& parts) {
-  return absl::StrCat(RecordName(kSourceLogFamily, key), " (batch #",
-                      parts.sequence, " of ", absl::CHexEscape(parts.source),
-                      ")");
+std::string LogRecordName(absl::string_view family, absl::string_view key,
+                          const LogKeyParts& parts) {
+  return absl::StrCat(RecordName(family, key), " (batch #", parts.sequence,
+                      " of ", absl::CHexEscape(parts.id), ")");
 }
 
 absl::Status Annotate(const absl::Status& s, absl::string_view what) {
@@ -159,7 +161,7 @@ absl::Status OpenDatabase(const std::string& path,
   }
   std::set<std::string> names(existing->begin(), existing->end());
   names.insert({rocksdb::kDefaultColumnFamilyName, kCatalogFamily,
-                kSourceLogFamily, kMetaFamily});
+                kSourceLogFamily, kProductLogFamily, kMetaFamily});
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const std::string& name : names) {
     families.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
@@ -186,26 +188,31 @@ RocksMeshStore::RocksMeshStore(
     : path_(std::move(path)),
       options_(options),
       db_(std::move(db)),
-      handles_(std::move(handles)) {
+      handles_(std::move(handles)),
+      source_log_{kSourceLogFamily, "source"},
+      product_log_{kProductLogFamily, "product"} {
   FindFamilies();
 }
 
 void RocksMeshStore::FindFamilies() {
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     if (h->GetName() == kCatalogFamily) catalog_ = h;
-    if (h->GetName() == kSourceLogFamily) source_log_ = h;
+    if (h->GetName() == kSourceLogFamily) source_log_.handle = h;
+    if (h->GetName() == kProductLogFamily) product_log_.handle = h;
     if (h->GetName() == kMetaFamily) meta_ = h;
   }
 }
 
 void RocksMeshStore::Close() {
+  std::unique_lock<std::shared_mutex> lock(db_mu_);
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     // Cannot fail for a handle DB::Open returned; a destructor could not
     // report it anyway.
     db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   }
   handles_.clear();
-  catalog_ = source_log_ = meta_ = nullptr;
+  catalog_ = meta_ = nullptr;
+  source_log_.handle = product_log_.handle = nullptr;
   db_.reset();
 }
 
@@ -247,7 +254,8 @@ absl::StatusOr<std::unique_ptr<RocksMeshStore>> RocksMeshStore::Open(
   DM_RETURN_IF_ERROR(
       store->CheckFormat(std::find(existing.begin(), existing.end(),
                                    kMetaFamily) != existing.end()));
-  DM_RETURN_IF_ERROR(store->RecoverSequences());
+  DM_RETURN_IF_ERROR(store->RecoverSequences(&store->source_log_));
+  DM_RETURN_IF_ERROR(store->RecoverSequences(&store->product_log_));
   return store;
 }
 
@@ -307,7 +315,8 @@ absl::Status RocksMeshStore::CheckFormat(bool existed) {
     // whose creation was cut short (the process died before the format
     // was written) holds nothing and is new.
     bool empty = true;
-    for (rocksdb::ColumnFamilyHandle* family : {catalog_, source_log_, meta_}) {
+    for (rocksdb::ColumnFamilyHandle* family :
+         {catalog_, source_log_.handle, product_log_.handle, meta_}) {
       std::unique_ptr<rocksdb::Iterator> it(
           db_->NewIterator(rocksdb::ReadOptions(), family));
       it->SeekToFirst();
@@ -336,38 +345,41 @@ absl::Status RocksMeshStore::Flush() {
   DM_RETURN_IF_ERROR(ResumeAfterFailure());
   rocksdb::FlushOptions options;
   options.wait = true;
-  std::vector<rocksdb::ColumnFamilyHandle*> families = {catalog_, source_log_,
-                                                        meta_};
+  std::vector<rocksdb::ColumnFamilyHandle*> families = {
+      catalog_, source_log_.handle, product_log_.handle, meta_};
   return FromRocks(db_->Flush(options, families),
                    absl::StrCat("flushing the mesh store at '", path_, "'"));
 }
 
-absl::Status RocksMeshStore::RecoverSequences() {
-  // Visits two keys per source rather than every batch: the first key of a
-  // source names it, the last key before the next source gives its next
-  // sequence number.
+absl::Status RocksMeshStore::RecoverSequences(Log* log) {
+  log->next_sequence.clear();
+  // Visits two keys per id rather than every batch: the first key of an
+  // id names it, the last key before the next id gives its next sequence
+  // number.
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), source_log_));
+      db_->NewIterator(rocksdb::ReadOptions(), log->handle));
   it->SeekToFirst();
   while (it->Valid()) {
     std::string first(View(it->key()));
-    DM_ASSIGN_OR_RETURN(SourceLogKeyParts parts, ParseSourceLogKey(first));
-    std::string source(parts.source);
-    it->SeekForPrev(SourceLogKey(source, ~uint64_t{0}));
+    DM_ASSIGN_OR_RETURN(LogKeyParts parts,
+                        ParseLogKey(log->family, log->noun, first));
+    std::string id(parts.id);
+    it->SeekForPrev(LogKey(id, ~uint64_t{0}));
     if (!it->Valid()) break;  // The status check below says why.
     std::string last(View(it->key()));
-    DM_ASSIGN_OR_RETURN(SourceLogKeyParts last_parts, ParseSourceLogKey(last));
+    DM_ASSIGN_OR_RETURN(LogKeyParts last_parts,
+                        ParseLogKey(log->family, log->noun, last));
     if (last_parts.sequence == ~uint64_t{0}) {
       return absl::DataLossError(
-          absl::StrCat(SourceRecordName(last, last_parts),
+          absl::StrCat(LogRecordName(log->family, last, last_parts),
                        ": sequence number out of range"));
     }
-    next_sequence_[source] = last_parts.sequence + 1;
-    // Every key of `source` sorts before source + 0x01.
-    it->Seek(absl::StrCat(source, absl::string_view("\x01", 1)));
+    log->next_sequence[id] = last_parts.sequence + 1;
+    // Every key of `id` sorts before id + 0x01.
+    it->Seek(absl::StrCat(id, absl::string_view("\x01", 1)));
   }
-  return FromRocks(it->status(),
-                   absl::StrCat("scanning the source log of '", path_, "'"));
+  return FromRocks(it->status(), absl::StrCat("scanning the ", log->family,
+                                              " of '", path_, "'"));
 }
 
 absl::Status RocksMeshStore::SyncedPut(rocksdb::ColumnFamilyHandle* family,
@@ -407,6 +419,7 @@ absl::Status RocksMeshStore::ResumeAfterFailure() {
   // write or sync) the database is opened again, recovering from its log.
   if (db_ == nullptr || !db_->Resume().ok()) {
     if (db_ != nullptr) Close();
+    std::unique_lock<std::shared_mutex> lock(db_mu_);
     std::vector<std::string> existing;
     std::unique_ptr<rocksdb::DB> db;
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -424,8 +437,8 @@ absl::Status RocksMeshStore::ResumeAfterFailure() {
   // caller's retry does not store it twice.
   if (!unacknowledged_.empty()) {
     rocksdb::WriteBatch batch;
-    for (const std::string& key : unacknowledged_) {
-      rocksdb::Status s = batch.Delete(source_log_, ToSlice(key));
+    for (const auto& [log, key] : unacknowledged_) {
+      rocksdb::Status s = batch.Delete(log->handle, ToSlice(key));
       if (!s.ok()) return FromRocks(s, what);
     }
     rocksdb::WriteOptions options;
@@ -435,8 +448,8 @@ absl::Status RocksMeshStore::ResumeAfterFailure() {
         absl::StrCat(what, ": taking back the write that failed before")));
     unacknowledged_.clear();
   }
-  next_sequence_.clear();
-  DM_RETURN_IF_ERROR(RecoverSequences());
+  DM_RETURN_IF_ERROR(RecoverSequences(&source_log_));
+  DM_RETURN_IF_ERROR(RecoverSequences(&product_log_));
   failed_ = false;
   return absl::OkStatus();
 }
@@ -480,25 +493,24 @@ absl::Status RocksMeshStore::IngestRecords(rocksdb::ColumnFamilyHandle* family,
   return Wrote(s, what);
 }
 
-absl::Status RocksMeshStore::AppendSourceBatches(
-    const std::vector<SourceAppend>& appends) {
+absl::Status RocksMeshStore::AppendLog(Log* log,
+                                       const std::vector<LogAppend>& appends) {
   DM_RETURN_IF_ERROR(ResumeAfterFailure());
-  // Sorted by source (append order kept within one), so the keys come in
+  // Sorted by id (append order kept within one), so the keys come in
   // order, as a table file needs them.
-  std::vector<const SourceAppend*> order;
-  for (const SourceAppend& a : appends) {
-    DM_RETURN_IF_ERROR(CheckSourceId(a.source));
+  std::vector<const LogAppend*> order;
+  for (const LogAppend& a : appends) {
+    DM_RETURN_IF_ERROR(CheckLogId(log->noun, *a.id));
     order.push_back(&a);
   }
-  std::stable_sort(order.begin(), order.end(),
-                   [](const SourceAppend* a, const SourceAppend* b) {
-                     return a->source < b->source;
-                   });
+  std::stable_sort(
+      order.begin(), order.end(),
+      [](const LogAppend* a, const LogAppend* b) { return *a->id < *b->id; });
   // Each batch is stored as records of at most record_rows rows, under
   // consecutive sequence numbers; all records are written together
   // (encoded one at a time).
   struct Record {
-    const SourceAppend* append;
+    const LogAppend* append;
     uint64_t sequence;
     size_t part;  // the record's rows start at part * record_rows
   };
@@ -506,11 +518,11 @@ absl::Status RocksMeshStore::AppendSourceBatches(
   std::vector<Record> records;
   std::map<std::string, uint64_t> next;
   size_t bytes = 0;
-  for (const SourceAppend* a : order) {
-    auto [it, fresh] = next.try_emplace(a->source, 1);
+  for (const LogAppend* a : order) {
+    auto [it, fresh] = next.try_emplace(*a->id, 1);
     if (fresh) {
-      auto stored = next_sequence_.find(a->source);
-      if (stored != next_sequence_.end()) it->second = stored->second;
+      auto stored = log->next_sequence.find(*a->id);
+      if (stored != log->next_sequence.end()) it->second = stored->second;
     }
     const size_t n = a->batch->updates.size();
     const size_t parts =
@@ -524,9 +536,9 @@ absl::Status RocksMeshStore::AppendSourceBatches(
   }
   if (records.empty()) return absl::OkStatus();
   const std::string first_key =
-      SourceLogKey(records[0].append->source, records[0].sequence);
+      LogKey(*records[0].append->id, records[0].sequence);
   std::string what =
-      absl::StrCat("writing ", RecordName(kSourceLogFamily, first_key));
+      absl::StrCat("writing ", RecordName(log->family, first_key));
   if (records.size() > 1) {
     absl::StrAppend(&what, " and the ", records.size() - 1,
                     " records after it");
@@ -535,42 +547,59 @@ absl::Status RocksMeshStore::AppendSourceBatches(
     const Record& r = records[i];
     const absl::Span<const std::pair<Row, int64_t>> updates(
         r.append->batch->updates);
-    *key = SourceLogKey(r.append->source, r.sequence);
+    *key = LogKey(*r.append->id, r.sequence);
     *value =
         EncodeSourceBatch(r.append->batch->time,
                           updates.subspan(r.part * record_rows, record_rows));
   };
   absl::Status written =
       bytes >= options_.ingest_bytes
-          ? IngestRecords(source_log_, records.size(), record, what)
-          : WriteRecords(source_log_, records.size(), record, what);
+          ? IngestRecords(log->handle, records.size(), record, what)
+          : WriteRecords(log->handle, records.size(), record, what);
   if (!written.ok()) {
     if (failed_) {
       for (const Record& r : records) {
-        unacknowledged_.push_back(SourceLogKey(r.append->source, r.sequence));
+        unacknowledged_.emplace_back(log, LogKey(*r.append->id, r.sequence));
       }
     }
     return written;
   }
   // Advanced only after the write succeeded, so a failed append leaves no
   // gap (which a reader would report as a lost batch).
-  for (const auto& [source, sequence] : next) next_sequence_[source] = sequence;
+  for (const auto& [id, sequence] : next) log->next_sequence[id] = sequence;
   return absl::OkStatus();
 }
 
-absl::Status RocksMeshStore::CheckpointSource(const std::string& source,
-                                              uint64_t upto) {
+absl::Status RocksMeshStore::AppendSourceBatches(
+    const std::vector<SourceAppend>& appends) {
+  std::vector<LogAppend> log;
+  log.reserve(appends.size());
+  for (const SourceAppend& a : appends) log.push_back({&a.source, a.batch});
+  return AppendLog(&source_log_, log);
+}
+
+absl::Status RocksMeshStore::AppendProductChanges(
+    const std::vector<ProductAppend>& appends) {
+  std::vector<LogAppend> log;
+  log.reserve(appends.size());
+  for (const ProductAppend& a : appends) log.push_back({&a.product, a.batch});
+  return AppendLog(&product_log_, log);
+}
+
+absl::Status RocksMeshStore::CheckpointLog(Log* log, const std::string& id,
+                                           uint64_t upto) {
   DM_RETURN_IF_ERROR(ResumeAfterFailure());
-  DM_RETURN_IF_ERROR(CheckSourceId(source));
-  // The records at times up to `upto` are a prefix of the source's log
+  DM_RETURN_IF_ERROR(CheckLogId(log->noun, id));
+  // The records at times up to `upto` are a prefix of the id's log
   // (times never decrease in append order).
   std::vector<std::string> folded;
   uint64_t last_sequence = 0;
   uint64_t last_time = 0;
   bool several_times = false;
   RowDiffs rows;
-  DM_RETURN_IF_ERROR(VisitSourceLog(
-      source, [&](absl::string_view key, uint64_t sequence, SourceBatch batch) {
+  DM_RETURN_IF_ERROR(VisitLog(
+      *log, id,
+      [&](absl::string_view key, uint64_t sequence, SourceBatch batch) {
         if (batch.time > upto) return false;
         if (!folded.empty() && batch.time != last_time) several_times = true;
         folded.emplace_back(key);
@@ -590,20 +619,19 @@ absl::Status RocksMeshStore::CheckpointSource(const std::string& source,
   // replaced batch had at least one record per record_rows of its rows.
   if (parts > folded.size()) return absl::OkStatus();
   rocksdb::WriteBatch batch;
-  const std::string what =
-      absl::StrCat("checkpointing the source log of ", absl::CHexEscape(source),
-                   " at time ", last_time, " in '", path_, "'");
+  const std::string what = absl::StrCat(
+      "checkpointing the ", log->family, " of ", absl::CHexEscape(id),
+      " at time ", last_time, " in '", path_, "'");
   for (const std::string& key : folded) {
-    rocksdb::Status s = batch.Delete(source_log_, ToSlice(key));
+    rocksdb::Status s = batch.Delete(log->handle, ToSlice(key));
     if (!s.ok()) return FromRocks(s, what);
   }
   const absl::Span<const std::pair<Row, int64_t>> all(rows);
   for (size_t part = 0; part < parts; ++part) {
-    const std::string key =
-        SourceLogKey(source, last_sequence - (parts - 1) + part);
+    const std::string key = LogKey(id, last_sequence - (parts - 1) + part);
     const std::string value = EncodeSourceBatch(
         last_time, all.subspan(part * record_rows, record_rows));
-    rocksdb::Status s = batch.Put(source_log_, ToSlice(key), ToSlice(value));
+    rocksdb::Status s = batch.Put(log->handle, ToSlice(key), ToSlice(value));
     if (!s.ok()) return FromRocks(s, what);
   }
   rocksdb::WriteOptions options;
@@ -611,20 +639,31 @@ absl::Status RocksMeshStore::CheckpointSource(const std::string& source,
   return Wrote(db_->Write(options, &batch), what);
 }
 
-absl::Status RocksMeshStore::VisitSourceLog(
-    const std::string& source,
+absl::Status RocksMeshStore::CheckpointSource(const std::string& source,
+                                              uint64_t upto) {
+  return CheckpointLog(&source_log_, source, upto);
+}
+
+absl::Status RocksMeshStore::CheckpointProductChanges(
+    const std::string& product, uint64_t upto) {
+  return CheckpointLog(&product_log_, product, upto);
+}
+
+absl::Status RocksMeshStore::VisitLog(
+    const Log& log, const std::string& id,
     const std::function<bool(absl::string_view key, uint64_t sequence,
-                             SourceBatch batch)>& visit) {
-  const std::string prefix = SourcePrefix(source);
+                             SourceBatch batch)>& visit) const {
+  const std::string prefix = LogPrefix(id);
   bool first = true;
   uint64_t previous = 0;
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), source_log_));
+      db_->NewIterator(rocksdb::ReadOptions(), log.handle));
   for (it->Seek(prefix);
        it->Valid() && absl::StartsWith(View(it->key()), prefix); it->Next()) {
     absl::string_view key = View(it->key());
-    DM_ASSIGN_OR_RETURN(SourceLogKeyParts parts, ParseSourceLogKey(key));
-    std::string where = SourceRecordName(key, parts);
+    DM_ASSIGN_OR_RETURN(LogKeyParts parts,
+                        ParseLogKey(log.family, log.noun, key));
+    std::string where = LogRecordName(log.family, key, parts);
     if (!first && parts.sequence != previous + 1) {
       // Sequence numbers are assigned without gaps, so an acknowledged batch
       // was lost.
@@ -642,21 +681,67 @@ absl::Status RocksMeshStore::VisitSourceLog(
     if (!visit(key, parts.sequence, std::move(batch))) break;
   }
   return FromRocks(it->status(),
-                   absl::StrCat("reading the source log of ",
-                                absl::CHexEscape(source), " in '", path_, "'"));
+                   absl::StrCat("reading the ", log.family, " of ",
+                                absl::CHexEscape(id), " in '", path_, "'"));
 }
 
 absl::StatusOr<std::vector<SourceBatch>> RocksMeshStore::ReadSourceBatches(
     const std::string& source) {
   DM_RETURN_IF_ERROR(ResumeAfterFailure());
-  DM_RETURN_IF_ERROR(CheckSourceId(source));
+  DM_RETURN_IF_ERROR(CheckLogId(source_log_.noun, source));
   std::vector<SourceBatch> batches;
-  DM_RETURN_IF_ERROR(VisitSourceLog(
-      source, [&](absl::string_view, uint64_t, SourceBatch batch) {
+  DM_RETURN_IF_ERROR(VisitLog(
+      source_log_, source, [&](absl::string_view, uint64_t, SourceBatch batch) {
         batches.push_back(std::move(batch));
         return true;
       }));
   return batches;
+}
+
+absl::StatusOr<std::vector<SourceBatch>> RocksMeshStore::ReadProductChanges(
+    const std::string& product, uint64_t upto) {
+  DM_RETURN_IF_ERROR(CheckLogId(product_log_.noun, product));
+  // Any thread: no resume here (the owner's next call does it), only a
+  // hold on the database against its being opened again or closed.
+  std::shared_lock<std::shared_mutex> lock(db_mu_);
+  if (db_ == nullptr || product_log_.handle == nullptr) {
+    return absl::UnavailableError(absl::StrCat(
+        "mesh store at '", path_, "' is closed after a failed write"));
+  }
+  std::vector<SourceBatch> batches;
+  DM_RETURN_IF_ERROR(
+      VisitLog(product_log_, product,
+               [&](absl::string_view, uint64_t, SourceBatch batch) {
+                 if (batch.time > upto) return false;
+                 batches.push_back(std::move(batch));
+                 return true;
+               }));
+  return batches;
+}
+
+absl::Status RocksMeshStore::DropProductChanges() {
+  DM_RETURN_IF_ERROR(ResumeAfterFailure());
+  const std::string what =
+      absl::StrCat("dropping the ", product_log_.family, " in '", path_, "'");
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), product_log_.handle));
+  it->SeekToFirst();
+  if (!it->Valid()) return FromRocks(it->status(), what);
+  const std::string first(View(it->key()));
+  it->SeekToLast();
+  if (!it->Valid()) return FromRocks(it->status(), what);
+  const std::string last(View(it->key()));
+  it.reset();
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s =
+      batch.DeleteRange(product_log_.handle, ToSlice(first), ToSlice(last));
+  if (s.ok()) s = batch.Delete(product_log_.handle, ToSlice(last));
+  if (!s.ok()) return FromRocks(s, what);
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  DM_RETURN_IF_ERROR(Wrote(db_->Write(options, &batch), what));
+  product_log_.next_sequence.clear();
+  return absl::OkStatus();
 }
 
 absl::Status RocksMeshStore::PutProducts(

@@ -12,6 +12,9 @@
 //   "source_log"  key source, 0x00, 8-byte    value SourceBatchRecord
 //                 big-endian sequence number (from 1;
 //                 big-endian, so a prefix scan is append order)
+//   "product_log" key product, 0x00, 8-byte   value SourceBatchRecord
+//                 sequence number (as source_log; the
+//                 changes of products' data versions kept out of memory)
 //   "meta"        key "next_time"             value 8-byte big-endian time
 //                 key "format"                value kMeshStoreFormat, decimal
 // Records are compressed on disk (LZ4, ZSTD at the bottom level) and in the
@@ -44,7 +47,8 @@
 // between two stored batches of a source is DataLoss too, as an acknowledged
 // append was lost.
 //
-// Thread compatibility: one caller at a time (RocksDB's LOCK file keeps a
+// Thread compatibility: one caller at a time, except ReadProductChanges,
+// which any thread may call at any time (RocksDB's LOCK file keeps a
 // second store, in this or another process, off the same directory).
 #pragma once
 
@@ -53,7 +57,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <shared_mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -125,6 +131,16 @@ class RocksMeshStore : public MeshStore {
   absl::StatusOr<std::vector<SourceBatch>> ReadSourceBatches(
       const std::string& source) override;
 
+  // Products' change logs, kept as the sources' logs are (the same ids
+  // are refused, the same records written and checked).
+  absl::Status AppendProductChanges(
+      const std::vector<ProductAppend>& appends) override;
+  absl::StatusOr<std::vector<SourceBatch>> ReadProductChanges(
+      const std::string& product, uint64_t upto) override;
+  absl::Status CheckpointProductChanges(const std::string& product,
+                                        uint64_t upto) override;
+  absl::Status DropProductChanges() override;
+
   // InvalidArgument (nothing written) unless CheckStorable(product) for
   // every product.
   absl::Status PutProducts(const std::vector<StoredProduct>& products) override;
@@ -145,13 +161,29 @@ class RocksMeshStore : public MeshStore {
                  std::unique_ptr<rocksdb::DB> db,
                  std::vector<rocksdb::ColumnFamilyHandle*> handles);
 
+  // One log family: the sources' input logs or the products' changes.
+  struct Log {
+    const char* family;  // the column family's name
+    const char* noun;    // what its ids name, for errors
+    rocksdb::ColumnFamilyHandle* handle = nullptr;
+    // The sequence number the next batch of each id gets; an id absent
+    // here has none stored and starts at 1.
+    std::map<std::string, uint64_t> next_sequence;
+  };
+  struct LogAppend {
+    const std::string* id;
+    const SourceBatch* batch;
+  };
+  absl::Status AppendLog(Log* log, const std::vector<LogAppend>& appends);
+  absl::Status CheckpointLog(Log* log, const std::string& id, uint64_t upto);
+
   // Opens the record of the last acknowledged write; DataLoss if the
   // database recovered fewer writes than it names.
   absl::Status CheckAcknowledged();
   // After an acknowledged write: records the database's sequence number.
   void RecordAcknowledged();
-  // Fills next_sequence_ from the last key of each source.
-  absl::Status RecoverSequences();
+  // Fills log->next_sequence from the last key of each id.
+  absl::Status RecoverSequences(Log* log);
   // Writes the format of a new store, or checks an existing one's.
   absl::Status CheckFormat(bool existed);
   absl::Status SyncedPut(rocksdb::ColumnFamilyHandle* family,
@@ -172,35 +204,36 @@ class RocksMeshStore : public MeshStore {
   // failed (opening it again if it must) and takes back the failed write's
   // records. Until it succeeds, every call returns its error.
   absl::Status ResumeAfterFailure();
-  // Calls visit(key, sequence, batch) for the source's log records in
-  // order until it returns false: DataLoss for a malformed or undecodable
-  // record or a gap in the sequence numbers (a lost batch).
-  absl::Status VisitSourceLog(
-      const std::string& source,
+  // Calls visit(key, sequence, batch) for the id's log records in order
+  // until it returns false: DataLoss for a malformed or undecodable record
+  // or a gap in the sequence numbers (a lost batch).
+  absl::Status VisitLog(
+      const Log& log, const std::string& id,
       const std::function<bool(absl::string_view key, uint64_t sequence,
-                               SourceBatch batch)>& visit);
+                               SourceBatch batch)>& visit) const;
   // After a write: its status, remembering a failure.
   absl::Status Wrote(const rocksdb::Status& s, absl::string_view what);
 
   std::string path_;
   RocksMeshStoreOptions options_;
+  // Held shared by ReadProductChanges (any thread), exclusive while db_
+  // is closed or opened again (the owner's thread).
+  mutable std::shared_mutex db_mu_;
   std::unique_ptr<rocksdb::DB> db_;
   // Every open family; RocksDB requires them released before the database
   // closes, which the destructor does.
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* catalog_ = nullptr;
-  rocksdb::ColumnFamilyHandle* source_log_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
-  // The sequence number the next batch of each source gets; a source absent
-  // here has none stored and starts at 1.
-  std::map<std::string, uint64_t> next_sequence_;
+  Log source_log_;
+  Log product_log_;
   uint64_t ingested_ = 0;  // names the next ingest file
   bool failed_ = false;    // the last write failed: resume before the next
   int ack_fd_ = -1;        // the ACKNOWLEDGED file
   uint64_t acknowledged_ = 0;
-  // Keys of source-log records whose write failed (and may have reached
-  // the log all the same).
-  std::vector<std::string> unacknowledged_;
+  // Keys of log records whose write failed (and may have reached the log
+  // all the same).
+  std::vector<std::pair<Log*, std::string>> unacknowledged_;
 };
 
 }  // namespace diffmesh

@@ -18,6 +18,7 @@
 #include <ostream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -818,9 +819,9 @@ TEST_F(RocksMeshStoreTest, OpensDatabaseWithoutItsFamiliesAndKeepsOthers) {
   std::vector<std::string> names;
   ASSERT_TRUE(
       rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_, &names).ok());
-  EXPECT_THAT(names,
-              ::testing::UnorderedElementsAre("default", "checkpoints",
-                                              "catalog", "source_log", "meta"));
+  EXPECT_THAT(names, ::testing::UnorderedElementsAre("default", "checkpoints",
+                                                     "catalog", "source_log",
+                                                     "product_log", "meta"));
   // The other component's data is still there, and so is ours.
   RawWrite("checkpoints", [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
     std::string value;
@@ -890,6 +891,116 @@ namespace {
 // last folded batch's time, the later ones stay, sequence numbers stay
 // without gaps (so later appends and a reopen read back in order), also
 // when the folded part spans records of a large batch.
+// Products' change logs: their own family, read up to a time, folded by a
+// checkpoint, dropped at once, and checked like the sources' logs.
+TEST_F(RocksMeshStoreTest, ProductChangesAreKeptApartAndReadUpToATime) {
+  std::map<Row, int64_t> upto_4;
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    for (uint64_t t = 1; t <= 6; ++t) {
+      const SourceBatch a = SmallBatch(t, static_cast<int64_t>(t));
+      const SourceBatch b = SmallBatch(t, static_cast<int64_t>(t) + 10);
+      ASSERT_THAT(store->AppendProductChanges({{"p.a", &a}, {"p.b", &b}}),
+                  IsOk());
+      if (t <= 4) upto_4[a.updates[0].first] += a.updates[0].second;
+    }
+    // A source of the same name is another log.
+    ASSERT_THAT(store->AppendSourceBatch("p.a", SmallBatch(9, 9)), IsOk());
+    const SourceBatch bad = SmallBatch(1, 1);
+    EXPECT_THAT(store->AppendProductChanges({{"", &bad}}),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto read = store->ReadProductChanges("p.a", 4);
+  ASSERT_THAT(read, IsOk());
+  ASSERT_EQ(read->size(), 4u);
+  for (uint64_t t = 1; t <= 4; ++t) {
+    EXPECT_EQ((*read)[t - 1], SmallBatch(t, static_cast<int64_t>(t)));
+  }
+  EXPECT_THAT(*store->ReadProductChanges("unknown", 4), IsEmpty());
+  // Appends go on after the reopen without a gap.
+  const SourceBatch seventh = SmallBatch(7, 7);
+  ASSERT_THAT(store->AppendProductChanges({{"p.a", &seventh}}), IsOk());
+  // Folded up to 4: the checkpoint at time 4 holds their sum.
+  ASSERT_THAT(store->CheckpointProductChanges("p.a", 4), IsOk());
+  read = store->ReadProductChanges("p.a", 100);
+  ASSERT_THAT(read, IsOk());
+  ASSERT_EQ(read->size(), 4u);  // the checkpoint, 5, 6, 7
+  EXPECT_EQ((*read)[0].time, 4u);
+  std::vector<std::pair<Row, int64_t>> want(upto_4.begin(), upto_4.end());
+  std::erase_if(want, [](const auto& u) { return u.second == 0; });
+  EXPECT_EQ((*read)[0].updates, want);
+  EXPECT_EQ((*read)[3], seventh);
+  // The source log is untouched by all of it.
+  auto source = store->ReadSourceBatches("p.a");
+  ASSERT_THAT(source, IsOk());
+  EXPECT_THAT(*source, ElementsAre(SmallBatch(9, 9)));
+  ASSERT_THAT(store->DropProductChanges(), IsOk());
+  EXPECT_THAT(*store->ReadProductChanges("p.a", 100), IsEmpty());
+  EXPECT_THAT(*store->ReadProductChanges("p.b", 100), IsEmpty());
+  EXPECT_THAT(store->DropProductChanges(), IsOk());  // nothing to drop
+  // A new run starts its sequence numbers again.
+  ASSERT_THAT(store->AppendProductChanges({{"p.a", &seventh}}), IsOk());
+  EXPECT_THAT(*store->ReadProductChanges("p.a", 100), ElementsAre(seventh));
+  EXPECT_THAT(*store->ReadSourceBatches("p.a"), ElementsAre(SmallBatch(9, 9)));
+}
+
+TEST_F(RocksMeshStoreTest, CorruptOrMissingProductChangesAreDataLoss) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    for (uint64_t t = 1; t <= 3; ++t) {
+      const SourceBatch b = SmallBatch(t, static_cast<int64_t>(t));
+      ASSERT_THAT(store->AppendProductChanges({{"p.a", &b}}), IsOk());
+    }
+  }
+  RawPut("product_log", SourceKey("p.a", 2), "\x01\x02garbage");
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto read = store->ReadProductChanges("p.a", 10);
+    EXPECT_THAT(read, StatusIs(absl::StatusCode::kDataLoss));
+    EXPECT_THAT(read.status().message(),
+                HasSubstr(absl::StrCat("product_log record '",
+                                       absl::CHexEscape(SourceKey("p.a", 2)),
+                                       "' (batch #2 of p.a)")));
+  }
+  RawDelete("product_log", SourceKey("p.a", 2));
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto read = store->ReadProductChanges("p.a", 10);
+  EXPECT_THAT(read, StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(read.status().message(), HasSubstr("batch #2 is missing"));
+}
+
+TEST_F(RocksMeshStoreTest, ProductChangesAreReadFromOtherThreadsWhileWriting) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const SourceBatch first = SmallBatch(1, 1);
+  ASSERT_THAT(store->AppendProductChanges({{"p.a", &first}}), IsOk());
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      auto read = store->ReadProductChanges("p.a", 1);
+      if (!read.ok() || *read != std::vector<SourceBatch>{first}) ++bad;
+    }
+  });
+  for (uint64_t t = 2; t <= 200; ++t) {
+    const SourceBatch b = SmallBatch(t, static_cast<int64_t>(t));
+    ASSERT_THAT(store->AppendProductChanges({{"p.a", &b}}), IsOk());
+    if (t % 50 == 0) {
+      ASSERT_THAT(store->CheckpointProductChanges("p.a", 1), IsOk());
+    }
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(store->ReadProductChanges("p.a", 1000)->size(), 200u);
+}
+
 TEST(RocksMeshStoreCheckpoint, FoldsThePrefixIntoItsSumAndKeepsTheRest) {
   const std::filesystem::path root =
       std::filesystem::path(::testing::TempDir()) /
