@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "catalog/publish_rules.h"
+#include "catalog/stored_versions.h"
 #include "engine/graph.h"
 #include "engine/status_macros.h"
 
@@ -45,6 +46,8 @@ Mesh::~Mesh() {
   // A worker still waiting for worker 0 to agree on a call would wait for
   // ever: it gets an error instead.
   if (feeder() && worker_.peers() > 1) group_->agreement.FeederLeft();
+  // Snapshots may outlive the mesh; its store may not.
+  if (stored_ != nullptr) stored_->Detach();
 }
 
 bool Mesh::feeder() const { return worker_.index() == 0; }
@@ -68,6 +71,15 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
     return absl::InvalidArgumentError(absl::StrCat(
         "retained_versions must be >= 1, got ", options.retained_versions));
   }
+  if (options.versions_in_memory < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "versions_in_memory must be >= 0, got ", options.versions_in_memory));
+  }
+  if (options.versions_in_memory > 0 && options.store == nullptr) {
+    return absl::InvalidArgumentError(
+        "versions_in_memory > 0 keeps older versions in the store: it needs "
+        "MeshOptions::store");
+  }
   std::unique_ptr<Mesh> mesh(new Mesh(worker, options));
   if (options.group == nullptr) {
     mesh->own_group_ = std::make_shared<MeshGroup>();
@@ -83,7 +95,8 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
     if (mesh->group_->history == nullptr) {
       mesh->group_->history =
           std::make_unique<MeshHistory>(MeshHistory::Options{
-              options.retained_versions, options.subscription_log_events});
+              options.retained_versions, options.subscription_log_events,
+              options.versions_in_memory});
     }
   }
   Mesh* m = mesh.get();
@@ -133,9 +146,23 @@ absl::Status Mesh::Restore() {
       return r;
     }
     r.products = *std::move(stored);
+    // Versions kept in the store are this run's (a run numbers them anew).
+    absl::Status dropped = options_.store->DropProductChanges();
+    if (absl::IsUnimplemented(dropped)) {
+      if (options_.versions_in_memory > 0) {
+        r.status = absl::FailedPreconditionError(absl::StrCat(
+            "versions_in_memory > 0 needs a store that keeps product changes: ",
+            dropped.message()));
+      }
+    } else {
+      r.status = dropped;
+    }
     return r;
   });
   DM_RETURN_IF_ERROR(restored.status);
+  if (feeder() && options_.versions_in_memory > 0) {
+    stored_ = std::make_shared<StoredVersions>(options_.store);
+  }
   time_ = restored.next_time;
   {
     // What happened before the restart comes back collapsed (restored
@@ -418,10 +445,12 @@ absl::Status Mesh::Advance() {
                                         round_start)
               .count());
       group_->history->Close(
-          time_, group_->record_changes ? &group_->changes : nullptr);
+          time_, group_->record_changes ? &group_->changes : nullptr,
+          stored_ != nullptr ? &unstored_ : nullptr);
     }
     DM_RETURN_IF_ERROR(overflow);
     if (options_.store == nullptr) return absl::OkStatus();
+    if (stored_ != nullptr) DM_RETURN_IF_ERROR(StoreVersions());
     DM_RETURN_IF_ERROR(sources_.Checkpoint(
         options_.store,
         static_cast<size_t>(std::max(0, options_.checkpoint_after)),
@@ -433,6 +462,23 @@ absl::Status Mesh::Advance() {
   });
   time_ = next;
   return closed;
+}
+
+absl::Status Mesh::StoreVersions() {
+  std::vector<ProductAppend> appends;
+  appends.reserve(unstored_.size());
+  for (const auto& [id, change] : unstored_) appends.push_back({id, &change});
+  // Kept for the next Advance to try again when this fails: the history
+  // keeps their versions' rows until they are stored.
+  DM_RETURN_IF_ERROR(stored_->Append(appends));
+  unstored_.clear();
+  std::lock_guard<std::mutex> lock(group_->mu);
+  group_->history->Stored(time_, stored_);
+  return stored_->Checkpoint(
+      static_cast<size_t>(std::max(0, options_.checkpoint_after)),
+      [&](const std::string& id) {
+        return group_->history->OldestRetainedTime(id);
+      });
 }
 
 std::shared_ptr<const MeshSnapshot> Mesh::Snapshot() const {

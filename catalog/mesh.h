@@ -133,6 +133,7 @@ class Graph;
 class Worker;
 
 class MeshGroup;
+class StoredVersions;
 
 struct MeshOptions {
   MeshStore* store = nullptr;  // none: nothing survives the process
@@ -149,6 +150,15 @@ struct MeshOptions {
   // so a restart replays about what the retained versions need, not the
   // whole history. 0: never.
   int checkpoint_after = 64;
+  // 0: the rows at every retained data version are kept in memory. n > 0
+  // (needs a store that keeps product changes, as RocksMeshStore does):
+  // only at the newest n versions of each product; the change of every
+  // data version is written to the store as its time closes, and ReadAsOf
+  // of an older retained version reads it back (folding the product's log
+  // up to that time; the log is folded up to the oldest retained version
+  // every checkpoint_after versions). The store keeps them for this run
+  // only: Open forgets those of the run before.
+  int versions_in_memory = 0;
   // Keep the changes as text for TakeChanges. A mesh that never takes
   // them should say false: they are kept until taken. (Subscriptions do
   // not depend on it.)
@@ -351,6 +361,8 @@ class Mesh {
   // Polls every source on worker 0 (MeshSources::Poll, recording each
   // source's status); the outcome on every worker.
   absl::Status FeedAll(RefreshReport* report);
+  // Writes unstored_ to the store (worker 0, as a time closes).
+  absl::Status StoreVersions();
 
   Worker& worker_;
   MeshOptions options_;
@@ -367,6 +379,10 @@ class Mesh {
   MeshSources sources_;
   std::unique_ptr<ProductDataflows> dataflows_;
   std::vector<std::function<void(uint64_t)>> advance_with_;
+  // Worker 0's, with versions_in_memory: where older versions are kept,
+  // and the changes of versions not stored yet (StoreVersions).
+  std::shared_ptr<StoredVersions> stored_;
+  std::vector<std::pair<std::string, SourceBatch>> unstored_;
 };
 
 }  // namespace diffmesh

@@ -99,9 +99,18 @@ MeshUpdate& MeshHistory::UpdateAt(std::map<uint64_t, MeshUpdate>* updates,
   return u;
 }
 
-void MeshHistory::Close(uint64_t time, std::vector<MeshChange>* changes) {
+void MeshHistory::Stored(uint64_t time,
+                         std::shared_ptr<const StoredVersions> stored) {
+  stored_through_ = time;
+  now_.stored = std::move(stored);
+}
+
+void MeshHistory::Close(
+    uint64_t time, std::vector<MeshChange>* changes,
+    std::vector<std::pair<std::string, SourceBatch>>* versions) {
   std::map<uint64_t, MeshUpdate> updates;
   const size_t retained = static_cast<size_t>(options_.retained_versions);
+  const size_t in_memory = static_cast<size_t>(options_.versions_in_memory);
   bool products_changed = false;
   for (auto& [id, p] : products_) {
     const std::string& product = id;
@@ -109,10 +118,23 @@ void MeshHistory::Close(uint64_t time, std::vector<MeshChange>* changes) {
     p.open_rows.Close(time, [&](uint64_t t, CountedRuns<Row>::RunPtr delta) {
       if (delta->empty()) return;  // changes that cancel: no version
       state.now.rows = state.now.rows.With(delta);
-      state.now.versions.push_back(
-          {DataVersion{state.next_version++, t}, state.now.rows});
-      if (state.now.versions.size() > retained) {
-        state.now.versions.erase(state.now.versions.begin());
+      auto& kept = state.now.versions;
+      kept.push_back({DataVersion{state.next_version++, t}, state.now.rows});
+      if (kept.size() > retained) {
+        kept.erase(kept.begin());
+        if (state.now.stored_only > 0) --state.now.stored_only;
+      }
+      if (in_memory > 0) {
+        if (versions != nullptr) {
+          versions->push_back({product, SourceBatch{t, *delta}});
+        }
+        // Rows leave memory once their version's change is stored.
+        size_t& stored = state.now.stored_only;
+        while (kept.size() - stored > in_memory && stored_through_ &&
+               kept[stored].first.time <= *stored_through_) {
+          kept[stored].second = CountedRuns<Row>();
+          ++stored;
+        }
       }
       state.changed = true;
       UpdateAt(&updates, t).products.push_back({product, delta, nullptr});

@@ -10,8 +10,13 @@
 //   history.reader().Latest()->Read("sales.orders");
 //
 // Data versions. Each time at which a product's rows changed (their
-// consolidated delta is not empty) is its next data version; the rows at
-// the last `retained_versions` of them are kept (as shared runs).
+// consolidated delta is not empty) is its next data version; the last
+// `retained_versions` of them are retained. The rows at each are kept in
+// memory (as shared runs), or, with `versions_in_memory` > 0, at the
+// newest that many only: Close hands out each version's change for the
+// store, and once Stored says a time is stored, the rows of versions up to
+// it are dropped from memory and read from the store
+// (catalog/stored_versions.h).
 // Thread compatibility: Add* and Close from one thread at a time (the
 // mesh's group lock); reader() is for any thread.
 #pragma once
@@ -30,6 +35,7 @@
 #include "catalog/lineage.h"
 #include "catalog/mesh_reader.h"
 #include "catalog/mesh_snapshot.h"
+#include "catalog/mesh_store.h"
 #include "catalog/row.h"
 #include "catalog/source_health.h"
 #include "catalog/subscription.h"
@@ -58,6 +64,7 @@ class MeshHistory {
   struct Options {
     int retained_versions = 16;
     size_t log_events = size_t{1} << 16;  // kept for subscription resumes
+    int versions_in_memory = 0;           // 0: all retained
   };
   explicit MeshHistory(Options options);
   ~MeshHistory();
@@ -93,8 +100,15 @@ class MeshHistory {
   // Closes every time at or before `time` (REQUIRES: every worker's
   // captures for them are in; `time` grows from call to call): data
   // versions, a new snapshot, one subscription update per time, and, when
-  // `changes` is not null, their text appended to it.
-  void Close(uint64_t time, std::vector<MeshChange>* changes);
+  // `changes` is not null, their text appended to it. With
+  // versions_in_memory, `versions` (not null) gets each new data version's
+  // change, by product, for the store.
+  void Close(
+      uint64_t time, std::vector<MeshChange>* changes,
+      std::vector<std::pair<std::string, SourceBatch>>* versions = nullptr);
+  // The changes Close handed out for times up to `time` are in the store
+  // (read through `stored` from the next snapshot on).
+  void Stored(uint64_t time, std::shared_ptr<const StoredVersions> stored);
 
   // Subscriptions resume from `time` on at the earliest (see
   // SubscriptionHub::ForgetBefore).
@@ -129,6 +143,7 @@ class MeshHistory {
   MeshSnapshot::Parts now_;
   std::map<std::string, SourceStatus> sources_;
   bool sources_changed_ = false;
+  std::optional<uint64_t> stored_through_;  // see Stored
   std::shared_ptr<SnapshotBoard> board_;
   std::shared_ptr<SubscriptionHub> hub_;
 };

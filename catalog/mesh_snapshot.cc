@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "catalog/stored_versions.h"
 #include "engine/status_macros.h"
 
 namespace diffmesh {
@@ -210,8 +211,15 @@ absl::StatusOr<std::vector<Row>> MeshSnapshot::ReadAsOf(
   if (p == nullptr) {
     return absl::NotFoundError(absl::StrCat("no data of product ", id));
   }
-  for (const auto& [v, rows] : p->versions) {
-    if (v.number == data_version) return ExpandRows(rows);
+  for (size_t i = 0; i < p->versions.size(); ++i) {
+    const auto& [v, rows] = p->versions[i];
+    if (v.number != data_version) continue;
+    if (i >= p->stored_only) return ExpandRows(rows);
+    if (parts_.stored == nullptr) {
+      return absl::InternalError(absl::StrCat(
+          id, "'s data version ", data_version, " is kept in no store"));
+    }
+    return parts_.stored->RowsAsOf(id, v.time);
   }
   if (p->versions.empty()) {
     return absl::NotFoundError(

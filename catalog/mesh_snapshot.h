@@ -35,6 +35,8 @@
 
 namespace diffmesh {
 
+class StoredVersions;  // catalog/stored_versions.h
+
 struct DataVersion {
   int number = 0;     // 1, 2, ...
   uint64_t time = 0;  // the engine time whose changes it includes, last
@@ -58,8 +60,11 @@ struct RoundStats {
 struct ProductRows {
   CountedRuns<Row> rows;
   CountedRuns<Row> quarantine;
-  // The retained data versions, oldest first, with the rows at each.
+  // The retained data versions, oldest first, with the rows at each; the
+  // first `stored_only` of them hold no rows here, their rows are read
+  // from the store (MeshSnapshot::Parts::stored).
   std::vector<std::pair<DataVersion, CountedRuns<Row>>> versions;
+  size_t stored_only = 0;
 };
 
 // The lower-case words of `text` a search matches (letters, digits and
@@ -84,6 +89,8 @@ class MeshSnapshot {
     // Every source's status as of the last poll, by product id.
     std::shared_ptr<const std::map<std::string, SourceStatus>> sources;
     RoundStats rounds;
+    // Where the versions kept out of memory are read (none: no such).
+    std::shared_ptr<const StoredVersions> stored;
   };
   explicit MeshSnapshot(Parts parts) : parts_(std::move(parts)) {}
 
@@ -111,7 +118,9 @@ class MeshSnapshot {
                                               const Row& prefix) const;
   // How often `row` is in the product (0 when absent; a seek).
   absl::StatusOr<int64_t> Count(const std::string& id, const Row& row) const;
-  // NotFound for a version not retained, naming those that are.
+  // NotFound for a version not retained, naming those that are. A
+  // version kept in the store only is read from it: its errors (and
+  // FailedPrecondition once the mesh closed) as StoredVersions::RowsAsOf.
   absl::StatusOr<std::vector<Row>> ReadAsOf(const std::string& id,
                                             int data_version) const;
   std::vector<DataVersion> DataVersions(const std::string& id) const;
