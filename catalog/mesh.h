@@ -31,7 +31,8 @@
 // happen at the same time. A product's data version n names the n-th time
 // at which its rows changed; ReadAsOf(id, n) returns the rows as of that
 // time, exactly, while the version is retained (the last
-// MeshOptions::retained_versions of each product).
+// MeshOptions::retained_versions of each product; the rows of the older
+// ones are read from the store with MeshOptions::versions_in_memory).
 //
 // Reads. Each Advance closes its time into an immutable MeshSnapshot
 // (catalog/mesh_snapshot.h); the read methods below read the latest one.
