@@ -33,9 +33,17 @@
 //                         Advance, read) of a mesh whose 10K-row source saw
 //                         400 refreshes of 100 changed rows each, with
 //                         checkpoints every C logged batches (0: none).
+//   BM_ReadOldestVersion/S  the oldest of 16 versions of a 100K-row source
+//                         (each changed 10K rows) read with every version in
+//                         memory (S = 0) or only the newest (S = 1, the rest
+//                         read from the store); heap_MiB: what the mesh holds.
+//   BM_RefreshVersionsInStore/S  a one-row Refresh of that source with a
+//                         store, versions in memory (S = 0) or written to
+//                         the store (S = 1).
 //
 //   build/bench/mesh_bench --benchmark_repetitions=3
 //   --benchmark_report_aggregates_only=true
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -381,12 +389,13 @@ BENCHMARK(BM_AddLookupProductRunning)
     ->Iterations(3)
     ->Unit(benchmark::kMillisecond);
 
-// Orders file text with the amounts of orders [first, first + 100) shifted
-// by `shift`.
-std::string OrdersShifted(int64_t n, int64_t first, int64_t shift) {
+// Orders file text with the amounts of orders [first, first + count)
+// shifted by `shift`.
+std::string OrdersShifted(int64_t n, int64_t first, int64_t shift,
+                          int64_t count = 100) {
   std::string text = "order_id,customer_id,amount,status\n";
   for (int64_t i = 0; i < n; ++i) {
-    const bool shifted = i >= first && i < first + 100;
+    const bool shifted = i >= first && i < first + count;
     text += std::to_string(i) + "," + std::to_string(i % (n / 10)) + "," +
             std::to_string(i % 997 + (shifted ? shift : 0)) + ",paid\n";
   }
@@ -435,6 +444,70 @@ BENCHMARK(BM_RestartAfterLongHistory)
     ->Arg(0)
     ->Arg(64)
     ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
+
+// A 100K-row source with 16 retained versions, each of which changed 10K
+// rows, all in memory (S = 0) or the newest one only (S = 1, the rest in
+// the store): reading the oldest version, and the heap the mesh holds.
+void BM_ReadOldestVersion(benchmark::State& state) {
+  const int64_t n = 100'000;
+  Files files(n);
+  auto store = Must(RocksMeshStore::Open(files.path("store")));
+  const size_t heap_before = mallinfo2().uordblks;
+  Worker worker;
+  auto mesh = Must(Mesh::Open(
+      worker, {.store = store.get(),
+               .retained_versions = 16,
+               .versions_in_memory = static_cast<int>(state.range(0)),
+               .record_changes = false}));
+  Must(mesh->Source(Describe("sales.orders_raw"),
+                    {.path = files.path("orders.csv")}));
+  DM_CHECK(mesh->Advance().ok());
+  for (int64_t round = 0; round < 16; ++round) {
+    files.Write("orders.csv",
+                OrdersShifted(n, (round * 5'000) % (n / 2), round + 1, 10'000));
+    Must(mesh->Refresh());
+  }
+  const size_t heap = mallinfo2().uordblks - heap_before;
+  const DataVersion oldest = mesh->DataVersions("sales.orders_raw").front();
+  for (auto _ : state) {
+    auto rows = Must(mesh->ReadAsOf("sales.orders_raw", oldest.number));
+    DM_CHECK(rows.size() == static_cast<size_t>(n));
+    benchmark::DoNotOptimize(rows);
+  }
+  state.counters["heap_MiB"] = static_cast<double>(heap) / (1 << 20);
+}
+BENCHMARK(BM_ReadOldestVersion)
+    ->Arg(0)
+    ->Arg(1)
+    ->Iterations(5)
+    ->Unit(benchmark::kMillisecond);
+
+// One order's amount edited in a 100K-row source, Refresh, with a store:
+// every version's rows in memory (S = 0), or the newest only and each
+// version's change written to the store (S = 1).
+void BM_RefreshVersionsInStore(benchmark::State& state) {
+  const int64_t n = 100'000;
+  Files files(n);
+  auto store = Must(RocksMeshStore::Open(files.path("store")));
+  Worker worker;
+  auto mesh = Must(Mesh::Open(
+      worker, {.store = store.get(),
+               .versions_in_memory = static_cast<int>(state.range(0)),
+               .record_changes = false}));
+  Must(mesh->Source(Describe("sales.orders_raw"),
+                    {.path = files.path("orders.csv")}));
+  DM_CHECK(mesh->Advance().ok());
+  int64_t amount = 0;
+  for (auto _ : state) {
+    EditOrderUntimed(state, files, n, &amount);
+    Must(mesh->Refresh());
+  }
+}
+BENCHMARK(BM_RefreshVersionsInStore)
+    ->Arg(0)
+    ->Arg(1)
+    ->Iterations(20)
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace
