@@ -161,7 +161,7 @@ absl::Status Mesh::Restore() {
   });
   DM_RETURN_IF_ERROR(restored.status);
   if (feeder() && options_.versions_in_memory > 0) {
-    stored_ = std::make_shared<StoredVersions>(options_.store);
+    stored_ = std::make_shared<StoredVersions>(options_.store, time_);
   }
   time_ = restored.next_time;
   {

@@ -102,6 +102,7 @@ MeshUpdate& MeshHistory::UpdateAt(std::map<uint64_t, MeshUpdate>* updates,
 void MeshHistory::Stored(uint64_t time,
                          std::shared_ptr<const StoredVersions> stored) {
   stored_through_ = time;
+  hub_->Stored(stored, time);
   now_.stored = std::move(stored);
 }
 

@@ -1,5 +1,6 @@
 #include "catalog/stored_versions.h"
 
+#include <algorithm>
 #include <mutex>
 #include <utility>
 
@@ -26,6 +27,8 @@ absl::Status StoredVersions::Checkpoint(
     if (!upto) continue;
     DM_RETURN_IF_ERROR(store_->CheckpointProductChanges(id, *upto));
     appended = 0;
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    folded_through_[id] = *upto;
   }
   return absl::OkStatus();
 }
@@ -62,6 +65,40 @@ absl::StatusOr<std::vector<Row>> StoredVersions::RowsAsOf(const std::string& id,
     for (int64_t i = 0; i < n; ++i) rows.push_back(row);
   }
   return rows;
+}
+
+absl::StatusOr<std::vector<SourceBatch>> StoredVersions::Changes(
+    const std::string& id, uint64_t from, uint64_t through) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  if (store_ == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the changes of ", id,
+                     " are kept in the store of a mesh that is "
+                     "closed"));
+  }
+  uint64_t exact_from = first_time_;
+  if (auto it = folded_through_.find(id); it != folded_through_.end()) {
+    exact_from = std::max(exact_from, it->second + 1);
+  }
+  if (from < exact_from) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "the store holds the changes of ", id, " one time at a time from time ",
+        exact_from, " on, not from ", from));
+  }
+  DM_ASSIGN_OR_RETURN(std::vector<SourceBatch> batches,
+                      store_->ReadProductChanges(id, through));
+  std::vector<SourceBatch> out;
+  for (SourceBatch& batch : batches) {
+    if (batch.time < from) continue;
+    // A large change is stored as several records of its time.
+    if (!out.empty() && out.back().time == batch.time) {
+      for (auto& u : batch.updates) out.back().updates.push_back(std::move(u));
+      ConsolidateRowDiffs(&out.back().updates);
+    } else {
+      out.push_back(std::move(batch));
+    }
+  }
+  return out;
 }
 
 void StoredVersions::Detach() {

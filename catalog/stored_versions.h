@@ -33,8 +33,10 @@ namespace diffmesh {
 
 class StoredVersions {
  public:
-  // `store` outlives the calls before Detach.
-  explicit StoredVersions(MeshStore* store) : store_(store) {}
+  // `store` outlives the calls before Detach; `first_time` is the first
+  // time of this run (the store holds no change before it).
+  StoredVersions(MeshStore* store, uint64_t first_time)
+      : store_(store), first_time_(first_time) {}
 
   // Appends the changes, all or none (MeshStore::AppendProductChanges).
   absl::Status Append(const std::vector<ProductAppend>& appends);
@@ -52,6 +54,14 @@ class StoredVersions {
   // errors (DataLoss naming the record) as they come.
   absl::StatusOr<std::vector<Row>> RowsAsOf(const std::string& id,
                                             uint64_t time) const;
+  // Product `id`'s changes at each time from `from` through `through`, one
+  // batch per time that changed it, in time order (a subscription resumed
+  // from before what memory holds). OutOfRange when the store does not
+  // tell those times apart (before this run, or folded into a checkpoint);
+  // other errors as RowsAsOf.
+  absl::StatusOr<std::vector<SourceBatch>> Changes(const std::string& id,
+                                                   uint64_t from,
+                                                   uint64_t through) const;
 
   // The mesh closes (its store may go next): RowsAsOf fails from now on,
   // once the reads under way are done.
@@ -60,7 +70,10 @@ class StoredVersions {
  private:
   mutable std::shared_mutex mu_;  // held shared while reading store_
   MeshStore* store_;
+  const uint64_t first_time_;
   std::map<std::string, size_t> since_checkpoint_;
+  // Under mu_: the time up to which each product's log was folded.
+  std::map<std::string, uint64_t> folded_through_;
 };
 
 }  // namespace diffmesh

@@ -5,6 +5,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "catalog/stored_versions.h"
+#include "engine/status_macros.h"
 
 namespace diffmesh {
 
@@ -215,17 +217,18 @@ absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
     return absl::InvalidArgumentError(
         "a principal's subscription is made by a MeshReader (or the mesh)");
   }
+  // Held while older changes are read from the store, so none is
+  // published meanwhile (resumes from the store are rare and short).
   std::lock_guard<std::mutex> lock(mu_);
   const uint64_t next = any_closed_ ? closed_ + 1 : 0;
   const uint64_t from = options.from.value_or(next);
+  std::vector<std::shared_ptr<const MeshUpdate>> older;
   if (dropped_ && from <= dropped_through_) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "changes from time ", from, " are no longer held (held: from time ",
-        dropped_through_ + 1,
-        "); read a snapshot and subscribe from its time + 1"));
+    DM_ASSIGN_OR_RETURN(older, StoredUpdates(options, from));
   }
   std::shared_ptr<Subscription> sub(
       new Subscription(std::move(options), from, std::move(watch)));
+  for (const auto& update : older) Deliver(*sub, update);
   for (const auto& update : log_) {
     if (update->time >= from) Deliver(*sub, update);
   }
@@ -300,6 +303,64 @@ void SubscriptionHub::Close() {
       sub->ready_.notify_all();
     }
   }
+}
+
+absl::StatusOr<std::vector<std::shared_ptr<const MeshUpdate>>>
+SubscriptionHub::StoredUpdates(const SubscribeOptions& options,
+                               uint64_t from) const {
+  const std::string held = absl::StrCat("changes from time ", from,
+                                        " are no longer held (held: from time ",
+                                        dropped_through_ + 1, ")");
+  const std::string retry = "; read a snapshot and subscribe from its time + 1";
+  std::vector<std::string> products = options.rows_of;
+  if (!options.id.empty()) products = {options.id};
+  const bool rows_alone = options.streams.size() == 1 &&
+                          options.streams[0] == MeshStream::kProductRows &&
+                          !products.empty() && options.principal.empty();
+  if (stored_ == nullptr || !rows_alone) {
+    return absl::OutOfRangeError(absl::StrCat(
+        held,
+        stored_ == nullptr
+            ? ""
+            : " and only the rows of named products are kept in the store",
+        retry));
+  }
+  if (stored_through_ < dropped_through_) {
+    return absl::OutOfRangeError(absl::StrCat(
+        held, " and the store holds them up to time ", stored_through_, retry));
+  }
+  std::map<uint64_t, MeshUpdate> updates;
+  std::sort(products.begin(), products.end());
+  products.erase(std::unique(products.begin(), products.end()), products.end());
+  for (const std::string& id : products) {
+    absl::StatusOr<std::vector<SourceBatch>> changes =
+        stored_->Changes(id, from, dropped_through_);
+    if (!changes.ok()) {
+      return absl::Status(
+          changes.status().code(),
+          absl::StrCat(held, "; ", changes.status().message(), retry));
+    }
+    for (SourceBatch& batch : *changes) {
+      MeshUpdate& u = updates[batch.time];
+      u.time = batch.time;
+      u.products.push_back({id,
+                            std::make_shared<const CountedRuns<Row>::Run>(
+                                std::move(batch.updates)),
+                            nullptr});
+    }
+  }
+  std::vector<std::shared_ptr<const MeshUpdate>> out;
+  for (auto& [time, update] : updates) {
+    out.push_back(std::make_shared<const MeshUpdate>(std::move(update)));
+  }
+  return out;
+}
+
+void SubscriptionHub::Stored(std::shared_ptr<const StoredVersions> stored,
+                             uint64_t through) {
+  std::lock_guard<std::mutex> lock(mu_);
+  stored_ = std::move(stored);
+  stored_through_ = through;
 }
 
 void SubscriptionHub::ForgetBefore(uint64_t time) {

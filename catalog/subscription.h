@@ -12,9 +12,12 @@
 // inserted and retracted at one time is no event).
 // Resume: SubscribeOptions::from = a subscription's next_time() gives
 // every change from that time on exactly once, while the mesh still holds
-// those times (MeshOptions::subscription_log_events); older ones:
-// OutOfRange, and the consumer starts again from a snapshot (Snapshot(),
-// then Subscribe with .from = its time() + 1: nothing is missed or
+// those times (MeshOptions::subscription_log_events), or, for the rows of
+// named products alone (streams = {kProductRows} with an id or rows_of),
+// while its store holds them one time at a time
+// (MeshOptions::versions_in_memory: from the oldest retained version on);
+// older ones: OutOfRange, and the consumer starts again from a snapshot
+// (Snapshot(), then Subscribe with .from = its time() + 1: nothing is missed or
 // doubled). .from = 0 asks for every change since the mesh opened; after a
 // restart from a store, changes before the restart time are not held (the
 // restart replays them collapsed): resume from a snapshot then.
@@ -55,6 +58,8 @@
 #include "catalog/source_health.h"
 
 namespace diffmesh {
+
+class StoredVersions;  // catalog/stored_versions.h
 
 enum class MeshStream {
   kProductRows,   // a product's rows: id = the product
@@ -199,12 +204,20 @@ class SubscriptionHub {
   // Changes before `time` cannot be served exactly (a restored mesh
   // replays its history collapsed): resumes from before it are OutOfRange.
   void ForgetBefore(uint64_t time);
+  // Products' changes up to `through` are in `stored`: resumes of
+  // products' rows from before the log are read from it.
+  void Stored(std::shared_ptr<const StoredVersions> stored, uint64_t through);
 
   size_t subscribers() const;
 
  private:
   void Deliver(Subscription& sub,
                const std::shared_ptr<const MeshUpdate>& update);
+  // The updates from `from` through dropped_through_ for a subscription to
+  // products' rows alone, from the store; OutOfRange when they cannot be
+  // served exactly. REQUIRES: mu_ held.
+  absl::StatusOr<std::vector<std::shared_ptr<const MeshUpdate>>> StoredUpdates(
+      const SubscribeOptions& options, uint64_t from) const;
 
   const size_t log_events_;
   mutable std::mutex mu_;
@@ -217,6 +230,8 @@ class SubscriptionHub {
   uint64_t closed_ = 0;  // the last published time
   bool any_closed_ = false;
   bool closed_hub_ = false;
+  std::shared_ptr<const StoredVersions> stored_;
+  uint64_t stored_through_ = 0;
 };
 
 }  // namespace diffmesh
