@@ -1,10 +1,10 @@
 // SharedArrangements: the keyed arrangements of products' rows that tables
-// make as they are built on a mesh's products (the sides of a join), kept
-// on each worker so that one arrangement serves every table that needs the
-// same one: two joins of the products' dataflow on the same product and
-// keys share one, and a product added while the mesh runs imports the
-// running one (operators/import.h) instead of arranging the product's rows
-// again.
+// make as they are built on a mesh's products (the sides of a join, the
+// input of a group by), kept on each worker so that one arrangement serves
+// every table that needs the same one: two joins (or aggregates) of the
+// products' dataflow on the same product and keys share one, and a product
+// added while the mesh runs imports the running one (operators/import.h)
+// instead of arranging the product's rows again.
 //
 //   SharedArrangements shared(&products_graph);
 //   SharedArrangements::Key key{"sales.orders", {1}, std::nullopt};
@@ -33,12 +33,14 @@ class Graph;
 class SharedArrangements {
  public:
   using Keyed = Arranged<Row, Row>;
-  // A product's rows keyed by columns `keys` (rows with a null key left
-  // out), valued by columns `values` (all of them when absent).
+  // A product's rows keyed by columns `keys`, valued by columns `values`
+  // (all of them when absent); rows with a null key are left out (a join's
+  // side) or kept (`null_keys`: a group by's input).
   struct Key {
     std::string product;
     std::vector<int> keys;
     std::optional<std::vector<int>> values;
+    bool null_keys = false;
     friend auto operator<=>(const Key&, const Key&) = default;
   };
 

@@ -683,15 +683,33 @@ absl::StatusOr<Table> GroupedTable::Aggregate(
   // Rows of a group that agree on the aggregates' inputs are summed per
   // message before the reduce arranges them (for a count, one update per
   // group and message).
-  auto pairs =
-      Combine(Map(t.rows_, [k = *keys, v = value_columns](const Row& row) {
-        return std::pair<Row, Row>(Project(row, k), Project(row, v));
-      }));
-  auto groups = Reduce<Row>(
-      pairs, [plans](const Row&, const std::vector<std::pair<Row, int64_t>>& in,
-                     std::vector<std::pair<Row, int64_t>>* out) {
+  auto arrange = [&] {
+    return ArrangeByKey(
+        Combine(Map(t.rows_, [k = *keys, v = value_columns](const Row& row) {
+          return std::pair<Row, Row>(Project(row, k), Project(row, v));
+        })));
+  };
+  // A product's own rows grouped alike are arranged once per dataflow, and
+  // a dataflow added while the mesh runs imports the running one.
+  std::optional<SharedArrangements::Keyed> arranged;
+  if (t.shared_ != nullptr) {
+    const SharedArrangements::Key key{t.product_, *keys, value_columns,
+                                      /*null_keys=*/true};
+    Graph* graph = t.rows_.graph();
+    arranged = t.shared_->Find(key, graph);
+    if (!arranged) {
+      arranged = arrange();
+      t.shared_->Add(key, graph, *arranged);
+    }
+  } else {
+    arranged = arrange();
+  }
+  auto groups = AsCollection(ReduceCore<Row, int64_t>(
+      *arranged,
+      [plans](const Row&, const std::vector<std::pair<Row, int64_t>>& in,
+              std::vector<std::pair<Row, int64_t>>* out) {
         out->emplace_back(EvaluateAggregates(plans, in), 1);
-      });
+      }));
   auto rows = Map(groups, [](const std::pair<Row, Row>& g) {
     Row out = g.first;
     out.Extend(g.second);

@@ -84,7 +84,7 @@ testing::OracleOptions Options() {
 // A join on a product's own rows records its arrangement once per
 // dataflow; a second join on the same keys uses it; a table over other
 // rows (WithRows) or derived from them records nothing.
-TEST(TableShared, OnlyAProductsOwnRowsShareTheirJoinArrangement) {
+TEST(TableShared, OnlyAProductsOwnRowsShareTheirJoinAndGroupArrangements) {
   Worker worker;
   Graph& graph = worker.NewDataflow("t");
   auto [l_in, l] = NewInput<Row>(graph);
@@ -112,6 +112,28 @@ TEST(TableShared, OnlyAProductsOwnRowsShareTheirJoinArrangement) {
   EXPECT_FALSE(shared->Find(rest, &graph).has_value());
   Must(right.Join(left, {"k"}));
   EXPECT_TRUE(shared->Find(rest, &graph).has_value());
+
+  // A group by's input: keyed alike but with its null keys, valued by the
+  // aggregates' inputs; one per (keys, inputs), as joins.
+  const SharedArrangements::Key grouped{"shop.left",
+                                        {0},
+                                        std::vector<int>{},
+                                        /*null_keys=*/true};
+  const SharedArrangements::Key summed{"shop.left",
+                                       {0},
+                                       std::vector<int>{2},
+                                       /*null_keys=*/true};
+  Must(filtered.GroupBy({"k"}).Aggregate({Count("n")}));
+  EXPECT_FALSE(shared->Find(grouped, &graph).has_value());
+  Must(left.GroupBy({"k"}).Aggregate({Count("n")}));
+  const auto group_made = shared->Find(grouped, &graph);
+  ASSERT_TRUE(group_made.has_value());
+  EXPECT_NE(group_made->trace, made->trace);
+  Must(left.GroupBy({"k"}).Aggregate({Count("rows")}));
+  EXPECT_EQ(shared->Find(grouped, &graph)->trace, group_made->trace);
+  EXPECT_FALSE(shared->Find(summed, &graph).has_value());
+  Must(left.GroupBy({"k"}).Aggregate({Sum("v", "total")}));
+  EXPECT_TRUE(shared->Find(summed, &graph).has_value());
   EXPECT_EQ(shared->imports(), 0);
 }
 
