@@ -73,7 +73,8 @@
 // tables built on it and published join that dataflow, which starts at the
 // next Advance. Nothing already computed is computed again: a table built
 // on Use that joins the product on keys a table of the running dataflows
-// joined it on imports that arrangement (catalog/shared_arrangements.h)
+// joined it on (or groups it on the keys and aggregate inputs a running
+// aggregate did) imports that arrangement (catalog/shared_arrangements.h)
 // rather than arranging the rows again, and the Use's rows are loaded only
 // if something else reads them. Once every
 // product of such a dataflow is retired and no other dataflow reads them,
