@@ -99,6 +99,46 @@ TEST_F(ProfileCommandTest, PrintsTheProfileAndThenOnlyWhatChanged) {
   EXPECT_NE(progress_.str().find("version 1"), std::string::npos);
 }
 
+// Versions of a file past 2 MiB: an append is read as one; an edit near
+// the start or before the old end that also grows the file is not taken
+// for an append (the rows are those of the file).
+TEST_F(ProfileCommandTest, LargeVersionsAreAppendsOnlyWhenTheyExtend) {
+  std::string text = "id,region,amount\n";
+  const int n = 150000;
+  for (int i = 0; i < n; ++i) {
+    text += std::to_string(i) + ",north," + std::to_string(i % 1000) + "\n";
+  }
+  ASSERT_GT(text.size(), size_t{2} << 20);
+  const std::string v1 = dir_.Write("v1.csv", text);
+  // Near the old end: order n-1's amount becomes 5000, one row more.
+  std::string edited_tail = text;
+  const size_t last = edited_tail.rfind(",999\n");
+  ASSERT_NE(last, std::string::npos);
+  edited_tail.replace(last, 5, ",5000\n");
+  edited_tail += "150000,south,1\n";
+  const std::string v2 = dir_.Write("v2.csv", edited_tail);
+  // A true append to it.
+  const std::string v3 = dir_.Write("v3.csv", edited_tail + "150001,east,2\n");
+  // Near the start: order 1's amount becomes 7000, one row more.
+  std::string edited_head = edited_tail + "150001,east,2\n";
+  const size_t first = edited_head.find("\n1,north,1\n");
+  ASSERT_NE(first, std::string::npos);
+  edited_head.replace(first, 11, "\n1,north,7000\n");
+  edited_head += "150002,east,3\n";
+  const std::string v4 = dir_.Write("v4.csv", edited_head);
+  ASSERT_TRUE(Run({.file = v1, .then = {v2, v3, v4}}).ok());
+  std::vector<Json> docs = Lines(out_.str());
+  ASSERT_EQ(docs.size(), 4u);
+  EXPECT_EQ(docs[0]["rows"], n);
+  EXPECT_EQ(docs[0]["columns"]["amount"]["max"], 999);
+  EXPECT_EQ(docs[1]["rows"], n + 1);
+  EXPECT_EQ(docs[1]["columns"]["amount"]["max"], 5000);
+  EXPECT_EQ(docs[2]["rows"], n + 2);
+  EXPECT_EQ(docs[2]["columns"]["region"]["distinct"], 3);
+  EXPECT_EQ(docs[3]["rows"], n + 3);
+  EXPECT_EQ(docs[3]["columns"]["amount"]["max"], 7000);
+}
+
 TEST_F(ProfileCommandTest, JsonFilesAndTheTableFormat) {
   const std::string file =
       dir_.Write("movies.json",
