@@ -96,7 +96,7 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
       mesh->group_->history =
           std::make_unique<MeshHistory>(MeshHistory::Options{
               options.retained_versions, options.subscription_log_events,
-              options.versions_in_memory});
+              options.versions_in_memory, options.clock});
     }
   }
   Mesh* m = mesh.get();
@@ -401,6 +401,18 @@ absl::Status Mesh::Retire(const std::string& id) {
   // A product added while running takes its dataflow with it once nothing
   // else there or downstream of it is active.
   dataflows_->Retired(id);
+  return absl::OkStatus();
+}
+
+absl::Status Mesh::SetRetention(const std::string& id,
+                                std::optional<absl::Duration> max_age) {
+  if (max_age && *max_age <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the retention of ", id, " must be positive, got ",
+                     absl::FormatDuration(*max_age)));
+  }
+  std::lock_guard<std::mutex> lock(group_->mu);
+  group_->history->SetRetention(id, max_age);
   return absl::OkStatus();
 }
 

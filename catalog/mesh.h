@@ -111,6 +111,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "catalog/catalog_flow.h"
 #include "catalog/descriptor.h"
 #include "catalog/lineage.h"
@@ -161,6 +162,9 @@ struct MeshOptions {
   // every checkpoint_after versions). The store keeps them for this run
   // only: Open forgets those of the run before.
   int versions_in_memory = 0;
+  // The wall clock data versions are stamped with (DataVersion::closed)
+  // and retention is measured by; none: absl::Now.
+  std::function<absl::Time()> clock;
   // Keep the changes as text for TakeChanges. A mesh that never takes
   // them should say false: they are kept until taken. (Subscriptions do
   // not depend on it.)
@@ -267,6 +271,14 @@ class Mesh {
   absl::Status UpdateDescriptor(ProductDescriptor descriptor);
   // NotFound if `id` is not active.
   absl::Status Retire(const std::string& id);
+  // Product `id`'s data versions that closed more than `max_age` ago (by
+  // MeshOptions::clock) are no longer retained, beside the
+  // retained_versions bound; its newest version always is. Takes effect
+  // at the next Advance; nullopt lifts it (versions already let go stay
+  // gone). governance/ sets it from a contract's retention SLA.
+  // InvalidArgument for a max_age that is not positive.
+  absl::Status SetRetention(const std::string& id,
+                            std::optional<absl::Duration> max_age);
   // The lineage `table` gives active product `id` (its upstream products,
   // product and column edges, as Publish records them) is added to the
   // lineage `id` was published with: for a product that tables feed while

@@ -99,6 +99,15 @@ MeshUpdate& MeshHistory::UpdateAt(std::map<uint64_t, MeshUpdate>* updates,
   return u;
 }
 
+void MeshHistory::SetRetention(const std::string& id,
+                               std::optional<absl::Duration> max_age) {
+  if (max_age) {
+    retention_[id] = *max_age;
+  } else {
+    retention_.erase(id);
+  }
+}
+
 void MeshHistory::Stored(uint64_t time,
                          std::shared_ptr<const StoredVersions> stored) {
   stored_through_ = time;
@@ -112,6 +121,7 @@ void MeshHistory::Close(
   std::map<uint64_t, MeshUpdate> updates;
   const size_t retained = static_cast<size_t>(options_.retained_versions);
   const size_t in_memory = static_cast<size_t>(options_.versions_in_memory);
+  const absl::Time now = options_.clock ? options_.clock() : absl::Now();
   bool products_changed = false;
   for (auto& [id, p] : products_) {
     const std::string& product = id;
@@ -120,7 +130,8 @@ void MeshHistory::Close(
       if (delta->empty()) return;  // changes that cancel: no version
       state.now.rows = state.now.rows.With(delta);
       auto& kept = state.now.versions;
-      kept.push_back({DataVersion{state.next_version++, t}, state.now.rows});
+      kept.push_back(
+          {DataVersion{state.next_version++, t, now}, state.now.rows});
       if (kept.size() > retained) {
         kept.erase(kept.begin());
         if (state.now.stored_only > 0) --state.now.stored_only;
@@ -152,6 +163,21 @@ void MeshHistory::Close(
           }
           deltas.back().quarantine = std::move(delta);
         });
+    // Versions older than the product's retention are let go.
+    if (auto r = retention_.find(id); r != retention_.end()) {
+      auto& kept = p.now.versions;
+      size_t old = 0;
+      while (kept.size() - old > 1 &&
+             kept[old].first.closed < now - r->second) {
+        ++old;
+      }
+      if (old > 0) {
+        kept.erase(kept.begin(),
+                   kept.begin() + static_cast<std::ptrdiff_t>(old));
+        p.now.stored_only -= std::min(p.now.stored_only, old);
+        p.changed = true;
+      }
+    }
     products_changed = products_changed || p.changed;
   }
   open_catalog_.Close(time, [&](uint64_t t, auto delta) {

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,6 +66,7 @@ class MeshHistory {
     int retained_versions = 16;
     size_t log_events = size_t{1} << 16;  // kept for subscription resumes
     int versions_in_memory = 0;           // 0: all retained
+    std::function<absl::Time()> clock;    // none: absl::Now
   };
   explicit MeshHistory(Options options);
   ~MeshHistory();
@@ -113,6 +115,10 @@ class MeshHistory {
   // Subscriptions resume from `time` on at the earliest (see
   // SubscriptionHub::ForgetBefore).
   void ForgetBefore(uint64_t time) { hub_->ForgetBefore(time); }
+  // `id`'s versions closed more than `max_age` before a Close are let go
+  // there (the newest stays); nullopt: none is, for its age.
+  void SetRetention(const std::string& id,
+                    std::optional<absl::Duration> max_age);
   // The time of `id`'s oldest retained data version (none: no version).
   std::optional<uint64_t> OldestRetainedTime(const std::string& id) const;
 
@@ -143,7 +149,8 @@ class MeshHistory {
   MeshSnapshot::Parts now_;
   std::map<std::string, SourceStatus> sources_;
   bool sources_changed_ = false;
-  std::optional<uint64_t> stored_through_;  // see Stored
+  std::optional<uint64_t> stored_through_;           // see Stored
+  std::map<std::string, absl::Duration> retention_;  // see SetRetention
   std::shared_ptr<SnapshotBoard> board_;
   std::shared_ptr<SubscriptionHub> hub_;
 };

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "catalog/column_access.h"
 #include "catalog/counted_runs.h"
 #include "catalog/descriptor.h"
@@ -40,6 +41,8 @@ class StoredVersions;  // catalog/stored_versions.h
 struct DataVersion {
   int number = 0;     // 1, 2, ...
   uint64_t time = 0;  // the engine time whose changes it includes, last
+  // When that time closed, by the mesh's clock (MeshOptions::clock).
+  absl::Time closed = absl::InfinitePast();
 };
 
 // How long the mesh's rounds took (each Advance, timed on worker 0 from

@@ -38,7 +38,42 @@ std::optional<double> UnitMicros(std::string unit) {
   return it->second;
 }
 
+// The SLA's value x unit in microseconds, and the unit's; InvalidArgument
+// naming its path for a value that is not a positive number or an unknown
+// unit.
+absl::StatusOr<std::pair<double, double>> SlaMicros(const SlaProperty& p) {
+  double value = 0;
+  if (!absl::SimpleAtod(p.value, &value) || !(value > 0) ||
+      !std::isfinite(value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(p.where, ": ", p.property, " value '", p.value,
+                     "' is not a positive number"));
+  }
+  std::optional<double> unit = UnitMicros(p.unit);
+  if (!unit) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(p.where, ": unknown unit '", p.unit,
+                     "' (s, m, h, d, w, mo, y or their long names)"));
+  }
+  return std::pair<double, double>(value * *unit, *unit);
+}
+
 }  // namespace
+
+absl::StatusOr<std::optional<absl::Duration>> DataSetRetention(
+    const AttachedContract& attached) {
+  std::optional<absl::Duration> shortest;
+  for (const SlaProperty& p : attached.contract.sla) {
+    if (absl::AsciiStrToLower(p.property) != "retention") continue;
+    // About the data set: no element, or the schema object itself.
+    if (!p.element.empty() && p.element != attached.object) continue;
+    DM_ASSIGN_OR_RETURN(auto micros, SlaMicros(p));
+    const absl::Duration d =
+        absl::Microseconds(static_cast<int64_t>(micros.first));
+    if (!shortest || d < *shortest) shortest = d;
+  }
+  return shortest;
+}
 
 absl::StatusOr<std::vector<FreshnessRule>> FreshnessRules(
     const AttachedContract& attached, const Schema& schema) {
@@ -49,8 +84,11 @@ absl::StatusOr<std::vector<FreshnessRule>> FreshnessRules(
     const std::string kind = absl::AsciiStrToLower(p.property);
     const bool retention = kind == "retention";
     if (kind != "latency" && kind != "freshness" && !retention) continue;
-    // Retention without an element describes the data set.
-    if (retention && p.element.empty()) continue;
+    // Retention without an element describes the data set
+    // (DataSetRetention).
+    if (retention && (p.element.empty() || p.element == attached.object)) {
+      continue;
+    }
     std::string column = p.element;
     if (const size_t dot = column.find('.'); dot != std::string::npos) {
       if (column.substr(0, dot) != attached.object) continue;  // another's
@@ -62,19 +100,7 @@ absl::StatusOr<std::vector<FreshnessRule>> FreshnessRules(
                        " needs an element (the timestamp column it is "
                        "about) to be checked"));
     }
-    double value = 0;
-    if (!absl::SimpleAtod(p.value, &value) || !(value > 0) ||
-        !std::isfinite(value)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(p.where, ": ", p.property, " value '", p.value,
-                       "' is not a positive number"));
-    }
-    std::optional<double> unit = UnitMicros(p.unit);
-    if (!unit) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(p.where, ": unknown unit '", p.unit,
-                       "' (s, m, h, d, w, mo, y or their long names)"));
-    }
+    DM_ASSIGN_OR_RETURN(auto micros, SlaMicros(p));
     std::optional<int> at = schema.FieldIndex(column);
     if (!at || schema.fields()[*at].type != ValueType::kTimestamp) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -86,8 +112,8 @@ absl::StatusOr<std::vector<FreshnessRule>> FreshnessRules(
                         retention ? ".retention" : ".freshness");
     r.column = column;
     r.oldest = retention;
-    r.max_age_micros = static_cast<int64_t>(value * *unit);
-    r.unit_micros = *unit;
+    r.max_age_micros = static_cast<int64_t>(micros.first);
+    r.unit_micros = micros.second;
     r.expected = absl::StrCat("<= ", p.value, " ", p.unit);
     rules.push_back(std::move(r));
   }

@@ -14,8 +14,10 @@
 // becomes a rule: age = now - the column's newest value must be at most
 // value x unit. An entry with property retention and an element is the
 // same rule about the column's oldest value: rows older than the retention
-// period should be gone (without an element, retention describes the data
-// set and is not checked). Entries for other objects are not this
+// period should be gone. Without an element (or with the object's name
+// alone), retention describes the data set: how long its data versions are
+// kept (DataSetRetention; MeshGovernance hands it to Mesh::SetRetention).
+// Entries for other objects are not this
 // product's; other properties (frequency, ...) are not checked here.
 //
 // Verdicts are rows of VerdictSchema() (checks.h): check =
@@ -33,10 +35,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "catalog/schema.h"
 #include "catalog/table.h"
 #include "engine/collection.h"
@@ -52,6 +56,13 @@ struct FreshnessRule {
   double unit_micros = 1e6;  // observed ages are given in this unit
   std::string expected;      // "<= 4 d"
 };
+
+// How long the attached object's data versions are kept: its shortest
+// data-set retention entry, none without one. InvalidArgument naming the
+// entry's YAML path for a value that is not a positive number or an
+// unknown unit.
+absl::StatusOr<std::optional<absl::Duration>> DataSetRetention(
+    const AttachedContract& attached);
 
 // The attached object's freshness rules. InvalidArgument naming the
 // entry's YAML path for a value that is not a positive number, an unknown

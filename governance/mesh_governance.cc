@@ -239,7 +239,10 @@ absl::StatusOr<MeshGovernance::Matched> MeshGovernance::Match(
   absl::StatusOr<std::vector<FreshnessRule>> freshness =
       FreshnessRules(*attached, schema);
   if (!freshness.ok()) return named(freshness.status());
-  return Matched{std::move(*attached), std::move(*freshness)};
+  absl::StatusOr<std::optional<absl::Duration>> retention =
+      DataSetRetention(*attached);
+  if (!retention.ok()) return named(retention.status());
+  return Matched{std::move(*attached), std::move(*freshness), *retention};
 }
 
 absl::StatusOr<Table> MeshGovernance::Verdicts(const Table& table,
@@ -310,7 +313,7 @@ absl::Status MeshGovernance::Build(const std::string& id,
   }
   DM_RETURN_IF_ERROR(Record(id, &contract, old, &now));
   contracts_.insert_or_assign(id, std::move(now));
-  return absl::OkStatus();
+  return mesh_.SetRetention(id, matched.retention);
 }
 
 absl::Status MeshGovernance::Attach(const std::string& id,
@@ -362,7 +365,7 @@ absl::Status MeshGovernance::Detach(const std::string& id) {
   Contracted none;
   DM_RETURN_IF_ERROR(Record(id, nullptr, &old, &none));
   contracts_.erase(it);
-  return absl::OkStatus();
+  return mesh_.SetRetention(id, std::nullopt);
 }
 
 absl::StatusOr<Table> MeshGovernance::PublishChecked(
@@ -390,6 +393,7 @@ absl::StatusOr<Table> MeshGovernance::PublishChecked(
       .contract = contract.id, .held = options.hold, .built_in = true};
   DM_RETURN_IF_ERROR(Record(id, &contract, nullptr, &now));
   contracts_.insert_or_assign(id, std::move(now));
+  DM_RETURN_IF_ERROR(mesh_.SetRetention(id, matched.retention));
   return published;
 }
 

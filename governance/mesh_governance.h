@@ -190,6 +190,7 @@ class MeshGovernance {
   struct Matched {
     AttachedContract attached;
     std::vector<FreshnessRule> freshness;
+    std::optional<absl::Duration> retention;  // of the data versions
   };
 
   MeshGovernance(Mesh& mesh, GovernanceOptions options)

@@ -546,6 +546,53 @@ TEST(Mesh, ReadAsOfDataVersions) {
               HasSubstr("retained: 2 to 3"));
 }
 
+// A product's retention lets go of the versions that closed longer ago,
+// by the mesh's clock, keeping its newest; lifted, versions pile up again
+// to retained_versions.
+TEST(Mesh, RetentionLetsGoOfVersionsOlderThanItsAge) {
+  absl::Time now = absl::FromUnixSeconds(1'000'000);
+  Retail r(MeshOptions{.retained_versions = 16, .clock = [&] { return now; }});
+  EXPECT_THAT(r.mesh->SetRetention("sales.big_orders", absl::ZeroDuration()),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_THAT(r.mesh->SetRetention("sales.big_orders", absl::Seconds(10)),
+              IsOk());
+  ASSERT_THAT(r.mesh->Advance(), IsOk());
+  std::string text = kOrders;
+  for (int round = 0; round < 12; ++round) {
+    now += absl::Seconds(3);
+    absl::StrAppend(&text, 100 + round, ",south,", 200 + round, "\n");
+    r.dir.Write("orders.csv", text);
+    Must(r.mesh->Refresh());
+    const std::vector<DataVersion> versions =
+        r.mesh->DataVersions("sales.big_orders");
+    ASSERT_FALSE(versions.empty());
+    EXPECT_EQ(versions.back().closed, now);
+    for (const DataVersion& v : versions) {
+      EXPECT_GE(v.closed, now - absl::Seconds(10)) << "round " << round;
+    }
+    // Closed 0, 3, 6 and 9 seconds ago.
+    if (round >= 3) EXPECT_EQ(versions.size(), 4u) << "round " << round;
+  }
+  // Only the newest is left when nothing changed for longer.
+  now += absl::Minutes(1);
+  ASSERT_THAT(r.mesh->Advance(), IsOk());
+  std::vector<DataVersion> versions = r.mesh->DataVersions("sales.big_orders");
+  ASSERT_EQ(versions.size(), 1u);
+  EXPECT_THAT(r.mesh->ReadAsOf("sales.big_orders", versions[0].number - 1),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(r.mesh->ReadAsOf("sales.big_orders", versions[0].number), IsOk());
+  // Other products keep retained_versions.
+  EXPECT_EQ(r.mesh->DataVersions("sales.orders").size(), 13u);
+  ASSERT_THAT(r.mesh->SetRetention("sales.big_orders", std::nullopt), IsOk());
+  for (int round = 0; round < 3; ++round) {
+    now += absl::Minutes(1);
+    absl::StrAppend(&text, 200 + round, ",south,", 300 + round, "\n");
+    r.dir.Write("orders.csv", text);
+    Must(r.mesh->Refresh());
+  }
+  EXPECT_EQ(r.mesh->DataVersions("sales.big_orders").size(), 4u);
+}
+
 // Under random edits (rows added, removed, repeated) with few versions
 // retained, so the history is settled into runs again and again: Read is
 // the file's rows now and ReadAsOf(v) the rows when version v was made,

@@ -384,6 +384,48 @@ TEST(MeshGovernance, RetentionFollowsTheOldestValue) {
   EXPECT_EQ(verdict[6].as_double(), 0);
 }
 
+// Retention of the data set: how long the product's data versions are
+// kept (Mesh::SetRetention), while the contract is attached.
+TEST(MeshGovernance, DataSetRetentionBoundsTheRetainedVersions) {
+  TempDir dir;
+  std::string text = "id,at\n";
+  const std::string file = dir.Write("events.csv", text);
+  absl::Time now = absl::FromUnixSeconds(1'796'119'200);
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {.clock = [&] { return now; }}));
+  auto gov = Must(MeshGovernance::Open(*mesh));
+  Must(mesh->Source(Describe("ops.events", "ops", Tier::kRaw),
+                    {.path = file,
+                     .schema = Schema({{"id", ValueType::kInt64},
+                                       {"at", ValueType::kTimestamp}})}));
+  std::string yaml = kRetentionContract;
+  yaml.replace(yaml.find("value: 2\n    unit: days\n    element: at"),
+               std::string("value: 2\n    unit: days\n    element: at").size(),
+               "value: 1\n    unit: h");
+  Must(gov->Attach("ops.events", Must(ParseContract(yaml, "e.yaml"))));
+  Must(gov->Publish());
+  auto add_event = [&](int i) {
+    absl::StrAppend(&text, i, ",2026-12-01T10:00:00Z\n");
+    dir.Write("events.csv", text);
+    return mesh->Refresh().status();
+  };
+  for (int i = 0; i < 6; ++i) {
+    now += absl::Minutes(25);
+    ASSERT_THAT(add_event(i), IsOk());
+    // Versions closed 0, 25 and 50 minutes ago at most.
+    const std::vector<DataVersion> v = mesh->DataVersions("ops.events");
+    EXPECT_LE(v.size(), 3u) << i;
+    EXPECT_GE(v.front().closed, now - absl::Hours(1)) << i;
+  }
+  // Detached: versions are kept as many as the mesh keeps.
+  Must(gov->Detach("ops.events"));
+  for (int i = 6; i < 12; ++i) {
+    now += absl::Minutes(25);
+    ASSERT_THAT(add_event(i), IsOk());
+  }
+  EXPECT_EQ(mesh->DataVersions("ops.events").size(), 9u);
+}
+
 TEST(MeshGovernance, FreshnessRulesRefuseWhatTheyCannotCheck) {
   TempDir dir;
   Worker worker;

@@ -21,6 +21,7 @@
 #include "rocksdb/db.h"
 #include "storage/rocks_mesh_store.h"
 #include "tests/status_matchers.h"
+#include "tests/storage/forwarding_store.h"
 #include "tests/temp_dir.h"
 
 namespace diffmesh {
@@ -248,9 +249,9 @@ TEST_F(MeshRestartTest, VersionsStayImmutableAcrossRestarts) {
 
 // A store that records what each append call held and can be told to fail
 // the next appends.
-class RecordingStore : public MeshStore {
+class RecordingStore : public ::diffmesh::testing::ForwardingStore {
  public:
-  explicit RecordingStore(MeshStore* inner) : inner_(inner) {}
+  using ForwardingStore::ForwardingStore;
   absl::Status AppendSourceBatches(
       const std::vector<SourceAppend>& appends) override {
     if (failures > 0) {
@@ -262,32 +263,9 @@ class RecordingStore : public MeshStore {
     calls.push_back(sources);
     return inner_->AppendSourceBatches(appends);
   }
-  absl::StatusOr<std::vector<SourceBatch>> ReadSourceBatches(
-      const std::string& source) override {
-    return inner_->ReadSourceBatches(source);
-  }
-  absl::Status CheckpointSource(const std::string& source,
-                                uint64_t upto) override {
-    return inner_->CheckpointSource(source, upto);
-  }
-  absl::Status PutProducts(const std::vector<StoredProduct>& p) override {
-    return inner_->PutProducts(p);
-  }
-  absl::StatusOr<std::vector<StoredProduct>> ReadProducts() override {
-    return inner_->ReadProducts();
-  }
-  absl::Status PutNextTime(uint64_t time) override {
-    return inner_->PutNextTime(time);
-  }
-  absl::StatusOr<uint64_t> ReadNextTime() override {
-    return inner_->ReadNextTime();
-  }
 
   std::vector<std::vector<std::string>> calls;
   int failures = 0;
-
- private:
-  MeshStore* inner_;
 };
 
 // Changes to several sources at one time are logged by one store write (so

@@ -4,6 +4,7 @@
 // retractions, through checkpoints of the products' logs, a failed store
 // write and a restart; a snapshot that outlives its mesh says so for the
 // versions it would read from the store; bad options are clear errors.
+#include <atomic>
 #include <memory>
 #include <random>
 #include <string>
@@ -17,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "storage/rocks_mesh_store.h"
 #include "tests/status_matchers.h"
+#include "tests/storage/forwarding_store.h"
 #include "tests/temp_dir.h"
 
 namespace diffmesh {
@@ -36,33 +38,9 @@ T Must(absl::StatusOr<T> v) {
 
 // Forwards to a real store; counts product-log reads and fails the next
 // `failures` product appends.
-class WatchedStore : public MeshStore {
+class WatchedStore : public ::diffmesh::testing::ForwardingStore {
  public:
-  explicit WatchedStore(MeshStore* inner) : inner_(inner) {}
-  absl::Status AppendSourceBatches(
-      const std::vector<SourceAppend>& appends) override {
-    return inner_->AppendSourceBatches(appends);
-  }
-  absl::StatusOr<std::vector<SourceBatch>> ReadSourceBatches(
-      const std::string& source) override {
-    return inner_->ReadSourceBatches(source);
-  }
-  absl::Status CheckpointSource(const std::string& source,
-                                uint64_t upto) override {
-    return inner_->CheckpointSource(source, upto);
-  }
-  absl::Status PutProducts(const std::vector<StoredProduct>& p) override {
-    return inner_->PutProducts(p);
-  }
-  absl::StatusOr<std::vector<StoredProduct>> ReadProducts() override {
-    return inner_->ReadProducts();
-  }
-  absl::Status PutNextTime(uint64_t time) override {
-    return inner_->PutNextTime(time);
-  }
-  absl::StatusOr<uint64_t> ReadNextTime() override {
-    return inner_->ReadNextTime();
-  }
+  using ForwardingStore::ForwardingStore;
   absl::Status AppendProductChanges(
       const std::vector<ProductAppend>& appends) override {
     if (failures > 0) {
@@ -81,16 +59,10 @@ class WatchedStore : public MeshStore {
     ++checkpoints;
     return inner_->CheckpointProductChanges(product, upto);
   }
-  absl::Status DropProductChanges() override {
-    return inner_->DropProductChanges();
-  }
 
   int failures = 0;
   std::atomic<int> reads{0};
   int checkpoints = 0;
-
- private:
-  MeshStore* inner_;
 };
 
 ProductDescriptor Describe(const std::string& id) {
