@@ -241,6 +241,7 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
   auto [quarantine_in, quarantine] = NewInput<Row>(graph);
   absl::StatusOr<Table> table = Table::FromProduct(id, rows, descriptor.schema);
   if (!table.ok()) return table.status();
+  dataflows_->KeepRows(id, options.keep_rows);
   absl::StatusOr<Table> published = Publish(*table, descriptor);
   if (!published.ok()) return published.status();
   dataflows_->CaptureQuarantine(id, quarantine);
@@ -568,9 +569,9 @@ std::vector<Row> Mesh::Quarantine(const std::string& id) const {
 }
 
 int64_t Mesh::QuarantineCount(const std::string& id) const {
-  absl::StatusOr<std::pair<int64_t, int64_t>> counts =
-      Snapshot()->RowCounts(id);
-  return counts.ok() ? counts->second : 0;
+  std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
+  const ProductRows* p = snapshot->Find(id);
+  return p == nullptr ? 0 : p->quarantine.total();
 }
 
 std::vector<MeshChange> Mesh::TakeChanges() {

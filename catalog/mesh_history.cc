@@ -78,9 +78,12 @@ SourceStatus MeshHistory::RecordPoll(const std::string& id,
   return it->second;
 }
 
-void MeshHistory::Declare(const std::string& id) {
+void MeshHistory::Declare(const std::string& id, bool rows_kept) {
   auto [it, added] = products_.try_emplace(id);
-  if (added) it->second.changed = true;
+  if (added || it->second.now.rows_kept != rows_kept) {
+    it->second.changed = true;
+  }
+  it->second.now.rows_kept = rows_kept;
 }
 
 std::optional<uint64_t> MeshHistory::OldestRetainedTime(

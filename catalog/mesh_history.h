@@ -97,7 +97,9 @@ class MeshHistory {
   void SetAccessProduct(const std::string& id) { now_.access_product = id; }
   // Marks `id`'s rows as captured in this run (Read finds them, empty, from
   // the next snapshot on).
-  void Declare(const std::string& id);
+  // With `rows_kept` false, only its quarantine is: reads of its rows are
+  // FailedPrecondition (SourceOptions::keep_rows).
+  void Declare(const std::string& id, bool rows_kept = true);
 
   // Closes every time at or before `time` (REQUIRES: every worker's
   // captures for them are in; `time` grows from call to call): data

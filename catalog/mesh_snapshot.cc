@@ -71,9 +71,21 @@ std::optional<SourceStatus> MeshSnapshot::SourceStatusOf(
 
 absl::StatusOr<std::pair<int64_t, int64_t>> MeshSnapshot::RowCounts(
     const std::string& id) const {
+  DM_ASSIGN_OR_RETURN(const ProductRows* p, KeptRows(id));
+  return std::pair<int64_t, int64_t>(p->rows.total(), p->quarantine.total());
+}
+
+absl::StatusOr<const ProductRows*> MeshSnapshot::KeptRows(
+    const std::string& id) const {
   const ProductRows* p = Find(id);
   if (p == nullptr) return NotComputed(id);
-  return std::pair<int64_t, int64_t>(p->rows.total(), p->quarantine.total());
+  if (!p->rows_kept) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the rows of ", id,
+        " are not kept by the mesh (a source opened with keep_rows = "
+        "false): read the products built on it"));
+  }
+  return p;
 }
 
 const ProductRows* MeshSnapshot::Find(const std::string& id) const {
@@ -174,15 +186,13 @@ std::vector<ColumnRef> MeshSnapshot::Upstream(const ColumnRef& node) const {
 
 absl::StatusOr<std::vector<Row>> MeshSnapshot::Read(
     const std::string& id) const {
-  const ProductRows* p = Find(id);
-  if (p == nullptr) return NotComputed(id);
+  DM_ASSIGN_OR_RETURN(const ProductRows* p, KeptRows(id));
   return ExpandRows(p->rows);
 }
 
 absl::StatusOr<std::vector<Row>> MeshSnapshot::ReadPrefix(
     const std::string& id, const Row& prefix) const {
-  const ProductRows* p = Find(id);
-  if (p == nullptr) return NotComputed(id);
+  DM_ASSIGN_OR_RETURN(const ProductRows* p, KeptRows(id));
   // Rows sort column by column and a prefix first, so the rows that start
   // with `prefix`'s values follow it, together; their bytes start with its
   // bytes (the encoding is canonical and self-delimiting).
@@ -200,8 +210,7 @@ absl::StatusOr<std::vector<Row>> MeshSnapshot::ReadPrefix(
 
 absl::StatusOr<int64_t> MeshSnapshot::Count(const std::string& id,
                                             const Row& row) const {
-  const ProductRows* p = Find(id);
-  if (p == nullptr) return NotComputed(id);
+  DM_ASSIGN_OR_RETURN(const ProductRows* p, KeptRows(id));
   return p->rows.Count(row);
 }
 
@@ -211,6 +220,7 @@ absl::StatusOr<std::vector<Row>> MeshSnapshot::ReadAsOf(
   if (p == nullptr) {
     return absl::NotFoundError(absl::StrCat("no data of product ", id));
   }
+  DM_RETURN_IF_ERROR(KeptRows(id).status());
   for (size_t i = 0; i < p->versions.size(); ++i) {
     const auto& [v, rows] = p->versions[i];
     if (v.number != data_version) continue;

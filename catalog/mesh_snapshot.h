@@ -68,6 +68,9 @@ struct ProductRows {
   // from the store (MeshSnapshot::Parts::stored).
   std::vector<std::pair<DataVersion, CountedRuns<Row>>> versions;
   size_t stored_only = 0;
+  // false: its rows are not kept, only its quarantine
+  // (SourceOptions::keep_rows).
+  bool rows_kept = true;
 };
 
 // The lower-case words of `text` a search matches (letters, digits and
@@ -169,6 +172,9 @@ class MeshSnapshot {
  private:
   // NotFound: product `id` has no rows here.
   absl::Status NotComputed(const std::string& id) const;
+  // Product `id`'s captured rows: NotComputed, or FailedPrecondition when
+  // its rows are not kept.
+  absl::StatusOr<const ProductRows*> KeptRows(const std::string& id) const;
 
   Parts parts_;
 };

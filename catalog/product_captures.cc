@@ -16,6 +16,7 @@ RowCollection ProductCaptures::Capture(
     const std::optional<RowCollection>& quarantine) {
   Computed& product = computed_[id];
   product.captured = true;
+  const bool kept = product.rows_kept;
   product.rows_port = rows.stream.port;
   LiveDataflows::TapList taps = live_->Feeds(id);
   std::mutex* mu = mu_;
@@ -23,15 +24,15 @@ RowCollection ProductCaptures::Capture(
   std::shared_ptr<const void> keep = keep_;
   {
     std::lock_guard<std::mutex> lock(*mu);
-    history->Declare(id);
+    history->Declare(id, kept);
   }
   // The rows pass through the capture to the tables built on the
   // published product, and the probe reads only the frontier: a product
   // read by one table hands its rows on without a copy.
   auto watched = InspectBatch(
-      rows, [mu, history, keep, id,
-             taps](const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
-        {
+      rows, [mu, history, keep, id, taps,
+             kept](const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
+        if (kept) {
           std::lock_guard<std::mutex> lock(*mu);
           history->AddRows(id, batch);
         }

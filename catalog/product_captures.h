@@ -32,6 +32,7 @@ class ProductCaptures {
  public:
   struct Computed {
     bool captured = false;                 // its rows are captured
+    bool rows_kept = true;                 // ... into the history
     const void* rows_port = nullptr;       // from this stream
     std::optional<RowCollection> through;  // the rows past the capture
   };

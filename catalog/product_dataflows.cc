@@ -61,6 +61,10 @@ void ProductDataflows::CaptureQuarantine(const std::string& id,
   captures_->CaptureQuarantine(id, quarantine);
 }
 
+void ProductDataflows::KeepRows(const std::string& id, bool keep) {
+  captures_->At(id).rows_kept = keep;
+}
+
 bool ProductDataflows::computed(const std::string& id) const {
   return captures_->captured(id);
 }
@@ -74,6 +78,13 @@ absl::StatusOr<RowCollection> ProductDataflows::Use(const std::string& id) {
                      "(declare it)"));
   }
   if (!running()) return *p.through;
+  if (!p.rows_kept) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "Use(", id,
+        "): its rows are not kept by the mesh (a source opened "
+        "with keep_rows = false), so a dataflow added while running cannot "
+        "start from them"));
+  }
   return live_->Use(id, *options_.time, [this, id](InputHandle<Row>& input) {
     if (!options_.feeder) return;
     std::shared_ptr<const MeshSnapshot> snapshot = options_.history->Latest();

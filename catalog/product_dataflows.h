@@ -80,6 +80,9 @@ class ProductDataflows {
   // Quarantine rows of `id` (a source's) into the history.
   void CaptureQuarantine(const std::string& id,
                          const RowCollection& quarantine);
+  // Whether the history keeps product `id`'s rows once it is computed
+  // (SourceOptions::keep_rows); before Compute.
+  void KeepRows(const std::string& id, bool keep);
   // Whether product `id`'s rows are computed in this run.
   bool computed(const std::string& id) const;
   // Product `id`'s rows to build on: before the first Advance, as they

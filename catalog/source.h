@@ -129,6 +129,13 @@ struct SourceOptions {
   // 1 turns the guard off. InvalidArgument outside (0, 1].
   double shrink_guard_share = 0.5;
   uint64_t shrink_guard_bytes = uint64_t{1} << 20;
+  // Mesh::Source only. Whether the mesh keeps the source's own rows for
+  // its reads (Read, ReadAsOf, DataVersions, subscriptions, Use while
+  // running). false: they only flow to the tables built on the source (a
+  // source read to compute other products, such as a profile: the mesh
+  // holds no copy of its rows), and those reads of it are
+  // FailedPrecondition; its quarantine is kept.
+  bool keep_rows = true;
 };
 
 using RowDiffs = std::vector<std::pair<Row, int64_t>>;

@@ -7,6 +7,7 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <unistd.h>
 
 namespace diffmesh {
 
@@ -22,6 +23,20 @@ void TuneAllocator() {
     mallopt(M_TOP_PAD, 64 * kMiB);
 #endif
   });
+}
+
+void StartWithHugePages(char** argv) {
+  if (std::getenv("GLIBC_TUNABLES") != nullptr) return;
+  const char* opt_out = std::getenv("DIFFMESH_SYSTEM_MALLOC");
+  if (opt_out != nullptr && std::strcmp(opt_out, "1") == 0) return;
+#if defined(__GLIBC__) && defined(__linux__)
+  if (::setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) != 0) return;
+  ::execv("/proc/self/exe", argv);
+  // Not executed again: go on as started.
+  ::unsetenv("GLIBC_TUNABLES");
+#else
+  (void)argv;
+#endif
 }
 
 }  // namespace diffmesh

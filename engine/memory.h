@@ -24,4 +24,17 @@ namespace diffmesh {
 // configures it, e.g. GLIBC_TUNABLES).
 void TuneAllocator();
 
+// For a program's main, first thing: starts the program again, once, with
+// glibc's allocator putting its large blocks and its heap in transparent
+// huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1; glibc reads tunables
+// only at start, hence the new start). On virtual machines a first touch
+// of a page can cost more than the work done on it; 2 MiB pages take 512
+// times fewer faults (measured: `diffmesh profile` of 3M rows, 2.2 -> 1.2
+// s, the same peak resident memory). Needs the kernel's THP in madvise (or
+// always) mode; elsewhere it changes nothing. Returns (and the program
+// goes on as it was started) when GLIBC_TUNABLES is already set (add
+// glibc.malloc.hugetlb=1 to it yourself), DIFFMESH_SYSTEM_MALLOC=1, or the
+// program cannot be executed again (no /proc/self/exe).
+void StartWithHugePages(char** argv);
+
 }  // namespace diffmesh

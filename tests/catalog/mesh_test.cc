@@ -546,6 +546,36 @@ TEST(Mesh, ReadAsOfDataVersions) {
               HasSubstr("retained: 2 to 3"));
 }
 
+// A source whose rows the mesh does not keep: the tables built on it are
+// computed as usual (and kept), its own rows are not readable, its
+// quarantine is.
+TEST(Mesh, ASourceWhoseRowsAreNotKeptFeedsItsTables) {
+  TempDir dir;
+  const std::string file =
+      dir.Write("orders.csv", std::string(kOrders) + "5,north\n");
+  Worker worker;
+  auto mesh = Must(Mesh::Open(worker, {}));
+  Table orders = Must(mesh->Source(Describe("sales.orders"),
+                                   {.path = file, .keep_rows = false}));
+  Must(mesh->Publish(
+      Must(orders.Filter(
+          {"amount"}, [](const Row& in) { return in[0].as_int64() >= 100; })),
+      Describe("sales.big_orders")));
+  ASSERT_THAT(mesh->Advance(), IsOk());
+  EXPECT_THAT(Must(mesh->Read("sales.big_orders")),
+              ElementsAre(R(2, "south", 250), R(3, "north", 300)));
+  for (const absl::Status& s :
+       {mesh->Read("sales.orders").status(),
+        mesh->Snapshot()->Count("sales.orders", R(1, "north", 10)).status(),
+        mesh->ReadAsOf("sales.orders", 1).status(),
+        mesh->Use("sales.orders").status()}) {
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
+    EXPECT_THAT(std::string(s.message()), HasSubstr("not kept"));
+  }
+  EXPECT_TRUE(mesh->DataVersions("sales.orders").empty());
+  EXPECT_EQ(mesh->QuarantineCount("sales.orders"), 1);
+}
+
 // A product's retention lets go of the versions that closed longer ago,
 // by the mesh's clock, keeping its newest; lifted, versions pile up again
 // to retained_versions.

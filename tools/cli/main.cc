@@ -27,7 +27,9 @@ void OnSignal(int) { g_stop.store(true); }
 }  // namespace
 
 int main(int argc, char** argv) {
-  // This program's choice: malloc tuned for the engine (engine/memory.h).
+  // This program's choice: malloc tuned for the engine, large blocks in
+  // huge pages (engine/memory.h).
+  diffmesh::StartWithHugePages(argv);
   diffmesh::TuneAllocator();
   CLI::App app{"diffmesh: a data mesh on a differential dataflow engine"};
   app.require_subcommand(1);

@@ -370,7 +370,8 @@ absl::StatusOr<ProfileOutcome> RunProfile(const ProfileArgs& args,
   data.id = kData;
   data.owner = "diffmesh-profile";
   data.description = args.file;
-  absl::StatusOr<Table> table = mesh->Source(data, {.path = copy.string()});
+  absl::StatusOr<Table> table =
+      mesh->Source(data, {.path = copy.string(), .keep_rows = false});
   if (!table.ok()) {
     // The source names the working copy; the user knows the file.
     std::string message(table.status().message());
