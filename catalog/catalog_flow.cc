@@ -127,6 +127,14 @@ void CatalogFlow::AddEdges(const std::vector<LineageEdge>& edges) {
   }
 }
 
+void CatalogFlow::RemoveEdges(const std::vector<LineageEdge>& edges) {
+  if (!feeds_) return;
+  for (const LineageEdge& e : edges) {
+    edges_.Remove(e);
+    metadata_edges_.Remove(e);
+  }
+}
+
 void CatalogFlow::AdvanceTo(uint64_t time) {
   descriptors_.AdvanceTo(time);
   edges_.AdvanceTo(time);

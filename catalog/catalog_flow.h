@@ -60,8 +60,9 @@ class CatalogFlow {
               const std::vector<LineageEdge>& edges);
   // The same version's metadata changed: its edges stay.
   void Replace(const ProductDescriptor& before, const ProductDescriptor& after);
-  // More lineage edges of a version already in.
+  // More lineage edges of a version already in, or fewer.
   void AddEdges(const std::vector<LineageEdge>& edges);
+  void RemoveEdges(const std::vector<LineageEdge>& edges);
   void AdvanceTo(uint64_t time);
   // Whether some output has not yet passed `time`.
   bool Behind(uint64_t time) const;

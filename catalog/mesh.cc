@@ -397,6 +397,11 @@ absl::Status Mesh::AddLineage(const std::string& id, const Table& table) {
   return versions_.AddLineage(id, lineage.upstream, lineage.edges);
 }
 
+absl::Status Mesh::RemoveLineage(const std::string& id,
+                                 const std::string& upstream) {
+  return versions_.RemoveLineage(id, upstream);
+}
+
 absl::Status Mesh::Retire(const std::string& id) {
   DM_RETURN_IF_ERROR(versions_.Retire(id));
   // A product added while running takes its dataflow with it once nothing

@@ -283,9 +283,17 @@ class Mesh {
   // product and column edges, as Publish records them) is added to the
   // lineage `id` was published with: for a product that tables feed while
   // the mesh runs (a gather's product, as governance/'s checks are when a
-  // contract is attached). The edges stay while the version is active.
+  // contract is attached). The edges stay while the version is active,
+  // or until RemoveLineage takes them out.
   // NotFound if `id` is not active; errors: the store's.
   absl::Status AddLineage(const std::string& id, const Table& table);
+  // The other way: product `upstream` no longer feeds active product `id`
+  // (a gather's table taken out, as a detached contract's checks are):
+  // it leaves `id`'s upstream products with every edge from it into `id`,
+  // stored, and the catalog, lineage and closure follow. NotFound if `id`
+  // is not active; errors: the store's.
+  absl::Status RemoveLineage(const std::string& id,
+                             const std::string& upstream);
 
   // Polls every source's files, feeds the exact differences (durable
   // first), and advances. A source whose files cannot be read (vanished,

@@ -148,6 +148,29 @@ absl::Status ProductVersions::AddLineage(
   return absl::OkStatus();
 }
 
+absl::Status ProductVersions::RemoveLineage(const std::string& id,
+                                            const std::string& upstream) {
+  DM_ASSIGN_OR_RETURN(const StoredProduct* active, ActiveOrNotFound(id));
+  StoredProduct next = *active;
+  std::vector<LineageEdge> removed;
+  std::erase_if(next.edges, [&](const LineageEdge& e) {
+    if (e.from.product != upstream) return false;
+    removed.push_back(e);
+    return true;
+  });
+  std::erase(next.descriptor.upstream, upstream);
+  if (removed.empty() && next.descriptor == active->descriptor) {
+    return absl::OkStatus();
+  }
+  DM_RETURN_IF_ERROR(Put(absl::StrCat("RemoveLineage(", id, ")"), next));
+  catalog_->Replace(active->descriptor, next.descriptor);
+  catalog_->RemoveEdges(removed);
+  const std::string vid = next.descriptor.VersionedId();
+  versions_[vid] = next;
+  active_[id] = std::move(next);
+  return absl::OkStatus();
+}
+
 absl::Status ProductVersions::Retire(const std::string& id) {
   DM_ASSIGN_OR_RETURN(const StoredProduct* active, ActiveOrNotFound(id));
   StoredProduct retired = *active;

@@ -73,6 +73,11 @@ class ProductVersions {
   absl::Status AddLineage(const std::string& id,
                           const std::vector<std::string>& upstream,
                           const std::vector<LineageEdge>& edges);
+  // Takes product `upstream` out of the active version of `id`'s
+  // upstream products, with every edge from it into `id`, the same way.
+  // Nothing to take: nothing changes. NotFound if `id` is not active.
+  absl::Status RemoveLineage(const std::string& id,
+                             const std::string& upstream);
 
  private:
   // Stores `product` (on worker 0, agreed by all) as call `what`.

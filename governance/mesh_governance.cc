@@ -365,6 +365,10 @@ absl::Status MeshGovernance::Detach(const std::string& id) {
   Contracted none;
   DM_RETURN_IF_ERROR(Record(id, nullptr, &old, &none));
   contracts_.erase(it);
+  // The checks no longer come from it (nor does their lineage).
+  if (published_) {
+    DM_RETURN_IF_ERROR(mesh_.RemoveLineage(ProductId("checks"), id));
+  }
   return mesh_.SetRetention(id, std::nullopt);
 }
 

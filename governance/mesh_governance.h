@@ -53,7 +53,9 @@
 // change. Lineage edges into the checks product are those of the
 // contracts attached before Publish, and those of each contract attached
 // or replaced while running from then on (Mesh::AddLineage); a detached
-// contract's edges stay until the checks product's version changes.
+// contract's product leaves them (Mesh::RemoveLineage: every edge from it
+// into the checks; edges from a product its references rule named stay
+// while another contract's checks may read it).
 // The policy (roles, clearances, grants) may change at any time; a change
 // takes effect at the next Advance, as a change of the access decisions.
 // The policy is not stored: a program declares it at each start.

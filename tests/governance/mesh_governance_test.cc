@@ -580,7 +580,8 @@ struct GovernedP {
 // A contract attached while running: the checks product's lineage gains
 // the product it now checks (product and column edges, upstream), from
 // that time on.
-TEST(MeshGovernance, AContractAttachedWhileRunningAddsItsLineage) {
+TEST(MeshGovernance,
+     AContractAttachedWhileRunningAddsItsLineageAndDetachedTakesIt) {
   TempDir dir;
   std::mt19937_64 rng(3);
   std::vector<Row> rows;
@@ -614,6 +615,21 @@ TEST(MeshGovernance, AContractAttachedWhileRunningAddsItsLineage) {
   EXPECT_TRUE(column_edge);
   // Attached again (replaced): nothing new to add, nothing breaks.
   Must(gov->Replace("t.p", Must(ParseContract(testing::kContract, "c.yaml"))));
+  Must(mesh->Advance());
+  EXPECT_TRUE(reaches());
+  // Detached: the checks no longer come from t.p, and neither does their
+  // lineage; attached again, it is back.
+  Must(gov->Detach("t.p"));
+  Must(mesh->Advance());
+  EXPECT_FALSE(reaches());
+  const std::vector<std::string> after =
+      Must(mesh->Descriptor("governance.checks")).upstream;
+  EXPECT_EQ(std::find(after.begin(), after.end(), "t.p"), after.end());
+  for (const LineageEdge& e : mesh->Lineage()) {
+    EXPECT_FALSE(e.from.product == "t.p" && e.to.product == "governance.checks")
+        << e.ToString();
+  }
+  Must(gov->Attach("t.p", Must(ParseContract(testing::kContract, "c.yaml"))));
   Must(mesh->Advance());
   EXPECT_TRUE(reaches());
 }
