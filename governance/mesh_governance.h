@@ -54,8 +54,8 @@
 // contracts attached before Publish, and those of each contract attached
 // or replaced while running from then on (Mesh::AddLineage); a detached
 // contract's product leaves them (Mesh::RemoveLineage: every edge from it
-// into the checks; edges from a product its references rule named stay
-// while another contract's checks may read it).
+// into the checks; the edges from a product its references rule named
+// stay, as another contract's checks may read that product too).
 // The policy (roles, clearances, grants) may change at any time; a change
 // takes effect at the next Advance, as a change of the access decisions.
 // The policy is not stored: a program declares it at each start.
