@@ -1,6 +1,7 @@
 // The read API's JSON for values and governance rows, shared by the API
 // (api.cc) and the OpenLineage events (openlineage.cc). Internal to
 // server/: it exposes nlohmann::json, which the public headers do not.
+// Thread-safety: functions of their arguments alone; any thread.
 #pragma once
 
 #include <string>
