@@ -139,13 +139,8 @@ absl::Status ProductVersions::AddLineage(
   }
   next.edges.insert(next.edges.end(), added.begin(), added.end());
   std::sort(next.edges.begin(), next.edges.end());
-  DM_RETURN_IF_ERROR(Put(absl::StrCat("AddLineage(", id, ")"), next));
-  catalog_->Replace(active->descriptor, next.descriptor);
-  catalog_->AddEdges(added);
-  const std::string vid = next.descriptor.VersionedId();
-  versions_[vid] = next;
-  active_[id] = std::move(next);
-  return absl::OkStatus();
+  return ChangeLineage(absl::StrCat("AddLineage(", id, ")"), *active,
+                       std::move(next), added, {});
 }
 
 absl::Status ProductVersions::RemoveLineage(const std::string& id,
@@ -162,11 +157,20 @@ absl::Status ProductVersions::RemoveLineage(const std::string& id,
   if (removed.empty() && next.descriptor == active->descriptor) {
     return absl::OkStatus();
   }
-  DM_RETURN_IF_ERROR(Put(absl::StrCat("RemoveLineage(", id, ")"), next));
-  catalog_->Replace(active->descriptor, next.descriptor);
+  return ChangeLineage(absl::StrCat("RemoveLineage(", id, ")"), *active,
+                       std::move(next), {}, removed);
+}
+
+absl::Status ProductVersions::ChangeLineage(
+    const std::string& what, const StoredProduct& active, StoredProduct next,
+    const std::vector<LineageEdge>& added,
+    const std::vector<LineageEdge>& removed) {
+  DM_RETURN_IF_ERROR(Put(what, next));
+  catalog_->Replace(active.descriptor, next.descriptor);
+  catalog_->AddEdges(added);
   catalog_->RemoveEdges(removed);
-  const std::string vid = next.descriptor.VersionedId();
-  versions_[vid] = next;
+  const std::string id = next.descriptor.id;
+  versions_[next.descriptor.VersionedId()] = next;
   active_[id] = std::move(next);
   return absl::OkStatus();
 }

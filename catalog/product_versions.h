@@ -82,6 +82,13 @@ class ProductVersions {
  private:
   // Stores `product` (on worker 0, agreed by all) as call `what`.
   absl::Status Put(const std::string& what, const StoredProduct& product);
+  // Stores `next`, the active version `active` with other lineage, and
+  // hands the catalog the descriptor change and the edges `added` and
+  // `removed`. `active` may not be used after.
+  absl::Status ChangeLineage(const std::string& what,
+                             const StoredProduct& active, StoredProduct next,
+                             const std::vector<LineageEdge>& added,
+                             const std::vector<LineageEdge>& removed);
 
   MeshStore* store_;
   CatalogFlow* catalog_;
