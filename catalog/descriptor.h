@@ -20,6 +20,7 @@
 #include <compare>
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/hash/hash.h"
@@ -81,6 +82,11 @@ struct ProductDescriptor {
   friend bool operator==(const ProductDescriptor& a,
                          const ProductDescriptor& b) {
     return (a <=> b) == 0;
+  }
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.id, self.version, self.owner, self.tier,
+                    self.description, self.tags, self.schema, self.upstream);
   }
   // Reads the parts AbslHashValue reads (equal descriptors agree on them).
   uint64_t StableHash() const {

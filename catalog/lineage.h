@@ -57,6 +57,10 @@ struct ColumnRef {
   std::string ToString() const;  // "product" or "product.column"
 
   friend auto operator<=>(const ColumnRef&, const ColumnRef&) = default;
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.product, self.column);
+  }
   uint64_t StableHash() const {
     return StableCombine(diffmesh::StableHash(product),
                          diffmesh::StableHash(column));
@@ -75,6 +79,10 @@ struct LineageEdge {
   std::string ToString() const;  // "a.x -> b.y (kind)"
 
   friend auto operator<=>(const LineageEdge&, const LineageEdge&) = default;
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.from, self.to, self.kind);
+  }
   uint64_t StableHash() const {
     return diffmesh::StableHash(std::tuple(from, to, kind));
   }

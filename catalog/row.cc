@@ -217,6 +217,18 @@ void Row::push_back(const Value& v) {
   }
 }
 
+bool Row::WireDecode(WireReader& reader) {
+  uint64_t size;
+  absl::string_view bytes;
+  if (!reader.Size(&size, reader.remaining()) || !reader.View(size, &bytes)) {
+    return false;
+  }
+  absl::StatusOr<Row> row = FromBytes(bytes, "a message");
+  if (!row.ok()) return reader.Fail();
+  *this = *std::move(row);
+  return true;
+}
+
 absl::StatusOr<Row> Row::FromBytes(absl::string_view bytes,
                                    absl::string_view where) {
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());

@@ -52,6 +52,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "catalog/value.h"
+#include "engine/wire.h"
 
 namespace diffmesh {
 
@@ -316,6 +317,14 @@ class Row {
   // canonical encoding.
   static absl::StatusOr<Row> FromBytes(absl::string_view bytes,
                                        absl::string_view where);
+
+  // Crosses processes as its bytes (engine/wire.h); bytes that are not a
+  // canonical encoding do not decode.
+  void WireEncode(WireWriter& writer) const {
+    writer.Size(bytes_.size());
+    writer.Bytes(bytes_.data(), bytes_.size());
+  }
+  bool WireDecode(WireReader& reader);
 
   // Number of values (a walk).
   size_t size() const;

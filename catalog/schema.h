@@ -13,6 +13,7 @@
 
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -30,6 +31,11 @@ struct Field {
   std::vector<std::string> tags;
 
   friend bool operator==(const Field&, const Field&) = default;
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.name, self.type, self.nullable, self.description,
+                    self.tags);
+  }
 };
 
 class Schema;
@@ -54,6 +60,10 @@ class Schema {
   absl::Status Validate(const Row& row) const;
 
   friend bool operator==(const Schema&, const Schema&) = default;
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.fields_);
+  }
 
  private:
   std::vector<Field> fields_;

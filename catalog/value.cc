@@ -126,4 +126,64 @@ void PrintTo(const Value& value, std::ostream* os) {
   *os << value.DebugString();
 }
 
+void Value::WireEncode(WireWriter& writer) const {
+  const uint8_t tag = static_cast<uint8_t>(type());
+  writer.Bytes(&tag, 1);
+  switch (type()) {
+    case ValueType::kNull:
+      return;
+    case ValueType::kBool:
+      return diffmesh::WireEncode(writer, as_bool());
+    case ValueType::kInt64:
+      return diffmesh::WireEncode(writer, as_int64());
+    case ValueType::kDouble:
+      return diffmesh::WireEncode(writer, as_double());
+    case ValueType::kString:
+      return diffmesh::WireEncode(writer, as_string());
+    case ValueType::kTimestamp:
+      return diffmesh::WireEncode(writer, as_timestamp().micros);
+  }
+}
+
+bool Value::WireDecode(WireReader& reader) {
+  uint8_t tag;
+  if (!reader.Bytes(&tag, 1)) return false;
+  switch (static_cast<ValueType>(tag)) {
+    case ValueType::kNull:
+      *this = Value();
+      return true;
+    case ValueType::kBool: {
+      bool b;
+      if (!diffmesh::WireDecode(reader, b)) return false;
+      *this = Value(b);
+      return true;
+    }
+    case ValueType::kInt64: {
+      int64_t i;
+      if (!diffmesh::WireDecode(reader, i)) return false;
+      *this = Value(i);
+      return true;
+    }
+    case ValueType::kDouble: {
+      double d;
+      if (!diffmesh::WireDecode(reader, d)) return false;
+      *this = Value(d);
+      return true;
+    }
+    case ValueType::kString: {
+      std::string text;
+      if (!diffmesh::WireDecode(reader, text)) return false;
+      *this = Value(std::move(text));
+      return true;
+    }
+    case ValueType::kTimestamp: {
+      int64_t micros;
+      if (!diffmesh::WireDecode(reader, micros)) return false;
+      *this = Value(TimestampMicros{micros});
+      return true;
+    }
+  }
+  return reader.Fail();
+}
+
 }  // namespace diffmesh

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/hash/hash.h"
+#include "engine/wire.h"
 
 namespace diffmesh {
 
@@ -94,6 +95,9 @@ class Value {
   // The same in every process (engine/stable_hash.h): the hash of the
   // value packed as a one-column Row.
   uint64_t StableHash() const;
+  // Crosses processes (engine/wire.h) as its type and payload.
+  void WireEncode(WireWriter& writer) const;
+  bool WireDecode(WireReader& reader);
 
   friend std::strong_ordering operator<=>(const Value& a, const Value& b);
   // Agrees with the order (so NaN equals NaN).

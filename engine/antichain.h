@@ -20,6 +20,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "engine/lattice.h"
+#include "engine/wire.h"
 
 namespace diffmesh {
 
@@ -78,6 +79,21 @@ class Antichain {
 
   friend bool operator==(const Antichain& a, const Antichain& b) {
     return a.elements_ == b.elements_;
+  }
+
+  // Crosses processes as its elements (engine/wire.h); elements that are
+  // not an antichain are malformed.
+  void WireEncode(WireWriter& writer) const {
+    diffmesh::WireEncode(writer, elements_);
+  }
+  bool WireDecode(WireReader& reader) {
+    absl::InlinedVector<T, 1> elements;
+    if (!diffmesh::WireDecode(reader, elements)) return false;
+    elements_.clear();
+    for (const T& t : elements) {
+      if (!Insert(t)) return reader.Fail();
+    }
+    return true;
   }
 
  private:

@@ -175,6 +175,8 @@ bool Worker::Step() {
   // a thread, by one of them: the flag cannot tell).
   diff_overflow_ |= TakeThreadDiffOverflow();
   for (auto& graph : graphs_) worked |= graph->Step();
+  // Sends what this step queued for other processes (a no-op within one).
+  if (fabric_ != nullptr) fabric_->Pump();
   if (!worked && peers() == 1) {
     for (auto& graph : graphs_) worked |= graph->Exert(kIdleFuel);
   }
@@ -189,14 +191,15 @@ void Worker::Idle() {
     owed = false;
     for (auto& graph : graphs_) owed |= graph->CatchUp(kCatchUpSliceFuel);
   }
-  if (doorbell.Spin(doorbell_seen_)) return;
+  if (fabric_->Spin(index_, doorbell_seen_)) return;
   while (doorbell.Seen() == doorbell_seen_) {
     bool more = false;
     for (auto& graph : graphs_) more |= graph->Exert(kIdleSliceFuel);
     if (!more) {
-      doorbell.Wait(doorbell_seen_);
+      fabric_->Wait(index_, doorbell_seen_);
       return;
     }
+    fabric_->Pump();
   }
 }
 

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,10 @@ template <class T, class P>
 struct Message {
   Antichain<T> time;
   P payload;
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.time, self.payload);
+  }
 };
 
 // The bytes a payload holds directly: a vector's capacity, else its size.

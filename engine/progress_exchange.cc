@@ -43,7 +43,7 @@ void ProgressExchange::Start(ProgressTracker* tracker) {
       if (peer != worker_ && received_[peer] == 0) all = false;
     }
     if (all) return;
-    doorbell.Wait(seen);
+    fabric_->Wait(worker_, seen);
   }
 }
 
@@ -66,6 +66,45 @@ bool ProgressExchange::Receive(ProgressTracker* tracker) {
   }
   inbox_.clear();
   return any;
+}
+
+void ProgressBatch::WireEncode(WireWriter& writer) const {
+  diffmesh::WireEncode(writer, static_cast<int32_t>(from));
+  writer.Size(changes.size());
+  for (const ProgressChange& c : changes) {
+    const uint8_t kind = c.is_source ? 1 : 0;
+    writer.Bytes(&kind, 1);
+    diffmesh::WireEncode(writer, static_cast<int32_t>(c.index));
+    writer.Bytes(&c.time.depth, 1);
+    writer.Bytes(c.time.coords.data(), c.time.depth * sizeof(uint64_t));
+    diffmesh::WireEncode(writer, c.delta);
+  }
+}
+
+bool ProgressBatch::WireDecode(WireReader& reader) {
+  int32_t sender;
+  uint64_t n;
+  if (!diffmesh::WireDecode(reader, sender) ||
+      !reader.Size(&n, reader.remaining() / 14)) {
+    return false;
+  }
+  from = sender;
+  changes.clear();
+  changes.resize(n);
+  for (ProgressChange& c : changes) {
+    uint8_t kind;
+    int32_t index;
+    if (!reader.Bytes(&kind, 1) || kind > 1 ||
+        !diffmesh::WireDecode(reader, index) ||
+        !reader.Bytes(&c.time.depth, 1) || c.time.depth > kMaxTimeDepth ||
+        !reader.Bytes(c.time.coords.data(), c.time.depth * sizeof(uint64_t)) ||
+        !diffmesh::WireDecode(reader, c.delta)) {
+      return reader.Fail();
+    }
+    c.is_source = kind == 1;
+    c.index = index;
+  }
+  return true;
 }
 
 }  // namespace diffmesh

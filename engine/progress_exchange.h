@@ -35,6 +35,20 @@
 // the message's time. So no view's frontier passes a time at which data can
 // still arrive, and all views converge to the same frontiers.
 //
+// Across processes (engine/fabric.h, engine/process_link.h) the same
+// argument holds, because the two facts it uses still do. A batch is one
+// message, encoded whole and decoded whole by its receiver, so it is still
+// applied atomically. And batches from one worker still arrive in the order
+// sent: the worker appends them to its process's outbox for the receiver's
+// process in order, an outbox leaves as one MPI message per pump, and MPI
+// does not let a message overtake an earlier one with the same sender,
+// tag and communicator (the non-overtaking rule; the receiver matches any
+// source, so messages from different processes may interleave, which the
+// argument allows). Data messages travel in the same stream, so a
+// receiver's -1 can still come before the sender's +1 and nothing else
+// changes. What MPI adds is delay, and delay only makes a view an older
+// consistent prefix.
+//
 // Start-up: changes made while the dataflow was built (initial
 // capabilities, data sent before the first step) are each worker's first
 // batch; a worker starts running the dataflow only after it has applied the
@@ -54,6 +68,7 @@
 #include "engine/fabric.h"
 #include "engine/progress.h"
 #include "engine/timestamp.h"
+#include "engine/wire.h"
 
 namespace diffmesh {
 
@@ -63,6 +78,12 @@ struct ProgressBatch {
   // mailbox slot, so the receiver reads them right after the slot instead
   // of chasing a pointer into memory the sender's core wrote last.
   absl::InlinedVector<ProgressChange, 4> changes;
+
+  // Across processes (engine/wire.h): each change as its location, its
+  // time's used coordinates and its delta; a location kind other than 0
+  // or 1, or a time deeper than kMaxTimeDepth, does not decode.
+  void WireEncode(WireWriter& writer) const;
+  bool WireDecode(WireReader& reader);
 };
 
 class ProgressExchange {

@@ -13,6 +13,7 @@
 #include "engine/check.h"
 #include "engine/fabric.h"
 #include "engine/memory.h"
+#include "engine/process_link.h"
 
 namespace diffmesh {
 
@@ -45,12 +46,22 @@ void PinTo(int cpu) {
 }
 
 void RunWorker(Fabric* fabric, int index,
-               const std::function<void(Worker&)>& body, int cpu) {
+               const std::function<absl::Status(Worker&)>& body, int cpu,
+               absl::Status* status) {
   if (cpu >= 0) PinTo(cpu);
   Worker worker(fabric, index);
-  body(worker);
+  *status = body(worker);
   // Drain: peers may still need this worker's share of the work.
   worker.StepWhile([&] { return !worker.AllComplete(); });
+}
+
+// This process's place among the processes of its host (mpirun's
+// OMPI_COMM_WORLD_LOCAL_RANK), so processes sharing a host pin their
+// workers to different CPUs; -1 when unknown.
+int LocalProcessIndex() {
+  const char* value = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+  if (value == nullptr || *value == '\0') return -1;
+  return std::atoi(value);
 }
 
 }  // namespace
@@ -64,19 +75,44 @@ void Runtime::Run(int workers, const std::function<void(Worker&)>& body,
                   const RuntimeOptions& options) {
   DM_CHECK_MSG(workers >= 1 && workers <= kMaxWorkers,
                "worker count out of range");
+  absl::Status status = Launch(workers, WithStatus(body), options);
+  DM_CHECK_MSG(status.ok(), std::string(status.message()).c_str());
+}
+
+absl::Status Runtime::Launch(int workers, const StatusBody& body,
+                             const RuntimeOptions& options) {
+  if (LaunchedProcesses() <= 1) return RunOn(nullptr, workers, body, options);
+  std::unique_ptr<ProcessLink> link;
+  if (absl::Status status = JoinLaunchedProcesses(workers, &link);
+      !status.ok()) {
+    return status;
+  }
+  return RunOn(link.get(), workers, body, options);
+}
+
+absl::Status Runtime::RunOn(ProcessLink* link, int workers,
+                            const StatusBody& body,
+                            const RuntimeOptions& options) {
   if (options.tune_allocator) TuneAllocator();
-  auto fabric = std::make_unique<Fabric>(workers);
+  auto fabric = link != nullptr ? std::make_unique<Fabric>(workers, link)
+                                : std::make_unique<Fabric>(workers);
   // The CPUs the caller may run on: the workers are spread over them, and
-  // the caller gets its mask back at the end.
+  // the caller gets its mask back at the end. Processes that share a host
+  // take consecutive slices; a run across processes of unknown placement
+  // (a loopback run) is not pinned.
   cpu_set_t caller_mask;
   std::vector<int> cpus;
   if (pthread_getaffinity_np(pthread_self(), sizeof(caller_mask),
                              &caller_mask) == 0) {
     cpus = CpusOf(caller_mask);
   }
+  int offset = 0;
+  if (link != nullptr) {
+    offset = LaunchedProcesses() > 1 ? LocalProcessIndex() * workers : -1;
+  }
   const char* pin_env = std::getenv("DIFFMESH_PIN_WORKERS");
-  const bool pin = options.pin_workers &&
-                   static_cast<int>(cpus.size()) >= workers &&
+  const bool pin = options.pin_workers && offset >= 0 &&
+                   static_cast<int>(cpus.size()) >= offset + workers &&
                    !(pin_env != nullptr && std::strcmp(pin_env, "0") == 0);
   if (pin) {
     std::vector<void (*)()> hooks;
@@ -86,17 +122,34 @@ void Runtime::Run(int workers, const std::function<void(Worker&)>& body,
     }
     for (void (*fn)() : hooks) fn();
   }
+  const int first = fabric->first();
+  std::vector<absl::Status> statuses(static_cast<size_t>(workers));
   std::vector<std::thread> threads;
   threads.reserve(workers - 1);
   for (int i = 1; i < workers; ++i) {
-    threads.emplace_back(RunWorker, fabric.get(), i, std::cref(body),
-                         pin ? cpus[i] : -1);
+    threads.emplace_back(RunWorker, fabric.get(), first + i, std::cref(body),
+                         pin ? cpus[offset + i] : -1, &statuses[i]);
   }
-  RunWorker(fabric.get(), 0, body, pin ? cpus[0] : -1);
+  RunWorker(fabric.get(), first, body, pin ? cpus[offset] : -1, &statuses[0]);
   for (std::thread& t : threads) t.join();
   if (pin) {
     pthread_setaffinity_np(pthread_self(), sizeof(caller_mask), &caller_mask);
   }
+  std::vector<WorkerFailure> failures;
+  for (int i = 0; i < workers; ++i) {
+    if (statuses[i].ok()) continue;
+    failures.push_back({first + i, static_cast<int32_t>(statuses[i].code()),
+                        std::string(statuses[i].message())});
+  }
+  failures = fabric->Finish(std::move(failures));
+  if (failures.empty()) return absl::OkStatus();
+  const WorkerFailure& f = failures.front();
+  std::string who = "worker " + std::to_string(f.worker);
+  if (link != nullptr) {
+    who += " (process " + std::to_string(f.worker / workers) + ")";
+  }
+  return absl::Status(static_cast<absl::StatusCode>(f.code),
+                      who + ": " + f.message);
 }
 
 }  // namespace diffmesh

@@ -10,6 +10,18 @@
 // The body may return absl::Status; Execute then returns the first
 // worker's error ("worker N: ...").
 //
+// Several processes: a program started by `mpirun -np P` runs P x N
+// workers in all, N threads in each process. Worker ids are global
+// (process p has workers p*N .. p*N+N-1), keys are owned by a hash that
+// is the same in every process (engine/stable_hash.h), and frontiers are
+// final on every worker of every process; dataflow code does not change.
+// Messages between processes go through MPI (engine/process_link.h,
+// engine/fabric.h), so their data must be crossable (engine/wire.h).
+// Every process must call Execute the same number of times with the same
+// N. Execute returns, in every process, the first failure of any
+// process's workers ("worker N (process p): ..."). A process that dies
+// ends the job: mpirun stops the others and names the rank.
+//
 // `body` runs once per worker, with that worker. Every worker must build the
 // same dataflows in the same order (channels between workers are named by
 // position); each keyed operator (arrange and everything built on it) routes
@@ -54,6 +66,7 @@
 
 #include "absl/status/status.h"
 #include "engine/graph.h"
+#include "engine/process_link.h"
 
 namespace diffmesh {
 
@@ -71,7 +84,8 @@ class Runtime {
   // first error by worker index, prefixed "worker N: ", after every worker
   // has finished (a worker whose body returned early keeps stepping until
   // its dataflows are complete, so it does not hold the others up once
-  // its inputs are closed).
+  // its inputs are closed). Under mpirun, `workers` is the count per
+  // process (see above).
   template <class Body>
   static absl::Status Execute(int workers, Body&& body) {
     return Execute(workers, RuntimeOptions{}, std::forward<Body>(body));
@@ -83,31 +97,21 @@ class Runtime {
       return absl::InvalidArgumentError(
           "workers must be between 1 and 256, got " + std::to_string(workers));
     }
-    if constexpr (std::is_same_v<std::invoke_result_t<Body&, Worker&>,
-                                 absl::Status>) {
-      std::vector<absl::Status> statuses(static_cast<size_t>(workers));
-      Run(
-          workers,
-          [&](Worker& worker) {
-            statuses[static_cast<size_t>(worker.index())] = body(worker);
-          },
-          options);
-      for (size_t w = 0; w < statuses.size(); ++w) {
-        if (!statuses[w].ok()) {
-          return absl::Status(statuses[w].code(),
-                              "worker " + std::to_string(w) + ": " +
-                                  std::string(statuses[w].message()));
-        }
-      }
-      return absl::OkStatus();
-    } else {
-      Run(workers, body, options);
-      return absl::OkStatus();
-    }
+    return Launch(workers, WithStatus(body), options);
   }
-  // Execute for a count the caller has checked (a program that validates
-  // its own arguments needs no Status machinery linked in).
-  // REQUIRES: 1 <= workers <= kMaxWorkers.
+  // Execute on `link`'s processes (engine/process_link.h) instead of the
+  // ones this program was launched with: what Execute does under mpirun,
+  // for tests that stand several processes up in one (LoopbackLinks).
+  // Each "process" calls it on its own thread with its own link.
+  template <class Body>
+  static absl::Status ExecuteOn(ProcessLink* link, int workers,
+                                const RuntimeOptions& options, Body&& body) {
+    if (workers < 1 || workers > kMaxWorkers) {
+      return absl::InvalidArgumentError(
+          "workers must be between 1 and 256, got " + std::to_string(workers));
+    }
+    return RunOn(link, workers, WithStatus(body), options);
+  }
   // Registers `fn` to be called before Execute/Run pins its workers (with
   // pin_workers), on the caller's thread: a library whose thread pool sizes
   // itself from the CPUs of the first thread that asks (oneTBB; catalog/
@@ -115,8 +119,39 @@ class Runtime {
   // still gets every CPU the caller had. Thread-safe.
   static void BeforePinning(void (*fn)());
 
+  // Execute for a count the caller has checked (a program that validates
+  // its own arguments needs no Status machinery linked in); aborts with
+  // the message if joining the other processes fails.
+  // REQUIRES: 1 <= workers <= kMaxWorkers.
   static void Run(int workers, const std::function<void(Worker&)>& body,
                   const RuntimeOptions& options = {});
+
+  // How many processes this program was launched with (mpirun -np), and
+  // which one this is: 1 and 0 on its own.
+  static int Processes() { return LaunchedProcesses(); }
+  static int ProcessIndex() { return LaunchedProcessIndex(); }
+
+ private:
+  using StatusBody = std::function<absl::Status(Worker&)>;
+  template <class Body>
+  static StatusBody WithStatus(Body& body) {
+    if constexpr (std::is_same_v<std::invoke_result_t<Body&, Worker&>,
+                                 absl::Status>) {
+      return [&body](Worker& worker) { return body(worker); };
+    } else {
+      return [&body](Worker& worker) {
+        body(worker);
+        return absl::OkStatus();
+      };
+    }
+  }
+  // Joins the processes this program was launched with, if several, and
+  // runs there.
+  static absl::Status Launch(int workers, const StatusBody& body,
+                             const RuntimeOptions& options);
+  static absl::Status RunOn(ProcessLink* link, int workers,
+                            const StatusBody& body,
+                            const RuntimeOptions& options);
 };
 
 }  // namespace diffmesh

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,12 @@ struct Update {
   R diff;
 
   friend bool operator==(const Update&, const Update&) = default;
+  // Crosses processes field by field, or as its bytes when trivially
+  // copyable (engine/wire.h).
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.data, self.time, self.diff);
+  }
 };
 
 // Sums adjacent equal keys in a sorted range of (key, diff) pairs in place,

@@ -59,6 +59,10 @@ struct ColumnFacts {
   std::string owner;
   std::vector<std::string> tags;  // sorted
   friend auto operator<=>(const ColumnFacts&, const ColumnFacts&) = default;
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.column, self.owner, self.tags);
+  }
   uint64_t StableHash() const { return column.StableHash(); }
   template <typename H>
   friend H AbslHashValue(H h, const ColumnFacts& c) {

@@ -34,6 +34,10 @@ struct ColumnTag {
   std::string tag;
 
   friend auto operator<=>(const ColumnTag&, const ColumnTag&) = default;
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.column, self.tag);
+  }
   uint64_t StableHash() const {
     return StableCombine(column.StableHash(), diffmesh::StableHash(tag));
   }

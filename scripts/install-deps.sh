@@ -9,6 +9,7 @@ packages=(
   librocksdb-dev libbenchmark-dev libgtest-dev libgmock-dev libxxhash-dev libsimdjson-dev liblz4-dev
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libre2-dev libcpp-httplib-dev
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
+  openmpi-bin libopenmpi-dev
 )
 
 missing=()
