@@ -270,6 +270,11 @@ int main(int argc, char** argv) {
       {.pin_workers = true, .tune_allocator = true});
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
-  std::printf("peak RSS: %.1f MiB\n", usage.ru_maxrss / 1024.0);
+  if (diffmesh::Runtime::Processes() > 1) {  // under mpirun: each its own
+    std::printf("peak RSS of process %d: %.1f MiB\n",
+                diffmesh::Runtime::ProcessIndex(), usage.ru_maxrss / 1024.0);
+  } else {
+    std::printf("peak RSS: %.1f MiB\n", usage.ru_maxrss / 1024.0);
+  }
   return 0;
 }

@@ -159,12 +159,18 @@ bool WireDecode(WireReader& reader, T& value) {
 }
 
 namespace wire_internal {
+template <class T>
+struct IsOptional : std::false_type {};
+template <class T>
+struct IsOptional<std::optional<T>> : std::true_type {};
 // A trivially copyable type is copied as its bytes even when it names its
-// fields (the same bytes, faster; a vector of them is one copy).
+// fields (the same bytes, faster; a vector of them is one copy). Not a
+// bool or an optional: their flags are checked when read.
 template <class T>
 inline constexpr bool kCopiedAsBytes =
     std::is_trivially_copyable_v<T> && !HasWireMembers<T> &&
-    !std::is_pointer_v<T> && !std::is_member_pointer_v<T>;
+    !std::is_pointer_v<T> && !std::is_member_pointer_v<T> &&
+    !std::is_same_v<T, bool> && !IsOptional<T>::value;
 }  // namespace wire_internal
 
 template <class T>

@@ -1,8 +1,14 @@
 // Shared driver of the graph examples: parses --roots/--edges/--workers,
 // reads update logs (storage/text_log.h), feeds them time by time on
 // `--workers N` workers (each feeds every N-th update), and prints the
-// consolidated changes of the result, gathered from all workers, in the same
+// consolidated changes of the result, gathered at worker 0, in the same
 // format: the output does not depend on N.
+//
+// Under mpirun (engine/runtime.h) the first process reads the logs and its
+// workers feed them; the other processes' workers feed nothing and own
+// their share of the keys, so the logs need to exist only where the first
+// process runs. The first process prints the result; the output does not
+// depend on the number of processes either.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +25,7 @@
 #include "engine/probe.h"
 #include "engine/runtime.h"
 #include "examples/graph_algorithms.h"
+#include "operators/exchange.h"
 #include "operators/inspect.h"
 #include "storage/text_log.h"
 
@@ -76,8 +83,9 @@ template <class Build>
 int RunGraphExample(int argc, char** argv, bool needs_roots, Build build) {
   Args args;
   if (!ParseArgs(argc, argv, needs_roots, &args)) return 2;
+  const bool reader = Runtime::ProcessIndex() == 0;
   std::vector<LogUpdate> roots, edges;
-  if (needs_roots) {
+  if (needs_roots && reader) {
     auto r = ReadTextLog(args.roots, 1);
     if (!r.ok()) {
       std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());
@@ -85,12 +93,14 @@ int RunGraphExample(int argc, char** argv, bool needs_roots, Build build) {
     }
     roots = *std::move(r);
   }
-  auto e = ReadTextLog(args.edges, 2);
-  if (!e.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(e.status().message()).c_str());
-    return 1;
+  if (reader) {
+    auto e = ReadTextLog(args.edges, 2);
+    if (!e.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(e.status().message()).c_str());
+      return 1;
+    }
+    edges = *std::move(e);
   }
-  edges = *std::move(e);
 
   // Updates grouped by time, applied in increasing time order.
   std::map<uint64_t, std::pair<std::vector<const LogUpdate*>,
@@ -100,20 +110,25 @@ int RunGraphExample(int argc, char** argv, bool needs_roots, Build build) {
   for (const auto& u : edges) by_time[u.time].second.push_back(&u);
 
   std::mutex output_mutex;
-  std::vector<LogUpdate> output;  // from every worker
+  std::vector<LogUpdate> output;  // gathered at worker 0
   auto status = Runtime::Execute(
       args.workers, {.pin_workers = true}, [&](Worker& worker) {
         Graph& graph = worker.NewDataflow(argv[0]);
         auto [roots_in, roots_coll] = NewInput<graphs::Node>(graph);
         auto [edges_in, edges_coll] = NewInput<graphs::Edge>(graph);
-        auto result = Inspect(build(roots_coll, edges_coll),
-                              [&](const auto& d, uint64_t t, int64_t r) {
-                                std::lock_guard<std::mutex> lock(output_mutex);
-                                output.push_back({t, r, ToFields(d)});
-                              });
+        auto built = build(roots_coll, edges_coll);
+        using Out = typename decltype(built)::Data;
+        if (worker.peers() > 1) {
+          built = Exchange(built, [](const Out&) { return uint64_t{0}; });
+        }
+        auto result = Inspect(built, [&](const Out& d, uint64_t t, int64_t r) {
+          std::lock_guard<std::mutex> lock(output_mutex);
+          output.push_back({t, r, ToFields(d)});
+        });
         auto probe = ProbeStream(result.stream);
-        // This worker's share of the updates.
-        const size_t peers = worker.peers(), me = worker.index();
+        // This worker's share of the updates: the first process's workers
+        // are ids 0..N-1.
+        const size_t peers = args.workers, me = worker.index();
         size_t n = 0;
         auto mine = [&] { return n++ % peers == me; };
         for (const auto& [time, updates] : by_time) {
@@ -137,7 +152,7 @@ int RunGraphExample(int argc, char** argv, bool needs_roots, Build build) {
     std::fprintf(stderr, "%s\n", status.ToString().c_str());
     return 2;
   }
-  std::fputs(FormatTextLog(std::move(output)).c_str(), stdout);
+  if (reader) std::fputs(FormatTextLog(std::move(output)).c_str(), stdout);
   return 0;
 }
 

@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -66,6 +67,10 @@ struct AccessEntry {
   std::string reason;
 
   friend auto operator<=>(const AccessEntry&, const AccessEntry&) = default;
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.principal, self.column, self.decision, self.reason);
+  }
   uint64_t StableHash() const {
     return StableCombine(diffmesh::StableHash(principal), column.StableHash());
   }

@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "catalog/descriptor.h"
@@ -56,6 +57,10 @@ struct TierStatus {
   std::string reason;  // empty when held == declared
 
   friend auto operator<=>(const TierStatus&, const TierStatus&) = default;
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.product, self.declared, self.held, self.reason);
+  }
   uint64_t StableHash() const { return diffmesh::StableHash(product); }
   template <typename H>
   friend H AbslHashValue(H h, const TierStatus& s) {

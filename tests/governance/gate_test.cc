@@ -70,16 +70,16 @@ std::string Show(const Multiset<Row>& m) {
   return s + "}";
 }
 
-// One seed on `workers` workers; false after the first mismatch.
-bool RunSeed(uint64_t seed, int workers) {
+// One seed on `layout`; false after the first mismatch.
+bool RunSeed(uint64_t seed, const testing::WorkerLayout& layout) {
   const std::string where =
-      "hold on " + std::to_string(workers) +
-      " worker(s); reproduce with DIFFMESH_SEED=" + std::to_string(seed);
+      "hold on " + layout.Name() +
+      "; reproduce with DIFFMESH_SEED=" + std::to_string(seed);
   constexpr uint64_t kRounds = 14;
   std::mutex mu;
   std::vector<Update<Row, uint64_t, int64_t>> output;
   bool ok = true;
-  absl::Status status = Runtime::Execute(workers, [&](Worker& worker) {
+  absl::Status status = testing::RunOnLayout(layout, [&](Worker& worker) {
     std::mt19937_64 rng(seed * 104729 + 3);
     Graph& graph = worker.NewDataflow("hold");
     auto [rows_in, rows] = NewInput<Row>(graph);
@@ -175,9 +175,9 @@ bool RunSeed(uint64_t seed, int workers) {
 
 TEST(HoldOracle, RowsAreThoseOfTheLatestPassingTime) {
   int64_t cases = 0;
-  for (int workers : testing::OracleWorkers()) {
+  for (const testing::WorkerLayout& layout : testing::OracleWorkers()) {
     for (uint64_t seed : testing::OracleSeeds()) {
-      if (!RunSeed(seed, workers)) return;
+      if (!RunSeed(seed, layout)) return;
       ++cases;
     }
   }

@@ -8,12 +8,13 @@
 //       GenRec);
 //
 // Seeds: DIFFMESH_ORACLE_SEEDS (default 200) consecutive seeds, or exactly
-// DIFFMESH_SEED=n. Every seed runs on 1, 2, 3 and 4 workers (or the list in
-// DIFFMESH_ORACLE_WORKERS, e.g. "1,4"); with several workers each worker
-// feeds every peers-th update, so data enters from all of them, and worker 0
-// checks the output gathered from all of them. A failure prints the seed and
-// the worker count so it can be kept as a regression test under
-// tests/regress/.
+// DIFFMESH_SEED=n. Every seed runs on 1, 2, 3 and 4 workers and on 2
+// processes of 2 workers (or the layouts in DIFFMESH_ORACLE_WORKERS, e.g.
+// "1,4,3x1"; tests/worker_layout.h); with several workers each worker
+// feeds every peers-th update, so data enters from all of them, and the
+// output is exchanged to worker 0, which checks it. Under mpirun the same
+// binary checks across real processes. A failure prints the seed and the
+// layout so it can be kept as a regression test under tests/regress/.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +35,9 @@
 #include "engine/probe.h"
 #include "engine/runtime.h"
 #include "gtest/gtest.h"
+#include "operators/exchange.h"
 #include "operators/inspect.h"
+#include "tests/worker_layout.h"
 
 namespace diffmesh::testing {
 
@@ -72,13 +75,9 @@ inline std::vector<uint64_t> OracleSeeds() {
   return seeds;
 }
 
-inline std::vector<int> OracleWorkers() {
-  std::vector<int> workers;
+inline std::vector<WorkerLayout> OracleWorkers() {
   const char* list = std::getenv("DIFFMESH_ORACLE_WORKERS");
-  std::stringstream in(list ? list : "1,2,3,4");
-  std::string item;
-  while (std::getline(in, item, ',')) workers.push_back(std::stoi(item));
-  return workers;
+  return WorkerLayouts(list ? list : "1,2,3,4,2x2");
 }
 
 // How a time kind is generated and checked.
@@ -134,31 +133,33 @@ struct OracleOptions {
   bool allow_negative = false;
 };
 
-// Runs one seed on `workers` workers; returns false (with a printed seed) on
-// the first mismatch.
+// Runs one seed on `layout`; returns false (with a printed seed) on the
+// first mismatch, in every process.
 template <class T, class A, class B, class Out, class Build, class Oracle,
           class GenA, class GenB>
-bool RunOracleSeed(const std::string& name, uint64_t seed, int workers,
-                   Build build, Oracle oracle, GenA gen_a, GenB gen_b,
-                   const OracleOptions& options) {
-  std::string where =
-      name + " on " + std::to_string(workers) +
-      " worker(s); reproduce with DIFFMESH_SEED=" + std::to_string(seed);
+bool RunOracleSeed(const std::string& name, uint64_t seed,
+                   const WorkerLayout& layout, Build build, Oracle oracle,
+                   GenA gen_a, GenB gen_b, const OracleOptions& options) {
+  std::string where = name + " on " + layout.Name() +
+                      "; reproduce with DIFFMESH_SEED=" + std::to_string(seed);
   std::mutex output_mutex;
-  std::vector<Update<Out, T, int64_t>> output;  // from every worker
-  bool ok = true;                               // written by worker 0 only
-  auto status = Runtime::Execute(workers, [&](Worker& worker) {
+  std::vector<Update<Out, T, int64_t>> output;  // gathered at worker 0
+  auto status = RunOnLayout(layout, [&](Worker& worker) -> absl::Status {
     // Every worker draws the same sequence; each feeds its share of it.
     std::mt19937_64 rng(seed * 7919 + 17);
     const bool checker = worker.index() == 0;
     Graph& graph = worker.NewDataflow(name);
     auto [in_a, coll_a] = NewInput<A, T>(graph);
     auto [in_b, coll_b] = NewInput<B, T>(graph);
-    auto result = Inspect(build(coll_a, coll_b),
-                          [&](const Out& d, const T& t, int64_t r) {
-                            std::lock_guard<std::mutex> lock(output_mutex);
-                            output.push_back({d, t, r});
-                          });
+    auto built = build(coll_a, coll_b);
+    // Everything to worker 0, whichever process holds it.
+    if (worker.peers() > 1) {
+      built = Exchange(built, [](const Out&) { return uint64_t{0}; });
+    }
+    auto result = Inspect(built, [&](const Out& d, const T& t, int64_t r) {
+      std::lock_guard<std::mutex> lock(output_mutex);
+      output.push_back({d, t, r});
+    });
     auto probe = ProbeStream(result.stream);
 
     std::vector<Update<A, T, int64_t>> sent_a;
@@ -227,8 +228,7 @@ bool RunOracleSeed(const std::string& name, uint64_t seed, int workers,
       };
       if (!worker.StepWhile(pending)) {
         ADD_FAILURE() << "dataflow stalled: " << where;
-        ok = false;
-        return;
+        return absl::FailedPreconditionError("stalled");
       }
       if (!checker) continue;
       // Final everywhere: every worker's output up to these times is in.
@@ -242,8 +242,7 @@ bool RunOracleSeed(const std::string& name, uint64_t seed, int workers,
             ADD_FAILURE() << "mismatch at time " << Show(t) << " after round "
                           << round << "\n  got:  " << Show(got)
                           << "\n  want: " << Show(want) << "\n  " << where;
-            ok = false;
-            return;
+            return absl::FailedPreconditionError("mismatch");
           }
         }
       }
@@ -252,14 +251,17 @@ bool RunOracleSeed(const std::string& name, uint64_t seed, int workers,
     in_b.Close();
     if (!worker.StepWhile([&] { return !probe.Done(); })) {
       ADD_FAILURE() << "did not drain after close: " << where;
-      ok = false;
+      return absl::FailedPreconditionError("did not drain");
     }
+    return absl::OkStatus();
   });
   if (!status.ok()) {
+    // Every process learns of the checker's mismatch here, and stops at
+    // the same seed.
     ADD_FAILURE() << status.ToString() << ": " << where;
     return false;
   }
-  return ok;
+  return true;
 }
 
 template <class T, class A, class B, class Out, class Build, class Oracle,
@@ -267,10 +269,10 @@ template <class T, class A, class B, class Out, class Build, class Oracle,
 void CheckAgainstOracle(const std::string& name, Build build, Oracle oracle,
                         GenA gen_a, GenB gen_b, OracleOptions options = {}) {
   int64_t cases = 0;
-  for (int workers : OracleWorkers()) {
+  for (const WorkerLayout& layout : OracleWorkers()) {
     for (uint64_t seed : OracleSeeds()) {
-      if (!RunOracleSeed<T, A, B, Out>(name, seed, workers, build, oracle,
-                                       gen_a, gen_b, options))
+      if (!RunOracleSeed<T, A, B, Out>(name, seed, layout, build, oracle, gen_a,
+                                       gen_b, options))
         return;
       ++cases;
     }
