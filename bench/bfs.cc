@@ -254,7 +254,7 @@ int main(int argc, char** argv) {
           watching->Print(stdout);
           watching->PrintNow(stdout, "after the last round");
         }
-        if (workers > 1 && rounds > 0) {
+        if (worker.peers() > 1 && rounds > 0) {
           std::printf("progress batches sent by worker 0: %.1f per round\n",
                       static_cast<double>(flow.graph.progress_batches_sent() -
                                           batches_at_stable) /

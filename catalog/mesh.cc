@@ -62,6 +62,12 @@ T Mesh::Agree(const std::string& what, const std::function<T()>& compute) {
 
 absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
                                                  MeshOptions options) {
+  if (worker.spans_processes()) {
+    return absl::FailedPreconditionError(
+        "the mesh does not run across processes yet: its workers share "
+        "worker 0's reads and their captures in memory (MeshGroup); run it "
+        "in one process with several worker threads");
+  }
   if (worker.peers() > 1 && options.group == nullptr) {
     return absl::FailedPreconditionError(
         "a mesh on several workers needs one MeshGroup shared by all of "

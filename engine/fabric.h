@@ -113,8 +113,11 @@ class RemoteInbox {
  public:
   virtual ~RemoteInbox() = default;
   // The encoded message `bytes` from worker `from` (another process's) to
-  // worker `to` (this process's). Called by whichever thread pumps.
-  virtual void Deliver(int from, int to, absl::string_view bytes) = 0;
+  // worker `to` (this process's): a part of `batch`, which the inbox may
+  // keep instead of copying the bytes. Called by whichever thread pumps.
+  virtual void Deliver(int from, int to,
+                       std::shared_ptr<const std::string> batch,
+                       absl::string_view bytes) = 0;
 };
 
 // One frame of a batch between processes: a message for one worker on one
@@ -234,6 +237,8 @@ class Fabric {
   std::vector<WorkerFailure> Finish(std::vector<WorkerFailure> local);
 
   static constexpr size_t kMaxFrameBytes = size_t{1} << 30;
+  // How often Wait yields between pumps before it sleeps between them.
+  static constexpr int kYields = 200;
 
  private:
   struct alignas(64) Outbox {
@@ -243,11 +248,12 @@ class Fabric {
   struct EarlyFrame {
     int from;
     int to;
-    std::string bytes;
+    std::shared_ptr<const std::string> batch;
+    absl::string_view bytes;  // in *batch
   };
   // Called with mutex_ held.
   void AdoptEarlyFrames(const ChannelKey& key, RemoteInbox* inbox);
-  void Dispatch(int from_process, const std::string& batch);
+  void Dispatch(int from_process, std::shared_ptr<const std::string> batch);
 
   const int threads_;
   ProcessLink* const link_;
@@ -359,8 +365,8 @@ class Mailbox : public RemoteInbox {
       lane.taking.swap(lane.pending);
       lane.count.store(0, std::memory_order_relaxed);
     }
-    for (const std::string& bytes : lane.taking) {
-      WireReader reader(bytes);
+    for (const Encoded& encoded : lane.taking) {
+      WireReader reader(encoded.bytes);
       M message;
       DM_CHECK_MSG(WireDecode(reader, message) && reader.done(),
                    "a message from another process did not decode: the "
@@ -381,11 +387,12 @@ class Mailbox : public RemoteInbox {
            remote_[worker - first_].count.load(std::memory_order_acquire) != 0;
   }
 
-  void Deliver(int from, int to, absl::string_view bytes) override {
+  void Deliver(int from, int to, std::shared_ptr<const std::string> batch,
+               absl::string_view bytes) override {
     RemoteLane& lane = remote_[to - first_];
     {
       std::lock_guard<std::mutex> lock(lane.mutex);
-      lane.pending.emplace_back(bytes);
+      lane.pending.push_back({std::move(batch), bytes});
       lane.count.store(lane.pending.size(), std::memory_order_release);
     }
     fabric_->doorbell(to).Ring();
@@ -419,12 +426,17 @@ class Mailbox : public RemoteInbox {
     std::atomic<Segment*> first{nullptr};
   };
   // Messages from other processes to one worker of this one, still
-  // encoded (the receiver decodes its own), oldest first per sender.
+  // encoded (the receiver decodes its own), oldest first per sender; each
+  // keeps the batch it arrived in alive.
+  struct Encoded {
+    std::shared_ptr<const std::string> batch;
+    absl::string_view bytes;
+  };
   struct alignas(64) RemoteLane {
     std::atomic<size_t> count{0};
     std::mutex mutex;
-    std::vector<std::string> pending;
-    std::vector<std::string> taking;  // the receiver's, between drains
+    std::vector<Encoded> pending;
+    std::vector<Encoded> taking;  // the receiver's, between drains
   };
   Fabric* fabric_;
   ChannelKey key_;

@@ -266,6 +266,10 @@ class Worker {
 
   int index() const { return index_; }
   int peers() const { return fabric_ ? fabric_->peers() : 1; }
+  // Whether some of the peers run in other processes (engine/runtime.h).
+  bool spans_processes() const {
+    return fabric_ != nullptr && fabric_->link() != nullptr;
+  }
   // The dataflows made so far, in order (a dropped one stays, empty).
   size_t num_dataflows() const { return graphs_.size(); }
   const Graph& dataflow(size_t i) const { return *graphs_[i]; }

@@ -299,37 +299,40 @@ bool DecodeSequence(WireReader& r, Seq& seq) {
     return false;
   }
   seq.clear();
-  seq.resize(n);
   if constexpr (kCopiedAsBytes<E>) {
-    return r.Bytes(seq.data(), n * sizeof(E));
+    // Straight from the input (a copy of trivially copyable elements, no
+    // zero fill first).
+    absl::string_view bytes;
+    if (!r.View(n * sizeof(E), &bytes)) return false;
+    const E* first = reinterpret_cast<const E*>(bytes.data());
+    seq.assign(first, first + n);
+    return true;
   } else {
+    seq.resize(n);
     for (E& e : seq) {
       if (!WireDecode(r, e)) return false;
     }
     return true;
   }
 }
+
+template <class T>
+struct IsSequence : std::false_type {};
+template <class A, class Alloc>
+struct IsSequence<std::vector<A, Alloc>> : std::true_type {};
+template <class A, size_t N>
+struct IsSequence<absl::InlinedVector<A, N>> : std::true_type {};
 }  // namespace wire_internal
 
-template <class A, class Alloc>
-requires Crossable<A>
-struct Wire<std::vector<A, Alloc>> {
-  static void Encode(WireWriter& w, const std::vector<A, Alloc>& v) {
-    wire_internal::EncodeSequence(w, v);
+// std::vector and absl::InlinedVector.
+template <class Seq>
+requires(wire_internal::IsSequence<Seq>::value&&
+             Crossable<typename Seq::value_type>) struct Wire<Seq> {
+  static void Encode(WireWriter& w, const Seq& seq) {
+    wire_internal::EncodeSequence(w, seq);
   }
-  static bool Decode(WireReader& r, std::vector<A, Alloc>& v) {
-    return wire_internal::DecodeSequence(r, v);
-  }
-};
-
-template <class A, size_t N>
-requires Crossable<A>
-struct Wire<absl::InlinedVector<A, N>> {
-  static void Encode(WireWriter& w, const absl::InlinedVector<A, N>& v) {
-    wire_internal::EncodeSequence(w, v);
-  }
-  static bool Decode(WireReader& r, absl::InlinedVector<A, N>& v) {
-    return wire_internal::DecodeSequence(r, v);
+  static bool Decode(WireReader& r, Seq& seq) {
+    return wire_internal::DecodeSequence(r, seq);
   }
 };
 

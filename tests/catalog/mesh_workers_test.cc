@@ -21,6 +21,7 @@
 #include "storage/rocks_mesh_store.h"
 #include "tests/status_matchers.h"
 #include "tests/temp_dir.h"
+#include "tests/worker_layout.h"
 
 namespace diffmesh {
 namespace {
@@ -321,6 +322,29 @@ TEST_F(MeshWorkersTest, AWorkerWaitingForALeftWorkerZeroIsTold) {
   EXPECT_THAT(waited, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(std::string(waited.message()),
               HasSubstr("worker 0 left the mesh"));
+}
+
+// Across processes the mesh says plainly that it cannot run there yet,
+// on every worker of every process, instead of waiting for a group it
+// does not share.
+TEST_F(MeshWorkersTest, AMeshAcrossProcessesIsRefusedOnEveryWorker) {
+  std::mutex mu;
+  std::vector<absl::Status> opened;
+  ASSERT_THAT(testing::RunOnLayout({2, 1},
+                                   [&](Worker& worker) {
+                                     MeshGroup group;
+                                     auto mesh =
+                                         Mesh::Open(worker, {.group = &group});
+                                     std::lock_guard<std::mutex> lock(mu);
+                                     opened.push_back(mesh.status());
+                                   }),
+              IsOk());
+  ASSERT_EQ(opened.size(), 2u);
+  for (const absl::Status& s : opened) {
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
+    EXPECT_THAT(std::string(s.message()),
+                HasSubstr("does not run across processes yet"));
+  }
 }
 
 }  // namespace
