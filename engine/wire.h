@@ -299,16 +299,11 @@ bool DecodeSequence(WireReader& r, Seq& seq) {
     return false;
   }
   seq.clear();
+  seq.resize(n);
   if constexpr (kCopiedAsBytes<E>) {
-    // Straight from the input (a copy of trivially copyable elements, no
-    // zero fill first).
-    absl::string_view bytes;
-    if (!r.View(n * sizeof(E), &bytes)) return false;
-    const E* first = reinterpret_cast<const E*>(bytes.data());
-    seq.assign(first, first + n);
-    return true;
+    // Copied, not read in place: the input is not aligned for E.
+    return r.Bytes(seq.data(), n * sizeof(E));
   } else {
-    seq.resize(n);
     for (E& e : seq) {
       if (!WireDecode(r, e)) return false;
     }
