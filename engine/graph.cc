@@ -175,8 +175,8 @@ bool Worker::Step() {
   // a thread, by one of them: the flag cannot tell).
   diff_overflow_ |= TakeThreadDiffOverflow();
   for (auto& graph : graphs_) worked |= graph->Step();
-  // Sends what this step queued for other processes (a no-op within one).
-  if (fabric_ != nullptr) fabric_->Pump();
+  // Sends what this step queued for other processes (none within one).
+  if (fabric_ != nullptr && fabric_->link() != nullptr) fabric_->Pump();
   if (!worked && peers() == 1) {
     for (auto& graph : graphs_) worked |= graph->Exert(kIdleFuel);
   }
