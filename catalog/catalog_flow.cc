@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "catalog/mesh_history.h"
 #include "catalog/mesh_snapshot.h"
+#include "catalog/process_replicas.h"
 #include "engine/graph.h"
 #include "operators/distinct.h"
 #include "operators/flat_map.h"
@@ -53,7 +54,7 @@ CatalogFlow::CatalogFlow(Graph& g, Graph& products, bool feeds, std::mutex* mu,
   auto [descriptors_in, catalog] = NewInput<ProductDescriptor>(g);
   descriptors_ = std::move(descriptors_in);
   auto watched_catalog = Inspect(
-      catalog,
+      ToEveryProcess(catalog),
       into_history([](MeshHistory& h, const ProductDescriptor& d, uint64_t t,
                       int64_t r) { h.AddDescriptor(d, t, r); }));
   probes_.push_back(ProbeStream(watched_catalog.stream));
@@ -66,7 +67,7 @@ CatalogFlow::CatalogFlow(Graph& g, Graph& products, bool feeds, std::mutex* mu,
     return out;
   }));
   auto watched_tokens = Inspect(
-      tokens,
+      ToEveryProcess(tokens),
       into_history([](MeshHistory& h,
                       const std::pair<std::string, std::string>& token,
                       uint64_t t, int64_t r) { h.AddToken(token, t, r); }));
@@ -74,16 +75,17 @@ CatalogFlow::CatalogFlow(Graph& g, Graph& products, bool feeds, std::mutex* mu,
 
   auto [edges_in, edges] = NewInput<LineageEdge>(g);
   edges_ = std::move(edges_in);
-  auto watched_edges = Inspect(
-      edges, into_history([](MeshHistory& h, const LineageEdge& e, uint64_t t,
-                             int64_t r) { h.AddEdge(e, t, r); }));
+  auto watched_edges =
+      Inspect(ToEveryProcess(edges),
+              into_history([](MeshHistory& h, const LineageEdge& e, uint64_t t,
+                              int64_t r) { h.AddEdge(e, t, r); }));
   probes_.push_back(ProbeStream(watched_edges.stream));
 
   auto pairs = Map(edges, [](const LineageEdge& e) {
     return std::pair<ColumnRef, ColumnRef>(e.from, e.to);
   });
   auto closure = Inspect(
-      TransitiveClosure(pairs),
+      ToEveryProcess(TransitiveClosure(pairs)),
       into_history([](MeshHistory& h,
                       const std::pair<ColumnRef, ColumnRef>& reach, uint64_t t,
                       int64_t r) { h.AddReach(reach, t, r); }));

@@ -3,9 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <string>
+#include <tuple>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "catalog/agreement_relay.h"
 #include "catalog/publish_rules.h"
 #include "catalog/stored_versions.h"
 #include "engine/graph.h"
@@ -46,27 +51,53 @@ Mesh::~Mesh() {
   // A worker still waiting for worker 0 to agree on a call would wait for
   // ever: it gets an error instead.
   if (feeder() && worker_.peers() > 1) group_->agreement.FeederLeft();
+  if (feeder() && relay_ != nullptr) relay_->SendLeft();
   // Snapshots may outlive the mesh; its store may not.
   if (stored_ != nullptr) stored_->Detach();
 }
 
 bool Mesh::feeder() const { return worker_.index() == 0; }
 
+bool Mesh::keeper() const { return worker_.index() == worker_.first_local(); }
+
 template <class T>
-T Mesh::Agree(const std::string& what, const std::function<T()>& compute) {
+T Mesh::Agree(const std::string& what, const std::function<T()>& compute,
+              const std::function<void(const T&)>& received) {
   const int peers = worker_.peers();
   if (peers == 1) return compute();
-  return group_->agreement.Agree<T>(worker_.index(), peers, agreements_++, what,
-                                    compute);
+  const uint64_t number = agreements_++;
+  if (relay_ == nullptr) {
+    return group_->agreement.Agree<T>(worker_.index(), peers, number, what,
+                                      compute);
+  }
+  // Across processes: worker 0 computes and relays; the first worker of
+  // every other process receives; each of them hands the result to the
+  // other workers of its process.
+  std::function<T()> first = compute;
+  if (!feeder()) {
+    first = [&]() -> T {
+      absl::StatusOr<T> value = relay_->Receive<T>(number, what);
+      if (!value.ok()) return WorkerAgreement::Failed<T>(value.status());
+      if (received) received(*value);
+      return *std::move(value);
+    };
+  }
+  const int local_peers = worker_.local_peers();
+  T value = local_peers == 1 ? first()
+                             : group_->agreement.Agree<T>(
+                                   worker_.index() - worker_.first_local(),
+                                   local_peers, number, what, first);
+  if (feeder()) relay_->Send(number, what, value);
+  return value;
 }
 
 absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
                                                  MeshOptions options) {
-  if (worker.spans_processes()) {
-    return absl::FailedPreconditionError(
-        "the mesh does not run across processes yet: its workers share "
-        "worker 0's reads and their captures in memory (MeshGroup); run it "
-        "in one process with several worker threads");
+  if (worker.spans_processes() && options.versions_in_memory > 0) {
+    return absl::InvalidArgumentError(
+        "versions_in_memory > 0 reads older versions back from the store, "
+        "which only process 0 opens: across processes keep every retained "
+        "version in memory (versions_in_memory = 0)");
   }
   if (worker.peers() > 1 && options.group == nullptr) {
     return absl::FailedPreconditionError(
@@ -87,6 +118,11 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
         "MeshOptions::store");
   }
   std::unique_ptr<Mesh> mesh(new Mesh(worker, options));
+  if (worker.spans_processes()) {
+    mesh->relay_ = std::make_unique<AgreementRelay>(
+        worker.fabric(), worker.index(),
+        static_cast<int>(worker.num_dataflows()));
+  }
   if (options.group == nullptr) {
     mesh->own_group_ = std::make_shared<MeshGroup>();
     mesh->group_ = mesh->own_group_.get();
@@ -112,6 +148,7 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
                                 .history = mesh->group_->history.get(),
                                 .keep = mesh->own_group_,
                                 .feeder = mesh->feeder(),
+                                .keeper = mesh->keeper(),
                                 .time = &mesh->time_,
                                 .active = [m](const std::string& id) {
                                   return m->versions_.Active(id) != nullptr;
@@ -132,13 +169,20 @@ struct Restored {
   absl::Status status;
   uint64_t next_time = 0;
   std::vector<StoredProduct> products;
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.status, self.next_time, self.products);
+  }
 };
 }  // namespace
 
 absl::Status Mesh::Restore() {
-  if (options_.store == nullptr) return absl::OkStatus();
+  // Across processes only process 0 needs a store: the others learn from
+  // worker 0 whether there is one.
+  if (options_.store == nullptr && relay_ == nullptr) return absl::OkStatus();
   Restored restored = Agree<Restored>("Open (restore)", [&] {
     Restored r;
+    if (options_.store == nullptr) return r;
     absl::StatusOr<uint64_t> next = options_.store->ReadNextTime();
     if (!next.ok()) {
       r.status = next.status();
@@ -189,6 +233,10 @@ struct OpenedSource {
   absl::Status status;
   Schema schema;
   uint64_t after_log = 0;  // 1 + the latest logged time (0: none)
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.status, self.schema, self.after_log);
+  }
 };
 }  // namespace
 
@@ -260,6 +308,13 @@ namespace {
 struct Fed {
   absl::Status status;
   RefreshReport report;
+  // Every source polled, with the poll's outcome, for the other
+  // processes' histories.
+  std::vector<std::pair<std::string, absl::Status>> polls;
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.status, self.report, self.polls);
+  }
 };
 }  // namespace
 
@@ -276,19 +331,29 @@ absl::Status Mesh::Start(RefreshReport* report) {
 }
 
 absl::Status Mesh::FeedAll(RefreshReport* report) {
-  Fed fed = Agree<Fed>("Refresh (or the first Advance)", [&] {
-    Fed f;
-    RefreshReport* out = &f.report;
-    f.status = sources_.Poll(
-        time_, options_.store,
-        [&](const std::string& id, const absl::Status& status) {
-          std::lock_guard<std::mutex> lock(group_->mu);
-          SourceStatus now = group_->history->RecordPoll(id, status, time_);
-          if (!status.ok()) out->failing_sources.push_back(std::move(now));
-        },
-        out);
-    return f;
-  });
+  const bool relayed = relay_ != nullptr;
+  Fed fed = Agree<Fed>(
+      "Refresh (or the first Advance)",
+      [&] {
+        Fed f;
+        RefreshReport* out = &f.report;
+        f.status = sources_.Poll(
+            time_, options_.store,
+            [&](const std::string& id, const absl::Status& status) {
+              std::lock_guard<std::mutex> lock(group_->mu);
+              SourceStatus now = group_->history->RecordPoll(id, status, time_);
+              if (!status.ok()) out->failing_sources.push_back(std::move(now));
+              if (relayed) f.polls.emplace_back(id, status);
+            },
+            out);
+        return f;
+      },
+      [&](const Fed& f) {
+        std::lock_guard<std::mutex> lock(group_->mu);
+        for (const auto& [id, status] : f.polls) {
+          group_->history->RecordPoll(id, status, time_);
+        }
+      });
   MergeReport(fed.report, report);
   return fed.status;
 }
@@ -452,38 +517,48 @@ absl::Status Mesh::Advance() {
     group_->diff_overflow = true;
   }
   // Every worker's captures for the closed time are in: worker 0 turns
-  // them into data versions and changes, once.
-  absl::Status closed = Agree<absl::Status>("Advance", [&] {
-    absl::Status overflow;
-    {
-      std::lock_guard<std::mutex> lock(group_->mu);
-      if (group_->diff_overflow) {
-        group_->diff_overflow = false;
-        overflow = absl::OutOfRangeError(absl::StrCat(
-            "a row's multiplicity overflowed 64 bits by time ", time_,
-            " (a join or sum of counts beyond 2^63): the products computed "
-            "since are wrong"));
-      }
-      group_->history->AddRound(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                        round_start)
-              .count());
-      group_->history->Close(
-          time_, group_->record_changes ? &group_->changes : nullptr,
-          stored_ != nullptr ? &unstored_ : nullptr);
-    }
-    DM_RETURN_IF_ERROR(overflow);
-    if (options_.store == nullptr) return absl::OkStatus();
-    if (stored_ != nullptr) DM_RETURN_IF_ERROR(StoreVersions());
-    DM_RETURN_IF_ERROR(sources_.Checkpoint(
-        options_.store,
-        static_cast<size_t>(std::max(0, options_.checkpoint_after)),
-        [&](const std::string& id) {
+  // them into data versions and changes, once (and across processes, the
+  // first worker of every other process does in its replica).
+  auto close_history = [&] {
+    group_->history->AddRound(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                      round_start)
+            .count());
+    group_->history->Close(time_,
+                           group_->record_changes ? &group_->changes : nullptr,
+                           stored_ != nullptr ? &unstored_ : nullptr);
+  };
+  absl::Status closed = Agree<absl::Status>(
+      "Advance",
+      [&] {
+        absl::Status overflow;
+        {
           std::lock_guard<std::mutex> lock(group_->mu);
-          return group_->history->OldestRetainedTime(id);
-        }));
-    return options_.store->PutNextTime(next);
-  });
+          if (group_->diff_overflow) {
+            group_->diff_overflow = false;
+            overflow = absl::OutOfRangeError(absl::StrCat(
+                "a row's multiplicity overflowed 64 bits by time ", time_,
+                " (a join or sum of counts beyond 2^63): the products computed "
+                "since are wrong"));
+          }
+          close_history();
+        }
+        DM_RETURN_IF_ERROR(overflow);
+        if (options_.store == nullptr) return absl::OkStatus();
+        if (stored_ != nullptr) DM_RETURN_IF_ERROR(StoreVersions());
+        DM_RETURN_IF_ERROR(sources_.Checkpoint(
+            options_.store,
+            static_cast<size_t>(std::max(0, options_.checkpoint_after)),
+            [&](const std::string& id) {
+              std::lock_guard<std::mutex> lock(group_->mu);
+              return group_->history->OldestRetainedTime(id);
+            }));
+        return options_.store->PutNextTime(next);
+      },
+      [&](const absl::Status&) {
+        std::lock_guard<std::mutex> lock(group_->mu);
+        close_history();
+      });
   time_ = next;
   return closed;
 }

@@ -26,6 +26,15 @@
 // Call TakeChanges on one worker only; subscriptions and snapshots may
 // be taken on any (they are the group's).
 //
+// Across processes (under mpirun, engine/runtime.h) each process has its
+// own MeshGroup, shared by its workers. Worker 0 is in process 0, which
+// alone needs the store (the others may pass none). Worker 0's results
+// reach the other processes' first workers (AgreementRelay), and every
+// capture is routed to the first worker of every process (ToEveryProcess),
+// which keeps its process's copy of the history: reads, snapshots,
+// subscriptions and TakeChanges (once per process) see the same on every
+// process. versions_in_memory > 0 is refused there (InvalidArgument).
+//
 // Time. Engine time is a counter; every Advance closes the current time.
 // Source changes, publishes, updates and retires made before an Advance
 // happen at the same time. A product's data version n names the n-th time
@@ -135,6 +144,7 @@ namespace diffmesh {
 class Graph;
 class Worker;
 
+class AgreementRelay;
 class MeshGroup;
 class StoredVersions;
 
@@ -180,6 +190,13 @@ struct RefreshReport {
   // The sources whose files could not be read at this refresh: they keep
   // their last rows (see Mesh::SourceStatuses).
   std::vector<SourceStatus> failing_sources;
+
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.time, self.files_changed, self.rows_inserted,
+                    self.rows_retracted, self.quarantine_changes,
+                    self.failing_sources);
+  }
 };
 
 // What the workers of one mesh share: worker 0's reads, handed to the
@@ -367,16 +384,25 @@ class Mesh {
 
  private:
   Mesh(Worker& worker, MeshOptions options);
+  // Worker 0: reads files and the store, writes the store, feeds inputs.
   bool feeder() const;
+  // Writes its process's history outside the captures (closes its times,
+  // records polls): worker 0 in one process, the first worker of each
+  // process across processes.
+  bool keeper() const;
   // Runs `compute` on worker 0 and gives every worker its result: the one
   // way a worker learns what worker 0 read or wrote. Every worker calls it
   // at the same points in the same order; `what` names the call, so a
   // worker whose call differs from worker 0's (or that waits for a worker
   // 0 that has left) gets FailedPrecondition, and so does every later
   // agreement on every worker (WorkerAgreement). T is absl::Status or has
-  // a `status` member.
+  // a `status` member, and crosses processes (engine/wire.h): across
+  // processes worker 0 relays it to the first worker of every other
+  // process (AgreementRelay), which then runs `received` on it (to do to
+  // its process's history what worker 0's compute did to worker 0's).
   template <class T>
-  T Agree(const std::string& what, const std::function<T()>& compute);
+  T Agree(const std::string& what, const std::function<T()>& compute,
+          const std::function<void(const T&)>& received = nullptr);
   absl::Status Restore();
   // Replays the sources' logs and reads their files; at the first Advance.
   absl::Status Start(RefreshReport* report);
@@ -390,6 +416,8 @@ class Mesh {
   MeshOptions options_;
   std::shared_ptr<MeshGroup> own_group_;
   MeshGroup* group_ = nullptr;
+  // Across processes: worker 0's results to the other processes.
+  std::unique_ptr<AgreementRelay> relay_;
   uint64_t agreements_ = 0;
   Graph* catalog_graph_ = nullptr;
   uint64_t time_ = 0;

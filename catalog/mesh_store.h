@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -46,6 +47,10 @@ struct StoredProduct {
   bool active = true;
 
   friend bool operator==(const StoredProduct&, const StoredProduct&) = default;
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.descriptor, self.edges, self.active);
+  }
 };
 
 // A batch to append to a source's log (not owned).

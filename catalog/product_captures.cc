@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "catalog/process_replicas.h"
+#include "engine/graph.h"
 #include "operators/inspect.h"
 
 namespace diffmesh {
@@ -26,13 +28,29 @@ RowCollection ProductCaptures::Capture(
     std::lock_guard<std::mutex> lock(*mu);
     history->Declare(id, kept);
   }
+  // Across processes every process's first worker captures all the rows
+  // into its replica (catalog/process_replicas.h); within one process each
+  // worker captures its share here.
+  const bool replicated = rows.graph()->fabric() != nullptr &&
+                          rows.graph()->fabric()->link() != nullptr;
+  if (kept && replicated) {
+    auto replica = InspectBatch(
+        ToEveryProcess(rows),
+        [mu, history, keep,
+         id](const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
+          std::lock_guard<std::mutex> lock(*mu);
+          history->AddRows(id, batch);
+        });
+    probes_.push_back(ProbeStream(replica.stream));
+  }
   // The rows pass through the capture to the tables built on the
   // published product, and the probe reads only the frontier: a product
   // read by one table hands its rows on without a copy.
+  const bool kept_here = kept && !replicated;
   auto watched = InspectBatch(
-      rows, [mu, history, keep, id, taps,
-             kept](const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
-        if (kept) {
+      rows, [mu, history, keep, id, taps, kept_here](
+                const std::vector<Update<Row, uint64_t, int64_t>>& batch) {
+        if (kept_here) {
           std::lock_guard<std::mutex> lock(*mu);
           history->AddRows(id, batch);
         }
@@ -56,7 +74,7 @@ void ProductCaptures::CaptureQuarantine(const std::string& id,
   MeshHistory* history = history_;
   std::shared_ptr<const void> keep = keep_;  // see Capture
   auto watched =
-      Inspect(quarantine,
+      Inspect(ToEveryProcess(quarantine),
               [mu, history, keep, id](const Row& row, uint64_t t, int64_t r) {
                 std::lock_guard<std::mutex> lock(*mu);
                 history->AddQuarantine(id, row, t, r);

@@ -101,7 +101,7 @@ void ProductDataflows::Retired(const std::string& id) {
 
 void ProductDataflows::Stopped(const std::string& id) {
   std::shared_ptr<const MeshSnapshot> snapshot;
-  if (options_.feeder) snapshot = options_.history->Latest();
+  if (options_.keeper) snapshot = options_.history->Latest();
   captures_->Stopped(id, snapshot.get(), *options_.time);
 }
 

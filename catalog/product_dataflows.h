@@ -52,6 +52,9 @@ class ProductDataflows {
     // keeps `mu` and `history` alive.
     std::shared_ptr<const void> keep;
     bool feeder = false;             // this worker loads what Use starts from
+    // This worker writes its process's history (worker 0 in one process;
+    // the first worker of each process across processes).
+    bool keeper = false;
     const uint64_t* time = nullptr;  // the mesh's open time
     // Whether product `id` has an active version.
     std::function<bool(const std::string&)> active;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct SourceStatus {
   // "ok" or "failing: <code>: <message>", as in the change feed.
   std::string Describe() const;
   friend bool operator==(const SourceStatus&, const SourceStatus&) = default;
+  template <class Self>
+  static auto WireFields(Self& self) {
+    return std::tie(self.id, self.status, self.since, self.failed_polls);
+  }
 };
 
 // A poll of `*s`'s source at mesh time `time` ended with `status`:

@@ -63,7 +63,6 @@ class WorkerAgreement {
     return *static_cast<const T*>(taken->get());
   }
 
- private:
   // A value of T carrying `status`.
   template <class T>
   static T Failed(const absl::Status& status) {
@@ -75,6 +74,8 @@ class WorkerAgreement {
       return value;
     }
   }
+
+ private:
   struct Call {
     std::shared_ptr<const void> value;
     std::string what;

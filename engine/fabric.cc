@@ -101,7 +101,8 @@ absl::Status ParseFrames(
           std::to_string(header.to) + ", outside the run's " +
           std::to_string(peers) + " workers");
     }
-    if (!control && header.dataflow < 0) {
+    if (!control && header.dataflow < 0 &&
+        header.dataflow != kOutsideDataflows) {
       return absl::DataLossError("frame at byte " + std::to_string(at) +
                                  " names dataflow " +
                                  std::to_string(header.dataflow));

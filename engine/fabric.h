@@ -122,7 +122,9 @@ class RemoteInbox {
 
 // One frame of a batch between processes: a message for one worker on one
 // channel. A frame whose channel's dataflow is kControlDataflow is the
-// fabric's own (the end of a run).
+// fabric's own (the end of a run); kOutsideDataflows names channels that
+// belong to no dataflow, made by the layers above (the mesh's
+// AgreementRelay, catalog/agreement_relay.h).
 struct FrameHeader {
   int32_t dataflow;
   int32_t op;
@@ -132,6 +134,7 @@ struct FrameHeader {
   uint32_t size;  // bytes of the message after the header
 };
 inline constexpr int32_t kControlDataflow = -1;
+inline constexpr int32_t kOutsideDataflows = -2;
 
 // Splits a batch received from another process into its frames, calling
 // `frame(header, message bytes)` for each. DataLoss naming the byte offset

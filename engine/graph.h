@@ -270,6 +270,12 @@ class Worker {
   bool spans_processes() const {
     return fabric_ != nullptr && fabric_->link() != nullptr;
   }
+  // This process's workers are first_local() .. first_local() +
+  // local_peers() - 1; peers() counts every process's.
+  int first_local() const { return fabric_ ? fabric_->first() : 0; }
+  // Null for a worker made alone (no Runtime).
+  Fabric* fabric() const { return fabric_; }
+  int local_peers() const { return fabric_ ? fabric_->threads() : 1; }
   // The dataflows made so far, in order (a dropped one stays, empty).
   size_t num_dataflows() const { return graphs_.size(); }
   const Graph& dataflow(size_t i) const { return *graphs_[i]; }

@@ -8,6 +8,16 @@
 // link), and finalized when the program exits. MPI's default error handler
 // stays: a failed MPI call ends the whole job, and mpirun reports which
 // rank failed and exits non-zero.
+//
+// With Open MPI the library is not linked but loaded (dlopen) by the first
+// run launched by mpirun: a program that never spans processes does not
+// map libmpi and its dependencies, which cost every process about 3.4 MiB
+// of resident memory. The build names the library in DIFFMESH_MPI_LIBRARY
+// (engine/CMakeLists.txt); other MPI implementations are linked.
+// The C API only (Open MPI's and MPICH's mpi.h otherwise pull in C++
+// bindings that need their own library).
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
 #include <climits>
@@ -15,8 +25,17 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
+#ifdef DIFFMESH_MPI_LIBRARY
+#include <dlfcn.h>
+#ifndef OPEN_MPI
+#error "DIFFMESH_MPI_LIBRARY is for Open MPI, whose handles are global objects"
+#endif
+#endif
+
+#include "absl/status/statusor.h"
 #include "engine/check.h"
 #include "engine/process_link.h"
 
@@ -26,19 +45,98 @@ namespace {
 
 constexpr int kBatchTag = 7;
 
+// The MPI functions this file calls.
+#define DIFFMESH_MPI_FUNCTIONS(X)                                   \
+  X(Initialized)                                                    \
+  X(Init_thread)                                                    \
+  X(Finalized) X(Finalize) X(Get_processor_name) X(Isend) X(Iprobe) \
+      X(Get_count) X(Recv) X(Wait) X(Test) X(Comm_free) X(Comm_dup) \
+          X(Comm_rank) X(Comm_size) X(Allreduce)
+
+// The MPI library as this file uses it: its functions and the predefined
+// handles, found in the loaded library or taken from the linked one.
+struct Mpi {
+#define DIFFMESH_MPI_SLOT(name) decltype(&::MPI_##name) name = nullptr;
+  DIFFMESH_MPI_FUNCTIONS(DIFFMESH_MPI_SLOT)
+#undef DIFFMESH_MPI_SLOT
+  MPI_Comm comm_world{};
+  MPI_Comm comm_null{};
+  MPI_Request request_null{};
+  MPI_Datatype byte{};
+  MPI_Datatype int_type{};
+  MPI_Op min{};
+};
+
+absl::StatusOr<Mpi> BindMpi() {
+  Mpi mpi;
+#ifdef DIFFMESH_MPI_LIBRARY
+  void* library = dlopen(DIFFMESH_MPI_LIBRARY, RTLD_NOW | RTLD_GLOBAL);
+  if (library == nullptr) {
+    const char* error = dlerror();
+    return absl::FailedPreconditionError(
+        std::string("launched by mpirun, but the MPI library ") +
+        DIFFMESH_MPI_LIBRARY +
+        " could not be loaded: " + (error ? error : "unknown error") +
+        " (scripts/install-deps.sh installs libopenmpi-dev)");
+  }
+  absl::Status missing;
+  auto find = [&](const char* name, auto& slot) {
+    void* address = dlsym(library, name);
+    if (address == nullptr && missing.ok()) {
+      missing = absl::FailedPreconditionError(
+          std::string("the MPI library ") + DIFFMESH_MPI_LIBRARY +
+          " has no symbol " + name +
+          "; it is not the Open MPI this was built for");
+    }
+    slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(address);
+  };
+#define DIFFMESH_MPI_FIND(name) find("MPI_" #name, mpi.name);
+  DIFFMESH_MPI_FUNCTIONS(DIFFMESH_MPI_FIND)
+#undef DIFFMESH_MPI_FIND
+  // Open MPI's predefined handles are the addresses of global objects.
+  find("ompi_mpi_comm_world", mpi.comm_world);
+  find("ompi_mpi_comm_null", mpi.comm_null);
+  find("ompi_request_null", mpi.request_null);
+  find("ompi_mpi_byte", mpi.byte);
+  find("ompi_mpi_int", mpi.int_type);
+  find("ompi_mpi_op_min", mpi.min);
+  if (!missing.ok()) return missing;
+#else
+#define DIFFMESH_MPI_TAKE(name) mpi.name = &::MPI_##name;
+  DIFFMESH_MPI_FUNCTIONS(DIFFMESH_MPI_TAKE)
+#undef DIFFMESH_MPI_TAKE
+  mpi.comm_world = MPI_COMM_WORLD;
+  mpi.comm_null = MPI_COMM_NULL;
+  mpi.request_null = MPI_REQUEST_NULL;
+  mpi.byte = MPI_BYTE;
+  mpi.int_type = MPI_INT;
+  mpi.min = MPI_MIN;
+#endif
+  return mpi;
+}
+
+// The bound library; loaded once, never unloaded.
+const absl::StatusOr<Mpi>& TheMpi() {
+  static const absl::StatusOr<Mpi> mpi = BindMpi();
+  return mpi;
+}
+
 void FinalizeAtExit() {
+  const Mpi& mpi = *TheMpi();
   int finalized = 0;
-  MPI_Finalized(&finalized);
-  if (!finalized) MPI_Finalize();
+  mpi.Finalized(&finalized);
+  if (!finalized) mpi.Finalize();
 }
 
 absl::Status InitMpi() {
-  static const absl::Status status = [] {
+  static const absl::Status status = []() -> absl::Status {
+    if (!TheMpi().ok()) return TheMpi().status();
+    const Mpi& mpi = *TheMpi();
     int initialized = 0;
-    MPI_Initialized(&initialized);
+    mpi.Initialized(&initialized);
     if (initialized) return absl::OkStatus();
     int provided = 0;
-    if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) !=
+    if (mpi.Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) !=
         MPI_SUCCESS) {
       return absl::FailedPreconditionError("MPI_Init_thread failed");
     }
@@ -55,16 +153,16 @@ absl::Status InitMpi() {
 
 class MpiLink : public ProcessLink {
  public:
-  MpiLink(MPI_Comm comm, int rank, int size)
-      : comm_(comm), rank_(rank), size_(size) {
+  MpiLink(const Mpi& mpi, MPI_Comm comm, int rank, int size)
+      : mpi_(mpi), comm_(comm), rank_(rank), size_(size) {
     char name[MPI_MAX_PROCESSOR_NAME];
     int length = 0;
-    if (MPI_Get_processor_name(name, &length) == MPI_SUCCESS) {
+    if (mpi_.Get_processor_name(name, &length) == MPI_SUCCESS) {
       host_.assign(name, static_cast<size_t>(length));
     }
   }
   ~MpiLink() override {
-    if (comm_ != MPI_COMM_NULL) Close();
+    if (comm_ != mpi_.comm_null) Close();
   }
 
   int process() const override { return rank_; }
@@ -73,10 +171,10 @@ class MpiLink : public ProcessLink {
   void Send(int to, std::string batch) override {
     DM_CHECK_MSG(batch.size() <= static_cast<size_t>(INT_MAX),
                  "a batch to another process exceeds 2 GiB");
-    sending_.push_back(Sending{MPI_REQUEST_NULL, std::move(batch)});
+    sending_.push_back(Sending{mpi_.request_null, std::move(batch)});
     Sending& s = sending_.back();
-    MPI_Isend(s.bytes.data(), static_cast<int>(s.bytes.size()), MPI_BYTE, to,
-              kBatchTag, comm_, &s.request);
+    mpi_.Isend(s.bytes.data(), static_cast<int>(s.bytes.size()), mpi_.byte, to,
+               kBatchTag, comm_, &s.request);
   }
 
   void Poll(const std::function<void(int, std::string)>& deliver) override {
@@ -84,22 +182,22 @@ class MpiLink : public ProcessLink {
     for (;;) {
       int flag = 0;
       MPI_Status status;
-      MPI_Iprobe(MPI_ANY_SOURCE, kBatchTag, comm_, &flag, &status);
+      mpi_.Iprobe(MPI_ANY_SOURCE, kBatchTag, comm_, &flag, &status);
       if (!flag) return;
       int count = 0;
-      MPI_Get_count(&status, MPI_BYTE, &count);
+      mpi_.Get_count(&status, mpi_.byte, &count);
       std::string batch(static_cast<size_t>(count), '\0');
-      MPI_Recv(batch.data(), count, MPI_BYTE, status.MPI_SOURCE, kBatchTag,
-               comm_, MPI_STATUS_IGNORE);
+      mpi_.Recv(batch.data(), count, mpi_.byte, status.MPI_SOURCE, kBatchTag,
+                comm_, MPI_STATUS_IGNORE);
       deliver(status.MPI_SOURCE, std::move(batch));
     }
   }
 
   void Close() override {
-    for (Sending& s : sending_) MPI_Wait(&s.request, MPI_STATUS_IGNORE);
+    for (Sending& s : sending_) mpi_.Wait(&s.request, MPI_STATUS_IGNORE);
     sending_.clear();
-    MPI_Comm_free(&comm_);
-    comm_ = MPI_COMM_NULL;
+    mpi_.Comm_free(&comm_);
+    comm_ = mpi_.comm_null;
   }
 
   std::string Describe() const override {
@@ -113,7 +211,7 @@ class MpiLink : public ProcessLink {
   void Reap() {
     while (!sending_.empty()) {
       int done = 0;
-      MPI_Test(&sending_.front().request, &done, MPI_STATUS_IGNORE);
+      mpi_.Test(&sending_.front().request, &done, MPI_STATUS_IGNORE);
       if (!done) return;
       sending_.pop_front();
     }
@@ -123,6 +221,7 @@ class MpiLink : public ProcessLink {
     MPI_Request request;
     std::string bytes;  // stays put until the send completes
   };
+  const Mpi& mpi_;
   MPI_Comm comm_;
   int rank_;
   int size_;
@@ -135,24 +234,25 @@ class MpiLink : public ProcessLink {
 absl::Status JoinLaunchedProcesses(int threads,
                                    std::unique_ptr<ProcessLink>* link) {
   if (absl::Status status = InitMpi(); !status.ok()) return status;
+  const Mpi& mpi = *TheMpi();
   MPI_Comm comm;
-  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+  mpi.Comm_dup(mpi.comm_world, &comm);
   int rank = 0, size = 0;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  mpi.Comm_rank(comm, &rank);
+  mpi.Comm_size(comm, &size);
   // Every process learns the least and the most threads asked for, so all
   // of them fail alike when they differ.
   int mine[2] = {threads, -threads};
   int all[2] = {0, 0};
-  MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MIN, comm);
+  mpi.Allreduce(mine, all, 2, mpi.int_type, mpi.min, comm);
   if (all[0] != -all[1]) {
-    MPI_Comm_free(&comm);
+    mpi.Comm_free(&comm);
     return absl::FailedPreconditionError(
         "the processes of this run asked for different worker counts (" +
         std::to_string(all[0]) + " to " + std::to_string(-all[1]) +
         " per process); every process must ask for the same");
   }
-  *link = std::make_unique<MpiLink>(comm, rank, size);
+  *link = std::make_unique<MpiLink>(mpi, comm, rank, size);
   return absl::OkStatus();
 }
 

@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace diffmesh {
@@ -227,6 +228,28 @@ struct Wire<std::string> {
     if (!r.Size(&n, r.remaining())) return false;
     s.resize(n);
     return r.Bytes(s.data(), n);
+  }
+};
+
+// A status crosses as its code and message (not its payloads); a code
+// above absl::StatusCode's last (16) is malformed.
+template <>
+struct Wire<absl::Status> {
+  static void Encode(WireWriter& w, const absl::Status& s) {
+    w.Size(static_cast<uint64_t>(s.code()));
+    if (!s.ok()) Wire<std::string>::Encode(w, std::string(s.message()));
+  }
+  static bool Decode(WireReader& r, absl::Status& s) {
+    uint64_t code;
+    if (!r.Size(&code, 16)) return false;
+    if (code == 0) {
+      s = absl::OkStatus();
+      return true;
+    }
+    std::string message;
+    if (!Wire<std::string>::Decode(r, message)) return false;
+    s = absl::Status(static_cast<absl::StatusCode>(code), message);
+    return true;
   }
 };
 

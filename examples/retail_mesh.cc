@@ -2,7 +2,8 @@
 // declared in C++ over CSV and JSON files, with the catalog, the column
 // lineage and the impact of a change computed live by the engine.
 //
-//   build/examples/retail_mesh [--data-dir DIR]
+//   build/examples/retail_mesh [--data-dir DIR] [--workers N]
+//   bash scripts/mpirun.sh -np 2 build/examples/retail_mesh --workers 2
 //
 // The program writes its source files into a fresh temporary directory,
 // declares raw -> curated -> authoritative products (a filter, a masked
@@ -13,31 +14,51 @@
 // the catalog and the lineage; and finally restarts from its store and
 // checks that everything came back.
 //
+// On several workers (and under mpirun, across processes) every worker runs
+// the same program and worker 0 prints: the output is the same. The store
+// belongs to process 0, which reads the files too.
+//
 // State is kept in a RocksDB store, ./diffmesh-data by default. Running the
 // program again restores the mesh from it first (the catalog, the lineage
 // and the sources' logged rows); the fresh files then arrive as their
 // difference from what was stored.
 #include <unistd.h>
 
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "catalog/mesh.h"
 #include "engine/graph.h"
+#include "engine/runtime.h"
 #include "engine/status_macros.h"
 #include "storage/rocks_mesh_store.h"
 
 namespace {
 
 using namespace diffmesh;  // an example: every name below is the project's
+
+// Every worker runs the program; worker 0 prints.
+thread_local bool printing = true;
+
+void Print(const char* format, ...) __attribute__((format(printf, 1, 2)));
+void Print(const char* format, ...) {
+  if (!printing) return;
+  va_list args;
+  va_start(args, format);
+  std::vprintf(format, args);
+  va_end(args);
+}
 
 const char kCustomers[] = R"([
   {"customer_id": 1, "name": "Ada Lovelace", "email": "ada@example.org", "country": "UK"},
@@ -171,63 +192,61 @@ absl::Status AddOrdersByStatus(Mesh& mesh) {
 }
 
 void PrintCatalog(const Mesh& mesh) {
-  std::printf("\n== catalog ==\n");
+  Print("\n== catalog ==\n");
   for (const ProductDescriptor& d : mesh.Catalog()) {
     std::vector<std::string> columns;
     for (const Field& f : d.schema.fields()) {
       columns.push_back(absl::StrCat(f.name, ":", ValueTypeName(f.type)));
     }
-    std::printf("  %-34s %-13s owner=%s\n", d.VersionedId().c_str(),
-                TierName(d.tier), d.owner.c_str());
-    std::printf(
-        "      \"%s\"%s\n", d.description.c_str(),
-        d.tags.empty()
-            ? ""
-            : absl::StrCat(" tags: ", absl::StrJoin(d.tags, ", ")).c_str());
-    std::printf("      columns: %s\n", absl::StrJoin(columns, ", ").c_str());
+    Print("  %-34s %-13s owner=%s\n", d.VersionedId().c_str(), TierName(d.tier),
+          d.owner.c_str());
+    Print("      \"%s\"%s\n", d.description.c_str(),
+          d.tags.empty()
+              ? ""
+              : absl::StrCat(" tags: ", absl::StrJoin(d.tags, ", ")).c_str());
+    Print("      columns: %s\n", absl::StrJoin(columns, ", ").c_str());
     if (!d.upstream.empty()) {
-      std::printf("      from: %s\n", absl::StrJoin(d.upstream, ", ").c_str());
+      Print("      from: %s\n", absl::StrJoin(d.upstream, ", ").c_str());
     }
   }
 }
 
 void PrintLineage(const Mesh& mesh) {
-  std::printf("\n== column lineage ==\n");
+  Print("\n== column lineage ==\n");
   for (const LineageEdge& e : mesh.Lineage()) {
-    if (!e.from.is_product()) std::printf("  %s\n", e.ToString().c_str());
+    if (!e.from.is_product()) Print("  %s\n", e.ToString().c_str());
   }
 }
 
 void PrintImpact(const Mesh& mesh, const ColumnRef& column) {
-  std::printf("\n== what changing %s affects ==\n", column.ToString().c_str());
+  Print("\n== what changing %s affects ==\n", column.ToString().c_str());
   for (const ColumnRef& c : mesh.Downstream(column)) {
-    std::printf("  %s\n", c.ToString().c_str());
+    Print("  %s\n", c.ToString().c_str());
   }
-  std::printf("  products: ");
+  Print("  products: ");
   std::vector<std::string> products;
   for (const ColumnRef& p : mesh.Downstream({column.product, ""})) {
     products.push_back(p.product);
   }
-  std::printf("%s\n", absl::StrJoin(products, ", ").c_str());
+  Print("%s\n", absl::StrJoin(products, ", ").c_str());
 }
 
 absl::Status PrintRows(const Mesh& mesh, const std::string& id) {
   DM_ASSIGN_OR_RETURN(std::vector<Row> rows, mesh.Read(id));
-  std::printf("\n== %s ==\n", id.c_str());
-  for (const Row& row : rows)
-    std::printf("  %s\n", RowDebugString(row).c_str());
+  Print("\n== %s ==\n", id.c_str());
+  for (const Row& row : rows) Print("  %s\n", RowDebugString(row).c_str());
   return absl::OkStatus();
 }
 
 void PrintQuarantine(const Mesh& mesh, const std::string& id) {
-  std::printf("\n== quarantine of %s: %lld row(s) ==\n", id.c_str(),
-              static_cast<long long>(mesh.QuarantineCount(id)));
+  Print("\n== quarantine of %s: %lld row(s) ==\n", id.c_str(),
+        static_cast<long long>(mesh.QuarantineCount(id)));
   for (const Row& q : mesh.Quarantine(id)) {
     std::string file =
         std::filesystem::path(std::string(q[0].as_string())).filename();
-    std::printf("  %s:%s: %s\n", file.c_str(),
-                q[1].is_null() ? "-" : std::to_string(q[1].as_int64()).c_str(),
-                std::string(q[2].as_string()).c_str());
+    Print("  %s:%s: %s\n", file.c_str(),
+          q[1].is_null() ? "-" : std::to_string(q[1].as_int64()).c_str(),
+          std::string(q[2].as_string()).c_str());
   }
 }
 
@@ -263,99 +282,91 @@ absl::Status PrintChanges(Subscription& changes, const std::string& files) {
           "time ", e.time, ", ", MeshStreamName(e.stream), " ", e.id);
       if (heading != stream) {
         stream = heading;
-        std::printf("  %s\n", stream.c_str());
+        Print("  %s\n", stream.c_str());
       }
-      std::printf("    %+lld %s\n", static_cast<long long>(e.diff),
-                  text.c_str());
+      Print("    %+lld %s\n", static_cast<long long>(e.diff), text.c_str());
     }
   }
 }
 
-absl::Status Run(const std::string& data_dir) {
-  char pattern[] = "/tmp/retail_mesh.XXXXXX";
-  if (::mkdtemp(pattern) == nullptr) {
-    return absl::InternalError("cannot create a temporary directory");
-  }
-  const std::string files = pattern;
-  auto write = [&](const std::string& name, const char* text) {
-    std::ofstream(files + "/" + name, std::ios::binary) << text;
-  };
-  write("orders.csv", kOrders);
-  write("customers.json", kCustomers);
-  // Where things are goes to stderr, so stdout is the same on every run.
-  std::fprintf(stderr, "source files in %s, store in %s\n", files.c_str(),
-               data_dir.c_str());
+// What the first start leaves for the restart to compare with.
+struct BeforeRestart {
+  std::vector<Row> enriched;
+  std::vector<Row> by_status;
+  std::vector<ProductDescriptor> catalog;
+  std::vector<LineageEdge> lineage;
+};
 
-  std::vector<Row> revenue_before_restart;
-  std::vector<Row> by_status_before_restart;
-  std::vector<ProductDescriptor> catalog_before_restart;
-  std::vector<LineageEdge> lineage_before_restart;
-  {
-    DM_ASSIGN_OR_RETURN(auto store, RocksMeshStore::Open(data_dir));
-    Worker worker;
-    DM_ASSIGN_OR_RETURN(
-        auto mesh,
-        Mesh::Open(worker, {.store = store.get(), .record_changes = false}));
-    if (!mesh->Catalog().empty() || mesh->time() > 0) {
-      std::printf("restoring the mesh stored at time %llu\n",
-                  static_cast<unsigned long long>(mesh->time()));
-    }
-    DM_RETURN_IF_ERROR(Declare(*mesh, files));
-    DM_RETURN_IF_ERROR(mesh->Advance());
-    // Typed changes from the next time on (any thread could take them).
-    DM_ASSIGN_OR_RETURN(std::shared_ptr<Subscription> changes,
-                        mesh->Subscribe({}));
-
-    PrintCatalog(*mesh);
-    PrintLineage(*mesh);
-    PrintImpact(*mesh, {"sales.orders_raw", "amount"});
-    PrintImpact(*mesh, {"crm.customers_raw", "email"});
-    DM_RETURN_IF_ERROR(PrintRows(*mesh, "crm.customers"));
-    DM_RETURN_IF_ERROR(PrintRows(*mesh, "finance.revenue_by_country"));
-    PrintQuarantine(*mesh, "sales.orders_raw");
-
-    std::printf(
-        "\n== edit orders.csv: order 3 changes, 5 is cancelled, 6 is fixed, "
-        "7 arrives ==\n");
-    write("orders.csv", kOrdersEdited);
-    DM_ASSIGN_OR_RETURN(RefreshReport report, mesh->Refresh());
-    std::printf(
-        "  %lld row(s) retracted, %lld inserted, %lld quarantine "
-        "change(s), at time %llu\n",
-        static_cast<long long>(report.rows_retracted),
-        static_cast<long long>(report.rows_inserted),
-        static_cast<long long>(report.quarantine_changes),
-        static_cast<unsigned long long>(report.time));
-    DM_RETURN_IF_ERROR(PrintChanges(*changes, files));
-
-    std::printf(
-        "\n== describe crm.customers anew; retire "
-        "finance.revenue_by_country ==\n");
-    DM_RETURN_IF_ERROR(Reshape(*mesh));
-    DM_RETURN_IF_ERROR(mesh->Advance());
-    DM_RETURN_IF_ERROR(PrintChanges(*changes, files));
-    PrintImpact(*mesh, {"sales.orders_raw", "amount"});
-
-    std::printf("\n== add sales.orders_by_status to the running mesh ==\n");
-    DM_RETURN_IF_ERROR(AddOrdersByStatus(*mesh));
-    DM_RETURN_IF_ERROR(mesh->Advance());
-    DM_RETURN_IF_ERROR(PrintChanges(*changes, files));
-
-    DM_ASSIGN_OR_RETURN(by_status_before_restart,
-                        mesh->Read("sales.orders_by_status"));
-    DM_ASSIGN_OR_RETURN(revenue_before_restart,
-                        mesh->Read("sales.orders_enriched"));
-    catalog_before_restart = mesh->Catalog();
-    lineage_before_restart = mesh->Lineage();
-  }
-
-  std::printf("\n== restart from the store ==\n");
-  DM_ASSIGN_OR_RETURN(auto store, RocksMeshStore::Open(data_dir));
-  Worker worker;
-  DM_ASSIGN_OR_RETURN(auto mesh, Mesh::Open(worker, {.store = store.get(),
+// The first start, on one worker: declare, run, edit, reshape, add.
+absl::Status FirstStart(Worker& worker, MeshGroup* group, MeshStore* store,
+                        const std::string& files, BeforeRestart* before) {
+  DM_ASSIGN_OR_RETURN(auto mesh, Mesh::Open(worker, {.store = store,
+                                                     .group = group,
                                                      .record_changes = false}));
-  std::printf("  the store says: time %llu\n",
-              static_cast<unsigned long long>(mesh->time()));
+  if (!mesh->Catalog().empty() || mesh->time() > 0) {
+    Print("restoring the mesh stored at time %llu\n",
+          static_cast<unsigned long long>(mesh->time()));
+  }
+  DM_RETURN_IF_ERROR(Declare(*mesh, files));
+  DM_RETURN_IF_ERROR(mesh->Advance());
+  // Typed changes from the next time on (any thread could take them).
+  DM_ASSIGN_OR_RETURN(std::shared_ptr<Subscription> changes,
+                      mesh->Subscribe({}));
+
+  PrintCatalog(*mesh);
+  PrintLineage(*mesh);
+  PrintImpact(*mesh, {"sales.orders_raw", "amount"});
+  PrintImpact(*mesh, {"crm.customers_raw", "email"});
+  DM_RETURN_IF_ERROR(PrintRows(*mesh, "crm.customers"));
+  DM_RETURN_IF_ERROR(PrintRows(*mesh, "finance.revenue_by_country"));
+  PrintQuarantine(*mesh, "sales.orders_raw");
+
+  Print(
+      "\n== edit orders.csv: order 3 changes, 5 is cancelled, 6 is fixed, "
+      "7 arrives ==\n");
+  // Worker 0 reads the files: it edits them too.
+  if (worker.index() == 0) {
+    std::ofstream(files + "/orders.csv", std::ios::binary) << kOrdersEdited;
+  }
+  DM_ASSIGN_OR_RETURN(RefreshReport report, mesh->Refresh());
+  Print(
+      "  %lld row(s) retracted, %lld inserted, %lld quarantine "
+      "change(s), at time %llu\n",
+      static_cast<long long>(report.rows_retracted),
+      static_cast<long long>(report.rows_inserted),
+      static_cast<long long>(report.quarantine_changes),
+      static_cast<unsigned long long>(report.time));
+  DM_RETURN_IF_ERROR(PrintChanges(*changes, files));
+
+  Print(
+      "\n== describe crm.customers anew; retire "
+      "finance.revenue_by_country ==\n");
+  DM_RETURN_IF_ERROR(Reshape(*mesh));
+  DM_RETURN_IF_ERROR(mesh->Advance());
+  DM_RETURN_IF_ERROR(PrintChanges(*changes, files));
+  PrintImpact(*mesh, {"sales.orders_raw", "amount"});
+
+  Print("\n== add sales.orders_by_status to the running mesh ==\n");
+  DM_RETURN_IF_ERROR(AddOrdersByStatus(*mesh));
+  DM_RETURN_IF_ERROR(mesh->Advance());
+  DM_RETURN_IF_ERROR(PrintChanges(*changes, files));
+
+  DM_ASSIGN_OR_RETURN(before->by_status, mesh->Read("sales.orders_by_status"));
+  DM_ASSIGN_OR_RETURN(before->enriched, mesh->Read("sales.orders_enriched"));
+  before->catalog = mesh->Catalog();
+  before->lineage = mesh->Lineage();
+  return absl::OkStatus();
+}
+
+// The restart from the store, on one worker: the same declarations and
+// changes make the mesh what it was.
+absl::Status Restart(Worker& worker, MeshGroup* group, MeshStore* store,
+                     const std::string& files, const BeforeRestart& before) {
+  DM_ASSIGN_OR_RETURN(auto mesh, Mesh::Open(worker, {.store = store,
+                                                     .group = group,
+                                                     .record_changes = false}));
+  Print("  the store says: time %llu\n",
+        static_cast<unsigned long long>(mesh->time()));
   DM_RETURN_IF_ERROR(Declare(*mesh, files));
   // The declarations publish the product descriptions of the first start;
   // the same changes as before make the mesh what it was.
@@ -364,38 +375,92 @@ absl::Status Run(const std::string& data_dir) {
   // And the product added while it ran, added again the same way.
   DM_RETURN_IF_ERROR(AddOrdersByStatus(*mesh));
   DM_RETURN_IF_ERROR(mesh->Advance());
-  std::printf("  %zu product(s) in the catalog, %zu lineage edge(s)\n",
-              mesh->Catalog().size(), mesh->Lineage().size());
+  Print("  %zu product(s) in the catalog, %zu lineage edge(s)\n",
+        mesh->Catalog().size(), mesh->Lineage().size());
   DM_ASSIGN_OR_RETURN(std::vector<Row> enriched,
                       mesh->Read("sales.orders_enriched"));
-  std::printf("  sales.orders_enriched identical: %s\n",
-              enriched == revenue_before_restart ? "yes" : "NO");
+  Print("  sales.orders_enriched identical: %s\n",
+        enriched == before.enriched ? "yes" : "NO");
   DM_ASSIGN_OR_RETURN(std::vector<Row> by_status,
                       mesh->Read("sales.orders_by_status"));
-  std::printf("  sales.orders_by_status identical: %s\n",
-              by_status == by_status_before_restart ? "yes" : "NO");
-  std::printf("  catalog identical: %s\n",
-              mesh->Catalog() == catalog_before_restart ? "yes" : "NO");
-  std::printf("  lineage identical: %s\n",
-              mesh->Lineage() == lineage_before_restart ? "yes" : "NO");
-  std::filesystem::remove_all(files);
+  Print("  sales.orders_by_status identical: %s\n",
+        by_status == before.by_status ? "yes" : "NO");
+  Print("  catalog identical: %s\n",
+        mesh->Catalog() == before.catalog ? "yes" : "NO");
+  Print("  lineage identical: %s\n",
+        mesh->Lineage() == before.lineage ? "yes" : "NO");
   return absl::OkStatus();
+}
+
+// Runs `start` on `workers` workers (per process, under mpirun) with one
+// group per process; the store is process 0's.
+absl::Status OnWorkers(
+    int workers, const std::string& data_dir,
+    const std::function<absl::Status(Worker&, MeshGroup*, MeshStore*)>& start) {
+  std::unique_ptr<RocksMeshStore> store;
+  if (Runtime::ProcessIndex() == 0) {
+    DM_ASSIGN_OR_RETURN(store, RocksMeshStore::Open(data_dir));
+  }
+  MeshGroup group;
+  return Runtime::Execute(workers, [&](Worker& worker) {
+    printing = worker.index() == 0;
+    return start(worker, &group, store.get());
+  });
+}
+
+absl::Status Run(const std::string& data_dir, int workers) {
+  char pattern[] = "/tmp/retail_mesh.XXXXXX";
+  if (::mkdtemp(pattern) == nullptr) {
+    return absl::InternalError("cannot create a temporary directory");
+  }
+  const std::string files = pattern;
+  // Worker 0 reads the files; under mpirun it is in process 0.
+  if (Runtime::ProcessIndex() == 0) {
+    std::ofstream(files + "/orders.csv", std::ios::binary) << kOrders;
+    std::ofstream(files + "/customers.json", std::ios::binary) << kCustomers;
+    // Where things are goes to stderr, so stdout is the same on every run.
+    std::fprintf(stderr, "source files in %s, store in %s\n", files.c_str(),
+                 data_dir.c_str());
+  }
+  BeforeRestart before;
+  absl::Status status =
+      OnWorkers(workers, data_dir,
+                [&](Worker& worker, MeshGroup* group, MeshStore* store) {
+                  return FirstStart(worker, group, store, files, &before);
+                });
+  if (status.ok()) {
+    printing = Runtime::ProcessIndex() == 0;
+    Print("\n== restart from the store ==\n");
+    std::fflush(stdout);
+    status = OnWorkers(workers, data_dir,
+                       [&](Worker& worker, MeshGroup* group, MeshStore* store) {
+                         return Restart(worker, group, store, files, before);
+                       });
+  }
+  std::filesystem::remove_all(files);
+  return status;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string data_dir = kDefaultMeshDataDir;
+  int workers = 1;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--data-dir" && i + 1 < argc) {
       data_dir = argv[++i];
+    } else if ((arg == "--workers" || arg == "-w") && i + 1 < argc &&
+               absl::SimpleAtoi(argv[i + 1], &workers) && workers >= 1 &&
+               workers <= Runtime::kMaxWorkers) {
+      ++i;
     } else {
-      std::fprintf(stderr, "usage: %s [--data-dir DIR]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--data-dir DIR] [--workers N]\n",
+                   argv[0]);
       return 2;
     }
   }
-  absl::Status status = Run(data_dir);
+  absl::Status status = Run(data_dir, workers);
   if (!status.ok()) {
     std::fprintf(stderr, "retail_mesh: %s\n", status.ToString().c_str());
     return 1;

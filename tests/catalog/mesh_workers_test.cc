@@ -1,12 +1,16 @@
-// A mesh on 1, 2, 3 and 4 workers: the products, the catalog, the lineage,
-// its closure, the search, the quarantine, the data versions and the
-// recorded changes are the same as on one worker, on every worker, also
-// across a restart from a RocksDB store with another number of workers.
+// A mesh on 1, 2, 3 and 4 workers, and across 2 and 3 processes: the
+// products, the catalog, the lineage, its closure, the search, the
+// quarantine, the data versions and the recorded changes are the same as on
+// one worker, on every worker of every process, also across a restart from
+// a RocksDB store with another number of workers or processes.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -113,8 +117,9 @@ void Observe(const Mesh& mesh, const std::string& label,
   }
 }
 
-// The program every worker runs; worker 0's observations (and its changes)
-// go to `out`, every worker's to `each` (to compare them).
+// The program every worker runs; the observations of the first worker of
+// each process (and its process's changes) go to `out`, every worker's to
+// `each` (to compare them).
 void Program(Worker& worker, MeshGroup* group, MeshStore* store,
              const std::string& dir, bool edit, std::vector<std::string>* out,
              std::mutex* each_mutex,
@@ -174,13 +179,12 @@ void Program(Worker& worker, MeshGroup* group, MeshStore* store,
     Must(mesh->Advance());
     Observe(*mesh, "republished", &seen);
   }
-  if (worker.index() == 0) {
+  if (worker.index() == worker.first_local()) {
     *out = seen;
     for (MeshChange& c : mesh->TakeChanges()) {
-      // Where the files are is not a result.
-      for (size_t at; (at = c.text.find(dir)) != std::string::npos;) {
-        c.text.erase(at, dir.size());
-      }
+      // Where the files are is not a result (under mpirun process 0's
+      // directory is not this process's `dir`).
+      c.text = std::regex_replace(c.text, std::regex("/[^ \"':]*/"), "");
       out->push_back(absl::StrCat("change ", c.time, " ", c.stream, " ", c.diff,
                                   " ", c.text));
     }
@@ -205,30 +209,55 @@ class MeshWorkersTest : public ::testing::Test {
     return dir;
   }
 
-  // Runs the program on `workers` workers; returns worker 0's output and
-  // checks that every worker saw the same.
-  std::vector<std::string> Run(int workers, const std::string& dir,
-                               MeshStore* store, bool edit) {
-    MeshGroup group;
-    std::vector<std::string> out;
+  // Runs the program on `layout` ("3": three worker threads, "2x2": two
+  // processes of two); returns the output of this process's first worker
+  // and checks that every worker of every process here saw the same. Each
+  // process has its own group; only process 0's worker 0 uses the store.
+  std::vector<std::string> Run(const std::string& layout_name,
+                               const std::string& dir, MeshStore* store,
+                               bool edit) {
+    return Run(::diffmesh::testing::WorkerLayouts(layout_name).at(0), dir,
+               store, edit);
+  }
+  std::vector<std::string> Run(const ::diffmesh::testing::WorkerLayout& layout,
+                               const std::string& dir, MeshStore* store,
+                               bool edit) {
+    const int processes = std::max(layout.processes, Runtime::Processes());
+    const int workers = processes * layout.threads;
+    std::vector<std::unique_ptr<MeshGroup>> groups;
+    for (int p = 0; p < processes; ++p) {
+      groups.push_back(std::make_unique<MeshGroup>());
+    }
+    std::vector<std::vector<std::string>> outs(processes);
     std::mutex each_mutex;
     std::vector<std::vector<std::string>> each(workers);
-    absl::Status status = Runtime::Execute(workers, [&](Worker& worker) {
-      Program(worker, &group, store, dir, edit, &out, &each_mutex, &each);
-    });
-    EXPECT_THAT(status, IsOk());
-    for (int w = 1; w < workers; ++w) {
-      EXPECT_TRUE(SameLines(each[w], each[0]))
-          << "worker " << w << " of " << workers;
+    absl::Status status =
+        ::diffmesh::testing::RunOnLayout(layout, [&](Worker& worker) {
+          const int process = worker.first_local() / layout.threads;
+          Program(worker, groups[process].get(), store, dir, edit,
+                  &outs[process], &each_mutex, &each);
+        });
+    EXPECT_THAT(status, IsOk()) << layout.Name();
+    const int here = Runtime::ProcessIndex();
+    const std::vector<std::string>& first = each[here * layout.threads];
+    for (int w = 0; w < workers; ++w) {
+      if (each[w].empty() && Runtime::Processes() > 1) continue;  // not here
+      EXPECT_TRUE(SameLines(each[w], first))
+          << "worker " << w << " of " << layout.Name();
     }
-    return out;
+    for (int p = 0; p < processes; ++p) {
+      if (outs[p].empty() && Runtime::Processes() > 1) continue;
+      EXPECT_TRUE(SameLines(outs[p], outs[here]))
+          << "process " << p << " of " << layout.Name();
+    }
+    return outs[here];
   }
 
   ::diffmesh::testing::TempDir root_;
 };
 
 TEST_F(MeshWorkersTest, SameResultsOnOneToFourWorkers) {
-  std::vector<std::string> one = Run(1, Files("w1"), nullptr, true);
+  std::vector<std::string> one = Run("1", Files("w1"), nullptr, true);
   ASSERT_GT(one.size(), 40u);
   // Hand-checked corner: the NO group has one order with a null email.
   EXPECT_THAT(one, ::testing::Contains(
@@ -240,24 +269,30 @@ TEST_F(MeshWorkersTest, SameResultsOnOneToFourWorkers) {
   EXPECT_THAT(one, ::testing::Contains(
                        "recovered source crm.customers OK since 3 failed 0"));
   EXPECT_THAT(one, ::testing::Contains("failing 1"));
-  for (int workers = 2; workers <= 4; ++workers) {
+  // Under mpirun the launch decides the processes, and "PxN" is skipped.
+  for (const ::diffmesh::testing::WorkerLayout& layout :
+       ::diffmesh::testing::WorkerLayouts("2,3,4,2x1,2x2,3x1")) {
+    const std::string name = layout.Name();
     EXPECT_TRUE(SameLines(
-        Run(workers, Files(absl::StrCat("w", workers)), nullptr, true), one))
-        << workers << " workers";
+        Run(layout,
+            Files(absl::StrCat("w", layout.processes, "x", layout.threads)),
+            nullptr, true),
+        one))
+        << name;
   }
 }
 
 TEST_F(MeshWorkersTest, RestartWithAnotherNumberOfWorkers) {
   // Reference: one worker, no restart.
-  std::vector<std::string> reference = Run(1, Files("ref"), nullptr, false);
+  std::vector<std::string> reference = Run("1", Files("ref"), nullptr, false);
   const std::string dir = Files("stored");
   const std::string store_dir = (root_ / "store").string();
   {
     auto store = Must(RocksMeshStore::Open(store_dir));
-    Run(2, dir, store.get(), false);
+    Run("2", dir, store.get(), false);
   }
   auto store = Must(RocksMeshStore::Open(store_dir));
-  std::vector<std::string> restarted = Run(3, dir, store.get(), false);
+  std::vector<std::string> restarted = Run("3", dir, store.get(), false);
   // The observations (not the changes: the restart adds replayed ones) are
   // those of the single run.
   auto observations = [](const std::vector<std::string>& v) {
@@ -269,6 +304,9 @@ TEST_F(MeshWorkersTest, RestartWithAnotherNumberOfWorkers) {
   };
   EXPECT_TRUE(SameLines(observations(restarted), observations(reference)));
   EXPECT_FALSE(observations(reference).empty());
+  // And across processes, from the same store (process 0's).
+  std::vector<std::string> across = Run("2x2", dir, store.get(), false);
+  EXPECT_TRUE(SameLines(observations(across), observations(reference)));
 }
 
 // Workers whose mesh calls differ are told so, every one of them, instead
@@ -324,26 +362,62 @@ TEST_F(MeshWorkersTest, AWorkerWaitingForALeftWorkerZeroIsTold) {
               HasSubstr("worker 0 left the mesh"));
 }
 
-// Across processes the mesh says plainly that it cannot run there yet,
-// on every worker of every process, instead of waiting for a group it
-// does not share.
-TEST_F(MeshWorkersTest, AMeshAcrossProcessesIsRefusedOnEveryWorker) {
+// Across processes a worker whose calls differ from worker 0's is told, in
+// every process, and so is a process waiting for a worker 0 that left.
+TEST_F(MeshWorkersTest, AcrossProcessesDivergenceAndALeftWorkerZeroAreTold) {
+  const std::string dir = Files("across");
+  // A group per process and mesh.
+  std::vector<std::unique_ptr<MeshGroup>> groups;
+  for (int i = 0; i < 4; ++i) groups.push_back(std::make_unique<MeshGroup>());
   std::mutex mu;
-  std::vector<absl::Status> opened;
-  ASSERT_THAT(testing::RunOnLayout({2, 1},
-                                   [&](Worker& worker) {
-                                     MeshGroup group;
-                                     auto mesh =
-                                         Mesh::Open(worker, {.group = &group});
-                                     std::lock_guard<std::mutex> lock(mu);
-                                     opened.push_back(mesh.status());
-                                   }),
-              IsOk());
-  ASSERT_EQ(opened.size(), 2u);
-  for (const absl::Status& s : opened) {
-    EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
-    EXPECT_THAT(std::string(s.message()),
-                HasSubstr("does not run across processes yet"));
+  std::vector<absl::Status> diverged(4), left(4);
+  ASSERT_THAT(
+      ::diffmesh::testing::RunOnLayout(
+          {2, 2},
+          [&](Worker& worker) {
+            const int process = worker.first_local() / 2;
+            const int w = worker.index();
+            absl::Status first;
+            {
+              auto mesh =
+                  Must(Mesh::Open(worker, {.group = groups[process].get()}));
+              Must(mesh->Source(Describe("sales.orders", Tier::kRaw),
+                                {.path = dir + "/orders.csv"}));
+              Must(mesh->Advance());
+              first = w == 0 ? mesh->Retire("sales.orders")
+                             : mesh->UpdateDescriptor(
+                                   Describe("sales.orders", Tier::kCurated));
+            }
+            // A second mesh whose worker 0 leaves at once.
+            absl::Status waited;
+            {
+              auto mesh = Must(
+                  Mesh::Open(worker, {.group = groups[2 + process].get()}));
+              if (w != 0) {
+                waited = mesh->Source(Describe("crm.customers", Tier::kRaw),
+                                      {.path = dir + "/customers.jsonl"})
+                             .status();
+              }
+            }
+            std::lock_guard<std::mutex> lock(mu);
+            diverged[w] = first;
+            left[w] = waited;
+          }),
+      IsOk());
+  EXPECT_THAT(diverged[0], IsOk());  // worker 0 cannot know
+  for (int w = 1; w < 4; ++w) {
+    EXPECT_THAT(diverged[w], StatusIs(absl::StatusCode::kFailedPrecondition))
+        << "worker " << w;
+    EXPECT_THAT(std::string(diverged[w].message()),
+                ::testing::AllOf(HasSubstr("diverged"),
+                                 HasSubstr("Retire(sales.orders)")))
+        << "worker " << w;
+  }
+  // Process 1's workers were told by worker 0's relay.
+  for (int w = 2; w < 4; ++w) {
+    EXPECT_THAT(std::string(left[w].message()),
+                HasSubstr("worker 0 left the mesh"))
+        << "worker " << w;
   }
 }
 

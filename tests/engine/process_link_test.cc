@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -115,6 +116,11 @@ TEST(ProcessLinkTest, MalformedBatchesAreRefusedWithTheOffset) {
                  "names dataflow -4");
   // The whole frame before the cut one was handed over, nothing after.
   EXPECT_EQ(frames, 3);
+  // A channel outside every dataflow (the mesh's relay) is no malformation.
+  EXPECT_THAT(
+      ParseFrames(Frame({kOutsideDataflows, 0, 0, 0, 1, 0}, "x"), 2, count),
+      IsOk());
+  EXPECT_EQ(frames, 4);
 }
 
 TEST(ProcessLinkTest, EveryProcessReturnsTheFirstFailureOfAnyProcess) {
@@ -157,6 +163,32 @@ TEST(ProcessLinkTest, TheLaunchIsReadFromTheLaunchersEnvironment) {
   unsetenv("PMI_SIZE");
   unsetenv("PMI_RANK");
 }
+
+#ifdef DIFFMESH_MPI_LOADED
+// A program that never spans processes does not map the MPI library: it is
+// loaded by the first run that mpirun launched (engine/mpi_link.cc).
+TEST(ProcessLinkTest, ARunInOneProcessDoesNotLoadTheMpiLibrary) {
+  ASSERT_EQ(std::getenv("OMPI_COMM_WORLD_SIZE"), nullptr)
+      << "run this test outside mpirun";
+  int ran = 0;
+  std::mutex mu;
+  ASSERT_THAT(Runtime::Execute(2,
+                               [&](Worker&) {
+                                 std::lock_guard<std::mutex> lock(mu);
+                                 ++ran;
+                               }),
+              IsOk());
+  EXPECT_EQ(ran, 2);
+  std::ifstream maps("/proc/self/maps");
+  ASSERT_TRUE(maps.good());
+  std::string line;
+  int mapped = 0;
+  while (std::getline(maps, line)) {
+    if (line.find(DIFFMESH_MPI_LOADED) != std::string::npos) ++mapped;
+  }
+  EXPECT_EQ(mapped, 0) << DIFFMESH_MPI_LOADED << " is mapped";
+}
+#endif
 
 }  // namespace
 }  // namespace diffmesh

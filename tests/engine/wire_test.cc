@@ -138,6 +138,20 @@ TEST(WireTest, ContainersRoundTrip) {
   EXPECT_EQ(RoundTrip(nested), nested);
 }
 
+TEST(WireTest, StatusesRoundTrip) {
+  EXPECT_EQ(RoundTrip(absl::OkStatus()), absl::OkStatus());
+  const absl::Status error = absl::DataLossError("store key p/x: bad record");
+  EXPECT_EQ(RoundTrip(error), error);
+  const absl::Status last = absl::UnauthenticatedError("who");
+  EXPECT_EQ(RoundTrip(last), last);
+  // A code past absl::StatusCode's last is refused.
+  std::string bytes = Encoded(last);
+  bytes[0] = 17;
+  WireReader reader(bytes);
+  absl::Status back;
+  EXPECT_FALSE(WireDecode(reader, back));
+}
+
 TEST(WireTest, UserTypesRoundTrip) {
   Named named{"n", {1, -2}, Point{1, 2}};
   EXPECT_EQ(RoundTrip(named), named);

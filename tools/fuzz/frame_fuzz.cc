@@ -1,7 +1,9 @@
 // Fuzzes what one process reads from another (engine/fabric.h,
 // engine/wire.h): a batch split into frames by ParseFrames, and each
 // frame's bytes decoded as the messages that travel (progress batches,
-// data messages of rows and of keyed values, end-of-run failures).
+// data messages of rows and of keyed values, end-of-run failures, the
+// mesh's relayed calls and the records they carry: statuses, stored
+// products, source statuses).
 // Besides not crashing or reading past the input, it asserts:
 // - a refused batch is DataLoss naming the byte offset;
 // - a message that decodes, encoded again, decodes to the same value, and
@@ -12,7 +14,10 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "catalog/agreement_relay.h"
+#include "catalog/mesh_store.h"
 #include "catalog/row.h"
+#include "catalog/source_health.h"
 #include "catalog/value.h"
 #include "engine/fabric.h"
 #include "engine/lattice.h"
@@ -89,6 +94,13 @@ void FuzzBatch(absl::string_view batch) {
               }
               return true;
             });
+        auto equal = [](const auto& a, const auto& b) { return a == b; };
+        Decode<AgreementRelay::Call>(bytes, [](const auto& a, const auto& b) {
+          return a.number == b.number && a.what == b.what && a.value == b.value;
+        });
+        Decode<absl::Status>(bytes, equal);
+        Decode<StoredProduct>(bytes, equal);
+        Decode<std::vector<SourceStatus>>(bytes, equal);
       });
   if (!status.ok()) {
     FUZZ_CHECK(status.code() == absl::StatusCode::kDataLoss,
