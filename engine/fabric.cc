@@ -73,44 +73,41 @@ Fabric::Fabric(int threads, ProcessLink* link)
   }
 }
 
-absl::Status ParseFrames(
+std::string CheckFrames(
     absl::string_view batch, int peers,
     const std::function<void(const FrameHeader&, absl::string_view)>& frame) {
   size_t at = 0;
   while (at < batch.size()) {
     FrameHeader header;
     if (batch.size() - at < sizeof header) {
-      return absl::DataLossError(
-          "batch cut short at byte " + std::to_string(at) + " of " +
-          std::to_string(batch.size()) + ": a frame header needs " +
-          std::to_string(sizeof header) + " bytes");
+      return ("batch cut short at byte " + std::to_string(at) + " of " +
+              std::to_string(batch.size()) + ": a frame header needs " +
+              std::to_string(sizeof header) + " bytes");
     }
     std::memcpy(&header, batch.data() + at, sizeof header);
     if (header.size > batch.size() - at - sizeof header) {
-      return absl::DataLossError(
-          "frame at byte " + std::to_string(at) + " says " +
-          std::to_string(header.size) + " bytes follow, but " +
-          std::to_string(batch.size() - at - sizeof header) + " do");
+      return ("frame at byte " + std::to_string(at) + " says " +
+              std::to_string(header.size) + " bytes follow, but " +
+              std::to_string(batch.size() - at - sizeof header) + " do");
     }
     const bool control = header.dataflow == kControlDataflow;
     if (!control && (header.from < 0 || header.from >= peers || header.to < 0 ||
                      header.to >= peers)) {
-      return absl::DataLossError(
-          "frame at byte " + std::to_string(at) + " is from worker " +
-          std::to_string(header.from) + " to worker " +
-          std::to_string(header.to) + ", outside the run's " +
-          std::to_string(peers) + " workers");
+      return ("frame at byte " + std::to_string(at) + " is from worker " +
+              std::to_string(header.from) + " to worker " +
+              std::to_string(header.to) + ", outside the run's " +
+              std::to_string(peers) + " workers");
     }
     if (!control && header.dataflow < 0 &&
         header.dataflow != kOutsideDataflows) {
-      return absl::DataLossError("frame at byte " + std::to_string(at) +
-                                 " names dataflow " +
-                                 std::to_string(header.dataflow));
+      return ("frame at byte " + std::to_string(at) + " names dataflow " +
+              std::to_string(header.dataflow));
     }
-    frame(header, batch.substr(at + sizeof header, header.size));
+    frame(header,
+          absl::string_view(batch.data() + at + sizeof header, header.size));
     at += sizeof header + header.size;
   }
-  return absl::OkStatus();
+  return std::string();
 }
 
 void Fabric::AdoptEarlyFrames(const ChannelKey& key, RemoteInbox* inbox) {
@@ -125,7 +122,7 @@ void Fabric::AdoptEarlyFrames(const ChannelKey& key, RemoteInbox* inbox) {
 
 void Fabric::Dispatch(int from_process,
                       std::shared_ptr<const std::string> batch) {
-  absl::Status status = ParseFrames(
+  const std::string refused = CheckFrames(
       *batch, peers_, [&](const FrameHeader& header, absl::string_view bytes) {
         if (header.dataflow == kControlDataflow) {
           WireReader reader(bytes);
@@ -151,10 +148,9 @@ void Fabric::Dispatch(int from_process,
               EarlyFrame{header.from, header.to, batch, bytes});
         }
       });
-  if (!status.ok()) {
-    std::string message =
-        "process " + std::to_string(from_process) +
-        " sent a malformed batch: " + std::string(status.message());
+  if (!refused.empty()) {
+    std::string message = "process " + std::to_string(from_process) +
+                          " sent a malformed batch: " + refused;
     DM_CHECK_MSG(false, message.c_str());
   }
 }

@@ -143,6 +143,12 @@ inline constexpr int32_t kOutsideDataflows = -2;
 absl::Status ParseFrames(
     absl::string_view batch, int peers,
     const std::function<void(const FrameHeader&, absl::string_view)>& frame);
+// The same, with the refusal as text (empty when the batch is whole): what
+// the fabric itself calls, so a run builds no absl::Status (see Runtime's
+// CoreBody); ParseFrames is in engine/frames.cc.
+std::string CheckFrames(
+    absl::string_view batch, int peers,
+    const std::function<void(const FrameHeader&, absl::string_view)>& frame);
 
 // What a worker's body returned when it failed, as it travels at the end
 // of a run.

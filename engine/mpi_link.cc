@@ -35,7 +35,6 @@
 #endif
 #endif
 
-#include "absl/status/statusor.h"
 #include "engine/check.h"
 #include "engine/process_link.h"
 
@@ -46,12 +45,13 @@ namespace {
 constexpr int kBatchTag = 7;
 
 // The MPI functions this file calls.
-#define DIFFMESH_MPI_FUNCTIONS(X)                                   \
-  X(Initialized)                                                    \
-  X(Init_thread)                                                    \
-  X(Finalized) X(Finalize) X(Get_processor_name) X(Isend) X(Iprobe) \
-      X(Get_count) X(Recv) X(Wait) X(Test) X(Comm_free) X(Comm_dup) \
-          X(Comm_rank) X(Comm_size) X(Allreduce)
+#define DIFFMESH_MPI_FUNCTIONS(X)                                           \
+  X(Initialized)                                                            \
+  X(Init_thread)                                                            \
+  X(Finalized)                                                              \
+  X(Finalize) X(Get_processor_name) X(Isend) X(Iprobe) X(Get_count) X(Recv) \
+      X(Wait) X(Test) X(Comm_free) X(Comm_dup) X(Comm_rank) X(Comm_size)    \
+          X(Allreduce)
 
 // The MPI library as this file uses it: its functions and the predefined
 // handles, found in the loaded library or taken from the linked one.
@@ -67,26 +67,26 @@ struct Mpi {
   MPI_Op min{};
 };
 
-absl::StatusOr<Mpi> BindMpi() {
-  Mpi mpi;
+// Fills *mpi; the reason when the library cannot serve (errors are text
+// here: see Runtime's CoreBody).
+std::string BindMpi(Mpi* out) {
+  Mpi& mpi = *out;
 #ifdef DIFFMESH_MPI_LIBRARY
   void* library = dlopen(DIFFMESH_MPI_LIBRARY, RTLD_NOW | RTLD_GLOBAL);
   if (library == nullptr) {
     const char* error = dlerror();
-    return absl::FailedPreconditionError(
-        std::string("launched by mpirun, but the MPI library ") +
-        DIFFMESH_MPI_LIBRARY +
-        " could not be loaded: " + (error ? error : "unknown error") +
-        " (scripts/install-deps.sh installs libopenmpi-dev)");
+    return std::string("launched by mpirun, but the MPI library ") +
+           DIFFMESH_MPI_LIBRARY +
+           " could not be loaded: " + (error ? error : "unknown error") +
+           " (scripts/install-deps.sh installs libopenmpi-dev)";
   }
-  absl::Status missing;
+  std::string missing;
   auto find = [&](const char* name, auto& slot) {
     void* address = dlsym(library, name);
-    if (address == nullptr && missing.ok()) {
-      missing = absl::FailedPreconditionError(
-          std::string("the MPI library ") + DIFFMESH_MPI_LIBRARY +
-          " has no symbol " + name +
-          "; it is not the Open MPI this was built for");
+    if (address == nullptr && missing.empty()) {
+      missing = std::string("the MPI library ") + DIFFMESH_MPI_LIBRARY +
+                " has no symbol " + name +
+                "; it is not the Open MPI this was built for";
     }
     slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(address);
   };
@@ -100,7 +100,7 @@ absl::StatusOr<Mpi> BindMpi() {
   find("ompi_mpi_byte", mpi.byte);
   find("ompi_mpi_int", mpi.int_type);
   find("ompi_mpi_op_min", mpi.min);
-  if (!missing.ok()) return missing;
+  if (!missing.empty()) return missing;
 #else
 #define DIFFMESH_MPI_TAKE(name) mpi.name = &::MPI_##name;
   DIFFMESH_MPI_FUNCTIONS(DIFFMESH_MPI_TAKE)
@@ -112,43 +112,52 @@ absl::StatusOr<Mpi> BindMpi() {
   mpi.int_type = MPI_INT;
   mpi.min = MPI_MIN;
 #endif
-  return mpi;
+  return std::string();
 }
 
-// The bound library; loaded once, never unloaded.
-const absl::StatusOr<Mpi>& TheMpi() {
-  static const absl::StatusOr<Mpi> mpi = BindMpi();
-  return mpi;
+// The bound library, loaded once and never unloaded, and why it could not
+// be (empty when it was).
+struct Bound {
+  Mpi mpi;
+  std::string error;
+};
+const Bound& TheMpi() {
+  static const Bound bound = [] {
+    Bound b;
+    b.error = BindMpi(&b.mpi);
+    return b;
+  }();
+  return bound;
 }
 
 void FinalizeAtExit() {
-  const Mpi& mpi = *TheMpi();
+  const Mpi& mpi = TheMpi().mpi;
   int finalized = 0;
   mpi.Finalized(&finalized);
   if (!finalized) mpi.Finalize();
 }
 
-absl::Status InitMpi() {
-  static const absl::Status status = []() -> absl::Status {
-    if (!TheMpi().ok()) return TheMpi().status();
-    const Mpi& mpi = *TheMpi();
+// Why MPI cannot be used; empty when it was initialized.
+const std::string& InitMpi() {
+  static const std::string error = []() -> std::string {
+    if (!TheMpi().error.empty()) return TheMpi().error;
+    const Mpi& mpi = TheMpi().mpi;
     int initialized = 0;
     mpi.Initialized(&initialized);
-    if (initialized) return absl::OkStatus();
+    if (initialized) return std::string();
     int provided = 0;
     if (mpi.Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) !=
         MPI_SUCCESS) {
-      return absl::FailedPreconditionError("MPI_Init_thread failed");
+      return "MPI_Init_thread failed";
     }
     std::atexit(FinalizeAtExit);
     if (provided < MPI_THREAD_SERIALIZED) {
-      return absl::FailedPreconditionError(
-          "this MPI library does not let threads take turns calling it "
-          "(MPI_THREAD_SERIALIZED)");
+      return "this MPI library does not let threads take turns calling it "
+             "(MPI_THREAD_SERIALIZED)";
     }
-    return absl::OkStatus();
+    return std::string();
   }();
-  return status;
+  return error;
 }
 
 class MpiLink : public ProcessLink {
@@ -231,10 +240,13 @@ class MpiLink : public ProcessLink {
 
 }  // namespace
 
-absl::Status JoinLaunchedProcesses(int threads,
-                                   std::unique_ptr<ProcessLink>* link) {
-  if (absl::Status status = InitMpi(); !status.ok()) return status;
-  const Mpi& mpi = *TheMpi();
+bool JoinLaunchedProcesses(int threads, std::unique_ptr<ProcessLink>* link,
+                           std::string* error) {
+  if (!InitMpi().empty()) {
+    *error = InitMpi();
+    return false;
+  }
+  const Mpi& mpi = TheMpi().mpi;
   MPI_Comm comm;
   mpi.Comm_dup(mpi.comm_world, &comm);
   int rank = 0, size = 0;
@@ -247,13 +259,13 @@ absl::Status JoinLaunchedProcesses(int threads,
   mpi.Allreduce(mine, all, 2, mpi.int_type, mpi.min, comm);
   if (all[0] != -all[1]) {
     mpi.Comm_free(&comm);
-    return absl::FailedPreconditionError(
-        "the processes of this run asked for different worker counts (" +
-        std::to_string(all[0]) + " to " + std::to_string(-all[1]) +
-        " per process); every process must ask for the same");
+    *error = "the processes of this run asked for different worker counts (" +
+             std::to_string(all[0]) + " to " + std::to_string(-all[1]) +
+             " per process); every process must ask for the same";
+    return false;
   }
   *link = std::make_unique<MpiLink>(mpi, comm, rank, size);
-  return absl::OkStatus();
+  return true;
 }
 
 }  // namespace diffmesh

@@ -6,13 +6,13 @@
 
 namespace diffmesh {
 
-absl::Status JoinLaunchedProcesses(int threads,
-                                   std::unique_ptr<ProcessLink>* link) {
-  return absl::FailedPreconditionError(
-      "this program was launched as one of " +
-      std::to_string(LaunchedProcesses()) +
-      " processes, but diffmesh was built without MPI (install Debian's "
-      "libopenmpi-dev and configure again)");
+bool JoinLaunchedProcesses(int threads, std::unique_ptr<ProcessLink>* link,
+                           std::string* error) {
+  *error = "this program was launched as one of " +
+           std::to_string(LaunchedProcesses()) +
+           " processes, but diffmesh was built without MPI (install Debian's "
+           "libopenmpi-dev and configure again)";
+  return false;
 }
 
 }  // namespace diffmesh

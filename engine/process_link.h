@@ -64,9 +64,11 @@ int LaunchedProcessIndex();
 // The link of this process when it was launched as one of several MPI
 // processes (LaunchedProcesses() > 1), for one run of `threads` workers
 // per process. Every process must ask with the same `threads`, and every
-// process must run the same sequence of runs. FailedPrecondition when the
-// build has no MPI, or the thread counts differ between processes.
-absl::Status JoinLaunchedProcesses(int threads,
-                                   std::unique_ptr<ProcessLink>* link);
+// process must run the same sequence of runs. False, with the reason in
+// *error (a run reports it as FailedPrecondition), when the build has no
+// MPI, MPI cannot be loaded, or the thread counts differ between processes.
+// (Text, not absl::Status: see Runtime's CoreBody.)
+bool JoinLaunchedProcesses(int threads, std::unique_ptr<ProcessLink>* link,
+                           std::string* error);
 
 }  // namespace diffmesh

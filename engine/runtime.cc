@@ -46,11 +46,11 @@ void PinTo(int cpu) {
 }
 
 void RunWorker(Fabric* fabric, int index,
-               const std::function<absl::Status(Worker&)>& body, int cpu,
-               absl::Status* status) {
+               const std::function<void(Worker&, WorkerFailure*)>& body,
+               int cpu, WorkerFailure* failure) {
   if (cpu >= 0) PinTo(cpu);
   Worker worker(fabric, index);
-  *status = body(worker);
+  body(worker, failure);
   // Drain: peers may still need this worker's share of the work.
   worker.StepWhile([&] { return !worker.AllComplete(); });
 }
@@ -75,24 +75,27 @@ void Runtime::Run(int workers, const std::function<void(Worker&)>& body,
                   const RuntimeOptions& options) {
   DM_CHECK_MSG(workers >= 1 && workers <= kMaxWorkers,
                "worker count out of range");
-  absl::Status status = Launch(workers, WithStatus(body), options);
-  DM_CHECK_MSG(status.ok(), std::string(status.message()).c_str());
+  const WorkerFailure failure = Launch(
+      workers, [&body](Worker& worker, WorkerFailure*) { body(worker); },
+      options);
+  DM_CHECK_MSG(failure.code == 0, failure.message.c_str());
 }
 
-absl::Status Runtime::Launch(int workers, const StatusBody& body,
-                             const RuntimeOptions& options) {
+WorkerFailure Runtime::Launch(int workers, const CoreBody& body,
+                              const RuntimeOptions& options) {
   if (LaunchedProcesses() <= 1) return RunOn(nullptr, workers, body, options);
   std::unique_ptr<ProcessLink> link;
-  if (absl::Status status = JoinLaunchedProcesses(workers, &link);
-      !status.ok()) {
-    return status;
+  std::string error;
+  if (!JoinLaunchedProcesses(workers, &link, &error)) {
+    return WorkerFailure{
+        -1, static_cast<int32_t>(absl::StatusCode::kFailedPrecondition), error};
   }
   return RunOn(link.get(), workers, body, options);
 }
 
-absl::Status Runtime::RunOn(ProcessLink* link, int workers,
-                            const StatusBody& body,
-                            const RuntimeOptions& options) {
+WorkerFailure Runtime::RunOn(ProcessLink* link, int workers,
+                             const CoreBody& body,
+                             const RuntimeOptions& options) {
   if (options.tune_allocator) TuneAllocator();
   auto fabric = link != nullptr ? std::make_unique<Fabric>(workers, link)
                                 : std::make_unique<Fabric>(workers);
@@ -123,33 +126,33 @@ absl::Status Runtime::RunOn(ProcessLink* link, int workers,
     for (void (*fn)() : hooks) fn();
   }
   const int first = fabric->first();
-  std::vector<absl::Status> statuses(static_cast<size_t>(workers));
+  std::vector<WorkerFailure> outcomes(static_cast<size_t>(workers));
   std::vector<std::thread> threads;
   threads.reserve(workers - 1);
   for (int i = 1; i < workers; ++i) {
     threads.emplace_back(RunWorker, fabric.get(), first + i, std::cref(body),
-                         pin ? cpus[offset + i] : -1, &statuses[i]);
+                         pin ? cpus[offset + i] : -1, &outcomes[i]);
   }
-  RunWorker(fabric.get(), first, body, pin ? cpus[offset] : -1, &statuses[0]);
+  RunWorker(fabric.get(), first, body, pin ? cpus[offset] : -1, &outcomes[0]);
   for (std::thread& t : threads) t.join();
   if (pin) {
     pthread_setaffinity_np(pthread_self(), sizeof(caller_mask), &caller_mask);
   }
   std::vector<WorkerFailure> failures;
   for (int i = 0; i < workers; ++i) {
-    if (statuses[i].ok()) continue;
-    failures.push_back({first + i, static_cast<int32_t>(statuses[i].code()),
-                        std::string(statuses[i].message())});
+    if (outcomes[i].code == 0) continue;
+    outcomes[i].worker = first + i;
+    failures.push_back(std::move(outcomes[i]));
   }
   failures = fabric->Finish(std::move(failures));
-  if (failures.empty()) return absl::OkStatus();
-  const WorkerFailure& f = failures.front();
+  if (failures.empty()) return WorkerFailure{};
+  WorkerFailure f = failures.front();
   std::string who = "worker " + std::to_string(f.worker);
   if (link != nullptr) {
     who += " (process " + std::to_string(f.worker / workers) + ")";
   }
-  return absl::Status(static_cast<absl::StatusCode>(f.code),
-                      who + ": " + f.message);
+  f.message = who + ": " + f.message;
+  return f;
 }
 
 }  // namespace diffmesh

@@ -97,7 +97,7 @@ class Runtime {
       return absl::InvalidArgumentError(
           "workers must be between 1 and 256, got " + std::to_string(workers));
     }
-    return Launch(workers, WithStatus(body), options);
+    return StatusOf(Launch(workers, WithFailure(body), options));
   }
   // Execute on `link`'s processes (engine/process_link.h) instead of the
   // ones this program was launched with: what Execute does under mpirun,
@@ -110,7 +110,7 @@ class Runtime {
       return absl::InvalidArgumentError(
           "workers must be between 1 and 256, got " + std::to_string(workers));
     }
-    return RunOn(link, workers, WithStatus(body), options);
+    return StatusOf(RunOn(link, workers, WithFailure(body), options));
   }
   // Registers `fn` to be called before Execute/Run pins its workers (with
   // pin_workers), on the caller's thread: a library whose thread pool sizes
@@ -132,26 +132,38 @@ class Runtime {
   static int ProcessIndex() { return LaunchedProcessIndex(); }
 
  private:
-  using StatusBody = std::function<absl::Status(Worker&)>;
+  // A worker's body as the runtime runs it: on failure it sets
+  // `failure->code` (an absl::StatusCode, not 0) and the message. The core
+  // of a run reports failures this way, as plain values, so that Run (and
+  // a program that uses only Run) never builds an absl::Status and links
+  // none of its library.
+  using CoreBody = std::function<void(Worker&, WorkerFailure* failure)>;
   template <class Body>
-  static StatusBody WithStatus(Body& body) {
+  static CoreBody WithFailure(Body& body) {
     if constexpr (std::is_same_v<std::invoke_result_t<Body&, Worker&>,
                                  absl::Status>) {
-      return [&body](Worker& worker) { return body(worker); };
-    } else {
-      return [&body](Worker& worker) {
-        body(worker);
-        return absl::OkStatus();
+      return [&body](Worker& worker, WorkerFailure* failure) {
+        absl::Status status = body(worker);
+        if (status.ok()) return;
+        failure->code = static_cast<int32_t>(status.code());
+        failure->message = std::string(status.message());
       };
+    } else {
+      return [&body](Worker& worker, WorkerFailure*) { body(worker); };
     }
   }
   // Joins the processes this program was launched with, if several, and
-  // runs there.
-  static absl::Status Launch(int workers, const StatusBody& body,
+  // runs there. Returns the first failure of any worker of any process,
+  // its message prefixed "worker N: " ("worker N (process p): " across
+  // processes); code 0 when none failed.
+  static WorkerFailure Launch(int workers, const CoreBody& body,
+                              const RuntimeOptions& options);
+  static WorkerFailure RunOn(ProcessLink* link, int workers,
+                             const CoreBody& body,
                              const RuntimeOptions& options);
-  static absl::Status RunOn(ProcessLink* link, int workers,
-                            const StatusBody& body,
-                            const RuntimeOptions& options);
+  // OK for code 0; otherwise the failure as a status
+  // (engine/runtime_status.cc).
+  static absl::Status StatusOf(const WorkerFailure& failure);
 };
 
 }  // namespace diffmesh
