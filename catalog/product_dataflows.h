@@ -51,7 +51,7 @@ class ProductDataflows {
     // Held by the captures' callbacks, which live as long as the worker:
     // keeps `mu` and `history` alive.
     std::shared_ptr<const void> keep;
-    bool feeder = false;             // this worker loads what Use starts from
+    bool feeder = false;  // this worker loads what Use starts from
     // This worker writes its process's history (worker 0 in one process;
     // the first worker of each process across processes).
     bool keeper = false;

@@ -45,13 +45,13 @@ namespace {
 constexpr int kBatchTag = 7;
 
 // The MPI functions this file calls.
-#define DIFFMESH_MPI_FUNCTIONS(X)                                           \
-  X(Initialized)                                                            \
-  X(Init_thread)                                                            \
-  X(Finalized)                                                              \
-  X(Finalize) X(Get_processor_name) X(Isend) X(Iprobe) X(Get_count) X(Recv) \
-      X(Wait) X(Test) X(Comm_free) X(Comm_dup) X(Comm_rank) X(Comm_size)    \
-          X(Allreduce)
+#define DIFFMESH_MPI_FUNCTIONS(X)                                       \
+  X(Initialized)                                                        \
+  X(Init_thread)                                                        \
+  X(Finalized)                                                          \
+  X(Finalize)                                                           \
+  X(Get_processor_name) X(Isend) X(Iprobe) X(Get_count) X(Recv) X(Wait) \
+      X(Test) X(Comm_free) X(Comm_dup) X(Comm_rank) X(Comm_size) X(Allreduce)
 
 // The MPI library as this file uses it: its functions and the predefined
 // handles, found in the loaded library or taken from the linked one.
