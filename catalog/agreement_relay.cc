@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "absl/strings/str_cat.h"
+#include "catalog/worker_agreement.h"
 
 namespace diffmesh {
 
@@ -43,20 +43,12 @@ absl::StatusOr<std::string> AgreementRelay::ReceiveEncoded(
       Call call = std::move(it->second);
       arrived_.erase(it);
       if (call.what != what) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "the workers' mesh calls diverged: worker ", worker_, " called ",
-            what, " where worker 0 called ", call.what, " (mesh call ",
-            number + 1,
-            "); every worker must make the same mesh calls in the same "
-            "order"));
+        return WorkerAgreement::Diverged(worker_, what, call.what, number);
       }
       return std::move(call.value);
     }
     if (left_) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "worker 0 left the mesh (its Mesh was destroyed) before ", what,
-          " on worker ", worker_,
-          ": every worker must make the same mesh calls in the same order"));
+      return WorkerAgreement::Left(worker_, what);
     }
     fabric_->Wait(worker_, seen);
   }

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "catalog/agreement_relay.h"
+#include "catalog/mesh_agreement.h"
 #include "catalog/publish_rules.h"
 #include "catalog/stored_versions.h"
 #include "engine/graph.h"
@@ -18,11 +18,6 @@
 
 namespace diffmesh {
 namespace {
-
-// Source `id`'s status in `snapshot`: a source not polled by then is OK.
-SourceStatus StatusIn(const MeshSnapshot& snapshot, const std::string& id) {
-  return snapshot.SourceStatusOf(id).value_or(SourceStatus{.id = id});
-}
 
 void MergeReport(const RefreshReport& from, RefreshReport* into) {
   into->rows_inserted += from.rows_inserted;
@@ -44,14 +39,13 @@ Mesh::Mesh(Worker& worker, MeshOptions options)
       versions_(options.store, &catalog_,
                 [this](const std::string& what,
                        const std::function<absl::Status()>& write) {
-                  return Agree<absl::Status>(what, write);
+                  return agreement_->Agree<absl::Status>(what, write);
                 }) {}
 
 Mesh::~Mesh() {
   // A worker still waiting for worker 0 to agree on a call would wait for
   // ever: it gets an error instead.
-  if (feeder() && worker_.peers() > 1) group_->agreement.FeederLeft();
-  if (feeder() && relay_ != nullptr) relay_->SendLeft();
+  if (agreement_ != nullptr) agreement_->FeederLeft();
   // Snapshots may outlive the mesh; its store may not.
   if (stored_ != nullptr) stored_->Detach();
 }
@@ -59,37 +53,6 @@ Mesh::~Mesh() {
 bool Mesh::feeder() const { return worker_.index() == 0; }
 
 bool Mesh::keeper() const { return worker_.index() == worker_.first_local(); }
-
-template <class T>
-T Mesh::Agree(const std::string& what, const std::function<T()>& compute,
-              const std::function<void(const T&)>& received) {
-  const int peers = worker_.peers();
-  if (peers == 1) return compute();
-  const uint64_t number = agreements_++;
-  if (relay_ == nullptr) {
-    return group_->agreement.Agree<T>(worker_.index(), peers, number, what,
-                                      compute);
-  }
-  // Across processes: worker 0 computes and relays; the first worker of
-  // every other process receives; each of them hands the result to the
-  // other workers of its process.
-  std::function<T()> first = compute;
-  if (!feeder()) {
-    first = [&]() -> T {
-      absl::StatusOr<T> value = relay_->Receive<T>(number, what);
-      if (!value.ok()) return WorkerAgreement::Failed<T>(value.status());
-      if (received) received(*value);
-      return *std::move(value);
-    };
-  }
-  const int local_peers = worker_.local_peers();
-  T value = local_peers == 1 ? first()
-                             : group_->agreement.Agree<T>(
-                                   worker_.index() - worker_.first_local(),
-                                   local_peers, number, what, first);
-  if (feeder()) relay_->Send(number, what, value);
-  return value;
-}
 
 absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
                                                  MeshOptions options) {
@@ -118,17 +81,14 @@ absl::StatusOr<std::unique_ptr<Mesh>> Mesh::Open(Worker& worker,
         "MeshOptions::store");
   }
   std::unique_ptr<Mesh> mesh(new Mesh(worker, options));
-  if (worker.spans_processes()) {
-    mesh->relay_ = std::make_unique<AgreementRelay>(
-        worker.fabric(), worker.index(),
-        static_cast<int>(worker.num_dataflows()));
-  }
   if (options.group == nullptr) {
     mesh->own_group_ = std::make_shared<MeshGroup>();
     mesh->group_ = mesh->own_group_.get();
   } else {
     mesh->group_ = options.group;
   }
+  mesh->agreement_ =
+      std::make_unique<MeshAgreement>(worker, &mesh->group_->agreement);
   {
     // Every worker opens its mesh on the group; the flag is read under the
     // lock by every worker's captures.
@@ -179,8 +139,10 @@ struct Restored {
 absl::Status Mesh::Restore() {
   // Across processes only process 0 needs a store: the others learn from
   // worker 0 whether there is one.
-  if (options_.store == nullptr && relay_ == nullptr) return absl::OkStatus();
-  Restored restored = Agree<Restored>("Open (restore)", [&] {
+  if (options_.store == nullptr && !agreement_->spans_processes()) {
+    return absl::OkStatus();
+  }
+  Restored restored = agreement_->Agree<Restored>("Open (restore)", [&] {
     Restored r;
     if (options_.store == nullptr) return r;
     absl::StatusOr<uint64_t> next = options_.store->ReadNextTime();
@@ -268,7 +230,7 @@ absl::StatusOr<Table> Mesh::Source(ProductDescriptor descriptor,
   std::unique_ptr<FileSource> files;
   std::vector<SourceBatch> logged;
   OpenedSource opened =
-      Agree<OpenedSource>(absl::StrCat("Source(", id, ")"), [&] {
+      agreement_->Agree<OpenedSource>(absl::StrCat("Source(", id, ")"), [&] {
         OpenedSource o;
         absl::StatusOr<MeshSources::Opened> found =
             MeshSources::Open(id, options, descriptor.schema, options_.store);
@@ -331,8 +293,8 @@ absl::Status Mesh::Start(RefreshReport* report) {
 }
 
 absl::Status Mesh::FeedAll(RefreshReport* report) {
-  const bool relayed = relay_ != nullptr;
-  Fed fed = Agree<Fed>(
+  const bool relayed = agreement_->spans_processes();
+  Fed fed = agreement_->Agree<Fed>(
       "Refresh (or the first Advance)",
       [&] {
         Fed f;
@@ -358,26 +320,8 @@ absl::Status Mesh::FeedAll(RefreshReport* report) {
   return fed.status;
 }
 
-std::vector<SourceStatus> Mesh::SourceStatuses() const {
-  // The snapshot holds the statuses as of the last closed time; a source
-  // not polled by then is OK.
-  std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
-  std::vector<SourceStatus> all;
-  for (const std::string& id : sources_.Ids()) {
-    all.push_back(StatusIn(*snapshot, id));
-  }
-  return all;
-}
-
 absl::Status Mesh::AcceptSourceFiles(const std::string& id) {
   return sources_.AcceptFiles(id);
-}
-
-absl::StatusOr<SourceStatus> Mesh::SourceStatusOf(const std::string& id) const {
-  if (!sources_.Contains(id)) {
-    return absl::NotFoundError(absl::StrCat("no source ", id));
-  }
-  return StatusIn(*Snapshot(), id);
 }
 
 absl::StatusOr<Table> Mesh::Publish(const Table& table,
@@ -528,7 +472,7 @@ absl::Status Mesh::Advance() {
                            group_->record_changes ? &group_->changes : nullptr,
                            stored_ != nullptr ? &unstored_ : nullptr);
   };
-  absl::Status closed = Agree<absl::Status>(
+  absl::Status closed = agreement_->Agree<absl::Status>(
       "Advance",
       [&] {
         absl::Status overflow;
@@ -578,94 +522,6 @@ absl::Status Mesh::StoreVersions() {
       [&](const std::string& id) {
         return group_->history->OldestRetainedTime(id);
       });
-}
-
-std::shared_ptr<const MeshSnapshot> Mesh::Snapshot() const {
-  // By the time a worker's Advance returns, worker 0 has closed that time
-  // (the Advance agreement), and it closes no later one before this worker
-  // advances again: the latest snapshot is as of time() - 1.
-  return group_->history->Latest();
-}
-
-MeshReader Mesh::Reader() const { return group_->history->reader(); }
-
-absl::StatusOr<std::shared_ptr<Subscription>> Mesh::Subscribe(
-    SubscribeOptions options) const {
-  return Reader().Subscribe(std::move(options));
-}
-
-std::vector<ProductDescriptor> Mesh::Catalog() const {
-  return Snapshot()->Catalog();
-}
-
-absl::StatusOr<ProductDescriptor> Mesh::Descriptor(
-    const std::string& id) const {
-  DM_ASSIGN_OR_RETURN(const StoredProduct* active,
-                      versions_.ActiveOrNotFound(id));
-  return active->descriptor;
-}
-
-std::vector<std::string> Mesh::Search(const std::string& query) const {
-  return Snapshot()->Search(query);
-}
-
-std::vector<LineageEdge> Mesh::Lineage() const { return Snapshot()->Lineage(); }
-
-std::vector<ColumnRef> Mesh::Downstream(const ColumnRef& node) const {
-  return Snapshot()->Downstream(node);
-}
-
-std::vector<ColumnRef> Mesh::Upstream(const ColumnRef& node) const {
-  return Snapshot()->Upstream(node);
-}
-
-absl::StatusOr<std::vector<Row>> Mesh::Read(const std::string& id) const {
-  DM_RETURN_IF_ERROR(versions_.ActiveOrNotFound(id).status());
-  if (!dataflows_->computed(id)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("product ", id,
-                     " is in the catalog but not computed "
-                     "in this run (declare it)"));
-  }
-  std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
-  // Before the first Advance of this run (also after a restart).
-  if (snapshot->empty()) return std::vector<Row>();
-  return snapshot->Read(id);
-}
-
-absl::StatusOr<std::vector<Row>> Mesh::ReadAsOf(const std::string& id,
-                                                int data_version) const {
-  if (!dataflows_->computed(id)) {
-    return absl::NotFoundError(absl::StrCat("no data of product ", id));
-  }
-  std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
-  if (snapshot->empty()) {
-    return absl::NotFoundError(
-        absl::StrCat(id, " has no data version ", data_version, " (none yet)"));
-  }
-  return snapshot->ReadAsOf(id, data_version);
-}
-
-std::vector<DataVersion> Mesh::DataVersions(const std::string& id) const {
-  return Snapshot()->DataVersions(id);
-}
-
-std::vector<Row> Mesh::Quarantine(const std::string& id) const {
-  return Snapshot()->Quarantine(id);
-}
-
-int64_t Mesh::QuarantineCount(const std::string& id) const {
-  std::shared_ptr<const MeshSnapshot> snapshot = Snapshot();
-  const ProductRows* p = snapshot->Find(id);
-  return p == nullptr ? 0 : p->quarantine.total();
-}
-
-std::vector<MeshChange> Mesh::TakeChanges() {
-  std::lock_guard<std::mutex> lock(group_->mu);
-  std::vector<MeshChange> out = std::move(group_->changes);
-  group_->changes.clear();
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 }  // namespace diffmesh

@@ -29,7 +29,7 @@
 // Across processes (under mpirun, engine/runtime.h) each process has its
 // own MeshGroup, shared by its workers. Worker 0 is in process 0, which
 // alone needs the store (the others may pass none). Worker 0's results
-// reach the other processes' first workers (AgreementRelay), and every
+// reach the other processes' first workers (MeshAgreement), and every
 // capture is routed to the first worker of every process (ToEveryProcess),
 // which keeps its process's copy of the history: reads, snapshots,
 // subscriptions and TakeChanges (once per process) see the same on every
@@ -144,7 +144,7 @@ namespace diffmesh {
 class Graph;
 class Worker;
 
-class AgreementRelay;
+class MeshAgreement;
 class MeshGroup;
 class StoredVersions;
 
@@ -390,19 +390,6 @@ class Mesh {
   // records polls): worker 0 in one process, the first worker of each
   // process across processes.
   bool keeper() const;
-  // Runs `compute` on worker 0 and gives every worker its result: the one
-  // way a worker learns what worker 0 read or wrote. Every worker calls it
-  // at the same points in the same order; `what` names the call, so a
-  // worker whose call differs from worker 0's (or that waits for a worker
-  // 0 that has left) gets FailedPrecondition, and so does every later
-  // agreement on every worker (WorkerAgreement). T is absl::Status or has
-  // a `status` member, and crosses processes (engine/wire.h): across
-  // processes worker 0 relays it to the first worker of every other
-  // process (AgreementRelay), which then runs `received` on it (to do to
-  // its process's history what worker 0's compute did to worker 0's).
-  template <class T>
-  T Agree(const std::string& what, const std::function<T()>& compute,
-          const std::function<void(const T&)>& received = nullptr);
   absl::Status Restore();
   // Replays the sources' logs and reads their files; at the first Advance.
   absl::Status Start(RefreshReport* report);
@@ -416,9 +403,8 @@ class Mesh {
   MeshOptions options_;
   std::shared_ptr<MeshGroup> own_group_;
   MeshGroup* group_ = nullptr;
-  // Across processes: worker 0's results to the other processes.
-  std::unique_ptr<AgreementRelay> relay_;
-  uint64_t agreements_ = 0;
+  // How every worker learns worker 0's results (catalog/mesh_agreement.h).
+  std::unique_ptr<MeshAgreement> agreement_;
   Graph* catalog_graph_ = nullptr;
   uint64_t time_ = 0;
   bool started_ = false;

@@ -6,6 +6,22 @@
 
 namespace diffmesh {
 
+absl::Status WorkerAgreement::Diverged(int worker, const std::string& what,
+                                       const std::string& theirs,
+                                       uint64_t number) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the workers' mesh calls diverged: worker ", worker, " called ", what,
+      " where worker 0 called ", theirs, " (mesh call ", number + 1,
+      "); every worker must make the same mesh calls in the same order"));
+}
+
+absl::Status WorkerAgreement::Left(int worker, const std::string& what) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "worker 0 left the mesh (its Mesh was destroyed) before ", what,
+      " on worker ", worker,
+      ": every worker must make the same mesh calls in the same order"));
+}
+
 absl::Status WorkerAgreement::Failure() const {
   std::lock_guard<std::mutex> lock(mu_);
   return failed_;
@@ -33,16 +49,9 @@ absl::StatusOr<std::shared_ptr<const void>> WorkerAgreement::Take(
   auto it = calls_.find(number);
   if (failed_.ok()) {
     if (it == calls_.end() || it->second.value == nullptr) {
-      failed_ = absl::FailedPreconditionError(absl::StrCat(
-          "worker 0 left the mesh (its Mesh was destroyed) before ", what,
-          " on worker ", worker,
-          ": every worker must make the same mesh calls in the same order"));
+      failed_ = Left(worker, what);
     } else if (it->second.what != what) {
-      failed_ = absl::FailedPreconditionError(absl::StrCat(
-          "the workers' mesh calls diverged: worker ", worker, " called ", what,
-          " where worker 0 called ", it->second.what, " (mesh call ",
-          number + 1,
-          "); every worker must make the same mesh calls in the same order"));
+      failed_ = Diverged(worker, what, it->second.what, number);
     }
     if (!failed_.ok()) published_.notify_all();
   }

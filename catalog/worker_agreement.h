@@ -63,6 +63,12 @@ class WorkerAgreement {
     return *static_cast<const T*>(taken->get());
   }
 
+  // The errors a worker gets when its call `what` (mesh call `number`)
+  // differs from worker 0's call `theirs`, or when worker 0 left before it.
+  static absl::Status Diverged(int worker, const std::string& what,
+                               const std::string& theirs, uint64_t number);
+  static absl::Status Left(int worker, const std::string& what);
+
   // A value of T carrying `status`.
   template <class T>
   static T Failed(const absl::Status& status) {
