@@ -12,6 +12,10 @@
 // or repeat across them (O(n log n) in total), so a stream with many repeats
 // is held at about its distinct size. Chains are lists of blocks and a merge
 // frees input blocks as it consumes them, so merging needs no second copy.
+// A chain's block holds its updates' (time, diff) pairs once for the whole
+// block while they are all equal -- a load is one time and diff +1 -- and
+// as a column only once they differ: a loaded edge of two 32-bit nodes is
+// 8 bytes in a chain, not 24.
 // Sealing merges the chains and streams the result into the batch builder;
 // updates at times beyond the new upper stay pending as one chain.
 //
@@ -25,9 +29,9 @@
 // A key or value type that packs into bytes (engine/column.h: catalog's
 // Row) is not held as one object per update: each block keeps the bytes of
 // its keys and values back to back in one arena, and an entry holds an
-// (offset, size) into it, so a block is two allocations however wide its
-// rows, and sorting moves small entries. Merging chains copies the bytes
-// into the output blocks' arenas.
+// (offset, size) into it, so a block is two allocations (three once its
+// pairs differ) however wide its rows, and sorting moves small entries. Merging
+// chains copies the bytes into the output blocks' arenas.
 //
 // Invariants: sealed batches are contiguous: each batch's lower is the
 // previous batch's upper.
@@ -104,42 +108,46 @@ class Batcher {
 
   void Push(K key, V val, T time, R diff) {
     if (open_.entries.size() == kBlock) CloseBlock();
-    if (open_.entries.capacity() == 0) {
-      // Small inputs stay small; a block is never reallocated once full.
-      open_.entries.reserve(chains_.empty() ? 64 : kBlock);
+    if (open_.entries.size() == open_.entries.capacity()) {
+      // Small inputs stay small: the buffer doubles up to a block, and is
+      // kept from block to block until the next seal.
+      open_.entries.reserve(
+          std::min(kBlock, std::max<size_t>(64, 2 * open_.entries.size())));
     }
-    open_frontier_.Insert(time);
+    open_times_.Insert(time);
     Prefix prefix{};
     if constexpr (HasSortPrefix<K>) prefix.key = key.SortPrefix();
     if constexpr (HasSortPrefix<V>) prefix.val = val.SortPrefix();
-    open_.entries.push_back(Entry{HeldK::Put(std::move(key), &open_.arena),
-                                  HeldV::Put(std::move(val), &open_.arena),
-                                  std::move(time), diff, prefix});
+    open_.entries.push_back(
+        Entry{KV{HeldK::Put(std::move(key), &open_.arena),
+                 HeldV::Put(std::move(val), &open_.arena), prefix},
+              std::move(time), diff});
   }
 
   Ptr Seal(const Antichain<T>& upper, Antichain<T>* batch_lower) {
     if (!open_.entries.empty()) CloseBlock();
+    open_ = {};  // the open block's buffer is kept only while updates stream
     while (chains_.size() > 1) MergeLastTwo();
     BatchBuilder<K, V, T, R> builder;
     builder.Reserve(pending());
-    ChainWriter kept;
+    ChainWriter kept(pending());
     *batch_lower = Antichain<T>();
     if (!chains_.empty()) {
       for (ChainReader r(chains_[0]); r.Valid(); r.Next()) {
-        Entry& e = r.Get();
-        if (upper.LessEqual(e.time)) {
-          kept.Push(e, r.arena());
+        const T& time = r.time();
+        if (upper.LessEqual(time)) {
+          kept.Push(r.kv(), r.arena(), time, r.diff());
           continue;
         }
         if constexpr (TotallyOrdered<T>) {
-          if (batch_lower->empty() || e.time < (*batch_lower)[0]) {
-            *batch_lower = Antichain<T>(e.time);
+          if (batch_lower->empty() || time < (*batch_lower)[0]) {
+            *batch_lower = Antichain<T>(time);
           }
         } else {
-          batch_lower->Insert(e.time);
+          batch_lower->Insert(time);
         }
-        builder.Push(HeldK::Get(e.key, r.arena()), HeldV::Get(e.val, r.arena()),
-                     e.time, e.diff);
+        builder.Push(HeldK::Get(r.kv().key, r.arena()),
+                     HeldV::Get(r.kv().val, r.arena()), time, r.diff());
       }
       chains_.clear();
     }
@@ -152,7 +160,7 @@ class Batcher {
   // The times of pending updates (a lower bound: updates that cancelled in
   // a merge may still count until the next seal).
   Antichain<T> PendingFrontier() const {
-    Antichain<T> result = open_frontier_;
+    Antichain<T> result = open_times_.frontier;
     for (const Chain& c : chains_)
       for (const T& t : c.frontier) result.Insert(t);
     return result;
@@ -184,18 +192,72 @@ class Batcher {
                                     Prefixes, NoPrefixes>;
   using HeldK = batcher_internal::Held<K>;
   using HeldV = batcher_internal::Held<V>;
-  struct Entry {
+  using Pair = std::pair<T, R>;
+  struct KV {
     typename HeldK::Stored key;
     typename HeldV::Stored val;
-    T time;
-    R diff;
     [[no_unique_address]] Prefix prefix;
   };
-  struct Block {
+  // An update of the block being filled.
+  struct Entry {
+    KV kv;
+    T time;
+    R diff;
+  };
+  struct OpenBlock {
     std::vector<Entry> entries;
     std::vector<uint8_t> arena;  // packed keys' and values' bytes
     size_t Bytes() const {
       return entries.capacity() * sizeof(Entry) + arena.capacity();
+    }
+  };
+  // A block of a chain: keys and values, and their (time, diff) pairs
+  // collapsed to one when they are all equal -- the usual case for a load,
+  // one time and diff +1 -- so such a block holds no time or diff per update.
+  struct Block {
+    std::vector<KV> kvs;
+    std::vector<uint8_t> arena;  // packed keys' and values' bytes
+    Pair common{};               // every update's pair while `pairs` is empty
+    std::vector<Pair> pairs;     // each update's pair, once they differ
+
+    const T& TimeAt(size_t i) const {
+      return pairs.empty() ? common.first : pairs[i].first;
+    }
+    const R& DiffAt(size_t i) const {
+      return pairs.empty() ? common.second : pairs[i].second;
+    }
+    void Push(KV kv, const T& time, const R& diff) {
+      if (kvs.empty()) {
+        common = Pair(time, diff);
+      } else if (!pairs.empty()) {
+        pairs.emplace_back(time, diff);
+      } else if (!(time == common.first && diff == common.second)) {
+        pairs.reserve(kvs.capacity());
+        pairs.assign(kvs.size(), common);
+        pairs.emplace_back(time, diff);
+      }
+      kvs.push_back(std::move(kv));
+    }
+    size_t Bytes() const {
+      return kvs.capacity() * sizeof(KV) + arena.capacity() +
+             pairs.capacity() * sizeof(Pair);
+    }
+  };
+  // The least times among those inserted. Most updates repeat the time
+  // before them (a load is one time), and those are skipped.
+  struct Times {
+    Antichain<T> frontier;
+    T last{};
+    bool any = false;
+    void Insert(const T& time) {
+      if (any && time == last) return;
+      frontier.Insert(time);
+      last = time;
+      any = true;
+    }
+    void Clear() {
+      frontier.clear();
+      any = false;
     }
   };
   struct Chain {
@@ -207,56 +269,80 @@ class Batcher {
   // Reads a chain front to back, freeing each block once passed.
   class ChainReader {
    public:
-    explicit ChainReader(Chain& c) : c_(&c) { Skip(); }
-    bool Valid() const { return block_ < c_->blocks.size(); }
-    Entry& Get() { return c_->blocks[block_].entries[pos_]; }
-    // The arena of Get()'s block.
-    const std::vector<uint8_t>& arena() const {
-      return c_->blocks[block_].arena;
-    }
+    explicit ChainReader(Chain& c) : c_(&c) { Enter(); }
+    bool Valid() const { return block_ != nullptr; }
+    KV& kv() { return block_->kvs[pos_]; }
+    const T& time() const { return block_->TimeAt(pos_); }
+    const R& diff() const { return block_->DiffAt(pos_); }
+    // The arena of kv()'s block.
+    const std::vector<uint8_t>& arena() const { return block_->arena; }
     void Next() {
-      ++pos_;
-      Skip();
+      if (++pos_ < size_) return;
+      *block_ = Block();
+      ++index_;
+      pos_ = 0;
+      Enter();
     }
 
    private:
-    void Skip() {
-      while (block_ < c_->blocks.size() &&
-             pos_ == c_->blocks[block_].entries.size()) {
-        c_->blocks[block_++] = Block();
-        pos_ = 0;
+    // Points at the next block with updates (nullptr past the last),
+    // freeing empty ones on the way.
+    void Enter() {
+      while (index_ < c_->blocks.size() && c_->blocks[index_].kvs.empty()) {
+        c_->blocks[index_++] = Block();
       }
+      block_ = index_ < c_->blocks.size() ? &c_->blocks[index_] : nullptr;
+      size_ = block_ != nullptr ? block_->kvs.size() : 0;
     }
     Chain* c_;
-    size_t block_ = 0, pos_ = 0;
+    Block* block_ = nullptr;
+    size_t index_ = 0, pos_ = 0, size_ = 0;
   };
 
-  // Appends entries in order, a block at a time.
+  // Appends updates in order, a block at a time.
   struct ChainWriter {
+    // `expected`: at most how many updates will be pushed.
+    explicit ChainWriter(size_t expected) : left(expected) {}
+    size_t left;
     Chain chain;
     Block current;
-    // Appends `e`, held in a block whose arena is `from`.
-    void Push(Entry& e, const std::vector<uint8_t>& from) {
-      if (current.entries.capacity() == 0) current.entries.reserve(kBlock);
-      chain.frontier.Insert(e.time);
-      current.entries.push_back(Entry{HeldK::Move(e.key, from, &current.arena),
-                                      HeldV::Move(e.val, from, &current.arena),
-                                      std::move(e.time), e.diff, e.prefix});
+    Times times;
+    // Appends an update whose key and value are `kv`, held in a block whose
+    // arena is `from`.
+    void Push(KV& kv, const std::vector<uint8_t>& from, const T& time,
+              const R& diff) {
+      if (current.kvs.capacity() == 0) {
+        current.kvs.reserve(std::min(kBlock, std::max<size_t>(left, 1)));
+      }
+      if (left > 0) --left;
+      times.Insert(time);
+      current.Push(KV{HeldK::Move(kv.key, from, &current.arena),
+                      HeldV::Move(kv.val, from, &current.arena), kv.prefix},
+                   time, diff);
       ++chain.size;
-      if (current.entries.size() == kBlock) {
+      if (current.kvs.size() == kBlock) {
         chain.blocks.push_back(std::move(current));
         current = {};
       }
     }
     Chain Finish() {
-      if (!current.entries.empty()) chain.blocks.push_back(std::move(current));
+      chain.frontier = std::move(times.frontier);
+      if (!current.kvs.empty()) {
+        // A short last block (the usual kept chain of a few future updates)
+        // gives back the rest of its reservation.
+        if (current.kvs.size() < kBlock / 2) {
+          current.kvs.shrink_to_fit();
+          current.pairs.shrink_to_fit();
+        }
+        chain.blocks.push_back(std::move(current));
+      }
       return std::move(chain);
     }
   };
 
-  // Compares entries held in blocks whose arenas are `aa` and `ba`.
-  static int Compare(const Entry& a, const std::vector<uint8_t>& aa,
-                     const Entry& b, const std::vector<uint8_t>& ba) {
+  // Compares keys and values held in blocks whose arenas are `aa` and `ba`.
+  static int CompareKV(const KV& a, const std::vector<uint8_t>& aa, const KV& b,
+                       const std::vector<uint8_t>& ba) {
     if constexpr (HasSortPrefix<K>) {
       if (a.prefix.key != b.prefix.key) {
         return a.prefix.key < b.prefix.key ? -1 : 1;
@@ -270,17 +356,20 @@ class Batcher {
         return a.prefix.val < b.prefix.val ? -1 : 1;
       }
     }
-    if (int c = OrderOf<V>(HeldV::Get(a.val, aa), HeldV::Get(b.val, ba))) {
-      return c;
-    }
-    return a.time < b.time ? -1 : (b.time < a.time ? 1 : 0);
+    return OrderOf<V>(HeldV::Get(a.val, aa), HeldV::Get(b.val, ba));
+  }
+  static int CompareTimes(const T& a, const T& b) {
+    return a < b ? -1 : (b < a ? 1 : 0);
   }
 
+  // Sorts and consolidates the open block into a chain of one block; the
+  // open block keeps its buffer for the next updates.
   void CloseBlock() {
     const std::vector<uint8_t>& arena = open_.arena;
     std::sort(open_.entries.begin(), open_.entries.end(),
               [&](const Entry& a, const Entry& b) {
-                return Compare(a, arena, b, arena) < 0;
+                const int c = CompareKV(a.kv, arena, b.kv, arena);
+                return c != 0 ? c < 0 : a.time < b.time;
               });
     // Entries that differ only in their diffs are now neighbours; their
     // bytes stay in the arena unused until the block is merged or sealed.
@@ -288,16 +377,23 @@ class Batcher {
         open_.entries,
         [&](const Entry& a, const Entry& b) {
           return a.time == b.time &&
-                 HeldK::Get(a.key, arena) == HeldK::Get(b.key, arena) &&
-                 HeldV::Get(a.val, arena) == HeldV::Get(b.val, arena);
+                 HeldK::Get(a.kv.key, arena) == HeldK::Get(b.kv.key, arena) &&
+                 HeldV::Get(a.kv.val, arena) == HeldV::Get(b.kv.val, arena);
         },
         [](Entry& e) -> R& { return e.diff; });
     Chain c;
     c.size = open_.entries.size();
-    c.frontier = std::move(open_frontier_);
-    open_frontier_.clear();
-    if (!open_.entries.empty()) c.blocks.push_back(std::move(open_));
-    open_ = {};
+    c.frontier = std::move(open_times_.frontier);
+    open_times_.Clear();
+    if (!open_.entries.empty()) {
+      Block b;
+      b.kvs.reserve(open_.entries.size());
+      for (Entry& e : open_.entries) b.Push(std::move(e.kv), e.time, e.diff);
+      b.arena = std::move(open_.arena);
+      c.blocks.push_back(std::move(b));
+    }
+    open_.entries.clear();
+    open_.arena = {};
     chains_.push_back(std::move(c));
     while (chains_.size() > 1 &&
            2 * chains_.back().size >= chains_[chains_.size() - 2].size) {
@@ -310,36 +406,38 @@ class Batcher {
     Chain b = std::move(chains_.back());
     chains_.pop_back();
     Chain a = std::move(chains_.back());
-    ChainWriter out;
+    ChainWriter out(a.size + b.size);
     ChainReader ra(a), rb(b);
     while (ra.Valid() && rb.Valid()) {
-      Entry& x = ra.Get();
-      Entry& y = rb.Get();
-      const int c = Compare(x, ra.arena(), y, rb.arena());
+      int c = CompareKV(ra.kv(), ra.arena(), rb.kv(), rb.arena());
+      if (c == 0) c = CompareTimes(ra.time(), rb.time());
       if (c < 0) {
-        out.Push(x, ra.arena());
+        out.Push(ra.kv(), ra.arena(), ra.time(), ra.diff());
         ra.Next();
       } else if (c > 0) {
-        out.Push(y, rb.arena());
+        out.Push(rb.kv(), rb.arena(), rb.time(), rb.diff());
         rb.Next();
       } else {
-        AddDiff(x.diff, y.diff);
-        if (!IsZero(x.diff)) out.Push(x, ra.arena());
+        R sum = ra.diff();
+        AddDiff(sum, rb.diff());
+        if (!IsZero(sum)) out.Push(ra.kv(), ra.arena(), ra.time(), sum);
         ra.Next();
         rb.Next();
       }
     }
-    for (; ra.Valid(); ra.Next()) out.Push(ra.Get(), ra.arena());
-    for (; rb.Valid(); rb.Next()) out.Push(rb.Get(), rb.arena());
+    for (; ra.Valid(); ra.Next())
+      out.Push(ra.kv(), ra.arena(), ra.time(), ra.diff());
+    for (; rb.Valid(); rb.Next())
+      out.Push(rb.kv(), rb.arena(), rb.time(), rb.diff());
     chains_.back() = out.Finish();
   }
 
   // Updates per block: large enough to sort efficiently, small enough that a
   // merge's transient extra memory stays negligible.
   static constexpr size_t kBlock = size_t{1} << 14;
-  Block open_;                  // the block being filled
-  Antichain<T> open_frontier_;  // times in open_
-  std::vector<Chain> chains_;   // sizes decrease geometrically
+  OpenBlock open_;             // the block being filled
+  Times open_times_;           // times in open_
+  std::vector<Chain> chains_;  // sizes decrease geometrically
   Antichain<T> lower_;
 };
 

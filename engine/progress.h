@@ -92,6 +92,7 @@ class ProgressTracker {
   int target_depth(int target) const { return targets_[target].depth; }
   int source_depth(int source) const { return sources_[source].depth; }
   size_t num_targets() const { return targets_.size(); }
+  size_t num_sources() const { return sources_.size(); }
   // Distinct (time, count) entries held across all targets: stays bounded
   // when times advance, whatever the number of rounds.
   size_t bookkeeping_size() const;

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "engine/check.h"
+
 namespace diffmesh {
 
 namespace {
@@ -58,8 +60,19 @@ bool ProgressExchange::Receive(ProgressTracker* tracker) {
   channel_->DrainInto(worker_, &inbox_);
   bool any = false;
   for (const ProgressBatch& batch : inbox_) {
+    // A batch decoded from another process's bytes is checked here, where
+    // the run's workers and the dataflow's locations are known.
+    DM_CHECK_MSG(
+        batch.from >= 0 && static_cast<size_t>(batch.from) < received_.size(),
+        "a progress batch names a sender outside the run's workers");
     ++received_[batch.from];
     for (const ProgressChange& change : batch.changes) {
+      DM_CHECK_MSG(
+          change.index >= 0 && static_cast<size_t>(change.index) <
+                                   (change.is_source ? tracker->num_sources()
+                                                     : tracker->num_targets()),
+          "a progress change names a location the dataflow lacks: "
+          "the processes built different dataflows");
       tracker->Update(change);
       any = true;
     }

@@ -204,6 +204,67 @@ TEST(BatcherTest, SealsOnlyTimesNotBeyondUpper) {
   EXPECT_EQ(batcher.pending(), 0u);
 }
 
+// Rounds of updates, some at one time with diff +1 (a load: blocks collapse
+// their pairs), some at mixed times and diffs that cancel across blocks,
+// sealed at moving uppers: every batch must hold exactly what a map summing
+// the same updates holds below the upper, and what stays pending is the rest.
+TEST(BatcherTest, SealsWhatAMapSumsAcrossBlocksAndChains) {
+  std::mt19937 rng(7);
+  Batcher<uint32_t, uint32_t, uint64_t, int64_t> batcher;
+  std::map<std::tuple<uint32_t, uint32_t, uint64_t>, int64_t> pending;
+  uint64_t lower = 0;
+  for (int round = 0; round < 12; ++round) {
+    const bool load = round % 3 == 0;
+    const size_t n = std::uniform_int_distribution<size_t>(1, 40000)(rng);
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t key = rng() % (load ? 100000 : 3000);
+      const uint32_t val = rng() % 7;
+      const uint64_t time = load ? lower : lower + rng() % 4;
+      const int64_t diff = load ? 1 : (rng() % 3 == 0 ? -1 : 1);
+      batcher.Push(key, val, time, diff);
+      pending[{key, val, time}] += diff;
+    }
+    const uint64_t upper = lower + 1 + rng() % 3;
+    std::vector<Tuple> want;
+    for (auto it = pending.begin(); it != pending.end();) {
+      const auto& [k, v, t] = it->first;
+      if (it->second == 0) {
+        it = pending.erase(it);
+      } else if (t < upper) {
+        want.emplace_back(k, v, t, it->second);
+        it = pending.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::sort(want.begin(), want.end());
+    Antichain<uint64_t> batch_lower;
+    Ptr batch = batcher.Seal(Antichain<uint64_t>(upper), &batch_lower);
+    TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
+    cursor.Add(batch);
+    ASSERT_EQ(Contents(cursor), want) << "round " << round;
+    EXPECT_EQ(batch->description.lower, Antichain<uint64_t>(lower));
+    EXPECT_EQ(batcher.pending(), pending.size()) << "round " << round;
+    lower = upper;
+  }
+}
+
+// A load at one time with diff +1 is held as keys and values alone once its
+// blocks close: 8 bytes for two 32-bit fields, against 24 with a time and a
+// diff each (only the block still being filled holds those).
+TEST(BatcherTest, ALoadAtOneTimeHoldsNoTimeOrDiffPerUpdate) {
+  Batcher<uint32_t, uint32_t, uint64_t, int64_t> batcher;
+  constexpr uint32_t kUpdates = 200000;
+  for (uint32_t i = 0; i < kUpdates; ++i) batcher.Push(i * 7919u, i, 0, 1);
+  EXPECT_EQ(batcher.pending(), kUpdates);
+  const size_t open_block = (size_t{1} << 14) * 24;
+  EXPECT_LT(batcher.PendingBytes(), size_t{kUpdates} * 9 + open_block);
+  Antichain<uint64_t> batch_lower;
+  Ptr batch = batcher.Seal(Antichain<uint64_t>(1), &batch_lower);
+  EXPECT_EQ(batch->size(), kUpdates);
+  EXPECT_EQ(batcher.PendingBytes(), 0u);
+}
+
 TEST(MergerTest, MergeEqualsConsolidatedUnionAdvancedBySince) {
   Ptr a = Build({{1, 1, 0, 1}, {2, 1, 1, 1}, {3, 3, 1, 2}}, 0, 2);
   Ptr b = Build({{1, 1, 2, -1}, {2, 2, 3, 1}, {3, 3, 2, -2}}, 2, 4);
