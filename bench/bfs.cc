@@ -6,7 +6,10 @@
 //
 // `-w N` (or `--workers N`) runs N workers; as in the reference driver,
 // worker 0 generates and inserts every edge and every change, and the
-// exchange in front of each arrangement spreads them by key.
+// exchange in front of each arrangement spreads them by key. `--one-heap`
+// runs them with RuntimeOptions::one_heap (engine/memory.h: every thread
+// allocates from glibc's main heap; less memory at several workers, more
+// contention for the allocator's lock in small rounds).
 //
 // A random directed graph of EDGES edges over NODES nodes, root 0, generated
 // exactly as the reference driver generates it (bench/isaac64.h), is loaded
@@ -125,7 +128,8 @@ double Recompute(const std::vector<Edge>& graph_edges) {
 int Usage(const char* argv0) {
   std::fprintf(
       stderr,
-      "usage: %s NODES EDGES BATCH ROUNDS [inspect|recompute|bytes] [-w N]\n",
+      "usage: %s NODES EDGES BATCH ROUNDS [inspect|recompute|bytes] [-w N] "
+      "[--one-heap]\n",
       argv0);
   return 2;
 }
@@ -143,7 +147,7 @@ bool ParseCount(const char* s, uint64_t* out) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> positional;
-  bool inspect = false, recompute = false, bytes = false;
+  bool inspect = false, recompute = false, bytes = false, one_heap = false;
   uint64_t workers = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -166,6 +170,8 @@ int main(int argc, char** argv) {
       recompute = true;
     } else if (a == "bytes") {
       bytes = true;
+    } else if (a == "--one-heap") {
+      one_heap = true;
     } else {
       positional.push_back(a);
     }
@@ -267,7 +273,7 @@ int main(int argc, char** argv) {
                       recompute_seconds.size());
         }
       },
-      {.pin_workers = true, .tune_allocator = true});
+      {.pin_workers = true, .tune_allocator = true, .one_heap = one_heap});
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   if (diffmesh::Runtime::Processes() > 1) {  // under mpirun: each its own

@@ -3,11 +3,12 @@
 # 3), and prints one row per workload: medians of stable time, round median
 # and p99 latency, and peak RSS.
 #   bash bench/run_bfs_workloads.sh [REPEAT] [-w N]
+# BFS=path runs another build's driver (for before/after pairs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeat="${1:-3}"
 shift || true
-bfs=build/bench/bfs
+bfs="${BFS:-build/bench/bfs}"
 [ -x "$bfs" ] || { echo "build first: bash scripts/build.sh" >&2; exit 1; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 printf '| workload | stable s | round median ms | round p99 ms | peak RSS MiB |\n|---|---|---|---|---|\n'

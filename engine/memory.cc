@@ -25,6 +25,17 @@ void TuneAllocator() {
   });
 }
 
+void ShareOneHeap() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* opt_out = std::getenv("DIFFMESH_SYSTEM_MALLOC");
+    if (opt_out != nullptr && std::strcmp(opt_out, "1") == 0) return;
+#if defined(__GLIBC__)
+    mallopt(M_ARENA_MAX, 1);
+#endif
+  });
+}
+
 void StartWithHugePages(char** argv) {
   if (std::getenv("GLIBC_TUNABLES") != nullptr) return;
   const char* opt_out = std::getenv("DIFFMESH_SYSTEM_MALLOC");

@@ -97,6 +97,7 @@ WorkerFailure Runtime::RunOn(ProcessLink* link, int workers,
                              const CoreBody& body,
                              const RuntimeOptions& options) {
   if (options.tune_allocator) TuneAllocator();
+  if (options.one_heap) ShareOneHeap();
   auto fabric = link != nullptr ? std::make_unique<Fabric>(workers, link)
                                 : std::make_unique<Fabric>(workers);
   // The CPUs the caller may run on: the workers are spread over them, and

@@ -57,6 +57,9 @@
 // Allocator (tune_allocator): TuneAllocator (engine/memory.h) before the
 // workers start; it changes malloc's settings for the whole process.
 // The benchmark drivers and the diffmesh program ask for both.
+// one_heap: ShareOneHeap (engine/memory.h) before the workers start, so
+// buffers one worker frees for another are reused by both: less memory,
+// slower small rounds; bench/bfs asks for it with --one-heap.
 #pragma once
 
 #include <functional>
@@ -73,6 +76,7 @@ namespace diffmesh {
 struct RuntimeOptions {
   bool pin_workers = false;     // worker i on the caller's i-th CPU
   bool tune_allocator = false;  // TuneAllocator(), process-wide
+  bool one_heap = false;        // ShareOneHeap(), process-wide
 };
 
 class Runtime {

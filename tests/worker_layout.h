@@ -7,7 +7,10 @@
 // "N" is N worker threads in one process; "PxN" is P processes of N threads
 // each. Inside one test binary the P processes are stood up in threads
 // over in-memory links (LoopbackLinks, engine/process_link.h), with the
-// same framing, encoding and shutdown as across real processes. When the
+// same framing, encoding and shutdown as across real processes; a body
+// that needs one worker per process (the mesh's keeper) picks it with
+// `worker.first_local()`, as it would under mpirun, since every loopback
+// process shares this binary's statics. When the
 // test binary itself was started by mpirun (Runtime::Processes() > 1), the
 // launch decides the processes: "N" means N threads in each of them and
 // "PxN" entries are skipped.

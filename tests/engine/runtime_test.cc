@@ -5,10 +5,16 @@
 // worker.
 #include "engine/runtime.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <random>
@@ -194,6 +200,46 @@ Changes<std::pair<Node, uint32_t>> RunBfs(int workers, int feeder,
 
 // Every update reaches the worker that owns its key, whether its message
 // went whole to one owner (all keys owned by one worker) or was split.
+#if defined(__GLIBC__)
+// The heaps glibc's allocator has made so far (malloc_info lists each).
+int Heaps() {
+  char* text = nullptr;
+  size_t size = 0;
+  FILE* out = open_memstream(&text, &size);
+  malloc_info(0, out);
+  std::fclose(out);
+  int heaps = 0;
+  for (const char* p = text; (p = std::strstr(p, "<heap nr=")) != nullptr; ++p)
+    ++heaps;
+  std::free(text);
+  return heaps;
+}
+
+// Each worker allocates and frees buffers of a few sizes.
+void Allocate(Worker& worker) {
+  static std::atomic<uint64_t> sink{0};
+  for (int i = 0; i < 64; ++i) {
+    std::vector<uint8_t> buffer(size_t{1} << (10 + i % 8));
+    buffer.back() = static_cast<uint8_t>(worker.index() + i);
+    sink += buffer.back();
+  }
+}
+
+// By default a worker's thread gets a heap of its own from glibc...
+TEST(RuntimeTest, WorkersMakeHeapsOfTheirOwnByDefault) {
+  if (Heaps() > 1) GTEST_SKIP() << "this process already has several heaps";
+  ASSERT_TRUE(Runtime::Execute(2, Allocate).ok());
+  EXPECT_GE(Heaps(), 2);
+}
+
+// ... and with one_heap every worker allocates from the main one.
+TEST(RuntimeTest, WorkersShareOneHeapWhenAsked) {
+  if (Heaps() > 1) GTEST_SKIP() << "this process already has several heaps";
+  ASSERT_TRUE(Runtime::Execute(2, {.one_heap = true}, Allocate).ok());
+  EXPECT_EQ(Heaps(), 1);
+}
+#endif
+
 TEST(RuntimeTest, ExchangeDeliversEachUpdateToItsOwner) {
   constexpr int kWorkers = 3;
   // Keys owned by worker 2 only, then keys of every owner in one message.
