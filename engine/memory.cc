@@ -10,12 +10,20 @@
 #include <unistd.h>
 
 namespace diffmesh {
+namespace {
+
+// DIFFMESH_SYSTEM_MALLOC=1: the allocator stays as the environment set it.
+bool SystemMallocAsked() {
+  const char* opt_out = std::getenv("DIFFMESH_SYSTEM_MALLOC");
+  return opt_out != nullptr && std::strcmp(opt_out, "1") == 0;
+}
+
+}  // namespace
 
 void TuneAllocator() {
   static std::once_flag once;
   std::call_once(once, [] {
-    const char* opt_out = std::getenv("DIFFMESH_SYSTEM_MALLOC");
-    if (opt_out != nullptr && std::strcmp(opt_out, "1") == 0) return;
+    if (SystemMallocAsked()) return;
 #if defined(__GLIBC__)
     constexpr int kMiB = 1 << 20;
     mallopt(M_MMAP_THRESHOLD, 32 * kMiB);
@@ -28,8 +36,7 @@ void TuneAllocator() {
 void ShareOneHeap() {
   static std::once_flag once;
   std::call_once(once, [] {
-    const char* opt_out = std::getenv("DIFFMESH_SYSTEM_MALLOC");
-    if (opt_out != nullptr && std::strcmp(opt_out, "1") == 0) return;
+    if (SystemMallocAsked()) return;
 #if defined(__GLIBC__)
     mallopt(M_ARENA_MAX, 1);
 #endif
@@ -38,8 +45,7 @@ void ShareOneHeap() {
 
 void StartWithHugePages(char** argv) {
   if (std::getenv("GLIBC_TUNABLES") != nullptr) return;
-  const char* opt_out = std::getenv("DIFFMESH_SYSTEM_MALLOC");
-  if (opt_out != nullptr && std::strcmp(opt_out, "1") == 0) return;
+  if (SystemMallocAsked()) return;
 #if defined(__GLIBC__) && defined(__linux__)
   if (::setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) != 0) return;
   ::execv("/proc/self/exe", argv);
