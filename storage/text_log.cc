@@ -92,16 +92,24 @@ std::string FormatTextLog(std::vector<LogUpdate> updates) {
       updates.begin(), updates.end(),
       [&](const LogUpdate& a, const LogUpdate& b) { return key(a) < key(b); });
   std::string out;
+  auto line = [&](const LogUpdate& u, int64_t diff) {
+    absl::StrAppend(&out, u.time, " ", diff);
+    for (uint32_t f : u.fields) absl::StrAppend(&out, " ", f);
+    out += '\n';
+  };
   for (size_t i = 0; i < updates.size();) {
-    int64_t sum = 0;
+    // Summed wider than a diff: a total beyond 64 bits is printed as
+    // several lines of the same time and fields (the largest diffs first),
+    // which read back as the same total.
+    __int128 sum = 0;
     size_t j = i;
     while (j < updates.size() && key(updates[j]) == key(updates[i]))
       sum += updates[j++].diff;
-    if (sum != 0) {
-      absl::StrAppend(&out, updates[i].time, " ", sum);
-      for (uint32_t f : updates[i].fields) absl::StrAppend(&out, " ", f);
-      out += '\n';
-    }
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+    for (; sum > kMax; sum -= kMax) line(updates[i], kMax);
+    for (; sum < kMin; sum -= kMin) line(updates[i], kMin);
+    if (sum != 0) line(updates[i], static_cast<int64_t>(sum));
     i = j;
   }
   return out;

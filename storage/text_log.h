@@ -33,7 +33,9 @@ absl::StatusOr<std::vector<LogUpdate>> ReadTextLog(const std::string& path,
                                                    int fields);
 
 // Consolidates `updates` (equal time and fields summed, zeros dropped) and
-// prints them sorted by time, then fields: "TIME DIFF FIELD...\n" each.
+// prints them sorted by time, then fields: "TIME DIFF FIELD...\n" each. A
+// sum that does not fit 64 bits is printed as several lines of the same
+// time and fields that add up to it.
 std::string FormatTextLog(std::vector<LogUpdate> updates);
 
 }  // namespace diffmesh

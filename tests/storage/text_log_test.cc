@@ -2,9 +2,12 @@
 // malformed line, each naming the file, line number and reason.
 #include "storage/text_log.h"
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
@@ -63,6 +66,24 @@ TEST(TextLogTest, FormatConsolidatesAndSorts) {
   std::string text = FormatTextLog(
       {{2, 1, {5}}, {0, 1, {9}}, {2, -1, {5}}, {0, 2, {1}}, {0, 1, {1}}});
   EXPECT_EQ(text, "0 3 1\n0 1 9\n");
+}
+
+// Diffs whose sum does not fit 64 bits: printed as lines that add up to it,
+// and printing what those lines read back as gives the same lines.
+TEST(TextLogTest, FormatSplitsASumBeyondSixtyFourBits) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  std::string low =
+      FormatTextLog({{4, kMin, {1}}, {4, kMin, {1}}, {4, 5, {1}}});
+  EXPECT_EQ(low, absl::StrCat("4 ", kMin, " 1\n4 ", kMin + 5, " 1\n"));
+  auto back = ParseTextLog(low, "low.log", 1);
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(FormatTextLog(*back), low);
+  // A total that fits is one line, whatever the order of its parts.
+  EXPECT_EQ(FormatTextLog({{0, kMax, {2}}, {0, 1, {2}}, {0, -2, {2}}}),
+            absl::StrCat("0 ", kMax - 1, " 2\n"));
+  EXPECT_EQ(FormatTextLog({{0, kMax, {2}}, {0, kMax, {2}}, {0, 2, {2}}}),
+            absl::StrCat("0 ", kMax, " 2\n0 ", kMax, " 2\n0 2 2\n"));
 }
 
 }  // namespace
