@@ -143,11 +143,17 @@ class BatchBuilder {
   void Reserve(size_t updates) {
     batch_->keys.Expect(updates);
     batch_->vals.reserve(updates);
-    reserve_ = updates;
+    reserve_ = reserve_keys_ = reserve_vals_ = updates;
   }
-  // Reserves room for merging `a` and `b`.
+  // Reserves room for merging `a` and `b`: each column (and offsets, once
+  // needed) for what both inputs hold, which a merge that cancels nothing
+  // fills exactly. A column grown by doubling instead would hold up to
+  // twice its size, and its old copy beside it while it grows, at the
+  // moment both inputs are still held.
   void ReserveFor(const B& a, const B& b) {
-    Reserve(a.size() + b.size());
+    reserve_ = a.size() + b.size();
+    reserve_keys_ = a.keys.size() + b.keys.size();
+    reserve_vals_ = a.vals.size() + b.vals.size();
     batch_->keys.ReserveFor(a.keys, b.keys);
     batch_->vals.ReserveFor(a.vals, b.vals);
   }
@@ -163,7 +169,7 @@ class BatchBuilder {
       if (b.key_offsets.empty()) {
         // The current key has a second value: from here on keys index
         // their values through offsets (each earlier key had one).
-        b.key_offsets.reserve(std::max(reserve_, b.keys.size()) + 1);
+        b.key_offsets.reserve(std::max(reserve_keys_, b.keys.size()) + 1);
         for (size_t i = 0; i < b.keys.size(); ++i)
           b.key_offsets.push_back(static_cast<typename B::Offset>(i));
       }
@@ -172,7 +178,7 @@ class BatchBuilder {
     } else if (b.val_offsets.empty() && Stored() == b.vals.size()) {
       // The current value has a second update: from here on values index
       // their runs through offsets (each earlier value had one update).
-      b.val_offsets.reserve(std::max(reserve_, b.vals.size()) + 1);
+      b.val_offsets.reserve(std::max(reserve_vals_, b.vals.size()) + 1);
       for (size_t j = 0; j < b.vals.size(); ++j)
         b.val_offsets.push_back(static_cast<typename B::Offset>(j));
     }
@@ -206,7 +212,7 @@ class BatchBuilder {
     coding_ = false;
     tried_coding_ = false;
     last_ = 0;
-    reserve_ = 0;
+    reserve_ = reserve_keys_ = reserve_vals_ = 0;
     return std::exchange(batch_, std::make_shared<B>());
   }
 
@@ -377,7 +383,9 @@ class BatchBuilder {
   bool coding_ = false;
   bool tried_coding_ = false;
   size_t last_ = 0;
-  size_t reserve_ = 0;
+  size_t reserve_ = 0;  // updates, and keys and values, at most
+  size_t reserve_keys_ = 0;
+  size_t reserve_vals_ = 0;
   absl::flat_hash_map<PairBits, uint32_t> index_;
 };
 

@@ -71,9 +71,11 @@ class Column {
   void reserve(size_t n) { v_.reserve(n); }
   // At most `n` values will come (a hint; a vector grows as it goes).
   void Expect(size_t) {}
-  // Reserves room for merging `a` and `b` (a vector grows as it goes: a
-  // merge that consolidates keeps fewer values than its inputs hold).
-  void ReserveFor(const Column&, const Column&) {}
+  // Reserves room for merging `a` and `b`: what both hold (a merge that
+  // consolidates keeps fewer; the batch builder gives back a large excess).
+  void ReserveFor(const Column& a, const Column& b) {
+    v_.reserve(a.size() + b.size());
+  }
   // Gives back a large excess of reserved room.
   void Fit() {
     if (v_.capacity() > v_.size() + v_.size() / 16 + 16) v_.shrink_to_fit();

@@ -49,6 +49,9 @@ class Spine {
  public:
   using Ptr = BatchPtr<K, V, T, R>;
   static constexpr int64_t kFuelPerUpdate = 4;
+  // Idle merging folds a batch into the next older one only when that one
+  // is at most this many times bigger (see ChooseIdleMerge).
+  static constexpr size_t kIdleFold = 16;
 
   Spine() : upper_(Antichain<T>(Minimum<T>())), since_(upper_) {}
 
@@ -72,10 +75,12 @@ class Spine {
   }
 
   // Idle maintenance: spends `fuel` on merges in progress; with none in
-  // progress, starts one that folds the newest batch into the next older one
-  // (or recompacts a lone batch whose since is stale), so an idle trace
-  // converges to one batch compacted to the current since. Returns whether
-  // work remains.
+  // progress, starts one that folds a batch into the next older one of at
+  // most kIdleFold times its size, or recompacts a batch whose since is
+  // stale and whose updates may cancel (see ChooseIdleMerge). So an idle
+  // trace converges to batches each more than kIdleFold times smaller than
+  // the one before it -- one batch when they are alike, as after a load --
+  // whose cancelled updates are gone. Returns whether work remains.
   bool Exert(int64_t fuel) {
     if (!HasPendingMerges()) StartIdleMerge();
     ApplyFuel(fuel);
@@ -161,6 +166,10 @@ class Spine {
     Ptr a;  // older
     Ptr b;  // newer; set iff a merge of (a, b) is in progress
     std::unique_ptr<Merger<K, V, T, R>> merger;
+    size_t recompacting = 0;  // the merge recompacts a alone: its size
+    // `a`, when an idle recompaction produced it and gained too little to
+    // try again (compared by address; any other batch here differs).
+    const Batch<K, V, T, R>* barren = nullptr;
   };
 
   std::vector<size_t> OccupiedLevels() const {
@@ -170,26 +179,62 @@ class Spine {
     }
     return occupied;
   }
+  // The idle merge to start, if any. First, of two neighbouring batches,
+  // the newest pair whose older one holds at most kIdleFold times the
+  // updates of the newer: the newer is folded into the older. A batch more
+  // than kIdleFold times bigger than the one after it is not merged with it
+  // when idle: the merge would hold a second copy of the bigger one while
+  // it runs to absorb a few updates; the level merges of Insert fold them
+  // in once enough arrive. Else the oldest batch whose since is stale and
+  // whose updates may cancel is recompacted: at least 1/kIdleFold of its
+  // updates repeat a value (with one update per value nothing can cancel),
+  // and its last recompaction, if any, gained something (a batch whose
+  // times stay apart, as iterations' do, is left to the level merges).
+  // `at` is the index in OccupiedLevels() of the newer (or the
+  // recompacted) batch.
+  struct IdleChoice {
+    enum { kNone, kFold, kRecompact } kind = kNone;
+    size_t at = 0;
+  };
+  IdleChoice ChooseIdleMerge(const std::vector<size_t>& occupied) const {
+    for (size_t i = 0; i + 1 < occupied.size(); ++i) {
+      const size_t newer = levels_[occupied[i]].a->size();
+      const size_t older = levels_[occupied[i + 1]].a->size();
+      if (newer * kIdleFold >= older) return {IdleChoice::kFold, i};
+    }
+    for (size_t i = occupied.size(); i-- > 0;) {
+      const Level& l = levels_[occupied[i]];
+      const Batch<K, V, T, R>& b = *l.a;
+      const size_t repeats = b.size() - b.vals.size();
+      if (!(b.description.since == since_) && l.barren != l.a.get() &&
+          repeats * kIdleFold >= b.size() && repeats > 0) {
+        return {IdleChoice::kRecompact, i};
+      }
+    }
+    return {};
+  }
   bool IdleMergeUseful() const {
-    std::vector<size_t> occupied = OccupiedLevels();
-    if (occupied.size() > 1) return true;
-    return occupied.size() == 1 &&
-           !(levels_[occupied[0]].a->description.since == since_);
+    return ChooseIdleMerge(OccupiedLevels()).kind != IdleChoice::kNone;
   }
   void StartIdleMerge() {
-    if (!IdleMergeUseful()) return;
     std::vector<size_t> occupied = OccupiedLevels();
-    Level& older = levels_[occupied.size() > 1 ? occupied[1] : occupied[0]];
-    if (occupied.size() > 1) {
-      older.b = std::move(levels_[occupied[0]].a);
-      levels_[occupied[0]].a.reset();
-    } else {
+    const IdleChoice choice = ChooseIdleMerge(occupied);
+    if (choice.kind == IdleChoice::kFold) {
+      Level& newer = levels_[occupied[choice.at]];
+      Level& older = levels_[occupied[choice.at + 1]];
+      older.b = std::move(newer.a);
+      newer.a.reset();
+      older.merger =
+          std::make_unique<Merger<K, V, T, R>>(older.a, older.b, since_);
+    } else if (choice.kind == IdleChoice::kRecompact) {
+      Level& l = levels_[occupied[choice.at]];
+      const Antichain<T>& upper = l.a->description.upper;
       auto empty = std::make_shared<Batch<K, V, T, R>>();
-      empty->description = {upper_, upper_, since_};
-      older.b = std::move(empty);
+      empty->description = {upper, upper, since_};
+      l.b = std::move(empty);
+      l.merger = std::make_unique<Merger<K, V, T, R>>(l.a, l.b, since_);
+      l.recompacting = l.a->size();
     }
-    older.merger =
-        std::make_unique<Merger<K, V, T, R>>(older.a, older.b, since_);
   }
 
   static int LevelFor(size_t n) {
@@ -212,10 +257,20 @@ class Spine {
 
   // Completes level i's merge and places the result.
   void CompleteMerge(size_t i) {
+    const size_t recompacted = levels_[i].recompacting;
     Ptr merged = TakeLevel(i);
     if (merged == nullptr) return;
     size_t target = static_cast<size_t>(LevelFor(merged->size()));
+    const Batch<K, V, T, R>* placed = merged.get();
+    // A recompaction that gained less than 1/kIdleFold is not tried again
+    // on its result while it stands alone.
+    const bool barren = recompacted > 0 && merged->size() * kIdleFold >
+                                               recompacted * (kIdleFold - 1);
     InsertAt(std::move(merged), std::max(target, i));
+    if (!barren) return;
+    for (Level& l : levels_) {
+      if (l.a.get() == placed && l.merger == nullptr) l.barren = placed;
+    }
   }
 
   // Empties level i: its batch, or the result of its merge finished now
@@ -227,6 +282,7 @@ class Spine {
     l.merger->Work(&unlimited);
     Ptr merged = l.merger->Finish();
     l.merger.reset();
+    l.recompacting = 0;
     l.a.reset();
     l.b.reset();
     return merged->empty() ? nullptr : merged;

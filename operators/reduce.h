@@ -161,10 +161,12 @@ class ReduceOperator : public OperatorBase {
   }
 
  private:
-  static constexpr size_t kKeptScratch = size_t{1} << 16;  // elements
+  // Each scratch vector keeps up to this much between activations: a
+  // small round's needs, without holding a load's (per worker, per reduce).
+  static constexpr size_t kKeptScratchBytes = size_t{1} << 18;
   template <class X>
   static void Release(std::vector<X>& v) {
-    if (v.capacity() > kKeptScratch) std::vector<X>().swap(v);
+    if (v.capacity() * sizeof(X) > kKeptScratchBytes) std::vector<X>().swap(v);
   }
   template <class X>
   static size_t BytesOf(const std::vector<X>& v) {

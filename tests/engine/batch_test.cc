@@ -286,6 +286,35 @@ TEST(MergerTest, MergeEqualsConsolidatedUnionAdvancedBySince) {
   EXPECT_EQ(m->description.upper, Antichain<uint64_t>(4));
 }
 
+// A merge's output is reserved for what both inputs hold, column by
+// column (offsets included): merging batches of several values per key
+// never holds more than the inputs do, at any point of the merge. (Before,
+// key offsets were reserved one per update and keys grew by doubling.)
+TEST(MergerTest, OutputNeverOutgrowsWhatTheInputsHold) {
+  std::vector<Tuple> even, odd;
+  for (uint32_t k = 0; k < 2000; ++k) {
+    for (uint32_t v = 0; v < 4; ++v) {
+      (k % 2 == 0 ? even : odd).emplace_back(k, v, k % 2, 1);
+    }
+  }
+  Ptr a = Build(even, 0, 1);
+  Ptr b = Build(odd, 1, 2);
+  Merger<uint32_t, uint32_t, uint64_t, int64_t> merger(a, b,
+                                                       Antichain<uint64_t>(0));
+  const size_t inputs = a->Bytes() + b->Bytes();
+  size_t most = merger.output_bytes();
+  int64_t fuel = 64;
+  while (!merger.Work(&fuel)) {
+    most = std::max(most, merger.output_bytes());
+    fuel = 64;
+  }
+  most = std::max(most, merger.output_bytes());
+  EXPECT_LE(most, inputs) << "the output outgrew its reservation";
+  Ptr m = merger.Finish();
+  EXPECT_EQ(m->size(), even.size() + odd.size());
+  EXPECT_EQ(m->keys.size(), 2000u);
+}
+
 TEST(CursorTest, NavigatesAndSeeksAcrossBatches) {
   TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
   cursor.Add(Build({{1, 1, 0, 1}, {5, 1, 0, 1}, {9, 2, 0, 1}}, 0, 1));

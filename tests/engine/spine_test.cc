@@ -147,6 +147,63 @@ TEST(SpineTest, RollUpFinishingAMergeThatGrowsTheLevels) {
   EXPECT_FALSE(spine.HasPendingMerges());
 }
 
+// Idle merging folds a batch into the next older one only when that one is
+// at most Sp::kIdleFold times bigger: absorbing 10 updates into 1,000 would
+// hold a second copy of the 1,000 while it runs. Once the newer side has
+// grown to a comparable size (here by an insertion's roll-up), it folds.
+TEST(SpineTest, IdleMergingSkipsABatchFarBiggerThanTheNewerOne) {
+  Sp spine;
+  spine.Insert(KeysBatch(spine, 0, 1000, 0));
+  spine.Insert(KeysBatch(spine, 1000, 10, 1));
+  ASSERT_FALSE(spine.HasPendingMerges());
+  ASSERT_EQ(spine.NumBatches(), 2u);
+  EXPECT_FALSE(spine.Exert(1 << 20)) << "nothing worth merging when idle";
+  EXPECT_FALSE(spine.HasPendingMerges());
+  EXPECT_EQ(spine.NumBatches(), 2u);
+
+  spine.Insert(KeysBatch(spine, 1010, 100, 2));  // rolls the 10 up: 110
+  ASSERT_EQ(spine.NumBatches(), 2u);
+  while (spine.Exert(1 << 20)) {
+  }
+  EXPECT_EQ(spine.NumBatches(), 1u);
+  TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
+  spine.AddTo(&cursor);
+  auto acc = AccumulateAt(cursor, 2);
+  EXPECT_EQ(acc.size(), 1110u);
+  for (const auto& [kv, r] : acc) EXPECT_EQ(r, 1) << kv.first;
+}
+
+// A lone batch whose since is stale is recompacted when idle only if some
+// value has several updates, which may then cancel; with one update per
+// value nothing can, and it is left as it is.
+TEST(SpineTest, IdleRecompactionOnlyWhereUpdatesMayCancel) {
+  Sp single;
+  single.Insert(KeysBatch(single, 0, 100, 0));
+  single.SetSince(Antichain<uint64_t>(5));
+  EXPECT_FALSE(single.Exert(1 << 20));
+  EXPECT_FALSE(single.HasPendingMerges());
+  EXPECT_EQ(single.StoredUpdates(), 100u);
+
+  Sp churn;
+  Batcher<uint32_t, uint32_t, uint64_t, int64_t> batcher;
+  for (uint32_t k = 0; k < 100; ++k) {
+    batcher.Push(k, 0, 0, 1);
+    if (k % 2 == 0) batcher.Push(k, 0, 1, -1);  // gone at time 1
+  }
+  Antichain<uint64_t> lower;
+  churn.Insert(batcher.Seal(Antichain<uint64_t>(2), &lower));
+  ASSERT_EQ(churn.StoredUpdates(), 150u);
+  churn.SetSince(Antichain<uint64_t>(2));
+  while (churn.Exert(1 << 20)) {
+  }
+  EXPECT_EQ(churn.StoredUpdates(), 50u) << "the removed half cancelled";
+  TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
+  churn.AddTo(&cursor);
+  auto acc = AccumulateAt(cursor, 2);
+  ASSERT_EQ(acc.size(), 50u);
+  for (const auto& [kv, r] : acc) EXPECT_EQ(kv.first % 2, 1u);
+}
+
 // One worker arranging a stream of records by themselves, probed after the
 // arrangement.
 struct ArrangedRecords {

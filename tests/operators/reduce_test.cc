@@ -196,5 +196,37 @@ TEST(ReduceMaintenance, IdleWorkerMergesTheOutputTrace) {
   EXPECT_EQ(OutputOf(minimum), before);
 }
 
+// A reduce keeps the scratch of its activations for the next ones only up
+// to a small size per vector: a load's (40,000 keys at once, about 0.6 MiB
+// of keys and times alone) is given back, so rounds of a few changes after
+// it do not carry it. Before, every scratch vector of up to 65,536
+// elements was kept, on every worker.
+TEST(ReduceMaintenance, ALoadsScratchIsGivenBack) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("reduce_scratch");
+  auto [input, pairs] = NewInput<std::pair<uint32_t, uint32_t>>(graph);
+  auto minimum = ReduceCore<uint32_t, int64_t>(
+      ArrangeByKey(pairs), [](const uint32_t&, const auto& in, auto* out) {
+        out->emplace_back(in.front().first, 1);
+      });
+  auto probe = ProbeStream(minimum.stream);
+  constexpr uint32_t kKeys = 40000;
+  for (uint32_t k = 0; k < kKeys; ++k) input.Insert({k, k});
+  input.AdvanceTo(1);
+  ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(1); }));
+  for (uint32_t round = 1; round <= 5; ++round) {
+    input.Insert({round, 0});  // a new minimum for one key
+    input.AdvanceTo(round + 1);
+    ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(round + 1); }));
+  }
+  HeldByteParts parts;
+  worker.AddHeldBytes(&parts);
+  EXPECT_LT(parts.other, size_t{256} << 10);
+  auto out = OutputOf(minimum);
+  ASSERT_EQ(out.size(), kKeys);
+  EXPECT_EQ((out[{3, 0}]), 1);
+  EXPECT_EQ((out[{7, 7}]), 1);
+}
+
 }  // namespace
 }  // namespace diffmesh::testing

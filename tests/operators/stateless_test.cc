@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <random>
 #include <tuple>
 #include <vector>
 
 #include "operators/combine.h"
 #include "operators/concat.h"
 #include "operators/consolidate.h"
+#include "operators/exchange.h"
 #include "operators/filter.h"
 #include "operators/flat_map.h"
 #include "operators/inspect.h"
@@ -208,6 +210,33 @@ TEST(StatelessTest, CombineSumsRepeatsWithinAMessage) {
   });
   Batch want = {{0, 0, 334}, {1, 0, 333}, {1, 5, 4}, {2, 0, 333}};
   EXPECT_EQ(got, want);
+}
+
+// An exchange splits a message by owner into parts allocated at exactly
+// their size, each keeping the message's order.
+TEST(ExchangeTest, SplitPartsAreExactAndInOrder) {
+  std::mt19937 rng(7);
+  for (int peers : {2, 3, 5}) {
+    std::vector<uint32_t> payload(16384 + peers);
+    std::vector<int> owners(payload.size());
+    for (size_t i = 0; i < payload.size(); ++i) {
+      payload[i] = static_cast<uint32_t>(i);
+      owners[i] = static_cast<int>(rng() % peers);
+    }
+    std::vector<std::vector<uint32_t>> parts;
+    std::vector<size_t> counts;
+    internal::SplitByOwner(payload, owners, peers, &parts, &counts);
+    ASSERT_EQ(parts.size(), static_cast<size_t>(peers));
+    size_t total = 0;
+    for (int peer = 0; peer < peers; ++peer) {
+      const auto& part = parts[peer];
+      EXPECT_EQ(part.capacity(), part.size()) << "peer " << peer;
+      EXPECT_TRUE(std::is_sorted(part.begin(), part.end()));
+      for (uint32_t i : part) EXPECT_EQ(owners[i], peer);
+      total += part.size();
+    }
+    EXPECT_EQ(total, payload.size());
+  }
 }
 
 }  // namespace
