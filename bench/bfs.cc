@@ -25,7 +25,8 @@
 // bytes by part at every step and prints them as they were when the heap
 // was at its fullest (bench/byte_watch.h). Ends with total elapsed and peak
 // resident memory. With several workers it also prints the progress batches
-// worker 0 sent per round (the coordination messages of the protocol).
+// worker 0 sent per round (the coordination messages of the protocol), and
+// across processes the frames its process sent to the others per round.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -40,6 +41,7 @@
 
 #include "bench/byte_watch.h"
 #include "bench/isaac64.h"
+#include "engine/fabric.h"
 #include "engine/graph.h"
 #include "engine/input.h"
 #include "engine/probe.h"
@@ -219,6 +221,9 @@ int main(int argc, char** argv) {
         flow.Settle(1, watching, "load");
         if (leader) std::printf("%.6fs\tstable\n", Seconds(timer));
         uint64_t batches_at_stable = flow.graph.progress_batches_sent();
+        const diffmesh::Fabric* fabric = flow.graph.fabric();
+        const uint64_t frames_at_stable =
+            fabric != nullptr ? fabric->frames_sent() : 0;
 
         std::vector<double> recompute_seconds;
         size_t oldest = 0;
@@ -265,6 +270,12 @@ int main(int argc, char** argv) {
                       static_cast<double>(flow.graph.progress_batches_sent() -
                                           batches_at_stable) /
                           static_cast<double>(rounds));
+        }
+        if (fabric != nullptr && fabric->link() != nullptr && rounds > 0) {
+          std::printf(
+              "frames sent to other processes by process 0: %.1f per round\n",
+              static_cast<double>(fabric->frames_sent() - frames_at_stable) /
+                  static_cast<double>(rounds));
         }
         if (!recompute_seconds.empty()) {
           std::sort(recompute_seconds.begin(), recompute_seconds.end());

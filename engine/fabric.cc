@@ -91,8 +91,8 @@ std::string CheckFrames(
               std::to_string(batch.size() - at - sizeof header) + " do");
     }
     const bool control = header.dataflow == kControlDataflow;
-    if (!control && (header.from < 0 || header.from >= peers || header.to < 0 ||
-                     header.to >= peers)) {
+    if (!control && (header.from < 0 || header.from >= peers ||
+                     header.to < kEveryWorker || header.to >= peers)) {
       return ("frame at byte " + std::to_string(at) + " is from worker " +
               std::to_string(header.from) + " to worker " +
               std::to_string(header.to) + ", outside the run's " +
@@ -135,7 +135,8 @@ void Fabric::Dispatch(int from_process,
           finished_[from_process] = 1;
           return;
         }
-        DM_CHECK_MSG(IsLocal(header.to) && !IsLocal(header.from),
+        DM_CHECK_MSG((header.to == kEveryWorker || IsLocal(header.to)) &&
+                         !IsLocal(header.from),
                      "a frame from another process names a worker of the "
                      "wrong process");
         const ChannelKey key{header.dataflow, header.op, header.purpose};

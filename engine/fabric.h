@@ -113,8 +113,9 @@ class RemoteInbox {
  public:
   virtual ~RemoteInbox() = default;
   // The encoded message `bytes` from worker `from` (another process's) to
-  // worker `to` (this process's): a part of `batch`, which the inbox may
-  // keep instead of copying the bytes. Called by whichever thread pumps.
+  // worker `to` (this process's), or to each of this process's workers
+  // when `to` is kEveryWorker: a part of `batch`, which the inbox may keep
+  // instead of copying the bytes. Called by whichever thread pumps.
   virtual void Deliver(int from, int to,
                        std::shared_ptr<const std::string> batch,
                        absl::string_view bytes) = 0;
@@ -135,11 +136,14 @@ struct FrameHeader {
 };
 inline constexpr int32_t kControlDataflow = -1;
 inline constexpr int32_t kOutsideDataflows = -2;
+// A frame's `to` for a message to every worker of the receiving process
+// (Mailbox::Broadcast): encoded and sent once per process, not per worker.
+inline constexpr int32_t kEveryWorker = -1;
 
 // Splits a batch received from another process into its frames, calling
 // `frame(header, message bytes)` for each. DataLoss naming the byte offset
 // when the batch is cut short or a frame names a worker outside
-// [0, peers).
+// [0, peers) (or kEveryWorker as its receiver).
 absl::Status ParseFrames(
     absl::string_view batch, int peers,
     const std::function<void(const FrameHeader&, absl::string_view)>& frame);
@@ -215,18 +219,18 @@ class Fabric {
   // order queued.
   template <class Encode>
   void SendFrame(const ChannelKey& key, int from, int to, Encode&& encode) {
-    Outbox& box = *outboxes_[to / threads_];
-    std::lock_guard<std::mutex> lock(box.mutex);
-    const size_t at = box.bytes.size();
-    FrameHeader header{key.dataflow, key.op, key.purpose, from, to, 0};
-    box.bytes.append(reinterpret_cast<const char*>(&header), sizeof header);
-    WireWriter writer(&box.bytes);
-    encode(writer);
-    const size_t size = box.bytes.size() - at - sizeof header;
-    DM_CHECK_MSG(size <= kMaxFrameBytes,
-                 "a message to another process is larger than 1 GiB");
-    header.size = static_cast<uint32_t>(size);
-    std::memcpy(box.bytes.data() + at, &header, sizeof header);
+    QueueFrame(key, from, to / threads_, to, std::forward<Encode>(encode));
+  }
+  // The same, one frame for every worker of process `process` (kEveryWorker).
+  template <class Encode>
+  void SendFrameToEvery(const ChannelKey& key, int from, int process,
+                        Encode&& encode) {
+    QueueFrame(key, from, process, kEveryWorker, std::forward<Encode>(encode));
+  }
+  int processes() const { return processes_; }
+  // Frames queued for other processes so far (each is encoded once).
+  uint64_t frames_sent() const {
+    return frames_sent_.load(std::memory_order_relaxed);
   }
 
   // Sends what is queued for other processes and delivers what arrived
@@ -250,6 +254,24 @@ class Fabric {
   static constexpr int kYields = 200;
 
  private:
+  template <class Encode>
+  void QueueFrame(const ChannelKey& key, int from, int process, int to,
+                  Encode&& encode) {
+    frames_sent_.fetch_add(1, std::memory_order_relaxed);
+    Outbox& box = *outboxes_[process];
+    std::lock_guard<std::mutex> lock(box.mutex);
+    const size_t at = box.bytes.size();
+    FrameHeader header{key.dataflow, key.op, key.purpose, from, to, 0};
+    box.bytes.append(reinterpret_cast<const char*>(&header), sizeof header);
+    WireWriter writer(&box.bytes);
+    encode(writer);
+    const size_t size = box.bytes.size() - at - sizeof header;
+    DM_CHECK_MSG(size <= kMaxFrameBytes,
+                 "a message to another process is larger than 1 GiB");
+    header.size = static_cast<uint32_t>(size);
+    std::memcpy(box.bytes.data() + at, &header, sizeof header);
+  }
+
   struct alignas(64) Outbox {
     std::mutex mutex;
     std::string bytes;
@@ -277,6 +299,7 @@ class Fabric {
   // Frames for channels this process has not made yet.
   std::map<ChannelKey, std::vector<EarlyFrame>> early_;
   std::vector<std::unique_ptr<Outbox>> outboxes_;  // per process
+  std::atomic<uint64_t> frames_sent_{0};
   std::mutex pump_mutex_;
   // Written under pump_mutex_: which processes said they are done, and
   // the failures they reported.
@@ -345,6 +368,24 @@ class Mailbox : public RemoteInbox {
     s.count.store(++s.pushed, std::memory_order_release);
     fabric_->doorbell(to).Ring();
   }
+  // Worker `from`'s `message` to every other worker: a copy into each lane
+  // of this process, and one frame to each other process, whose pump
+  // hands the same bytes to each of its workers (so a process's workers
+  // cost one encoding and one frame, not one each). Order per (sender,
+  // receiver) pair is kept as with Push. Called by worker `from` only.
+  void Broadcast(int from, const M& message) {
+    for (int to = first_; to < first_ + threads_; ++to) {
+      if (to != from) Push(from, to, message);
+    }
+    if (remote_.empty()) return;
+    const int here = first_ / threads_;
+    for (int process = 0; process < fabric_->processes(); ++process) {
+      if (process == here) continue;
+      fabric_->SendFrameToEvery(key_, from, process, [&](WireWriter& writer) {
+        WireEncode(writer, message);
+      });
+    }
+  }
   // Appends everything delivered to `worker` so far, oldest first per
   // sender. Called by worker `worker` only.
   void DrainInto(int worker, std::vector<M>* out) {
@@ -398,6 +439,12 @@ class Mailbox : public RemoteInbox {
 
   void Deliver(int from, int to, std::shared_ptr<const std::string> batch,
                absl::string_view bytes) override {
+    if (to == kEveryWorker) {
+      for (int worker = first_; worker < first_ + threads_; ++worker) {
+        Deliver(from, worker, batch, bytes);
+      }
+      return;
+    }
     RemoteLane& lane = remote_[to - first_];
     {
       std::lock_guard<std::mutex> lock(lane.mutex);

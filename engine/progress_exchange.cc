@@ -22,13 +22,11 @@ ProgressExchange::ProgressExchange(Fabric* fabric, int dataflow, int worker)
 void ProgressExchange::Send() {
   changes_sent_ += outbox_.size();
   ++batches_sent_;
-  // Each peer gets its own copy (a lane holds its messages by value, so a
-  // receiver reads the changes without chasing a shared pointer).
-  for (int peer = 0; peer < fabric_->peers(); ++peer) {
-    if (peer == worker_) continue;
-    channel_->Push(worker_, peer,
-                   ProgressBatch{worker_, {outbox_.begin(), outbox_.end()}});
-  }
+  // Each peer of this process gets its own copy (a lane holds its messages
+  // by value, so a receiver reads the changes without chasing a shared
+  // pointer); each other process one frame for all its workers.
+  channel_->Broadcast(worker_,
+                      ProgressBatch{worker_, {outbox_.begin(), outbox_.end()}});
   outbox_.clear();
 }
 

@@ -54,10 +54,12 @@
 // batch; a worker starts running the dataflow only after it has applied the
 // first batch of every peer, so no view ever misses a peer's capability.
 //
-// Costs: a broadcast is one consolidated vector, copied into each peer's
-// lane (changes that cancel, such as a message consumed and re-sent at the
-// same time, vanish before sending). Thread-safety: one instance per worker and
-// dataflow, used only by that worker's thread.
+// Costs: a broadcast is one consolidated vector, copied into the lane of
+// each peer in this process and encoded once per other process, whose
+// workers all read that one frame (Mailbox::Broadcast; changes that cancel,
+// such as a message consumed and re-sent at the same time, vanish before
+// sending). Thread-safety: one instance per worker and dataflow, used only
+// by that worker's thread.
 #pragma once
 
 #include <cstdint>

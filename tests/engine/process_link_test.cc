@@ -80,6 +80,40 @@ TEST(ProcessLinkTest, MessagesCrossInOrderPerSender) {
   EXPECT_FALSE(in->HasMessages(2));
 }
 
+// A broadcast is one frame per other process, handed to each of its
+// workers; it keeps its order with the same sender's other messages.
+TEST(ProcessLinkTest, ABroadcastIsOneFramePerProcess) {
+  auto links = LoopbackLinks(3);
+  Fabric a(2, links[0].get()), b(2, links[1].get()), c(2, links[2].get());
+  auto out = a.Channel<Box>(ChannelKey{0, 4, 0});
+  auto in_b = b.Channel<Box>(ChannelKey{0, 4, 0});
+  auto in_c = c.Channel<Box>(ChannelKey{0, 4, 0});
+  const uint64_t before = a.frames_sent();
+  out->Push(0, 2, {0, "first"});
+  out->Broadcast(0, {0, "all"});
+  out->Push(0, 2, {0, "last"});
+  EXPECT_EQ(a.frames_sent() - before, 4u) << "two pushes, one per process";
+  for (int i = 0; i < 1000 && !(in_b->HasMessages(3) && in_c->HasMessages(5));
+       ++i) {
+    a.Pump();
+    b.Pump();
+    c.Pump();
+  }
+  using Got = std::vector<std::pair<int, std::string>>;
+  Got got;
+  in_b->DrainInto(2, &got);
+  EXPECT_EQ(got, (Got{{0, "first"}, {0, "all"}, {0, "last"}}));
+  for (auto [box, worker] : {std::pair{in_b, 3}, {in_c, 4}, {in_c, 5}}) {
+    got.clear();
+    box->DrainInto(worker, &got);
+    EXPECT_EQ(got, (Got{{0, "all"}})) << "worker " << worker;
+  }
+  got.clear();
+  out->DrainInto(1, &got);
+  EXPECT_EQ(got, (Got{{0, "all"}})) << "a worker of the sender's process";
+  EXPECT_FALSE(out->HasMessages(0)) << "not to the sender itself";
+}
+
 TEST(ProcessLinkTest, FramesForAChannelNotMadeYetWaitForIt) {
   auto links = LoopbackLinks(2);
   Fabric here(1, links[0].get()), there(1, links[1].get());
@@ -112,6 +146,8 @@ TEST(ProcessLinkTest, MalformedBatchesAreRefusedWithTheOffset) {
   ExpectDataLoss(ParseFrames(cut, 2, count), "says 3 bytes follow, but 2 do");
   ExpectDataLoss(ParseFrames(Frame({0, 1, 0, 0, 7, 0}, ""), 2, count),
                  "to worker 7, outside the run's 2");
+  ExpectDataLoss(ParseFrames(Frame({0, 1, 0, 0, -2, 0}, ""), 2, count),
+                 "to worker -2, outside the run's 2");
   ExpectDataLoss(ParseFrames(Frame({-4, 1, 0, 0, 1, 0}, ""), 2, count),
                  "names dataflow -4");
   // The whole frame before the cut one was handed over, nothing after.
