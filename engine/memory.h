@@ -29,8 +29,8 @@ void TuneAllocator();
 // exchange's messages are allocated by the sending worker and freed by the
 // receiving one, which frees them into the sender's heap, where the
 // receiver's own allocations cannot reuse them. With one heap they can
-// (measured, bench/bfs at 2 workers: 1M/10M peak RSS 392 -> 309 MiB,
-// 100K/500K 30.7 -> 27.0 MiB). The cost: the workers take one lock to
+// (measured, bench/bfs at 2 workers: 100K/500K peak RSS 24.3 -> 20.8
+// MiB). The cost: the workers take one lock to
 // allocate, and small rounds allocate often (round medians at 2 workers
 // 1.3x for 100K/200K, up to 1.6x for 100K/500K; stable times unchanged),
 // which is why it is not the default. Takes effect only before the
