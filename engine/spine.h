@@ -166,10 +166,9 @@ class Spine {
     Ptr a;  // older
     Ptr b;  // newer; set iff a merge of (a, b) is in progress
     std::unique_ptr<Merger<K, V, T, R>> merger;
-    size_t recompacting = 0;  // the merge recompacts a alone: its size
-    // `a`, when an idle recompaction produced it and gained too little to
-    // try again (compared by address; any other batch here differs).
-    const Batch<K, V, T, R>* barren = nullptr;
+    // `a` came from an idle recompaction that gained too little to try
+    // again; cleared whenever `a` changes.
+    bool barren = false;
   };
 
   std::vector<size_t> OccupiedLevels() const {
@@ -206,7 +205,7 @@ class Spine {
       const Level& l = levels_[occupied[i]];
       const Batch<K, V, T, R>& b = *l.a;
       const size_t repeats = b.size() - b.vals.size();
-      if (!(b.description.since == since_) && l.barren != l.a.get() &&
+      if (!(b.description.since == since_) && !l.barren &&
           repeats * kIdleFold >= b.size() && repeats > 0) {
         return {IdleChoice::kRecompact, i};
       }
@@ -224,6 +223,7 @@ class Spine {
       Level& older = levels_[occupied[choice.at + 1]];
       older.b = std::move(newer.a);
       newer.a.reset();
+      newer.barren = false;
       older.merger =
           std::make_unique<Merger<K, V, T, R>>(older.a, older.b, since_);
     } else if (choice.kind == IdleChoice::kRecompact) {
@@ -233,7 +233,6 @@ class Spine {
       empty->description = {upper, upper, since_};
       l.b = std::move(empty);
       l.merger = std::make_unique<Merger<K, V, T, R>>(l.a, l.b, since_);
-      l.recompacting = l.a->size();
     }
   }
 
@@ -257,7 +256,10 @@ class Spine {
 
   // Completes level i's merge and places the result.
   void CompleteMerge(size_t i) {
-    const size_t recompacted = levels_[i].recompacting;
+    // An idle recompaction is the one merge with an empty newer side.
+    const Level& l = levels_[i];
+    const size_t recompacted =
+        l.merger != nullptr && l.b->empty() ? l.a->size() : 0;
     Ptr merged = TakeLevel(i);
     if (merged == nullptr) return;
     size_t target = static_cast<size_t>(LevelFor(merged->size()));
@@ -268,8 +270,10 @@ class Spine {
                                                recompacted * (kIdleFold - 1);
     InsertAt(std::move(merged), std::max(target, i));
     if (!barren) return;
-    for (Level& l : levels_) {
-      if (l.a.get() == placed && l.merger == nullptr) l.barren = placed;
+    for (Level& level : levels_) {
+      if (level.a.get() == placed && level.merger == nullptr) {
+        level.barren = true;
+      }
     }
   }
 
@@ -277,12 +281,12 @@ class Spine {
   // (nullptr if the level is empty or the merge cancelled out).
   Ptr TakeLevel(size_t i) {
     Level& l = levels_[i];
+    l.barren = false;
     if (l.merger == nullptr) return std::move(l.a);
     int64_t unlimited = INT64_MAX;
     l.merger->Work(&unlimited);
     Ptr merged = l.merger->Finish();
     l.merger.reset();
-    l.recompacting = 0;
     l.a.reset();
     l.b.reset();
     return merged->empty() ? nullptr : merged;
