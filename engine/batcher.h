@@ -13,9 +13,9 @@
 // is held at about its distinct size. Chains are lists of blocks and a merge
 // frees input blocks as it consumes them, so merging needs no second copy.
 // A chain's block holds its updates' (time, diff) pairs once for the whole
-// block while they are all equal -- a load is one time and diff +1 -- and
-// as a column only once they differ: a loaded edge of two 32-bit nodes is
-// 8 bytes in a chain, not 24.
+// block while nearly all are equal -- a load is one time and diff +1, but
+// for a few repeated updates -- and as a column only once many differ: a
+// loaded edge of two 32-bit nodes is 8 bytes in a chain, not 24.
 // Sealing merges the chains and streams the result into the batch builder;
 // updates at times beyond the new upper stay pending as one chain.
 //
@@ -212,35 +212,74 @@ class Batcher {
     }
   };
   // A block of a chain: keys and values, and their (time, diff) pairs
-  // collapsed to one when they are all equal -- the usual case for a load,
-  // one time and diff +1 -- so such a block holds no time or diff per update.
+  // collapsed to one -- the usual case for a load, one time and diff +1 -- so
+  // such a block holds no time or diff per update. The few updates whose pair
+  // differs (a repeated edge of a load sums to +2) are listed apart; only
+  // once they are more than an eighth of the block does it hold every
+  // update's pair. (Should the block's first update be one of the few, the
+  // common pair is chosen again when the list fills.)
   struct Block {
     std::vector<KV> kvs;
-    std::vector<uint8_t> arena;  // packed keys' and values' bytes
-    Pair common{};               // every update's pair while `pairs` is empty
-    std::vector<Pair> pairs;     // each update's pair, once they differ
+    std::vector<uint8_t> arena;    // packed keys' and values' bytes
+    Pair common{};                 // the pair of every update not listed below
+    std::vector<uint32_t> odd_at;  // ascending positions of the others...
+    std::vector<Pair> odd;         // ... and their pairs
+    std::vector<Pair> pairs;       // each update's pair, once many differ
+    bool rebased = false;          // Rebase was tried
 
-    const T& TimeAt(size_t i) const {
-      return pairs.empty() ? common.first : pairs[i].first;
-    }
-    const R& DiffAt(size_t i) const {
-      return pairs.empty() ? common.second : pairs[i].second;
-    }
     void Push(KV kv, const T& time, const R& diff) {
       if (kvs.empty()) {
         common = Pair(time, diff);
       } else if (!pairs.empty()) {
         pairs.emplace_back(time, diff);
       } else if (!(time == common.first && diff == common.second)) {
-        pairs.reserve(kvs.capacity());
-        pairs.assign(kvs.size(), common);
-        pairs.emplace_back(time, diff);
+        const size_t limit = std::max<size_t>(kvs.capacity() / 8, 2);
+        if (odd.size() >= limit && !Rebase(limit / 2)) {
+          pairs.reserve(kvs.capacity());
+          pairs.assign(kvs.size(), common);
+          for (size_t i = 0; i < odd.size(); ++i) pairs[odd_at[i]] = odd[i];
+          odd_at = {};
+          odd = {};
+          pairs.emplace_back(time, diff);
+        } else if (!(time == common.first && diff == common.second)) {
+          odd_at.push_back(static_cast<uint32_t>(kvs.size()));
+          odd.emplace_back(time, diff);
+        }
       }
       kvs.push_back(std::move(kv));
     }
+    // Where the first updates were the odd ones (the list is full of one
+    // other pair), makes that pair the common one, once per block, if then
+    // at most `most` updates are listed.
+    bool Rebase(size_t most) {
+      if (rebased) return false;
+      rebased = true;
+      const Pair p = odd[odd.size() / 2];
+      size_t differ = kvs.size() - odd.size();
+      for (const Pair& o : odd) differ += !(o == p);
+      if (differ > most) return false;
+      std::vector<uint32_t> at;
+      std::vector<Pair> other;
+      at.reserve(most);
+      other.reserve(most);
+      size_t next = 0;  // odd_at[next] is the next listed position
+      for (uint32_t i = 0; i < kvs.size(); ++i) {
+        const Pair& here =
+            next < odd_at.size() && odd_at[next] == i ? odd[next++] : common;
+        if (!(here == p)) {
+          at.push_back(i);
+          other.push_back(here);
+        }
+      }
+      common = p;
+      odd_at = std::move(at);
+      odd = std::move(other);
+      return true;
+    }
     size_t Bytes() const {
       return kvs.capacity() * sizeof(KV) + arena.capacity() +
-             pairs.capacity() * sizeof(Pair);
+             odd_at.capacity() * sizeof(uint32_t) +
+             (odd.capacity() + pairs.capacity()) * sizeof(Pair);
     }
   };
   // The least times among those inserted. Most updates repeat the time
@@ -272,15 +311,17 @@ class Batcher {
     explicit ChainReader(Chain& c) : c_(&c) { Enter(); }
     bool Valid() const { return block_ != nullptr; }
     KV& kv() { return block_->kvs[pos_]; }
-    const T& time() const { return block_->TimeAt(pos_); }
-    const R& diff() const { return block_->DiffAt(pos_); }
+    const T& time() const { return pair_->first; }
+    const R& diff() const { return pair_->second; }
     // The arena of kv()'s block.
     const std::vector<uint8_t>& arena() const { return block_->arena; }
     void Next() {
-      if (++pos_ < size_) return;
+      if (++pos_ < size_) {
+        Point();
+        return;
+      }
       *block_ = Block();
       ++index_;
-      pos_ = 0;
       Enter();
     }
 
@@ -293,10 +334,34 @@ class Batcher {
       }
       block_ = index_ < c_->blocks.size() ? &c_->blocks[index_] : nullptr;
       size_ = block_ != nullptr ? block_->kvs.size() : 0;
+      pos_ = 0;
+      if (block_ == nullptr) return;
+      dense_ = block_->pairs.empty() ? nullptr : block_->pairs.data();
+      odd_at_ = block_->odd_at.data();
+      odd_end_ = odd_at_ + block_->odd_at.size();
+      odd_ = block_->odd.data();
+      Point();
+    }
+    // Finds the pair of the update at pos_ (listed positions are taken in
+    // order).
+    void Point() {
+      if (dense_ != nullptr) {
+        pair_ = dense_ + pos_;
+      } else if (odd_at_ != odd_end_ && *odd_at_ == pos_) {
+        pair_ = odd_++;
+        ++odd_at_;
+      } else {
+        pair_ = &block_->common;
+      }
     }
     Chain* c_;
     Block* block_ = nullptr;
     size_t index_ = 0, pos_ = 0, size_ = 0;
+    const Pair* pair_ = nullptr;        // the pair of the update at pos_
+    const Pair* dense_ = nullptr;       // block_'s pairs, if it holds them all
+    const uint32_t* odd_at_ = nullptr;  // its next listed position...
+    const uint32_t* odd_end_ = nullptr;
+    const Pair* odd_ = nullptr;  // ... and that update's pair
   };
 
   // Appends updates in order, a block at a time.
@@ -332,6 +397,8 @@ class Batcher {
         // gives back the rest of its reservation.
         if (current.kvs.size() < kBlock / 2) {
           current.kvs.shrink_to_fit();
+          current.odd_at.shrink_to_fit();
+          current.odd.shrink_to_fit();
           current.pairs.shrink_to_fit();
         }
         chain.blocks.push_back(std::move(current));

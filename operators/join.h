@@ -144,8 +144,11 @@ class JoinOperator : public OperatorBase {
   OutputPort<T, POut> out;
 
  private:
-  // Output records (plus one per key visited) produced per activation.
-  static constexpr size_t kFuel = size_t{1} << 16;
+  // Output records (plus one per key visited) produced per activation:
+  // what waits for the operators downstream at once. 2^13 rather than
+  // 2^16: the same instructions, and bfs 10K/50K peaks 0.27 MiB lower
+  // (medians of 9); 2^12 gains nothing more.
+  static constexpr size_t kFuel = size_t{1} << 13;
 
   // A new batch (times TBB) to join with a snapshot of the other trace
   // (times TBC), both read in this scope's time T; `next` is the first key

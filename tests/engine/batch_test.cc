@@ -265,6 +265,54 @@ TEST(BatcherTest, ALoadAtOneTimeHoldsNoTimeOrDiffPerUpdate) {
   EXPECT_EQ(batcher.PendingBytes(), 0u);
 }
 
+// A load's few updates whose (time, diff) differs -- an edge given twice
+// sums to +2 -- are listed apart in their blocks, and the rest still hold no
+// time or diff, even where a block's first update is one of them (key 0 is
+// given twice). Where many differ (every fourth below), blocks hold every
+// update's pair. Either way a seal returns each update with its own pair.
+TEST(BatcherTest, AFewDifferingUpdatesInALoadAreListedApart) {
+  for (const uint32_t every : {1000u, 4u}) {
+    Batcher<uint32_t, uint32_t, uint64_t, int64_t> batcher;
+    constexpr uint32_t kUpdates = 200000;
+    std::map<std::pair<uint32_t, uint32_t>, int64_t> at_zero, at_one;
+    for (uint32_t i = 0; i < kUpdates; ++i) {
+      const uint32_t key = i * 7919u;
+      if (i % (3 * every) == 1) {
+        batcher.Push(key, i, 1, 1);  // a later time
+        at_one[{key, i}] += 1;
+        continue;
+      }
+      batcher.Push(key, i, 0, 1);
+      at_zero[{key, i}] += 1;
+      if (i % every == 0) {
+        batcher.Push(key, i, 0, 1);  // given twice
+        at_zero[{key, i}] += 1;
+      }
+    }
+    const size_t open_block = (size_t{1} << 14) * 24;
+    if (every == 1000) {
+      EXPECT_LT(batcher.PendingBytes(), size_t{kUpdates} * 9 + open_block);
+    } else {
+      EXPECT_GT(batcher.PendingBytes(), size_t{kUpdates} * 20);
+    }
+    for (uint64_t upper : {1, 2}) {
+      auto& want_map = upper == 1 ? at_zero : at_one;
+      std::vector<Tuple> want;
+      for (const auto& [kv, diff] : want_map) {
+        want.emplace_back(kv.first, kv.second, upper - 1, diff);
+      }
+      std::sort(want.begin(), want.end());
+      Antichain<uint64_t> batch_lower;
+      Ptr batch = batcher.Seal(Antichain<uint64_t>(upper), &batch_lower);
+      TraceCursor<uint32_t, uint32_t, uint64_t, int64_t> cursor;
+      cursor.Add(batch);
+      EXPECT_EQ(Contents(cursor), want)
+          << "every " << every << " upper " << upper;
+    }
+    EXPECT_EQ(batcher.pending(), 0u);
+  }
+}
+
 TEST(MergerTest, MergeEqualsConsolidatedUnionAdvancedBySince) {
   Ptr a = Build({{1, 1, 0, 1}, {2, 1, 1, 1}, {3, 3, 1, 2}}, 0, 2);
   Ptr b = Build({{1, 1, 2, -1}, {2, 2, 3, 1}, {3, 3, 2, -2}}, 2, 4);
