@@ -238,8 +238,8 @@ class Batcher {
           pairs.reserve(kvs.capacity());
           pairs.assign(kvs.size(), common);
           for (size_t i = 0; i < odd.size(); ++i) pairs[odd_at[i]] = odd[i];
-          odd_at = {};
-          odd = {};
+          std::vector<uint32_t>().swap(odd_at);  // `= {}` keeps the memory
+          std::vector<Pair>().swap(odd);
           pairs.emplace_back(time, diff);
         } else if (!(time == common.first && diff == common.second)) {
           odd_at.push_back(static_cast<uint32_t>(kvs.size()));
