@@ -456,7 +456,11 @@ absl::Status Mesh::Advance() {
   sources_.AdvanceTo(next);
   for (const auto& advance_to : advance_with_) advance_to(next);
   DM_RETURN_IF_ERROR(dataflows_->Close([&] { return catalog_.Behind(next); }));
-  if (worker_.TakeDiffOverflow()) {
+  // Worker 0 has heard, with the progress that closed the time, of every
+  // overflow any worker of any process raised computing it
+  // (Worker::TakeDiffOverflow); the others only clear theirs, so none is
+  // reported twice.
+  if (worker_.TakeDiffOverflow() && worker_.index() == 0) {
     std::lock_guard<std::mutex> lock(group_->mu);
     group_->diff_overflow = true;
   }

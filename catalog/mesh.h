@@ -217,7 +217,7 @@ class MeshGroup {
   // by the first Mesh::Open.
   std::unique_ptr<MeshHistory> history;
   std::vector<MeshChange> changes;
-  bool diff_overflow = false;  // a worker's operators overflowed a diff
+  bool diff_overflow = false;  // some worker overflowed a diff (worker 0's)
 };
 
 class Mesh {
@@ -322,9 +322,9 @@ class Mesh {
   absl::StatusOr<RefreshReport> Refresh();
   // Closes the current time: runs both dataflows until every result for it
   // is final, assigns data versions, records the changes. OutOfRange when
-  // a row's multiplicity overflowed 64 bits in an operator (with several
-  // workers: at this Advance, or the next when another worker found it
-  // late; every worker returns the same).
+  // a row's multiplicity overflowed 64 bits in an operator of any worker,
+  // in any process, while computing this time (every worker returns the
+  // same; one in idle merging, by a later Advance).
   absl::Status Advance();
   uint64_t time() const { return time_; }
   // Whether the first Advance has begun (the products' dataflow runs).

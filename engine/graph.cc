@@ -1,6 +1,7 @@
 #include "engine/graph.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "engine/check.h"
 #include "engine/difference.h"
@@ -131,8 +132,25 @@ bool Graph::Step() {
     worked = true;
   }
   ApplyProgress();
+  // An overflow in this step leaves with the changes that report the step.
+  if (TakeThreadDiffOverflow()) {
+    diff_overflow_ = true;
+    if (progress_) progress_->RaiseOverflow();
+  }
   if (progress_) progress_->Broadcast();
   return worked;
+}
+
+bool Graph::TakeDiffOverflow() {
+  bool was = std::exchange(diff_overflow_, false);
+  if (progress_ && progress_->TakePeersOverflow()) was = true;
+  return was;
+}
+
+bool Graph::RaiseDiffOverflow() {
+  if (!progress_ || released_) return false;
+  progress_->RaiseOverflow();
+  return true;
 }
 
 bool Graph::Complete() {
@@ -173,15 +191,29 @@ bool Worker::Step() {
   bool worked = false;
   // Raised by this worker's idle merging (or, where several workers share
   // a thread, by one of them: the flag cannot tell).
-  diff_overflow_ |= TakeThreadDiffOverflow();
+  if (TakeThreadDiffOverflow()) RaiseDiffOverflow();
   for (auto& graph : graphs_) worked |= graph->Step();
   // Sends what this step queued for other processes (none within one).
   if (fabric_ != nullptr && fabric_->link() != nullptr) fabric_->Pump();
   if (!worked && peers() == 1) {
     for (auto& graph : graphs_) worked |= graph->Exert(kIdleFuel);
   }
-  diff_overflow_ |= TakeThreadDiffOverflow();
+  if (TakeThreadDiffOverflow()) RaiseDiffOverflow();
   return worked;
+}
+
+bool Worker::TakeDiffOverflow() {
+  bool was = std::exchange(diff_overflow_, false);
+  for (auto& graph : graphs_) was |= graph->TakeDiffOverflow();
+  return was;
+}
+
+void Worker::RaiseDiffOverflow() {
+  diff_overflow_ = true;
+  // Any one dataflow's next progress batch tells the peers.
+  for (auto& graph : graphs_) {
+    if (graph->RaiseDiffOverflow()) return;
+  }
 }
 
 void Worker::Idle() {

@@ -162,6 +162,16 @@ class Graph {
   // No capability is held and no message is queued or in flight anywhere,
   // on any worker: nothing will ever happen in this dataflow again.
   bool Complete();
+  // Whether a diff overflowed (engine/difference.h) in an operator of this
+  // dataflow since the last call: on this worker, or on any other whose
+  // progress batch said so (engine/progress_exchange.h: once the frontier
+  // has passed a time, every overflow raised computing it is known here).
+  // Clears it.
+  bool TakeDiffOverflow();
+  // This worker overflowed a diff outside the dataflow's steps (idle
+  // merging): its next progress batch says so. Returns whether the dataflow
+  // has peers to tell.
+  bool RaiseDiffOverflow();
 
   const Antichain<Timestamp>& Frontier(int target) const {
     return tracker_.frontier(target);
@@ -207,6 +217,7 @@ class Graph {
   bool sealed_ = false;
   uint64_t start_time_ = 0;
   int64_t queued_bytes_ = 0;
+  bool diff_overflow_ = false;  // raised by this worker's steps, not taken
   Fabric* fabric_ = nullptr;
   int worker_ = 0;
   int dataflow_ = 0;
@@ -246,13 +257,12 @@ class Worker {
   size_t HeldBytes() const;
   // HeldBytes by part, plus the messages waiting at operator inputs.
   void AddHeldBytes(HeldByteParts* parts) const;
-  // Whether a diff overflowed (engine/difference.h) in an operator this
-  // worker stepped since the last call; clears it.
-  bool TakeDiffOverflow() {
-    const bool was = diff_overflow_;
-    diff_overflow_ = false;
-    return was;
-  }
+  // Whether a diff overflowed (engine/difference.h) since the last call in
+  // an operator this worker stepped or merged, or, with several workers, in
+  // one any worker stepped while computing the times this worker's
+  // frontiers have passed (its progress batches carry the news:
+  // Graph::TakeDiffOverflow); clears it.
+  bool TakeDiffOverflow();
 
   // Fuel for idle maintenance: a single worker spends a large amount when it
   // has nothing else to do; one of several spends small slices and checks
@@ -284,6 +294,9 @@ class Worker {
   // Several workers, nothing to do: wait for a peer, doing maintenance
   // while the wait lasts.
   void Idle();
+  // An overflow outside any dataflow's step (idle merging): taken by the
+  // next TakeDiffOverflow here, and told to the peers.
+  void RaiseDiffOverflow();
 
   std::vector<std::unique_ptr<Graph>> graphs_;
   Fabric* fabric_ = nullptr;

@@ -25,8 +25,9 @@ void ProgressExchange::Send() {
   // Each peer of this process gets its own copy (a lane holds its messages
   // by value, so a receiver reads the changes without chasing a shared
   // pointer); each other process one frame for all its workers.
-  channel_->Broadcast(worker_,
-                      ProgressBatch{worker_, {outbox_.begin(), outbox_.end()}});
+  channel_->Broadcast(worker_, ProgressBatch{worker_,
+                                             std::exchange(overflow_, false),
+                                             {outbox_.begin(), outbox_.end()}});
   outbox_.clear();
 }
 
@@ -48,9 +49,9 @@ void ProgressExchange::Start(ProgressTracker* tracker) {
 }
 
 void ProgressExchange::Broadcast() {
-  if (outbox_.empty()) return;
+  if (outbox_.empty() && !overflow_) return;
   ConsolidateProgress(outbox_);
-  if (!outbox_.empty()) Send();
+  if (!outbox_.empty() || overflow_) Send();
 }
 
 bool ProgressExchange::Receive(ProgressTracker* tracker) {
@@ -64,6 +65,7 @@ bool ProgressExchange::Receive(ProgressTracker* tracker) {
         batch.from >= 0 && static_cast<size_t>(batch.from) < received_.size(),
         "a progress batch names a sender outside the run's workers");
     ++received_[batch.from];
+    peers_overflow_ |= batch.overflow;
     for (const ProgressChange& change : batch.changes) {
       DM_CHECK_MSG(
           change.index >= 0 && static_cast<size_t>(change.index) <
@@ -81,6 +83,8 @@ bool ProgressExchange::Receive(ProgressTracker* tracker) {
 
 void ProgressBatch::WireEncode(WireWriter& writer) const {
   diffmesh::WireEncode(writer, static_cast<int32_t>(from));
+  const uint8_t flag = overflow ? 1 : 0;
+  writer.Bytes(&flag, 1);
   writer.Size(changes.size());
   for (const ProgressChange& c : changes) {
     const uint8_t kind = c.is_source ? 1 : 0;
@@ -94,12 +98,14 @@ void ProgressBatch::WireEncode(WireWriter& writer) const {
 
 bool ProgressBatch::WireDecode(WireReader& reader) {
   int32_t sender;
+  uint8_t flag;
   uint64_t n;
-  if (!diffmesh::WireDecode(reader, sender) ||
-      !reader.Size(&n, reader.remaining() / 14)) {
-    return false;
+  if (!diffmesh::WireDecode(reader, sender) || !reader.Bytes(&flag, 1) ||
+      flag > 1 || !reader.Size(&n, reader.remaining() / 14)) {
+    return reader.Fail();
   }
   from = sender;
+  overflow = flag == 1;
   changes.clear();
   changes.resize(n);
   for (ProgressChange& c : changes) {

@@ -49,6 +49,13 @@
 // changes. What MPI adds is delay, and delay only makes a view an older
 // consistent prefix.
 //
+// Diff overflows (engine/difference.h) ride on the batches: a batch says
+// whether its sender's operators overflowed a diff since its previous
+// batch, and a receiver remembers it (TakePeersOverflow). The flag leaves
+// in the batch that reports the overflowing activation's changes, so a
+// worker whose frontier has passed a time has also heard of every overflow
+// any worker of any process raised while computing it.
+//
 // Start-up: changes made while the dataflow was built (initial
 // capabilities, data sent before the first step) are each worker's first
 // batch; a worker starts running the dataflow only after it has applied the
@@ -64,6 +71,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
@@ -76,14 +84,16 @@ namespace diffmesh {
 
 struct ProgressBatch {
   int from;
+  bool overflow = false;  // the sender overflowed a diff since its last batch
   // A small round's batch holds a few changes: they travel inside the
   // mailbox slot, so the receiver reads them right after the slot instead
   // of chasing a pointer into memory the sender's core wrote last.
   absl::InlinedVector<ProgressChange, 4> changes;
 
-  // Across processes (engine/wire.h): each change as its location, its
-  // time's used coordinates and its delta; a location kind other than 0
-  // or 1, or a time deeper than kMaxTimeDepth, does not decode.
+  // Across processes (engine/wire.h): the sender, the overflow flag as a
+  // byte, then each change as its location, its time's used coordinates
+  // and its delta; a flag byte or a location kind other than 0 or 1, or a
+  // time deeper than kMaxTimeDepth, does not decode.
   void WireEncode(WireWriter& writer) const;
   bool WireDecode(WireReader& reader);
 };
@@ -100,12 +110,18 @@ class ProgressExchange {
   // Sends the first batch (even if empty) and waits until the first batch
   // of every peer has been applied to `tracker`.
   void Start(ProgressTracker* tracker);
+  // This worker overflowed a diff: the next broadcast says so (and is sent
+  // even without changes).
+  void RaiseOverflow() { overflow_ = true; }
   // Sends the changes recorded since the last broadcast, consolidated, to
   // every peer. REQUIRES: called at a consistent point.
   void Broadcast();
   // Applies every batch received so far, in order; returns whether any
   // change was applied.
   bool Receive(ProgressTracker* tracker);
+  // Whether a batch applied since the last call said its sender overflowed
+  // a diff; clears it.
+  bool TakePeersOverflow() { return std::exchange(peers_overflow_, false); }
 
   // Batches sent and changes sent (after consolidation), for the
   // coordination-overhead figures.
@@ -122,6 +138,8 @@ class ProgressExchange {
   std::vector<ProgressChange> outbox_;
   std::vector<ProgressBatch> inbox_;
   std::vector<uint64_t> received_;  // batches applied, per peer
+  bool overflow_ = false;           // raised here, not yet sent
+  bool peers_overflow_ = false;     // raised by a peer, not yet taken
   uint64_t batches_sent_ = 0;
   uint64_t changes_sent_ = 0;
 };

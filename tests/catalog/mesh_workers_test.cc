@@ -309,6 +309,60 @@ TEST_F(MeshWorkersTest, RestartWithAnotherNumberOfWorkers) {
   EXPECT_TRUE(SameLines(observations(across), observations(reference)));
 }
 
+// A row's multiplicity overflowing on whichever worker owns its key, in one
+// process or across several, is the OutOfRange of that Advance on every
+// worker (the progress that closes the time tells worker 0), and of that
+// one only. Several keys, so that some are owned by workers other than 0.
+TEST_F(MeshWorkersTest, AMultiplicityOverflowOnAnyWorkerIsReportedByEvery) {
+  for (const char* key : {"1", "2", "3", "4"}) {
+    const std::string twice =
+        absl::StrCat("diff,k,v\n1099511627776,", key, ",a\n");
+    const std::string a =
+        root_.Write(absl::StrCat("a", key, ".changes.csv"), twice);
+    const std::string b =
+        root_.Write(absl::StrCat("b", key, ".changes.csv"), twice);
+    for (const ::diffmesh::testing::WorkerLayout& layout :
+         ::diffmesh::testing::WorkerLayouts("2,3,2x1,3x1")) {
+      const int processes = std::max(layout.processes, Runtime::Processes());
+      std::vector<std::unique_ptr<MeshGroup>> groups;
+      for (int p = 0; p < processes; ++p) {
+        groups.push_back(std::make_unique<MeshGroup>());
+      }
+      const int workers = processes * layout.threads;
+      std::vector<absl::StatusCode> first(workers, absl::StatusCode::kUnknown);
+      std::vector<absl::StatusCode> then(workers, absl::StatusCode::kUnknown);
+      ASSERT_THAT(
+          ::diffmesh::testing::RunOnLayout(
+              layout,
+              [&](Worker& worker) {
+                const int process = worker.first_local() / layout.threads;
+                auto mesh =
+                    Must(Mesh::Open(worker, {.group = groups[process].get()}));
+                Table ta = Must(
+                    mesh->Source(Describe("t.a", Tier::kRaw), {.path = a}));
+                Table tb = Must(
+                    mesh->Source(Describe("t.b", Tier::kRaw), {.path = b}));
+                Table joined =
+                    Must(ta.JoinOn(Must(tb.Rename("v", "w")), {{"k", "k"}}));
+                Must(mesh->Publish(joined, Describe("t.joined", Tier::kRaw)));
+                first[worker.index()] = mesh->Advance().code();
+                then[worker.index()] = mesh->Advance().code();
+              }),
+          IsOk());
+      for (int w = 0; w < workers; ++w) {
+        if (first[w] == absl::StatusCode::kUnknown &&
+            Runtime::Processes() > 1) {
+          continue;  // a worker of another MPI process
+        }
+        EXPECT_EQ(first[w], absl::StatusCode::kOutOfRange)
+            << "key " << key << ", worker " << w << " of " << layout.Name();
+        EXPECT_EQ(then[w], absl::StatusCode::kOk)
+            << "key " << key << ", worker " << w << " of " << layout.Name();
+      }
+    }
+  }
+}
+
 // Workers whose mesh calls differ are told so, every one of them, instead
 // of reading each other's results.
 TEST_F(MeshWorkersTest, DivergentCallsAreReportedOnEveryWorker) {

@@ -33,13 +33,17 @@
 #include "operators/reduce.h"
 #include "tests/status_matchers.h"
 #include "tests/thread_cpus.h"
+#include "tests/worker_layout.h"
 
 namespace diffmesh {
 namespace {
 
 using graphs::Edge;
 using graphs::Node;
+using testing::RunOnLayout;
 using testing::StatusIs;
+using testing::WorkerLayout;
+using testing::WorkerLayouts;
 
 // Consolidated (data, time) -> diff of everything a dataflow emitted.
 template <class D>
@@ -282,6 +286,52 @@ TEST(RuntimeTest, ExchangeDeliversEachUpdateToItsOwner) {
     ++owners_seen[owner];
   }
   for (int w = 0; w < kWorkers; ++w) EXPECT_GT(owners_seen[w], 0) << w;
+}
+
+// A diff that overflows on one worker is known to every worker once its
+// frontier has passed the time, in one process or across three: the
+// progress batch that reports the overflowing step says so. Worker 1 sends
+// keys that worker 2 owns (and sums); worker 0 neither sends nor owns them.
+// Reported once.
+TEST(RuntimeTest, ADiffOverflowOnOneWorkerIsKnownToEveryWorker) {
+  constexpr int kWorkers = 3;
+  constexpr int64_t kHalf = int64_t{1} << 62;
+  std::vector<uint32_t> keys;
+  for (uint32_t k = 0; keys.size() < 2; ++k) {
+    if (KeyHash(k) % kWorkers == 2) keys.push_back(k);
+  }
+  for (const WorkerLayout& layout : WorkerLayouts("3,3x1")) {
+    // Per worker and time: whether TakeDiffOverflow held once it closed.
+    std::vector<std::vector<int>> raised(kWorkers, std::vector<int>(3, -1));
+    ASSERT_TRUE(
+        RunOnLayout(layout,
+                    [&](Worker& worker) {
+                      const int w = worker.index();
+                      Graph& graph = worker.NewDataflow("overflow");
+                      auto [input, updates] = NewInput<uint32_t>(graph);
+                      auto probe = ProbeStream(Count(updates).stream);
+                      for (uint64_t t = 1; t <= 3; ++t) {
+                        if (w == 1 && t == 1) {  // 2^62 + 2^62 - 1 < 2^63: fine
+                          input.Update(keys[0], kHalf);
+                          input.Update(keys[0], kHalf - 1);
+                        }
+                        if (w == 1 && t == 2) {  // 3 * 2^62 does not fit
+                          for (int i = 0; i < 3; ++i)
+                            input.Update(keys[1], kHalf);
+                        }
+                        input.AdvanceTo(t);
+                        worker.StepWhile([&] { return probe.LessThan(t); });
+                        raised[w][t - 1] = worker.TakeDiffOverflow() ? 1 : 0;
+                      }
+                      input.Close();
+                    })
+            .ok())
+        << layout.Name();
+    for (int w = 0; w < kWorkers; ++w) {
+      EXPECT_EQ(raised[w], (std::vector<int>{0, 1, 0}))
+          << layout.Name() << ", worker " << w;
+    }
+  }
 }
 
 TEST(RuntimeTest, BfsIsTheSameOnOneToFourWorkers) {

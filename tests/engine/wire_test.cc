@@ -188,6 +188,7 @@ TEST(WireTest, ProgressBatchesRoundTripWithTheirUsedCoordinates) {
        int64_t{1}});
   ProgressBatch back = RoundTrip(batch);
   EXPECT_EQ(back.from, 3);
+  EXPECT_FALSE(back.overflow);
   ASSERT_EQ(back.changes.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
     EXPECT_EQ(back.changes[i].is_source, batch.changes[i].is_source);
@@ -197,6 +198,11 @@ TEST(WireTest, ProgressBatchesRoundTripWithTheirUsedCoordinates) {
   }
   // Only the coordinates a time uses travel.
   EXPECT_LT(Encoded(batch).size(), 2 * sizeof(ProgressChange));
+  // A batch that only says its sender overflowed a diff.
+  ProgressBatch raised = RoundTrip(ProgressBatch{1, true, {}});
+  EXPECT_EQ(raised.from, 1);
+  EXPECT_TRUE(raised.overflow);
+  EXPECT_TRUE(raised.changes.empty());
 }
 
 TEST(WireTest, MalformedInputIsRefused) {
@@ -249,14 +255,21 @@ TEST(WireTest, MalformedInputIsRefused) {
         {true, 1, TimeCodec<uint64_t>::Encode(1), int64_t{1}});
     std::string bytes = Encoded(batch);
     std::string deep = bytes;
-    deep[4 + 1 + 1 + 4] = static_cast<char>(kMaxTimeDepth + 1);
+    // sender (4 bytes), overflow flag, change count, kind, index (4), depth
+    deep[4 + 1 + 1 + 1 + 4] = static_cast<char>(kMaxTimeDepth + 1);
     WireReader deep_reader(deep);
     ProgressBatch back;
     EXPECT_FALSE(WireDecode(deep_reader, back));
     std::string kind = bytes;
-    kind[4 + 1] = 5;
+    kind[4 + 1 + 1] = 5;
     WireReader kind_reader(kind);
     EXPECT_FALSE(WireDecode(kind_reader, back));
+    std::string flag = bytes;
+    flag[4] = 2;
+    WireReader flag_reader(flag);
+    EXPECT_FALSE(WireDecode(flag_reader, back));
+    WireReader good_reader(bytes);  // the bytes as encoded do decode
+    EXPECT_TRUE(WireDecode(good_reader, back));
   }
 }
 

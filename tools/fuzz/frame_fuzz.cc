@@ -65,7 +65,8 @@ void FuzzBatch(absl::string_view batch) {
       batch, 4, [](const FrameHeader& header, absl::string_view bytes) {
         FUZZ_CHECK(header.size == bytes.size(), "a frame's size is wrong");
         Decode<ProgressBatch>(bytes, [](const auto& a, const auto& b) {
-          if (a.from != b.from || a.changes.size() != b.changes.size()) {
+          if (a.from != b.from || a.overflow != b.overflow ||
+              a.changes.size() != b.changes.size()) {
             return false;
           }
           for (size_t i = 0; i < a.changes.size(); ++i) {
