@@ -232,21 +232,32 @@ class Batcher {
         common = Pair(time, diff);
       } else if (!pairs.empty()) {
         pairs.emplace_back(time, diff);
-      } else if (!(time == common.first && diff == common.second)) {
-        const size_t limit = std::max<size_t>(kvs.capacity() / 8, 2);
-        if (odd.size() >= limit && !Rebase(limit / 2)) {
+      } else if (!IsCommon(time, diff)) {
+        PushOdd(time, diff);
+      }
+      kvs.push_back(std::move(kv));
+    }
+    bool IsCommon(const T& time, const R& diff) const {
+      return time == common.first && diff == common.second;
+    }
+    // Lists an update whose pair is not the common one; past the list's
+    // limit, chooses the common pair again or holds every update's pair.
+    void PushOdd(const T& time, const R& diff) {
+      const size_t limit = std::max<size_t>(kvs.capacity() / 8, 2);
+      if (odd.size() >= limit) {
+        if (!Rebase(limit / 2)) {
           pairs.reserve(kvs.capacity());
           pairs.assign(kvs.size(), common);
           for (size_t i = 0; i < odd.size(); ++i) pairs[odd_at[i]] = odd[i];
           std::vector<uint32_t>().swap(odd_at);  // `= {}` keeps the memory
           std::vector<Pair>().swap(odd);
           pairs.emplace_back(time, diff);
-        } else if (!(time == common.first && diff == common.second)) {
-          odd_at.push_back(static_cast<uint32_t>(kvs.size()));
-          odd.emplace_back(time, diff);
+          return;
         }
+        if (IsCommon(time, diff)) return;
       }
-      kvs.push_back(std::move(kv));
+      odd_at.push_back(static_cast<uint32_t>(kvs.size()));
+      odd.emplace_back(time, diff);
     }
     // Where the first updates were the odd ones (the list is full of one
     // other pair), makes that pair the common one, once per block, if then
