@@ -109,10 +109,13 @@ class Batcher {
   void Push(K key, V val, T time, R diff) {
     if (open_.entries.size() == kBlock) CloseBlock();
     if (open_.entries.size() == open_.entries.capacity()) {
-      // Small inputs stay small: the buffer doubles up to a block, and is
-      // kept from block to block until the next seal.
-      open_.entries.reserve(
-          std::min(kBlock, std::max<size_t>(64, 2 * open_.entries.size())));
+      // Small inputs stay small: the buffer doubles up to an eighth of a
+      // block, then takes a whole one (growing by doubling to the end would
+      // hold one and a half blocks while the last copy is made). It is kept
+      // from block to block until the next seal.
+      const size_t n = open_.entries.size();
+      open_.entries.reserve(n < kBlock / 8 ? std::max<size_t>(64, 2 * n)
+                                           : kBlock);
     }
     open_times_.Insert(time);
     Prefix prefix{};
@@ -125,7 +128,7 @@ class Batcher {
   }
 
   Ptr Seal(const Antichain<T>& upper, Antichain<T>* batch_lower) {
-    if (!open_.entries.empty()) CloseBlock();
+    if (!open_.entries.empty()) CloseBlock(/*release=*/true);
     open_ = {};  // the open block's buffer is kept only while updates stream
     while (chains_.size() > 1) MergeLastTwo();
     BatchBuilder<K, V, T, R> builder;
@@ -440,9 +443,11 @@ class Batcher {
     return a < b ? -1 : (b < a ? 1 : 0);
   }
 
-  // Sorts and consolidates the open block into a chain of one block; the
-  // open block keeps its buffer for the next updates.
-  void CloseBlock() {
+  // Sorts and consolidates the open block into a chain of one block. The
+  // open block keeps its buffer for the next updates, unless `release` (a
+  // seal): then the buffer is given back before the chains are merged,
+  // which is when a seal holds the most.
+  void CloseBlock(bool release = false) {
     const std::vector<uint8_t>& arena = open_.arena;
     std::sort(open_.entries.begin(), open_.entries.end(),
               [&](const Entry& a, const Entry& b) {
@@ -470,7 +475,11 @@ class Batcher {
       b.arena = std::move(open_.arena);
       c.blocks.push_back(std::move(b));
     }
-    open_.entries.clear();
+    if (release) {
+      std::vector<Entry>().swap(open_.entries);  // `= {}` keeps the memory
+    } else {
+      open_.entries.clear();
+    }
     open_.arena = {};
     chains_.push_back(std::move(c));
     while (chains_.size() > 1 &&

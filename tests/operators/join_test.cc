@@ -191,5 +191,43 @@ TEST(JoinFuel, LargeOutputIsProducedInSlicesExactlyOnce) {
   EXPECT_EQ(total, 160000);
 }
 
+// Keys of 3,000 records each: a chunk ends before the key that would take
+// it past its limit, and every pair still comes out exactly once, at its
+// time, whether the keys arrive in one batch or over two times.
+TEST(JoinFuel, ChunksEndBeforeAKeyThatWouldOverfillThem) {
+  Worker worker;
+  Graph& graph = worker.NewDataflow("chunks");
+  auto [in_a, a] = NewInput<Rec>(graph);
+  auto [in_b, b] = NewInput<Rec>(graph);
+  std::map<std::pair<uint32_t, uint32_t>, std::map<uint64_t, int64_t>> seen;
+  auto joined = Inspect(JoinCore(ArrangeByKey(a), ArrangeByKey(b),
+                                 [](uint32_t, uint32_t va, uint32_t vb) {
+                                   return std::pair<uint32_t, uint32_t>(va, vb);
+                                 }),
+                        [&](const std::pair<uint32_t, uint32_t>& p, uint64_t t,
+                            int64_t r) { seen[p][t] += r; });
+  auto probe = ProbeStream(joined.stream);
+  // Keys 0-9 at time 0, keys 10-13 at time 1: 60 x 50 pairs per key.
+  for (uint32_t k = 0; k < 14; ++k) {
+    if (k == 10) {
+      in_a.AdvanceTo(1);
+      in_b.AdvanceTo(1);
+    }
+    for (uint32_t v = 0; v < 60; ++v) in_a.Insert({k, k * 1000 + v});
+    for (uint32_t v = 0; v < 50; ++v) in_b.Insert({k, k * 1000 + 100 + v});
+  }
+  in_a.AdvanceTo(2);
+  in_b.AdvanceTo(2);
+  ASSERT_TRUE(worker.StepWhile([&] { return probe.LessThan(2); }));
+  ASSERT_EQ(seen.size(), 14u * 3000u);
+  for (const auto& [p, at] : seen) {
+    const uint32_t key = p.first / 1000;
+    ASSERT_EQ(p.second / 1000, key);
+    ASSERT_EQ(at.size(), 1u) << p.first << "," << p.second;
+    EXPECT_EQ(at.begin()->first, key < 10 ? 0u : 1u);
+    EXPECT_EQ(at.begin()->second, 1);
+  }
+}
+
 }  // namespace
 }  // namespace diffmesh::testing
