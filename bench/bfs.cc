@@ -3,10 +3,16 @@
 // distances on a random graph under a stream of single-edge changes.
 //
 //   build/bench/bfs NODES EDGES BATCH ROUNDS [inspect|recompute|bytes] [-w N]
+//                   [--one-heap] [--every-worker-feeds]
 //
 // `-w N` (or `--workers N`) runs N workers; as in the reference driver,
 // worker 0 generates and inserts every edge and every change, and the
-// exchange in front of each arrangement spreads them by key. `--one-heap`
+// exchange in front of each arrangement spreads them by key.
+// `--every-worker-feeds` has every worker (of every process) insert its
+// share instead: each runs the same generators and inserts the edges and
+// changes whose index is its own modulo the workers, so the graph, the
+// changes and the answers are those of the default, and no one worker
+// sends every input to the others. `--one-heap`
 // runs them with RuntimeOptions::one_heap (engine/memory.h: every thread
 // allocates from glibc's main heap; less memory at several workers, more
 // contention for the allocator's lock in small rounds).
@@ -131,7 +137,7 @@ int Usage(const char* argv0) {
   std::fprintf(
       stderr,
       "usage: %s NODES EDGES BATCH ROUNDS [inspect|recompute|bytes] [-w N] "
-      "[--one-heap]\n",
+      "[--one-heap] [--every-worker-feeds]\n",
       argv0);
   return 2;
 }
@@ -149,7 +155,8 @@ bool ParseCount(const char* s, uint64_t* out) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> positional;
-  bool inspect = false, recompute = false, bytes = false, one_heap = false;
+  bool inspect = false, recompute = false, bytes = false, one_heap = false,
+       every_worker_feeds = false;
   uint64_t workers = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -174,6 +181,8 @@ int main(int argc, char** argv) {
       bytes = true;
     } else if (a == "--one-heap") {
       one_heap = true;
+    } else if (a == "--every-worker-feeds") {
+      every_worker_feeds = true;
     } else {
       positional.push_back(a);
     }
@@ -193,6 +202,15 @@ int main(int argc, char** argv) {
       static_cast<int>(workers),
       [&](diffmesh::Worker& worker) {
         const bool leader = worker.index() == 0;
+        // Whether this worker inserts input number `i` (edges first, then
+        // the changes).
+        const auto feeds = [&](uint64_t i) {
+          return every_worker_feeds
+                     ? i % static_cast<uint64_t>(worker.peers()) ==
+                           static_cast<uint64_t>(worker.index())
+                     : leader;
+        };
+        const bool generates = leader || every_worker_feeds;
         BfsDataflow flow(worker, inspect);
         diffmesh::bench::ByteWatch watch(worker);
         diffmesh::bench::ByteWatch* watching =
@@ -207,14 +225,14 @@ int main(int argc, char** argv) {
                       static_cast<unsigned long long>(edges));
         }
         std::vector<Edge> current;  // only kept for `recompute`
-        if (leader) {
+        if (generates) {
           for (uint64_t i = 0; i < edges; ++i) {
             Edge e = adds.Next();
-            flow.edges.Insert(e);
-            if (recompute) current.push_back(e);
+            if (feeds(i)) flow.edges.Insert(e);
+            if (recompute && leader) current.push_back(e);
           }
-          std::printf("%.6fs\tloaded\n", Seconds(timer));
         }
+        if (leader) std::printf("%.6fs\tloaded\n", Seconds(timer));
         flow.edges.AdvanceTo(1);
         flow.edges.Flush();
         if (watching) watching->Sample("loaded");
@@ -229,11 +247,13 @@ int main(int argc, char** argv) {
         size_t oldest = 0;
         for (uint64_t round = 0; round < rounds; ++round) {
           for (uint64_t element = 0; element < batch; ++element) {
-            if (leader) {
+            if (generates) {
               Edge add = adds.Next(), remove = removes.Next();
-              flow.edges.Insert(add);
-              flow.edges.Remove(remove);
-              if (recompute) {
+              if (feeds(edges + round * batch + element)) {
+                flow.edges.Insert(add);
+                flow.edges.Remove(remove);
+              }
+              if (recompute && leader) {
                 current.push_back(add);
                 // The removed edge is the oldest remaining one.
                 current[oldest++] = Edge(UINT32_MAX, UINT32_MAX);
