@@ -120,6 +120,22 @@ struct BfsDataflow {
   }
 };
 
+// Generates the first `count` edges of `adds` and inserts those this worker
+// feeds: number `*next_fed`, then every `stride`-th after it. Every edge
+// is kept in `all` if given.
+void LoadEdges(EdgeGenerator& adds, uint64_t count, uint64_t stride,
+               uint64_t* next_fed, diffmesh::InputHandle<Edge>* in,
+               std::vector<Edge>* all) {
+  for (uint64_t i = 0; i < count; ++i) {
+    Edge e = adds.Next();
+    if (i == *next_fed) {
+      in->Insert(e);
+      *next_fed += stride;
+    }
+    if (all != nullptr) all->push_back(e);
+  }
+}
+
 // Time to compute distances from scratch over `graph_edges`.
 double Recompute(const std::vector<Edge>& graph_edges) {
   auto start = Clock::now();
@@ -202,14 +218,12 @@ int main(int argc, char** argv) {
       static_cast<int>(workers),
       [&](diffmesh::Worker& worker) {
         const bool leader = worker.index() == 0;
-        // Whether this worker inserts input number `i` (edges first, then
-        // the changes).
-        const auto feeds = [&](uint64_t i) {
-          return every_worker_feeds
-                     ? i % static_cast<uint64_t>(worker.peers()) ==
-                           static_cast<uint64_t>(worker.index())
-                     : leader;
-        };
+        // Inputs are numbered (edges first, then the changes); this worker
+        // inserts number `next_fed`, then every `stride`-th after it.
+        const uint64_t stride =
+            every_worker_feeds ? static_cast<uint64_t>(worker.peers()) : 1;
+        uint64_t next_fed =
+            every_worker_feeds ? static_cast<uint64_t>(worker.index()) : 0;
         const bool generates = leader || every_worker_feeds;
         BfsDataflow flow(worker, inspect);
         diffmesh::bench::ByteWatch watch(worker);
@@ -226,11 +240,8 @@ int main(int argc, char** argv) {
         }
         std::vector<Edge> current;  // only kept for `recompute`
         if (generates) {
-          for (uint64_t i = 0; i < edges; ++i) {
-            Edge e = adds.Next();
-            if (feeds(i)) flow.edges.Insert(e);
-            if (recompute && leader) current.push_back(e);
-          }
+          LoadEdges(adds, edges, stride, &next_fed, &flow.edges,
+                    recompute && leader ? &current : nullptr);
         }
         if (leader) std::printf("%.6fs\tloaded\n", Seconds(timer));
         flow.edges.AdvanceTo(1);
@@ -249,9 +260,10 @@ int main(int argc, char** argv) {
           for (uint64_t element = 0; element < batch; ++element) {
             if (generates) {
               Edge add = adds.Next(), remove = removes.Next();
-              if (feeds(edges + round * batch + element)) {
+              if (edges + round * batch + element == next_fed) {
                 flow.edges.Insert(add);
                 flow.edges.Remove(remove);
+                next_fed += stride;
               }
               if (recompute && leader) {
                 current.push_back(add);
