@@ -198,21 +198,6 @@ class JoinOperator : public OperatorBase {
       cursor.MapKeyUpdates([&](const VC& v, const TBC& t, const R& r) {
         other.emplace_back(v, ScopeTime<TBC, T>::In(t), r);
       });
-      // A chunk holds at most kChunk records (or one key's, if more): one
-      // that this key's records would take past it is sent first. Chunks
-      // are reserved whole, so none grows by copying and the heap sees one
-      // size of buffer.
-      size_t records = 0;
-      for (size_t v = batch.ValBegin(k); v < batch.ValEnd(k); ++v) {
-        auto [lo, hi] = batch.Updates(v);
-        records += (hi - lo) * other.size();
-      }
-      if (!output.empty() && output.size() + records > kChunk) {
-        spent += output.size();
-        out.Send({d.time, std::move(output)});
-        output = {};
-      }
-      if (output.empty()) output.reserve(std::max(kChunk, records));
       for (size_t v = batch.ValBegin(k); v < batch.ValEnd(k); ++v) {
         auto [lo, hi] = batch.Updates(v);
         for (size_t i = lo; i < hi; ++i) {

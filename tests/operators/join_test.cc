@@ -191,10 +191,10 @@ TEST(JoinFuel, LargeOutputIsProducedInSlicesExactlyOnce) {
   EXPECT_EQ(total, 160000);
 }
 
-// Keys of 3,000 records each: a chunk ends before the key that would take
-// it past its limit, and every pair still comes out exactly once, at its
-// time, whether the keys arrive in one batch or over two times.
-TEST(JoinFuel, ChunksEndBeforeAKeyThatWouldOverfillThem) {
+// Keys of 3,000 records each, several to a chunk of output and a chunk
+// ending inside none of them: every pair still comes out exactly once, at
+// its time, whether the keys arrive in one batch or over two times.
+TEST(JoinFuel, KeysOfManyRecordsComeOutOnceAcrossChunks) {
   Worker worker;
   Graph& graph = worker.NewDataflow("chunks");
   auto [in_a, a] = NewInput<Rec>(graph);
