@@ -120,18 +120,24 @@ struct BfsDataflow {
   }
 };
 
-// Generates the first `count` edges of `adds` and inserts those this worker
-// feeds: number `*next_fed`, then every `stride`-th after it. Every edge
-// is kept in `all` if given.
-void LoadEdges(EdgeGenerator& adds, uint64_t count, uint64_t stride,
-               uint64_t* next_fed, diffmesh::InputHandle<Edge>* in,
-               std::vector<Edge>* all) {
+// The inputs one worker inserts, numbered edges first, then the changes:
+// number `next`, then every `stride`-th after it. Asked in order.
+struct Share {
+  uint64_t next, stride;
+  bool Takes(uint64_t i) {
+    if (i != next) return false;
+    next += stride;
+    return true;
+  }
+};
+
+// Generates the first `count` edges of `adds` and inserts those in `share`.
+// Every edge is kept in `all` if given.
+void LoadEdges(EdgeGenerator& adds, uint64_t count, Share* share,
+               diffmesh::InputHandle<Edge>* in, std::vector<Edge>* all) {
   for (uint64_t i = 0; i < count; ++i) {
     Edge e = adds.Next();
-    if (i == *next_fed) {
-      in->Insert(e);
-      *next_fed += stride;
-    }
+    if (share->Takes(i)) in->Insert(e);
     if (all != nullptr) all->push_back(e);
   }
 }
@@ -218,12 +224,10 @@ int main(int argc, char** argv) {
       static_cast<int>(workers),
       [&](diffmesh::Worker& worker) {
         const bool leader = worker.index() == 0;
-        // Inputs are numbered (edges first, then the changes); this worker
-        // inserts number `next_fed`, then every `stride`-th after it.
-        const uint64_t stride =
-            every_worker_feeds ? static_cast<uint64_t>(worker.peers()) : 1;
-        uint64_t next_fed =
-            every_worker_feeds ? static_cast<uint64_t>(worker.index()) : 0;
+        Share share = every_worker_feeds
+                          ? Share{static_cast<uint64_t>(worker.index()),
+                                  static_cast<uint64_t>(worker.peers())}
+                          : Share{0, 1};
         const bool generates = leader || every_worker_feeds;
         BfsDataflow flow(worker, inspect);
         diffmesh::bench::ByteWatch watch(worker);
@@ -240,7 +244,7 @@ int main(int argc, char** argv) {
         }
         std::vector<Edge> current;  // only kept for `recompute`
         if (generates) {
-          LoadEdges(adds, edges, stride, &next_fed, &flow.edges,
+          LoadEdges(adds, edges, &share, &flow.edges,
                     recompute && leader ? &current : nullptr);
         }
         if (leader) std::printf("%.6fs\tloaded\n", Seconds(timer));
@@ -260,10 +264,9 @@ int main(int argc, char** argv) {
           for (uint64_t element = 0; element < batch; ++element) {
             if (generates) {
               Edge add = adds.Next(), remove = removes.Next();
-              if (edges + round * batch + element == next_fed) {
+              if (share.Takes(edges + round * batch + element)) {
                 flow.edges.Insert(add);
                 flow.edges.Remove(remove);
-                next_fed += stride;
               }
               if (recompute && leader) {
                 current.push_back(add);

@@ -128,8 +128,10 @@ class Batcher {
   }
 
   Ptr Seal(const Antichain<T>& upper, Antichain<T>* batch_lower) {
-    if (!open_.entries.empty()) CloseBlock(/*release=*/true);
-    open_ = {};  // the open block's buffer is kept only while updates stream
+    // The open block's buffer is kept only while updates stream: it is
+    // given back before the chains are merged, when a seal holds the most.
+    if (!open_.entries.empty()) ChainOpenBlock();
+    open_ = {};
     while (chains_.size() > 1) MergeLastTwo();
     BatchBuilder<K, V, T, R> builder;
     builder.Reserve(pending());
@@ -443,11 +445,19 @@ class Batcher {
     return a < b ? -1 : (b < a ? 1 : 0);
   }
 
-  // Sorts and consolidates the open block into a chain of one block. The
-  // open block keeps its buffer for the next updates, unless `release` (a
-  // seal): then the buffer is given back before the chains are merged,
-  // which is when a seal holds the most.
-  void CloseBlock(bool release = false) {
+  // Sorts and consolidates the open block into a chain of one block, and
+  // merges the newest chains while they are of like size; the open block
+  // keeps its buffer for the next updates.
+  void CloseBlock() {
+    ChainOpenBlock();
+    while (chains_.size() > 1 &&
+           2 * chains_.back().size >= chains_[chains_.size() - 2].size) {
+      MergeLastTwo();
+    }
+  }
+  // Sorts and consolidates the open block into a new chain of one block,
+  // emptying it (its buffer's memory stays).
+  void ChainOpenBlock() {
     const std::vector<uint8_t>& arena = open_.arena;
     std::sort(open_.entries.begin(), open_.entries.end(),
               [&](const Entry& a, const Entry& b) {
@@ -475,17 +485,9 @@ class Batcher {
       b.arena = std::move(open_.arena);
       c.blocks.push_back(std::move(b));
     }
-    if (release) {
-      std::vector<Entry>().swap(open_.entries);  // `= {}` keeps the memory
-    } else {
-      open_.entries.clear();
-    }
+    open_.entries.clear();
     open_.arena = {};
     chains_.push_back(std::move(c));
-    while (chains_.size() > 1 &&
-           2 * chains_.back().size >= chains_[chains_.size() - 2].size) {
-      MergeLastTwo();
-    }
   }
 
   // Merges the two newest chains into one, summing equal updates.
